@@ -1,0 +1,1 @@
+"""The NumPy array level of Linear A."""

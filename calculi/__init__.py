@@ -1,0 +1,1 @@
+"""calculi: executable calculi and their theorems."""

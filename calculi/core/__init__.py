@@ -1,0 +1,1 @@
+"""Shared machinery of every calculus: spans, errors, parsing, printing, traces, the REPL protocol."""

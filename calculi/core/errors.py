@@ -1,0 +1,81 @@
+"""Errors for people: every bad input ends in a ``CalculusError`` with a span and a reason.
+
+Rendered as ``file:line:col: kind: reason``, then the source line and a caret under the culprit::
+
+    <input>:1:9: unbound name: y is not in scope
+      \\x. x y
+             ^
+"""
+
+from __future__ import annotations
+
+from calculi.core.syntax import Span
+
+
+class CalculusError(Exception):
+    """Base of all errors a calculus reports about its input."""
+
+    kind = "error"
+
+    def __init__(self, reason: str, span: Span | None = None, *, rule: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.span = span
+        self.rule = rule
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def headline(self) -> str:
+        where = f"{self.span}: " if self.span is not None else ""
+        rule = f" [{self.rule}]" if self.rule else ""
+        return f"{where}{self.kind}{rule}: {self.reason}"
+
+    def render(self) -> str:
+        """``file:line:col: kind: reason``, then the source line with a caret under the span."""
+        lines = [self.headline()]
+        if self.span is not None:
+            text = self.span.source.line(self.span.line)
+            if text:
+                width = (
+                    self.span.end_column - self.span.column
+                    if self.span.end_line == self.span.line
+                    else len(text) - self.span.column + 1
+                )
+                lines.append("  " + text)
+                lines.append("  " + " " * (self.span.column - 1) + "^" * max(1, width))
+        return "\n".join(lines)
+
+
+class ParseError(CalculusError):
+    kind = "syntax error"
+
+
+class UnboundError(CalculusError):
+    kind = "unbound name"
+
+
+class ScopeError(CalculusError):
+    kind = "scope error"
+
+
+class TypeCheckError(CalculusError):
+    kind = "type error"
+
+
+class StuckError(CalculusError):
+    kind = "stuck"
+
+
+class FuelExhausted(CalculusError):
+    kind = "out of fuel"
+
+
+class ShapeError(CalculusError):
+    kind = "shape error"
+
+
+class UsageError(CalculusError):
+    """A command was called the wrong way (REPL or command line)."""
+
+    kind = "usage"

@@ -1,0 +1,50 @@
+"""Mutants: seeded bugs, each a small change to one rule, that the theorem suite must kill.
+
+A calculus lists its mutants in ``mutants.py``; each patches one entry of a rule table (or one
+module attribute) while it is active::
+
+    MUTANTS = [Mutant("foil.no_delete", "foil", "no delete at binders",
+                      lambda: patch(subst_module, "add_rename", buggy_add_rename))]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, MutableMapping
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Mutant:
+    id: str
+    calculus: str
+    description: str
+    activate: Callable[[], AbstractContextManager[None]]
+
+
+_MISSING = object()
+
+
+@contextmanager
+def patch(owner: object, attribute: str, value: object) -> Iterator[None]:
+    """Replace ``owner.attribute`` by ``value`` for the duration of the block."""
+    old = getattr(owner, attribute)
+    setattr(owner, attribute, value)
+    try:
+        yield
+    finally:
+        setattr(owner, attribute, old)
+
+
+@contextmanager
+def patch_entry(table: MutableMapping[object, object], key: object, value: object) -> Iterator[None]:
+    """Replace ``table[key]`` (a rule-table entry) by ``value`` for the duration of the block."""
+    old = table.get(key, _MISSING)
+    table[key] = value
+    try:
+        yield
+    finally:
+        if old is _MISSING:
+            del table[key]
+        else:
+            table[key] = old

@@ -1,0 +1,66 @@
+"""Source text, spans, and the base class of every AST node."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A piece of program text and the name it came from (a file, or ``<input>``)."""
+
+    text: str
+    filename: str = "<input>"
+
+    def line(self, lineno: int) -> str:
+        """The text of line ``lineno`` (1-based), without its newline."""
+        lines = self.text.splitlines()
+        return lines[lineno - 1] if 0 < lineno <= len(lines) else ""
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """The (line, column) of a character offset, both 1-based."""
+        offset = max(0, min(offset, len(self.text)))
+        line = self.text.count("\n", 0, offset) + 1
+        column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+        return line, column
+
+    def span(self, start: int, end: int | None = None) -> Span:
+        """The span of ``text[start:end]`` (a single character when ``end`` is omitted)."""
+        end = start + 1 if end is None else end
+        line, column = self.position(start)
+        end_line, end_column = self.position(end)
+        return Span(self, start, end, line, column, end_line, end_column)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of a source: character offsets and 1-based line/column of both ends."""
+
+    source: Source = field(repr=False)
+    start: int
+    end: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @property
+    def text(self) -> str:
+        return self.source.text[self.start : self.end]
+
+    def __str__(self) -> str:
+        return f"{self.source.filename}:{self.line}:{self.column}"
+
+    def join(self, other: Span | None) -> Span:
+        """The smallest span covering both."""
+        if other is None:
+            return self
+        start, end = min(self.start, other.start), max(self.end, other.end)
+        return self.source.span(start, end)
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """Base of AST nodes: frozen, slotted, and carrying an optional span that equality ignores."""
+
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)

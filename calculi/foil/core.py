@@ -1,0 +1,232 @@
+"""The foil: scope-safe names over the rapier (Maclaurin, Radul, Paszke, IFL 2022).
+
+Scopes are phantom type parameters (``N``, ``L``, ``I``, ``O``); the strict type checker enforces
+the rapier's invariants, and at run time the type machinery is erased:
+
+* a ``Name[N]`` and a ``NameBinder[N, L]`` are plain ``int`` identifiers;
+* a ``Scope[N]`` (the rapier's in-scope set Θ) is an ``int`` bit set, so membership, extension
+  and the choice of a fresh name (one past the largest, as free-foil does) are single
+  integer operations;
+* a ``Substitution[V, I, O]`` is a ``dict`` from names of ``I`` to values of scope ``O``, treated
+  as immutable; a missing key means the identity, as in free-foil;
+* evidence (``DExt[N, L]``: ``L`` is a distinct extension of ``N``) is one shared token, minted
+  only here, in the trusted core;
+* ``sink`` returns its argument (paper §3.5: sinking is the identity).
+
+The classes below are therefore never instantiated: they exist for the type checker only. Python
+has no rank-2 types, so "for all ``L``" is a callback protocol with a method-level type variable:
+the continuation passed to ``with_fresh`` must be a generic function (a nested ``def``), and one
+fixed to a particular scope is rejected statically. Python has no higher-kinded types either,
+so a substitution's value type ``V`` is the fully applied term type (``Expr[O]``).
+
+Cheap run-time checks of the invariants (freshness, distinctness, membership) run when the
+environment variable ``FOIL_CHECKS=1`` is set (the test suite sets it) or ``CHECKS`` is true.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar, final
+
+from calculi.core.errors import ScopeError
+
+CHECKS = os.environ.get("FOIL_CHECKS") == "1"
+
+N = TypeVar("N")
+L = TypeVar("L")
+I = TypeVar("I")  # noqa: E741  (the paper's name for an input scope)
+I2 = TypeVar("I2")
+O = TypeVar("O")  # noqa: E741  (the paper's name for an output scope)
+O2 = TypeVar("O2")
+V = TypeVar("V")
+V2 = TypeVar("V2")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+
+@final
+class VoidS:
+    """The empty scope."""
+
+
+@final
+class Name(Generic[N]):
+    """A name in scope ``N``. Erased: at run time a name is its ``int`` identifier."""
+
+    __slots__ = ()
+
+
+@final
+class NameBinder(Generic[N, L]):
+    """A binder extending scope ``N`` to ``L``. Erased: at run time, the bound name's ``int``."""
+
+    __slots__ = ()
+
+
+@final
+class Scope(Generic[N]):
+    """The run-time counterpart of ``N`` (the rapier's Θ). Erased: an ``int`` bit set."""
+
+    __slots__ = ()
+
+
+@final
+class DExt(Generic[N, L]):
+    """Evidence that ``L`` is a distinct extension of ``N`` (the paper's ``DExt n l``)."""
+
+    __slots__ = ()
+
+
+@final
+class Substitution(Generic[V, I, O]):
+    """A substitution from names of ``I`` to values ``V`` of scope ``O``. Erased: a ``dict``."""
+
+    __slots__ = ()
+
+
+class FreshK(Protocol[N, R_co]):
+    """A continuation ``∀l. DExt n l => NameBinder n l -> r`` (generic in ``L``)."""
+
+    def __call__(self, binder: NameBinder[N, L], evidence: DExt[N, L], /) -> R_co: ...
+
+
+_EVIDENCE: object = object()
+
+EMPTY_SCOPE: Scope[VoidS] = 0  # type: ignore[assignment]
+
+
+def empty_scope() -> Scope[VoidS]:
+    return EMPTY_SCOPE
+
+
+def raw(name: Name[N] | NameBinder[N, L]) -> int:
+    """The integer identifier of a name (for printing, hashing and baselines)."""
+    return name  # type: ignore[return-value]
+
+
+def member(name: Name[L], scope: Scope[N]) -> bool:
+    """Is the raw name in the scope? (The rapier's clash test.)"""
+    return bool(scope >> name & 1)  # type: ignore[operator]
+
+
+def name_of(binder: NameBinder[N, L]) -> Name[L]:
+    """The bound name, usable only inside the extended scope ``L``."""
+    return binder  # type: ignore[return-value]
+
+
+def extend_scope(binder: NameBinder[N, L], scope: Scope[N]) -> Scope[L]:
+    """Θ ∪ {x}."""
+    if CHECKS and member(name_of(binder), scope):
+        raise ScopeError(f"extend_scope: name {raw(binder)} is already in scope (Distinct violated)")
+    return scope | 1 << binder  # type: ignore[operator, return-value]
+
+
+def fresh_id(scope: Scope[N]) -> int:
+    """The identifier ``with_fresh`` would bind: one past the largest name in scope."""
+    return scope.bit_length()  # type: ignore[attr-defined, no-any-return]
+
+
+def with_fresh(scope: Scope[N], k: FreshK[N, R]) -> R:
+    """Introduce a name fresh for ``scope`` and pass its binder (and evidence) to ``k``."""
+    return k(scope.bit_length(), _EVIDENCE)  # type: ignore[attr-defined, arg-type]
+
+
+def with_refreshed(scope: Scope[O], name: Name[I], k: FreshK[O, R]) -> R:
+    """The rapier's step: reuse ``name``'s identifier unless it clashes with ``scope``."""
+    if scope >> name & 1:  # type: ignore[operator]
+        return k(scope.bit_length(), _EVIDENCE)  # type: ignore[attr-defined, arg-type]
+    return k(name, _EVIDENCE)  # type: ignore[arg-type]
+
+
+def unsafe_binder(identifier: int) -> NameBinder[N, L]:
+    """Trusted: a binder for a known identifier (parsers and converters use this, then check)."""
+    return identifier  # type: ignore[return-value]
+
+
+def unsafe_name(identifier: int) -> Name[N]:
+    """Trusted: a name for a known identifier (parsers and converters use this, then check)."""
+    return identifier  # type: ignore[return-value]
+
+
+def unsafe_scope(identifiers: int) -> Scope[N]:
+    """Trusted: a scope from a bit set of identifiers."""
+    return identifiers  # type: ignore[return-value]
+
+
+def unsafe_evidence() -> DExt[N, L]:
+    """Trusted: evidence for an extension the caller has checked."""
+    return _EVIDENCE  # type: ignore[return-value]
+
+
+def sink(value: V, evidence: DExt[N, L]) -> V:
+    """Move a value of scope ``N`` into the extension ``L``: the identity at run time.
+
+    Python has no higher-kinded types, so the scope change is stated by the caller's annotation
+    (``sink(e, ev)`` where ``Expr[L]`` is expected); the typed helpers of each calculus (for
+    example ``sink_name``) pin both ends.
+    """
+    return value
+
+
+def sink_name(name: Name[N], evidence: DExt[N, L]) -> Name[L]:
+    """A name of ``N`` is a name of any extension of ``N``."""
+    return name  # type: ignore[return-value]
+
+
+def trans(first: DExt[N, I], second: DExt[I, L]) -> DExt[N, L]:
+    """Extensions compose."""
+    return first  # type: ignore[return-value]
+
+
+def unsink_name(binder: NameBinder[N, L], name: Name[L]) -> Name[N] | None:
+    """Strengthening: ``None`` iff ``name`` is the binder's own name."""
+    return None if name == binder else name  # type: ignore[comparison-overlap, return-value]
+
+
+def identity_subst() -> Substitution[V, I, I]:
+    """The identity substitution (the empty map)."""
+    return {}  # type: ignore[return-value]
+
+
+def lookup_subst(
+    subst: Substitution[V, I, O], name: Name[I], inject: Callable[[Name[O]], V]
+) -> V:
+    """σ(x), or ``inject(x)`` when σ leaves ``x`` alone."""
+    value = subst.get(name)  # type: ignore[attr-defined]
+    return inject(name) if value is None else value  # type: ignore[arg-type]
+
+
+def add_subst(subst: Substitution[V, I, O], binder: NameBinder[I, I2], value: V) -> Substitution[V, I2, O]:
+    """σ[x ↦ v]."""
+    out = dict(subst)  # type: ignore[call-overload]
+    out[binder] = value
+    return out  # type: ignore[no-any-return]
+
+
+def add_rename(
+    subst: Substitution[V, I, O],
+    binder: NameBinder[I, I2],
+    evidence: DExt[O, O2],
+    new: NameBinder[O, O2],
+    inject: Callable[[Name[O2]], V2],
+) -> Substitution[V2, I2, O2]:
+    """Go under a binder: sink σ into ``O2`` and map ``x`` to ``x'``.
+
+    The rapier's delete: when ``x'`` is ``x`` itself, the entry for ``x`` is removed instead, so
+    that the inner binder shadows any outer entry of σ for the same name.
+    """
+    table: dict[int, object] = subst  # type: ignore[assignment]
+    if new == binder:
+        if binder in table:  # type: ignore[comparison-overlap]
+            table = dict(table)
+            del table[binder]  # type: ignore[arg-type]
+        return table  # type: ignore[return-value]
+    table = dict(table)
+    table[binder] = inject(new)  # type: ignore[index, arg-type]
+    return table  # type: ignore[return-value]
+
+
+def subst_items(subst: Substitution[V, I, O]) -> list[tuple[Name[I], V]]:
+    """The explicit entries of σ (names σ does not map are left alone)."""
+    return list(subst.items())  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""The theorem catalogue of calculi: ``python -m proofs`` checks every registered theorem."""

@@ -1,0 +1,100 @@
+"""``python -m proofs``: check every registered theorem and print one row per theorem."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from proofs.profiles import PROFILES
+from proofs.registry import Result, all_mutants, check, hunt, select
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m proofs", description=__doc__)
+    parser.add_argument("--paper", help="only the theorems of this paper or calculus")
+    parser.add_argument("--theorem", help="only this theorem id (or id prefix)")
+    parser.add_argument("--profile", choices=PROFILES, default="ci")
+    parser.add_argument("--seed", type=int, help="Hypothesis seed (default: 0 for ci, else random)")
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
+    parser.add_argument("--mutants", action="store_true", help="run the seeded bugs instead")
+    parser.add_argument("--list", action="store_true", help="list the theorems and exit")
+    args = parser.parse_args(argv)
+    seed = args.seed if args.seed is not None else (0 if args.profile == "ci" else random.randrange(2**32))
+
+    if args.mutants:
+        return _mutants(args.paper, args.profile, seed, args.json)
+    theorems = select(args.paper, args.theorem)
+    if not theorems:
+        print("no theorem matches", file=sys.stderr)
+        return 2
+    if args.list:
+        for t in theorems:
+            print(f"{t.id:<48} {t.reference:<28} [{t.label}] {t.statement}")
+        return 0
+    results: list[Result] = []
+    if not args.json:
+        print(_header())
+    for thm in theorems:
+        result = check(thm, args.profile, seed)
+        results.append(result)
+        if not args.json:
+            print(_row(result), flush=True)
+            if not result.ok:
+                print(_failure(result), flush=True)
+    failed = sum(not r.ok for r in results)
+    if args.json:
+        print(json.dumps([asdict(r) for r in results], indent=2))
+    else:
+        total = sum(r.seconds for r in results)
+        print(f"\n{len(results) - failed} passed, {failed} failed "
+              f"({total:.1f}s, profile {args.profile}, seed {seed})")
+    return 1 if failed else 0
+
+
+def _header() -> str:
+    return f"{'theorem':<46} {'reference':<30} {'examples':>8}  {'result':<7} {'seconds':>7}"
+
+
+def _row(r: Result) -> str:
+    return f"{r.id:<46} {r.reference:<30} {r.examples:>8}  {r.status:<7} {r.seconds:>7.2f}"
+
+
+def _failure(r: Result) -> str:
+    lines = [f"    {r.message.splitlines()[0] if r.message else r.status}"]
+    for name, value in r.counterexample.items():
+        shown = value.replace("\n", "\n" + " " * (8 + len(name)))
+        lines.append(f"      {name} = {shown}")
+    lines.append(f"    replay: {r.replay}")
+    return "\n".join(lines)
+
+
+def _mutants(paper: str | None, profile: str, seed: int, as_json: bool) -> int:
+    rows = []
+    survivors = 0
+    for m in all_mutants():
+        if paper and paper != m.calculus:
+            continue
+        killer = hunt(m, profile, seed)
+        survivors += killer is None
+        rows.append({"mutant": m.id, "description": m.description,
+                     "killed_by": killer.id if killer else None,
+                     "counterexample": killer.counterexample if killer else {}})
+        if not as_json:
+            verdict = f"killed by {killer.id}" if killer else "SURVIVED"
+            print(f"{m.id:<40} {verdict:<50} {m.description}", flush=True)
+            if killer and killer.counterexample:
+                for name, value in killer.counterexample.items():
+                    print(f"      {name} = {value}")
+    if as_json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print(f"\n{len(rows) - survivors} killed, {survivors} survived")
+    return 1 if survivors or not rows else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""The theorem catalogue: every theorem of the papers as a registered Hypothesis property.
+
+A theorem module registers each property with its id, paper, section and statement::
+
+    @theorem("foil.subst.alpha_invariant", paper=FOIL, section="§3 P4",
+             statement="substitution respects α-equivalence", given={"pair": alpha_pairs()})
+    def _(pair: tuple[Term, Term]) -> None:
+        ...
+
+``given`` maps argument names to strategies (``None``: an example-based check that runs once).
+``show`` prints counterexample values in the calculus's own syntax.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import hypothesis
+from hypothesis import strategies as st
+
+from calculi.core.mutants import Mutant
+
+__all__ = ["MUTANTS", "THEOREMS", "Mutant", "Paper", "Result", "Theorem", "check", "hunt", "theorem"]
+
+Show = Callable[[object], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    key: str
+    title: str
+    venue: str
+
+
+@dataclass(frozen=True, slots=True)
+class Theorem:
+    id: str
+    paper: Paper
+    section: str
+    statement: str
+    label: str
+    given: Mapping[str, st.SearchStrategy[Any]] | None
+    check: Callable[..., None]
+    show: Show
+    max_examples: int | None = None
+
+    @property
+    def calculus(self) -> str:
+        return self.id.split(".", 1)[0]
+
+    @property
+    def reference(self) -> str:
+        return f"{self.paper.key} {self.section}"
+
+
+@dataclass(slots=True)
+class Result:
+    id: str
+    reference: str
+    label: str
+    examples: int
+    status: str  # "passed" | "failed" | "error"
+    seconds: float
+    seed: int
+    counterexample: dict[str, str] = field(default_factory=dict)
+    message: str = ""
+    replay: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "passed"
+
+
+THEOREMS: dict[str, Theorem] = {}
+MUTANTS: dict[str, Mutant] = {}
+
+
+def theorem(
+    id: str,
+    *,
+    paper: Paper,
+    section: str,
+    statement: str,
+    given: Mapping[str, st.SearchStrategy[Any]] | None = None,
+    label: str = "paper-claim",
+    show: Show = str,
+    max_examples: int | None = None,
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register the decorated function as the check of theorem ``id``."""
+
+    def register(check: Callable[..., None]) -> Callable[..., None]:
+        if id in THEOREMS:
+            raise ValueError(f"theorem {id} registered twice")
+        THEOREMS[id] = Theorem(
+            id, paper, section, statement, label, given, check, show, max_examples
+        )
+        return check
+
+    return register
+
+
+def register_mutants(mutants: Iterable[Mutant]) -> None:
+    for m in mutants:
+        MUTANTS[m.id] = m
+
+
+def load_all() -> None:
+    """Import every theorem module of the ``proofs`` package (each registers itself)."""
+    import proofs
+
+    for info in pkgutil.iter_modules(proofs.__path__):
+        if info.name not in {"registry", "profiles", "runner", "__main__"}:
+            importlib.import_module(f"proofs.{info.name}")
+
+
+def select(paper: str | None = None, theorem_id: str | None = None) -> list[Theorem]:
+    load_all()
+    chosen = list(THEOREMS.values())
+    if paper:
+        chosen = [t for t in chosen if paper in (t.paper.key, t.calculus)]
+    if theorem_id:
+        chosen = [t for t in chosen if t.id == theorem_id or t.id.startswith(theorem_id + ".")]
+    return chosen
+
+
+def check(thm: Theorem, profile: str = "ci", seed: int = 0) -> Result:
+    """Run one theorem under a Hypothesis profile and seed; never raises."""
+    from proofs.profiles import settings_for
+
+    calls: list[dict[str, object]] = []
+
+    def counted(**kwargs: object) -> None:
+        calls.append(kwargs)
+        thm.check(**kwargs)
+
+    replay = f"python -m proofs --theorem {thm.id} --profile {profile} --seed {seed}"
+    start = time.perf_counter()
+    status, message = "passed", ""
+    try:
+        if thm.given is None:
+            counted()
+        else:
+            base = settings_for(profile)
+            limit = base.max_examples if thm.max_examples is None else min(
+                base.max_examples, thm.max_examples
+            )
+            runner = hypothesis.seed(seed)(
+                hypothesis.settings(base, max_examples=max(1, limit))(
+                    hypothesis.given(**thm.given)(counted)
+                )
+            )
+            runner()
+    except AssertionError as err:
+        status, message = "failed", str(err) or "assertion failed"
+    except Exception as err:  # a crash of the property is a failure too, reported as such
+        status, message = "error", f"{type(err).__name__}: {err}"
+    seconds = time.perf_counter() - start
+    counterexample: dict[str, str] = {}
+    if status != "passed" and calls and calls[-1]:
+        counterexample = {k: _show(thm.show, v) for k, v in calls[-1].items()}
+    return Result(
+        thm.id,
+        thm.reference,
+        thm.label,
+        len(calls),
+        status,
+        seconds,
+        seed,
+        counterexample,
+        message,
+        replay if status != "passed" else "",
+    )
+
+
+def _show(show: Show, value: object) -> str:
+    try:
+        return show(value)
+    except Exception:
+        return repr(value)
+
+
+def hunt(mutant: Mutant, profile: str = "ci", seed: int = 0) -> Result | None:
+    """Run the theorems of the mutant's calculus with the mutant active; the first failure."""
+    load_all()
+    for thm in THEOREMS.values():
+        if thm.calculus != mutant.calculus:
+            continue
+        with mutant.activate():
+            result = check(thm, profile, seed)
+        if not result.ok:
+            return result
+    return None
+
+
+def all_mutants() -> list[Mutant]:
+    load_all()
+    return list(MUTANTS.values())

@@ -1,0 +1,13 @@
+"""Test configuration: Hypothesis profiles are loaded once here; run-time foil checks are on."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("FOIL_CHECKS", "1")
+
+from hypothesis import settings
+
+import proofs.profiles  # noqa: F401  (registers the profiles)
+
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
