@@ -75,9 +75,7 @@ def _failure(r: Result) -> str:
 def _mutants(paper: str | None, profile: str, seed: int, as_json: bool) -> int:
     rows = []
     survivors = 0
-    for m in all_mutants():
-        if paper and paper != m.calculus:
-            continue
+    for m in all_mutants(paper):
         killer = hunt(m, profile, seed)
         survivors += killer is None
         rows.append({"mutant": m.id, "description": m.description,

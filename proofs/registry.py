@@ -109,17 +109,23 @@ def register_mutants(mutants: Iterable[Mutant]) -> None:
         MUTANTS[m.id] = m
 
 
-def load_all() -> None:
-    """Import every theorem module of the ``proofs`` package (each registers itself)."""
+def load_all(only: str | None = None) -> None:
+    """Import the theorem modules of the ``proofs`` package (each registers itself).
+
+    ``only`` names one calculus: then only ``proofs/<only>.py`` is imported, when it exists.
+    """
     import proofs
 
-    for info in pkgutil.iter_modules(proofs.__path__):
-        if info.name not in {"registry", "profiles", "runner", "__main__"}:
-            importlib.import_module(f"proofs.{info.name}")
+    names = [i.name for i in pkgutil.iter_modules(proofs.__path__)]
+    names = [n for n in names if n not in {"registry", "profiles", "__main__"}]
+    if only is not None and only in names:
+        names = [only]
+    for name in names:
+        importlib.import_module(f"proofs.{name}")
 
 
 def select(paper: str | None = None, theorem_id: str | None = None) -> list[Theorem]:
-    load_all()
+    load_all(paper or (theorem_id.split(".", 1)[0] if theorem_id else None))
     chosen = list(THEOREMS.values())
     if paper:
         chosen = [t for t in chosen if paper in (t.paper.key, t.calculus)]
@@ -186,7 +192,7 @@ def _show(show: Show, value: object) -> str:
 
 def hunt(mutant: Mutant, profile: str = "ci", seed: int = 0) -> Result | None:
     """Run the theorems of the mutant's calculus with the mutant active; the first failure."""
-    load_all()
+    load_all(mutant.calculus)
     for thm in THEOREMS.values():
         if thm.calculus != mutant.calculus:
             continue
@@ -197,6 +203,6 @@ def hunt(mutant: Mutant, profile: str = "ci", seed: int = 0) -> Result | None:
     return None
 
 
-def all_mutants() -> list[Mutant]:
-    load_all()
-    return list(MUTANTS.values())
+def all_mutants(calculus: str | None = None) -> list[Mutant]:
+    load_all(calculus)
+    return [m for m in MUTANTS.values() if calculus is None or m.calculus == calculus]
