@@ -14,6 +14,7 @@ A theorem module registers each property with its id, paper, section and stateme
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -48,6 +49,7 @@ class Theorem:
     check: Callable[..., None]
     show: Show
     max_examples: int | None = None
+    requires: tuple[str, ...] = ()
 
     @property
     def calculus(self) -> str:
@@ -64,7 +66,7 @@ class Result:
     reference: str
     label: str
     examples: int
-    status: str  # "passed" | "failed" | "error"
+    status: str  # "passed" | "skipped" | "failed" | "error"
     seconds: float
     seed: int
     counterexample: dict[str, str] = field(default_factory=dict)
@@ -73,7 +75,7 @@ class Result:
 
     @property
     def ok(self) -> bool:
-        return self.status == "passed"
+        return self.status in ("passed", "skipped")
 
 
 THEOREMS: dict[str, Theorem] = {}
@@ -90,14 +92,18 @@ def theorem(
     label: str = "paper-claim",
     show: Show = str,
     max_examples: int | None = None,
+    requires: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Register the decorated function as the check of theorem ``id``."""
+    """Register the decorated function as the check of theorem ``id``.
+
+    ``requires`` names optional modules (``"jax"``) without which the theorem is skipped.
+    """
 
     def register(check: Callable[..., None]) -> Callable[..., None]:
         if id in THEOREMS:
             raise ValueError(f"theorem {id} registered twice")
         THEOREMS[id] = Theorem(
-            id, paper, section, statement, label, given, check, show, max_examples
+            id, paper, section, statement, label, given, check, show, max_examples, requires
         )
         return check
 
@@ -145,6 +151,10 @@ def check(thm: Theorem, profile: str = "ci", seed: int = 0) -> Result:
         thm.check(**kwargs)
 
     replay = f"python -m proofs --theorem {thm.id} --profile {profile} --seed {seed}"
+    missing = [m for m in thm.requires if importlib.util.find_spec(m) is None]
+    if missing:
+        return Result(thm.id, thm.reference, thm.label, 0, "skipped", 0.0, seed,
+                      message=f"needs {', '.join(missing)}")
     start = time.perf_counter()
     status, message = "passed", ""
     try:
