@@ -42,6 +42,17 @@ class Grammar:
     ) -> Grammar:
         """Load ``resource`` from ``package``; ``names`` maps terminal names to how users call them."""
         text = resources.files(package).joinpath(resource).read_text(encoding="utf-8")
+        return Grammar.from_text(text, start=start, examples=examples, names=names)
+
+    @staticmethod
+    def from_text(
+        text: str,
+        *,
+        start: str | Sequence[str] = "start",
+        examples: Mapping[str, Sequence[str]] | None = None,
+        names: Mapping[str, str] | None = None,
+    ) -> Grammar:
+        """A grammar from its lark source text."""
         parser = lark.Lark(
             text,
             parser="lalr",
@@ -60,18 +71,32 @@ class Grammar:
 
     def _error(self, err: UnexpectedInput, source: Source, start: str | None) -> ParseError:
         offset = _offset(err, source)
-        label = None
-        if self.examples:
-            try:
-                label = err.match_examples(
-                    lambda text: self.parser.parse(text, start=start),
-                    dict(self.examples),
-                    use_accepts=True,
-                )
-            except Exception:  # match_examples re-parses the examples; never let it mask the error
-                label = None
-        reason = str(label) if label else self._describe(err, source)
+        label = self._classify(err, start)
+        reason = label if label else self._describe(err, source)
         return ParseError(reason, source.span(offset, min(len(source.text), offset + 1)))
+
+    def _classify(self, err: UnexpectedInput, start: str | None) -> str | None:
+        """The label of the example failing the same way: in the same parser state (lark's
+        ``match_examples``), or else on the same kind of token with the same expectations."""
+
+        def parse(text: str) -> lark.Tree[lark.Token]:
+            return self.parser.parse(text, start=start)
+
+        try:
+            label = err.match_examples(parse, dict(self.examples), use_accepts=True)
+        except Exception:  # re-parsing the examples must never mask the user's error
+            label = None
+        if label is not None:
+            return str(label)
+        key = _signature(err)
+        for candidate, texts in self.examples.items():
+            for text in texts:
+                try:
+                    parse(text)
+                except UnexpectedInput as other:
+                    if key is not None and _signature(other) == key:
+                        return candidate
+        return None
 
     def _describe(self, err: UnexpectedInput, source: Source) -> str:
         if isinstance(err, UnexpectedCharacters):
@@ -91,6 +116,14 @@ class Grammar:
         if len(shown) > 6:
             return ""
         return "; expected " + " or ".join(shown)
+
+
+def _signature(err: UnexpectedInput) -> tuple[str, frozenset[str]] | None:
+    if isinstance(err, UnexpectedToken):
+        return err.token.type, frozenset(err.accepts or err.expected)
+    if isinstance(err, UnexpectedEOF):
+        return "$END", frozenset(err.expected)
+    return None
 
 
 def _terminal(name: str) -> str:
