@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from calculi.core.errors import CalculusError, UsageError
 from calculi.core.registry import CALCULI, Command, Session, calculus_names, open_session
@@ -22,7 +22,7 @@ from calculi.core.syntax import Source
 class Repl:
     """Dispatches input lines to the common commands and the calculus's session."""
 
-    def __init__(self, session: Session[object], out: TextIO = sys.stdout) -> None:
+    def __init__(self, session: Session[Any], out: TextIO = sys.stdout) -> None:
         self.session = session
         self.out = out
         self.done = False

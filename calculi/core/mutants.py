@@ -12,6 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,9 +24,6 @@ class Mutant:
     calculus: str
     description: str
     activate: Callable[[], AbstractContextManager[None]]
-
-
-_MISSING = object()
 
 
 @contextmanager
@@ -37,14 +38,15 @@ def patch(owner: object, attribute: str, value: object) -> Iterator[None]:
 
 
 @contextmanager
-def patch_entry(table: MutableMapping[object, object], key: object, value: object) -> Iterator[None]:
+def patch_entry(table: MutableMapping[K, V], key: K, value: V) -> Iterator[None]:
     """Replace ``table[key]`` (a rule-table entry) by ``value`` for the duration of the block."""
-    old = table.get(key, _MISSING)
+    present = key in table
+    old = table.get(key)
     table[key] = value
     try:
         yield
     finally:
-        if old is _MISSING:
-            del table[key]
+        if present:
+            table[key] = old  # type: ignore[assignment]
         else:
-            table[key] = old
+            del table[key]
