@@ -1,0 +1,178 @@
+"""Well-formed meshes and types, and the typing rules of the collectives (a table keyed by op).
+
+    n · Π_{a∈A} |a| = N   for every dimension n{A}N,   the A's pairwise disjoint, A ⊆ axes(M)
+
+A program is checked by folding the rules from its source type; an ill-typed step is a
+``TypeCheckError`` naming the rule (``DynSlice``, ``AllGather``, ``AllToAll``, ``AllPermute``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from calculi.core.errors import TypeCheckError, UnboundError
+from calculi.core.syntax import Span
+from calculi.redistribution.pretty import show_dim, show_op, show_type
+from calculi.redistribution.syntax import (
+    AllGather,
+    AllPermute,
+    AllToAll,
+    Dim,
+    DistType,
+    DynSlice,
+    Mesh,
+    Op,
+    Program,
+)
+
+WF = "Type-Wf"
+
+
+def check_mesh(mesh: Mesh) -> Mesh:
+    """Axis names distinct, sizes at least 1."""
+    seen: set[str] = set()
+    for name, size in mesh.axes:
+        if name in seen:
+            raise TypeCheckError(f"mesh axis {name!r} is declared twice", mesh.span, rule="Mesh")
+        if size < 1:
+            raise TypeCheckError(f"mesh axis {name!r} has size {size}; sizes are at least 1",
+                                 mesh.span, rule="Mesh")
+        seen.add(name)
+    if not mesh.axes:
+        raise TypeCheckError("a mesh needs at least one axis", mesh.span, rule="Mesh")
+    return mesh
+
+
+def check_type(ty: DistType, mesh: Mesh) -> DistType:
+    """The well-formedness judgement ``M ⊢ τ``: axes on the mesh, disjoint, sizes consistent."""
+    used: dict[str, int] = {}
+    for i, d in enumerate(ty.dims):
+        where = d.span or ty.span
+        if d.size < 1:
+            raise TypeCheckError(f"dimension {i} has global size {d.size}; sizes are at least 1",
+                                 where, rule=WF)
+        for a in d.axes:
+            if a not in mesh:
+                raise UnboundError(f"axis {a!r} of dimension {i} is not on the mesh "
+                                   f"({', '.join(mesh.names)})", where, rule=WF)
+            if a in used:
+                other = "this dimension" if used[a] == i else f"dimension {used[a]}"
+                raise TypeCheckError(f"axis {a!r} is used twice (dimension {i} and {other}); "
+                                     "each axis splits at most one dimension once", where, rule=WF)
+            used[a] = i
+        parts = mesh.product(d.axes)
+        if d.local * parts != d.size:
+            axes = "·".join(f"|{a}|" for a in d.axes) or "1"
+            raise TypeCheckError(
+                f"dimension {i} ({show_dim(d)}): local size {d.local} × {axes} = {d.local * parts} "
+                f"is not the global size {d.size}", where, rule=WF)
+    return ty
+
+
+def _axis(mesh: Mesh, axis: str, span: Span | None, rule: str) -> int:
+    if axis not in mesh:
+        raise UnboundError(f"axis {axis!r} is not on the mesh ({', '.join(mesh.names)})", span, rule=rule)
+    return mesh.size(axis)
+
+
+def _dim(ty: DistType, i: int, span: Span | None, rule: str) -> Dim:
+    if not 0 <= i < ty.rank:
+        raise TypeCheckError(f"dimension {i} does not exist in {show_type(ty)} (rank {ty.rank})",
+                             span, rule=rule)
+    return ty.dims[i]
+
+
+def _minor(d: Dim, i: int, axis: str, span: Span | None, rule: str) -> None:
+    if not d.axes or d.axes[-1] != axis:
+        top = f"its minor-most axis is {d.axes[-1]!r}" if d.axes else "it is not split"
+        raise TypeCheckError(f"{rule} needs {axis!r} minor-most in dimension {i} ({show_dim(d)}), "
+                             f"but {top}", span, rule=rule)
+
+
+def rule_dyn_slice(op: DynSlice, ty: DistType, mesh: Mesh) -> DistType:
+    """x ∉ axes(τ),  |x| ∣ n_i  ⊢  n_i{A}N_i  ⇒  (n_i/|x|){A·x}N_i"""
+    rule, span = "DynSlice", op.span
+    size = _axis(mesh, op.axis, span, rule)
+    d = _dim(ty, op.dim, span, rule)
+    if op.axis in ty.used_axes:
+        raise TypeCheckError(f"DynSlice needs an axis the type does not use, but {op.axis!r} is used "
+                             f"in {show_type(ty)}", span, rule=rule)
+    if d.local % size:
+        raise TypeCheckError(f"DynSlice needs |{op.axis}| = {size} to divide the local size {d.local} "
+                             f"of dimension {op.dim}", span, rule=rule)
+    return ty.with_dim(op.dim, Dim(d.local // size, (*d.axes, op.axis), d.size))
+
+
+def rule_all_gather(op: AllGather, ty: DistType, mesh: Mesh) -> DistType:
+    """A_i = A'·x  ⊢  n_i{A'·x}N_i  ⇒  (n_i·|x|){A'}N_i"""
+    rule, span = "AllGather", op.span
+    size = _axis(mesh, op.axis, span, rule)
+    d = _dim(ty, op.dim, span, rule)
+    _minor(d, op.dim, op.axis, span, rule)
+    return ty.with_dim(op.dim, Dim(d.local * size, d.axes[:-1], d.size))
+
+
+def rule_all_to_all(op: AllToAll, ty: DistType, mesh: Mesh) -> DistType:
+    """A_i = A'·x, |x| ∣ n_j, i ≠ j  ⊢  n_i{A'·x}N_i, n_j{B}N_j  ⇒  (n_i·|x|){A'}N_i, (n_j/|x|){B·x}N_j"""
+    rule, span = "AllToAll", op.span
+    size = _axis(mesh, op.axis, span, rule)
+    src, dst = _dim(ty, op.src_dim, span, rule), _dim(ty, op.dst_dim, span, rule)
+    if op.src_dim == op.dst_dim:
+        raise TypeCheckError("AllToAll needs two different dimensions", span, rule=rule)
+    _minor(src, op.src_dim, op.axis, span, rule)
+    if dst.local % size:
+        raise TypeCheckError(f"AllToAll needs |{op.axis}| = {size} to divide the local size {dst.local} "
+                             f"of dimension {op.dst_dim}", span, rule=rule)
+    out = ty.with_dim(op.src_dim, Dim(src.local * size, src.axes[:-1], src.size))
+    return out.with_dim(op.dst_dim, Dim(dst.local // size, (*dst.axes, op.axis), dst.size))
+
+
+def rule_all_permute(op: AllPermute, ty: DistType, mesh: Mesh) -> DistType:
+    """localshape(τ) = localshape(τ'),  globalshape(τ) = globalshape(τ'),  M ⊢ τ'  ⇒  τ'"""
+    rule, span = "AllPermute", op.span
+    target = check_type(op.target, mesh)
+    if target.global_shape != ty.global_shape:
+        raise TypeCheckError(f"AllPermute needs equal global shapes: {show_type(ty)} vs {show_type(target)}",
+                             span, rule=rule)
+    if target.local_shape != ty.local_shape:
+        raise TypeCheckError(f"AllPermute needs equal local shapes: {ty.local_shape} in {show_type(ty)} vs "
+                             f"{target.local_shape} in {show_type(target)}", span, rule=rule)
+    return target
+
+
+TypingRule = Callable[[Op, DistType, Mesh], DistType]
+
+TYPING_RULES: dict[type, TypingRule] = {
+    DynSlice: rule_dyn_slice,  # type: ignore[dict-item]
+    AllGather: rule_all_gather,  # type: ignore[dict-item]
+    AllToAll: rule_all_to_all,  # type: ignore[dict-item]
+    AllPermute: rule_all_permute,  # type: ignore[dict-item]
+}
+
+
+def type_of_op(op: Op, ty: DistType, mesh: Mesh) -> DistType:
+    """The type after ``op`` (the conclusion of its rule), or a ``TypeCheckError`` naming the rule."""
+    return TYPING_RULES[type(op)](op, ty, mesh)
+
+
+def check_program(source: DistType, program: Program, mesh: Mesh) -> list[DistType]:
+    """Fold the typing rules over ``program``: the types τ0 = source, τ1, ..., τk."""
+    check_type(source, mesh)
+    types = [source]
+    for k, op in enumerate(program):
+        try:
+            types.append(type_of_op(op, types[-1], mesh))
+        except TypeCheckError as err:
+            raise type(err)(f"step {k + 1} ({show_op(op)}) from {show_type(types[-1])}: {err.reason}",
+                            err.span, rule=err.rule) from None
+    return types
+
+
+def same_problem(source: DistType, target: DistType, mesh: Mesh) -> None:
+    """Both types well-formed and of the same global shape: a redistribution problem."""
+    check_type(source, mesh)
+    check_type(target, mesh)
+    if source.global_shape != target.global_shape:
+        raise TypeCheckError(f"source {show_type(source)} and target {show_type(target)} have different "
+                             f"global shapes {source.global_shape} and {target.global_shape}",
+                             target.span or source.span, rule="Redistribute")

@@ -1,0 +1,150 @@
+"""Concrete syntax → AST, with a span on every node and classified syntax errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import lark
+
+from calculi.core.errors import ParseError
+from calculi.core.parsing import Grammar, span_of
+from calculi.core.syntax import Source
+from calculi.redistribution.syntax import (
+    AllGather,
+    AllPermute,
+    AllToAll,
+    Dim,
+    DistType,
+    DynSlice,
+    Mesh,
+    Op,
+    Program,
+)
+
+GRAMMAR = Grammar.load(
+    __package__ or "calculi.redistribution",
+    "grammar.lark",
+    start=["mesh", "type", "program", "redistribution", "checked"],
+    examples={
+        "a mesh axis is written NAME=SIZE": ["x", "x=2,y", "x:2"],
+        "a dimension is written N or n{axes}N": ["[3{x}]", "[{x}6]", "[3{x 6]"],
+        "a type is a bracketed list of dimensions": ["3{x}6", "[3{x}6"],
+    },
+    names={
+        "NAME": "an axis or operation name",
+        "INT": "a number",
+        "LSQB": "'['",
+        "RSQB": "']'",
+        "LBRACE": "'{'",
+        "RBRACE": "'}'",
+        "COMMA": "','",
+        "EQUAL": "'='",
+        "SEMICOLON": "';'",
+        "LPAR": "'('",
+        "RPAR": "')'",
+    },
+)
+
+Tree = lark.Tree[lark.Token]
+T = TypeVar("T")
+
+
+def _parse(source: Source, start: str, build: Callable[[Tree, Source], T]) -> T:
+    if not source.text.strip():
+        raise ParseError(f"empty input; expected a {start}", source.span(0, 0))
+    return build(GRAMMAR.parse(source, start), source)
+
+
+def parse_mesh(source: Source) -> Mesh:
+    """``x=2, y=3`` → ``Mesh``."""
+    return _parse(source, "mesh", _mesh)
+
+
+def parse_type(source: Source) -> DistType:
+    """``[3{x}6, 4]`` → ``DistType`` (well-formedness is ``check.check_type``'s job)."""
+    return _parse(source, "type", _type)
+
+
+def parse_program(source: Source) -> Program:
+    return _parse(source, "program", _program)
+
+
+def parse_redistribution(source: Source) -> tuple[DistType, DistType]:
+    """``A -> B`` → the source and target types."""
+    return _parse(source, "redistribution", lambda t, s: (_type(t.children[0], s), _type(t.children[1], s)))
+
+
+def parse_checked(source: Source) -> tuple[DistType, Program | None]:
+    """``TYPE [PROGRAM]``: a type, optionally followed by a program to check from it."""
+
+    def build(tree: Tree, s: Source) -> tuple[DistType, Program | None]:
+        ty = tree.children[0]
+        prog = tree.children[1] if len(tree.children) > 1 else None
+        return _type(ty, s), (_program(prog, s) if prog is not None else None)
+
+    return _parse(source, "checked", build)
+
+
+def _int(token: object) -> int:
+    return int(str(token))
+
+
+def _mesh(tree: Tree, source: Source) -> Mesh:
+    axes: list[tuple[str, int]] = []
+    for axis in tree.children:
+        assert isinstance(axis, lark.Tree)
+        name, size = axis.children
+        axes.append((str(name), _int(size)))
+    return Mesh(tuple(axes), span=span_of(tree, source))
+
+
+def _type(tree: object, source: Source) -> DistType:
+    assert isinstance(tree, lark.Tree)
+    dims: list[Dim] = []
+    for d in tree.children:
+        assert isinstance(d, lark.Tree)
+        span = span_of(d, source)
+        if d.data == "whole":
+            n = _int(d.children[0])
+            dims.append(Dim(n, (), n, span=span))
+        else:
+            local, size = d.children[0], d.children[-1]
+            names = d.children[1] if len(d.children) == 3 else None
+            axes = tuple(str(a) for a in names.children) if isinstance(names, lark.Tree) else ()
+            dims.append(Dim(_int(local), axes, _int(size), span=span))
+    return DistType(tuple(dims), span=span_of(tree, source))
+
+
+_DIM_OPS: dict[str, Callable[..., Op]] = {"DynSlice": DynSlice, "AllGather": AllGather}
+
+
+_SIGNATURES = {
+    "DynSlice": "DynSlice(dim, axis)",
+    "AllGather": "AllGather(dim, axis)",
+    "AllToAll": "AllToAll(src_dim -> dst_dim, axis)",
+    "AllPermute": "AllPermute([target type])",
+}
+
+
+def _program(tree: object, source: Source) -> Program:
+    assert isinstance(tree, lark.Tree)
+    ops: list[Op] = []
+    for node in tree.children:
+        assert isinstance(node, lark.Tree)
+        span = span_of(node, source)
+        name = str(node.children[0])
+        expected = {"dim_op": ("DynSlice", "AllGather"), "move_op": ("AllToAll",),
+                    "type_op": ("AllPermute",)}[str(node.data)]
+        if name not in expected:
+            reason = (f"{name} is written {_SIGNATURES[name]}" if name in _SIGNATURES
+                      else f"unknown collective {name!r}; expected {' or '.join(expected)}")
+            raise ParseError(reason, span_of(node.children[0], source))
+        if node.data == "dim_op":
+            ops.append(_DIM_OPS[name](_int(node.children[1]), str(node.children[2]), span=span))
+        elif node.data == "move_op":
+            _, i, j, axis = node.children
+            ops.append(AllToAll(_int(i), _int(j), str(axis), span=span))
+        else:
+            ops.append(AllPermute(_type(node.children[1], source), span=span))
+    return tuple(ops)
