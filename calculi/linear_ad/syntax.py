@@ -1,0 +1,294 @@
+"""The AST of Linear A: one frozen, slotted dataclass per constructor, each with a span.
+
+    e ::= (x̄ ; ẏ̄) | x | ẏ | r | 0 | tup(x̄) | tupL(ẏ̄) | p(ē ; ė̄) | dup(ė) | drop(e) | f(x̄ ; ẏ̄)
+        | let b1 in … let bn in e                        (a ``Block``: bindings, then a result)
+    b ::= (x̄ ; ẏ̄) = e | (x̄) = unpack y | (ẋ̄) = unpackL ẏ
+
+Variables are foil names (``int`` identifiers drawn from a scope with ``with_fresh``) with a
+hint string used only for printing; equality ignores hints and spans. A chain of lets is one
+``Block`` holding a tuple of bindings, so passes walk long programs with loops, not recursion.
+Primitive applications (``sin``, ``+``, ``⊕``, ``⊙``, and whatever the backend adds) are one
+constructor, ``Prim``, keyed by a ``Primitive`` object; see ``primitives.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator
+from dataclasses import dataclass, field
+
+from calculi.core.syntax import Node
+from calculi.linear_ad.types import Mixed, Type
+
+ParamValue = Hashable
+Params = tuple[tuple[str, ParamValue], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Primitive:
+    """A primitive operation, identified by its name.
+
+    A non-linear primitive takes ``arity`` non-linear arguments and returns a non-linear value.
+    A linear primitive (``linear=True``) takes ``arity`` non-linear arguments (constants, such as
+    the scale factor of ``⊙``) and then ``larity`` linear arguments, and returns a linear value
+    that is linear in the linear arguments. ``arity=None`` means any number.
+    """
+
+    name: str
+    arity: int | None = 1
+    larity: int = 0
+    linear: bool = False
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Expr(Node):
+    """Base of expressions."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Var(Expr):
+    """A non-linear variable ``x``."""
+
+    name: int
+    hint: str = field(default="x", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LVar(Expr):
+    """A linear variable ``ẋ``."""
+
+    name: int
+    hint: str = field(default="dx", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Lit(Expr):
+    """A real literal, kept as written so every scalar domain reads it exactly."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Zero(Expr):
+    """The linear zero ``0 : τ``."""
+
+    type: Type
+
+
+@dataclass(frozen=True, slots=True)
+class Ret(Expr):
+    """``(x̄ ; ẏ̄)``: return lists of variables."""
+
+    vars: tuple[Var, ...]
+    lvars: tuple[LVar, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Tup(Expr):
+    """``tup(x̄)``: a non-linear tuple."""
+
+    vars: tuple[Var, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TupL(Expr):
+    """``tupL(ẏ̄)``: a linear tuple."""
+
+    lvars: tuple[LVar, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Prim(Expr):
+    """``p[params](ē ; ė̄)``: a primitive application (``args`` non-linear, ``largs`` linear)."""
+
+    prim: Primitive
+    args: tuple[Expr, ...]
+    largs: tuple[Expr, ...] = ()
+    params: Params = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Dup(Expr):
+    """``dup(ė) : (; σ, σ)``."""
+
+    arg: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Drop(Expr):
+    """``drop(e) : (;)``: the only way to discard a value (of either kind)."""
+
+    arg: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Expr):
+    """``f(x̄ ; ẏ̄)``: a call of a top-level function."""
+
+    func: str
+    args: tuple[Var, ...]
+    largs: tuple[LVar, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Binder(Node):
+    """A binding occurrence of a variable."""
+
+    name: int
+    hint: str = field(default="x", compare=False)
+
+
+class Binding(Node):
+    """Base of the bindings of a ``Block``."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LetB(Binding):
+    """``let (x̄ ; ẏ̄) = e in``  (rule Let; ``let x = e`` is sugar for ``let (x ;) = e``)."""
+
+    binders: tuple[Binder, ...]
+    lbinders: tuple[Binder, ...]
+    rhs: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class UnpackB(Binding):
+    """``let (x̄) = unpack y in``  (rule Unpack)."""
+
+    binders: tuple[Binder, ...]
+    var: Var
+
+
+@dataclass(frozen=True, slots=True)
+class UnpackLB(Binding):
+    """``let (ẋ̄) = unpackL ẏ in``  (rule UnpackL)."""
+
+    lbinders: tuple[Binder, ...]
+    var: LVar
+
+
+@dataclass(frozen=True, slots=True)
+class Block(Expr):
+    """``let b1 in … let bn in e``: a chain of bindings and a result."""
+
+    bindings: tuple[Binding, ...]
+    result: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class FuncDef(Node):
+    """``def f(x̄ : τ̄ ; ẏ̄ : σ̄) -> (τ̄' ; σ̄') = e``."""
+
+    name: str
+    params: tuple[Binder, ...]
+    param_types: tuple[Type, ...]
+    lparams: tuple[Binder, ...]
+    lparam_types: tuple[Type, ...]
+    result: Mixed
+    body: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Program(Node):
+    """A list of top-level first-order functions; each may call only those defined before it."""
+
+    defs: tuple[FuncDef, ...]
+
+    def get(self, name: str) -> FuncDef | None:
+        for d in self.defs:
+            if d.name == name:
+                return d
+        return None
+
+    def names(self) -> list[str]:
+        return [d.name for d in self.defs]
+
+    def with_defs(self, defs: tuple[FuncDef, ...]) -> Program:
+        """This program with ``defs`` added, replacing same-named functions."""
+        new = {d.name for d in defs}
+        return Program(tuple(d for d in self.defs if d.name not in new) + defs)
+
+
+# -- builders ---------------------------------------------------------------------------------
+
+
+def ret(vars: tuple[Var, ...] = (), lvars: tuple[LVar, ...] = ()) -> Ret:
+    return Ret(vars, lvars)
+
+
+EMPTY = Ret((), ())
+
+
+def block(bindings: list[Binding] | tuple[Binding, ...], result: Expr) -> Expr:
+    """A block, flattened when the result is itself a block; no block when there are no bindings."""
+    if isinstance(result, Block):
+        bindings = (*bindings, *result.bindings)
+        result = result.result
+    if not bindings:
+        return result
+    return Block(tuple(bindings), result)
+
+
+def var_of(b: Binder) -> Var:
+    return Var(b.name, b.hint)
+
+
+def lvar_of(b: Binder) -> LVar:
+    return LVar(b.name, b.hint)
+
+
+def children(e: Expr) -> Iterator[Expr]:
+    """The direct sub-expressions of ``e`` (binding right-hand sides, then the result)."""
+    if isinstance(e, Prim):
+        yield from e.args
+        yield from e.largs
+    elif isinstance(e, Dup | Drop):
+        yield e.arg
+    elif isinstance(e, Block):
+        for b in e.bindings:
+            if isinstance(b, LetB):
+                yield b.rhs
+            elif isinstance(b, UnpackB | UnpackLB):
+                yield b.var
+        yield e.result
+    elif isinstance(e, Ret):
+        yield from e.vars
+        yield from e.lvars
+    elif isinstance(e, Tup | Call):
+        yield from e.vars if isinstance(e, Tup) else e.args
+        if isinstance(e, Call):
+            yield from e.largs
+    elif isinstance(e, TupL):
+        yield from e.lvars
+
+
+def size(e: Expr) -> int:
+    """|e|: the number of AST nodes (bindings and binders count one each), computed iteratively."""
+    total = 0
+    stack: list[Expr] = [e]
+    while stack:
+        node = stack.pop()
+        total += 1
+        if isinstance(node, Block):
+            total += sum(1 + _binder_count(b) for b in node.bindings)
+        stack.extend(children(node))
+    return total
+
+
+def _binder_count(b: Binding) -> int:
+    if isinstance(b, LetB):
+        return len(b.binders) + len(b.lbinders)
+    if isinstance(b, UnpackB):
+        return len(b.binders)
+    if isinstance(b, UnpackLB):
+        return len(b.lbinders)
+    return 0
+
+
+def program_size(p: Program) -> int:
+    return sum(size(d.body) + len(d.params) + len(d.lparams) for d in p.defs)

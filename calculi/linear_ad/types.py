@@ -1,0 +1,108 @@
+"""Types of Linear A: the scalar ℝ, tuples, and room for more (the backend adds arrays).
+
+    τ, σ ::= ℝ | (τ1, …, τn) | …          the tangent type of τ is ``τ.tangent()`` (τ itself here)
+    ρ    ::= (τ̄ ; σ̄)                      a mixed result: non-linear results ; linear results
+
+A new kind of type is a frozen dataclass subclassing ``Type`` that implements ``size`` (its weight
+in the cost model), ``zero`` (the value of ``0`` at this type), ``show`` (its concrete syntax) and,
+when it has a concrete syntax of the form ``NAME[arg, …]``, an entry in ``TYPE_CONSTRUCTORS``
+(for example ``f64[3,4]`` for the backend's arrays).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from calculi.core.errors import TypeCheckError
+
+
+@dataclass(frozen=True, slots=True)
+class Type:
+    """Base of all types."""
+
+    def size(self) -> int:
+        """|τ|: the number of scalars in a value of this type (the weight of its linear ops)."""
+        raise NotImplementedError
+
+    def zero(self, domain: Any) -> Any:
+        """The value of ``0 : τ`` in the given scalar domain."""
+        raise NotImplementedError
+
+    def tangent(self) -> Type:
+        """The type of tangents (and cotangents) of values of this type."""
+        return self
+
+    def show(self, unicode: bool = True) -> str:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.show(True)
+
+
+@dataclass(frozen=True, slots=True)
+class Real(Type):
+    """ℝ (ASCII ``R``)."""
+
+    def size(self) -> int:
+        return 1
+
+    def zero(self, domain: Any) -> Any:
+        return domain.literal("0")
+
+    def show(self, unicode: bool = True) -> str:
+        return "ℝ" if unicode else "R"
+
+
+REAL = Real()
+
+
+@dataclass(frozen=True, slots=True)
+class TupleType(Type):
+    """(τ1, …, τn); a one-tuple prints as ``(τ,)``."""
+
+    items: tuple[Type, ...]
+
+    def size(self) -> int:
+        return sum(t.size() for t in self.items)
+
+    def zero(self, domain: Any) -> Any:
+        return tuple(t.zero(domain) for t in self.items)
+
+    def tangent(self) -> Type:
+        return TupleType(tuple(t.tangent() for t in self.items))
+
+    def show(self, unicode: bool = True) -> str:
+        inner = ", ".join(t.show(unicode) for t in self.items)
+        return f"({inner},)" if len(self.items) == 1 else f"({inner})"
+
+
+@dataclass(frozen=True, slots=True)
+class Mixed:
+    """A mixed result type (τ̄ ; σ̄)."""
+
+    nonlin: tuple[Type, ...]
+    lin: tuple[Type, ...]
+
+    def show(self, unicode: bool = True) -> str:
+        left = ", ".join(t.show(unicode) for t in self.nonlin)
+        right = ", ".join(t.show(unicode) for t in self.lin)
+        return f"({left} ; {right})" if left or right else "(;)"
+
+    def __str__(self) -> str:
+        return self.show(True)
+
+
+TypeArg = int | str
+TYPE_CONSTRUCTORS: dict[str, Callable[[Sequence[TypeArg]], Type]] = {}
+"""Types written ``NAME[arg, …]``: the constructor gets the arguments (ints or names)."""
+
+
+def tuple_size(types: Sequence[Type]) -> int:
+    return sum(t.size() for t in types)
+
+
+def expect_real(ty: Type, what: str) -> None:
+    if ty != REAL:
+        raise TypeCheckError(f"{what} must be ℝ, not {ty}")
