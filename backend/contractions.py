@@ -1,0 +1,194 @@
+"""Contractions and sequence primitives: einsum, cumulative sum, the linear scan, causal conv1d.
+
+These are the primitives with structure over an axis; each registers its NumPy implementation and
+shape rule in the tables of ``backend.primitives``. Time is axis 1 (``[B, T, ...]``).
+
+- ``einsum[spec](x, y)``: a two-operand contraction, bilinear; lowered once per (spec, shapes) to
+  a single batched BLAS matmul (the contraction order is fixed by the plan, never searched per call).
+- ``cumsum[axis, reverse](x)``: linear; its transpose is the cumulative sum the other way.
+- ``linear_scan[reverse](a, x, h0)``: ``h_t = a_t ⊙ h_{t−1} + x_t`` with ``h_{−1} = h0``, linear in
+  ``(x, h0)`` for fixed ``a``; with ``reverse`` the recurrence runs from the end,
+  ``h_t = a_t ⊙ h_{t+1} + x_t`` with ``h_T = h0``. The transpose of the scan is the reverse scan.
+- ``conv1d[reverse](x, w)``: depthwise causal convolution ``y_t = Σ_k w[K−1−k] ⊙ x_{t−k}``
+  (zero before the start), bilinear; with ``reverse`` it looks ahead, ``y_t = Σ_k w[K−1−k] ⊙ x_{t+k}``,
+  which is its transpose in ``x``. ``conv1d_wgrad[K](x, g)`` is its transpose in ``w``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from backend.primitives import Array, ArrayType, Shape, _def
+from calculi.core.errors import ShapeError
+
+
+def parse_spec(spec: str, nargs: int) -> tuple[list[str], str]:
+    """``"btd,de->bte"`` as (["btd", "de"], "bte"), checked for form."""
+    if "->" not in spec:
+        raise ShapeError(f"einsum spec {spec!r} needs an explicit output ('->')")
+    lhs, out = spec.replace(" ", "").split("->")
+    ins = lhs.split(",")
+    if len(ins) != nargs:
+        raise ShapeError(f"einsum spec {spec!r} names {len(ins)} operands, got {nargs}")
+    for term in [*ins, out]:
+        if not term.isalpha() or len(set(term)) != len(term):
+            raise ShapeError(f"einsum spec {spec!r}: each operand needs distinct letters (no '...')")
+    if not set(out) <= set("".join(ins)):
+        raise ShapeError(f"einsum spec {spec!r}: an output index appears in no operand")
+    return ins, out
+
+
+@dataclass(frozen=True, slots=True)
+class MatmulPlan:
+    """A two-operand einsum lowered to one batched matmul: sum the indices that occur in one
+    operand only, permute to (batch, free, contracted) and (batch, contracted, free), multiply,
+    then reshape and permute to the output order."""
+
+    sum_x: tuple[int, ...]
+    sum_y: tuple[int, ...]
+    perm_x: tuple[int, ...]
+    perm_y: tuple[int, ...]
+    shape_x: tuple[int, ...]
+    shape_y: tuple[int, ...]
+    shape_out: tuple[int, ...]
+    perm_out: tuple[int, ...]
+
+
+@functools.lru_cache(maxsize=4096)
+def matmul_plan(spec: str, sx: Shape, sy: Shape) -> MatmulPlan:
+    """The lowering of ``spec`` at these shapes (computed once per spec and shapes, then cached)."""
+    (tx, ty), out = parse_spec(spec, 2)
+    size = dict(zip(tx, sx, strict=True)) | dict(zip(ty, sy, strict=True))
+    alone_x = [c for c in tx if c not in ty and c not in out]
+    alone_y = [c for c in ty if c not in tx and c not in out]
+    tx2 = [c for c in tx if c not in alone_x]
+    ty2 = [c for c in ty if c not in alone_y]
+    batch = [c for c in out if c in tx2 and c in ty2]
+    contracted = [c for c in tx2 if c in ty2 and c not in out]
+    left = [c for c in tx2 if c not in ty2]
+    right = [c for c in ty2 if c not in tx2]
+
+    def prod(cs: list[str]) -> int:
+        return math.prod(size[c] for c in cs)
+
+    middle = batch + left + right
+    return MatmulPlan(
+        tuple(tx.index(c) for c in alone_x),
+        tuple(ty.index(c) for c in alone_y),
+        tuple(tx2.index(c) for c in batch + left + contracted),
+        tuple(ty2.index(c) for c in batch + contracted + right),
+        (prod(batch), prod(left), prod(contracted)),
+        (prod(batch), prod(contracted), prod(right)),
+        tuple(size[c] for c in middle),
+        tuple(middle.index(c) for c in out),
+    )
+
+
+def _einsum(*xs: Array, spec: str) -> Array:
+    if len(xs) == 1:
+        return np.einsum(spec, xs[0])
+    x, y = xs
+    plan = matmul_plan(spec, x.shape, y.shape)
+    if plan.sum_x:
+        x = x.sum(axis=plan.sum_x)
+    if plan.sum_y:
+        y = y.sum(axis=plan.sum_y)
+    x = x.transpose(plan.perm_x).reshape(plan.shape_x)
+    y = y.transpose(plan.perm_y).reshape(plan.shape_y)
+    return np.matmul(x, y).reshape(plan.shape_out).transpose(plan.perm_out)
+
+
+def _einsum_shape(*ts: ArrayType, spec: str) -> ArrayType:
+    ins, out = parse_spec(spec, len(ts))
+    sizes: dict[str, int] = {}
+    for term, t in zip(ins, ts, strict=True):
+        if len(term) != t.ndim:
+            raise ShapeError(f"einsum {spec!r}: operand {term!r} has rank {len(term)} but got {t}")
+        for letter, n in zip(term, t.shape, strict=True):
+            if sizes.setdefault(letter, n) != n:
+                raise ShapeError(f"einsum {spec!r}: index {letter!r} is {sizes[letter]} and {n}")
+    return ArrayType(tuple(sizes[c] for c in out), np.result_type(*(t.dtype for t in ts)))
+
+
+_def("einsum", "bilinear", _einsum, _einsum_shape)
+
+
+def _cumsum(x: Array, *, axis: int, reverse: bool) -> Array:
+    if reverse:
+        return np.flip(np.cumsum(np.flip(x, axis), axis=axis), axis)
+    return np.cumsum(x, axis=axis)
+
+
+def _cumsum_shape(t: ArrayType, *, axis: int, reverse: bool) -> ArrayType:
+    if not 0 <= axis < t.ndim:
+        raise ShapeError(f"cumsum axis {axis} out of range for {t}")
+    return t
+
+
+_def("cumsum", "linear", _cumsum, _cumsum_shape)
+
+
+def _linear_scan(a: Array, x: Array, h0: Array, *, reverse: bool) -> Array:
+    out = np.empty(np.broadcast_shapes(a.shape, x.shape), np.result_type(a, x, h0))
+    h = h0
+    steps = range(x.shape[1] - 1, -1, -1) if reverse else range(x.shape[1])
+    for t in steps:
+        np.multiply(a[:, t], h, out=out[:, t])
+        out[:, t] += x[:, t]
+        h = out[:, t]
+    return out
+
+
+def _scan_shape(a: ArrayType, x: ArrayType, h0: ArrayType, *, reverse: bool) -> ArrayType:
+    if a.shape != x.shape or x.ndim < 2 or h0.shape != (x.shape[0], *x.shape[2:]):
+        raise ShapeError(f"linear_scan needs a, x of one shape [B,T,...] and h0 [B,...]; got {a}, {x}, {h0}")
+    return ArrayType(x.shape, np.result_type(a.dtype, x.dtype, h0.dtype))
+
+
+# linear in (x, h0) for a fixed a
+_def("linear_scan", "linear", _linear_scan, _scan_shape)
+
+
+def _conv1d(x: Array, w: Array, *, reverse: bool) -> Array:
+    k = w.shape[0]
+    y = x * w[k - 1]
+    for lag in range(1, min(k, x.shape[1] + 1)):
+        if lag >= x.shape[1]:
+            break
+        if reverse:
+            y[:, :-lag] += x[:, lag:] * w[k - 1 - lag]
+        else:
+            y[:, lag:] += x[:, :-lag] * w[k - 1 - lag]
+    return y  # type: ignore[no-any-return]
+
+
+def _conv1d_shape(x: ArrayType, w: ArrayType, *, reverse: bool) -> ArrayType:
+    if x.ndim != 3 or w.ndim != 2 or w.shape[1] != x.shape[2]:
+        raise ShapeError(f"conv1d needs x [B,T,D] and w [K,D]; got {x} and {w}")
+    return ArrayType(x.shape, np.result_type(x.dtype, w.dtype))
+
+
+_def("conv1d", "bilinear", _conv1d, _conv1d_shape)
+
+
+def _conv1d_wgrad(x: Array, g: Array, *, width: int, reverse: bool) -> Array:
+    """``w̄[K−1−k] = Σ_{b,t} x_{t−k} ⊙ g_t`` (forward conv) or ``Σ x_{t+k} ⊙ g_t`` (reverse)."""
+    out = np.zeros((width, x.shape[2]), np.result_type(x, g))
+    for lag in range(min(width, x.shape[1])):
+        end = x.shape[1] - lag
+        lagged, now = (x[:, lag:], g[:, :end]) if reverse else (x[:, :end], g[:, lag:])
+        out[width - 1 - lag] = np.einsum("btd,btd->d", lagged, now)
+    return out
+
+
+def _wgrad_shape(x: ArrayType, g: ArrayType, *, width: int, reverse: bool) -> ArrayType:
+    if x.ndim != 3 or x.shape != g.shape:
+        raise ShapeError(f"conv1d_wgrad needs x and g of one shape [B,T,D]; got {x} and {g}")
+    return ArrayType((width, x.shape[2]), np.result_type(x.dtype, g.dtype))
+
+
+_def("conv1d_wgrad", "bilinear", _conv1d_wgrad, _wgrad_shape)

@@ -1,0 +1,1 @@
+"""Models written once with backend.numpy: the MLP classifier and the Griffin language model."""
