@@ -54,7 +54,8 @@ def to_partition_spec(ty: DistType) -> Any:
         from jax.sharding import PartitionSpec
     except ImportError:
         raise UsageError("converting to a jax PartitionSpec needs JAX: pip install 'calculi[jax]'") from None
-    return PartitionSpec(*spec_of(ty))
+    make: Any = PartitionSpec
+    return make(*spec_of(ty))
 
 
 def from_partition_spec(spec: Any, shape: Sequence[int], mesh: Mesh) -> DistType:
