@@ -13,8 +13,17 @@ from collections.abc import Callable
 
 from calculi.core.errors import TypeCheckError
 from calculi.redistribution.check import check_program, same_problem
+from calculi.redistribution.syntax import (
+    AllGather,
+    AllPermute,
+    AllToAll,
+    DistType,
+    DynSlice,
+    Mesh,
+    Op,
+    Program,
+)
 from calculi.redistribution.synth import easy_program, paper
-from calculi.redistribution.syntax import AllGather, AllPermute, AllToAll, DistType, DynSlice, Mesh, Op, Program
 
 
 def naive(source: DistType, target: DistType, mesh: Mesh) -> Program:

@@ -91,9 +91,8 @@ def flatten_peak(p: Op, q: Op, t0: DistType, t1: DistType, t2: DistType, mesh: M
     if i == j and mesh.size(a) == mesh.size(b):
         return [AllPermute(t2)]
     if i == j:
-        sliced = DynSlice(i, b)
-        t_sliced = t0.with_dim(i, Dim(t0.dims[i].local // mesh.size(b), (*t0.dims[i].axes, b), t0.dims[i].size))
-        return [sliced, AllPermute(_swap_minor(t_sliced, i)), AllGather(i, a)]
+        t_sliced = check_program(t0, (DynSlice(i, b),), mesh)[-1]
+        return [DynSlice(i, b), AllPermute(_swap_minor(t_sliced, i)), AllGather(i, a)]
     if a == b:
         return [AllToAll(i, j, a)]
     return [DynSlice(j, b), AllGather(i, a)]
@@ -104,15 +103,15 @@ def gather_after_all_to_all(
 ) -> Sequence[Op] | None:
     """/¯ → _/ : AllGather(i,a) ; AllToAll(k→l,x)."""
     assert isinstance(p, AllGather) and isinstance(q, AllToAll)
-    i, a, k, l, x = p.dim, p.axis, q.src_dim, q.dst_dim, q.axis
-    if i not in (k, l):
-        return [AllToAll(k, l, x), AllGather(i, a)]
-    if l == i:
+    i, a, k, dst, x = p.dim, p.axis, q.src_dim, q.dst_dim, q.axis
+    if i not in (k, dst):
+        return [AllToAll(k, dst, x), AllGather(i, a)]
+    if dst == i:
         moved = check_program(t0, (AllToAll(k, i, x),), mesh)[-1]
         return [AllToAll(k, i, x), AllPermute(_swap_minor(moved, i)), AllGather(i, a)]
     if len(t0.dims[i].axes) < 2:
         return None
-    return [AllPermute(_swap_minor(t0, i)), AllToAll(i, l, x), AllGather(i, a)]
+    return [AllPermute(_swap_minor(t0, i)), AllToAll(i, dst, x), AllGather(i, a)]
 
 
 def gather_after_permute(
@@ -135,13 +134,13 @@ def slice_before_all_to_all(
 ) -> Sequence[Op] | None:
     """¯\\ → \\_ : AllToAll(k→l,x) ; DynSlice(j,b)."""
     assert isinstance(p, AllToAll) and isinstance(q, DynSlice)
-    k, l, x, j, b = p.src_dim, p.dst_dim, p.axis, q.dim, q.axis
-    if j not in (k, l):
-        return [DynSlice(j, b), AllToAll(k, l, x)]
+    k, dst, x, j, b = p.src_dim, p.dst_dim, p.axis, q.dim, q.axis
+    if j not in (k, dst):
+        return [DynSlice(j, b), AllToAll(k, dst, x)]
     sliced = check_program(t0, (DynSlice(j, b),), mesh)[-1]
     if j == k:
-        return [DynSlice(k, b), AllPermute(_swap_minor(sliced, k)), AllToAll(k, l, x)]
-    return [DynSlice(l, b), AllToAll(k, l, x), AllPermute(t2)]
+        return [DynSlice(k, b), AllPermute(_swap_minor(sliced, k)), AllToAll(k, dst, x)]
+    return [DynSlice(dst, b), AllToAll(k, dst, x), AllPermute(t2)]
 
 
 def slice_before_permute(
@@ -175,7 +174,9 @@ def permute_after_all_to_all(
     return [moved, *([] if after == t2 else [AllPermute(t2)])]
 
 
-def cancel_all_to_all(p: Op, q: Op, t0: DistType, t1: DistType, t2: DistType, mesh: Mesh) -> Sequence[Op] | None:
+def cancel_all_to_all(
+    p: Op, q: Op, t0: DistType, t1: DistType, t2: DistType, mesh: Mesh
+) -> Sequence[Op] | None:
     """AllToAll(i→j,x) ; AllToAll(j→i,x) = ε."""
     return [] if t2 == t0 else None
 
