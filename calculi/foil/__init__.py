@@ -1,0 +1,74 @@
+"""The foil: scope-safe names and capture-avoiding substitution, and the untyped λ-calculus on it.
+
+Public API (used by suites and notebooks)::
+
+    from calculi.foil import parse, pretty, normalize, alpha_equiv, substitute
+    e = parse(r"(\\x. \\y. x) y", free=True)
+    pretty(normalize(e))                # '\\x2. y' (the binder y was renamed: no capture)
+
+The strategies for other people's suites are in ``calculi.foil.strategies`` (imported lazily,
+since they need Hypothesis): ``closed_terms()``, ``open_terms()``, ``terms_in(scope)``, ...
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calculi.core.trace import Fuel
+from calculi.foil.alpha import alpha_equiv
+from calculi.foil.core import Scope, Substitution, empty_scope, identity_subst, unsafe_name
+from calculi.foil.debruijn import from_debruijn, to_debruijn
+from calculi.foil.deep import deep
+from calculi.foil.names import intern, spell
+from calculi.foil.normalize import normalize, weak_head
+from calculi.foil.parse import Term, Top, parse, parse_file
+from calculi.foil.pretty import pretty
+from calculi.foil.semantics import step
+from calculi.foil.substitution import beta, open_lam, subst_names
+from calculi.foil.substitution import substitute as _substitute
+from calculi.foil.syntax import App, Expr, Lam, Var, free_names, scope_of
+
+__all__ = [
+    "App",
+    "Expr",
+    "Fuel",
+    "Lam",
+    "Scope",
+    "Substitution",
+    "Term",
+    "Top",
+    "Var",
+    "alpha_equiv",
+    "beta",
+    "empty_scope",
+    "free_names",
+    "from_debruijn",
+    "identity_subst",
+    "intern",
+    "normalize",
+    "open_lam",
+    "parse",
+    "parse_file",
+    "pretty",
+    "scope_of",
+    "spell",
+    "step",
+    "subst",
+    "substitute",
+    "to_debruijn",
+    "weak_head",
+]
+
+substitute = deep(_substitute)
+"""``substitute(Θ, σ, e)``: free-foil's canonical capture-avoiding substitution (with room for
+deep terms). See ``calculi.foil.substitution``."""
+
+
+def subst(term: Expr[Any], mapping: dict[str, Expr[Any]]) -> Expr[Any]:
+    """``[x ↦ a, ...] e`` by spelling: simultaneous, capture-avoiding, applied once. The scope is
+    the free names of ``e`` and of the ``a``s."""
+    table: dict[Any, Expr[Any]] = {unsafe_name(intern(name)): value for name, value in mapping.items()}
+    scope: Any = scope_of(term)
+    for value in table.values():
+        scope = scope | scope_of(value)
+    return deep(subst_names)(term, table, scope)

@@ -1,0 +1,70 @@
+"""α-equivalence on the foil, renaming one side only where the binders disagree.
+
+Both terms are walked together in a common scope Θ (their free names, then the binders passed).
+Each side has a renaming ρ (a foil ``Substitution`` of names), and at a pair of binders
+``λx. e₁`` / ``λy. e₂`` a common name ``c`` is chosen:
+
+    c = x   if x ∉ Θ        (the left binder keeps its name: ρ₁ drops x, the rapier's delete)
+    c = y   if y ∉ Θ        (the right binder keeps its name)
+    c = fresh for Θ          otherwise
+    ρ₁' = ρ₁[x ↦ c],  ρ₂' = ρ₂[y ↦ c],  Θ' = Θ ∪ {c}
+
+and two names are equal when ρ₁(x) = ρ₂(y). This is free-foil's ``alphaEquiv`` (rename only
+one side, only when the binders differ), made iterative for deep terms; free names compare by
+their raw names. It is checked against de Bruijn equality (proofs/foil.py, P10).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calculi.foil.core import (
+    Substitution,
+    add_rename,
+    extend_scope,
+    fresh_id,
+    identity_subst,
+    lookup_subst,
+    member,
+    name_of,
+    unsafe_binder,
+    unsafe_evidence,
+    unsafe_scope,
+)
+from calculi.foil.syntax import App, Expr, Lam, Var, scope_of
+
+_Names = Substitution[Any, Any, Any]
+
+
+def _same(name: Any) -> Any:
+    return name
+
+
+def alpha_equiv(left: Expr[Any], right: Expr[Any]) -> bool:
+    """Are the two terms equal up to the names of their binders?"""
+    scope: Any = unsafe_scope(scope_of(left) | scope_of(right))  # type: ignore[operator]
+    start: _Names = identity_subst()
+    stack: list[tuple[Expr[Any], Expr[Any], _Names, _Names, Any]] = [(left, right, start, start, scope)]
+    while stack:
+        a, b, rho_a, rho_b, theta = stack.pop()
+        if isinstance(a, Var) and isinstance(b, Var):
+            if lookup_subst(rho_a, a.name, _same) != lookup_subst(rho_b, b.name, _same):
+                return False
+        elif isinstance(a, App) and isinstance(b, App):
+            stack.append((a.arg, b.arg, rho_a, rho_b, theta))
+            stack.append((a.fun, b.fun, rho_a, rho_b, theta))
+        elif isinstance(a, Lam) and isinstance(b, Lam):
+            x, y = a.binder, b.binder
+            if not member(name_of(x), theta):
+                common = x
+            elif not member(name_of(y), theta):
+                common = y
+            else:
+                common = unsafe_binder(fresh_id(theta))
+            evidence: Any = unsafe_evidence()
+            rho_a = add_rename(rho_a, x, evidence, common, _same)
+            rho_b = add_rename(rho_b, y, evidence, common, _same)
+            stack.append((a.body, b.body, rho_a, rho_b, extend_scope(common, theta)))
+        else:
+            return False
+    return True

@@ -1,0 +1,211 @@
+"""Concrete syntax → foil terms, with spans, classified syntax errors and unbound-name errors.
+
+Identifiers are interned (``names.py``): a binder spelled ``x`` binds the raw name of ``x``, so
+terms keep the shadowing of their text (``\\x1.\\x1.x1``) and print back exactly. Only *scopes*
+are kept distinct (the foil's ``Distinct``); binders that repeat an outer raw name are legal
+terms and every operation of this package copes with them.
+
+The lark parser is LALR (no recursion); turning its tree into a term is an explicit-stack
+traversal, so inputs nested tens of thousands of levels deep parse.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterable
+from typing import Any, final
+
+import lark
+
+from calculi.core.errors import ParseError, UnboundError
+from calculi.core.parsing import Grammar
+from calculi.core.syntax import Source, Span
+from calculi.foil.core import unsafe_binder, unsafe_name
+from calculi.foil.names import intern, spell
+from calculi.foil.syntax import App, Expr, Lam, Var
+
+GRAMMAR = Grammar.load(
+    __package__ or "calculi.foil",
+    "grammar.lark",
+    start="term",
+    examples={
+        "missing body after '.'": ["\\x.", "\\x. (\\y.)"],
+        "missing '.' after the bound name": ["\\x y", "\\x"],
+        "missing bound name after '\\'": ["\\.x", "\\ (x)"],
+        "unclosed '('": ["(x", "(\\x. x", "f (x y"],
+        "unmatched ')'": ["x)", "\\x. x)"],
+        "empty parentheses": ["()", "f ()"],
+        "a λ in argument position needs parentheses: f (\\x. e)": ["f \\x. x"],
+        "let needs 'in' before its body": ["let x = y", "let x = y; z = w"],
+        "let needs 'NAME = TERM' bindings": ["let in x", "let x in x"],
+    },
+    names={
+        "NAME": "a name",
+        "LPAR": "'('",
+        "RPAR": "')'",
+        "BACKSLASH": "'\\'",
+        "DOT": "'.'",
+        "SEMICOLON": "';'",
+        "EQUAL": "'='",
+        "IN": "'in'",
+        "LET": "'let'",
+    },
+)
+
+
+@final
+class Top:
+    """The scope of the free names of terms read from text (constants of the REPL)."""
+
+
+Term = Expr[Top]
+
+
+def parse(text: str, *, free: bool | Iterable[str] = False, filename: str = "<input>") -> Term:
+    """Parse one term. Free names are an ``UnboundError`` unless allowed by ``free``
+    (``True``: any name may be free; an iterable: those names may)."""
+    return parse_source(Source(text, filename), free=free)
+
+
+def parse_source(source: Source, *, free: bool | Iterable[str] = False) -> Term:
+    if not _TOKEN.sub(lambda m: "" if m.group().startswith("--") else m.group(), source.text).strip():
+        raise ParseError("empty input: expected a term", source.span(len(source.text)))
+    tree = GRAMMAR.parse(source)
+    term = _convert(tree, source)
+    if free is not True:
+        allowed = set() if free is False else {intern(name) for name in free}
+        _check_bound(term, allowed)
+    return term
+
+
+class _Spans:
+    """Spans of tree nodes in O(log n) each (``Source.span`` counts lines from the start)."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.starts = [0] + [i + 1 for i, c in enumerate(source.text) if c == "\n"]
+
+    def _position(self, offset: int) -> tuple[int, int]:
+        line = bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1] + 1
+
+    def __call__(self, node: lark.Tree[lark.Token] | lark.Token) -> Span | None:
+        if isinstance(node, lark.Token):
+            start, end = node.start_pos, node.end_pos
+        elif getattr(node.meta, "empty", True):
+            return None
+        else:
+            start, end = node.meta.start_pos, node.meta.end_pos
+        if start is None or end is None:
+            return None
+        return Span(self.source, start, end, *self._position(start), *self._position(end))
+
+
+def _convert(tree: lark.Tree[lark.Token], source: Source) -> Term:
+    """The lark tree as a term, bottom-up with an explicit stack; ``let`` is desugared."""
+    span_of = _Spans(source)
+    results: list[Any] = []
+    stack: list[tuple[lark.Tree[lark.Token], bool]] = [(tree, False)]
+    while stack:
+        node, done = stack.pop()
+        kind = node.data
+        if kind == "var":
+            token = node.children[0]
+            results.append(Var(unsafe_name(intern(str(token))), span=span_of(token)))
+            continue
+        if not done:
+            stack.append((node, True))
+            stack.extend((c, False) for c in reversed(node.children) if isinstance(c, lark.Tree))
+            continue
+        span = span_of(node)
+        if kind == "app":
+            arg = results.pop()
+            results.append(App(results.pop(), arg, span=span))
+        elif kind == "lam":
+            binder = unsafe_binder(intern(str(node.children[0])))  # type: ignore[var-annotated]
+            results.append(Lam(binder, results.pop(), span=span))
+        elif kind == "binding":
+            results.append((node.children[0], results.pop(), span))
+        elif kind == "let":
+            count = len(node.children) - 1
+            body = results.pop()
+            bindings = results[-count:]
+            del results[-count:]
+            for token, value, bspan in reversed(bindings):
+                lam = Lam(unsafe_binder(intern(str(token))), body, span=bspan)  # type: ignore[var-annotated]
+                body = App(lam, value, span=span)
+            results.append(body)
+        else:  # pragma: no cover - the grammar has no other rules
+            raise AssertionError(kind)
+    term: Term = results[0]
+    return term
+
+
+def _check_bound(term: Term, allowed: set[int]) -> None:
+    """Raise ``UnboundError`` at the first (leftmost) name that no binder binds."""
+    bound: dict[int, int] = {}
+    stack: list[Expr[Any] | int] = [term]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, int):
+            bound[t] -= 1
+        elif isinstance(t, Var):
+            name: int = t.name  # type: ignore[assignment]
+            if not bound.get(name) and name not in allowed:
+                raise UnboundError(f"{spell(name)} is not bound by any enclosing \\{spell(name)}.", t.span)
+        elif isinstance(t, App):
+            stack.append(t.arg)
+            stack.append(t.fun)
+        elif isinstance(t, Lam):
+            binder: int = t.binder  # type: ignore[assignment]
+            bound[binder] = bound.get(binder, 0) + 1
+            stack.append(binder)
+            stack.append(t.body)
+
+
+_TOKEN = re.compile(r"--[^\n]*|[A-Za-z_][A-Za-z0-9_']*|\S")
+_CONTINUES_AFTER = {"=", ";", "in", ".", "\\", "let", "("}
+_CONTINUES_BEFORE = {"in", ";", ")"}
+
+
+def split_terms(text: str) -> list[tuple[int, str]]:
+    """The terms of a file, one per line, as ``(first line number, text)``.
+
+    A term continues on the next line while its parentheses are open, while it has more ``let``
+    than ``in``, when the line ends in ``= ; in . \\ let (`` or the next line starts with
+    ``in ; )`` (so multi-line ``let`` blocks, as in lambda-n-ways' lennart.lam, are one term).
+    """
+    terms: list[tuple[int, str]] = []
+    lines = text.splitlines()
+    pending: list[str] = []
+    start = 0
+    depth = lets = 0
+    last = ""
+    for index, line in enumerate(lines):
+        words = [w for w in _TOKEN.findall(line) if not w.startswith("--")]
+        if not words and not pending:
+            continue
+        if pending and words and depth <= 0 and lets <= 0 and last not in _CONTINUES_AFTER:
+            if words[0] not in _CONTINUES_BEFORE:
+                terms.append((start + 1, "\n".join(pending)))
+                pending = []
+        if not pending:
+            start, depth, lets = index, 0, 0
+        pending.append(line)
+        for word in words:
+            depth += (word == "(") - (word == ")")
+            lets += (word == "let") - (word == "in")
+        if words:
+            last = words[-1]
+    if pending and any(_TOKEN.findall(p) and not p.lstrip().startswith("--") for p in pending):
+        terms.append((start + 1, "\n".join(pending)))
+    return terms
+
+
+def parse_file(text: str, filename: str = "<file>", *, free: bool | Iterable[str] = False) -> list[Term]:
+    """Every term of a file (see ``split_terms``); spans point into the file."""
+    out: list[Term] = []
+    for lineno, chunk in split_terms(text):
+        out.append(parse_source(Source("\n" * (lineno - 1) + chunk, filename), free=free))
+    return out

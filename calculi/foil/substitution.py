@@ -1,0 +1,117 @@
+"""Capture-avoiding substitution on the foil: the rapier, with its invariants in the types.
+
+``substitute(Θ, σ, e)`` follows free-foil's canonical version. ``Θ : Scope[O]`` is the in-scope
+set of the output, ``σ : Substitution[Expr[O], I, O]`` maps names of the input scope ``I`` to
+output terms, ``e : Expr[I]``:
+
+    S(Θ, σ, x)       = σ(x)                         (x itself when σ leaves it alone)
+    S(Θ, σ, e₁ e₂)   = S(Θ, σ, e₁) S(Θ, σ, e₂)
+    S(Θ, σ, λx. e)   = λx'. S(Θ ∪ {x'}, σ', e)      x' = x if x ∉ Θ, else fresh for Θ
+                                                     σ' = σ \\ {x} if x' = x, else σ[x ↦ x']
+
+The types force the rapier's invariants: the range of σ lives in ``O``, so Θ covers FV(range σ)
+(SIa); names of ``e`` live in ``I``, so they cannot be used without going through σ (SIb); the
+body of a λ is only reachable in a function generic in its scope ``L``, so the binder cannot be
+forgotten. The rules are a table keyed by constructor; each recursion is bounded by the depth of
+the term, and public entry points run under ``deep`` (see ``deep.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
+
+from calculi.foil.core import (
+    DExt,
+    Name,
+    NameBinder,
+    Scope,
+    Substitution,
+    add_rename,
+    add_subst,
+    extend_scope,
+    identity_subst,
+    lookup_subst,
+    member,
+    name_of,
+    with_fresh,
+    with_refreshed,
+)
+from calculi.foil.syntax import App, Expr, Lam, Var
+
+N = TypeVar("N")
+L = TypeVar("L")
+I = TypeVar("I")  # noqa: E741
+O = TypeVar("O")  # noqa: E741
+O2 = TypeVar("O2")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+
+def substitute(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Expr[I]) -> Expr[O]:
+    """S(Θ, σ, e): apply σ to ``term`` once, renaming binders only where they clash with Θ."""
+    rule: Callable[[Scope[O], Substitution[Expr[O], I, O], Any], Expr[O]] = SUBST_RULES[type(term)]
+    return rule(scope, subst, term)
+
+
+def subst_var(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Var[I]) -> Expr[O]:
+    """S(Θ, σ, x) = σ(x)."""
+    return lookup_subst(subst, term.name, Var)
+
+
+def subst_app(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: App[I]) -> Expr[O]:
+    """S(Θ, σ, e₁ e₂) = S(Θ, σ, e₁) S(Θ, σ, e₂)."""
+    return App(substitute(scope, subst, term.fun), substitute(scope, subst, term.arg))
+
+
+def subst_lam(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Lam[I, L]) -> Expr[O]:
+    """S(Θ, σ, λx. e) = λx'. S(Θ ∪ {x'}, σ', e): the rapier's step at a binder."""
+    binder, body = term.binder, term.body
+
+    def under(fresh: NameBinder[O, O2], evidence: DExt[O, O2]) -> Expr[O]:
+        inner: Substitution[Expr[O2], L, O2] = add_rename(subst, binder, evidence, fresh, Var)
+        return Lam(fresh, substitute(extend_scope(fresh, scope), inner, body))
+
+    return with_refreshed(scope, name_of(binder), under)
+
+
+SUBST_RULES: dict[type, Callable[..., Expr[Any]]] = {Var: subst_var, App: subst_app, Lam: subst_lam}
+
+
+def beta(scope: Scope[N], lam: Lam[N, L], arg: Expr[N]) -> Expr[N]:
+    """(λx. e) a  →β  S(Θ, [x ↦ a], e)."""
+    subst: Substitution[Expr[N], L, N] = add_subst(identity_subst(), lam.binder, arg)
+    return substitute(scope, subst, lam.body)
+
+
+class OpenK(Protocol[N, R_co]):
+    """A continuation ``∀l. NameBinder n l -> Scope l -> Expr l -> r`` (generic in ``L``)."""
+
+    def __call__(self, binder: NameBinder[N, L], scope: Scope[L], body: Expr[L], /) -> R_co: ...
+
+
+def open_lam(scope: Scope[N], lam: Lam[N, L], k: OpenK[N, R]) -> R:
+    """Go under ``λx. e`` in Θ with a binder fresh for Θ (Dex's ``refreshAbs``): ``x`` itself
+    when ``x ∉ Θ`` (no traversal of the body), else a fresh ``x'`` and the body renamed once,
+    ``S(Θ ∪ {x'}, [x ↦ x'], e)``. Terms may repeat an outer raw name (``λx. … λx. …``), so
+    no "all binders are already fresh" shortcut is taken."""
+    binder, body = lam.binder, lam.body
+    if not member(name_of(binder), scope):
+        return k(binder, extend_scope(binder, scope), body)
+
+    def renamed(fresh: NameBinder[N, O2], evidence: DExt[N, O2]) -> R:
+        inner = extend_scope(fresh, scope)
+        renaming: Substitution[Expr[O2], L, O2] = add_rename(identity_subst(), binder, evidence, fresh, Var)
+        return k(fresh, inner, substitute(inner, renaming, body))
+
+    return with_fresh(scope, renamed)
+
+
+def subst_names(term: Expr[N], mapping: Mapping[Name[N], Expr[N]], scope: Scope[N]) -> Expr[N]:
+    """Simultaneous substitution ``[x₁ ↦ a₁, ...]`` of names of ``N`` by terms of ``N`` in a term
+    of ``N`` (``scope`` must contain the free names of the term and of the ``aᵢ``)."""
+    subst: Substitution[Expr[N], N, N] = dict(mapping)  # type: ignore[assignment]
+    return substitute(scope, subst, term)
+
+
+__all__ = ["SUBST_RULES", "OpenK", "beta", "open_lam", "subst_names", "substitute"]

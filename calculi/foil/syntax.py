@@ -1,0 +1,195 @@
+"""Terms of the untyped λ-calculus on the foil, indexed by the scope of their free names.
+
+    e ::= x | e₁ e₂ | λx. e
+
+``Expr[N]`` is a term whose free names are in scope ``N``; a ``Lam[N, L]`` carries a
+``NameBinder[N, L]`` and a body in the extended scope ``L``. Python has no existential types, so
+``L`` is a class parameter; code that opens a binder does it in a function generic in ``L`` (see
+``substitution.py``), where ``L`` is rigid.
+
+Terms are frozen slotted dataclasses carrying a span (``calculi.core.syntax.Node``). Terms can be
+nested tens of thousands of levels deep, so equality, hashing, ``repr`` and the traversals here are
+iterative; comparison ignores spans and compares raw names (not α-equivalence: see ``alpha.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from calculi.core.syntax import Node
+from calculi.foil.core import Name, NameBinder, Scope, unsafe_scope
+
+N = TypeVar("N")
+L = TypeVar("L")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Expr(Node, Generic[N]):
+    """A λ-term with free names in ``N`` (abstract: one of ``Var``, ``App``, ``Lam``)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Expr) and equal(self, other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(tokens(self)))
+
+    def __repr__(self) -> str:
+        from calculi.foil.pretty import pretty
+
+        return f"{type(self).__name__}<{pretty(self, width=None)}>"
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Var(Expr[N]):
+    """A name ``x`` of scope ``N``."""
+
+    name: Name[N]
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class App(Expr[N]):
+    """An application ``e₁ e₂``."""
+
+    fun: Expr[N]
+    arg: Expr[N]
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Lam(Expr[N], Generic[N, L]):
+    """An abstraction ``λx. e``: ``x`` extends ``N`` to ``L``, where the body lives."""
+
+    binder: NameBinder[N, L]
+    body: Expr[L]
+
+
+def tokens(term: Expr[Any]) -> Iterator[int]:
+    """The term in prefix order as integers (−1 = application, −2 − x = binder x, x ≥ 0 = name)."""
+    stack: list[Expr[Any]] = [term]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, Var):
+            yield t.name  # type: ignore[misc]
+        elif isinstance(t, App):
+            yield -1
+            stack.append(t.arg)
+            stack.append(t.fun)
+        elif isinstance(t, Lam):
+            yield -2 - t.binder  # type: ignore[operator]
+            stack.append(t.body)
+
+
+def equal(left: Expr[Any], right: Expr[Any]) -> bool:
+    """Syntactic equality: same constructors and the same raw names (spans ignored)."""
+    stack: list[tuple[Expr[Any], Expr[Any]]] = [(left, right)]
+    while stack:
+        a, b = stack.pop()
+        if a is b:
+            continue
+        if isinstance(a, Var) and isinstance(b, Var):
+            if a.name != b.name:
+                return False
+        elif isinstance(a, App) and isinstance(b, App):
+            stack.append((a.arg, b.arg))
+            stack.append((a.fun, b.fun))
+        elif isinstance(a, Lam) and isinstance(b, Lam):
+            if a.binder != b.binder:
+                return False
+            stack.append((a.body, b.body))
+        else:
+            return False
+    return True
+
+
+def fold(
+    term: Expr[Any],
+    var: Callable[[Var[Any]], R],
+    app: Callable[[App[Any], R, R], R],
+    lam: Callable[[Lam[Any, Any], R], R],
+) -> R:
+    """The bottom-up fold of a term, with an explicit stack (no recursion)."""
+    results: list[R] = []
+    stack: list[tuple[Expr[Any], bool]] = [(term, False)]
+    while stack:
+        t, done = stack.pop()
+        if isinstance(t, Var):
+            results.append(var(t))
+        elif isinstance(t, App):
+            if done:
+                arg = results.pop()
+                results.append(app(t, results.pop(), arg))
+            else:
+                stack.append((t, True))
+                stack.append((t.arg, False))
+                stack.append((t.fun, False))
+        elif isinstance(t, Lam):
+            if done:
+                results.append(lam(t, results.pop()))
+            else:
+                stack.append((t, True))
+                stack.append((t.body, False))
+    return results[0]
+
+
+def free_names(term: Expr[Any]) -> set[int]:
+    """FV(e): the raw names occurring free in the term."""
+    free: set[int] = set()
+    bound: dict[int, int] = {}
+    stack: list[Expr[Any] | int] = [term]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, int):
+            bound[t] -= 1
+        elif isinstance(t, Var):
+            if not bound.get(t.name):  # type: ignore[call-overload]
+                free.add(t.name)  # type: ignore[arg-type]
+        elif isinstance(t, App):
+            stack.append(t.arg)
+            stack.append(t.fun)
+        elif isinstance(t, Lam):
+            binder: int = t.binder  # type: ignore[assignment]
+            bound[binder] = bound.get(binder, 0) + 1
+            stack.append(binder)
+            stack.append(t.body)
+    return free
+
+
+def scope_of(term: Expr[N]) -> Scope[N]:
+    """The smallest run-time scope for a term: exactly its free names."""
+    bits = 0
+    for name in free_names(term):
+        bits |= 1 << name
+    return unsafe_scope(bits)
+
+
+def names_of_scope(scope: Scope[N]) -> list[int]:
+    """The raw names of a scope, in increasing order."""
+    bits: int = scope  # type: ignore[assignment]
+    out: list[int] = []
+    while bits:
+        low = bits & -bits
+        out.append(low.bit_length() - 1)
+        bits ^= low
+    return out
+
+
+def size(term: Expr[Any]) -> int:
+    """The number of constructors."""
+    return sum(1 for _ in tokens(term))
+
+
+def depth(term: Expr[Any]) -> int:
+    """The nesting depth (a name has depth 1)."""
+    deepest = 0
+    stack: list[tuple[Expr[Any], int]] = [(term, 1)]
+    while stack:
+        t, d = stack.pop()
+        deepest = max(deepest, d)
+        if isinstance(t, App):
+            stack.append((t.fun, d + 1))
+            stack.append((t.arg, d + 1))
+        elif isinstance(t, Lam):
+            stack.append((t.body, d + 1))
+    return deepest
