@@ -1,0 +1,421 @@
+"""Concrete syntax → AST: names resolved through foil scopes, every node with its span.
+
+The grammar (``grammar.lark``) is LALR; a chain of ``let … in`` parses to one flat list, so a
+program of 10^5 bindings parses without deep recursion. A name's kind (non-linear or linear) is
+that of its binder: after ``let (x ; dx) = …``, ``dx`` is linear wherever it is used.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import lark
+from lark import Token, Tree
+
+from calculi.core.errors import CalculusError, ParseError, TypeCheckError, UnboundError
+from calculi.core.parsing import Grammar, span_of
+from calculi.core.syntax import Source, Span
+from calculi.linear_ad.names import AnyScope, ascii_hint, empty, fresh
+from calculi.linear_ad.primitives import ADD, LADD, MUL, PRIMITIVES, SCALE
+from calculi.linear_ad.syntax import (
+    Binder,
+    Binding,
+    Block,
+    Call,
+    Drop,
+    Dup,
+    Expr,
+    FuncDef,
+    LetB,
+    Lit,
+    LVar,
+    Params,
+    Prim,
+    Program,
+    Ret,
+    Tup,
+    TupL,
+    UnpackB,
+    UnpackLB,
+    Var,
+    Zero,
+)
+from calculi.linear_ad.types import REAL, TYPE_CONSTRUCTORS, Mixed, TupleType, Type
+
+GRAMMAR = Grammar.load(
+    __package__,
+    "grammar.lark",
+    start="start",
+    examples={
+        "missing 'in' after a let binding": ["def f(x: R) -> R = let y = x y",
+                                             "def f(x: R) -> R = let y = x"],
+        "missing '=' and body after the result type": ["def f(x: R) -> R", "def f(x: R) -> R x"],
+        "a function needs a result type: '-> (τ̄ ; σ̄)'": ["def f(x: R) = x"],
+        "missing operand": ["def f(x: R) -> R = x +", "def f(x: R) -> R = x *"],
+    },
+    names={"SEMI": "';'", "ARROW": "'->'", "NAME": "a name", "NUMBER": "a number", "LADDOP": "'(+)'",
+           "MULOP": "'*'", "SCALEOP": "'*.'", "REALT": "'R'", "$END": "end of input"},
+)
+
+STRUCTURAL = {"tup", "tupL", "dup", "drop"}
+INFIX = {"add": ADD, "ladd": LADD, "mul": MUL, "scale": SCALE}
+
+Env = dict[str, tuple[int, bool]]
+
+
+def parse_program(source: Source, known: Program | None = None) -> Program:
+    """Parse a whole file of ``def``s; calls may name functions of ``known`` or earlier ones."""
+    tree = GRAMMAR.parse(source)
+    builder = _Builder(source, known)
+    try:
+        defs = [builder.funcdef(t) for t in tree.children if isinstance(t, Tree)]
+    except RecursionError:
+        raise ParseError("expression nested too deeply; bind sub-expressions with let",
+                         source.span(0, len(source.text))) from None
+    return Program(tuple(defs), span=source.span(0, len(source.text)))
+
+
+def parse_type(source: Source) -> Type:
+    program = parse_program(Source(f"def t(x: {source.text}) -> (;) = drop(x)", source.filename))
+    return program.defs[0].param_types[0]
+
+
+class _Builder:
+    def __init__(self, source: Source, known: Program | None) -> None:
+        self.source = source
+        self.functions: dict[str, FuncDef] = {d.name: d for d in known.defs} if known else {}
+        self.defined_here: set[str] = set()
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+
+    def span(self, node: Tree[Token] | Token) -> Span | None:
+        return span_of(node, self.source)
+
+    # -- definitions ------------------------------------------------------------------------
+
+    def funcdef(self, t: Tree[Token]) -> FuncDef:
+        name_tok, params_t, _arrow, result_t, body_t = t.children
+        assert isinstance(name_tok, Token) and isinstance(params_t, Tree)
+        assert isinstance(result_t, Tree) and isinstance(body_t, Tree | Token)
+        name = str(name_tok)
+        if name in PRIMITIVES or name in STRUCTURAL:
+            raise ParseError(f"{name} is a primitive; choose another function name", self.span(name_tok))
+        if name in self.defined_here:
+            raise ParseError(f"function {name} is defined twice", self.span(name_tok))
+        env: Env = {}
+        scope = empty()
+        groups: list[list[tuple[Binder, Type]]] = [[], []]
+        which = 0
+        for child in params_t.children:
+            if isinstance(child, Token) and child.type == "SEMI":
+                which = 1
+            elif isinstance(child, Tree):
+                for p in child.children:
+                    assert isinstance(p, Tree)
+                    ptok, ptype = p.children
+                    assert isinstance(ptok, Token) and isinstance(ptype, Tree)
+                    binder, scope = self.bind(ptok, which == 1, env, scope, {})
+                    groups[which].append((binder, self.type(ptype)))
+        result = self.result(result_t)
+        body = self.expr(body_t, env, scope)
+        self.defined_here.add(name)
+        fd = FuncDef(name, tuple(b for b, _ in groups[0]), tuple(ty for _, ty in groups[0]),
+                     tuple(b for b, _ in groups[1]), tuple(ty for _, ty in groups[1]), result, body,
+                     span=self.span(t))
+        self.functions[name] = fd
+        return fd
+
+    def bind(self, tok: Token, linear: bool, env: Env, scope: AnyScope,
+             undo: dict[str, tuple[int, bool] | None]) -> tuple[Binder, AnyScope]:
+        text = str(tok)
+        hint = ascii_hint(text)
+        ident, scope = fresh(scope)
+        if text not in undo:
+            undo[text] = env.get(text)
+        env[text] = (ident, linear)
+        return Binder(ident, hint, span=self.span(tok)), scope
+
+    def result(self, t: Tree[Token]) -> Mixed:
+        if t.data == "single_result":
+            child = t.children[0]
+            assert isinstance(child, Tree)
+            return Mixed((self.type(child),), ())
+        groups: list[tuple[Type, ...]] = [(), ()]
+        which = 0
+        for child in t.children:
+            if isinstance(child, Token):
+                which = 1
+            elif isinstance(child, Tree):
+                groups[which] = tuple(self.type(c) for c in child.children if isinstance(c, Tree))
+        return Mixed(groups[0], groups[1])
+
+    def type(self, t: Tree[Token]) -> Type:
+        kids = [c for c in t.children if isinstance(c, Tree)]
+        if t.data == "real_t":
+            return REAL
+        if t.data == "named_t":
+            name = str(t.children[0])
+            if name in ("R", "Real"):
+                return REAL
+            if name in TYPE_CONSTRUCTORS:
+                return TYPE_CONSTRUCTORS[name](())
+            raise ParseError(f"unknown type {name} (ℝ is written R or ℝ)", self.span(t))
+        if t.data == "unit_t":
+            return TupleType(())
+        if t.data == "paren_t":
+            return self.type(kids[0])
+        if t.data in ("tuple_t", "tuple1_t"):
+            return TupleType(tuple(self.type(k) for k in kids))
+        name = str(t.children[0])
+        if name not in TYPE_CONSTRUCTORS:
+            raise ParseError(f"unknown type constructor {name}", self.span(t))
+        args: list[int | str] = []
+        for k in kids:
+            tok = k.children[0]
+            args.append(int(tok) if isinstance(tok, Token) and tok.type == "INT" else str(tok))
+        try:
+            return TYPE_CONSTRUCTORS[name](tuple(args))
+        except CalculusError as err:
+            raise ParseError(err.reason, self.span(t)) from None
+
+    # -- expressions ------------------------------------------------------------------------
+
+    def expr(self, t: Tree[Token] | Token, env: Env, scope: AnyScope) -> Expr:
+        if isinstance(t, Token):
+            raise ParseError(f"unexpected {t!s}", self.span(t))
+        rule = _RULES.get(t.data)
+        if rule is None:
+            raise ParseError(f"unexpected {t.data}", self.span(t))
+        return rule(self, t, env, scope)
+
+    def block(self, t: Tree[Token], env: Env, scope: AnyScope) -> Expr:
+        undo: dict[str, tuple[int, bool] | None] = {}
+        bindings: list[Binding] = []
+        try:
+            for b in t.children[:-1]:
+                assert isinstance(b, Tree)
+                binding, scope = self.binding(b, env, scope, undo)
+                bindings.append(binding)
+            result = self.expr(t.children[-1], env, scope)
+        finally:
+            for text, old in undo.items():
+                if old is None:
+                    env.pop(text, None)
+                else:
+                    env[text] = old
+        return Block(tuple(bindings), result, span=self.span(t))
+
+    def binding(self, t: Tree[Token], env: Env, scope: AnyScope,
+                undo: dict[str, tuple[int, bool] | None]) -> tuple[Binding, AnyScope]:
+        pattern, rhs = t.children[0], t.children[1]
+        assert isinstance(pattern, Tree)
+        if t.data == "let_b":
+            value = self.expr(rhs, env, scope)
+        else:
+            assert isinstance(rhs, Token)
+            value = self.variable(rhs, env)
+        groups = self.pattern(pattern, linear_plain=t.data == "unpackl_b")
+        bound: list[list[Binder]] = [[], []]
+        for which, toks in enumerate(groups):
+            for tok in toks:
+                binder, scope = self.bind(tok, which == 1, env, scope, undo)
+                bound[which].append(binder)
+        span = self.span(t)
+        if t.data == "let_b":
+            return LetB(tuple(bound[0]), tuple(bound[1]), value, span=span), scope
+        if t.data == "unpack_b":
+            if not isinstance(value, Var) or bound[1]:
+                raise TypeCheckError("unpack takes a non-linear tuple variable; use unpackL for a linear one",
+                                     value.span, rule="Unpack")
+            return UnpackB(tuple(bound[0]), value, span=span), scope
+        if not isinstance(value, LVar) or bound[0]:
+            raise TypeCheckError("unpackL takes a linear tuple variable; use unpack for a non-linear one",
+                                 value.span, rule="UnpackL")
+        return UnpackLB(tuple(bound[1]), value, span=span), scope
+
+    def pattern(self, t: Tree[Token], linear_plain: bool) -> tuple[list[Token], list[Token]]:
+        if t.data == "single_pat":
+            tok = t.children[0]
+            assert isinstance(tok, Token)
+            return ([], [tok]) if linear_plain else ([tok], [])
+        if t.data == "plain_pat":
+            toks = self.names(t.children[0])
+            return ([], toks) if linear_plain else (toks, [])
+        groups: list[list[Token]] = [[], []]
+        which = 0
+        for child in t.children:
+            if isinstance(child, Token) and child.type == "SEMI":
+                which = 1
+            elif isinstance(child, Tree):
+                groups[which] = self.names(child)
+        if linear_plain and groups[0]:
+            raise ParseError("unpackL binds linear names only: let (dx, dy) = unpackL dt", self.span(t))
+        return groups[0], groups[1]
+
+    @staticmethod
+    def names(t: Tree[Token] | Token) -> list[Token]:
+        assert isinstance(t, Tree)
+        return [c for c in t.children if isinstance(c, Token)]
+
+    def variable(self, tok: Token, env: Env) -> Var | LVar:
+        text = str(tok)
+        if text not in env:
+            raise UnboundError(f"{text} is not in scope", self.span(tok))
+        ident, linear = env[text]
+        hint = ascii_hint(text)
+        return LVar(ident, hint, span=self.span(tok)) if linear else Var(ident, hint, span=self.span(tok))
+
+    def var(self, t: Tree[Token], env: Env, scope: AnyScope) -> Expr:
+        tok = t.children[0]
+        assert isinstance(tok, Token)
+        return self.variable(tok, env)
+
+    def number(self, t: Tree[Token], env: Env, scope: AnyScope) -> Expr:
+        text = str(t.children[0])
+        if text == "0":
+            return Zero(REAL, span=self.span(t))
+        return Lit(text, span=self.span(t))
+
+    def zero_t(self, t: Tree[Token], env: Env, scope: AnyScope) -> Expr:
+        child = t.children[0]
+        assert isinstance(child, Tree)
+        return Zero(self.type(child), span=self.span(t))
+
+    def infix(self, t: Tree[Token], env: Env, scope: AnyScope) -> Expr:
+        left, right = t.children[0], t.children[-1]
+        assert isinstance(left, Tree | Token) and isinstance(right, Tree | Token)
+        a, b = self.expr(left, env, scope), self.expr(right, env, scope)
+        p = INFIX[str(t.data)]
+        if p is LADD:
+            return Prim(p, (), (a, b), span=self.span(t))
+        if p is SCALE:
+            return Prim(p, (a,), (b,), span=self.span(t))
+        return Prim(p, (a, b), span=self.span(t))
+
+    def split_args(self, t: Tree[Token] | None, env: Env, scope: AnyScope) -> tuple[list[Expr], list[Expr]]:
+        groups: list[list[Expr]] = [[], []]
+        if t is None:
+            return groups[0], groups[1]
+        which = 1 if t.data == "largs_only" else 0
+        for child in t.children:
+            if isinstance(child, Token) and child.type == "SEMI":
+                which = 1
+            elif isinstance(child, Tree):
+                groups[which] = [self.expr(c, env, scope) for c in child.children
+                                 if isinstance(c, Tree | Token)]
+        return groups[0], groups[1]
+
+    def ret(self, t: Tree[Token], env: Env, scope: AnyScope) -> Expr:
+        groups: list[list[Expr]] = [[], []]
+        which = 0
+        for child in t.children:
+            if isinstance(child, Token) and child.type == "SEMI":
+                which = 1
+            elif isinstance(child, Tree):
+                groups[which] = [self.expr(c, env, scope) for c in child.children
+                                 if isinstance(c, Tree | Token)]
+        return Ret(self.vars(groups[0], "Ret"), self.lvars(groups[1], "Ret"), span=self.span(t))
+
+    def vars(self, es: list[Expr], rule: str) -> tuple[Var, ...]:
+        for e in es:
+            if isinstance(e, LVar):
+                raise TypeCheckError(f"linear variable {e.hint} in a non-linear position (before ';')",
+                                     e.span, rule=rule)
+            if not isinstance(e, Var):
+                raise TypeCheckError("only variables may appear here (Linear A is in A-normal form); "
+                                     "bind the expression with let first", e.span, rule=rule)
+        return tuple(e for e in es if isinstance(e, Var))
+
+    def lvars(self, es: list[Expr], rule: str) -> tuple[LVar, ...]:
+        for e in es:
+            if isinstance(e, Var):
+                raise TypeCheckError(f"non-linear variable {e.hint} in a linear position (after ';')",
+                                     e.span, rule=rule)
+            if not isinstance(e, LVar):
+                raise TypeCheckError("only variables may appear here (Linear A is in A-normal form); "
+                                     "bind the expression with let first", e.span, rule=rule)
+        return tuple(e for e in es if isinstance(e, LVar))
+
+    def call(self, t: Tree[Token], env: Env, scope: AnyScope) -> Expr:
+        name_tok = t.children[0]
+        assert isinstance(name_tok, Token)
+        name = str(name_tok)
+        params_t = next((c for c in t.children[1:] if isinstance(c, Tree) and c.data == "pparams"), None)
+        args_t = next((c for c in t.children[1:] if isinstance(c, Tree) and c.data != "pparams"), None)
+        args, largs = self.split_args(args_t, env, scope)
+        span = self.span(t)
+        if name in STRUCTURAL:
+            return self.structural(name, args, largs, span)
+        if name in PRIMITIVES:
+            p = PRIMITIVES[name]
+            if p.arity is not None and (len(args) != p.arity or len(largs) != p.larity):
+                shape = f"{p.arity} non-linear" + (f" ; {p.larity} linear" if p.linear else "")
+                raise TypeCheckError(f"{name} takes {shape} argument(s), got {len(args)} ; {len(largs)}",
+                                     span, rule=name)
+            return Prim(p, tuple(args), tuple(largs), self.params(params_t), span=span)
+        if name not in self.functions:
+            raise UnboundError(f"unknown function or primitive {name} (functions must be defined "
+                               "before they are called)", self.span(name_tok))
+        return Call(name, self.vars(args, "App"), self.lvars(largs, "App"), span=span)
+
+    def structural(self, name: str, args: list[Expr], largs: list[Expr], span: Span | None) -> Expr:
+        if name == "tup":
+            if largs:
+                raise TypeCheckError("tup takes non-linear variables; use tupL for linear ones", span,
+                                     rule="Tup")
+            return Tup(self.vars(args, "Tup"), span=span)
+        if name == "tupL":
+            return TupL(self.lvars(args + largs, "TupL"), span=span)
+        every = args + largs
+        if len(every) != 1:
+            raise TypeCheckError(f"{name} takes one argument", span, rule=name.capitalize())
+        return (Dup if name == "dup" else Drop)(every[0], span=span)
+
+    def params(self, t: Tree[Token] | None) -> Params:
+        if t is None:
+            return ()
+        out: list[tuple[str, Any]] = []
+        for p in t.children:
+            assert isinstance(p, Tree)
+            key, value = p.children
+            assert isinstance(value, Tree | Token)
+            out.append((str(key), _pvalue(value)))
+        return tuple(out)
+
+
+def _pvalue(t: Tree[Token] | Token) -> Any:
+    if isinstance(t, Token):
+        return str(t)
+    if t.data == "pint":
+        return int(str(t.children[0]))
+    if t.data == "pfloat":
+        return float(str(t.children[0]))
+    if t.data == "pname":
+        return str(t.children[0])
+    if t.data == "pstring":
+        return str(t.children[0])[1:-1]
+    return tuple(_pvalue(c) for c in t.children if isinstance(c, Tree | Token))
+
+
+def _grouping(b: _Builder, t: Tree[Token], env: Env, scope: AnyScope) -> Expr:
+    child = t.children[0]
+    assert isinstance(child, Tree | Token)
+    return b.expr(child, env, scope)
+
+
+_RULES: dict[str, Callable[[_Builder, Tree[Token], Env, AnyScope], Expr]] = {
+    "block": _Builder.block,
+    "var": _Builder.var,
+    "number": _Builder.number,
+    "zero_t": _Builder.zero_t,
+    "add": _Builder.infix,
+    "ladd": _Builder.infix,
+    "mul": _Builder.infix,
+    "scale": _Builder.infix,
+    "ret": _Builder.ret,
+    "call": _Builder.call,
+    "atom": _grouping,
+}
+
+__all__ = ["GRAMMAR", "lark", "parse_program", "parse_type"]

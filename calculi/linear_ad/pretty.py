@@ -1,0 +1,199 @@
+"""AST → text that parses back to the same AST, in ASCII or in the paper's Unicode notation.
+
+    def f(x : ℝ ; ẋ : ℝ) → (ℝ ; ℝ) =
+      let (v ; v̇) = (x ; ẋ) in
+      (sin(v) ; cos(v) ⊙ v̇)
+
+Display names come from the hints, made distinct within each function, so printing never
+captures. Infix forms are a table keyed by primitive (``INFIX``); every other primitive prints
+as ``name[k=v](args ; largs)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from calculi.core.pretty import Doc, concat, group, join, line, nest, render, text
+from calculi.linear_ad.names import unicode_name
+from calculi.linear_ad.primitives import ADD, LADD, MUL, SCALE
+from calculi.linear_ad.syntax import (
+    Binder,
+    Binding,
+    Block,
+    Call,
+    Drop,
+    Dup,
+    Expr,
+    FuncDef,
+    LetB,
+    Lit,
+    LVar,
+    Prim,
+    Primitive,
+    Program,
+    Ret,
+    Tup,
+    TupL,
+    UnpackB,
+    UnpackLB,
+    Var,
+    Zero,
+)
+from calculi.linear_ad.types import REAL
+
+
+@dataclass(frozen=True, slots=True)
+class Infix:
+    ascii: str
+    unicode: str
+    precedence: int
+
+
+INFIX: dict[Primitive, Infix] = {
+    ADD: Infix("+", "+", 1),
+    LADD: Infix("(+)", "⊕", 1),
+    MUL: Infix("*", "×", 2),
+    SCALE: Infix("*.", "⊙", 2),
+}
+ATOM = 3
+
+
+class _Namer:
+    """Distinct display names within one function, from hints."""
+
+    def __init__(self, unicode: bool) -> None:
+        self.unicode = unicode
+        self.used: set[str] = set()
+        self.counters: dict[str, int] = {}
+        self.current: dict[int, str] = {}
+
+    def bind(self, b: Binder, linear: bool) -> str:
+        base = unicode_name(b.hint, linear) if self.unicode else b.hint
+        shown = base
+        while shown in self.used:
+            k = self.counters.get(base, 0) + 1
+            self.counters[base] = k
+            shown = f"{base}{k}"
+        self.used.add(shown)
+        self.current[b.name] = shown
+        return shown
+
+    def ref(self, name: int, hint: str) -> str:
+        return self.current.get(name, f"{hint}?{name}")
+
+
+class Printer:
+    def __init__(self, unicode: bool = True) -> None:
+        self.unicode = unicode
+        self.names = _Namer(unicode)
+
+    def funcdef(self, d: FuncDef) -> Doc:
+        self.names = _Namer(self.unicode)
+        u = self.unicode
+        params = [f"{self.names.bind(b, False)}: {t.show(u)}" for b, t in zip(d.params, d.param_types,
+                                                                             strict=True)]
+        lparams = [f"{self.names.bind(b, True)}: {t.show(u)}" for b, t in zip(d.lparams, d.lparam_types,
+                                                                            strict=True)]
+        head = f"def {d.name}({self.mixed(params, lparams)}) {'→' if u else '->'} {d.result.show(u)} ="
+        return group(text(head) + nest(2, line() + self.expr(d.body)))
+
+    @staticmethod
+    def mixed(left: list[str], right: list[str]) -> str:
+        if not right:
+            return ", ".join(left)
+        return (", ".join(left) + " ; " if left else "; ") + ", ".join(right)
+
+    def expr(self, e: Expr, prec: int = 0) -> Doc:
+        if isinstance(e, Block):
+            docs = [self.binding(b) for b in e.bindings]
+            body = join(line(), [*docs, self.expr(e.result)])
+            return text("(") + nest(1, body) + text(")") if prec > 0 else body
+        if isinstance(e, Prim):
+            return self.prim(e, prec)
+        return text(self.atom(e))
+
+    def binding(self, b: Binding) -> Doc:
+        if isinstance(b, LetB):
+            xs = [self.names.bind(x, False) for x in b.binders]
+            ys = [self.names.bind(y, True) for y in b.lbinders]
+            rhs = self.expr(b.rhs, 1)
+            if len(xs) == 1 and not ys:
+                pat = xs[0]
+            elif ys:
+                pat = f"({self.mixed(xs, ys)})"
+            else:
+                pat = f"({', '.join(xs)} ;)" if xs else "(;)"
+            return group(text(f"let {pat} =") + nest(2, line() + rhs) + text(" in"))
+        if isinstance(b, UnpackB):
+            src = self.atom(b.var)
+            xs = [self.names.bind(x, False) for x in b.binders]
+            return text(f"let ({', '.join(xs)}) = unpack {src} in")
+        assert isinstance(b, UnpackLB)
+        src = self.atom(b.var)
+        ys = [self.names.bind(y, True) for y in b.lbinders]
+        return text(f"let ({', '.join(ys)}) = unpackL {src} in")
+
+    def prim(self, e: Prim, prec: int) -> Doc:
+        infix = INFIX.get(e.prim)
+        if infix is not None and not e.params:
+            operands = [*e.args, *e.largs]
+            if len(operands) == 2:
+                op = infix.unicode if self.unicode else infix.ascii
+                doc = group(self.expr(operands[0], infix.precedence) + text(f" {op}") + line()
+                            + self.expr(operands[1], infix.precedence + 1))
+                return text("(") + doc + text(")") if prec > infix.precedence else doc
+        params = ""
+        if e.params:
+            params = "[" + ", ".join(f"{k}={_pvalue(v)}" for k, v in e.params) + "]"
+        args = [self.expr(a) for a in e.args]
+        largs = [self.expr(a) for a in e.largs]
+        return text(f"{e.prim.name}{params}(") + self.mixed_docs(args, largs, e.prim.linear) + text(")")
+
+    def mixed_docs(self, left: list[Doc], right: list[Doc], force_semi: bool = False) -> Doc:
+        if not right and not force_semi:
+            return join(", ", left)
+        return concat([join(", ", left), text(" ; " if left else "; "), join(", ", right)])
+
+    def atom(self, e: Expr) -> str:
+        if isinstance(e, Var | LVar):
+            return self.names.ref(e.name, e.hint)
+        if isinstance(e, Lit):
+            return e.text
+        if isinstance(e, Zero):
+            return "0" if e.type == REAL else f"zero({e.type.show(self.unicode)})"
+        if isinstance(e, Ret):
+            return f"({self.mixed([self.atom(v) for v in e.vars], [self.atom(v) for v in e.lvars]) or ';'})" \
+                if e.lvars or not e.vars else f"({', '.join(self.atom(v) for v in e.vars)} ;)"
+        if isinstance(e, Tup):
+            return f"tup({', '.join(self.atom(v) for v in e.vars)})"
+        if isinstance(e, TupL):
+            return f"tupL({'; ' if not e.lvars else ''}{', '.join(self.atom(v) for v in e.lvars)})"
+        if isinstance(e, Call):
+            args = self.mixed([self.atom(v) for v in e.args], [self.atom(v) for v in e.largs])
+            return f"{e.func}({args})"
+        if isinstance(e, Dup | Drop):
+            name = "dup" if isinstance(e, Dup) else "drop"
+            return f"{name}({render(self.expr(e.arg), 10_000)})"
+        raise TypeError(f"cannot print {type(e).__name__}")
+
+
+def _pvalue(v: object) -> str:
+    if isinstance(v, tuple):
+        inner = ", ".join(_pvalue(x) for x in v)
+        return f"({inner},)" if len(v) == 1 else f"({inner})"
+    if isinstance(v, str):
+        return v if v.isidentifier() else f'"{v}"'
+    return repr(v)
+
+
+def show_program(p: Program, unicode: bool = True, width: int = 100) -> str:
+    printer = Printer(unicode)
+    return "\n\n".join(render(printer.funcdef(d), width) for d in p.defs)
+
+
+def show_def(d: FuncDef, unicode: bool = True, width: int = 100) -> str:
+    return render(Printer(unicode).funcdef(d), width)
+
+
+def show_expr(e: Expr, unicode: bool = True, width: int = 100) -> str:
+    return render(Printer(unicode).expr(e), width)
