@@ -35,7 +35,7 @@ def parse_spec(spec: str, nargs: int) -> tuple[list[str], str]:
     if len(ins) != nargs:
         raise ShapeError(f"einsum spec {spec!r} names {len(ins)} operands, got {nargs}")
     for term in [*ins, out]:
-        if not term.isalpha() or len(set(term)) != len(term):
+        if not all(c.isalpha() for c in term) or len(set(term)) != len(term):
             raise ShapeError(f"einsum spec {spec!r}: each operand needs distinct letters (no '...')")
     if not set(out) <= set("".join(ins)):
         raise ShapeError(f"einsum spec {spec!r}: an output index appears in no operand")
@@ -90,7 +90,7 @@ def matmul_plan(spec: str, sx: Shape, sy: Shape) -> MatmulPlan:
 
 def _einsum(*xs: Array, spec: str) -> Array:
     if len(xs) == 1:
-        return np.einsum(spec, xs[0])
+        return np.einsum(spec, xs[0])  # type: ignore[no-any-return]
     x, y = xs
     plan = matmul_plan(spec, x.shape, y.shape)
     if plan.sum_x:
@@ -99,7 +99,7 @@ def _einsum(*xs: Array, spec: str) -> Array:
         y = y.sum(axis=plan.sum_y)
     x = x.transpose(plan.perm_x).reshape(plan.shape_x)
     y = y.transpose(plan.perm_y).reshape(plan.shape_y)
-    return np.matmul(x, y).reshape(plan.shape_out).transpose(plan.perm_out)
+    return np.matmul(x, y).reshape(plan.shape_out).transpose(plan.perm_out)  # type: ignore[no-any-return]
 
 
 def _einsum_shape(*ts: ArrayType, spec: str) -> ArrayType:

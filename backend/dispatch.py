@@ -154,7 +154,11 @@ def bind(name: str, *operands: object, **params: Any) -> Any:
         if isinstance(x, Traced):
             return x.trace.process(name, operands, params)
     arrays = [np.asarray(x) for x in operands]
-    return IMPLS[name](*arrays, **params)
+    try:
+        return IMPLS[name](*arrays, **params)
+    except (ValueError, IndexError, TypeError) as err:
+        type_of(name, tuple(ArrayType.of(a) for a in arrays), params)  # names the shape problem
+        raise ShapeError(f"{name}: {err}") from None
 
 
 def type_of(name: str, operands: tuple[ArrayType, ...], params: dict[str, Any]) -> ArrayType:

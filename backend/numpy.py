@@ -302,7 +302,7 @@ def getitem(x: object, index: object) -> Any:
     """Basic indexing (ints, slices with positive steps, None, ...) as slice and reshape primitives;
     an integer array on axis 0 is a ``take``."""
     if not is_traced(x):
-        return np.asarray(x)[index]  # type: ignore[index]
+        return np.asarray(x)[index]  # type: ignore[call-overload]
     t = _type(x)
     if isinstance(index, (np.ndarray, list)) or is_traced(index):
         return take(x, index)
