@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from calculi.core.errors import CalculusError, TypeCheckError
 from calculi.core.syntax import Span
+from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.primitives import params_dict, typing_rules
 from calculi.linear_ad.syntax import (
     Binder,
@@ -61,6 +62,7 @@ class Typing:
     signatures: dict[str, FuncDef] = field(default_factory=dict)
     expr_types: dict[int, Mixed] = field(default_factory=dict)
     binding_types: dict[int, tuple[tuple[Type, ...], tuple[Type, ...]]] = field(default_factory=dict)
+    drop_types: dict[int, dict[int, Type]] = field(default_factory=dict)
 
     def type_of(self, e: Expr) -> Mixed:
         return self.expr_types[id(e)]
@@ -153,6 +155,8 @@ class _Checker:
                                      "be used many times without dup)", e.span, rule="Dup")
             return Mixed((), (ty, ty))
         if isinstance(e, Drop):
+            nl, ln = free_vars(e.arg)
+            self.typing.drop_types[id(e)] = {n: self.env[n].type for n in (*nl, *ln) if n in self.env}
             self.expr(e.arg)
             return Mixed((), ())
         if isinstance(e, Call):

@@ -1,0 +1,198 @@
+"""Big-step evaluation, parametric in the scalar domain, with a cost semantics.
+
+    ⟦e⟧ : Val(Γ) × Val(Δ) → Val(τ̄) × Val(σ̄)
+
+Values are domain scalars (float, Fraction, sympy expressions, complex, NumPy arrays) or tuples
+of values; ``⊕`` and ``⊙`` act leaf-wise. ``drop e`` does not evaluate ``e`` (as in the authors'
+prototype). The cost semantics charges each evaluated operation its weight (the table
+``WEIGHTS`` and ``primitives.cost_rules``) under its operation class; a call costs its body.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from calculi.core.errors import CalculusError, StuckError
+from calculi.core.trace import Fuel
+from calculi.linear_ad.check import Typing
+from calculi.linear_ad.freevars import free_vars
+from calculi.linear_ad.primitives import FLOAT, Value, cost_class, impl_rules, params_dict, work_of
+from calculi.linear_ad.syntax import (
+    Block,
+    Call,
+    Drop,
+    Dup,
+    Expr,
+    LetB,
+    Lit,
+    LVar,
+    Prim,
+    Ret,
+    Tup,
+    TupL,
+    UnpackB,
+    UnpackLB,
+    Var,
+    Zero,
+)
+from calculi.linear_ad.types import TupleType, Type
+
+# The cost model (reference §4 is a proposal; the weights live here so they can change).
+# Literals cost 1, so that J(r) = (r ; 0) costs 2 ≤ 4·W(r); drop costs the size of every free
+# variable of its argument (both kinds), so that J, unzip and transpose conserve it exactly;
+# tuples and untuples of both kinds cost 0 (they swap under transpose).
+WEIGHTS: dict[str, Callable[[Type], int]] = {
+    "lit": lambda ty: 1,
+    "0": lambda ty: ty.size(),
+    "dup": lambda ty: ty.size(),
+    "tup": lambda ty: 0,
+    "tupL": lambda ty: 0,
+    "unpack": lambda ty: 0,
+    "unpackL": lambda ty: 0,
+}
+
+MixedValue = tuple[tuple[Value, ...], tuple[Value, ...]]
+
+
+@dataclass(slots=True)
+class Cost:
+    """Work per operation class, and the number of occurrences of each operation."""
+
+    work: Counter[str] = field(default_factory=Counter)
+    ops: Counter[str] = field(default_factory=Counter)
+
+    def charge(self, op: str, weight: int) -> None:
+        self.work[op] += weight
+        self.ops[op] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.work.values())
+
+
+class Evaluator:
+    """Evaluates the functions of a checked program."""
+
+    def __init__(self, typing: Typing, domain: Any = FLOAT, fuel: Fuel | None = None,
+                 cost: Cost | None = None) -> None:
+        self.typing = typing
+        self.domain = domain
+        self.fuel = fuel if fuel is not None else Fuel()
+        self.cost = cost
+
+    def call(self, name: str, args: Sequence[Value], largs: Sequence[Value] = ()) -> MixedValue:
+        d = self.typing.signatures.get(name)
+        if d is None:
+            raise StuckError(f"no function named {name}")
+        if len(args) != len(d.params) or len(largs) != len(d.lparams):
+            raise StuckError(f"{name} takes {len(d.params)} non-linear and {len(d.lparams)} linear "
+                             f"arguments, got {len(args)} ; {len(largs)}", d.span)
+        env: dict[int, Value] = {}
+        for b, v in zip(d.params, args, strict=True):
+            env[b.name] = v
+        for b, v in zip(d.lparams, largs, strict=True):
+            env[b.name] = v
+        return self.eval(d.body, env)
+
+    def _charge(self, op: str, weight: int) -> None:
+        if self.cost is not None:
+            self.cost.charge(op, weight)
+
+    def eval(self, e: Expr, env: dict[int, Value]) -> MixedValue:
+        self.fuel.tick(e.span)
+        if isinstance(e, Var):
+            return (env[e.name],), ()
+        if isinstance(e, LVar):
+            return (), (env[e.name],)
+        if isinstance(e, Lit):
+            self._charge("lit", WEIGHTS["lit"](self.typing.type_of(e).nonlin[0]))
+            return (self.domain.literal(e.text),), ()
+        if isinstance(e, Zero):
+            self._charge("0", WEIGHTS["0"](e.type))
+            return (), (e.type.zero(self.domain),)
+        if isinstance(e, Ret):
+            return tuple(env[v.name] for v in e.vars), tuple(env[v.name] for v in e.lvars)
+        if isinstance(e, Tup):
+            self._charge("tup", WEIGHTS["tup"](self.typing.type_of(e).nonlin[0]))
+            return (tuple(env[v.name] for v in e.vars),), ()
+        if isinstance(e, TupL):
+            self._charge("tupL", WEIGHTS["tupL"](self.typing.type_of(e).lin[0]))
+            return (), (tuple(env[v.name] for v in e.lvars),)
+        if isinstance(e, Prim):
+            return self.prim(e, env)
+        if isinstance(e, Dup):
+            _, (v,) = self.eval(e.arg, env)
+            self._charge("dup", WEIGHTS["dup"](self.typing.type_of(e).lin[0]))
+            return (), (v, v)
+        if isinstance(e, Drop):
+            if self.cost is not None:
+                self._charge("drop", drop_weight(e, env_types(self.typing, e)))
+            return (), ()
+        if isinstance(e, Call):
+            return self.call(e.func, [env[v.name] for v in e.args], [env[v.name] for v in e.largs])
+        if isinstance(e, Block):
+            return self.block(e, env)
+        raise StuckError(f"cannot evaluate {type(e).__name__}", e.span)
+
+    def prim(self, e: Prim, env: dict[int, Value]) -> MixedValue:
+        args = [self.eval(a, env)[0][0] for a in e.args]
+        largs = [self.eval(a, env)[1][0] for a in e.largs]
+        params = params_dict(e.params)
+        if self.cost is not None:
+            arg_types = [self.typing.type_of(a).nonlin[0] for a in e.args]
+            larg_types = [self.typing.type_of(a).lin[0] for a in e.largs]
+            t = self.typing.type_of(e)
+            result = (t.lin or t.nonlin)[0]
+            self._charge(cost_class.get(e.prim, e.prim.name),
+                         work_of(e.prim, arg_types, larg_types, result, params))
+        try:
+            value = impl_rules[e.prim](self.domain, *args, *largs, **params)
+        except CalculusError as err:
+            raise type(err)(err.reason, e.span, rule=e.prim.name) from None
+        except (ArithmeticError, ValueError, TypeError) as err:
+            raise StuckError(f"{e.prim.name} failed: {err}", e.span, rule=e.prim.name) from None
+        return ((), (value,)) if e.prim.linear else ((value,), ())
+
+    def block(self, e: Block, env: dict[int, Value]) -> MixedValue:
+        for b in e.bindings:
+            if isinstance(b, LetB):
+                nl, ln = self.eval(b.rhs, env)
+                for x, v in zip(b.binders, nl, strict=True):
+                    env[x.name] = v
+                for y, v in zip(b.lbinders, ln, strict=True):
+                    env[y.name] = v
+            elif isinstance(b, UnpackB):
+                self._charge("unpack", WEIGHTS["unpack"](TupleType(self.typing.binding_types[id(b)][0])))
+                for x, v in zip(b.binders, env[b.var.name], strict=True):
+                    env[x.name] = v
+            elif isinstance(b, UnpackLB):
+                self._charge("unpackL", WEIGHTS["unpackL"](TupleType(self.typing.binding_types[id(b)][1])))
+                for y, v in zip(b.lbinders, env[b.var.name], strict=True):
+                    env[y.name] = v
+        return self.eval(e.result, env)
+
+
+def env_types(typing: Typing, e: Drop) -> dict[int, Type]:
+    return typing.drop_types.get(id(e), {})
+
+
+def drop_weight(e: Drop, types: dict[int, Type]) -> int:
+    """W(drop e) = Σ |τ| over the free variables of e, both kinds."""
+    nl, ln = free_vars(e.arg)
+    return sum(types[n].size() for n in (*nl, *ln) if n in types)
+
+
+def evaluate(typing: Typing, name: str, args: Sequence[Value], largs: Sequence[Value] = (),
+             domain: Any = FLOAT, fuel: Fuel | None = None) -> MixedValue:
+    return Evaluator(typing, domain, fuel).call(name, args, largs)
+
+
+def cost_of(typing: Typing, name: str, args: Sequence[Value], largs: Sequence[Value] = (),
+            domain: Any = FLOAT) -> Cost:
+    """The cost of one call, by running it."""
+    cost = Cost()
+    Evaluator(typing, domain, cost=cost).call(name, args, largs)
+    return cost
