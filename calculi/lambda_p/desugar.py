@@ -1,0 +1,152 @@
+"""Desugaring helpers: the surface forms that are not in Fig. 1, written as core λp terms.
+
+    x ← e1; e2      ≜ (λx. e2) e1            e1; e2 ≜ (λ_. e2) e1
+    (a, b) ← e1; e2 ≜ case e1 of {(a, b) -> e2}
+    if c then a else b ≜ case c of {True -> a | False -> b}
+    for x:e. b      ≜ (λn. for x:n. b) e     (when the bound is not a value; Fig. 1 wants a value)
+    ⟨e1, e2⟩, (e1, e2), Left e ≜ the components bound first, left to right (arrays hold values)
+    handle h e       ≜ handle h' () e        (unparameterized: each clause ignores the parameter)
+    handler h s e    ≜ handle h s (e ())     (the computation is a thunk)
+    default traverse ≜ λn. λs. λℓ. λk. k s (for i:n. (ℓ.i) s)
+
+Binders made here take any identifier: the parser renames the whole term to canonical de Bruijn
+levels afterwards (``subst.canonical``), so they never capture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from calculi.core.syntax import Span
+from calculi.lambda_p.subst import canonical
+from calculi.lambda_p.syntax import (
+    RETURN,
+    TRAVERSE,
+    UNIT,
+    App,
+    Branch,
+    For,
+    Handler,
+    Index,
+    Lam,
+    Term,
+    Var,
+    is_value,
+)
+
+# Identifiers for desugaring binders: far above any user binder, renamed away by canonical().
+_BASE = 1 << 20
+
+
+class Fresh:
+    """A supply of binder identifiers for one desugaring run (renumbered canonically later)."""
+
+    def __init__(self) -> None:
+        self.next = _BASE
+
+    def __call__(self) -> int:
+        self.next += 1
+        return self.next
+
+
+def lam(fresh: Fresh, hint: str, body: Callable[[Var], Term], span: Span | None = None) -> Lam:
+    x = fresh()
+    return Lam(x, body(Var(x, hint, span=span)), hint, span=span)
+
+
+def let(binder: int, hint: str, value: Term, body: Term, span: Span | None = None) -> Term:
+    """let x = e1 in e2 ≜ (λx. e2) e1."""
+    return App(Lam(binder, body, hint, span=span), value, span=span)
+
+
+def seq(first: Term, rest: Term, fresh: Fresh, span: Span | None = None) -> Term:
+    """e1; e2 ≜ (λ_. e2) e1."""
+    return let(fresh(), "_", first, rest, span)
+
+
+def values_first(
+    parts: Sequence[Term], build: Callable[[tuple[Term, ...]], Term], fresh: Fresh, span: Span | None
+) -> Term:
+    """Bind the non-value parts (left to right) so that ``build`` receives values only."""
+    bindings: list[tuple[int, Term]] = []
+    args: list[Term] = []
+    for part in parts:
+        if is_value(part):
+            args.append(part)
+        else:
+            x = fresh()
+            bindings.append((x, part))
+            args.append(Var(x, "v", span=part.span))
+    out = build(tuple(args))
+    for x, part in reversed(bindings):
+        out = let(x, "v", part, out, span)
+    return out
+
+
+def for_loop(binder: int, hint: str, bound: Term, body: Term, fresh: Fresh, span: Span | None) -> Term:
+    """for x:e. b, binding a non-value bound first."""
+    if is_value(bound):
+        return For(binder, bound, body, hint, span=span)
+    n = fresh()
+    return let(n, "n", bound, For(binder, Var(n, "n"), body, hint, span=span), span)
+
+
+def default_traverse(fresh: Fresh, span: Span | None, variant: str = "icfp24") -> Term:
+    """λn. λs. λℓ. λk. k s (for i:n. (ℓ.i) s)  (PEPM'22 §3.2, written for ICFP'24's array ℓ);
+    for the PEPM'22 variant, where ℓ is one function of the parameters: λn s ℓ k. k s (ℓ (for i:n. s))."""
+    i = fresh()
+    if variant == "pepm22":
+        return lam(fresh, "n", lambda n: lam(fresh, "s", lambda s: lam(fresh, "l", lambda ell: lam(
+            fresh, "k", lambda k: App(App(k, s), App(ell, For(i, n, s, "i")), span=span), span), span), span),
+            span)
+    return lam(fresh, "n", lambda n: lam(fresh, "s", lambda s: lam(fresh, "l", lambda ell: lam(
+        fresh, "k", lambda k: App(App(k, s), For(
+            i, n, App(Index(ell, Var(i, "i")), s), "i"), span=span), span), span), span), span)
+
+
+def unparameterized(clauses: dict[str, Term], fresh: Fresh, span: Span | None) -> dict[str, Term]:
+    """Clauses written without a parameter, made parameterized with parameter ``()``.
+
+    return f    ≜ λ_. f                      op f ≜ λ_. λx. λk. f x (λy. k () y)
+    traverse f  ≜ λn. λ_. λℓ. λk. f n ℓ (λxs. k () xs)   (ℓ.i applied to () runs iteration i)
+    """
+
+    def resume(k: Var) -> Term:
+        return lam(fresh, "y", lambda y: App(App(k, UNIT), y))
+
+    out: dict[str, Term] = {}
+    for name, f in clauses.items():
+        if name == RETURN:
+            out[name] = lam(fresh, "_", lambda _: f, span)
+        elif name == TRAVERSE:
+            out[name] = lam(fresh, "n", lambda n: lam(fresh, "_", lambda _: lam(fresh, "l", lambda ell: lam(
+                fresh, "k", lambda k: App(App(App(f, n), ell), resume(k)), span), span), span), span)
+        else:
+            out[name] = lam(fresh, "_", lambda _: lam(fresh, "x", lambda x: lam(
+                fresh, "k", lambda k: App(App(f, x), resume(k)), span), span), span)
+    return out
+
+
+IDENTITY_RETURN = Lam(0, Lam(1, Var(1)))
+
+
+def is_identity_return(f: Term) -> bool:
+    """Is the return clause λs. λx. x (so that ρ a = a and the default traverse is sound)?"""
+    return canonical(f) == IDENTITY_RETURN
+
+
+def handler(
+    clauses: dict[str, Term], fresh: Fresh, span: Span | None, warn: Callable[[str], None], variant: str = "icfp24"
+) -> Handler:
+    """Complete a handler: add the default traverse clause, warning when it is unsound (§2.2)."""
+    if TRAVERSE not in clauses:
+        ret = clauses.get(RETURN)
+        if ret is not None and not is_identity_return(ret):
+            warn("this handler uses the default traverse clause with a return clause that is not "
+                 "the identity; (ℓ.i) s then returns handled answers where k expects raw results")
+        clauses = {**clauses, TRAVERSE: default_traverse(fresh, span, variant)}
+    return Handler(tuple(clauses.items()), span=span)
+
+
+def branch(tag: str | None, binders: Sequence[tuple[int, str]], body: Term, span: Span | None) -> Branch:
+    return Branch(tag, tuple(b for b, _ in binders), body, tuple(h for _, h in binders), span=span)

@@ -1,0 +1,331 @@
+"""The small-step semantics of λp (ICFP'24 Fig. 1), rule by rule, on closed terms.
+
+    (app)      (λx. e) v                    → e[x := v]
+    (index)    ⟨v0,…,vn⟩.i                  → v_i
+    (return)   handle h s v                 → f_r s v
+    (perform)  handle h s E[perform op v]   → f_p s v k       op ∉ bop(E), k = λs. λx. handle h s E[x]
+    (traverse) handle h s F[for x:n. e]     → f_t n s ℓ k     ℓ = ⟨λs. handle h s e[x:=i]⟩ᵢ,
+                                                              k = λs. λxs. handle h s F[xs]
+    (step)     e → e'  ⟹  E[e] ↦ E[e']
+    (parallel) (∀i < n. e[x:=i] ↦* v_i)  ⟹  F[for x:n. e] ↦ F[⟨v0,…,v(n-1)⟩]
+
+Toolkit extensions: (prim) for the δ-rules of ``prims``, (case) for constructors, and globals
+unfold where a λ, an array or a constructor is needed. The context grammar gains ``op(v…, E, e…)``
+and ``case E of …`` (frames that are pure, so they belong to both E and F).
+
+A term is decomposed iteratively into its frames (outermost first) and the redex; a step
+rewrites the redex and plugs it back. ``VARIANTS`` maps a variant name to its (traverse) rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from calculi.core.trace import Fuel, Step
+from calculi.foil import core as foil
+from calculi.lambda_p import parallel
+from calculi.lambda_p.prims import PRIMS, Stuck, describe, resolve
+from calculi.lambda_p.subst import substitute
+from calculi.lambda_p.syntax import (
+    RETURN,
+    TRAVERSE,
+    App,
+    Arr,
+    Case,
+    Con,
+    For,
+    Handle,
+    Handler,
+    Index,
+    Lam,
+    Lit,
+    Perform,
+    Prim,
+    Term,
+    Var,
+    is_value,
+)
+
+# A frame: (kind, node, position); kinds: fn arg array index prim case param body
+Frame = tuple[str, Term, int]
+
+
+def plug(frame: Frame, hole: Term) -> Term:
+    kind, node, pos = frame
+    if isinstance(node, App):
+        return App(hole, node.arg, span=node.span) if kind == "fn" else App(node.fn, hole, span=node.span)
+    if isinstance(node, Index):
+        return Index(hole, node.index, span=node.span) if kind == "array" else Index(node.array, hole,
+                                                                                     span=node.span)
+    if isinstance(node, Prim):
+        return Prim(node.op, node.args[:pos] + (hole,) + node.args[pos + 1:], span=node.span)
+    if isinstance(node, Case):
+        return Case(hole, node.branches, span=node.span)
+    if isinstance(node, Handle):
+        if kind == "param":
+            return Handle(node.handler, hole, node.body, span=node.span)
+        return Handle(node.handler, node.param, hole, span=node.span)
+    raise TypeError(kind)
+
+
+def plug_all(frames: list[Frame], hole: Term) -> Term:
+    for frame in reversed(frames):
+        hole = plug(frame, hole)
+    return hole
+
+
+def decompose(term: Term) -> tuple[list[Frame], Term] | None:
+    """E[redex] with E as a list of frames (outermost first); None when ``term`` is a value."""
+    frames: list[Frame] = []
+    t = term
+    while True:
+        if isinstance(t, App):
+            if not is_value(t.fn):
+                frames.append(("fn", t, 0))
+                t = t.fn
+                continue
+            if not is_value(t.arg):
+                frames.append(("arg", t, 0))
+                t = t.arg
+                continue
+            return frames, t
+        if isinstance(t, Index):
+            if not is_value(t.array):
+                frames.append(("array", t, 0))
+                t = t.array
+                continue
+            if not is_value(t.index):
+                frames.append(("index", t, 0))
+                t = t.index
+                continue
+            return frames, t
+        if isinstance(t, Prim):
+            pos = next((i for i, a in enumerate(t.args) if not is_value(a)), None)
+            if pos is None:
+                return frames, t
+            frames.append(("prim", t, pos))
+            t = t.args[pos]
+            continue
+        if isinstance(t, Case):
+            if is_value(t.scrutinee):
+                return frames, t
+            frames.append(("case", t, 0))
+            t = t.scrutinee
+            continue
+        if isinstance(t, Handle):
+            if not is_value(t.param):
+                frames.append(("param", t, 0))
+                t = t.param
+                continue
+            if is_value(t.body):
+                return frames, t
+            frames.append(("body", t, 0))
+            t = t.body
+            continue
+        if isinstance(t, For):
+            return frames, t
+        return None if not frames else (frames, t)
+
+
+def handled_ops(frames: list[Frame]) -> set[str]:
+    """bop(E): the operations handled by the handle frames of E that enclose the hole."""
+    ops: set[str] = set()
+    for kind, node, _ in frames:
+        if kind == "body" and isinstance(node, Handle):
+            ops.update(node.handler.ops())
+    return ops
+
+
+BOP: dict[str, Callable[[list[Frame]], set[str]]] = {"bop": handled_ops}
+
+
+def _lam2(body: Callable[[Var, Var], Term], hints: tuple[str, str] = ("s", "x")) -> Term:
+    """λs. λx. body, with both binders fresh for the (closed) surroundings, via the foil."""
+    scope = foil.empty_scope()
+    s_id = foil.fresh_id(scope)
+    x_id = s_id + 1
+    return Lam(s_id, Lam(x_id, body(Var(s_id, hints[0]), Var(x_id, hints[1])), hints[1]), hints[0])
+
+
+def resumption(handle: Handle, frames: list[Frame]) -> Term:
+    """k = λs. λx. handle h s E[x] (deep: the handler is reinstalled)."""
+    return _lam2(lambda s, x: Handle(handle.handler, s, plug_all(frames, x), span=handle.span))
+
+
+def _clause(h: Handler, name: str, span: object) -> Term:
+    f = h.clause(name)
+    if f is None:
+        raise Stuck("missing clause", f"the handler has no {name!r} clause", h.span)
+    return f
+
+
+# -- primitive rules: each returns the contractum of the redex ---------------------------------
+
+
+def rule_app(fn: Term, arg: Term, span: object) -> Term:
+    """(app) (λx. e) v → e[x := v]"""
+    f = resolve(fn)
+    if not isinstance(f, Lam):
+        raise Stuck("not a function", f"cannot apply {describe(f)} to an argument", getattr(span, "span", None))
+    return substitute(f.body, {f.binder: arg})
+
+
+def rule_index(t: Index) -> Term:
+    """(index) ⟨v0,…,vn⟩.i → v_i"""
+    arr, i = resolve(t.array), resolve(t.index)
+    if not isinstance(arr, Arr):
+        raise Stuck("bad index", f"cannot index {describe(arr)}", t.span)
+    if not (isinstance(i, Lit) and isinstance(i.value, int)):
+        raise Stuck("bad index", f"an index must be an integer, got {describe(i)}", t.span)
+    if not 0 <= i.value < len(arr.items):
+        raise Stuck("bad index", f"index {i.value} out of range for array of length {len(arr.items)}", t.span)
+    return arr.items[i.value]
+
+
+def rule_return(t: Handle) -> Term:
+    """(return) handle h s v → f_r s v"""
+    return App(App(_clause(t.handler, RETURN, t), t.param), t.body, span=t.span)
+
+
+def rule_case(t: Case) -> Term:
+    """(case) case C v… of {… | C x… -> e | …} → e[x… := v…]"""
+    v = resolve(t.scrutinee)
+    for br in t.branches:
+        if br.tag is None:
+            return substitute(br.body, {br.binders[0]: v})
+        if isinstance(v, Con) and v.tag == br.tag and len(v.args) == len(br.binders):
+            return substitute(br.body, dict(zip(br.binders, v.args, strict=True)))
+    raise Stuck("no match", f"no case branch matches {describe(v)}", t.span)
+
+
+def loop_bound(t: For) -> int:
+    n = resolve(t.bound)
+    if isinstance(n, Lit) and isinstance(n.value, int) and n.value >= 0:
+        return n.value
+    raise Stuck("bad loop bound", f"a for bound must be a non-negative integer, got {describe(n)}", t.span)
+
+
+def traverse_icfp24(handle: Handle, frames: list[Frame], loop: For) -> Term:
+    """(traverse) handle h s F[for x:n. e] → f_t n s ℓ k,  ℓi = λs. handle h s e[x:=i]."""
+    n = loop_bound(loop)
+    bodies = []
+    for i in range(n):
+        body = substitute(loop.body, {loop.binder: Lit(i)})
+        s_id = foil.fresh_id(foil.empty_scope())
+        bodies.append(Lam(s_id, Handle(handle.handler, Var(s_id, "s"), body, span=handle.span), "s"))
+    k = _lam2(lambda s, xs: Handle(handle.handler, s, plug_all(frames, xs), span=handle.span), ("s", "xs"))
+    f_t = _clause(handle.handler, TRAVERSE, handle)
+    return App(App(App(App(f_t, Lit(n)), handle.param), Arr(tuple(bodies))), k, span=handle.span)
+
+
+def traverse_pepm22(handle: Handle, frames: list[Frame], loop: For) -> Term:
+    """(traverse/pepm) … → f_t n s ℓ k,  ℓ = λss. for x:n. handle h (ss.x) e  (PEPM'22 Fig. 1)."""
+    n = loop_bound(loop)
+    ss_id = loop.binder + 1
+    inner = Handle(handle.handler, Index(Var(ss_id, "ss"), Var(loop.binder, loop.hint)), loop.body,
+                   span=handle.span)
+    ell = Lam(ss_id, For(loop.binder, Lit(n), inner, loop.hint, span=loop.span), "ss")
+    k = _lam2(lambda s, xs: Handle(handle.handler, s, plug_all(frames, xs), span=handle.span), ("s", "xs"))
+    f_t = _clause(handle.handler, TRAVERSE, handle)
+    return App(App(App(App(f_t, Lit(n)), handle.param), ell), k, span=handle.span)
+
+
+VARIANTS: dict[str, Callable[[Handle, list[Frame], For], Term]] = {
+    "icfp24": traverse_icfp24,
+    "pepm22": traverse_pepm22,
+}
+
+
+@dataclass(slots=True)
+class Machine:
+    """The small-step machine: a variant of (traverse), and how (parallel) runs iterations."""
+
+    variant: str = "icfp24"
+    jobs: int = 1
+    order: Callable[[int], list[int]] | None = None
+
+    def step(self, term: Term, fuel: Fuel | None = None) -> Step[Term] | None:
+        """One step ↦, named by the rule that fired; None at a value."""
+        found = decompose(term)
+        if found is None:
+            return None
+        frames, redex = found
+        rule, new, keep = self.contract(frames, redex, fuel or Fuel())
+        return Step(rule, plug_all(frames[:keep], new))
+
+    def contract(self, frames: list[Frame], t: Term, fuel: Fuel) -> tuple[str, Term, int]:
+        """The rule, the new subterm, and how many outer frames stay around it."""
+        if isinstance(t, App):
+            if isinstance(resolve(t.fn), Perform):
+                return self.perform(frames, t)
+            return "app", rule_app(t.fn, t.arg, t), len(frames)
+        if isinstance(t, Index):
+            return "index", rule_index(t), len(frames)
+        if isinstance(t, Handle):
+            return "return", rule_return(t), len(frames)
+        if isinstance(t, Prim):
+            return "prim", PRIMS[t.op](t.args, t.span), len(frames)
+        if isinstance(t, Case):
+            return "case", rule_case(t), len(frames)
+        if isinstance(t, For):
+            return self.loop(frames, t, fuel)
+        raise Stuck("not a function", f"cannot evaluate {describe(t)}", t.span)
+
+    def perform(self, frames: list[Frame], t: App) -> tuple[str, Term, int]:
+        """(perform): the handle frame j with op ∈ h and op ∉ bop(E), E the frames inside j."""
+        op = resolve(t.fn)
+        assert isinstance(op, Perform)
+        for j, (kind, node, _) in enumerate(frames):
+            if kind == "body" and isinstance(node, Handle) and op.op in node.handler.ops():
+                inner = frames[j + 1:]
+                if op.op in BOP["bop"](inner):
+                    continue
+                k = resumption(node, inner)
+                f_p = _clause(node.handler, op.op, node)
+                return "perform", App(App(App(f_p, node.param), t.arg), k, span=node.span), j
+        around = sorted(handled_ops(frames))
+        from calculi.lambda_p.pretty import show
+
+        handlers = "{" + ", ".join(around) + "}" if around else "none"
+        raise Stuck("unhandled operation", f"unhandled operation '{op.op}' (argument {show(t.arg)}); "
+                    f"enclosing handlers handle: {handlers}", op.span or t.span, rule="perform")
+
+    def loop(self, frames: list[Frame], t: For, fuel: Fuel) -> tuple[str, Term, int]:
+        for j in range(len(frames) - 1, -1, -1):
+            kind, node, _ = frames[j]
+            if kind == "body" and isinstance(node, Handle):
+                return "traverse", VARIANTS[self.variant](node, frames[j + 1:], t), j
+        return "parallel", self.parallel(t, fuel), len(frames)
+
+    def parallel(self, t: For, fuel: Fuel) -> Term:
+        """(parallel): every iteration e[x := i] ↦* v_i, independently (any order, or in workers)."""
+        n = loop_bound(t)
+        bodies = [substitute(t.body, {t.binder: Lit(i)}) for i in range(n)]
+        values = parallel.run_all(bodies, lambda b, f: self.evaluate(b, f), fuel, self.jobs, self.order)
+        return Arr(tuple(values), span=t.span)
+
+    def evaluate(self, term: Term, fuel: Fuel) -> Term:
+        """↦* to a value, or a ``Stuck`` / ``FuelExhausted`` error."""
+        while True:
+            nxt = self.step(term, fuel)
+            if nxt is None:
+                return term
+            fuel.tick(term.span)
+            term = nxt.term
+
+    def trace(self, term: Term, fuel: Fuel) -> list[Step[Term]]:
+        steps = []
+        while (nxt := self.step(term, fuel)) is not None:
+            fuel.tick(term.span)
+            steps.append(nxt)
+            term = nxt.term
+        return steps
+
+
+def evaluate(term: Term, fuel: Fuel | None = None, variant: str = "icfp24", jobs: int = 1) -> Term:
+    return Machine(variant, jobs).evaluate(term, fuel or Fuel())
+
+
+def step(term: Term, variant: str = "icfp24") -> Step[Term] | None:
+    return Machine(variant).step(term)

@@ -1,0 +1,172 @@
+"""The λp AST (ICFP'24 Fig. 1), plus the data forms the surface language desugars to.
+
+    e ::= v | e1 e2 | for x:n. e | e1.e2 | handle h e1 e2
+    v ::= i | x | λx. e | ⟨v0, …, vn⟩ | perform op
+
+Toolkit extensions, each a value form or an eliminator with its own δ-rule: string literals,
+constructors ``Con`` (``True``, ``False``, ``Left v``, ``Right v``, tuples, ``()``), primitive
+operations ``Prim`` (``+``, ``++``, ``==``, ``length``, ...), ``Case`` on constructors, and
+``Global`` references to top-level definitions (the prelude), which print as their name.
+
+Names are foil names (``int``; de Bruijn levels after parsing) with a ``hint`` for printing that
+equality ignores, so equality of canonical terms is α-equivalence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+from calculi.core.syntax import Node
+
+TUPLE = "Tuple"
+CONSTRUCTORS: dict[str, int] = {"True": 0, "False": 0, "Left": 1, "Right": 1}
+RETURN, TRAVERSE = "return", "traverse"
+
+
+@dataclass(frozen=True, slots=True)
+class Lit(Node):
+    """An integer or string literal."""
+
+    value: int | str
+
+
+@dataclass(frozen=True, slots=True)
+class Var(Node):
+    name: int
+    hint: str = field(default="x", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Lam(Node):
+    binder: int
+    body: Term
+    hint: str = field(default="x", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Arr(Node):
+    """An array ⟨v0, …, v(n-1)⟩ (its items are values after desugaring)."""
+
+    items: tuple[Term, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Con(Node):
+    """A constructor applied to values: ``True``, ``Left v``, tuples ``(a, b)``, unit ``()``."""
+
+    tag: str
+    args: tuple[Term, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Perform(Node):
+    op: str
+
+
+@dataclass(frozen=True, slots=True)
+class Global(Node):
+    """A reference to a top-level definition; ``defs`` is the (shared) table it lives in."""
+
+    name: str
+    defs: dict[str, Term] = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    def definition(self) -> Term:
+        return self.defs[self.name]
+
+
+@dataclass(frozen=True, slots=True)
+class App(Node):
+    fn: Term
+    arg: Term
+
+
+@dataclass(frozen=True, slots=True)
+class Index(Node):
+    """Projection e1.e2."""
+
+    array: Term
+    index: Term
+
+
+@dataclass(frozen=True, slots=True)
+class For(Node):
+    """for x:n. e (the bound is a value after desugaring)."""
+
+    binder: int
+    bound: Term
+    body: Term
+    hint: str = field(default="i", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Handler(Node):
+    """{return ↦ f_r, op ↦ f_p, …, traverse ↦ f_t}: clause values keyed by clause name."""
+
+    clauses: tuple[tuple[str, Term], ...]
+
+    def clause(self, name: str) -> Term | None:
+        for key, value in self.clauses:
+            if key == name:
+                return value
+        return None
+
+    def ops(self) -> list[str]:
+        return [key for key, _ in self.clauses if key not in (RETURN, TRAVERSE)]
+
+
+@dataclass(frozen=True, slots=True)
+class Handle(Node):
+    """handle h e1 e2: e1 is the parameter, e2 the computation."""
+
+    handler: Handler
+    param: Term
+    body: Term
+
+
+@dataclass(frozen=True, slots=True)
+class Prim(Node):
+    """A primitive operation applied to its arguments (evaluated left to right)."""
+
+    op: str
+    args: tuple[Term, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Branch(Node):
+    """``tag x1 … xk -> body``; ``tag`` None is a catch-all binding one name."""
+
+    tag: str | None
+    binders: tuple[int, ...]
+    body: Term
+    hints: tuple[str, ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Case(Node):
+    scrutinee: Term
+    branches: tuple[Branch, ...]
+
+
+Term: TypeAlias = Lit | Var | Lam | Arr | Con | Perform | Global | App | Index | For | Handle | Prim | Case
+
+UNIT = Con(TUPLE, ())
+TRUE, FALSE = Con("True"), Con("False")
+
+
+def boolean(b: bool) -> Con:
+    return TRUE if b else FALSE
+
+
+def is_value(term: Term) -> bool:
+    """Values: literals, variables, λ, arrays and constructors of values, ``perform op``, globals."""
+    stack: list[Term] = [term]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, Arr):
+            stack.extend(t.items)
+        elif isinstance(t, Con):
+            stack.extend(t.args)
+        elif not isinstance(t, Lit | Var | Lam | Perform | Global):
+            return False
+    return True
