@@ -114,9 +114,9 @@ class Printer:
 
     def binding(self, b: Binding) -> Doc:
         if isinstance(b, LetB):
+            rhs = self.expr(b.rhs, 1)
             xs = [self.names.bind(x, False) for x in b.binders]
             ys = [self.names.bind(y, True) for y in b.lbinders]
-            rhs = self.expr(b.rhs, 1)
             if len(xs) == 1 and not ys:
                 pat = xs[0]
             elif ys:
