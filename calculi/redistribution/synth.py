@@ -215,13 +215,84 @@ def rewrite_once(program: Program, source: DistType, mesh: Mesh) -> Program | No
     return None
 
 
+def _all_to_all_moves(ty: DistType, mesh: Mesh) -> list[tuple[AllToAll, DistType]]:
+    moves: list[tuple[AllToAll, DistType]] = []
+    for k, d in enumerate(ty.dims):
+        for target in range(ty.rank):
+            if d.axes and target != k:
+                op = AllToAll(k, target, d.axes[-1])
+                try:
+                    moves.append((op, check_program(ty, (op,), mesh)[-1]))
+                except TypeCheckError:
+                    continue
+    return moves
+
+
+def _reachable(origin: DistType, mesh: Mesh) -> dict[DistType, Program]:
+    """Every type ``AllToAll*`` reaches from ``origin``, with a shortest path (breadth-first)."""
+    seen: dict[DistType, Program] = {origin: ()}
+    frontier = [origin]
+    while frontier:
+        nxt: list[DistType] = []
+        for ty in frontier:
+            for op, after in _all_to_all_moves(ty, mesh):
+                if after not in seen:
+                    seen[after] = (*seen[ty], op)
+                    nxt.append(after)
+        frontier = nxt
+    return seen
+
+
+def _search_flat(start: DistType, goal: DistType, mesh: Mesh) -> Program | None:
+    """Meet in the middle: ``AllToAll* ; AllPermute? ; AllToAll*`` from ``start`` to ``goal``, the
+    permutation joining a type reached forwards to one reached backwards (``AllToAll`` is its own
+    inverse with the dimensions exchanged), shortest first."""
+    forward, backward = _reachable(start, mesh), _reachable(goal, mesh)
+    best: Program | None = None
+    for f, path in forward.items():
+        for b, back in backward.items():
+            if f.local_shape != b.local_shape:
+                continue
+            undo = tuple(AllToAll(op.dst_dim, op.src_dim, op.axis)
+                         for op in reversed(back) if isinstance(op, AllToAll))
+            candidate = (*path, *([] if f == b else [AllPermute(b)]), *undo)
+            if best is None or len(candidate) < len(best):
+                best = candidate
+    return best
+
+
+def collapse_flat(program: Program, source: DistType, mesh: Mesh) -> Program | None:
+    """A flat run (``AllToAll``/``AllPermute`` only) with more than one ``AllPermute`` becomes
+    ``AllToAll* ; AllPermute`` (or ``AllPermute ; AllToAll*``): one permutation is always enough."""
+    types = check_program(source, program, mesh)
+    k = 0
+    while k < len(program):
+        if RANK[type(program[k])] != 1:
+            k += 1
+            continue
+        end = k
+        while end < len(program) and RANK[type(program[end])] == 1:
+            end += 1
+        run = program[k:end]
+        if sum(isinstance(op, AllPermute) for op in run) > 1:
+            better = _search_flat(types[k], types[end], mesh)
+            if better is not None and sum(isinstance(op, AllPermute) for op in better) <= 1:
+                return (*program[:k], *better, *program[end:])
+        k = end
+    return None
+
+
 def normalize(program: Program, source: DistType, mesh: Mesh, fuel: Fuel | None = None) -> Program:
     """Rewrite until no rule fires (a fixpoint); each rewrite keeps the type and the meaning."""
     fuel = fuel or Fuel(REWRITE_FUEL)
-    while (nxt := rewrite_once(program, source, mesh)) is not None:
+    while True:
+        nxt = rewrite_once(program, source, mesh)
+        if nxt is None:
+            nxt = collapse_flat(program, source, mesh)
+        if nxt is None:
+            return program
         fuel.tick()
         program = nxt
-    return program
 
 
 def paper(source: DistType, target: DistType, mesh: Mesh) -> Program:

@@ -1,0 +1,199 @@
+"""Hypothesis generators of meshes, well-formed types, redistribution problems and well-typed programs.
+
+Everything is built well-formed by construction: axes are dealt to dimensions (each at most once),
+and global sizes are chosen as multiples of what the axes need, so no example is ever filtered.
+
+* ``problems()`` — the divisible regime: every global dimension is a multiple of the mesh size, so
+  any axis can split any dimension (the regime in which the normal form is always reachable).
+* ``general_problems()`` — global sizes only as divisible as the two types need.
+* ``hard_problems()`` — pairs that make XLA's partitioner fall back to full replication: an axis
+  moved to another dimension, or swapped for one of a different size, or for a replicated one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hypothesis import strategies as st
+
+from calculi.core.errors import TypeCheckError
+from calculi.redistribution.check import type_of_op
+from calculi.redistribution.pretty import show_mesh, show_program, show_type
+from calculi.redistribution.syntax import (
+    AllGather,
+    AllPermute,
+    AllToAll,
+    Dim,
+    DistType,
+    DynSlice,
+    Mesh,
+    Op,
+    Program,
+)
+
+AXIS_NAMES = ("x", "y", "z")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A redistribution problem: a mesh and two types of the same global shape."""
+
+    mesh: Mesh
+    source: DistType
+    target: DistType
+
+    def __str__(self) -> str:
+        return f"mesh {show_mesh(self.mesh)}: {show_type(self.source)} -> {show_type(self.target)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Walk:
+    """A well-typed program from ``source`` on ``mesh``."""
+
+    mesh: Mesh
+    source: DistType
+    program: Program
+
+    def __str__(self) -> str:
+        return f"mesh {show_mesh(self.mesh)}: from {show_type(self.source)}: {show_program(self.program)}"
+
+
+def show(value: object) -> str:
+    """Counterexample printer for the theorem table."""
+    if isinstance(value, Mesh):
+        return show_mesh(value)
+    if isinstance(value, DistType):
+        return show_type(value)
+    return str(value)
+
+
+@st.composite
+def meshes(draw: st.DrawFn, max_devices: int = 16, max_axes: int = 3, min_size: int = 1) -> Mesh:
+    """1–``max_axes`` axes of sizes ``min_size``–4, at most ``max_devices`` devices."""
+    count = draw(st.integers(1, max_axes))
+    axes: list[tuple[str, int]] = []
+    for name in AXIS_NAMES[:count]:
+        room = max_devices // math.prod(s for _, s in axes)
+        if room < min_size:
+            break
+        axes.append((name, draw(st.integers(min_size, max(min_size, min(4, room))))))
+    return Mesh(tuple(axes))
+
+
+Assignment = tuple[tuple[str, ...], ...]
+
+
+@st.composite
+def assignments(draw: st.DrawFn, mesh: Mesh, rank: int) -> Assignment:
+    """Deal each axis to one dimension or to none (replication), in a random order per dimension."""
+    order = draw(st.permutations(mesh.names))
+    dims: list[list[str]] = [[] for _ in range(rank)]
+    for axis in order:
+        slot = draw(st.integers(-1, rank - 1))
+        if slot >= 0:
+            dims[slot].append(axis)
+    return tuple(tuple(d) for d in dims)
+
+
+def type_of(assignment: Assignment, shape: Sequence[int], mesh: Mesh) -> DistType:
+    return DistType(tuple(Dim(n // mesh.product(a), a, n) for a, n in zip(assignment, shape, strict=True)))
+
+
+@st.composite
+def problems(draw: st.DrawFn, max_devices: int = 16, min_size: int = 1) -> Problem:
+    """Two random types of one shape, each global dimension a multiple of the mesh size."""
+    mesh = draw(meshes(max_devices, min_size=min_size))
+    rank = draw(st.integers(1, 3 if mesh.device_count <= 8 else 2))
+    shape = [mesh.device_count * draw(st.integers(1, 2)) for _ in range(rank)]
+    src, tgt = draw(assignments(mesh, rank)), draw(assignments(mesh, rank))
+    return Problem(mesh, type_of(src, shape, mesh), type_of(tgt, shape, mesh))
+
+
+@st.composite
+def general_problems(draw: st.DrawFn, max_devices: int = 16) -> Problem:
+    """Two random types whose global sizes are only as divisible as the two types need."""
+    mesh = draw(meshes(max_devices))
+    rank = draw(st.integers(1, 3))
+    src, tgt = draw(assignments(mesh, rank)), draw(assignments(mesh, rank))
+    shape = [math.lcm(mesh.product(a), mesh.product(b)) * draw(st.integers(1, 3))
+             for a, b in zip(src, tgt, strict=True)]
+    return Problem(mesh, type_of(src, shape, mesh), type_of(tgt, shape, mesh))
+
+
+@st.composite
+def hard_problems(draw: st.DrawFn, max_devices: int = 16) -> Problem:
+    """XLA's fallback cases: ``x`` on one dimension becomes ``y`` (another size, or replicated) or moves."""
+    sizes = draw(st.sampled_from([(2, 3), (3, 2), (2, 4), (4, 2), (2, 2), (3, 4)]))
+    names = ("x", "y")
+    extra = draw(st.integers(1, max(1, min(2, max_devices // math.prod(sizes)))))
+    mesh = Mesh((*zip(names, sizes, strict=True), ("z", extra)))
+    rank = draw(st.integers(1, 2))
+    shape = [mesh.device_count * draw(st.integers(1, 2)) for _ in range(rank)]
+    i, j = draw(st.integers(0, rank - 1)), draw(st.integers(0, rank - 1))
+    src: list[tuple[str, ...]] = [() for _ in range(rank)]
+    tgt: list[tuple[str, ...]] = [() for _ in range(rank)]
+    src[i] = ("x",)
+    kind = draw(st.sampled_from(["swap", "move", "both"]))
+    tgt[j] = ("y",) if kind == "swap" else ("x",) if kind == "move" and i != j else ("y", "x")
+    if draw(st.booleans()):
+        k = draw(st.integers(0, rank - 1))
+        src[k] += ("z",)
+    return Problem(mesh, type_of(tuple(src), shape, mesh), type_of(tuple(tgt), shape, mesh))
+
+
+def weighted_problems(max_devices: int = 16) -> st.SearchStrategy[Problem]:
+    """Random problems, with extra weight on the hard ones."""
+    return st.one_of(problems(max_devices), hard_problems(max_devices), hard_problems(max_devices))
+
+
+def candidate_ops(ty: DistType, mesh: Mesh) -> list[Op]:
+    """Every op that could apply to ``ty`` (the typing rules decide which do)."""
+    ops: list[Op] = []
+    for i, d in enumerate(ty.dims):
+        ops.extend(DynSlice(i, a) for a in mesh.names if mesh.size(a) > 1)
+        ops.extend(AllGather(i, a) for a in d.axes)
+        ops.extend(AllToAll(i, j, a) for a in d.axes[-1:] for j in range(ty.rank) if j != i)
+        if len(d.axes) >= 2:
+            swapped = Dim(d.local, (*d.axes[:-2], d.axes[-1], d.axes[-2]), d.size)
+            ops.append(AllPermute(ty.with_dim(i, swapped)))
+    for a in ty.used_axes:
+        for b in mesh.names:
+            if b != a and mesh.size(b) == mesh.size(a):
+                ops.append(AllPermute(_rename(ty, a, b)))
+    return ops
+
+
+def _rename(ty: DistType, a: str, b: str) -> DistType:
+    """Exchange axes ``a`` and ``b`` everywhere in ``ty`` (equal sizes: same local shape)."""
+    swap = {a: b, b: a}
+    return DistType(tuple(Dim(d.local, tuple(swap.get(x, x) for x in d.axes), d.size) for d in ty.dims))
+
+
+def applicable_ops(ty: DistType, mesh: Mesh) -> list[tuple[Op, DistType]]:
+    """The candidates whose typing rule holds, with the type each leads to."""
+    out: list[tuple[Op, DistType]] = []
+    for op in candidate_ops(ty, mesh):
+        try:
+            out.append((op, type_of_op(op, ty, mesh)))
+        except TypeCheckError:
+            continue
+    return out
+
+
+@st.composite
+def walks(draw: st.DrawFn, max_devices: int = 16, max_length: int = 6) -> Walk:
+    """A random well-typed program: each step one of the ops the typing rules allow."""
+    problem = draw(problems(max_devices))
+    ty, ops = problem.source, []
+    for _ in range(draw(st.integers(0, max_length))):
+        choices = applicable_ops(ty, problem.mesh)
+        if not choices:
+            break
+        op, ty = draw(st.sampled_from(choices))
+        ops.append(op)
+    return Walk(problem.mesh, problem.source, tuple(ops))
+
+
+
