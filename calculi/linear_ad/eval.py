@@ -196,3 +196,50 @@ def cost_of(typing: Typing, name: str, args: Sequence[Value], largs: Sequence[Va
     cost = Cost()
     Evaluator(typing, domain, cost=cost).call(name, args, largs)
     return cost
+
+
+def static_work(typing: Typing, e: Expr, memo: dict[str, int] | None = None) -> int:
+    """W(e) read off the program text: every node is evaluated exactly once (no conditionals;
+    ``drop`` evaluates nothing), so this equals the cost semantics' total for any input."""
+    memo = {} if memo is None else memo
+    total = 0
+    stack: list[Expr] = [e]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Lit):
+            total += WEIGHTS["lit"](typing.type_of(node).nonlin[0])
+        elif isinstance(node, Zero):
+            total += WEIGHTS["0"](node.type)
+        elif isinstance(node, Tup):
+            total += WEIGHTS["tup"](typing.type_of(node).nonlin[0])
+        elif isinstance(node, TupL):
+            total += WEIGHTS["tupL"](typing.type_of(node).lin[0])
+        elif isinstance(node, Dup):
+            total += WEIGHTS["dup"](typing.type_of(node).lin[0])
+            stack.append(node.arg)
+        elif isinstance(node, Drop):
+            total += drop_weight(node, env_types(typing, node))
+        elif isinstance(node, Prim):
+            t = typing.type_of(node)
+            total += work_of(node.prim, [typing.type_of(a).nonlin[0] for a in node.args],
+                             [typing.type_of(a).lin[0] for a in node.largs], (t.lin or t.nonlin)[0],
+                             params_dict(node.params))
+            stack.extend((*node.args, *node.largs))
+        elif isinstance(node, Call):
+            if node.func not in memo:
+                memo[node.func] = static_work(typing, typing.signatures[node.func].body, memo)
+            total += memo[node.func]
+        elif isinstance(node, Block):
+            for b in node.bindings:
+                if isinstance(b, LetB):
+                    stack.append(b.rhs)
+                elif isinstance(b, UnpackB):
+                    total += WEIGHTS["unpack"](TupleType(typing.binding_types[id(b)][0]))
+                elif isinstance(b, UnpackLB):
+                    total += WEIGHTS["unpackL"](TupleType(typing.binding_types[id(b)][1]))
+            stack.append(node.result)
+    return total
+
+
+def function_work(typing: Typing, name: str) -> int:
+    return static_work(typing, typing.signatures[name].body)

@@ -127,11 +127,11 @@ class Printer:
         if isinstance(b, UnpackB):
             src = self.atom(b.var)
             xs = [self.names.bind(x, False) for x in b.binders]
-            return text(f"let ({', '.join(xs)}) = unpack {src} in")
+            return text(f"let ({', '.join(xs) or ';'}) = unpack {src} in")
         assert isinstance(b, UnpackLB)
         src = self.atom(b.var)
         ys = [self.names.bind(y, True) for y in b.lbinders]
-        return text(f"let ({', '.join(ys)}) = unpackL {src} in")
+        return text(f"let ({', '.join(ys) or ';'}) = unpackL {src} in")
 
     def prim(self, e: Prim, prec: int) -> Doc:
         infix = INFIX.get(e.prim)

@@ -1,0 +1,378 @@
+"""Unzip: split a mixed function into its non-linear half and its linear half (partial evaluation).
+
+    U(e) = (C, eN, eL):  C non-linear bindings, eN the non-linear result, eL the linear part.
+
+    U((x̄ ; ẏ̄))                = (∅, (x̄ ;), (; ẏ̄))
+    U(let (x̄ ; ẏ̄) = e1 in e2)  = (C1 · let x̄ = e1N · C2,  e2N,  let (; ẏ̄) = e1L in e2L)
+    U(let (x̄) = unpack y in e) = (unpack · C, eN, eL)
+    U(let (ẋ̄) = unpackL ẏ in e)= (C, eN, let (ẋ̄) = unpackL ẏ in eL)
+    U(f(x̄ ; ẏ̄))              = (let (ȳ, t) = f.nonlin(x̄), (ȳ ;), f.lin(t ; ẏ̄))   one tape per call
+    U(p(ē))                   = (C̄, p(ēN), (;))          non-linear primitives stay non-linear
+    U(p(s̄ ; ė̄))               = (C̄, (;), p(s̄N ; ėL))       the scale expressions s̄N move to the linear half
+    U(dup ė) = (C, eN, dup eL)      U(drop e) = (∅, drop (x̄ ;), drop (; ẏ̄))   x̄ ; ẏ̄ = FV(e)
+
+At function level, ``def f(x̄ ; ẏ̄) = e`` becomes ``f.nonlin(x̄ ;) → (τ̄, R ;)``, returning its results
+and the tape ``t = tup(R̄)`` of residuals R = FV_nl(eL), and ``f.lin(t ; ẏ̄) → (; σ̄)``, which
+unpacks the tape and runs eL.
+
+Checkpointing is the free choice in unzipping ``let x̄ = e1N``: *save* it (its value becomes a
+residual) or *recompute* it (copy the binding into the linear half, so its free variables
+become residuals instead). A ``Policy`` decides per binding; copies the linear half does not
+need, and non-linear bindings that only fed recomputed ones, are removed afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from calculi.core.errors import TypeCheckError
+from calculi.linear_ad.check import Typing, check_program
+from calculi.linear_ad.eval import static_work
+from calculi.linear_ad.freevars import free_vars
+from calculi.linear_ad.names import Supply
+from calculi.linear_ad.primitives import SIN
+from calculi.linear_ad.rename import canonical
+from calculi.linear_ad.syntax import (
+    EMPTY,
+    Binder,
+    Binding,
+    Block,
+    Call,
+    Drop,
+    Dup,
+    Expr,
+    FuncDef,
+    LetB,
+    Lit,
+    LVar,
+    Prim,
+    Primitive,
+    Program,
+    Ret,
+    Tup,
+    TupL,
+    UnpackB,
+    UnpackLB,
+    Var,
+    Zero,
+    block,
+    lvar_of,
+    var_of,
+)
+from calculi.linear_ad.types import Mixed, TupleType, Type
+
+Policy = Callable[[LetB], bool]
+"""Given a non-linear binding ``let x̄ = eN`` of the unzipped program: save it (True) or recompute it."""
+
+
+def save_all(b: LetB) -> bool:
+    return True
+
+
+def recompute_all(b: LetB) -> bool:
+    return False
+
+
+def save_only(*prims: Primitive) -> Policy:
+    """Save bindings whose right-hand side applies one of ``prims``; recompute the rest."""
+    chosen = set(prims)
+    return lambda b: isinstance(b.rhs, Prim) and b.rhs.prim in chosen
+
+
+POLICIES: dict[str, Policy] = {
+    "save-all": save_all,
+    "recompute-all": recompute_all,
+    "save-sin": save_only(SIN),
+}
+
+
+@dataclass(slots=True)
+class UnzipReport:
+    """What checkpointing did: recomputed work added to the linear half, dead work removed from the
+    non-linear half, and the tape size Σ|τ_r| of each function."""
+
+    recomputed_work: int = 0
+    eliminated_work: int = 0
+    tape_size: dict[str, int] = field(default_factory=dict)
+    residuals: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Unzipped:
+    program: Program
+    report: UnzipReport
+    nonlin: str
+    lin: str
+
+
+def nonlin_name(name: str) -> str:
+    return f"{name}.nonlin"
+
+
+def lin_name(name: str) -> str:
+    return f"{name}.lin"
+
+
+class _Unzip:
+    def __init__(self, typing: Typing, policy: Policy, tapes: dict[str, TupleType]) -> None:
+        self.typing = typing
+        self.policy = policy
+        self.tapes = tapes
+        self.supply = Supply()
+        self.sub: dict[int, Expr] = {}
+        self.types: dict[int, Type] = {}
+        self.copies: set[int] = set()
+        self.originals: dict[int, LetB] = {}
+        self.hints: dict[int, str] = {}
+
+    def fresh(self, hint: str, ty: Type) -> Binder:
+        b = self.supply.binder(hint)
+        self.types[b.name] = ty
+        self.hints[b.name] = hint
+        return b
+
+    def var(self, v: Var) -> Var:
+        out = self.sub[v.name]
+        assert isinstance(out, Var)
+        return out
+
+    def lvar(self, v: LVar) -> LVar:
+        out = self.sub[v.name]
+        assert isinstance(out, LVar)
+        return out
+
+    @staticmethod
+    def drain(out: list[Binding], e: Expr) -> None:
+        """Keep an expression of type (;) that may still do something (a drop) as a binding."""
+        if e != EMPTY:
+            out.append(LetB((), (), e))
+
+    def u(self, e: Expr, C: list[Binding], L: list[Binding]) -> tuple[Expr, Expr]:
+        if isinstance(e, Var):
+            return self.var(e), EMPTY
+        if isinstance(e, LVar):
+            return EMPTY, self.lvar(e)
+        if isinstance(e, Lit):
+            return e, EMPTY
+        if isinstance(e, Zero):
+            return EMPTY, e
+        if isinstance(e, Ret):
+            return Ret(tuple(map(self.var, e.vars)), ()), Ret((), tuple(map(self.lvar, e.lvars)))
+        if isinstance(e, Tup):
+            return Tup(tuple(map(self.var, e.vars))), EMPTY
+        if isinstance(e, TupL):
+            return EMPTY, TupL(tuple(map(self.lvar, e.lvars)))
+        if isinstance(e, Prim):
+            args = []
+            for a in e.args:
+                aN, aL = self.u(a, C, L)
+                self.drain(L, aL)
+                args.append(aN)
+            largs = []
+            for a in e.largs:
+                aN, aL = self.u(a, C, L)
+                self.drain(C, aN)
+                largs.append(aL)
+            if e.prim.linear:
+                return EMPTY, Prim(e.prim, tuple(args), tuple(largs), e.params)
+            return Prim(e.prim, tuple(args), (), e.params), EMPTY
+        if isinstance(e, Dup):
+            aN, aL = self.u(e.arg, C, L)
+            self.drain(C, aN)
+            return EMPTY, Dup(aL)
+        if isinstance(e, Drop):
+            nl, ln = free_vars(e.arg)
+            xs = tuple(self.var(Var(n)) for n in sorted(nl))
+            ys = tuple(self.lvar(LVar(n)) for n in sorted(ln))
+            return (Drop(Ret(xs, ())) if xs else EMPTY), (Drop(Ret((), ys)) if ys else EMPTY)
+        if isinstance(e, Call):
+            return self.call(e, C)
+        if isinstance(e, Block):
+            return self.block(e, C, L)
+        raise TypeCheckError(f"unzip has no rule for {type(e).__name__}", e.span, rule="Unzip")
+
+    def call(self, e: Call, C: list[Binding]) -> tuple[Expr, Expr]:
+        d = self.typing.signatures[e.func]
+        tape = self.tapes[e.func]
+        ys = tuple(self.fresh("y", ty) for ty in d.result.nonlin)
+        t = self.fresh("t", tape)
+        C.append(LetB((*ys, t), (), Call(nonlin_name(e.func), tuple(map(self.var, e.args)), ())))
+        return Ret(tuple(map(var_of, ys)), ()), Call(lin_name(e.func), (var_of(t),),
+                                                     tuple(map(self.lvar, e.largs)))
+
+    def block(self, e: Block, C: list[Binding], L: list[Binding]) -> tuple[Expr, Expr]:
+        for b in e.bindings:
+            if isinstance(b, LetB):
+                nonlin_types, lin_types = self.typing.binding_types[id(b)]
+                eN, eL = self.u(b.rhs, C, L)
+                eN, eL = _as_ret(eN), _as_ret(eL)
+                if b.binders and isinstance(eN, Ret):
+                    for x, v in zip(b.binders, eN.vars, strict=True):
+                        self.sub[x.name] = v
+                elif b.binders:
+                    xs = tuple(self.fresh(x.hint, ty) for x, ty in zip(b.binders, nonlin_types, strict=True))
+                    for x, nx in zip(b.binders, xs, strict=True):
+                        self.sub[x.name] = var_of(nx)
+                    binding = LetB(xs, (), eN)
+                    C.append(binding)
+                    if not _contains_call(eN) and not self.policy(binding):
+                        copy = LetB(xs, (), eN)
+                        self.copies.add(id(copy))
+                        self.originals[id(copy)] = binding
+                        L.append(copy)
+                else:
+                    self.drain(C, eN)
+                if b.lbinders and isinstance(eL, Ret):
+                    for y, lv in zip(b.lbinders, eL.lvars, strict=True):
+                        self.sub[y.name] = lv
+                elif b.lbinders:
+                    ys = tuple(self.fresh(y.hint, ty) for y, ty in zip(b.lbinders, lin_types, strict=True))
+                    for y, ny in zip(b.lbinders, ys, strict=True):
+                        self.sub[y.name] = lvar_of(ny)
+                    L.append(LetB((), ys, eL))
+                else:
+                    self.drain(L, eL)
+            elif isinstance(b, UnpackB):
+                types = self.typing.binding_types[id(b)][0]
+                xs = tuple(self.fresh(x.hint, ty) for x, ty in zip(b.binders, types, strict=True))
+                C.append(UnpackB(xs, self.var(b.var)))
+                for x, nx in zip(b.binders, xs, strict=True):
+                    self.sub[x.name] = var_of(nx)
+            elif isinstance(b, UnpackLB):
+                types = self.typing.binding_types[id(b)][1]
+                ys = tuple(self.fresh(y.hint, ty) for y, ty in zip(b.lbinders, types, strict=True))
+                L.append(UnpackLB(ys, self.lvar(b.var)))
+                for y, ny in zip(b.lbinders, ys, strict=True):
+                    self.sub[y.name] = lvar_of(ny)
+        return self.u(e.result, C, L)
+
+    def funcdef(self, d: FuncDef) -> tuple[FuncDef, FuncDef, list[LetB], list[LetB]]:
+        params = tuple(self.fresh(b.hint, ty) for b, ty in zip(d.params, d.param_types, strict=True))
+        lparams = tuple(self.fresh(b.hint, ty) for b, ty in zip(d.lparams, d.lparam_types, strict=True))
+        for b, nb in zip(d.params, params, strict=True):
+            self.sub[b.name] = var_of(nb)
+        for b, nb in zip(d.lparams, lparams, strict=True):
+            self.sub[b.name] = lvar_of(nb)
+        C: list[Binding] = []
+        L: list[Binding] = []
+        eN, eL = self.u(d.body, C, L)
+        eN = _as_ret(eN)
+        L, kept = _eliminate(L, eL, set(), lambda b: id(b) in self.copies)
+        recomputed = [b for b in kept if id(b) in self.copies]
+        lin_body = block(L, eL)
+        residual_names = sorted(free_vars(lin_body)[0])
+        residual_types = tuple(self.types[n] for n in residual_names)
+        tape_type = TupleType(residual_types)
+        self.tapes[d.name] = tape_type
+        if isinstance(eN, Ret):
+            results = eN.vars
+        else:
+            ys = tuple(self.fresh("y", ty) for ty in d.result.nonlin)
+            C.append(LetB(ys, (), eN))
+            results = tuple(map(var_of, ys))
+        t = self.fresh("t", tape_type)
+        residuals = tuple(Var(n, self.supply_hint(n)) for n in residual_names)
+        C.append(LetB((t,), (), Tup(residuals)))
+        nonlin_result = Ret((*results, var_of(t)), ())
+        originals = {id(b) for b in self.originals.values()}
+        C, _ = _eliminate(C, nonlin_result, set(), lambda b: id(b) in originals)
+        eliminated = [b for b in self.originals.values() if not any(b is c for c in C)]
+        nonlin = FuncDef(nonlin_name(d.name), params, d.param_types, (), (),
+                         Mixed((*d.result.nonlin, tape_type), ()), block(C, nonlin_result), span=d.span)
+        tb = self.fresh("t", tape_type)
+        rbs = tuple(Binder(n, self.supply_hint(n)) for n in residual_names)
+        lin = FuncDef(lin_name(d.name), (tb,), (tape_type,), lparams, d.lparam_types,
+                      Mixed((), d.result.lin), block([UnpackB(rbs, var_of(tb)), *L], eL), span=d.span)
+        return nonlin, lin, recomputed, eliminated
+
+    def supply_hint(self, n: int) -> str:
+        return self.hints.get(n, "r")
+
+
+def _as_ret(e: Expr) -> Expr:
+    if isinstance(e, Var):
+        return Ret((e,), ())
+    if isinstance(e, LVar):
+        return Ret((), (e,))
+    return e
+
+
+def _contains_call(e: Expr) -> bool:
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Call):
+            return True
+        if isinstance(node, Prim):
+            stack.extend((*node.args, *node.largs))
+        elif isinstance(node, Dup | Drop):
+            stack.append(node.arg)
+        elif isinstance(node, Block):
+            stack.extend(b.rhs for b in node.bindings if isinstance(b, LetB))
+            stack.append(node.result)
+    return False
+
+
+def _eliminate(bindings: list[Binding], result: Expr, live_out: set[int],
+               removable: Callable[[LetB], bool]) -> tuple[list[Binding], list[LetB]]:
+    """Backward liveness: drop removable non-linear bindings none of whose names is used later;
+    a kept binding with some unused names is followed by a ``drop`` of those names."""
+    live = set(free_vars(result)[0]) | live_out
+    kept_rev: list[Binding] = []
+    kept: list[LetB] = []
+    for b in reversed(bindings):
+        if isinstance(b, LetB) and not b.lbinders and b.binders and removable(b):
+            used = [x for x in b.binders if x.name in live]
+            if not used:
+                continue
+            unused = [x for x in b.binders if x.name not in live]
+            if unused:
+                kept_rev.append(LetB((), (), Drop(Ret(tuple(map(var_of, unused)), ()))))
+            kept.append(b)
+        names = _bound(b)
+        live.difference_update(names)
+        if isinstance(b, LetB):
+            live |= free_vars(b.rhs)[0]
+        elif isinstance(b, UnpackB):
+            live.add(b.var.name)
+        kept_rev.append(b)
+    kept_rev.reverse()
+    return kept_rev, kept
+
+
+def _bound(b: Binding) -> list[int]:
+    if isinstance(b, LetB):
+        return [x.name for x in (*b.binders, *b.lbinders)]
+    if isinstance(b, UnpackB):
+        return [x.name for x in b.binders]
+    if isinstance(b, UnpackLB):
+        return [x.name for x in b.lbinders]
+    return []
+
+
+def unzip_program(typing: Typing, name: str, policy: Policy = save_all) -> Unzipped:
+    """U of ``name`` and of every function it calls: ``g.nonlin`` and ``g.lin`` for each ``g``."""
+    from calculi.linear_ad.jvp import callees
+
+    program = typing.program
+    tapes: dict[str, TupleType] = {}
+    raw: list[FuncDef] = []
+    copies: list[LetB] = []
+    removed: list[LetB] = []
+    report = UnzipReport()
+    for g in callees(program, name):
+        d = program.get(g)
+        assert d is not None
+        nonlin, lin, recomputed, eliminated = _Unzip(typing, policy, tapes).funcdef(d)
+        raw.extend((nonlin, lin))
+        copies.extend(recomputed)
+        removed.extend(eliminated)
+        report.tape_size[g] = tapes[g].size()
+        report.residuals[g] = len(tapes[g].items)
+    raw_program = Program(tuple(raw))
+    raw_typing = check_program(raw_program)
+    report.recomputed_work = sum(static_work(raw_typing, b.rhs) for b in copies)
+    report.eliminated_work = sum(static_work(raw_typing, b.rhs) for b in removed)
+    out = Program(tuple(canonical(d) for d in raw))
+    return Unzipped(out, report, nonlin_name(name), lin_name(name))
