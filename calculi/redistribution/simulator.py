@@ -115,6 +115,7 @@ class Run:
     collective_peak: int = 0
     sent: dict[Coord, int] = field(default_factory=dict)
     received: dict[Coord, int] = field(default_factory=dict)
+    history: list[Buffers] = field(default_factory=list)
 
     @property
     def peak(self) -> int:
@@ -132,13 +133,16 @@ def scatter(data: Array, ty: DistType, mesh: Mesh) -> Buffers:
     return {c: data[tuple(slice(a, b) for a, b in block(ty, mesh, c))] for c in mesh.devices()}
 
 
-def simulate(data: Array, source: DistType, program: Program, mesh: Mesh, fuel: Fuel | None = None) -> Run:
-    """Run ``program`` on the mesh from ``data`` laid out as ``source``."""
+def simulate(
+    data: Array, source: DistType, program: Program, mesh: Mesh, fuel: Fuel | None = None, keep: bool = False
+) -> Run:
+    """Run ``program`` on the mesh from ``data`` laid out as ``source`` (``keep``: every step's buffers)."""
     types = check_program(source, program, mesh)
     bufs = scatter(data, source, mesh)
     traffic = Traffic(dict.fromkeys(mesh.devices(), 0), dict.fromkeys(mesh.devices(), 0))
     sizes = [max(v.size for v in bufs.values())]
     collective_peak = sizes[0]
+    history = [bufs] if keep else []
     for op, before, after in zip(program, types, types[1:], strict=False):
         if fuel is not None:
             fuel.tick(op.span)
@@ -150,7 +154,9 @@ def simulate(data: Array, source: DistType, program: Program, mesh: Mesh, fuel: 
         sizes.append(max(v.size for v in new.values()))
         collective_peak = max(collective_peak, max(bufs[c].size + new[c].size for c in new))
         bufs = new
-    return Run(bufs, types, sizes, collective_peak, traffic.sent, traffic.received)
+        if keep:
+            history.append(bufs)
+    return Run(bufs, types, sizes, collective_peak, traffic.sent, traffic.received, history)
 
 
 def misplaced(run: Run, data: Array, target: DistType, mesh: Mesh) -> list[Coord]:

@@ -1,0 +1,84 @@
+"""Seeded bugs the theorem suite must kill, each a small change to one rule.
+
+* ``rewrite_drops_dynslice``: flattening a peak AllGather(i,a);DynSlice(j,b) forgets the slice.
+* ``all_to_all_wrong_axis``: AllToAll's typing rule moves the major-most axis instead of the minor one.
+* ``all_gather_non_minor``: AllGather's typing rule accepts any axis of the dimension, not only the minor.
+* ``normaliser_stops_early``: normalisation stops as soon as no gather sits right before a slice.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+from calculi.core.mutants import Mutant, patch, patch_entry
+from calculi.core.trace import Fuel
+from calculi.redistribution import check, synth
+from calculi.redistribution.syntax import (
+    AllGather,
+    AllToAll,
+    Dim,
+    DistType,
+    DynSlice,
+    Mesh,
+    Op,
+    Program,
+)
+
+
+def _peak_without_slice(
+    p: Op, q: Op, t0: DistType, t1: DistType, t2: DistType, mesh: Mesh
+) -> Sequence[Op] | None:
+    assert isinstance(p, AllGather) and isinstance(q, DynSlice)
+    if p.dim != q.dim and p.axis != q.axis:
+        return [AllGather(p.dim, p.axis)]
+    return synth.flatten_peak(p, q, t0, t1, t2, mesh)
+
+
+def _all_to_all_major(op: Op, ty: DistType, mesh: Mesh) -> DistType:
+    assert isinstance(op, AllToAll)
+    out = check.rule_all_to_all(op, ty, mesh)
+    src, dst = ty.dims[op.src_dim], ty.dims[op.dst_dim]
+    moved = src.axes[0]
+    size = mesh.size(moved)
+    out = out.with_dim(op.src_dim, Dim(src.local * size, src.axes[1:], src.size))
+    return out.with_dim(op.dst_dim, Dim(dst.local // size, (*dst.axes, moved), dst.size))
+
+
+def _all_gather_any(op: Op, ty: DistType, mesh: Mesh) -> DistType:
+    assert isinstance(op, AllGather)
+    d = ty.dims[op.dim] if 0 <= op.dim < ty.rank else None
+    if d is None or op.axis not in d.axes:
+        return check.rule_all_gather(op, ty, mesh)
+    kept = tuple(a for a in d.axes if a != op.axis)
+    return ty.with_dim(op.dim, Dim(d.local * mesh.size(op.axis), kept, d.size))
+
+
+def _normalize_until_no_peak(
+    program: Program, source: DistType, mesh: Mesh, fuel: Fuel | None = None
+) -> Program:
+    def has_peak(prog: Program) -> bool:
+        return any(isinstance(a, AllGather) and isinstance(b, DynSlice) for a, b in itertools.pairwise(prog))
+
+    while has_peak(program):
+        nxt = synth.rewrite_once(program, source, mesh)
+        if nxt is None:
+            break
+        program = nxt
+    return program
+
+
+MUTANTS = [
+    Mutant("redistribution.rewrite_drops_dynslice", "redistribution",
+           "flattening a peak AllGather(i,a);DynSlice(j,b) drops the DynSlice",
+           lambda: patch_entry(synth.REWRITES, (AllGather, DynSlice), _peak_without_slice)),
+    Mutant("redistribution.all_to_all_wrong_axis", "redistribution",
+           "AllToAll moves the major-most axis of the source dimension",
+           lambda: patch_entry(check.TYPING_RULES, AllToAll, _all_to_all_major)),
+    Mutant("redistribution.all_gather_non_minor", "redistribution",
+           "AllGather accepts (and removes) an axis that is not minor-most",
+           lambda: patch_entry(check.TYPING_RULES, AllGather, _all_gather_any)),
+    Mutant("redistribution.normaliser_stops_early", "redistribution",
+           "normalisation stops once no AllGather sits right before a DynSlice",
+           lambda: patch(synth, "normalize", _normalize_until_no_peak)),
+]
