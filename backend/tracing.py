@@ -1,0 +1,195 @@
+"""Tracing a Python function written with ``backend.numpy`` into a Linear A function definition.
+
+``trace(f, args, argnums)`` calls ``f`` once with traced values in place of the differentiable
+array leaves of ``args[argnums]``; every primitive it applies becomes a binding
+``let y = p[params](x̄) in`` of a non-linear ``FuncDef``::
+
+    def f(w : f32[64,10], b : f32[10] ;) → (f32[] ;) =
+      let x = const[value=c0]() in  let y = einsum[spec="ab,bc->ac"](x, w) in  …  in (l ;)
+
+Arrays the function captures, and the other arguments' arrays, enter as ``const`` (the latter as
+*feeds*: slots filled at each call, so one program serves every batch). Bindings whose results are
+never used are removed and unused parameters are dropped, so the definition satisfies the
+calculus's relevance rule (every non-linear variable used).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import backend.rules  # noqa: F401  (registers the JVP and transpose rules)
+from backend.dispatch import Trace, Traced, type_of
+from backend.lprims import PRIMS
+from backend.ltypes import ArrayT, ConstRef
+from backend.primitives import ArrayType
+from backend.pytree import TreeDef, flatten
+from calculi.core.errors import ShapeError, UsageError
+from calculi.linear_ad.freevars import free_vars
+from calculi.linear_ad.names import Supply
+from calculi.linear_ad.syntax import Binder, Binding, Drop, Expr, FuncDef, LetB, Prim, Ret, Var, block, var_of
+from calculi.linear_ad.types import Mixed
+
+HINTS = {"einsum": "z", "add": "s", "mul": "m", "const": "c", "reshape": "r", "broadcast": "b",
+         "linear_scan": "h", "take": "e", "select": "q", "reduce_sum": "s"}
+
+
+class Tracer(Traced):
+    __slots__ = ("var",)
+
+    def __init__(self, trace: Builder, type_: ArrayType, var: Var) -> None:
+        super().__init__(trace, type_)
+        self.var = var
+
+
+@dataclass
+class Builder(Trace):
+    """The trace being recorded: bindings in order, and the constants met so far."""
+
+    supply: Supply = field(default_factory=Supply)
+    bindings: list[Binding] = field(default_factory=list)
+    consts: dict[int, Var] = field(default_factory=dict)
+    kept_alive: list[Any] = field(default_factory=list)
+    feeds: list[ConstRef] = field(default_factory=list)
+    types: dict[int, ArrayType] = field(default_factory=dict)
+
+    def fresh(self, hint: str) -> Binder:
+        return self.supply.binder(hint)
+
+    def constant(self, value: Any) -> Var:
+        key = id(value)
+        if key in self.consts:
+            return self.consts[key]
+        array = np.asarray(value)
+        if array.dtype.kind not in "fciub":
+            raise ShapeError(f"cannot trace a constant of dtype {array.dtype}")
+        ref = ConstRef(ArrayT.of(ArrayType.of(array)), array)
+        var = self.bind(Prim(PRIMS["const"], (), (), (("value", ref),)), "c", ArrayType.of(array))
+        self.consts[key] = var
+        self.kept_alive.append(value)
+        return var
+
+    def feed(self, value: Any, slot: int) -> Var:
+        array = np.asarray(value)
+        ref = ConstRef(ArrayT.of(ArrayType.of(array)), None, slot, "in")
+        self.feeds.append(ref)
+        return self.bind(Prim(PRIMS["const"], (), (), (("value", ref),)), "in", ArrayType.of(array))
+
+    def bind(self, rhs: Expr, hint: str, type_: ArrayType) -> Var:
+        b = self.fresh(hint)
+        self.bindings.append(LetB((b,), (), rhs))
+        self.types[b.name] = type_
+        return var_of(b)
+
+    def atom(self, x: object) -> tuple[Var, ArrayType]:
+        if isinstance(x, Tracer):
+            if x.trace is not self:
+                raise UsageError("a traced value escaped from another trace (nested transformations "
+                                 "of closures over traced values are not supported)")
+            return x.var, x.type
+        return self.constant(x), ArrayType.of(x)
+
+    def process(self, name: str, operands: tuple[object, ...], params: dict[str, Any]) -> Traced:
+        if name not in PRIMS:
+            raise ShapeError(f"primitive {name} cannot be traced")
+        atoms = [self.atom(x) for x in operands]
+        result = type_of(name, tuple(t for _, t in atoms), params)
+        rhs = Prim(PRIMS[name], tuple(v for v, _ in atoms), (), tuple(params.items()))
+        return Tracer(self, result, self.bind(rhs, HINTS.get(name, "v"), result))
+
+
+@dataclass
+class TracedFunction:
+    """A traced function: the definition, the output structure, and the feeds it reads."""
+
+    funcdef: FuncDef
+    out_tree: TreeDef
+    out_constants: dict[int, Any]
+    feeds: list[ConstRef]
+    kept_alive: list[Any]
+
+
+def split_args(args: Sequence[Any], argnums: int | Sequence[int]) -> tuple[list[int], list[Any], TreeDef]:
+    """The positions of the differentiated arguments, their leaves, and their structure."""
+    nums = [argnums] if isinstance(argnums, int) else list(argnums)
+    for n in nums:
+        if not -len(args) <= n < len(args):
+            raise UsageError(f"argnums {n} is out of range for {len(args)} positional arguments")
+    nums = [n % len(args) for n in nums]
+    leaves, tree = flatten(tuple(args[n] for n in nums))
+    return nums, leaves, tree
+
+
+def trace(f: Callable[..., Any], args: Sequence[Any], argnums: int | Sequence[int] = 0,
+          name: str = "f", hints: Sequence[str] | None = None) -> TracedFunction:
+    """Trace ``f(*args)`` with the leaves of ``args[argnums]`` as parameters."""
+    from backend.pytree import unflatten
+
+    builder = Builder()
+    nums, leaves, tree = split_args(args, argnums)
+    params: list[Binder] = []
+    tracers: list[Tracer] = []
+    for i, leaf in enumerate(leaves):
+        array = np.asarray(leaf)
+        if array.dtype.kind not in "fc":
+            raise UsageError(f"differentiated argument leaf {i} has dtype {array.dtype}; only floating "
+                             "arrays have tangents (pass integers in another argument)")
+        b = builder.fresh(hints[i] if hints else "w")
+        params.append(b)
+        builder.types[b.name] = ArrayType.of(array)
+        tracers.append(Tracer(builder, ArrayType.of(array), var_of(b)))
+    diff_args = unflatten(tree, list(tracers))
+    call_args: list[Any] = []
+    slot = 0
+    for i, a in enumerate(args):
+        if i in nums:
+            call_args.append(diff_args[nums.index(i)])
+            continue
+        a_leaves, a_tree = flatten(a)
+        fed = []
+        for leaf in a_leaves:
+            if isinstance(leaf, np.ndarray):
+                fed.append(_FeedTracer.make(builder, leaf, slot))
+                slot += 1
+            else:
+                fed.append(leaf)
+        call_args.append(unflatten(a_tree, fed))
+    out = f(*call_args)
+    out_leaves, out_tree = flatten(out)
+    results: list[Var] = []
+    constants: dict[int, Any] = {}
+    for i, leaf in enumerate(out_leaves):
+        if isinstance(leaf, Tracer) and leaf.trace is builder:
+            results.append(leaf.var)
+        else:
+            constants[i] = leaf
+            results.append(builder.constant(leaf))
+    types = [ArrayT.of(builder.types[v.name]) for v in results]
+    body = _prune(builder.bindings, params, results)
+    funcdef = FuncDef(name, tuple(params), tuple(ArrayT.of(ArrayType.of(np.asarray(x))) for x in leaves),
+                      (), (), Mixed(tuple(types), ()), body)
+    return TracedFunction(funcdef, out_tree, constants, builder.feeds, builder.kept_alive)
+
+
+class _FeedTracer:
+    @staticmethod
+    def make(builder: Builder, value: Any, slot: int) -> Tracer:
+        var = builder.feed(value, slot)
+        return Tracer(builder, ArrayType.of(value), var)
+
+
+def _prune(bindings: list[Binding], params: list[Binder], results: list[Var]) -> Expr:
+    """Dead-binding elimination, then ``drop`` for parameters the result does not need."""
+    live = {v.name for v in results}
+    kept: list[Binding] = []
+    for b in reversed(bindings):
+        assert isinstance(b, LetB)
+        if b.binders[0].name in live:
+            kept.append(b)
+            live |= free_vars(b.rhs)[0]
+    kept.reverse()
+    drops: list[Binding] = [LetB((), (), Drop(var_of(p))) for p in params if p.name not in live]
+    return block([*drops, *kept], Ret(tuple(results), ()))
