@@ -99,7 +99,17 @@ def _einsum(*xs: Array, spec: str) -> Array:
         y = y.sum(axis=plan.sum_y)
     x = x.transpose(plan.perm_x).reshape(plan.shape_x)
     y = y.transpose(plan.perm_y).reshape(plan.shape_y)
-    return np.matmul(x, y).reshape(plan.shape_out).transpose(plan.perm_out)  # type: ignore[no-any-return]
+    if plan.shape_x[0] == 1:  # one matrix product: BLAS takes either memory order
+        product = _blas2d(x[0]) @ _blas2d(y[0])
+    else:  # a stack: BLAS per matrix needs C order
+        product = np.matmul(np.ascontiguousarray(x), np.ascontiguousarray(y))
+    return product.reshape(plan.shape_out).transpose(plan.perm_out)
+
+
+def _blas2d(m: Array) -> Array:
+    if m.flags.c_contiguous or m.flags.f_contiguous:
+        return m
+    return np.ascontiguousarray(m)  # type: ignore[no-any-return]
 
 
 def _einsum_shape(*ts: ArrayType, spec: str) -> ArrayType:

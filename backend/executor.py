@@ -254,8 +254,10 @@ class Compiled:
         if ins.kind == "lit":
             return f"{outs} = {ins.op!r}"
         if ins.kind == "tup":
-            return f"{outs} = ({args},)"
+            return f"{outs} = ({args},)" if args else f"{outs} = ()"
         if ins.kind == "untup":
+            if not ins.outs:
+                return "pass"
             return f"{outs}, = {args}" if len(ins.outs) == 1 else f"{outs} = {args}"
         if ins.kind == "call":
             ns[key] = functools.partial(_late_call, self, ins.op)

@@ -1,0 +1,91 @@
+"""Numerical oracles for the theorems: complex-step and central-difference derivatives, the
+dot-product test of a transpose, and finite-difference gradients of whole models.
+
+    complex step:        f'(x)·t ≈ Im f(x + i h t) / h          (h = 1e−20; exact for analytic f)
+    central difference:  f'(x)·t ≈ (f(x + εt) − f(x − εt)) / 2ε
+    dot-product test:    ⟨c, L t⟩ = ⟨Lᵀ c, t⟩
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+import backend
+from backend.dispatch import bind
+from backend.pytree import PyTree, flatten, unflatten
+from backend.strategies import Case
+
+Array = np.ndarray[Any, Any]
+
+
+def primitive_function(case: Case) -> tuple[Callable[..., Any], list[Array]]:
+    """``f(*differentiable args)`` applying the case's primitive, the other arguments captured."""
+    fixed = list(case.args)
+    slots = [i for i, d in enumerate(case.diff) if d]
+
+    def f(*xs: Any) -> Any:
+        args: list[Any] = list(fixed)
+        for i, x in zip(slots, xs, strict=True):
+            args[i] = x
+        return bind(case.name, *args, **case.params)
+
+    f.__name__ = case.name
+    return f, [case.args[i] for i in slots]
+
+
+def tangents_for(primals: Sequence[Array], seed: int = 1) -> list[Array]:
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(np.shape(x)) for x in primals]
+
+
+def complex_step(f: Callable[..., Any], primals: Sequence[Array], tangents: Sequence[Array],
+                 h: float = 1e-20) -> Array:
+    shifted = [np.asarray(x, complex) + 1j * h * np.asarray(t) for x, t in zip(primals, tangents, strict=True)]
+    return np.imag(np.asarray(f(*shifted))) / h  # type: ignore[no-any-return]
+
+
+def central_difference(f: Callable[..., Any], primals: Sequence[Array], tangents: Sequence[Array],
+                       eps: float = 1e-6) -> Array:
+    up = [x + eps * t for x, t in zip(primals, tangents, strict=True)]
+    down = [x - eps * t for x, t in zip(primals, tangents, strict=True)]
+    return (np.asarray(f(*up), float) - np.asarray(f(*down), float)) / (2 * eps)  # type: ignore[no-any-return]
+
+
+def vdot(a: PyTree, b: PyTree) -> float:
+    return float(sum(np.vdot(np.asarray(x, float), np.asarray(y, float))
+                     for x, y in zip(flatten(a)[0], flatten(b)[0], strict=True)))
+
+
+def dot_product_gap(f: Callable[..., Any], primals: Sequence[Array], seed: int = 2) -> tuple[float, float]:
+    """``(⟨c, L t⟩, ⟨Lᵀ c, t⟩)`` for L = the linearization of ``f`` at ``primals`` (from
+    ``backend.linearize``) and Lᵀ its transpose (from ``backend.vjp``), at random t and c."""
+    rng = np.random.default_rng(seed)
+    out, f_lin = backend.linearize(f, *primals)
+    t = [rng.standard_normal(np.shape(x)) for x in primals]
+    c = rng.standard_normal(np.shape(out))
+    lt = f_lin(*t)
+    _, f_vjp = backend.vjp(f, *primals)
+    ltc = f_vjp(c)
+    return vdot(c, lt), vdot(ltc, tuple(t))
+
+
+def fd_gradient(loss: Callable[..., Any], params: PyTree, args: Sequence[Any], picks: int,
+                seed: int = 0, eps: float = 1e-6) -> list[tuple[float, float]]:
+    """``picks`` coordinates per parameter leaf: (central difference, backend.grad) pairs."""
+    rng = np.random.default_rng(seed)
+    grads = backend.grad(loss)(params, *args)
+    leaves, tree = flatten(params)
+    g_leaves = flatten(grads)[0]
+    pairs = []
+    for i, leaf in enumerate(leaves):
+        for j in rng.choice(leaf.size, min(picks, leaf.size), replace=False):
+            up = [x.copy() for x in leaves]
+            down = [x.copy() for x in leaves]
+            up[i].flat[j] += eps
+            down[i].flat[j] -= eps
+            fd = (float(loss(unflatten(tree, up), *args)) - float(loss(unflatten(tree, down), *args))) / (2 * eps)
+            pairs.append((fd, float(g_leaves[i].flat[j])))
+    return pairs
