@@ -2,7 +2,7 @@
 
     DynSlice(i, x)    lax.dynamic_slice_in_dim(v, axis_index(x) · n', n', i)
     AllGather(i, x)   lax.all_gather(v, x, axis=i, tiled=True)
-    AllToAll(i→j, x)  lax.all_to_all(v, x, split_axis=j, concat_axis=i, tiled=True)
+    AllToAll(i→j, x)  lax.all_to_all(v, x, split_axis=j, concat_axis=i)  (chunks of j leading, untiled)
     AllPermute(τ')    lax.ppermute(v, all mesh axes, perm=[(src, dst) ...])  (row-major device numbers)
 
 It runs on whatever JAX devices exist (GPUs where present). On CPU, ``ensure_devices`` asks for
@@ -95,9 +95,15 @@ def _all_gather(op: Op, v: Any, before: DistType, after: DistType, mesh: Mesh) -
 
 
 def _all_to_all(op: Op, v: Any, before: DistType, after: DistType, mesh: Mesh) -> Any:
-    lax = _lax()
+    """The chunks of ``dst_dim`` moved to a leading axis, exchanged untiled, then merged into
+    ``src_dim``: XLA needs less temporary memory for this than for the tiled form."""
     assert isinstance(op, AllToAll)
-    return lax.all_to_all(v, op.axis, op.dst_dim, op.src_dim, tiled=True)
+    jnp, lax, size = ensure_devices().numpy, _lax(), mesh.size(op.axis)
+    i, j, shape = op.src_dim, op.dst_dim, v.shape
+    v = v.reshape((*shape[:j], size, shape[j] // size, *shape[j + 1 :]))
+    v = lax.all_to_all(jnp.moveaxis(v, j, 0), op.axis, 0, 0, tiled=False)
+    v = jnp.moveaxis(v, 0, i)
+    return v.reshape((*v.shape[:i], v.shape[i] * v.shape[i + 1], *v.shape[i + 2 :]))
 
 
 def _all_permute(op: Op, v: Any, before: DistType, after: DistType, mesh: Mesh) -> Any:

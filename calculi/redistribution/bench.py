@@ -1,0 +1,198 @@
+"""``python -m calculi.redistribution.bench``: our programs against JAX/XLA's own resharding.
+
+For each case (a mesh, a global shape, source and target PartitionSpecs) both run on the same JAX
+devices: our synthesised program lowered to ``shard_map``, and ``jit(identity, out_shardings=...)``.
+Printed per case: XLA's ``memory_analysis`` temporary bytes per device for both, the bytes our
+program moves (received, all devices; the XLA-like model's figure beside it), the median wall time,
+and the ratios XLA/ours, with geometric means. Runs on whatever devices JAX has: CPU devices are
+faked (``--devices N``, default 8) unless GPUs are present. ``--markdown`` prints a README table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from calculi.core.errors import CalculusError
+from calculi.core.syntax import Source
+from calculi.redistribution import engine
+from calculi.redistribution.baselines import xla_like
+from calculi.redistribution.check import check_mesh
+from calculi.redistribution.costs import profile
+from calculi.redistribution.parse import parse_mesh
+from calculi.redistribution.pretty import show_program
+from calculi.redistribution.simulator import scatter
+from calculi.redistribution.spec import Spec, type_of_spec
+from calculi.redistribution.synth import paper
+
+# (group, mesh, rank, source spec, target spec)
+CASES: list[tuple[str, str, int, Spec, Spec]] = [
+    ("jax-doc", "x=2,y=3", 1, ("x",), ("y",)),
+    ("jax-doc", "x=2,y=3", 1, ("y",), ("x",)),
+    ("jax-doc", "x=2,y=3", 2, ("x", None), (None, "x")),
+    ("jax-doc", "x=2,y=3", 1, (("x", "y"),), (("y", "x"),)),
+    ("fallback", "x=2,y=3", 2, ("x", "y"), ("y", "x")),
+    ("fallback", "x=2,y=3", 2, (None, "y"), ("x", None)),
+    ("jax-doc", "x=4", 2, ("x", None), (None, "x")),
+    ("jax-doc", "a=2,b=2", 2, ("a", "b"), ("b", "a")),
+    ("jax-doc", "a=2,b=2", 2, ("a", None), ("b", None)),
+    ("jax-doc", "a=2,b=2", 1, (("a", "b"),), ("a",)),
+    ("jax-doc", "a=2,b=2", 1, (None,), (("a", "b"),)),
+    ("fallback", "x=4,y=2", 2, ("x", None), (None, "y")),
+    ("fallback", "x=2,y=4", 1, ("y",), ("x",)),
+    ("transformer", "data=2,model=4", 2, ("data", "model"), ("data", None)),
+    ("transformer", "data=2,model=4", 2, ("data", None), ("data", "model")),
+    ("transformer", "data=2,model=4", 2, (None, "model"), ("model", None)),
+    ("transformer", "data=2,model=4", 2, (("data", "model"), None), (None, ("data", "model"))),
+    ("fallback", "data=2,model=4", 2, ("data", "model"), ("model", "data")),
+    ("transformer", "x=2,y=2,z=2", 3, ("x", "y", None), ("x", None, "y")),
+    ("transformer", "x=2,y=2,z=2", 3, ("x", "y", "z"), ("z", "y", "x")),
+    ("fallback", "x=2,y=2,z=2", 2, (("x", "y"), None), ("z", None)),
+    ("transformer", "data=2,seq=3", 3, ("data", "seq", None), ("data", None, "seq")),
+    ("fallback", "data=2,seq=3", 3, ("data", "seq", None), ("seq", None, "data")),
+]
+
+
+@dataclass(slots=True)
+class Row:
+    group: str
+    mesh: str
+    shape: tuple[int, ...]
+    source: str
+    target: str
+    program: str
+    ours_temp: int
+    xla_temp: int
+    ours_moved: int
+    xla_model_moved: int
+    ours_seconds: float
+    xla_seconds: float
+    fallback: bool
+
+    @property
+    def memory_ratio(self) -> float:
+        return max(self.xla_temp, 1) / max(self.ours_temp, 1)
+
+    @property
+    def speedup(self) -> float:
+        return self.xla_seconds / self.ours_seconds
+
+
+def _shape(rank: int, devices: int, elements: int) -> tuple[int, ...]:
+    side = max(1, round(elements ** (1 / rank) / devices))
+    return tuple(side * devices for _ in range(rank))
+
+
+def _spec_text(spec: Spec) -> str:
+    return "P(" + ", ".join(repr(e) for e in spec) + ")"
+
+
+def _median_time(fn: Any, x: Any, repeat: int) -> float:
+    fn(x).block_until_ready()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn(x).block_until_ready()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run_case(group: str, mesh_text: str, rank: int, src: Spec, tgt: Spec, elements: int, repeat: int) -> Row:
+    mesh = check_mesh(parse_mesh(Source(mesh_text)))
+    shape = _shape(rank, mesh.device_count, elements)
+    source, target = type_of_spec(src, shape, mesh), type_of_spec(tgt, shape, mesh)
+    program = paper(source, target, mesh)
+    data = np.arange(math.prod(shape), dtype=np.float32).reshape(shape)
+    x = engine.place(data, source, mesh)
+    ours = engine.compile_program(source, program, mesh, x)
+    theirs = engine.xla_reshard(target, mesh, x)
+    expected = scatter(data, target, mesh)
+    for name, fn in (("ours", ours.run), ("XLA", theirs.run)):
+        got = engine.shards(fn(x), mesh)
+        if any(not np.array_equal(got[c], expected[c]) for c in mesh.devices()):
+            raise CalculusError(f"{name} misplaced data: {mesh_text} {_spec_text(src)} -> {_spec_text(tgt)}")
+    itemsize = data.dtype.itemsize
+    model = xla_like(source, target, mesh)
+    fallback = theirs.temp_bytes >= data.nbytes  # XLA's "involuntary full rematerialization"
+    return Row(group, mesh_text, shape, _spec_text(src), _spec_text(tgt), show_program(program),
+               ours.temp_bytes, theirs.temp_bytes,
+               sum(profile(source, program, mesh).received.values()) * itemsize,
+               sum(profile(source, model, mesh).received.values()) * itemsize,
+               _median_time(ours.run, x, repeat), _median_time(theirs.run, x, repeat), fallback)
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:.2f}"
+
+
+def table(rows: Sequence[Row], markdown: bool) -> str:
+    head = ["case", "mesh", "source -> target", "temp MiB ours", "temp MiB XLA", "mem ×", "moved MiB ours",
+            "moved MiB XLA-model", "ms ours", "ms XLA", "speedup"]
+    body = [[f"{i + 1}{'*' if r.fallback else ''}", r.mesh, f"{r.source} -> {r.target}", _mib(r.ours_temp),
+             _mib(r.xla_temp), f"{r.memory_ratio:.2f}", _mib(r.ours_moved), _mib(r.xla_model_moved),
+             f"{r.ours_seconds * 1e3:.2f}", f"{r.xla_seconds * 1e3:.2f}", f"{r.speedup:.2f}"]
+            for i, r in enumerate(rows)]
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(row) + " |" for row in body]
+        return "\n".join(lines)
+    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
+    return "\n".join("  ".join(x.ljust(w) for x, w in zip(row, widths, strict=True)) for row in [head, *body])
+
+
+def summary(rows: Sequence[Row]) -> str:
+    speed = math.exp(statistics.fmean(math.log(r.speedup) for r in rows))
+    memory = math.exp(statistics.fmean(math.log(r.memory_ratio) for r in rows))
+    fallbacks = [r for r in rows if r.fallback]
+    worse = [i + 1 for i, r in enumerate(rows) if r.ours_temp > r.xla_temp]
+    best = max(r.speedup for r in rows)
+    lines = [f"geometric-mean speedup (XLA time / ours): {speed:.2f}x   (max {best:.2f}x)",
+             f"geometric-mean temporary-memory ratio (XLA / ours): {memory:.2f}x",
+             f"cases where ours needs more temporary memory than XLA: {worse or 'none'}"]
+    if fallbacks:
+        least = min(r.memory_ratio for r in fallbacks)
+        lines.append(f"XLA fallback cases (*): {len(fallbacks)}, temporary memory at least {least:.2f}x less")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m calculi.redistribution.bench", description=__doc__)
+    parser.add_argument("--devices", type=int, default=8, help="CPU devices to fake when JAX has no GPUs")
+    parser.add_argument("--elements", type=int, default=1 << 22, help="about this many elements per array")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per case (the median is shown)")
+    parser.add_argument("--markdown", action="store_true", help="print the table in Markdown")
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
+    parser.add_argument("--cases", type=int, default=len(CASES), help="run only the first N cases")
+    args = parser.parse_args(argv)
+    jax = engine.ensure_devices(args.devices)
+    devices = jax.devices()
+    print(f"# {len(devices)} {devices[0].platform} devices ({devices[0].device_kind}), "
+          f"jax {jax.__version__}, ~{args.elements:,} float32 elements per array, median of {args.repeat}",
+          file=sys.stderr)
+    rows: list[Row] = []
+    for group, mesh, rank, src, tgt in CASES[: args.cases]:
+        needed = math.prod(int(part.split("=")[1]) for part in mesh.split(","))
+        if needed > len(devices):
+            print(f"# skipped {mesh} (needs {needed} devices)", file=sys.stderr)
+            continue
+        rows.append(run_case(group, mesh, rank, src, tgt, args.elements, args.repeat))
+    if args.json:
+        print(json.dumps([{**asdict(r), "memory_ratio": r.memory_ratio, "speedup": r.speedup} for r in rows]))
+        return 0
+    print(table(rows, args.markdown))
+    print()
+    print(summary(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
