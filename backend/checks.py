@@ -43,7 +43,8 @@ def tangents_for(primals: Sequence[Array], seed: int = 1) -> list[Array]:
 
 def complex_step(f: Callable[..., Any], primals: Sequence[Array], tangents: Sequence[Array],
                  h: float = 1e-20) -> Array:
-    shifted = [np.asarray(x, complex) + 1j * h * np.asarray(t) for x, t in zip(primals, tangents, strict=True)]
+    shifted = [np.asarray(x, complex) + 1j * h * np.asarray(t)
+               for x, t in zip(primals, tangents, strict=True)]
     return np.imag(np.asarray(f(*shifted))) / h  # type: ignore[no-any-return]
 
 
@@ -86,6 +87,7 @@ def fd_gradient(loss: Callable[..., Any], params: PyTree, args: Sequence[Any], p
             down = [x.copy() for x in leaves]
             up[i].flat[j] += eps
             down[i].flat[j] -= eps
-            fd = (float(loss(unflatten(tree, up), *args)) - float(loss(unflatten(tree, down), *args))) / (2 * eps)
+            hi, lo = float(loss(unflatten(tree, up), *args)), float(loss(unflatten(tree, down), *args))
+            fd = (hi - lo) / (2 * eps)
             pairs.append((fd, float(g_leaves[i].flat[j])))
     return pairs

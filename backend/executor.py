@@ -168,6 +168,40 @@ class _ZeroOf:
         self.prim = p
 
 
+def _sink(code: list[Instr], results: tuple[int, ...]) -> list[Instr]:
+    """Schedule each non-linear primitive just before its first use (linear code keeps its order),
+    so values a checkpoint policy recomputes live only while the backward sweep needs them."""
+    producer = {o: i for i, ins in enumerate(code) for o in ins.outs}
+    done = [False] * len(code)
+    order: list[Instr] = []
+
+    def demand(start: int) -> None:
+        stack = [(start, False)]
+        while stack:
+            i, ready = stack.pop()
+            if done[i]:
+                continue
+            if ready:
+                done[i] = True
+                order.append(code[i])
+                continue
+            stack.append((i, True))
+            for v in reversed(code[i].ins):
+                j = producer.get(v)
+                if j is not None and not done[j]:
+                    stack.append((j, False))
+
+    for i, ins in enumerate(code):
+        deferred = ins.kind in ("prim", "const", "lit") and not (ins.kind == "prim" and ins.op.prim.linear)
+        if not deferred:
+            demand(i)
+    for r in results:
+        j = producer.get(r)
+        if j is not None:
+            demand(j)
+    return order
+
+
 def _dead_code(code: list[Instr], results: tuple[int, ...]) -> list[Instr]:
     live = set(results)
     kept: list[Instr] = []
@@ -204,7 +238,7 @@ class Compiled:
         results = flat.expr(d.body)
         folded, alias = _propagate_zeros(flat.code)
         results = tuple(alias.get(r, r) for r in results)
-        code = _dead_code(folded, results)
+        code = _sink(_dead_code(folded, results), results)
         namespace: dict[str, Any] = {}
         lines = [f"def {_py(d.name)}(feeds, {', '.join(f'v{p}' for p in params)}):"]
         last_use: dict[int, int] = {}

@@ -71,7 +71,7 @@ def define(name: str, arity: int | None, impl: Callable[..., Array], shape: Call
 ARITY: dict[str, int | None] = {
     **dict.fromkeys(["neg", "integer_pow", "tanh", "log", "logistic", "softplus", "gelu_tanh", "sqrt",
                      "rsqrt", "stop_gradient", "one_hot", "convert", "broadcast", "reduce_sum",
-                     "reduce_max", "reshape", "transpose", "slice", "pad", "cumsum"], 1),
+                     "reduce_max", "reshape", "transpose", "slice", "pad", "cumsum", "checkpoint_name"], 1),
     **dict.fromkeys(["sub", "div", "maximum", "pow", "greater", "less", "equal", "take", "scatter_add",
                      "conv1d", "einsum"], 2),
     "select": 3, "linear_scan": 3, "concatenate": None,

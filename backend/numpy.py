@@ -181,6 +181,11 @@ def gelu(x: object) -> Any:
     return bind("gelu_tanh", x)
 
 
+def checkpoint_name(x: object, name: str) -> Any:
+    """``x``, labelled ``name`` for checkpoint policies (``backend.policies.save_only_these_names``)."""
+    return bind("checkpoint_name", x, label=name)
+
+
 def stop_gradient(x: object) -> Any:
     return bind("stop_gradient", x)
 

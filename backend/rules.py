@@ -156,6 +156,8 @@ def _constant_result(name: str) -> None:
 for _name in ("greater", "less", "equal", "one_hot", "stop_gradient", "const"):
     _constant_result(_name)
 
+jvp_rules[P["checkpoint_name"]] = lambda xs, ts, types, ps: (app("checkpoint_name", *xs, **_ps(ps)), ts[0])
+
 
 # -- structural primitives (linear): deflinear, and transposes that reshape the cotangent ------------
 

@@ -123,7 +123,8 @@ def applications(draw: st.DrawFn) -> Case:
         return Case(kind, parts, {"axis": axis}, [True] * len(parts))
     if kind == "take":
         rows = draw(st.integers(1, 4))
-        return Case(kind, [_normal(rng, (rows, *s[:1])), rng.integers(0, rows, s[1:] or (2,))], {}, [True, False])
+        idx = rng.integers(0, rows, s[1:] or (2,))
+        return Case(kind, [_normal(rng, (rows, *s[:1])), idx], {}, [True, False])
     if kind == "scatter_add":
         rows = draw(st.integers(1, 4))
         idx = rng.integers(0, rows, draw(st.integers(1, 4)))

@@ -263,6 +263,8 @@ def forward(params: Params, tokens: Any, cfg: GriffinConfig, state: State | None
             h = attention_block(p["attention_block"], h, cfg, s, position)
         x = x + h
         x = x + mlp_block(p["mlp_block"], rms_norm(p["channel_pre_norm"], x))
+        if state is None:
+            x = bnp.checkpoint_name(x, "residual")
     if state is not None:
         state.position += bnp.shape(tokens)[1]
     logits = bnp.einsum("btd,vd->btv", rms_norm(params["final_norm"], x), emb)
