@@ -41,7 +41,8 @@ SMALL = os.environ.get("CALCULI_SMALL") == "1"
 mesh = parse_mesh(Source("x=2, y=3"))
 source = check_type(parse_type(Source("[3{x}6]")), mesh)
 target = check_type(parse_type(Source("[2{y}6]")), mesh)
-print(f"source {show_type(source)} is JAX's P{spec_of(source)}; target {show_type(target)} is P{spec_of(target)}")
+print(f"source {show_type(source)} is JAX's P{spec_of(source)}")
+print(f"target {show_type(target)} is JAX's P{spec_of(target)}")
 for c in mesh.devices():
     print(f"device {c}: source block {block(source, mesh, c)}, target block {block(target, mesh, c)}")
 
