@@ -178,7 +178,8 @@ class Session(registry.Session[FuncDef]):
         name, rest = self._fn(args, ":unzip f [save-all|recompute-all|save-sin]")
         _, u, report = linearize(self.typing, name, self._policy(rest))
         tape = ", ".join(f"{k}: {v}" for k, v in report.tape_size.items())
-        return self._show(u.program) + f"\n-- tape sizes: {tape}; recomputed work {report.recomputed_work}"
+        recomputed = ", ".join(f"{k}: {v}" for k, v in report.recomputed_work.items())
+        return self._show(u.program) + f"\n-- tape sizes: {tape}\n-- recomputed work: {recomputed}"
 
     def cmd_transpose(self, args: str) -> str:
         name, _ = self._fn(args, ":transpose f")

@@ -198,9 +198,10 @@ def cost_of(typing: Typing, name: str, args: Sequence[Value], largs: Sequence[Va
     return cost
 
 
-def static_work(typing: Typing, e: Expr, memo: dict[str, int] | None = None) -> int:
+def static_work(typing: Typing, e: Expr, memo: dict[str, int] | None = None, calls: bool = True) -> int:
     """W(e) read off the program text: every node is evaluated exactly once (no conditionals;
-    ``drop`` evaluates nothing), so this equals the cost semantics' total for any input."""
+    ``drop`` evaluates nothing), so this equals the cost semantics' total for any input.
+    With ``calls=False``, a call costs nothing (the work of ``e``'s own code)."""
     memo = {} if memo is None else memo
     total = 0
     stack: list[Expr] = [e]
@@ -225,7 +226,7 @@ def static_work(typing: Typing, e: Expr, memo: dict[str, int] | None = None) -> 
                              [typing.type_of(a).lin[0] for a in node.largs], (t.lin or t.nonlin)[0],
                              params_dict(node.params))
             stack.extend((*node.args, *node.largs))
-        elif isinstance(node, Call):
+        elif isinstance(node, Call) and calls:
             if node.func not in memo:
                 memo[node.func] = static_work(typing, typing.signatures[node.func].body, memo)
             total += memo[node.func]
@@ -241,5 +242,5 @@ def static_work(typing: Typing, e: Expr, memo: dict[str, int] | None = None) -> 
     return total
 
 
-def function_work(typing: Typing, name: str) -> int:
-    return static_work(typing, typing.signatures[name].body)
+def function_work(typing: Typing, name: str, calls: bool = True) -> int:
+    return static_work(typing, typing.signatures[name].body, calls=calls)

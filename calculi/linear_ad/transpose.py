@@ -19,6 +19,8 @@ forward, first, in their original order. A function with non-linear results is r
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from calculi.core.errors import TypeCheckError
 from calculi.linear_ad.check import Typing
 from calculi.linear_ad.freevars import free_vars
@@ -158,49 +160,69 @@ class _Transpose:
         self.back.append(binding)
 
     def t(self, e: Expr, cts: list[LVar]) -> None:
-        if isinstance(e, LVar):
-            self.ct[e.name] = cts[0]
-        elif isinstance(e, Ret):
-            if e.vars:
-                raise TypeCheckError("transpose applies to linear code; this returns non-linear values",
-                                     e.span, rule="Transpose")
-            for v, c in zip(e.lvars, cts, strict=True):
-                self.ct[v.name] = c
-        elif isinstance(e, TupL):
-            parts = self.supply.binders(tuple("c" for _ in e.lvars))
-            self.emit(UnpackLB(parts, cts[0]))
-            for v, p in zip(e.lvars, parts, strict=True):
-                self.ct[v.name] = lvar_of(p)
-        elif isinstance(e, Zero):
-            self.emit(LetB((), (), Drop(cts[0])))
-        elif isinstance(e, Dup):
-            summed = self.supply.binder("c")
-            self.emit(LetB((), (summed,), Prim(LADD, (), tuple(cts))))
-            self.t(e.arg, [lvar_of(summed)])
-        elif isinstance(e, Drop):
-            nl, ln = free_vars(e.arg)
-            if nl:
-                self.emit(LetB((), (), Drop(Ret(tuple(self.sub[n] for n in sorted(nl)), ()))))
-            for n in sorted(ln):
-                z = self.supply.binder("c")
-                self.emit(LetB((), (z,), Zero(self.ltypes[n])))
-                self.ct[n] = lvar_of(z)
-        elif isinstance(e, Prim):
-            self.prim(e, cts)
-        elif isinstance(e, Call):
-            d = self.typing.signatures[e.func]
-            outs = self.supply.binders(tuple("c" for _ in d.lparams))
-            self.emit(LetB((), outs, Call(transpose_name(e.func), tuple(self.sub[v.name] for v in e.args),
-                                          tuple(cts))))
-            for v, o in zip(e.largs, outs, strict=True):
-                self.ct[v.name] = lvar_of(o)
-        elif isinstance(e, Block):
-            self.block(e, cts)
-        else:
+        rule = RULES.get(type(e))
+        if rule is None:
             raise TypeCheckError(f"transpose applies to linear code, not to {type(e).__name__}", e.span,
                                  rule="Transpose")
+        rule(self, e, cts)
 
-    def prim(self, e: Prim, cts: list[LVar]) -> None:
+    def lvar(self, e: Expr, cts: list[LVar]) -> None:
+        """T(ẏ, c) = {ẏ ↦ c}."""
+        assert isinstance(e, LVar)
+        self.ct[e.name] = cts[0]
+
+    def ret(self, e: Expr, cts: list[LVar]) -> None:
+        """T((; ẏ̄), c̄) = {ẏi ↦ ci}."""
+        assert isinstance(e, Ret)
+        if e.vars:
+            raise TypeCheckError("transpose applies to linear code; this returns non-linear values",
+                                 e.span, rule="Transpose")
+        for v, c in zip(e.lvars, cts, strict=True):
+            self.ct[v.name] = c
+
+    def tupl(self, e: Expr, cts: list[LVar]) -> None:
+        """T(tupL ẏ̄, c) = let (c̄') = unpackL c."""
+        assert isinstance(e, TupL)
+        parts = self.supply.binders(tuple("c" for _ in e.lvars))
+        self.emit(UnpackLB(parts, cts[0]))
+        for v, p in zip(e.lvars, parts, strict=True):
+            self.ct[v.name] = lvar_of(p)
+
+    def zero(self, e: Expr, cts: list[LVar]) -> None:
+        """T(0, c) = drop(c)."""
+        self.emit(LetB((), (), Drop(cts[0])))
+
+    def dup(self, e: Expr, cts: list[LVar]) -> None:
+        """T(dup ė, (c1, c2)) = let c = c1 ⊕ c2 then T(ė, c)."""
+        assert isinstance(e, Dup)
+        summed = self.supply.binder("c")
+        self.emit(LetB((), (summed,), Prim(LADD, (), tuple(cts))))
+        self.t(e.arg, [lvar_of(summed)])
+
+    def drop(self, e: Expr, cts: list[LVar]) -> None:
+        """T(drop e, ()) = drop (x̄ ;) and ċi = 0 for each ẏi ∈ FV(e): e itself is not transposed."""
+        assert isinstance(e, Drop)
+        nl, ln = free_vars(e.arg)
+        if nl:
+            self.emit(LetB((), (), Drop(Ret(tuple(self.sub[n] for n in sorted(nl)), ()))))
+        for n in sorted(ln):
+            z = self.supply.binder("c")
+            self.emit(LetB((), (z,), Zero(self.ltypes[n])))
+            self.ct[n] = lvar_of(z)
+
+    def call(self, e: Expr, cts: list[LVar]) -> None:
+        """T(g(x̄ ; ẏ̄), c̄) = let (; c̄') = g.T(x̄ ; c̄)."""
+        assert isinstance(e, Call)
+        d = self.typing.signatures[e.func]
+        outs = self.supply.binders(tuple("c" for _ in d.lparams))
+        self.emit(LetB((), outs, Call(transpose_name(e.func), tuple(self.sub[v.name] for v in e.args),
+                                      tuple(cts))))
+        for v, o in zip(e.largs, outs, strict=True):
+            self.ct[v.name] = lvar_of(o)
+
+    def prim(self, e: Expr, cts: list[LVar]) -> None:
+        """T(p(s̄ ; ė̄), c) = let (; c̄') = transpose_rules[p](s̄, c) then T(ėi, c'i)."""
+        assert isinstance(e, Prim)
         if not e.prim.linear:
             raise TypeCheckError(f"cannot transpose the non-linear primitive {e.prim.name}", e.span,
                                  rule="Transpose")
@@ -215,7 +237,9 @@ class _Transpose:
         for a, o in zip(e.largs, outs, strict=True):
             self.t(a, [lvar_of(o)])
 
-    def block(self, e: Block, cts: list[LVar]) -> None:
+    def block(self, e: Expr, cts: list[LVar]) -> None:
+        """T(let (; ẏ̄) = e1 in e2, c̄) = T(e2, c̄) then T(e1, M(ẏ̄)); unpackL ↦ tupL."""
+        assert isinstance(e, Block)
         self.t(e.result, cts)
         for b in reversed(e.bindings):
             if id(b) in self.hoisted:
@@ -242,6 +266,21 @@ class _Transpose:
         body = block([*self.forward, *self.back], result)
         return canonical(FuncDef(transpose_name(d.name), params, d.param_types, cts, d.result.lin,
                                  Mixed((), d.lparam_types), body, span=d.span))
+
+
+Rule = Callable[[_Transpose, Expr, list[LVar]], None]
+RULES: dict[type, Rule] = {
+    LVar: _Transpose.lvar,
+    Ret: _Transpose.ret,
+    TupL: _Transpose.tupl,
+    Zero: _Transpose.zero,
+    Dup: _Transpose.dup,
+    Drop: _Transpose.drop,
+    Call: _Transpose.call,
+    Prim: _Transpose.prim,
+    Block: _Transpose.block,
+}
+"""The structural transpose rules, keyed by constructor (primitives go through ``transpose_rules``)."""
 
 
 def transpose_program(typing: Typing, name: str) -> Program:

@@ -89,13 +89,17 @@ POLICIES: dict[str, Policy] = {
 
 @dataclass(slots=True)
 class UnzipReport:
-    """What checkpointing did: recomputed work added to the linear half, dead work removed from the
-    non-linear half, and the tape size Σ|τ_r| of each function."""
+    """What checkpointing did, per function: recomputed work added to the linear half and dead
+    work removed from the non-linear half (each function's own code, calls excluded); the tape
+    size Σ|τ_r|; and, in the pass's own names (which do not depend on the policy), the residuals,
+    the names the linear half recomputes, and the free variables of what it recomputes."""
 
-    recomputed_work: int = 0
-    eliminated_work: int = 0
+    recomputed_work: dict[str, int] = field(default_factory=dict)
+    eliminated_work: dict[str, int] = field(default_factory=dict)
     tape_size: dict[str, int] = field(default_factory=dict)
-    residuals: dict[str, int] = field(default_factory=dict)
+    residuals: dict[str, frozenset[int]] = field(default_factory=dict)
+    recomputed_names: dict[str, frozenset[int]] = field(default_factory=dict)
+    recomputed_inputs: dict[str, frozenset[int]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -273,7 +277,7 @@ class _Unzip:
             results = tuple(map(var_of, ys))
         t = self.fresh("t", tape_type)
         residuals = tuple(Var(n, self.supply_hint(n)) for n in residual_names)
-        C.append(LetB((t,), (), Tup(residuals)))
+        C.append(LetB((t,), (), make_tape(residuals)))
         nonlin_result = Ret((*results, var_of(t)), ())
         originals = {id(b) for b in self.originals.values()}
         C, _ = _eliminate(C, nonlin_result, set(), lambda b: id(b) in originals)
@@ -288,6 +292,11 @@ class _Unzip:
 
     def supply_hint(self, n: int) -> str:
         return self.hints.get(n, "r")
+
+
+def make_tape(residuals: tuple[Var, ...]) -> Expr:
+    """The tape: ``tup(R̄)``."""
+    return Tup(residuals)
 
 
 def _as_ret(e: Expr) -> Expr:
@@ -358,21 +367,27 @@ def unzip_program(typing: Typing, name: str, policy: Policy = save_all) -> Unzip
     program = typing.program
     tapes: dict[str, TupleType] = {}
     raw: list[FuncDef] = []
-    copies: list[LetB] = []
-    removed: list[LetB] = []
+    copies: dict[str, list[LetB]] = {}
+    removed: dict[str, list[LetB]] = {}
     report = UnzipReport()
     for g in callees(program, name):
         d = program.get(g)
         assert d is not None
         nonlin, lin, recomputed, eliminated = _Unzip(typing, policy, tapes).funcdef(d)
         raw.extend((nonlin, lin))
-        copies.extend(recomputed)
-        removed.extend(eliminated)
+        copies[g] = recomputed
+        removed[g] = eliminated
         report.tape_size[g] = tapes[g].size()
-        report.residuals[g] = len(tapes[g].items)
+        first = lin.body.bindings[0] if isinstance(lin.body, Block) else None
+        assert isinstance(first, UnpackB)
+        report.residuals[g] = frozenset(b.name for b in first.binders)
+        names = frozenset(x.name for b in recomputed for x in b.binders)
+        report.recomputed_names[g] = names
+        report.recomputed_inputs[g] = frozenset(n for b in recomputed for n in free_vars(b.rhs)[0]) - names
     raw_program = Program(tuple(raw))
     raw_typing = check_program(raw_program)
-    report.recomputed_work = sum(static_work(raw_typing, b.rhs) for b in copies)
-    report.eliminated_work = sum(static_work(raw_typing, b.rhs) for b in removed)
+    for g in copies:
+        report.recomputed_work[g] = sum(static_work(raw_typing, b.rhs, calls=False) for b in copies[g])
+        report.eliminated_work[g] = sum(static_work(raw_typing, b.rhs, calls=False) for b in removed[g])
     out = Program(tuple(canonical(d) for d in raw))
     return Unzipped(out, report, nonlin_name(name), lin_name(name))

@@ -1,0 +1,95 @@
+"""Seeded bugs in Linear A's rule tables and passes; each must be killed by a theorem."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+from calculi.core.mutants import Mutant, patch, patch_entry
+from calculi.linear_ad import jvp as jvp_module
+from calculi.linear_ad import transpose as transpose_module
+from calculi.linear_ad import unzip as unzip_module
+from calculi.linear_ad.primitives import COS, LADD, SCALE, SIN, jvp_rules, transpose_rules
+from calculi.linear_ad.syntax import Binder, Drop, Expr, LetB, LVar, Prim, Ret, Tup, Var, Zero, block, lvar_of
+from calculi.linear_ad.types import Type
+
+
+def _ladd_not_dup(consts: tuple[Expr, ...], ct: LVar, ltypes: tuple[Type, ...], ps: dict[str, Any]) -> Expr:
+    """T(ė1 ⊕ ė2, c) gives c to ė1 and 0 to ė2 (well-typed, wrong)."""
+    z = Binder(10**6, "dz")
+    return block([LetB((), (z,), Zero(ltypes[1]))], Ret((), (ct, lvar_of(z))))
+
+
+def _cos_sign(xs: tuple[Var, ...], ts: tuple[LVar, ...], types: tuple[Type, ...],
+              ps: dict[str, Any]) -> tuple[Expr, Expr]:
+    """J(cos v) = (cos v ; sin v ⊙ v̇): the sign of the derivative flipped."""
+    return Prim(COS, xs), Prim(SCALE, (Prim(SIN, xs),), ts)
+
+
+def _ladd_mutant() -> AbstractContextManager[None]:
+    return patch_entry(transpose_rules, LADD, _ladd_not_dup)
+
+
+def _cos_mutant() -> AbstractContextManager[None]:
+    return patch_entry(jvp_rules, COS, _cos_sign)
+
+
+def _tape_without_first(residuals: tuple[Var, ...]) -> Expr:
+    """The tape loses its first residual; the second takes its slot."""
+    if len(residuals) >= 2:
+        return Tup((residuals[1], *residuals[1:]))
+    return Tup(residuals)
+
+
+def _unzip_mutant() -> AbstractContextManager[None]:
+    return patch(unzip_module, "make_tape", _tape_without_first)
+
+
+def _drop_transposing_argument(self: transpose_module._Transpose, e: Expr, cts: list[LVar]) -> None:
+    """T(drop e) = T(e, 0̄): e transposed against zero cotangents (no short circuit)."""
+    assert isinstance(e, Drop)
+    t = self.typing.type_of(e.arg)
+    if t.nonlin:
+        transpose_module._Transpose.drop(self, e, cts)
+        return
+    zeros = self.supply.binders(tuple("c" for _ in t.lin))
+    for z, ty in zip(zeros, t.lin, strict=True):
+        self.emit(LetB((), (z,), Zero(ty)))
+    self.t(e.arg, [lvar_of(z) for z in zeros])
+
+
+def _transpose_drop_mutant() -> AbstractContextManager[None]:
+    return patch_entry(transpose_module.RULES, Drop, _drop_transposing_argument)
+
+
+@contextmanager
+def _no_dup() -> Iterator[None]:
+    """J gives a shared variable's tangent to every use, without dup."""
+    original = jvp_module._Jvp._take
+
+    def take(self: jvp_module._Jvp, fv: frozenset[int], count: Any, tangents: Any, out: Any) -> Any:
+        part = {}
+        for v in sorted(fv):
+            count[v] -= 1
+            part[v] = tangents[v] if count[v] > 0 else tangents.pop(v)
+        return part
+
+    jvp_module._Jvp._take = take  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        jvp_module._Jvp._take = original  # type: ignore[method-assign]
+
+
+MUTANTS = [
+    Mutant("linear_ad.transpose_add_not_dup", "linear_ad", "T(⊕) is not a dup: the second summand gets 0",
+           _ladd_mutant),
+    Mutant("linear_ad.jvp_cos_sign", "linear_ad", "the sign of J(cos) is flipped", _cos_mutant),
+    Mutant("linear_ad.unzip_drops_residual", "linear_ad", "unzip drops a residual from the tape",
+           _unzip_mutant),
+    Mutant("linear_ad.transpose_drop_wrong", "linear_ad",
+           "T(drop e) transposes e against zero cotangents instead of short-circuiting",
+           _transpose_drop_mutant),
+    Mutant("linear_ad.jvp_forgets_dup", "linear_ad", "J forgets the dup for a shared variable", _no_dup),
+]
