@@ -142,8 +142,9 @@ def handler(
     if TRAVERSE not in clauses:
         ret = clauses.get(RETURN)
         if ret is not None and not is_identity_return(ret):
-            warn("this handler uses the default traverse clause with a return clause that is not "
-                 "the identity; (ℓ.i) s then returns handled answers where k expects raw results")
+            where = f"{span}: " if span is not None else ""
+            warn(f"{where}warning: this handler uses the default traverse clause with a return clause that "
+                 "is not the identity; (ℓ.i) s then returns handled answers where k expects raw results")
         clauses = {**clauses, TRAVERSE: default_traverse(fresh, span, variant)}
     return Handler(tuple(clauses.items()), span=span)
 

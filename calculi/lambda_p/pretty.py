@@ -136,7 +136,7 @@ class Printer:
                 return text(json.dumps(t.value, ensure_ascii=False)), 9
             return text(f"({t.value})" if t.value < 0 else str(t.value)), 9
         if isinstance(t, Var):
-            return text(names.get(t.name, f"?{t.name}")), 9
+            return text(t.hint if t.name < 0 else names.get(t.name, f"?{t.name}")), 9
         if isinstance(t, Global):
             return text(t.name), 9
         if isinstance(t, Perform):

@@ -1,0 +1,59 @@
+"""``python -m calculi.lambda_p run FILE [--trace] [--variant pepm22] [--jobs N] [--fuel N]``"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from calculi.core.errors import CalculusError
+from calculi.core.syntax import Source
+from calculi.core.trace import DEFAULT_FUEL, Fuel
+from calculi.lambda_p.program import VARIANT_NAMES, Program
+from calculi.lambda_p.run import MACHINES, run_term, show_value, trace_lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m calculi.lambda_p", description="λp: parallel algebraic "
+                                     "effect handlers")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="evaluate a file and print the value of each expression in it")
+    run.add_argument("file")
+    run.add_argument("--trace", action="store_true", help="print every small-step with its rule name")
+    run.add_argument("--variant", choices=VARIANT_NAMES, default="icfp24", help="the (traverse) rule")
+    run.add_argument("--jobs", type=int, default=1, help="worker processes for (parallel) loops")
+    run.add_argument("--fuel", type=int, default=DEFAULT_FUEL, help="step limit")
+    run.add_argument("--machine", choices=MACHINES, default="fast", help="which interpreter runs it")
+    args = parser.parse_args(argv)
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except OSError as err:
+        print(f"error: cannot read {args.file}: {err.strerror}", file=sys.stderr)
+        return 2
+    if args.jobs < 1 or args.fuel < 1:
+        print("error: --jobs and --fuel must be positive", file=sys.stderr)
+        return 2
+    program = Program.with_prelude(args.variant)
+    try:
+        terms = program.load(Source(text, args.file))
+        for warning in program.warnings:
+            print(warning, file=sys.stderr)
+        for term in terms:
+            fuel = Fuel(args.fuel)
+            if args.trace:
+                for line in trace_lines(term, fuel, args.variant):
+                    print(line, flush=True)
+            else:
+                print(show_value(run_term(term, fuel, args.variant, args.jobs, args.machine)), flush=True)
+    except CalculusError as err:
+        print(err.render(), file=sys.stderr)
+        return 1
+    except RecursionError:
+        print("error: input nested too deeply", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""Run a function on a thread with a large stack, so that deeply nested terms and long chains of
+resumptions do not hit Python's recursion limit."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+R = TypeVar("R")
+
+STACK_BYTES = 512 * 1024 * 1024
+RECURSION_LIMIT = 200_000
+
+
+def deep(fn: Callable[[], R]) -> R:
+    """``fn()`` on a big-stack thread; its result or its exception, in the caller."""
+    if threading.current_thread().name == "lambda_p-deep":
+        return fn()
+    box: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as err:  # re-raised in the caller
+            box["error"] = err
+
+    old_size = threading.stack_size(STACK_BYTES)
+    old_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
+    try:
+        thread = threading.Thread(target=target, name="lambda_p-deep")
+        thread.start()
+        thread.join()
+    finally:
+        threading.stack_size(old_size)
+        sys.setrecursionlimit(old_limit)
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["value"]  # type: ignore[return-value]
