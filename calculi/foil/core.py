@@ -197,6 +197,18 @@ def lookup_subst(
     return inject(name) if value is None else value  # type: ignore[arg-type]
 
 
+def lookup_subst_or(subst: Substitution[V, I, O], name: Name[I], unchanged: V) -> V:
+    """σ(x), or ``unchanged`` when σ leaves ``x`` alone: the caller passes its own occurrence of
+    ``x`` (sunk into ``O``), so a name that is not substituted is reused instead of rebuilt."""
+    value = subst.get(name)  # type: ignore[attr-defined]
+    return unchanged if value is None else value
+
+
+def is_identity(subst: Substitution[V, I, O]) -> bool:
+    """Does σ leave every name alone? (Dex: an identity substitution is a coercion, ``I ⊆ O``.)"""
+    return not subst
+
+
 def add_subst(subst: Substitution[V, I, O], binder: NameBinder[I, I2], value: V) -> Substitution[V, I2, O]:
     """σ[x ↦ v]."""
     out = dict(subst)  # type: ignore[call-overload]

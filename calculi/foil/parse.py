@@ -186,10 +186,10 @@ def split_terms(text: str) -> list[tuple[int, str]]:
         words = [w for w in _TOKEN.findall(line) if not w.startswith("--")]
         if not words and not pending:
             continue
-        if pending and words and depth <= 0 and lets <= 0 and last not in _CONTINUES_AFTER:
-            if words[0] not in _CONTINUES_BEFORE:
-                terms.append((start + 1, "\n".join(pending)))
-                pending = []
+        ends = depth <= 0 and lets <= 0 and last not in _CONTINUES_AFTER
+        if pending and words and ends and words[0] not in _CONTINUES_BEFORE:
+            terms.append((start + 1, "\n".join(pending)))
+            pending = []
         if not pending:
             start, depth, lets = index, 0, 0
         pending.append(line)

@@ -31,7 +31,8 @@ from calculi.foil.core import (
     add_subst,
     extend_scope,
     identity_subst,
-    lookup_subst,
+    is_identity,
+    lookup_subst_or,
     member,
     name_of,
     with_fresh,
@@ -49,19 +50,31 @@ R_co = TypeVar("R_co", covariant=True)
 
 
 def substitute(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Expr[I]) -> Expr[O]:
-    """S(Θ, σ, e): apply σ to ``term`` once, renaming binders only where they clash with Θ."""
+    """S(Θ, σ, e): apply σ to ``term`` once, renaming binders only where they clash with Θ.
+
+    When σ is the identity the term is returned as it is (Dex's identity-substitution coercion):
+    every name of ``I`` is then a name of ``O``, and a binder that repeats a name of Θ is still a
+    correct binder (only scopes must be distinct, not terms)."""
+    if is_identity(subst):
+        return term  # type: ignore[return-value]
+    return apply(scope, subst, term)
+
+
+def apply(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Expr[I]) -> Expr[O]:
+    """One rule of the table, by constructor (σ is known not to be the identity here)."""
     rule: Callable[[Scope[O], Substitution[Expr[O], I, O], Any], Expr[O]] = SUBST_RULES[type(term)]
     return rule(scope, subst, term)
 
 
 def subst_var(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Var[I]) -> Expr[O]:
-    """S(Θ, σ, x) = σ(x)."""
-    return lookup_subst(subst, term.name, Var)
+    """S(Θ, σ, x) = σ(x), or x itself (the same node, sunk into ``O``) when σ leaves it alone."""
+    unchanged: Expr[O] = term  # type: ignore[assignment]
+    return lookup_subst_or(subst, term.name, unchanged)
 
 
 def subst_app(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: App[I]) -> Expr[O]:
     """S(Θ, σ, e₁ e₂) = S(Θ, σ, e₁) S(Θ, σ, e₂)."""
-    return App(substitute(scope, subst, term.fun), substitute(scope, subst, term.arg))
+    return App(apply(scope, subst, term.fun), apply(scope, subst, term.arg))
 
 
 def subst_lam(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Lam[I, L]) -> Expr[O]:
