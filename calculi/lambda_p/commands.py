@@ -1,0 +1,118 @@
+"""The λp REPL session (``python -m calculi.repl lambda_p``): evaluate, step, trace, desugar.
+
+Inputs are expressions or definitions ``def f x = e``; the prelude (handlers runAccum,
+runWeakExcept, runAmb, runRandom, runReader, runState, runSharedState and their helpers) is
+loaded. ``:variant pepm22`` switches the (traverse) rule (and the prelude's handlers with it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+
+from calculi.core import registry
+from calculi.core.errors import UsageError
+from calculi.core.syntax import Source
+from calculi.core.trace import Fuel, Step
+from calculi.lambda_p.deep import deep
+from calculi.lambda_p.parse import Definition
+from calculi.lambda_p.pretty import show
+from calculi.lambda_p.program import VARIANT_NAMES, Program, items
+from calculi.lambda_p.run import MACHINES, run_term, show_value
+from calculi.lambda_p.semantics import Machine
+from calculi.lambda_p.syntax import Term
+
+
+class Session(registry.Session[Term]):
+    name = "lambda_p"
+    prompt = "λp> "
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.variant = "icfp24"
+        self.jobs = 1
+        self.machine = "fast"
+        self.program = Program.with_prelude(self.variant)
+        self.definitions: list[Source] = []
+
+    # -- the protocol ------------------------------------------------------------------------
+
+    def parse(self, source: Source) -> Term:
+        seen = len(self.program.warnings)
+        parsed = self.program.add(source)
+        self.pending_warnings = self.program.warnings[seen:]
+        if isinstance(parsed.item, Definition):
+            raise UsageError("expected an expression; definitions are inputs of their own", parsed.item.span)
+        return parsed.item
+
+    def show(self, term: Term) -> str:
+        return deep(lambda: show(term))
+
+    def evaluate(self, term: Term, fuel: Fuel) -> str:
+        return show_value(run_term(term, fuel, self.variant, self.jobs, self.machine))
+
+    def step(self, term: Term) -> Step[Term] | None:
+        machine = Machine(self.variant)
+        return deep(lambda: machine.step(term, Fuel(self.fuel_limit)))
+
+    def type_of(self, term: Term) -> str:
+        raise UsageError("λp is untyped here: the typed calculus Fp (ICFP'24 §6) is not implemented yet")
+
+    def input(self, source: Source) -> str:
+        seen = len(self.program.warnings)
+        parsed = self.program.add(source)
+        warnings = self.program.warnings[seen:]
+        if isinstance(parsed.item, Definition):
+            self.definitions.append(source)
+            return "\n".join([*warnings, f"{parsed.item.name} defined"])
+        return "\n".join([*warnings, self.evaluate(parsed.item, Fuel(self.fuel_limit))])
+
+    def load(self, source: Source) -> Iterator[str]:
+        for chunk in self.program.declare(source):
+            yield self.input(chunk)
+
+    # -- λp's own commands ---------------------------------------------------------------------
+
+    def commands(self) -> Mapping[str, registry.Command]:
+        return {
+            "desugar": registry.Command("desugar", ":desugar TERM", "the core λp term an input means",
+                                        self._desugar),
+            "variant": registry.Command("variant", ":variant [icfp24|pepm22]",
+                                        "show or switch the (traverse) rule", self._variant),
+            "defs": registry.Command("defs", ":defs", "the names defined (prelude and yours)", self._defs),
+        }
+
+    def settings(self) -> Mapping[str, Callable[[str], str]]:
+        return {"jobs": self._set_jobs, "machine": self._set_machine}
+
+    def _desugar(self, args: str) -> str:
+        if not args:
+            raise UsageError("usage: :desugar TERM")
+        term = self.parse(Source(args, "<input>"))
+        return "\n".join([*self.pending_warnings, deep(lambda: show(term, sugar=False))])
+
+    def _variant(self, args: str) -> str:
+        if not args:
+            return f"variant = {self.variant}"
+        if args not in VARIANT_NAMES:
+            raise UsageError(f"unknown variant {args!r}; variants: {', '.join(VARIANT_NAMES)}")
+        program = Program.with_prelude(args)
+        for source in self.definitions:
+            for chunk in items(source):
+                program.add(chunk)
+        self.variant, self.program = args, program
+        return f"variant = {args} (traverse rule of {'ICFP’24' if args == 'icfp24' else 'PEPM’22'})"
+
+    def _defs(self, _: str) -> str:
+        return " ".join(sorted(self.program.defs))
+
+    def _set_jobs(self, value: str) -> str:
+        if not value.isdigit() or int(value) < 1:
+            raise UsageError("usage: :set jobs N (worker processes for (parallel) loops, N ≥ 1)")
+        self.jobs = int(value)
+        return f"jobs = {self.jobs}"
+
+    def _set_machine(self, value: str) -> str:
+        if value not in MACHINES:
+            raise UsageError(f"usage: :set machine {'|'.join(MACHINES)}")
+        self.machine = value
+        return f"machine = {value}"

@@ -1,0 +1,61 @@
+"""The REPL, driven through a pipe as a user would."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def repl(*lines: str) -> list[str]:
+    result = subprocess.run([sys.executable, "-m", "calculi.repl", "lambda_p"], input="\n".join(lines) + "\n",
+                            capture_output=True, text=True, check=False, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.stdout.splitlines()
+
+
+def test_evaluate_define_and_use() -> None:
+    assert repl("1 + 2", "def double x = x + x", "double 21") == ["3", "double defined", "42"]
+
+
+def test_step_and_trace_name_the_rules() -> None:
+    out = repl(":step handle {return -> \\s x. x, ask -> \\s _ k. k s s} 7 (perform ask ())", ":step")
+    assert any(line.startswith("--> [perform]") for line in out)
+    out = repl(":trace handle {return -> \\s x. x, ask -> \\s _ k. k s s} 7 (perform ask ())")
+    rules = [line.split("]")[0][5:] for line in out if line.startswith("--> [")]
+    assert rules[0] == "perform"
+    assert "return" in rules
+    assert out[-1] == "--> [app] 7"
+
+
+def test_desugar_shows_the_core_term() -> None:
+    assert repl(":desugar x <- 1; if x == 1 then 2 else 3") == [
+        "(\\x. case x == 1 of {True -> 2 | False -> 3}) 1"]
+
+
+def test_errors_point_into_the_input() -> None:
+    out = repl("1 + perform ask 5")
+    assert out[0] == "<input>:1:5: stuck [perform]: unhandled operation 'ask' (argument 5); " \
+                     "enclosing handlers handle: none"
+    assert out[2] == "      " + "^" * len("perform ask 5")
+    out = repl("<1, 2>.2", "(\\x. x) 1 2", "nope", "(1 + ")
+    assert "index 2 out of range for array of length 2" in out[0]
+    assert "stuck [not a function]: cannot apply an integer to an argument" in out[3]
+    assert "unbound name: nope is not defined" in out[6]
+    assert out[9].startswith("<input>:1:") and "syntax error" in out[9]
+
+
+def test_divergence_ends_at_the_fuel_limit() -> None:
+    out = repl(":set fuel 1000", "def loop x = loop x", "loop 1")
+    assert "out of fuel: no result after 1,000 steps" in out[-3]
+
+
+def test_variant_switch_changes_traverse() -> None:
+    out = repl("runRandom \"k\" (\\_. for i:2. sampleUniform ())", ":variant pepm22",
+               "runRandom \"k\" (\\_. for i:2. sampleUniform ())", ":variant")
+    assert out == ['<"k_0_0", "k_1_0">', "variant = pepm22 (traverse rule of PEPM’22)",
+                   '<"k_0_0_0", "k_0_1_0">', "variant = pepm22"]
+
+
+def test_load_a_file() -> None:
+    assert repl(":load examples/lambda_p/sum.lp") == ["sum defined", "6"]
