@@ -5,6 +5,9 @@
     AllToAll(i→j, x)  lax.all_to_all(v, x, split_axis=j, concat_axis=i)  (chunks of j leading, untiled)
     AllPermute(τ')    lax.ppermute(v, all mesh axes, perm=[(src, dst) ...])  (row-major device numbers)
 
+A run of gathers of one dimension, or of flat steps that together move a suffix of one dimension's
+axes to another, is lowered as one collective over a tuple of mesh axes (``plan``), as XLA does.
+
 It runs on whatever JAX devices exist (GPUs where present). On CPU, ``ensure_devices`` asks for
 fake host devices before JAX starts its backend. JAX's own resharding — ``jit`` with
 ``out_shardings`` — is compiled on the same arrays for comparison (``xla_reshard``).
@@ -88,22 +91,28 @@ def _dyn_slice(op: Op, v: Any, before: DistType, after: DistType, mesh: Mesh) ->
     return lax.dynamic_slice_in_dim(v, lax.axis_index(op.axis) * n, n, axis=op.dim)
 
 
+def _gather(v: Any, axes: tuple[str, ...], i: int) -> Any:
+    return _lax().all_gather(v, axes if len(axes) > 1 else axes[0], axis=i, tiled=True)
+
+
+def _exchange(v: Any, axes: tuple[str, ...], i: int, j: int, size: int) -> Any:
+    """All-to-all over ``axes``: the chunks of dimension ``j`` are moved to a leading axis, exchanged
+    untiled, then merged into dimension ``i`` (XLA needs less temporary memory than for the tiled form)."""
+    jnp, lax, shape = ensure_devices().numpy, _lax(), v.shape
+    v = v.reshape((*shape[:j], size, shape[j] // size, *shape[j + 1 :]))
+    v = lax.all_to_all(jnp.moveaxis(v, j, 0), axes if len(axes) > 1 else axes[0], 0, 0, tiled=False)
+    v = jnp.moveaxis(v, 0, i)
+    return v.reshape((*v.shape[:i], v.shape[i] * v.shape[i + 1], *v.shape[i + 2 :]))
+
+
 def _all_gather(op: Op, v: Any, before: DistType, after: DistType, mesh: Mesh) -> Any:
-    lax = _lax()
     assert isinstance(op, AllGather)
-    return lax.all_gather(v, op.axis, axis=op.dim, tiled=True)
+    return _gather(v, (op.axis,), op.dim)
 
 
 def _all_to_all(op: Op, v: Any, before: DistType, after: DistType, mesh: Mesh) -> Any:
-    """The chunks of ``dst_dim`` moved to a leading axis, exchanged untiled, then merged into
-    ``src_dim``: XLA needs less temporary memory for this than for the tiled form."""
     assert isinstance(op, AllToAll)
-    jnp, lax, size = ensure_devices().numpy, _lax(), mesh.size(op.axis)
-    i, j, shape = op.src_dim, op.dst_dim, v.shape
-    v = v.reshape((*shape[:j], size, shape[j] // size, *shape[j + 1 :]))
-    v = lax.all_to_all(jnp.moveaxis(v, j, 0), op.axis, 0, 0, tiled=False)
-    v = jnp.moveaxis(v, 0, i)
-    return v.reshape((*v.shape[:i], v.shape[i] * v.shape[i + 1], *v.shape[i + 2 :]))
+    return _exchange(v, (op.axis,), op.src_dim, op.dst_dim, mesh.size(op.axis))
 
 
 def _all_permute(op: Op, v: Any, before: DistType, after: DistType, mesh: Mesh) -> Any:
@@ -121,16 +130,78 @@ LOWERINGS: dict[type, Lowering] = {
 }
 
 
+Kernel = Callable[[Any], Any]
+
+
+def _gathered_suffix(before: DistType, after: DistType) -> tuple[int, tuple[str, ...]] | None:
+    """``after`` is ``before`` with a suffix of one dimension's axes gathered."""
+    changed = [k for k in range(before.rank) if before.dims[k].axes != after.dims[k].axes]
+    if len(changed) != 1:
+        return None
+    i = changed[0]
+    a, b = before.dims[i].axes, after.dims[i].axes
+    return (i, a[len(b) :]) if a[: len(b)] == b else None
+
+
+def _moved_suffix(before: DistType, after: DistType) -> tuple[int, int, tuple[str, ...]] | None:
+    """``after`` is ``before`` with a suffix of dimension i's axes appended, in order, to dimension j."""
+    changed = [k for k in range(before.rank) if before.dims[k].axes != after.dims[k].axes]
+    if len(changed) != 2:
+        return None
+    for i, j in (changed, changed[::-1]):
+        a, kept, grown = before.dims[i].axes, after.dims[i].axes, after.dims[j].axes
+        moved = a[len(kept) :]
+        if moved and a[: len(kept)] == kept and grown == (*before.dims[j].axes, *moved):
+            return i, j, moved
+    return None
+
+
+def _fused(run: Program, before: DistType, after: DistType, mesh: Mesh) -> Kernel | None:
+    """A run of two or more collectives whose net effect is one collective over several axes."""
+    if all(isinstance(op, AllGather) for op in run) and (g := _gathered_suffix(before, after)):
+        i, axes = g
+        return lambda v: _gather(v, axes, i)
+    if all(isinstance(op, AllToAll | AllPermute) for op in run) and (m := _moved_suffix(before, after)):
+        i, j, axes = m
+        return lambda v: _exchange(v, axes, i, j, mesh.product(axes))
+    return None
+
+
+def _single(op: Op, before: DistType, after: DistType, mesh: Mesh) -> Kernel:
+    lowering = LOWERINGS[type(op)]
+    return lambda v: lowering(op, v, before, after, mesh)
+
+
+def plan(source: DistType, program: Program, mesh: Mesh) -> list[tuple[Program, Kernel]]:
+    """The per-device kernels, one per op, except that a run of ops that together are one collective
+    over several mesh axes (JAX takes a tuple of axis names) becomes that one collective."""
+    types = check_program(source, program, mesh)
+    steps: list[tuple[Program, Kernel]] = []
+    k = 0
+    while k < len(program):
+        for end in range(len(program), k + 1, -1):
+            kernel = _fused(program[k:end], types[k], types[end], mesh)
+            if kernel is not None:
+                steps.append((program[k:end], kernel))
+                k = end
+                break
+        else:
+            steps.append(((program[k],), _single(program[k], types[k], types[k + 1], mesh)))
+            k += 1
+    return steps
+
+
 def lower(source: DistType, program: Program, mesh: Mesh) -> Callable[[Any], Any]:
     """A jitted function from an array sharded as ``source`` to the same array sharded as the target."""
     jax = ensure_devices()
     from jax.sharding import PartitionSpec
 
     types = check_program(source, program, mesh)
+    steps = plan(source, program, mesh)
 
     def per_device(v: Any) -> Any:
-        for op, before, after in zip(program, types, types[1:], strict=False):
-            v = LOWERINGS[type(op)](op, v, before, after, mesh)
+        for _, kernel in steps:
+            v = kernel(v)
         return v
 
     spec: Any = PartitionSpec

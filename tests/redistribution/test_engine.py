@@ -1,0 +1,87 @@
+"""The JAX engine: lowering plans, and runs on fake CPU devices in a fresh process (so that the
+number of devices never depends on which test imported JAX first)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from calculi.core.syntax import Source
+from calculi.redistribution.check import check_type
+from calculi.redistribution.engine import plan
+from calculi.redistribution.parse import parse_mesh, parse_type
+from calculi.redistribution.pretty import show_program
+from calculi.redistribution.synth import paper
+
+
+def planned(mesh: str, source: str, target: str) -> list[str]:
+    m = parse_mesh(Source(mesh))
+    src, tgt = check_type(parse_type(Source(source)), m), check_type(parse_type(Source(target)), m)
+    return [show_program(ops) for ops, _ in plan(src, paper(src, tgt, m), m)]
+
+
+def test_a_permute_and_two_all_to_alls_are_one_all_to_all_over_two_axes() -> None:
+    # [8{d,m}64, 64] -> [64, 8{d,m}64] is Perm; AllToAll(d); AllToAll(m) in single-axis steps,
+    # which is one all_to_all over ('d', 'm')
+    assert planned("d=2, m=4", "[8{d,m}64, 64]", "[64, 8{d,m}64]") == [
+        "AllPermute([8{m,d}64, 64]); AllToAll(0 -> 1, d); AllToAll(0 -> 1, m)"]
+
+
+def test_gathers_of_one_dimension_are_one_all_gather() -> None:
+    assert planned("x=2, y=3", "[1{x,y}6]", "[6]") == ["AllGather(0, y); AllGather(0, x)"]
+
+
+def test_other_steps_are_lowered_one_by_one() -> None:
+    assert planned("x=2, y=3", "[3{x}6]", "[2{y}6]") == ["DynSlice(0, y)", "AllPermute([1{y,x}6])",
+                                                         "AllGather(0, x)"]
+
+
+SCRIPT = textwrap.dedent("""
+    import numpy as np
+    from calculi.core.syntax import Source
+    from calculi.redistribution import engine
+    from calculi.redistribution.parse import parse_mesh, parse_type
+    from calculi.redistribution.simulator import scatter
+    from calculi.redistribution.synth import paper
+
+    cases = [("d=2, m=4", "[8{d,m}64, 64]", "[64, 8{d,m}64]"), ("x=2, y=3", "[3{x}6, 4]", "[2{y}6, 4]"),
+             ("x=2, y=2, z=2", "[4{x}8, 4{y}8, 8]", "[8, 2{z,x}8, 4{y}8]"), ("x=2, y=3", "[1{x,y}6]", "[6]")]
+    for mesh, s, t in cases:
+        m = parse_mesh(Source(mesh))
+        src, tgt = parse_type(Source(s)), parse_type(Source(t))
+        data = np.arange(np.prod(src.global_shape), dtype=np.int32).reshape(src.global_shape)
+        out = engine.run(data, src, paper(src, tgt, m), m)
+        expected = scatter(data, tgt, m)
+        assert all(np.array_equal(out.buffers[c], expected[c]) for c in m.devices()), (mesh, s, t)
+        x = engine.place(data, src, m)
+        xla = engine.xla_reshard(tgt, m, x)
+        assert out.compiled.temp_bytes <= max(xla.temp_bytes, 64), (mesh, s, t)
+    print("ok", engine.device_count())
+""")
+
+
+@pytest.mark.engine
+def test_engine_runs_programs_on_cpu_devices() -> None:
+    pytest.importorskip("jax")
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=False,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split() == ["ok", "16"]
+
+
+def test_without_jax_the_engine_says_so() -> None:
+    script = textwrap.dedent("""
+        import sys
+        sys.modules['jax'] = None
+        from calculi.redistribution import engine
+        try:
+            engine.ensure_devices()
+        except Exception as err:
+            print(type(err).__name__, err)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False,
+                          timeout=60)
+    assert "UsageError" in proc.stdout and "needs JAX" in proc.stdout
