@@ -62,7 +62,9 @@ def _run(args: argparse.Namespace) -> str:
         text = Path(args.file).read_text(encoding="utf-8")
     except OSError as err:
         raise CalculusError(f"cannot read {args.file}: {err.strerror}") from None
-    return "\n".join(Session().load(Source(text, args.file)))
+    session = Session()
+    session.tracing = args.trace
+    return "\n".join(session.load(Source(text, args.file)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -85,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.set_defaults(handler=_check)
     run = sub.add_parser("run", help="run a file of REPL inputs")
     run.add_argument("file")
+    run.add_argument("--trace", action="store_true", help="print each step with its rule")
     run.set_defaults(handler=_run)
     args = parser.parse_args(argv)
     try:

@@ -44,6 +44,7 @@ class Session(registry.Session[Term]):
         self.strategy = "paper"
         self.engine = "sim"
         self.last: Report | None = None
+        self.tracing = False
 
     def _need_mesh(self) -> Mesh:
         if self.mesh is None:
@@ -90,6 +91,8 @@ class Session(registry.Session[Term]):
 
     def input(self, source: Source) -> str:
         term = self.parse(source)
+        if self.tracing:
+            return "\n".join(self.trace(source))
         if "->" in source.text and "(" not in source.text:
             return self.evaluate(term, Fuel(self.fuel_limit))
         return self.type_of(term)

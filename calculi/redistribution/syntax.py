@@ -69,6 +69,10 @@ class Mesh(Node):
 class Dim(Node):
     """One dimension ``n{A}N``: local size, mesh axes (major → minor), global size."""
 
+    # Axis order is a choice the sources leave open: we list axes major → minor, as JAX's
+    # PartitionSpec does (``{x,y}`` ≙ ``P(('x','y'))``), so DynSlice appends and AllGather pops the
+    # last axis; the OCaml reproduction of the paper stores the list the other way round.
+
     local: int
     axes: tuple[str, ...]
     size: int

@@ -49,3 +49,6 @@ def test_load_a_file(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "calculi.redistribution", "run", str(script)],
                           capture_output=True, text=True, check=False, timeout=300)
     assert proc.returncode == 0 and "AllToAll(0 -> 1, a)" in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "calculi.redistribution", "run", "--trace", str(script)],
+                          capture_output=True, text=True, check=False, timeout=300)
+    assert proc.stdout.splitlines()[1:] == ["[2{a}8, 8] AllToAll(0 -> 1, a)", "--> [AllToAll] [8, 2{a}8]"]

@@ -82,3 +82,13 @@ def test_costs_and_simulation_of_the_x_to_y_example() -> None:
     assert not misplaced(run, data, check_type(parse_type(Source("[2{y}6]")), MESH), MESH)
     assert run.buffers[(1, 0)].tolist() == [0, 1]
     assert run.collective_peak == 4
+
+
+def test_axes_are_listed_major_to_minor_as_in_jax() -> None:
+    from calculi.redistribution.blocks import block
+
+    t = check_type(parse_type(Source("[1{x,y}6]")), MESH)
+    # device (x, y) holds element 3x + y: x is the major axis
+    assert [block(t, MESH, c)[0][0] for c in MESH.devices()] == [0, 1, 2, 3, 4, 5]
+    t = check_type(parse_type(Source("[1{y,x}6]")), MESH)
+    assert [block(t, MESH, c)[0][0] for c in MESH.devices()] == [0, 2, 4, 1, 3, 5]
