@@ -8,7 +8,7 @@
 * ``linear_programs``: a function ``g(s̄ : ℝ ; ẏ̄ : ℝ) → (; ℝ…)`` built by keeping a multiset of
   live linear variables: ⊕ consumes two and makes one, ⊙ one for one (its scale factor a
   non-linear parameter, a rational literal or their product), dup one for two, 0 none for one,
-  drop one for none, tupL/unpackL two for two, and calls of a linear helper one for one.
+  drop one (or a sum or scaling of some) for none, tupL/unpackL two for two, and calls of a linear helper one for one.
   Whatever is live at the end is returned; linear typing holds by construction.
 """
 
@@ -195,7 +195,8 @@ class _Linear:
 
     def step(self) -> None:
         n = len(self.live)
-        kinds = ["zero"] + (["scale", "dup", "drop"] if n >= 1 else []) + (["add", "tuple"] if n >= 2 else [])
+        kinds = ["zero"] + (["scale", "dup", "drop", "drop-scaled"] if n >= 1 else []) + \
+            (["add", "tuple", "drop-sum"] if n >= 2 else [])
         if self.helper is not None and n >= 1:
             kinds.append("call")
         kind = self.draw(st.sampled_from(kinds))
@@ -207,6 +208,10 @@ class _Linear:
             self.let(Dup(self.take()), 2)
         elif kind == "drop":
             self.bindings.append(LetB((), (), Drop(self.take())))
+        elif kind == "drop-scaled":
+            self.bindings.append(LetB((), (), Drop(Prim(SCALE, (self.factor(),), (self.take(),)))))
+        elif kind == "drop-sum":
+            self.bindings.append(LetB((), (), Drop(Prim(LADD, (), (self.take(), self.take())))))
         elif kind == "add":
             self.let(Prim(LADD, (), (self.take(), self.take())), 1)
         elif kind == "tuple":
