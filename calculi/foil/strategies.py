@@ -1,0 +1,164 @@
+"""Hypothesis strategies: well-scoped λ-terms by construction (never by filtering).
+
+Raw names are drawn from a small pool (``POOL``), so terms are full of the cases that break
+substitution: binders that repeat a free name or an outer binder's name (shadowing, ``λx. … λx.``),
+and substitutions whose range mentions names that the term binds (capture). Sizes are bounded
+by ``max_size`` constructors; shrinking goes towards small terms and small names.
+
+* ``terms_in(scope)``: terms whose free names are among ``scope`` (a list of raw names);
+* ``closed_terms()``, ``open_terms()``, ``scopes()``;
+* ``substitutions()``: ``(Θ_o, σ, e)`` meeting the rapier's invariants (SIa, SIb);
+* ``alpha_variants()``: pairs ``(e, e')`` with ``e ≡α e'`` and different binder names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from hypothesis import strategies as st
+
+from calculi.foil.baselines.debruijn import DB, DApp, DVar
+from calculi.foil.core import unsafe_binder, unsafe_name
+from calculi.foil.debruijn import to_debruijn
+from calculi.foil.syntax import App, Expr, Lam, Var, free_names
+
+POOL = 6
+"""Raw names 0 … POOL − 1: few enough that binders collide with free names and each other."""
+
+Term = Expr[Any]
+names = st.integers(0, POOL - 1)
+
+
+def _build(draw: st.DrawFn, env: list[int], budget: int) -> Term:
+    """A term of about ``budget`` constructors whose free names are in ``env``."""
+    if budget <= 1:
+        if env:
+            return Var(unsafe_name(draw(st.sampled_from(env))))
+        x = draw(names)
+        return Lam(unsafe_binder(x), Var(unsafe_name(x)))
+    kind = draw(st.sampled_from(("lam", "app", "var") if env else ("lam", "app")))
+    if kind == "var":
+        return Var(unsafe_name(draw(st.sampled_from(env))))
+    if kind == "lam":
+        x = draw(names)
+        return Lam(unsafe_binder(x), _build(draw, [*env, x], budget - 1))
+    left = draw(st.integers(1, budget - 1))
+    return App(_build(draw, env, left), _build(draw, env, max(1, budget - 1 - left)))
+
+
+@st.composite
+def terms_in(draw: st.DrawFn, scope: Sequence[int], max_size: int = 24) -> Term:
+    """Terms whose free names are among ``scope``."""
+    return _build(draw, list(scope), draw(st.integers(1, max_size)))
+
+
+def scopes(min_size: int = 0) -> st.SearchStrategy[list[int]]:
+    """Sets of raw names (as sorted lists)."""
+    return st.lists(names, min_size=min_size, max_size=POOL, unique=True).map(sorted)
+
+
+def closed_terms(max_size: int = 24) -> st.SearchStrategy[Term]:
+    return terms_in([], max_size)
+
+
+def open_terms(max_size: int = 24) -> st.SearchStrategy[Term]:
+    """Terms with free names (any subset of the pool)."""
+    return scopes(min_size=1).flatmap(lambda scope: terms_in(scope, max_size))
+
+
+def scoped_terms(max_size: int = 24) -> st.SearchStrategy[tuple[list[int], Term]]:
+    """``(Θ, e)`` with FV(e) ⊆ Θ."""
+    return scopes().flatmap(lambda scope: st.tuples(st.just(scope), terms_in(scope, max_size)))
+
+
+@st.composite
+def substitutions(
+    draw: st.DrawFn, max_size: int = 16
+) -> tuple[list[int], dict[int, Term], list[int], Term]:
+    """``(Θ_o, σ, Θ_i, e)``: FV(e) ⊆ Θ_i, σ maps some names of Θ_i to terms over Θ_o, and the
+    names σ leaves alone are in Θ_o (SIb); FV(range σ) ⊆ Θ_o (SIa)."""
+    theta_o = draw(scopes())
+    domain = draw(st.lists(names, min_size=1, max_size=3, unique=True))
+    kept = draw(st.lists(st.sampled_from(theta_o), unique=True)) if theta_o else []
+    theta_i = sorted(set(domain) | set(kept))
+    sigma = {x: draw(terms_in(theta_o, max_size // 2)) for x in domain}
+    term = draw(terms_in(theta_i, max_size))
+    return theta_o, sigma, theta_i, term
+
+
+def _free_indices(term: DB) -> set[int]:
+    """The free indices of a de Bruijn term (at its top level)."""
+    out: set[int] = set()
+    stack: list[tuple[DB, int]] = [(term, 0)]
+    while stack:
+        t, depth = stack.pop()
+        if isinstance(t, DVar):
+            if t.index >= depth:
+                out.add(t.index - depth)
+        elif isinstance(t, DApp):
+            stack.append((t.fun, depth))
+            stack.append((t.arg, depth))
+        else:
+            stack.append((t.body, depth + 1))
+    return out
+
+
+def _rename(draw: st.DrawFn, term: DB, env: list[int]) -> Term:
+    """A named term for ``term`` (free index k under the binders = ``env[-1-k]``), choosing each
+    binder's name at random among those its body does not need."""
+    if isinstance(term, DVar):
+        return Var(unsafe_name(env[-1 - term.index]))
+    if isinstance(term, DApp):
+        return App(_rename(draw, term.fun, env), _rename(draw, term.arg, env))
+    needed = {env[-1 - (k - 1)] for k in _free_indices(term.body) if k >= 1}
+    choices = [x for x in range(POOL + 2) if x not in needed]
+    x = draw(st.sampled_from(choices))
+    return Lam(unsafe_binder(x), _rename(draw, term.body, [*env, x]))
+
+
+@st.composite
+def alpha_variants(draw: st.DrawFn, max_size: int = 24) -> tuple[Term, Term]:
+    """``(e, e')`` with ``e ≡α e'``: ``e'`` re-chooses every binder's name (shadowing allowed)."""
+    scope = draw(scopes())
+    term = draw(terms_in(scope, max_size))
+    context = sorted(set(scope) | free_names(term))
+    return term, _rename(draw, to_debruijn(term, context), list(reversed(context)))
+
+
+@st.composite
+def alpha_substitutions(
+    draw: st.DrawFn, max_size: int = 16
+) -> tuple[list[int], dict[int, Term], dict[int, Term], list[int], Term, Term]:
+    """``(Θ_o, σ, σ', Θ_i, e, e')`` as in ``substitutions`` with ``e ≡α e'`` and σ, σ'
+    pointwise α-equivalent."""
+    theta_o, sigma, theta_i, term = draw(substitutions(max_size))
+    variant = _rename(draw, to_debruijn(term, theta_i), list(reversed(theta_i)))
+    other = {x: _rename(draw, to_debruijn(v, theta_o), list(reversed(theta_o))) for x, v in sigma.items()}
+    return theta_o, sigma, other, theta_i, term, variant
+
+
+@st.composite
+def substitution_chains(
+    draw: st.DrawFn, max_size: int = 12
+) -> tuple[list[int], dict[int, Term], list[int], dict[int, Term], list[int], Term]:
+    """``(Θ_o, σ₂, Θ_m, σ₁, Θ_i, e)``: σ₁ from Θ_i to Θ_m, σ₂ from Θ_m to Θ_o, both meeting
+    the rapier's invariants."""
+    theta_m, sigma1, theta_i, term = draw(substitutions(max_size))
+    theta_o = draw(scopes())
+    kept = [x for x in theta_m if x in theta_o]
+    domain = sorted(set(theta_m) - set(kept)) or draw(st.lists(names, min_size=1, max_size=2, unique=True))
+    sigma2 = {x: draw(terms_in(theta_o, max_size // 2)) for x in domain}
+    return theta_o, sigma2, sorted(set(theta_m) | set(domain)), sigma1, theta_i, term
+
+
+@st.composite
+def lemma_cases(draw: st.DrawFn, max_size: int = 14) -> tuple[list[int], int, int, Term, Term, Term]:
+    """``(S, x, y, e, a, b)`` for the substitution lemma: x ≠ y, neither in S; FV(e) ⊆ S ∪ {x, y},
+    FV(b) ⊆ S ∪ {x}, FV(a) ⊆ S (so y ∉ FV(a))."""
+    x, y = draw(st.lists(names, min_size=2, max_size=2, unique=True))
+    base = draw(st.lists(st.sampled_from([n for n in range(POOL) if n not in (x, y)]), unique=True))
+    term = draw(terms_in(sorted({*base, x, y}), max_size))
+    a = draw(terms_in(sorted(base), max_size // 2))
+    b = draw(terms_in(sorted({*base, x}), max_size // 2))
+    return sorted(base), x, y, term, a, b
