@@ -36,7 +36,6 @@ GRAMMAR = Grammar.load(
         "unclosed '('": ["(x", "(\\x. x", "f (x y"],
         "unmatched ')'": ["x)", "\\x. x)"],
         "empty parentheses": ["()", "f ()"],
-        "a λ in argument position needs parentheses: f (\\x. e)": ["f \\x. x"],
         "let needs 'in' before its body": ["let x = y", "let x = y; z = w"],
         "let needs 'NAME = TERM' bindings": ["let in x", "let x in x"],
     },
