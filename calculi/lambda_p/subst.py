@@ -56,7 +56,50 @@ def _under(
     return foil.with_refreshed(scope, foil.unsafe_name(binder), k)
 
 
+_FV: dict[int, tuple[Term, frozenset[int]]] = {}
+_FV_LIMIT = 500_000
+_NO_NAMES: frozenset[int] = frozenset()
+
+
+def free_vars(t: Term) -> frozenset[int]:
+    """The free names of a term (memoized per node; nodes are immutable and shared between steps)."""
+    hit = _FV.get(id(t))
+    if hit is not None and hit[0] is t:
+        return hit[1]
+    if isinstance(t, Var):
+        out = frozenset((t.name,))
+    elif isinstance(t, Lit | Perform | Global):
+        return _NO_NAMES
+    elif isinstance(t, Lam):
+        out = free_vars(t.body) - {t.binder}
+    elif isinstance(t, For):
+        out = free_vars(t.bound) | (free_vars(t.body) - {t.binder})
+    elif isinstance(t, App):
+        out = free_vars(t.fn) | free_vars(t.arg)
+    elif isinstance(t, Index):
+        out = free_vars(t.array) | free_vars(t.index)
+    elif isinstance(t, Arr | Con | Prim):
+        parts = t.items if isinstance(t, Arr) else t.args
+        out = frozenset().union(*(free_vars(p) for p in parts)) if parts else _NO_NAMES
+    elif isinstance(t, Handle):
+        out = free_vars(t.param) | free_vars(t.body)
+        for _, f in t.handler.clauses:
+            out |= free_vars(f)
+    elif isinstance(t, Case):
+        out = free_vars(t.scrutinee)
+        for br in t.branches:
+            out |= free_vars(br.body) - set(br.binders)
+    else:
+        raise TypeError(f"not a λp term: {t!r}")
+    if len(_FV) > _FV_LIMIT:
+        _FV.clear()
+    _FV[id(t)] = (t, out)
+    return out
+
+
 def _go(t: Term, scope: Sc, sub: Sub, fresh: bool) -> Term:
+    if not fresh and free_vars(t).isdisjoint(sub):  # type: ignore[arg-type]
+        return t
     if isinstance(t, Var):
         return foil.lookup_subst(sub, foil.unsafe_name(t.name), lambda n: Var(foil.raw(n), t.hint, span=t.span))
     if isinstance(t, Lit | Perform | Global):
