@@ -42,8 +42,13 @@ PEPM22 = Paper("PEPM'22", "Parallel Algebraic Effect Handlers", "PEPM 2022 (arXi
 FUEL = 400_000
 
 
-def outcome(term: Term, machine: str = "small-step", variant: str = "icfp24",
-            order: Callable[[int], list[int]] | None = None, jobs: int = 1) -> str:
+def outcome(
+    term: Term,
+    machine: str = "small-step",
+    variant: str = "icfp24",
+    order: Callable[[int], list[int]] | None = None,
+    jobs: int = 1,
+) -> str:
     """The value printed, or the stuck group (and message); running out of fuel is a failure."""
     try:
         if machine == "fast":
@@ -66,10 +71,18 @@ def same(left: str, right: str, what: str) -> None:
 # -- the papers' examples and counterexamples ---------------------------------------------
 
 
-@theorem("lambda_p.perform.innermost_handler", paper=ICFP24, section="Fig. 1 (perform) op ∉ bop(E)",
-         statement="an operation is handled by the innermost enclosing handler of it",
-         given={"a": st.integers(0, 9), "b": st.integers(10, 19), "words": st.lists(st.sampled_from("xy"), max_size=3)},
-         show=show_term)
+@theorem(
+    "lambda_p.perform.innermost_handler",
+    paper=ICFP24,
+    section="Fig. 1 (perform) op ∉ bop(E)",
+    statement="an operation is handled by the innermost enclosing handler of it",
+    given={
+        "a": st.integers(0, 9),
+        "b": st.integers(10, 19),
+        "words": st.lists(st.sampled_from("xy"), max_size=3),
+    },
+    show=show_term,
+)
 def _innermost(a: int, b: int, words: list[str]) -> None:
     assert run(f"runReader {a} (\\_. (perform ask ()) + runReader {b} (\\_. perform ask ()))") == str(a + b)
     logs = "".join(f'accum "{w}"; ' for w in words)
@@ -77,30 +90,46 @@ def _innermost(a: int, b: int, words: list[str]) -> None:
     assert run(f'runAccum (++) "" (\\_. accum "o"; {inner})') == f'(({0}, "{"".join(words)}"), "o")'
 
 
-@theorem("lambda_p.unrolling.counterexamples", paper=ICFP24, section="§5.2, §5.3 / ref §7 P8",
-         statement="the PRNG and weak exceptions under an accumulator are not equivalent to their unrolling")
+@theorem(
+    "lambda_p.unrolling.counterexamples",
+    paper=ICFP24,
+    section="§5.2, §5.3 / ref §7 P8",
+    statement="the PRNG and weak exceptions under an accumulator are not equivalent to their unrolling",
+)
 def _counterexamples() -> None:
     rng_loop = run('runRandom "k" (\\_. for i:2. sampleUniform ())')
     rng_seq = run('runRandom "k" (\\_. u0 <- sampleUniform (); u1 <- sampleUniform (); <u0, u1>)')
     assert (rng_loop, rng_seq) == ('<"k_0_0", "k_1_0">', '<"k_0", "k_1_0">')
-    bodies = [f'accum "{i}"' if i != 2 else '(accum "!"; throw "error"; accum "unreachable")' for i in range(5)]
+    bodies = [
+        f'accum "{i}"' if i != 2 else '(accum "!"; throw "error"; accum "unreachable")' for i in range(5)
+    ]
     loop, seq = _unrolled(bodies)
     wrap = 'runAccum (++) "" (\\_. runWeakExcept (\\_. accum "start "; {}; accum " end"))'
     assert run(wrap.format(loop)) == '(Left "error", "start 01!34")'
     assert run(wrap.format(seq)) == '(Left "error", "start 01!")'
 
 
-@theorem("lambda_p.handlers.order", paper=ICFP24, section="§5.2 / ref §7 P9",
-         statement="swapping runAccum and runWeakExcept changes (Left e, log) into Left e")
+@theorem(
+    "lambda_p.handlers.order",
+    paper=ICFP24,
+    section="§5.2 / ref §7 P9",
+    statement="swapping runAccum and runWeakExcept changes (Left e, log) into Left e",
+)
 def _handler_order() -> None:
-    body = ('accum "start "; (for i:5. if i == 2 then (accum "!"; throw "error"; accum "unreachable") '
-            'else accum (show i)); accum " end"')
+    body = (
+        'accum "start "; (for i:5. if i == 2 then (accum "!"; throw "error"; accum "unreachable") '
+        'else accum (show i)); accum " end"'
+    )
     assert run(f'runAccum (++) "" (\\_. runWeakExcept (\\_. {body}))') == '(Left "error", "start 01!34")'
     assert run(f'runWeakExcept (\\_. runAccum (++) "" (\\_. {body}))') == 'Left "error"'
 
 
-@theorem("lambda_p.algebraicity.for_not_through_handlers", paper=ICFP24, section="§4.2 / ref §7 P4",
-         statement="the for-law fails through a handle frame with a non-trivial traverse clause")
+@theorem(
+    "lambda_p.algebraicity.for_not_through_handlers",
+    paper=ICFP24,
+    section="§4.2 / ref §7 P4",
+    statement="the for-law fails through a handle frame with a non-trivial traverse clause",
+)
 def _for_handler() -> None:
     left = run("runAmb (\\_. runAmb (\\_. for i:2. amb <1, 2>))")
     right = run("runAmb (\\_. xs <- (for i:2. amb <1, 2>); runAmb (\\_. xs))")
@@ -111,34 +140,61 @@ def _for_handler() -> None:
 # -- the two interpreters ------------------------------------------------------------------------
 
 
-@theorem("lambda_p.interpreters.agree", paper=ICFP24, section="Fig. 1 / ref §7 P2", label="derived",
-         statement="the small-step machine of Fig. 1 and the fast evaluator give the same value or the "
-                   "same stuck state", given={"text": program_texts(unhandled=False)}, show=show_term)
+@theorem(
+    "lambda_p.interpreters.agree",
+    paper=ICFP24,
+    section="Fig. 1 / ref §7 P2",
+    label="derived",
+    statement="the small-step machine of Fig. 1 and the fast evaluator give the same value or the "
+    "same stuck state",
+    given={"text": program_texts(unhandled=False)},
+    show=show_term,
+)
 def _agree(text: str) -> None:
     term = parse_program(text)
     same(outcome(term), outcome(term, "fast"), "small-step vs fast")
 
 
-@theorem("lambda_p.interpreters.agree_stuck", paper=ICFP24, section="Lemma 6.4 / ref §7 P2", label="derived",
-         statement="with an operation nobody handles, both interpreters are stuck on it (or agree on a value)",
-         given={"text": program_texts(unhandled=True)}, show=show_term)
+@theorem(
+    "lambda_p.interpreters.agree_stuck",
+    paper=ICFP24,
+    section="Lemma 6.4 / ref §7 P2",
+    label="derived",
+    statement="with an operation nobody handles, both interpreters are stuck on it (or agree on a value)",
+    given={"text": program_texts(unhandled=True)},
+    show=show_term,
+)
 def _agree_stuck(text: str) -> None:
     term = parse_program(text)
     same(outcome(term), outcome(term, "fast"), "small-step vs fast")
 
 
-@theorem("lambda_p.progress.untyped", paper=ICFP24, section="Lemma 6.4 / ref §7 P12", label="derived",
-         statement="a well-formed program ends in a value or an unhandled operation, never another stuck state",
-         given={"text": program_texts(unhandled=True)}, show=show_term)
+@theorem(
+    "lambda_p.progress.untyped",
+    paper=ICFP24,
+    section="Lemma 6.4 / ref §7 P12",
+    label="derived",
+    statement="a well-formed program ends in a value or an unhandled operation, never another stuck state",
+    given={"text": program_texts(unhandled=True)},
+    show=show_term,
+)
 def _progress(text: str) -> None:
     result = outcome(parse_program(text))
     assert not result.startswith("stuck") or result.startswith(
-        "stuck [unhandled operation]: unhandled operation 'oops'"), result
+        "stuck [unhandled operation]: unhandled operation 'oops'"
+    ), result
 
 
-@theorem("lambda_p.semantics.unique_decomposition", paper=ICFP24, section="Fig. 1 / ref §7 P3", label="derived",
-         statement="every non-value term is E[r] for exactly one redex r: decomposing and plugging back gives "
-                   "the term, at every step", given={"text": program_texts(depth=2)}, show=show_term)
+@theorem(
+    "lambda_p.semantics.unique_decomposition",
+    paper=ICFP24,
+    section="Fig. 1 / ref §7 P3",
+    label="derived",
+    statement="every non-value term is E[r] for exactly one redex r: decomposing and plugging back gives "
+    "the term, at every step",
+    given={"text": program_texts(depth=2)},
+    show=show_term,
+)
 def _decomposition(text: str) -> None:
     term = parse_program(text)
     machine, fuel = Machine(), Fuel(FUEL)
@@ -156,9 +212,15 @@ def _decomposition(text: str) -> None:
 # -- (parallel) ------------------------------------------------------------------------------------
 
 
-@theorem("lambda_p.parallel.order_independent", paper=ICFP24, section="(parallel) / ref §7 P1", label="derived",
-         statement="running the iterations of (parallel) in any order gives the same result",
-         given={"text": program_texts(), "seed": st.integers(0, 2**16)}, show=show_term)
+@theorem(
+    "lambda_p.parallel.order_independent",
+    paper=ICFP24,
+    section="(parallel) / ref §7 P1",
+    label="derived",
+    statement="running the iterations of (parallel) in any order gives the same result",
+    given={"text": program_texts(), "seed": st.integers(0, 2**16)},
+    show=show_term,
+)
 def _order(text: str, seed: int) -> None:
     term = parse_program(text)
     rng = random.Random(seed)
@@ -170,11 +232,18 @@ def _order(text: str, seed: int) -> None:
     same(outcome(term), outcome(term, order=lambda n: list(reversed(range(n)))), "in order vs reversed")
 
 
-@theorem("lambda_p.parallel.jobs", paper=ICFP24, section="(parallel) / ref §7 P1", label="derived",
-         statement="iterations run in worker processes (--jobs 2) give the sequential result")
+@theorem(
+    "lambda_p.parallel.jobs",
+    paper=ICFP24,
+    section="(parallel) / ref §7 P1",
+    label="derived",
+    statement="iterations run in worker processes (--jobs 2) give the sequential result",
+)
 def _jobs() -> None:
-    texts = {"fast": "runAccum (+) 0 (\\_. for i:40. (accum i; fold (+) 0 (for j:i. j * i)))",
-             "small-step": "for i:8. fold (+) 0 (for j:i. j * i)"}
+    texts = {
+        "fast": "runAccum (+) 0 (\\_. for i:40. (accum i; fold (+) 0 (for j:i. j * i)))",
+        "small-step": "for i:8. fold (+) 0 (for j:i. j * i)",
+    }
     for machine, text in texts.items():
         term = parse_program(text)
         same(outcome(term, machine), outcome(term, machine, jobs=2), f"{machine}: jobs 1 vs jobs 2")
@@ -198,12 +267,22 @@ def _unrolling(effect: str) -> Callable[[list[str]], None]:
     return check
 
 
-for _effect, _label in (("log", "Accum with ++ (associative, not commutative)"), ("reader", "Reader"),
-                        ("except", "weak exceptions alone"), ("amb", "Amb alone")):
-    theorem(f"lambda_p.unrolling.{_effect}", paper=ICFP24, section="§5 / ref §7 P7", label="derived",
-            statement=f"{_label}: a loop over bodies b_i equals their sequential unrolling",
-            given={"bodies": st.lists(computations((_effect,), ("i",), 2), max_size=3)},
-            show=show_term, max_examples=30)(_unrolling(_effect))
+for _effect, _label in (
+    ("log", "Accum with ++ (associative, not commutative)"),
+    ("reader", "Reader"),
+    ("except", "weak exceptions alone"),
+    ("amb", "Amb alone"),
+):
+    theorem(
+        f"lambda_p.unrolling.{_effect}",
+        paper=ICFP24,
+        section="§5 / ref §7 P7",
+        label="derived",
+        statement=f"{_label}: a loop over bodies b_i equals their sequential unrolling",
+        given={"bodies": st.lists(computations((_effect,), ("i",), 2), max_size=3)},
+        show=show_term,
+        max_examples=30,
+    )(_unrolling(_effect))
 
 
 # -- algebraic laws ---------------------------------------------------------------------------------
@@ -215,8 +294,11 @@ def _contexts(draw: st.DrawFn, ops: tuple[str, ...], handlers: bool) -> str:
     hole = "HOLE"
     for _ in range(draw(st.integers(0, 3))):
         c = draw(computations(ops, (), 1))
-        kind = draw(st.sampled_from(["left", "right", "bind", "if", "handle"] if handlers else
-                                    ["left", "right", "bind", "if"]))
+        kind = draw(
+            st.sampled_from(
+                ["left", "right", "bind", "if", "handle"] if handlers else ["left", "right", "bind", "if"]
+            )
+        )
         if kind == "left":
             hole = f"({hole} + {c})"
         elif kind == "right":
@@ -231,9 +313,14 @@ def _contexts(draw: st.DrawFn, ops: tuple[str, ...], handlers: bool) -> str:
     return hole
 
 
-@theorem("lambda_p.algebraicity.perform", paper=ICFP24, section="§4.2 / ref §7 P4",
-         statement="E[perform op v] ≡ x ← perform op v; E[x] when op ∉ bop(E)",
-         given={"effect": st.sampled_from(["reader", "amb"]), "data": st.data()}, show=show_term)
+@theorem(
+    "lambda_p.algebraicity.perform",
+    paper=ICFP24,
+    section="§4.2 / ref §7 P4",
+    statement="E[perform op v] ≡ x ← perform op v; E[x] when op ∉ bop(E)",
+    given={"effect": st.sampled_from(["reader", "amb"]), "data": st.data()},
+    show=show_term,
+)
 def _algebraicity(effect: str, data: st.DataObject) -> None:
     context = data.draw(_contexts((effect,), handlers=True), "E")
     op = "perform ask ()" if effect == "reader" else "perform amb <1, 5>"
@@ -243,10 +330,14 @@ def _algebraicity(effect: str, data: st.DataObject) -> None:
     same(run(left), run(right), "E[op v] vs x ← op v; E[x]")
 
 
-@theorem("lambda_p.algebraicity.for_pure_context", paper=ICFP24, section="§4.2 / ref §7 P4",
-         statement="F[for x:n. e] ≡ xs ← for x:n. e; F[xs] for a pure context F",
-         given={"effect": st.sampled_from(["log", "amb", "except", "reader"]), "data": st.data()},
-         show=show_term)
+@theorem(
+    "lambda_p.algebraicity.for_pure_context",
+    paper=ICFP24,
+    section="§4.2 / ref §7 P4",
+    statement="F[for x:n. e] ≡ xs ← for x:n. e; F[xs] for a pure context F",
+    given={"effect": st.sampled_from(["log", "amb", "except", "reader"]), "data": st.data()},
+    show=show_term,
+)
 def _for_commutes(effect: str, data: st.DataObject) -> None:
     context = data.draw(_contexts((effect,), handlers=False), "F")
     adapter = data.draw(st.sampled_from(["fold (+) 0 ARR", "length ARR"]), "adapter")
@@ -259,8 +350,14 @@ def _for_commutes(effect: str, data: st.DataObject) -> None:
     same(run(left), run(right), "F[for] vs xs ← for; F[xs]")
 
 
-@theorem("lambda_p.return.one_step", paper=ICFP24, section="Fig. 1 (return) / ref §7 P5",
-         statement="handle h s v steps by (return) to f_r s v", given={"value": data_texts()}, show=show_term)
+@theorem(
+    "lambda_p.return.one_step",
+    paper=ICFP24,
+    section="Fig. 1 (return) / ref §7 P5",
+    statement="handle h s v steps by (return) to f_r s v",
+    given={"value": data_texts()},
+    show=show_term,
+)
 def _return_rule(value: str) -> None:
     term = parse_term(Source(f"handle {{return -> \\s x. (s, x)}} 1 ({value})"), dict(prelude()))
     nxt = Machine().step(term)
@@ -268,17 +365,32 @@ def _return_rule(value: str) -> None:
     assert show(Machine().evaluate(term, Fuel(FUEL))) == show(parse_term(Source(f"(1, {value})")))
 
 
-@theorem("lambda_p.return.identity_handler", paper=ICFP24, section="§4.2 / ref §7 P5", label="derived",
-         statement="handle h_id s e ≡ e for the identity handler (return λs.λx.x, default traverse, no ops)",
-         given={"text": program_texts()}, show=show_term, max_examples=30)
+@theorem(
+    "lambda_p.return.identity_handler",
+    paper=ICFP24,
+    section="§4.2 / ref §7 P5",
+    label="derived",
+    statement="handle h_id s e ≡ e for the identity handler (return λs.λx.x, default traverse, no ops)",
+    given={"text": program_texts()},
+    show=show_term,
+    max_examples=30,
+)
 def _identity_handler(text: str) -> None:
     same(run(f"handle {{return -> \\s x. x}} () ({text})"), run(text), "handle h_id s e vs e")
 
 
-@theorem("lambda_p.deep.handling", paper=ICFP24, section="Fig. 1 (perform) / ref §7 P6",
-         statement="after k s' x resumes, later operations are handled by the same handler with parameter s'",
-         given={"words": st.lists(st.sampled_from(["a", "b", "cd", ""]), max_size=5),
-                "a": st.integers(0, 9), "b": st.integers(0, 9)}, show=show_term)
+@theorem(
+    "lambda_p.deep.handling",
+    paper=ICFP24,
+    section="Fig. 1 (perform) / ref §7 P6",
+    statement="after k s' x resumes, later operations are handled by the same handler with parameter s'",
+    given={
+        "words": st.lists(st.sampled_from(["a", "b", "cd", ""]), max_size=5),
+        "a": st.integers(0, 9),
+        "b": st.integers(0, 9),
+    },
+    show=show_term,
+)
 def _deep(words: list[str], a: int, b: int) -> None:
     accums = "".join(f'accum "{w}"; ' for w in words)
     assert run(f'runAccum (++) "" (\\_. {accums}0)') == f'(0, "{"".join(words)}")'
@@ -286,22 +398,37 @@ def _deep(words: list[str], a: int, b: int) -> None:
     assert run(state) == f"({a + b}, {a + b})"
 
 
-@theorem("lambda_p.accum.homomorphism", paper=ICFP24, section="§5.1 / ref §7 P10", label="derived",
-         statement="runAccum of for i:n. accum x_i accumulates reduce (<>) x; splitting the loop in two "
-                   "accumulates the same", given={"words": st.lists(st.sampled_from(["a", "b", "c"]), max_size=5),
-                                                  "cut": st.integers(0, 5)}, show=show_term, max_examples=30)
+@theorem(
+    "lambda_p.accum.homomorphism",
+    paper=ICFP24,
+    section="§5.1 / ref §7 P10",
+    label="derived",
+    statement="runAccum of for i:n. accum x_i accumulates reduce (<>) x; splitting the loop in two "
+    "accumulates the same",
+    given={"words": st.lists(st.sampled_from(["a", "b", "c"]), max_size=5), "cut": st.integers(0, 5)},
+    show=show_term,
+    max_examples=30,
+)
 def _homomorphism(words: list[str], cut: int) -> None:
     cut = min(cut, len(words))
     xs = "<" + ", ".join(f'"{w}"' for w in words) + ">"
     whole = run(f'snd (runAccum (++) "" (\\_. for i:{len(words)}. accum {xs}.i))')
-    split = run(f'snd (runAccum (++) "" (\\_. (for i:{cut}. accum {xs}.i); '
-                f'(for i:{len(words) - cut}. accum {xs}.(i + {cut}))))')
+    split = run(
+        f'snd (runAccum (++) "" (\\_. (for i:{cut}. accum {xs}.i); '
+        f"(for i:{len(words) - cut}. accum {xs}.(i + {cut}))))"
+    )
     assert whole == split == '"' + "".join(words) + '"', (whole, split)
 
 
-@theorem("lambda_p.loops.length", paper=ICFP24, section="t-for / ref §7 P11", label="derived",
-         statement="the prelude's handlers hand k an array of exactly n results",
-         given={"effects": effect_stacks(), "n": st.integers(0, 3), "data": st.data()}, show=show_term)
+@theorem(
+    "lambda_p.loops.length",
+    paper=ICFP24,
+    section="t-for / ref §7 P11",
+    label="derived",
+    statement="the prelude's handlers hand k an array of exactly n results",
+    given={"effects": effect_stacks(), "n": st.integers(0, 3), "data": st.data()},
+    show=show_term,
+)
 def _length(effects: tuple[str, ...], n: int, data: st.DataObject) -> None:
     body = data.draw(computations(operations(effects), ("j",), 2), "body")
     check = f"(xs <- (for j:{n}. {body}); if length xs == {n} then 0 else perform lengthMismatch ())"
@@ -311,18 +438,31 @@ def _length(effects: tuple[str, ...], n: int, data: st.DataObject) -> None:
 # -- variants and syntax -------------------------------------------------------------------------------
 
 
-@theorem("lambda_p.variants.consistent", paper=PEPM22, section="Fig. 1 / ref §7 P14", label="derived",
-         statement="for handlers that run each body continuation once in one for, the ICFP'24 and PEPM'22 "
-                   "traverse rules agree (runRandom excepted: its key split differs)",
-         given={"text": program_texts(pool=tuple(e for e in sorted(EFFECTS) if e != "random"))}, show=show_term, max_examples=30)
+@theorem(
+    "lambda_p.variants.consistent",
+    paper=PEPM22,
+    section="Fig. 1 / ref §7 P14",
+    label="derived",
+    statement="for handlers that run each body continuation once in one for, the ICFP'24 and PEPM'22 "
+    "traverse rules agree (runRandom excepted: its key split differs)",
+    given={"text": program_texts(pool=tuple(e for e in sorted(EFFECTS) if e != "random"))},
+    show=show_term,
+    max_examples=30,
+)
 def _variants(text: str) -> None:
     same(run(text), run(text, variant="pepm22"), "ICFP'24 vs PEPM'22")
     assert run('runRandom "k" (\\_. for i:2. sampleUniform ())', variant="pepm22") == '<"k_0_0_0", "k_0_1_0">'
 
 
-@theorem("lambda_p.syntax.round_trip", paper=ICFP24, section="Fig. 1 syntax", label="derived",
-         statement="printing a term and parsing it back gives the same term (sugared and core printing)",
-         given={"text": st.one_of(program_texts(), data_texts())}, show=show_term)
+@theorem(
+    "lambda_p.syntax.round_trip",
+    paper=ICFP24,
+    section="Fig. 1 syntax",
+    label="derived",
+    statement="printing a term and parsing it back gives the same term (sugared and core printing)",
+    given={"text": st.one_of(program_texts(), data_texts())},
+    show=show_term,
+)
 def _round_trip(text: str) -> None:
     defs = dict(prelude())
     term = parse_term(Source(text), defs)

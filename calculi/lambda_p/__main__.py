@@ -15,8 +15,9 @@ from calculi.lambda_p.run import MACHINES, run_term, show_value, trace_lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m calculi.lambda_p", description="λp: parallel algebraic "
-                                     "effect handlers")
+    parser = argparse.ArgumentParser(
+        prog="python -m calculi.lambda_p", description="λp: parallel algebraic effect handlers"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="evaluate a file and print the value of each expression in it")
     run.add_argument("file")

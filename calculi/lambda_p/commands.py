@@ -74,10 +74,12 @@ class Session(registry.Session[Term]):
 
     def commands(self) -> Mapping[str, registry.Command]:
         return {
-            "desugar": registry.Command("desugar", ":desugar TERM", "the core λp term an input means",
-                                        self._desugar),
-            "variant": registry.Command("variant", ":variant [icfp24|pepm22]",
-                                        "show or switch the (traverse) rule", self._variant),
+            "desugar": registry.Command(
+                "desugar", ":desugar TERM", "the core λp term an input means", self._desugar
+            ),
+            "variant": registry.Command(
+                "variant", ":variant [icfp24|pepm22]", "show or switch the (traverse) rule", self._variant
+            ),
             "defs": registry.Command("defs", ":defs", "the names defined (prelude and yours)", self._defs),
         }
 

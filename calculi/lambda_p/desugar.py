@@ -96,12 +96,45 @@ def default_traverse(fresh: Fresh, span: Span | None, variant: str = "icfp24") -
     for the PEPM'22 variant, where ℓ is one function of the parameters: λn s ℓ k. k s (ℓ (for i:n. s))."""
     i = fresh()
     if variant == "pepm22":
-        return lam(fresh, "n", lambda n: lam(fresh, "s", lambda s: lam(fresh, "l", lambda ell: lam(
-            fresh, "k", lambda k: App(App(k, s), App(ell, For(i, n, s, "i")), span=span), span), span), span),
-            span)
-    return lam(fresh, "n", lambda n: lam(fresh, "s", lambda s: lam(fresh, "l", lambda ell: lam(
-        fresh, "k", lambda k: App(App(k, s), For(
-            i, n, App(Index(ell, Var(i, "i")), s), "i"), span=span), span), span), span), span)
+        return lam(
+            fresh,
+            "n",
+            lambda n: lam(
+                fresh,
+                "s",
+                lambda s: lam(
+                    fresh,
+                    "l",
+                    lambda ell: lam(
+                        fresh, "k", lambda k: App(App(k, s), App(ell, For(i, n, s, "i")), span=span), span
+                    ),
+                    span,
+                ),
+                span,
+            ),
+            span,
+        )
+    return lam(
+        fresh,
+        "n",
+        lambda n: lam(
+            fresh,
+            "s",
+            lambda s: lam(
+                fresh,
+                "l",
+                lambda ell: lam(
+                    fresh,
+                    "k",
+                    lambda k: App(App(k, s), For(i, n, App(Index(ell, Var(i, "i")), s), "i"), span=span),
+                    span,
+                ),
+                span,
+            ),
+            span,
+        ),
+        span,
+    )
 
 
 def unparameterized(clauses: dict[str, Term], fresh: Fresh, span: Span | None) -> dict[str, Term]:
@@ -111,19 +144,27 @@ def unparameterized(clauses: dict[str, Term], fresh: Fresh, span: Span | None) -
     traverse f  ≜ λn. λ_. λℓ. λk. f n ℓ (λxs. k () xs)   (ℓ.i applied to () runs iteration i)
     """
 
+    def binder(hint: str) -> tuple[int, Var]:
+        x = fresh()
+        return x, Var(x, hint, span=span)
+
     def resume(k: Var) -> Term:
-        return lam(fresh, "y", lambda y: App(App(k, UNIT), y))
+        y, y_var = binder("y")
+        return Lam(y, App(App(k, UNIT), y_var), "y", span=span)
 
     out: dict[str, Term] = {}
     for name, f in clauses.items():
+        s, _ = binder("_")
+        k, k_var = binder("k")
         if name == RETURN:
-            out[name] = lam(fresh, "_", lambda _: f, span)
+            out[name] = Lam(s, f, "_", span=span)
         elif name == TRAVERSE:
-            out[name] = lam(fresh, "n", lambda n: lam(fresh, "_", lambda _: lam(fresh, "l", lambda ell: lam(
-                fresh, "k", lambda k: App(App(App(f, n), ell), resume(k)), span), span), span), span)
+            (n, n_var), (ell, ell_var) = binder("n"), binder("l")
+            body = App(App(App(f, n_var), ell_var), resume(k_var))
+            out[name] = Lam(n, Lam(s, Lam(ell, Lam(k, body, "k"), "l"), "_"), "n", span=span)
         else:
-            out[name] = lam(fresh, "_", lambda _: lam(fresh, "x", lambda x: lam(
-                fresh, "k", lambda k: App(App(f, x), resume(k)), span), span), span)
+            x, x_var = binder("x")
+            out[name] = Lam(s, Lam(x, Lam(k, App(App(f, x_var), resume(k_var)), "k"), "x"), "_", span=span)
     return out
 
 
@@ -136,15 +177,21 @@ def is_identity_return(f: Term) -> bool:
 
 
 def handler(
-    clauses: dict[str, Term], fresh: Fresh, span: Span | None, warn: Callable[[str], None], variant: str = "icfp24"
+    clauses: dict[str, Term],
+    fresh: Fresh,
+    span: Span | None,
+    warn: Callable[[str], None],
+    variant: str = "icfp24",
 ) -> Handler:
     """Complete a handler: add the default traverse clause, warning when it is unsound (§2.2)."""
     if TRAVERSE not in clauses:
         ret = clauses.get(RETURN)
         if ret is not None and not is_identity_return(ret):
             where = f"{span}: " if span is not None else ""
-            warn(f"{where}warning: this handler uses the default traverse clause with a return clause that "
-                 "is not the identity; (ℓ.i) s then returns handled answers where k expects raw results")
+            warn(
+                f"{where}warning: this handler uses the default traverse clause with a return clause that "
+                "is not the identity; (ℓ.i) s then returns handled answers where k expects raw results"
+            )
         clauses = {**clauses, TRAVERSE: default_traverse(fresh, span, variant)}
     return Handler(tuple(clauses.items()), span=span)
 

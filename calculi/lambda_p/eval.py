@@ -16,7 +16,7 @@ from typing import Any
 from calculi.core.errors import CalculusError
 from calculi.core.syntax import Span
 from calculi.core.trace import Fuel
-from calculi.lambda_p import parallel, prims
+from calculi.lambda_p import parallel
 from calculi.lambda_p.prims import Stuck
 from calculi.lambda_p.syntax import (
     RETURN,
@@ -57,7 +57,9 @@ class Op:
 
     __slots__ = ("arg", "k", "op", "passed", "span")
 
-    def __init__(self, op: str, arg: Any, k: K, span: Span | None, passed: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, op: str, arg: Any, k: K, span: Span | None, passed: frozenset[str] = frozenset()
+    ) -> None:
         self.op, self.arg, self.k, self.span, self.passed = op, arg, k, span, passed
 
 
@@ -116,20 +118,19 @@ class Evaluator:
 
     def ev(self, t: Term, env: dict[int, Any]) -> Any:
         while True:
-            tt = type(t)
-            if tt is Var:
-                return env[t.name]  # type: ignore[union-attr]
-            if tt is Lit:
-                return t.value  # type: ignore[union-attr]
-            if tt is Lam:
-                return Closure(t.binder, t.body, env, t.hint)  # type: ignore[union-attr]
-            if tt is App:
-                f = self.ev(t.fn, env)  # type: ignore[union-attr]
+            if isinstance(t, Var):
+                return env[t.name]
+            if isinstance(t, Lit):
+                return t.value
+            if isinstance(t, Lam):
+                return Closure(t.binder, t.body, env, t.hint)
+            if isinstance(t, App):
+                f = self.ev(t.fn, env)
                 if type(f) is Op or type(f) is Loop:
-                    return bind(f, lambda fv, t=t: bind(self.ev(t.arg, env), lambda av: self.apply(fv, av, t)))
-                a = self.ev(t.arg, env)  # type: ignore[union-attr]
+                    return bind(f, self._then_arg(t, env))
+                a = self.ev(t.arg, env)
                 if type(a) is Op or type(a) is Loop:
-                    return bind(a, lambda av, f=f, t=t: self.apply(f, av, t))
+                    return bind(a, self._then_apply(f, t))
                 if type(f) is Global:
                     f = self.global_value(f)
                 if type(f) is Closure:  # tail call
@@ -138,13 +139,22 @@ class Evaluator:
                     t = f.body
                     continue
                 return self.apply(f, a, t)
-            if tt is Case:
-                s = self.ev(t.scrutinee, env)  # type: ignore[union-attr]
+            if isinstance(t, Case):
+                s = self.ev(t.scrutinee, env)
                 if type(s) is Op or type(s) is Loop:
-                    return bind(s, lambda sv, t=t: self.ev_case(t, sv, env))  # type: ignore[arg-type]
-                t, env = self.select(t, s, env)  # type: ignore[arg-type]
+                    return bind(s, self._then_case(t, env))
+                t, env = self.select(t, s, env)
                 continue
             return self.ev_other(t, env)
+
+    def _then_arg(self, t: App, env: dict[int, Any]) -> K:
+        return lambda fv: bind(self.ev(t.arg, env), self._then_apply(fv, t))
+
+    def _then_apply(self, f: Any, t: App) -> K:
+        return lambda av: self.apply(f, av, t)
+
+    def _then_case(self, t: Case, env: dict[int, Any]) -> K:
+        return lambda sv: self.ev_case(t, sv, env)
 
     def ev_other(self, t: Term, env: dict[int, Any]) -> Any:
         if isinstance(t, Con):
@@ -157,7 +167,9 @@ class Evaluator:
         if isinstance(t, Global):
             return self.global_value(t)
         if isinstance(t, Index):
-            return bind(self.ev(t.array, env), lambda a: bind(self.ev(t.index, env), lambda i: self.index(a, i, t)))
+            return bind(
+                self.ev(t.array, env), lambda a: bind(self.ev(t.index, env), lambda i: self.index(a, i, t))
+            )
         if isinstance(t, Prim):
             return self.ev_prim(t, 0, [], env)
         if isinstance(t, For):
@@ -183,11 +195,14 @@ class Evaluator:
                 return br.body, {**env, **dict(zip(br.binders, s.args, strict=True))}
         raise Stuck("no match", f"no case branch matches {describe(s)}", t.span)
 
+    def _then_prim(self, t: Prim, i: int, done: list[Any], env: dict[int, Any]) -> K:
+        return lambda x: self.ev_prim(t, i + 1, [*done, x], env)
+
     def ev_prim(self, t: Prim, i: int, done: list[Any], env: dict[int, Any]) -> Any:
         while i < len(t.args):
             v = self.ev(t.args[i], env)
             if type(v) is Op or type(v) is Loop:
-                return bind(v, lambda x, i=i: self.ev_prim(t, i + 1, [*done, x], env))
+                return bind(v, self._then_prim(t, i, done, env))
             done = [*done, v]
             i += 1
         done = [self.global_value(v) if type(v) is Global else v for v in done]
@@ -229,7 +244,7 @@ class Evaluator:
             a = self.global_value(a)
         if type(a) is not VArr:
             raise Stuck("bad index", f"cannot index {describe(a)}", t.span)
-        if not (type(i) is int):
+        if type(i) is not int:
             raise Stuck("bad index", f"an index must be an integer, got {describe(i)}", t.span)
         if not 0 <= i < len(a.items):
             raise Stuck("bad index", f"index {i} out of range for array of length {len(a.items)}", t.span)
@@ -237,8 +252,9 @@ class Evaluator:
 
     def loop(self, t: For, n: Any, env: dict[int, Any]) -> Loop:
         if not (type(n) is int and n >= 0):
-            raise Stuck("bad loop bound", "a for bound must be a non-negative integer, got "
-                        f"{describe(n)}", t.span)
+            raise Stuck(
+                "bad loop bound", f"a for bound must be a non-negative integer, got {describe(n)}", t.span
+            )
         return Loop(n, lambda i: self.ev(t.body, {**env, t.binder: i}), _ident, t.span)
 
     def handle(self, h: HandlerV, s: Any, c: Any) -> Any:
@@ -248,8 +264,13 @@ class Evaluator:
             if c.op in h.clauses and c.op not in (RETURN, TRAVERSE):
                 k = self.resumption(h, c.k)
                 return self.apply_all(h.clauses[c.op], [s, c.arg, k], node)
-            return Op(c.op, c.arg, lambda x: self.handle(h, s, c.k(x)), c.span,
-                      c.passed | (set(h.clauses) - {RETURN, TRAVERSE}))
+            return Op(
+                c.op,
+                c.arg,
+                lambda x: self.handle(h, s, c.k(x)),
+                c.span,
+                c.passed | (set(h.clauses) - {RETURN, TRAVERSE}),
+            )
         if type(c) is Loop:
             f_t = h.clause(TRAVERSE)
             return self.apply_all(f_t, [c.n, s, self.bodies(h, c), self.resumption(h, c.k)], node)
@@ -262,13 +283,23 @@ class Evaluator:
     def bodies(self, h: HandlerV, c: Loop) -> Any:
         """ℓ: ICFP'24 ⟨λs. handle h s e[x:=i]⟩ᵢ; PEPM'22 λss. for x:n. handle h (ss.x) e."""
         if self.variant == "pepm22":
+
             def ell(ss: Any) -> Loop:
-                return Loop(c.n, lambda i: self.handle(h, self.index(ss, i, _PEPM_INDEX), c.body(i)), _ident,
-                            c.span)
+                return Loop(
+                    c.n, lambda i: self.handle(h, self.index(ss, i, _PEPM_INDEX), c.body(i)), _ident, c.span
+                )
+
             return HostFn(ell)
-        return VArr(tuple(HostFn(lambda s2, i=i: self.handle(h, s2, c.body(i))) for i in range(c.n)))
+        return VArr(tuple(HostFn(self._body_continuation(h, c, i)) for i in range(c.n)))
+
+    def _body_continuation(self, h: HandlerV, c: Loop, i: int) -> K:
+        """ℓi = λs. handle h s e[x:=i]"""
+        return lambda s2: self.handle(h, s2, c.body(i))
 
     # -- top level ---------------------------------------------------------------------------------
+
+    def _iteration(self, loop: Loop) -> Callable[[int, Fuel], Any]:
+        return lambda i, fuel: self.run(loop.body(i))
 
     def run(self, c: Any) -> Any:
         """Drive a computation to a value: unhandled operations are stuck; loops run in (parallel)."""
@@ -277,14 +308,23 @@ class Evaluator:
                 from calculi.lambda_p.pretty import show
 
                 handlers = "{" + ", ".join(sorted(c.passed)) + "}" if c.passed else "none"
-                raise Stuck("unhandled operation", f"unhandled operation '{c.op}' (argument "
-                            f"{show(_term_of(c.arg))}); enclosing handlers handle: {handlers}", c.span,
-                            rule="perform")
+                raise Stuck(
+                    "unhandled operation",
+                    f"unhandled operation '{c.op}' (argument "
+                    f"{show(_term_of(c.arg))}); enclosing handlers handle: {handlers}",
+                    c.span,
+                    rule="perform",
+                )
             if type(c) is Loop:
                 loop = c
                 values = parallel.run_all(
-                    range(loop.n), lambda i, fuel: self.run(loop.body(i)), self.fuel, self.jobs,
-                    encode=to_term, decode=from_term)
+                    range(loop.n),
+                    self._iteration(loop),
+                    self.fuel,
+                    self.jobs,
+                    encode=to_term,
+                    decode=from_term,
+                )
                 c = loop.k(VArr(tuple(values)))
                 continue
             return c
@@ -312,4 +352,4 @@ def evaluate_term(term: Term, fuel: Fuel | None = None, variant: str = "icfp24",
     return _term_of(evaluate(term, fuel, variant, jobs))
 
 
-__all__ = ["CalculusError", "Evaluator", "evaluate", "evaluate_term", "UNIT_V"]
+__all__ = ["UNIT_V", "CalculusError", "Evaluator", "evaluate", "evaluate_term"]

@@ -25,8 +25,10 @@ def traverse_outer_parameter(handle: Handle, frames: list[Frame], loop: For) -> 
     """ℓi = λs'. handle h s e[x:=i]: the iterations get the outer parameter, not the clause's."""
     n = loop_bound(loop)
     s_id = foil.fresh_id(foil.empty_scope())
-    bodies = tuple(Lam(s_id, Handle(handle.handler, handle.param, substitute(loop.body, {loop.binder: Lit(i)})), "s")
-                   for i in range(n))
+    bodies = tuple(
+        Lam(s_id, Handle(handle.handler, handle.param, substitute(loop.body, {loop.binder: Lit(i)})), "s")
+        for i in range(n)
+    )
     k = Lam(0, Lam(1, Handle(handle.handler, Var(0), plug_all(frames, Var(1))), "xs"), "s")
     f_t = handle.handler.clause(TRAVERSE)
     assert f_t is not None
@@ -34,12 +36,28 @@ def traverse_outer_parameter(handle: Handle, frames: list[Frame], loop: For) -> 
 
 
 MUTANTS = [
-    Mutant("lambda_p.shallow_resumption", "lambda_p", "(perform) resumes with k = λs. λx. E[x] (shallow)",
-           lambda: patch(semantics, "resumption", shallow_resumption)),
-    Mutant("lambda_p.parallel_under_handler", "lambda_p", "(parallel) fires under a handler",
-           lambda: patch(Machine, "loop", parallel_under_handler)),
-    Mutant("lambda_p.bop_ignores_inner_frames", "lambda_p", "bop(E) ignores inner handle frames",
-           lambda: patch_entry(semantics.BOP, "bop", lambda frames: set())),
-    Mutant("lambda_p.traverse_outer_parameter", "lambda_p", "(traverse) hands iterations the outer parameter",
-           lambda: patch_entry(semantics.VARIANTS, "icfp24", traverse_outer_parameter)),
+    Mutant(
+        "lambda_p.shallow_resumption",
+        "lambda_p",
+        "(perform) resumes with k = λs. λx. E[x] (shallow)",
+        lambda: patch(semantics, "resumption", shallow_resumption),
+    ),
+    Mutant(
+        "lambda_p.parallel_under_handler",
+        "lambda_p",
+        "(parallel) fires under a handler",
+        lambda: patch(Machine, "loop", parallel_under_handler),
+    ),
+    Mutant(
+        "lambda_p.bop_ignores_inner_frames",
+        "lambda_p",
+        "bop(E) ignores inner handle frames",
+        lambda: patch_entry(semantics.BOP, "bop", lambda frames: set()),
+    ),
+    Mutant(
+        "lambda_p.traverse_outer_parameter",
+        "lambda_p",
+        "(traverse) hands iterations the outer parameter",
+        lambda: patch_entry(semantics.VARIANTS, "icfp24", traverse_outer_parameter),
+    ),
 ]

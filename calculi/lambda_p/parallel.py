@@ -81,7 +81,7 @@ def _in_workers(
     n = len(items)
     chunks = jobs * 4
     bounds = [(n * c // chunks, n * (c + 1) // chunks) for c in range(chunks)]
-    _TASK = (fn, items, fuel.remaining, encode)  # type: ignore[assignment]
+    _TASK = (fn, items, fuel.remaining, encode)
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             answers = pool.map(_run_chunk, [b for b in bounds if b[0] < b[1]])

@@ -26,6 +26,7 @@ from calculi.lambda_p.syntax import (
     UNIT,
     App,
     Arr,
+    Branch,
     Case,
     Con,
     Global,
@@ -37,6 +38,7 @@ from calculi.lambda_p.syntax import (
     Prim,
     Term,
     Var,
+    is_value,
 )
 
 GRAMMAR = Grammar.load(
@@ -51,11 +53,27 @@ GRAMMAR = Grammar.load(
         "unclosed array: arrays are written <a, b, c>": ["<1, 2", "<1"],
         "'if' needs 'then' and 'else'": ["if x then y", "if x"],
     },
-    names={"NAME": "a name", "INT": "an integer", "STRING": "a string", "LANGLE": "'<'",
-           "RANGLE": "'>'", "ARROW": "'->'", "LARROW": "'<-'", "CON": "a constructor",
-           "LAMBDA": "'\\'", "DOT": "'.'", "SEMICOLON": "';'", "RPAR": "')'", "LPAR": "'('",
-           "COMMA": "','", "RBRACE": "'}'", "LBRACE": "'{'", "EQUAL": "'='", "IN": "'in'",
-           "$END": "end of input"},
+    names={
+        "NAME": "a name",
+        "INT": "an integer",
+        "STRING": "a string",
+        "LANGLE": "'<'",
+        "RANGLE": "'>'",
+        "ARROW": "'->'",
+        "LARROW": "'<-'",
+        "CON": "a constructor",
+        "LAMBDA": "'\\'",
+        "DOT": "'.'",
+        "SEMICOLON": "';'",
+        "RPAR": "')'",
+        "LPAR": "'('",
+        "COMMA": "','",
+        "RBRACE": "'}'",
+        "LBRACE": "'{'",
+        "EQUAL": "'='",
+        "IN": "'in'",
+        "$END": "end of input",
+    },
 )
 
 BINARY = {"+", "-", "*", "/", "%", "++", "==", "!=", "<", "<=", ">", ">=", "&&", "||"}
@@ -111,22 +129,23 @@ class Desugarer:
             x, inner = self.bind(env, name)
             return Lam(x, body(inner), name, span=span)
         x = self.fresh()
-        pattern = Tree("tuple_pattern" if node.data == "tuple_param" else "unit_pattern", node.children,
-                       meta=node.meta)
+        pattern = Tree(
+            "tuple_pattern" if node.data == "tuple_param" else "unit_pattern", node.children, meta=node.meta
+        )
         br = self.pattern(pattern, env, body)
         return Lam(x, Case(Var(x, "p", span=span), (br,), span=span), "p", span=span)
 
-    def pattern(self, node: Tree, env: dict[str, int], body: Callable[[dict[str, int]], Term]) -> ds.Branch:
+    def pattern(self, node: Tree, env: dict[str, int], body: Callable[[dict[str, int]], Term]) -> Branch:
         span = self.span(node)
         names = [str(t) for t in node.children if isinstance(t, lark.Token) and t.type == "NAME"]
         if node.data == "con_pattern":
-            tag = str(node.children[0])
+            tag: str | None = str(node.children[0])
             if tag not in CONSTRUCTORS:
                 raise self.fail(f"unknown constructor {tag} (known: {', '.join(CONSTRUCTORS)})", node)
             if len(names) != CONSTRUCTORS[tag]:
                 raise self.fail(f"{tag} takes {CONSTRUCTORS[tag]} argument(s) in a pattern", node)
         else:
-            tag = {"unit_pattern": TUPLE, "tuple_pattern": TUPLE, "var_pattern": None}[str(node.data)]
+            tag = None if node.data == "var_pattern" else TUPLE
         binders: list[tuple[int, str]] = []
         for name in names:
             x, env = self.bind(env, name)
@@ -171,11 +190,16 @@ class Desugarer:
             arity = CONSTRUCTORS.get(tag, 0)
             fn: Term = self.constructor(tag, args[:arity], head, span)
             args = args[arity:]
-        elif (isinstance(head, lark.Tree) and head.data == "var" and str(head.children[0]) in PRIM_FUNCTIONS
-              and str(head.children[0]) not in env and str(head.children[0]) not in self.defs):
+        elif (
+            isinstance(head, lark.Tree)
+            and head.data == "var"
+            and str(head.children[0]) in PRIM_FUNCTIONS
+            and str(head.children[0]) not in env
+            and str(head.children[0]) not in self.defs
+        ):
             op = str(head.children[0])
             fn = Prim(op, tuple(args[: PRIM_FUNCTIONS[op]]), span=span)
-            args = args[PRIM_FUNCTIONS[op]:]
+            args = args[PRIM_FUNCTIONS[op] :]
         else:
             fn = self.expr(head, env)
         for arg in args:
@@ -203,12 +227,11 @@ class Desugarer:
             if name in clauses:
                 raise self.fail(f"clause {name!r} given twice", clause)
             value = self.expr(value_node, env)
-            if not ds.is_value(value):
+            if not is_value(value):
                 raise self.fail(f"the {name!r} clause must be a value (a function)", clause)
             clauses[name] = value
         if len(operands) > 2:
-            raise self.fail("handle takes a parameter and a computation; parenthesize applications",
-                            node)
+            raise self.fail("handle takes a parameter and a computation; parenthesize applications", node)
         if len(operands) == 1:
             param: Term = UNIT
             clauses = ds.unparameterized(clauses, self.fresh, span)
@@ -247,11 +270,14 @@ def _bind(d: Desugarer, node: Tree, env: dict[str, int], value: Tree, rest: Tree
         x, inner = d.bind(env, name)
         return ds.let(x, name, e1, d.expr(rest, inner), span)
     if lhs.data in ("tuple", "unit"):
-        names = [c.children[0] if isinstance(c, lark.Tree) and c.data == "var" else None for c in lhs.children]
+        names = [
+            c.children[0] if isinstance(c, lark.Tree) and c.data == "var" else None for c in lhs.children
+        ]
         if any(n is None for n in names):
             raise d.fail("a pattern binds names: write x, _ or (a, b)", lhs)
-        pat = Tree("tuple_pattern" if names else "unit_pattern", [n for n in names if n is not None],
-                   meta=lhs.meta)
+        pat = Tree(
+            "tuple_pattern" if names else "unit_pattern", [n for n in names if n is not None], meta=lhs.meta
+        )
         br = d.pattern(pat, env, lambda inner: d.expr(rest, inner))
         return Case(e1, (br,), span=span)
     raise d.fail("a pattern binds names: write x, _ or (a, b)", lhs)
@@ -311,8 +337,11 @@ def _string(d: Desugarer, node: Tree, env: dict[str, int]) -> Term:
 
 def _con(d: Desugarer, node: Tree, env: dict[str, int]) -> Term:
     tag = str(node.children[0])
-    return d.constructor(tag, [], node, d.span(node)) if tag not in ("True", "False") else (
-        Con(tag, span=d.span(node)) if tag == "True" else Con(FALSE.tag, span=d.span(node)))
+    return (
+        d.constructor(tag, [], node, d.span(node))
+        if tag not in ("True", "False")
+        else (Con(tag, span=d.span(node)) if tag == "True" else Con(FALSE.tag, span=d.span(node)))
+    )
 
 
 _RULES: dict[str, Callable[[Desugarer, Tree, dict[str, int]], Term]] = {
@@ -330,8 +359,9 @@ _RULES: dict[str, Callable[[Desugarer, Tree, dict[str, int]], Term]] = {
     "app": lambda d, n, env: d.application(n, env),
     "index": lambda d, n, env: Index(d.expr(n.children[0], env), d.expr(n.children[1], env), span=d.span(n)),
     "lam": _lam,
-    "seq": lambda d, n, env: ds.seq(d.expr(n.children[0], env), d.expr(n.children[1], env), d.fresh,
-                                    d.span(n)),
+    "seq": lambda d, n, env: ds.seq(
+        d.expr(n.children[0], env), d.expr(n.children[1], env), d.fresh, d.span(n)
+    ),
     "bind": lambda d, n, env: _bind(d, n, env, n.children[2], n.children[3], n.children[0]),  # type: ignore[arg-type]
     "let_": lambda d, n, env: _bind(d, n, env, n.children[1], n.children[2], n.children[0]),  # type: ignore[arg-type]
     "if_": _if,

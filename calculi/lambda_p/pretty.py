@@ -32,15 +32,43 @@ from calculi.lambda_p.syntax import (
     Var,
 )
 
-KEYWORDS = {"def", "let", "in", "if", "then", "else", "for", "case", "of", "handle", "handler",
-            "perform", "return", "traverse"}
+KEYWORDS = {
+    "def",
+    "let",
+    "in",
+    "if",
+    "then",
+    "else",
+    "for",
+    "case",
+    "of",
+    "handle",
+    "handler",
+    "perform",
+    "return",
+    "traverse",
+}
 PRIM_FUNCTIONS = {"length", "show", "not"}
 _NAME = re.compile(r"[a-z_][A-Za-z0-9_']*\Z")
 
 # precedence levels: 0 open forms, 1 ||, 2 &&, 3 comparisons, 4 ++, 5 + -, 6 * / %, 7 application,
 # 8 projection, 9 atoms
-LEVEL = {"||": 1, "&&": 2, "==": 3, "!=": 3, "<": 3, "<=": 3, ">": 3, ">=": 3, "++": 4, "+": 5,
-         "-": 5, "*": 6, "/": 6, "%": 6}
+LEVEL = {
+    "||": 1,
+    "&&": 2,
+    "==": 3,
+    "!=": 3,
+    "<": 3,
+    "<=": 3,
+    ">": 3,
+    ">=": 3,
+    "++": 4,
+    "+": 5,
+    "-": 5,
+    "*": 6,
+    "/": 6,
+    "%": 6,
+}
 RIGHT_ASSOC = {"||", "&&", "++"}
 NON_ASSOC = {"==", "!=", "<", "<=", ">", ">="}
 
@@ -119,7 +147,9 @@ class Printer:
             candidate = f"{base}{i}"
         return candidate
 
-    def bind(self, names: dict[int, str], binder: int, hint: str, body: Term | None) -> tuple[str, dict[str, int] | dict[int, str]]:
+    def bind(
+        self, names: dict[int, str], binder: int, hint: str, body: Term | None
+    ) -> tuple[str, dict[int, str]]:
         shown = self.choose(names, binder, hint, body)
         inner = {k: v for k, v in names.items() if k != binder}
         if shown != "_":
@@ -153,35 +183,66 @@ class Printer:
             params: list[str] = []
             body: Term = t
             while isinstance(body, Lam):
-                shown, names = self.bind(names, body.binder, body.hint, body.body)  # type: ignore[assignment]
+                shown, names = self.bind(names, body.binder, body.hint, body.body)
                 params.append(shown)
                 body = body.body
-            return group(concat(["\\", " ".join(params), ".", nest(2, concat([line(), self.doc(body, names, 0)]))])), 0
+            return group(
+                concat(["\\", " ".join(params), ".", nest(2, concat([line(), self.doc(body, names, 0)]))])
+            ), 0
         if isinstance(t, App):
             if self.sugar and isinstance(t.fn, Lam) and not isinstance(t.fn.body, Lam):
                 shown, inner = self.bind(names, t.fn.binder, t.fn.hint, t.fn.body)
-                head = [self.doc(t.arg, names, 1), ";"] if shown == "_" else [shown, " <- ", self.doc(t.arg, names, 1), ";"]
-                return concat([*head, line(), self.doc(t.fn.body, inner, 0)]), 0  # type: ignore[arg-type]
-            return group(concat([self.doc(t.fn, names, 7), nest(2, concat([line(), self.doc(t.arg, names, 8)]))])), 7
+                head: list[Doc | str] = (
+                    [self.doc(t.arg, names, 1), ";"]
+                    if shown == "_"
+                    else [shown, " <- ", self.doc(t.arg, names, 1), ";"]
+                )
+                return concat([*head, line(), self.doc(t.fn.body, inner, 0)]), 0
+            return group(
+                concat([self.doc(t.fn, names, 7), nest(2, concat([line(), self.doc(t.arg, names, 8)]))])
+            ), 7
         if isinstance(t, Index):
             return concat([self.doc(t.array, names, 8), ".", self.doc(t.index, names, 9)]), 8
         if isinstance(t, For):
             shown, inner = self.bind(names, t.binder, t.hint, None)
-            return group(concat([f"for {shown}:", self.doc(t.bound, names, 9), ".",
-                                 nest(2, concat([line(), self.doc(t.body, inner, 0)]))])), 0  # type: ignore[arg-type]
+            return group(
+                concat(
+                    [
+                        f"for {shown}:",
+                        self.doc(t.bound, names, 9),
+                        ".",
+                        nest(2, concat([line(), self.doc(t.body, inner, 0)])),
+                    ]
+                )
+            ), 0
         if isinstance(t, Handle):
-            clauses = [group(concat([k, " ->", nest(4, concat([line(), self.doc(v, names, 0)]))]))
-                       for k, v in t.handler.clauses]
+            clauses = [
+                group(concat([k, " ->", nest(4, concat([line(), self.doc(v, names, 0)]))]))
+                for k, v in t.handler.clauses
+            ]
             hdoc = concat(["{", nest(2, join(concat([",", line()]), clauses)), "}"])
-            return group(concat(["handle ", hdoc, nest(2, concat([line(), self.doc(t.param, names, 9), line(),
-                                                                   self.doc(t.body, names, 9)]))])), 7
+            return group(
+                concat(
+                    [
+                        "handle ",
+                        hdoc,
+                        nest(
+                            2,
+                            concat([line(), self.doc(t.param, names, 9), line(), self.doc(t.body, names, 9)]),
+                        ),
+                    ]
+                )
+            ), 7
         if isinstance(t, Prim):
             if t.op in LEVEL and len(t.args) == 2:
                 level = LEVEL[t.op]
                 lp = level + 1 if t.op in RIGHT_ASSOC or t.op in NON_ASSOC else level
                 rp = level if t.op in RIGHT_ASSOC else level + 1
-                return group(concat([self.doc(t.args[0], names, lp), f" {t.op}", line(),
-                                     self.doc(t.args[1], names, rp)])), level
+                return group(
+                    concat(
+                        [self.doc(t.args[0], names, lp), f" {t.op}", line(), self.doc(t.args[1], names, rp)]
+                    )
+                ), level
             return concat([t.op, " ", join(" ", (self.doc(a, names, 8) for a in t.args))]), 7
         if isinstance(t, Case):
             return self.case(t, names)
@@ -190,26 +251,55 @@ class Printer:
     def case(self, t: Case, names: dict[int, str]) -> tuple[Doc, int]:
         tags = [b.tag for b in t.branches]
         if self.sugar and tags == ["True", "False"]:
-            return group(concat(["if ", self.doc(t.scrutinee, names, 0), " then",
-                                 nest(2, concat([line(), self.doc(t.branches[0].body, names, 0)])), line(), "else",
-                                 nest(2, concat([line(), self.doc(t.branches[1].body, names, 0)]))])), 0
+            return group(
+                concat(
+                    [
+                        "if ",
+                        self.doc(t.scrutinee, names, 0),
+                        " then",
+                        nest(2, concat([line(), self.doc(t.branches[0].body, names, 0)])),
+                        line(),
+                        "else",
+                        nest(2, concat([line(), self.doc(t.branches[1].body, names, 0)])),
+                    ]
+                )
+            ), 0
         if self.sugar and tags == [TUPLE] and len(t.branches[0].binders) >= 2:
             pat, inner = self.pattern(t.branches[0], names)
-            return concat([pat, " <- ", self.doc(t.scrutinee, names, 1), ";", line(),
-                           self.doc(t.branches[0].body, inner, 0)]), 0
+            return concat(
+                [
+                    pat,
+                    " <- ",
+                    self.doc(t.scrutinee, names, 1),
+                    ";",
+                    line(),
+                    self.doc(t.branches[0].body, inner, 0),
+                ]
+            ), 0
         branches = []
         for b in t.branches:
             pat, inner = self.pattern(b, names)
-            branches.append(group(concat([pat, " ->", nest(2, concat([line(), self.doc(b.body, inner, 0)]))])))
-        return group(concat(["case ", self.doc(t.scrutinee, names, 0), " of {",
-                             nest(2, concat([softline_(), join(concat([line(), "| "]), branches)])), "}"])), 9
+            branches.append(
+                group(concat([pat, " ->", nest(2, concat([line(), self.doc(b.body, inner, 0)]))]))
+            )
+        return group(
+            concat(
+                [
+                    "case ",
+                    self.doc(t.scrutinee, names, 0),
+                    " of {",
+                    nest(2, concat([softline_(), join(concat([line(), "| "]), branches)])),
+                    "}",
+                ]
+            )
+        ), 9
 
     def pattern(self, b: Branch, names: dict[int, str]) -> tuple[Doc, dict[int, str]]:
         shown: list[str] = []
         hints = b.hints or ("x",) * len(b.binders)
         for binder, hint in zip(b.binders, hints, strict=True):
             # pattern variables are never printed as '_' unless unused in the body
-            s, names = self.bind(names, binder, hint, b.body)  # type: ignore[assignment]
+            s, names = self.bind(names, binder, hint, b.body)
             shown.append(s)
         if b.tag is None:
             return text(shown[0]), names

@@ -92,10 +92,13 @@ def _arith(op: str, f: Callable[[int, int], int]) -> Callable[[tuple[Term, ...],
 def _compare(op: str, f: Callable[[object, object], bool]) -> Callable[[tuple[Term, ...], Span | None], Term]:
     def rule(args: tuple[Term, ...], span: Span | None) -> Term:
         a, b = resolve(args[0]), resolve(args[1])
-        if (isinstance(a, Lit) and isinstance(b, Lit) and type(a.value) is type(b.value)):
+        if isinstance(a, Lit) and isinstance(b, Lit) and type(a.value) is type(b.value):
             return boolean(f(a.value, b.value))
-        raise Stuck("bad primitive", f"{op} compares two integers or two strings, got "
-                    f"{describe(a)} and {describe(b)}", span)
+        raise Stuck(
+            "bad primitive",
+            f"{op} compares two integers or two strings, got {describe(a)} and {describe(b)}",
+            span,
+        )
 
     return rule
 
@@ -104,8 +107,12 @@ def _equal(negate: bool) -> Callable[[tuple[Term, ...], Span | None], Term]:
     def rule(args: tuple[Term, ...], span: Span | None) -> Term:
         a, b = resolve(args[0]), resolve(args[1])
         if not (is_data(a) and is_data(b)):
-            raise Stuck("bad primitive", "== compares data (numbers, strings, arrays, constructors), "
-                        f"not {describe(a if not is_data(a) else b)}", span)
+            raise Stuck(
+                "bad primitive",
+                "== compares data (numbers, strings, arrays, constructors), "
+                f"not {describe(a if not is_data(a) else b)}",
+                span,
+            )
         return boolean((a == b) != negate)
 
     return rule
@@ -117,8 +124,9 @@ def _concat(args: tuple[Term, ...], span: Span | None) -> Term:
         return Lit(a.value + b.value)
     if isinstance(a, Arr) and isinstance(b, Arr):
         return Arr(a.items + b.items)
-    raise Stuck("bad primitive", f"++ joins two strings or two arrays, got {describe(a)} and {describe(b)}",
-                span)
+    raise Stuck(
+        "bad primitive", f"++ joins two strings or two arrays, got {describe(a)} and {describe(b)}", span
+    )
 
 
 def _length(args: tuple[Term, ...], span: Span | None) -> Term:

@@ -85,8 +85,10 @@ def prelude(variant: str = "icfp24") -> dict[str, Term]:
     """The prelude's globals for a variant (parsed once, then shared)."""
     if variant not in _PRELUDES:
         program = Program(variant, {})
-        sources = [Source(resources.files(__package__).joinpath(name).read_text(encoding="utf-8"), name)
-                   for name in ("prelude.lp", f"prelude_{variant}.lp")]
+        sources = [
+            Source(resources.files(__package__).joinpath(name).read_text(encoding="utf-8"), name)
+            for name in ("prelude.lp", f"prelude_{variant}.lp")
+        ]
         chunks = [chunk for source in sources for chunk in program.declare(source)]
         for chunk in chunks:
             program.add(chunk)

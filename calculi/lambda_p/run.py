@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from calculi.core.errors import CalculusError
@@ -40,13 +41,14 @@ def trace_lines(term: Term, fuel: Fuel, variant: str = "icfp24", width: int = 10
     """The small-step trace: the term, then ``--> [rule] term`` for every step."""
     machine = Machine(variant)
     yield deep(lambda: show(term, width))
+    current = term
     while True:
-        nxt = deep(lambda: machine.step(term, fuel))
+        nxt = deep(partial(machine.step, current, fuel))
         if nxt is None:
             return
-        fuel.tick(term.span)
-        term = nxt.term
-        shown = deep(lambda: show(term, width))
+        fuel.tick(current.span)
+        current = nxt.term
+        shown = deep(partial(show, current, width))
         yield f"--> [{nxt.rule}] {shown}"
 
 

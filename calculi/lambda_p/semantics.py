@@ -56,10 +56,13 @@ def plug(frame: Frame, hole: Term) -> Term:
     if isinstance(node, App):
         return App(hole, node.arg, span=node.span) if kind == "fn" else App(node.fn, hole, span=node.span)
     if isinstance(node, Index):
-        return Index(hole, node.index, span=node.span) if kind == "array" else Index(node.array, hole,
-                                                                                     span=node.span)
+        return (
+            Index(hole, node.index, span=node.span)
+            if kind == "array"
+            else Index(node.array, hole, span=node.span)
+        )
     if isinstance(node, Prim):
-        return Prim(node.op, node.args[:pos] + (hole,) + node.args[pos + 1:], span=node.span)
+        return Prim(node.op, (*node.args[:pos], hole, *node.args[pos + 1 :]), span=node.span)
     if isinstance(node, Case):
         return Case(hole, node.branches, span=node.span)
     if isinstance(node, Handle):
@@ -167,7 +170,9 @@ def rule_app(fn: Term, arg: Term, span: object) -> Term:
     """(app) (λx. e) v → e[x := v]"""
     f = resolve(fn)
     if not isinstance(f, Lam):
-        raise Stuck("not a function", f"cannot apply {describe(f)} to an argument", getattr(span, "span", None))
+        raise Stuck(
+            "not a function", f"cannot apply {describe(f)} to an argument", getattr(span, "span", None)
+        )
     return substitute(f.body, {f.binder: arg})
 
 
@@ -223,8 +228,9 @@ def traverse_pepm22(handle: Handle, frames: list[Frame], loop: For) -> Term:
     """(traverse/pepm) … → f_t n s ℓ k,  ℓ = λss. for x:n. handle h (ss.x) e  (PEPM'22 Fig. 1)."""
     n = loop_bound(loop)
     ss_id = loop.binder + 1
-    inner = Handle(handle.handler, Index(Var(ss_id, "ss"), Var(loop.binder, loop.hint)), loop.body,
-                   span=handle.span)
+    inner = Handle(
+        handle.handler, Index(Var(ss_id, "ss"), Var(loop.binder, loop.hint)), loop.body, span=handle.span
+    )
     ell = Lam(ss_id, For(loop.binder, Lit(n), inner, loop.hint, span=loop.span), "ss")
     k = _lam2(lambda s, xs: Handle(handle.handler, s, plug_all(frames, xs), span=handle.span), ("s", "xs"))
     f_t = _clause(handle.handler, TRAVERSE, handle)
@@ -278,7 +284,7 @@ class Machine:
         assert isinstance(op, Perform)
         for j, (kind, node, _) in enumerate(frames):
             if kind == "body" and isinstance(node, Handle) and op.op in node.handler.ops():
-                inner = frames[j + 1:]
+                inner = frames[j + 1 :]
                 if op.op in BOP["bop"](inner):
                     continue
                 k = resumption(node, inner)
@@ -288,14 +294,18 @@ class Machine:
         from calculi.lambda_p.pretty import show
 
         handlers = "{" + ", ".join(around) + "}" if around else "none"
-        raise Stuck("unhandled operation", f"unhandled operation '{op.op}' (argument {show(t.arg)}); "
-                    f"enclosing handlers handle: {handlers}", op.span or t.span, rule="perform")
+        raise Stuck(
+            "unhandled operation",
+            f"unhandled operation '{op.op}' (argument {show(t.arg)}); enclosing handlers handle: {handlers}",
+            op.span or t.span,
+            rule="perform",
+        )
 
     def loop(self, frames: list[Frame], t: For, fuel: Fuel) -> tuple[str, Term, int]:
         for j in range(len(frames) - 1, -1, -1):
             kind, node, _ = frames[j]
             if kind == "body" and isinstance(node, Handle):
-                return "traverse", VARIANTS[self.variant](node, frames[j + 1:], t), j
+                return "traverse", VARIANTS[self.variant](node, frames[j + 1 :], t), j
         return "parallel", self.parallel(t, fuel), len(frames)
 
     def parallel(self, t: For, fuel: Fuel) -> Term:

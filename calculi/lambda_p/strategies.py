@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 from calculi.core.syntax import Source
-from calculi.lambda_p.program import prelude
 from calculi.lambda_p.parse import parse_term
 from calculi.lambda_p.pretty import show
+from calculi.lambda_p.program import prelude
 from calculi.lambda_p.syntax import Term
 
 
@@ -68,8 +68,13 @@ def computations(draw: st.DrawFn, ops: tuple[str, ...], scope: tuple[str, ...] =
     leaves = [st.integers(0, 9).map(str)] + ([st.sampled_from(scope)] if scope else [])
     if depth <= 0:
         return draw(st.one_of(leaves))
-    kind = draw(st.sampled_from(["leaf", "add", "bind", "if", "loop", "op", "op"] if ops else
-                                ["leaf", "add", "bind", "if", "loop"]))
+    kind = draw(
+        st.sampled_from(
+            ["leaf", "add", "bind", "if", "loop", "op", "op"]
+            if ops
+            else ["leaf", "add", "bind", "if", "loop"]
+        )
+    )
     sub = computations(ops, scope, depth - 1)
     if kind == "leaf":
         return draw(st.one_of(leaves))
@@ -91,7 +96,8 @@ def computations(draw: st.DrawFn, ops: tuple[str, ...], scope: tuple[str, ...] =
 def effect_stacks(pool: tuple[str, ...] = tuple(sorted(EFFECTS))) -> st.SearchStrategy[tuple[str, ...]]:
     """Up to three distinct effects (outermost first); never both integer and string accumulators."""
     return st.lists(st.sampled_from(pool), max_size=3, unique=True).map(
-        lambda names: tuple(n for n in names if n != "log" or "accum" not in names))
+        lambda names: tuple(n for n in names if n != "log" or "accum" not in names)
+    )
 
 
 def operations(effects: tuple[str, ...], unhandled: bool = False) -> tuple[str, ...]:
@@ -108,7 +114,10 @@ def wrap(effects: tuple[str, ...], text: str) -> str:
 
 @st.composite
 def program_texts(
-    draw: st.DrawFn, effects: tuple[str, ...] | None = None, unhandled: bool = False, depth: int = 3,
+    draw: st.DrawFn,
+    effects: tuple[str, ...] | None = None,
+    unhandled: bool = False,
+    depth: int = 3,
     pool: tuple[str, ...] = tuple(sorted(EFFECTS)),
 ) -> str:
     """``H1 (\\_. H2 (\\_. … body))``: a stack of prelude handlers around a computation."""
@@ -121,8 +130,9 @@ def parse_program(text: str, variant: str = "icfp24") -> Term:
     return parse_term(Source(text, "<generated>"), dict(prelude(variant)), variant)
 
 
-def programs(effects: tuple[str, ...] | None = None, unhandled: bool = False, depth: int = 3,
-             variant: str = "icfp24") -> st.SearchStrategy[Term]:
+def programs(
+    effects: tuple[str, ...] | None = None, unhandled: bool = False, depth: int = 3, variant: str = "icfp24"
+) -> st.SearchStrategy[Term]:
     """Closed, well-formed programs (core terms) over the prelude of ``variant``."""
     return program_texts(effects, unhandled, depth).map(lambda text: parse_program(text, variant))
 
@@ -131,8 +141,9 @@ def data_texts() -> st.SearchStrategy[str]:
     """First-order values: integers, strings, booleans, tuples, arrays, Left/Right."""
     scalars = st.one_of(
         st.integers(-20, 20).map(lambda i: f"({i})" if i < 0 else str(i)),
-        st.text(st.sampled_from('ab c"\\'), max_size=4).map(lambda s: '"' + s.replace("\\", "\\\\")
-                                                          .replace('"', '\\"') + '"'),
+        st.text(st.sampled_from('ab c"\\'), max_size=4).map(
+            lambda s: '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        ),
         st.sampled_from(["True", "False", "()"]),
     )
 

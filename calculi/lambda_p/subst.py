@@ -41,9 +41,7 @@ def _inject(hint: str) -> Callable[[Name[Any]], Term]:
     return lambda name: Var(foil.raw(name), hint)
 
 
-def _under(
-    scope: Sc, sub: Sub, binder: int, hint: str, fresh: bool
-) -> tuple[int, Sc, Sub]:
+def _under(scope: Sc, sub: Sub, binder: int, hint: str, fresh: bool) -> tuple[int, Sc, Sub]:
     """Go under one binder: its (possibly refreshed) name, the extended Θ and the extended σ."""
 
     def k(b: NameBinder[Any, L], ev: DExt[Any, L]) -> tuple[int, Sc, Sub]:
@@ -101,7 +99,9 @@ def _go(t: Term, scope: Sc, sub: Sub, fresh: bool) -> Term:
     if not fresh and free_vars(t).isdisjoint(sub):  # type: ignore[arg-type]
         return t
     if isinstance(t, Var):
-        return foil.lookup_subst(sub, foil.unsafe_name(t.name), lambda n: Var(foil.raw(n), t.hint, span=t.span))
+        return foil.lookup_subst(
+            sub, foil.unsafe_name(t.name), lambda n: Var(foil.raw(n), t.hint, span=t.span)
+        )
     if isinstance(t, Lit | Perform | Global):
         return t
     if isinstance(t, Lam):

@@ -110,7 +110,9 @@ def describe(v: Any) -> str:
     if isinstance(v, VArr):
         return f"an array of length {len(v.items)}"
     if isinstance(v, VCon):
-        return "a boolean" if v.tag in ("True", "False") else ("a tuple" if v.tag == "Tuple" else f"{v.tag} …")
+        return (
+            "a boolean" if v.tag in ("True", "False") else ("a tuple" if v.tag == "Tuple" else f"{v.tag} …")
+        )
     if isinstance(v, VPerform):
         return f"perform {v.op}"
     return "a function"
@@ -145,7 +147,7 @@ def _stuck(reason: str, span: Span | None) -> Exception:
 
 def _ints(op: str, a: Any, b: Any, span: Span | None) -> tuple[int, int]:
     for v in (a, b):
-        if not (type(v) is int):
+        if type(v) is not int:
             raise _stuck(f"{op} expects integers, got {describe(v)}", span)
     return a, b
 
@@ -175,7 +177,9 @@ def _equal(negate: bool) -> Callable[[list[Any], Span | None], Any]:
         r = _data_eq(args[0], args[1])
         if r is None:
             bad = args[0] if _data_eq(args[0], args[0]) is None else args[1]
-            raise _stuck(f"== compares data (numbers, strings, arrays, constructors), not {describe(bad)}", span)
+            raise _stuck(
+                f"== compares data (numbers, strings, arrays, constructors), not {describe(bad)}", span
+            )
         return vbool(r != negate)
 
     return rule

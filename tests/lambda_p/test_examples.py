@@ -72,23 +72,43 @@ def test_pepm22_variant(name: str) -> None:
 
 def test_accum_done_is_stuck_under_pepm22() -> None:
     """ICFP'24's handler indexes ℓ; under PEPM'22 ℓ is a function, so the program is stuck."""
-    result = subprocess.run([sys.executable, "-m", "calculi.lambda_p", "run", str(EXAMPLES / "accum_done.lp"),
-                             "--variant", "pepm22"], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "calculi.lambda_p",
+            "run",
+            str(EXAMPLES / "accum_done.lp"),
+            "--variant",
+            "pepm22",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 1
     assert "stuck [bad index]: cannot index a function" in result.stderr
 
 
 def test_command_line_prints_values_and_warnings() -> None:
-    result = subprocess.run([sys.executable, "-m", "calculi.lambda_p", "run", str(EXAMPLES / "ask_143.lp")],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "calculi.lambda_p", "run", str(EXAMPLES / "ask_143.lp")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0
     assert result.stdout == "143\n"
     assert "ask_143.lp:3:8: warning: this handler uses the default traverse clause" in result.stderr
 
 
 def test_command_line_trace_names_the_rules() -> None:
-    result = subprocess.run([sys.executable, "-m", "calculi.lambda_p", "run", str(EXAMPLES / "reader_for.lp"),
-                             "--trace"], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "calculi.lambda_p", "run", str(EXAMPLES / "reader_for.lp"), "--trace"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     rules = [line.split("]")[0][5:] for line in result.stdout.splitlines() if line.startswith("--> [")]
     assert rules[0] == "traverse"
     assert rules.count("parallel") == 1

@@ -7,8 +7,14 @@ import sys
 
 
 def repl(*lines: str) -> list[str]:
-    result = subprocess.run([sys.executable, "-m", "calculi.repl", "lambda_p"], input="\n".join(lines) + "\n",
-                            capture_output=True, text=True, check=False, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "calculi.repl", "lambda_p"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     return result.stdout.splitlines()
@@ -30,13 +36,16 @@ def test_step_and_trace_name_the_rules() -> None:
 
 def test_desugar_shows_the_core_term() -> None:
     assert repl(":desugar x <- 1; if x == 1 then 2 else 3") == [
-        "(\\x. case x == 1 of {True -> 2 | False -> 3}) 1"]
+        "(\\x. case x == 1 of {True -> 2 | False -> 3}) 1"
+    ]
 
 
 def test_errors_point_into_the_input() -> None:
     out = repl("1 + perform ask 5")
-    assert out[0] == "<input>:1:5: stuck [perform]: unhandled operation 'ask' (argument 5); " \
-                     "enclosing handlers handle: none"
+    assert (
+        out[0] == "<input>:1:5: stuck [perform]: unhandled operation 'ask' (argument 5); "
+        "enclosing handlers handle: none"
+    )
     assert out[2] == "      " + "^" * len("perform ask 5")
     out = repl("<1, 2>.2", "(\\x. x) 1 2", "nope", "(1 + ")
     assert "index 2 out of range for array of length 2" in out[0]
@@ -51,10 +60,18 @@ def test_divergence_ends_at_the_fuel_limit() -> None:
 
 
 def test_variant_switch_changes_traverse() -> None:
-    out = repl("runRandom \"k\" (\\_. for i:2. sampleUniform ())", ":variant pepm22",
-               "runRandom \"k\" (\\_. for i:2. sampleUniform ())", ":variant")
-    assert out == ['<"k_0_0", "k_1_0">', "variant = pepm22 (traverse rule of PEPM’22)",
-                   '<"k_0_0_0", "k_0_1_0">', "variant = pepm22"]
+    out = repl(
+        'runRandom "k" (\\_. for i:2. sampleUniform ())',
+        ":variant pepm22",
+        'runRandom "k" (\\_. for i:2. sampleUniform ())',
+        ":variant",
+    )
+    assert out == [
+        '<"k_0_0", "k_1_0">',
+        "variant = pepm22 (traverse rule of PEPM’22)",
+        '<"k_0_0_0", "k_0_1_0">',
+        "variant = pepm22",
+    ]
 
 
 def test_load_a_file() -> None:
