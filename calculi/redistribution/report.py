@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from calculi.core.errors import StuckError, UsageError
+from calculi.core.errors import ShapeError, StuckError, UsageError
 from calculi.redistribution.baselines import STRATEGIES, synthesize
 from calculi.redistribution.costs import profile
 from calculi.redistribution.pretty import show_mesh, show_op, show_type
-from calculi.redistribution.simulator import misplaced, simulate
+from calculi.redistribution.simulator import MAX_ELEMENTS, misplaced, simulate
 from calculi.redistribution.syntax import (
     AllGather,
     AllPermute,
@@ -109,6 +109,9 @@ def synth_report(source: DistType, target: DistType, mesh: Mesh, strategy: str =
 def verify(report: Report, engine: str = "sim") -> str:
     """Run the program on ``engine`` from ``arange`` data and check every device's block."""
     mesh, source, target = report.mesh, report.source, report.target
+    if math.prod(source.global_shape) > MAX_ELEMENTS:
+        raise ShapeError(f"the array has {math.prod(source.global_shape):,} elements; runs are checked on at "
+                         f"most {MAX_ELEMENTS:,}", source.span)
     data = np.arange(math.prod(source.global_shape), dtype=np.int32).reshape(source.global_shape)
     if engine == "sim":
         run = simulate(data, source, report.program, mesh)

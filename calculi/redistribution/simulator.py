@@ -7,6 +7,7 @@ typing rules against the data (only ``AllPermute`` needs the types: they define 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,6 +32,7 @@ from calculi.redistribution.syntax import (
 )
 
 Array = NDArray[np.generic]
+MAX_ELEMENTS = 1 << 24
 Buffers = dict[Coord, Array]
 
 
@@ -128,6 +130,9 @@ class Run:
 
 def scatter(data: Array, ty: DistType, mesh: Mesh) -> Buffers:
     """Each device's block of the global array ``data`` under ``ty``."""
+    if math.prod(ty.global_shape) > MAX_ELEMENTS:
+        raise ShapeError(f"the array has {math.prod(ty.global_shape):,} elements; the simulator holds "
+                         f"at most {MAX_ELEMENTS:,} (the static profile has no limit)", ty.span)
     if data.shape != ty.global_shape:
         raise ShapeError(f"array of shape {data.shape} does not have the global shape {ty.global_shape}")
     return {c: data[tuple(slice(a, b) for a, b in block(ty, mesh, c))] for c in mesh.devices()}

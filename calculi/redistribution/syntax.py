@@ -12,9 +12,11 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from calculi.core.errors import UsageError
 from calculi.core.syntax import Node
 
 Coord = tuple[int, ...]
+MAX_DEVICES = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,9 @@ class Mesh(Node):
 
     def devices(self) -> Iterator[Coord]:
         """Every device coordinate, in row-major order (the last axis varies fastest)."""
+        if self.device_count > MAX_DEVICES:
+            raise UsageError(f"the mesh has {self.device_count:,} devices; per-device profiles and "
+                             f"simulation handle at most {MAX_DEVICES:,}", self.span)
         return itertools.product(*(range(s) for s in self.shape))
 
     def linear(self, coord: Coord) -> int:

@@ -14,6 +14,7 @@ type-checks to the same type as the pair it replaces (the typing rules are its p
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Sequence
 
@@ -33,6 +34,7 @@ from calculi.redistribution.syntax import (
 )
 
 REWRITE_FUEL = 10_000
+MAX_FLAT_STATES = 2_000
 
 
 def easy_program(source: DistType, target: DistType, mesh: Mesh) -> Program:
@@ -218,13 +220,15 @@ def rewrite_once(program: Program, source: DistType, mesh: Mesh) -> Program | No
 def _all_to_all_moves(ty: DistType, mesh: Mesh) -> list[tuple[AllToAll, DistType]]:
     moves: list[tuple[AllToAll, DistType]] = []
     for k, d in enumerate(ty.dims):
-        for target in range(ty.rank):
-            if d.axes and target != k:
-                op = AllToAll(k, target, d.axes[-1])
-                try:
-                    moves.append((op, check_program(ty, (op,), mesh)[-1]))
-                except TypeCheckError:
-                    continue
+        if not d.axes:
+            continue
+        x = d.axes[-1]
+        size = mesh.size(x)
+        for target, e in enumerate(ty.dims):
+            if target != k and e.local % size == 0:
+                after = ty.with_dim(k, Dim(d.local * size, d.axes[:-1], d.size))
+                after = after.with_dim(target, Dim(e.local // size, (*e.axes, x), e.size))
+                moves.append((AllToAll(k, target, x), after))
     return moves
 
 
@@ -232,7 +236,7 @@ def _reachable(origin: DistType, mesh: Mesh) -> dict[DistType, Program]:
     """Every type ``AllToAll*`` reaches from ``origin``, with a shortest path (breadth-first)."""
     seen: dict[DistType, Program] = {origin: ()}
     frontier = [origin]
-    while frontier:
+    while frontier and len(seen) < MAX_FLAT_STATES:
         nxt: list[DistType] = []
         for ty in frontier:
             for op, after in _all_to_all_moves(ty, mesh):
@@ -243,27 +247,33 @@ def _reachable(origin: DistType, mesh: Mesh) -> dict[DistType, Program]:
     return seen
 
 
+@functools.lru_cache(maxsize=4096)
 def _search_flat(start: DistType, goal: DistType, mesh: Mesh) -> Program | None:
     """Meet in the middle: ``AllToAll* ; AllPermute? ; AllToAll*`` from ``start`` to ``goal``, the
     permutation joining a type reached forwards to one reached backwards (``AllToAll`` is its own
     inverse with the dimensions exchanged), shortest first."""
     forward, backward = _reachable(start, mesh), _reachable(goal, mesh)
+    nearest: dict[tuple[int, ...], tuple[DistType, Program]] = {}
+    for b, back in backward.items():
+        if b.local_shape not in nearest or len(back) < len(nearest[b.local_shape][1]):
+            nearest[b.local_shape] = (b, back)
     best: Program | None = None
     for f, path in forward.items():
-        for b, back in backward.items():
-            if f.local_shape != b.local_shape:
-                continue
-            undo = tuple(AllToAll(op.dst_dim, op.src_dim, op.axis)
-                         for op in reversed(back) if isinstance(op, AllToAll))
-            candidate = (*path, *([] if f == b else [AllPermute(b)]), *undo)
-            if best is None or len(candidate) < len(best):
-                best = candidate
+        if f.local_shape not in nearest:
+            continue
+        b, back = nearest[f.local_shape]
+        undo = tuple(AllToAll(op.dst_dim, op.src_dim, op.axis)
+                     for op in reversed(back) if isinstance(op, AllToAll))
+        candidate = (*path, *([] if f == b else [AllPermute(b)]), *undo)
+        if best is None or len(candidate) < len(best):
+            best = candidate
     return best
 
 
 def collapse_flat(program: Program, source: DistType, mesh: Mesh) -> Program | None:
-    """A flat run (``AllToAll``/``AllPermute`` only) with more than one ``AllPermute`` becomes
-    ``AllToAll* ; AllPermute`` (or ``AllPermute ; AllToAll*``): one permutation is always enough."""
+    """A flat run (``AllToAll``/``AllPermute`` only) with more than one ``AllPermute``, or longer than
+    needed, becomes the shortest ``AllToAll* ; AllPermute? ; AllToAll*`` between the same types:
+    one permutation is always enough."""
     types = check_program(source, program, mesh)
     k = 0
     while k < len(program):
@@ -274,9 +284,11 @@ def collapse_flat(program: Program, source: DistType, mesh: Mesh) -> Program | N
         while end < len(program) and RANK[type(program[end])] == 1:
             end += 1
         run = program[k:end]
-        if sum(isinstance(op, AllPermute) for op in run) > 1:
+        permutes = sum(isinstance(op, AllPermute) for op in run)
+        if permutes > 1 or len(run) > 2:
             better = _search_flat(types[k], types[end], mesh)
-            if better is not None and sum(isinstance(op, AllPermute) for op in better) <= 1:
+            if (better is not None and sum(isinstance(op, AllPermute) for op in better) <= 1
+                    and (permutes > 1 or len(better) < len(run))):
                 return (*program[:k], *better, *program[end:])
         k = end
     return None
