@@ -70,3 +70,23 @@ def test_synth_runs_on_jax_devices() -> None:
                    "--strategy", strategy)
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert "checked on JAX (6 devices)" in proc.stdout
+
+
+def test_too_large_inputs_are_refused_not_attempted() -> None:
+    proc = cli("synth", "--mesh", "x=100000,y=100000", "[100000{x}10000000000]", "[100000{y}10000000000]")
+    assert proc.returncode == 1 and "10,000,000,000 devices" in proc.stderr
+    proc = cli("synth", "--mesh", "x=2", "[100000000{x}200000000]", "[200000000]", "--engine", "sim")
+    assert proc.returncode == 1 and "runs are checked on at most" in proc.stderr
+
+
+@pytest.mark.engine
+def test_benchmark_prints_a_markdown_table() -> None:
+    pytest.importorskip("jax")
+    proc = subprocess.run([sys.executable, "-m", "calculi.redistribution.bench", "--elements", "4096",
+                           "--repeat", "1", "--cases", "3", "--markdown"],
+                          capture_output=True, text=True, check=False, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("| case | mesh | source -> target | temp MiB ours")
+    assert len([line for line in lines if line.startswith("| ")]) == 4
+    assert "geometric-mean speedup" in proc.stdout
