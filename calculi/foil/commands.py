@@ -1,0 +1,156 @@
+"""``python -m calculi.repl foil``: terms in, normal forms out, plus the foil's own commands.
+
+    > (\\x. \\y. x) y
+    \\x2. y
+    > :alpha (\\x0. \\x1. x1) (\\x1. \\x0. x0)
+    α-equivalent
+    > :subst \\y. x [x := y]
+    \\x2. y
+    > :debruijn \\x. \\y. x
+    λ λ 1
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from calculi.core import registry
+from calculi.core.errors import UsageError
+from calculi.core.syntax import Source
+from calculi.core.trace import Fuel, Step
+from calculi.foil import semantics
+from calculi.foil.alpha import alpha_equiv
+from calculi.foil.baselines.debruijn import DB, DLam, DVar
+from calculi.foil.debruijn import to_debruijn
+from calculi.foil.names import spell
+from calculi.foil.normalize import normalize, weak_head
+from calculi.foil.parse import Term, parse_source, split_terms
+from calculi.foil.pretty import pretty
+from calculi.foil.syntax import App, free_names
+
+_SUBST = re.compile(r"^(?P<term>.*)\[(?P<bindings>[^\[\]]*)\]\s*$", re.DOTALL)
+_BINDING = re.compile(r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_']*)\s*:=\s*(?P<value>.+?)\s*$", re.DOTALL)
+
+
+class Session(registry.Session[Term]):
+    name = "foil"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open = True
+
+    # -- the protocol ------------------------------------------------------------------------
+
+    def parse(self, source: Source) -> Term:
+        return parse_source(source, free=self.open)
+
+    def show(self, term: Term) -> str:
+        return pretty(term)
+
+    def evaluate(self, term: Term, fuel: Fuel) -> str:
+        return pretty(normalize(term, fuel))
+
+    def step(self, term: Term) -> Step[Term] | None:
+        return semantics.step(term)
+
+    def type_of(self, term: Term) -> str:
+        raise UsageError("the untyped λ-calculus has no types (try :whnf, :nf or :debruijn)")
+
+    def load(self, source: Source) -> Iterator[str]:
+        """Each term of the file (one per line; a ``let`` may span lines), in normal form."""
+        for lineno, chunk in split_terms(source.text):
+            yield self.input(Source("\n" * (lineno - 1) + chunk, source.filename))
+
+    def settings(self) -> Mapping[str, Callable[[str], str]]:
+        return {"open": self._set_open}
+
+    def commands(self) -> Mapping[str, registry.Command]:
+        return {
+            c.name: c
+            for c in [
+                registry.Command("nf", ":nf TERM", "the β-normal form (normal order)", self._nf),
+                registry.Command("whnf", ":whnf TERM", "the weak-head normal form", self._whnf),
+                registry.Command("alpha", ":alpha A B", "are A and B α-equivalent? (parenthesise λs)",
+                                 self._alpha),
+                registry.Command("subst", ":subst TERM [x := A, y := B]",
+                                 "capture-avoiding simultaneous substitution, applied once", self._subst),
+                registry.Command("debruijn", ":debruijn TERM", "the term with de Bruijn indices",
+                                 self._debruijn),
+            ]
+        }
+
+    # -- commands --------------------------------------------------------------------------------
+
+    def _term(self, args: str, usage: str) -> Term:
+        if not args.strip():
+            raise UsageError(f"usage: {usage}")
+        return self.parse(Source(args, "<input>"))
+
+    def _nf(self, args: str) -> str:
+        return self.evaluate(self._term(args, ":nf TERM"), Fuel(self.fuel_limit))
+
+    def _whnf(self, args: str) -> str:
+        return pretty(weak_head(self._term(args, ":whnf TERM"), Fuel(self.fuel_limit)))
+
+    def _alpha(self, args: str) -> str:
+        both = self._term(args, ":alpha A B")
+        if not isinstance(both, App):
+            raise UsageError("usage: :alpha A B, two terms side by side; parenthesise λs: "
+                             ":alpha (\\x. x) (\\y. y)", both.span)
+        same = alpha_equiv(both.fun, both.arg)
+        return "α-equivalent" if same else "not α-equivalent"
+
+    def _subst(self, args: str) -> str:
+        match = _SUBST.match(args)
+        if match is None:
+            raise UsageError("usage: :subst TERM [x := A, y := B]")
+        from calculi.foil import subst
+
+        term = self._term(match["term"], ":subst TERM [x := A]")
+        mapping: dict[str, Any] = {}
+        for part in match["bindings"].split(","):
+            binding = _BINDING.match(part)
+            if binding is None:
+                raise UsageError(f"usage: :subst TERM [x := A, ...]; cannot read {part.strip()!r}")
+            mapping[binding["name"]] = self._term(binding["value"], ":subst TERM [x := A]")
+        return pretty(subst(term, mapping))
+
+    def _debruijn(self, args: str) -> str:
+        term = self._term(args, ":debruijn TERM")
+        context = sorted(free_names(term))
+        return show_debruijn(to_debruijn(term, context), [spell(x) for x in context])
+
+    def _set_open(self, value: str) -> str:
+        if value not in ("on", "off"):
+            raise UsageError("usage: :set open on|off (may terms have free names?)")
+        self.open = value == "on"
+        return f"open = {value}"
+
+
+def show_debruijn(term: DB, context: list[str]) -> str:
+    """``λ λ 1 0``-style text; free indices are shown by the name they stand for."""
+    out: list[str] = []
+    stack: list[tuple[DB | str, int, bool]] = [(term, 0, False)]
+    while stack:
+        t, depth, argument = stack.pop()
+        if isinstance(t, str):
+            out.append(t)
+        elif isinstance(t, DVar):
+            free = t.index - depth
+            out.append(str(t.index) if free < 0 else context[free] if free < len(context) else f"?{t.index}")
+        elif isinstance(t, DLam):
+            if argument:
+                stack.append((")", depth, False))
+            stack.append((t.body, depth + 1, False))
+            out.append("(λ " if argument else "λ ")
+        else:
+            if argument:
+                stack.append((")", depth, False))
+            stack.append((t.arg, depth, True))
+            stack.append((" ", depth, False))
+            stack.append((t.fun, depth, isinstance(t.fun, DLam)))
+            if argument:
+                out.append("(")
+    return "".join(out)
