@@ -6,6 +6,7 @@ Passes that build programs keep an output ``Scope`` and draw every new binder fr
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, TypeVar
 
 from calculi.foil.core import (
@@ -76,12 +77,13 @@ def unicode_name(hint: str, linear: bool) -> str:
     if not linear:
         return hint
     if len(hint) > 1 and hint[0] == "d" and hint[1].isalpha():
-        return hint[1] + "\u0307" + hint[2:]
-    return hint[0] + "\u0307" + hint[1:]
+        return unicodedata.normalize("NFC", hint[1] + "\u0307" + hint[2:])
+    return unicodedata.normalize("NFC", hint[0] + "\u0307" + hint[1:])
 
 
 def ascii_hint(name: str) -> str:
     """The inverse of ``unicode_name``: ``ẋ`` ↦ ``dx``."""
-    if "\u0307" in name:
-        return "d" + name.replace("\u0307", "")
+    decomposed = unicodedata.normalize("NFD", name)
+    if "\u0307" in decomposed:
+        return "d" + unicodedata.normalize("NFC", decomposed.replace("\u0307", ""))
     return name

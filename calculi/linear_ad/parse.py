@@ -7,6 +7,7 @@ that of its binder: after ``let (x ; dx) = …``, ``dx`` is linear wherever it i
 
 from __future__ import annotations
 
+import bisect
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +16,7 @@ import lark
 from lark import Token, Tree
 
 from calculi.core.errors import CalculusError, ParseError, TypeCheckError, UnboundError
-from calculi.core.parsing import Grammar, span_of
+from calculi.core.parsing import Grammar
 from calculi.core.syntax import Source, Span
 from calculi.linear_ad.names import AnyScope, ascii_hint, empty, fresh
 from calculi.linear_ad.primitives import ADD, LADD, MUL, PRIMITIVES, SCALE
@@ -87,10 +88,26 @@ class _Builder:
         self.source = source
         self.functions: dict[str, FuncDef] = {d.name: d for d in known.defs} if known else {}
         self.defined_here: set[str] = set()
+        self.line_starts = [0] + [i + 1 for i, ch in enumerate(source.text) if ch == "\n"]
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
 
     def span(self, node: Tree[Token] | Token) -> Span | None:
-        return span_of(node, self.source)
+        """The span of a node, with line and column from a table of line starts (O(log n) each)."""
+        if isinstance(node, Token):
+            if node.start_pos is None:
+                return None
+            start, end = node.start_pos, node.end_pos if node.end_pos is not None else node.start_pos + 1
+        else:
+            if getattr(node.meta, "empty", True):
+                return None
+            start, end = node.meta.start_pos, node.meta.end_pos
+        line, column = self.position(start)
+        end_line, end_column = self.position(end)
+        return Span(self.source, start, end, line, column, end_line, end_column)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        index = bisect.bisect_right(self.line_starts, offset) - 1
+        return index + 1, offset - self.line_starts[index] + 1
 
     # -- definitions ------------------------------------------------------------------------
 

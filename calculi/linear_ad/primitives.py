@@ -56,7 +56,6 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-import sympy
 
 from calculi.core.errors import StuckError, TypeCheckError
 from calculi.linear_ad.syntax import Dup, Expr, LVar, Params, Prim, Primitive, Var
@@ -156,16 +155,22 @@ class FractionDomain:
 
 
 class SympyDomain:
-    """Sympy expressions: exact, symbolic."""
+    """Sympy expressions: exact, symbolic (sympy is imported on first use)."""
 
     name = "sympy"
 
     def literal(self, text: str) -> Value:
+        import sympy
+
         return sympy.Rational(text)
 
-    sin = staticmethod(sympy.sin)
-    cos = staticmethod(sympy.cos)
-    exp = staticmethod(sympy.exp)
+    def __getattr__(self, what: str) -> Callable[[Value], Value]:
+        if what in ("sin", "cos", "exp"):
+            import sympy
+
+            fn: Callable[[Value], Value] = getattr(sympy, what)
+            return fn
+        raise AttributeError(what)
 
 
 class NumpyDomain:

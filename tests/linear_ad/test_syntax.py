@@ -1,0 +1,96 @@
+"""Parsing and printing: round trips in ASCII and Unicode, classified errors, long programs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+
+from calculi.core.errors import CalculusError, ParseError, TypeCheckError, UnboundError
+from calculi.core.syntax import Source
+from calculi.linear_ad.ad import stages
+from calculi.linear_ad.check import check_program
+from calculi.linear_ad.parse import parse_program
+from calculi.linear_ad.pretty import show_program
+from calculi.linear_ad.strategies import linear_programs, nonlinear_programs
+from calculi.linear_ad.syntax import Block, Program
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "linear_ad").glob("*.la"))
+
+
+def parse(text: str) -> Program:
+    return parse_program(Source(text))
+
+
+def round_trips(p: Program) -> None:
+    for unicode in (True, False):
+        assert parse(show_program(p, unicode)) == p
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_examples_round_trip_through_every_stage(path: Path) -> None:
+    typing = check_program(parse(path.read_text()))
+    round_trips(typing.program)
+    for d in typing.program.defs:
+        st = stages(typing, d.name)
+        for stage in ("jvp", "unzip", "transpose"):
+            round_trips(st.program(stage))
+
+
+@settings(max_examples=40)
+@given(nonlinear_programs(), linear_programs())
+def test_generated_programs_round_trip(p: Program, q: Program) -> None:
+    round_trips(p)
+    round_trips(q)
+
+
+def test_unicode_and_ascii_spellings_are_the_same_program() -> None:
+    ascii_ = parse("def f(x: R ; dx: R) -> (R ; R) = let (; dy) = sin(x) *. dx (+) 0 in (x ; dy)")
+    unicode = parse("def f(x: ℝ ; ẋ: ℝ) → (ℝ ; ℝ) = let (; ẏ) = sin(x) ⊙ ẋ ⊕ 0 in (x ; ẏ)")
+    assert ascii_ == unicode
+    assert "ẋ" in show_program(ascii_) and "dx" in show_program(unicode, unicode=False)
+
+
+def test_pretty_form_is_close_to_the_paper() -> None:
+    p = parse("def f(x: R, y: R) -> R = sin(x) * y")
+    j = stages(check_program(p), "f").jvp.program
+    assert show_program(j) == (
+        "def f.jvp(x: ℝ, y: ℝ ; ẋ: ℝ, ẏ: ℝ) → (ℝ ; ℝ) =\n"
+        "  let y1 = sin(x) in\n"
+        "  let (; ẏ1) = cos(x) ⊙ ẋ in\n"
+        "  let y2 = y1 × y in\n"
+        "  let (; ẏ2) = y ⊙ ẏ1 ⊕ y1 ⊙ ẏ in\n"
+        "  (y2 ; ẏ2)"
+    )
+
+
+@pytest.mark.parametrize(("text", "kind", "fragment", "column"), [
+    ("def f(x: R) -> R = let y = x y", ParseError, "missing 'in'", 30),
+    ("def f(x: R) -> R = x +", ParseError, "missing operand", 22),
+    ("def f(x: R) -> R = z", UnboundError, "z is not in scope", 20),
+    ("def f(x: R) -> R = g(x)", UnboundError, "unknown function or primitive g", 20),
+    ("def f(x: R) -> R = sin(x, x)", TypeCheckError, "sin takes 1", 20),
+    ("def f(x: R) -> (R ; R) = (x ; sin(x))", TypeCheckError, "only variables", 31),
+    ("def f(x: Q) -> R = x", ParseError, "unknown type Q", 10),
+    ("def sin(x: R) -> R = x", ParseError, "sin is a primitive", 5),
+])
+def test_bad_input_is_a_calculus_error_with_a_span(text: str, kind: type, fragment: str, column: int) -> None:
+    with pytest.raises(CalculusError) as info:
+        check_program(parse(text))
+    err = info.value
+    assert isinstance(err, kind) and fragment in err.reason, err.render()
+    assert err.span is not None and err.span.column == column, err.render()
+    assert "^" in err.render()
+
+
+def test_long_programs_parse_check_and_transform_without_recursion() -> None:
+    n = 2_500
+    text = "def f(x: R) -> R = " + "".join(f"let x{i + 1} = sin(x{i}) in " for i in range(n))
+    text = text.replace("(x0)", "(x)") + f"x{n}"
+    typing = check_program(parse(text))
+    body = typing.program.defs[0].body
+    assert isinstance(body, Block) and len(body.bindings) == n
+    st = stages(typing, "f")
+    assert st.transposed.program.defs[0].name == "f.jvp.lin.T"
+    assert len(show_program(st.transposed.program).splitlines()) > n
