@@ -8,7 +8,8 @@
 * ``linear_programs``: a function ``g(s̄ : ℝ ; ẏ̄ : ℝ) → (; ℝ…)`` built by keeping a multiset of
   live linear variables: ⊕ consumes two and makes one, ⊙ one for one (its scale factor a
   non-linear parameter, a rational literal or their product), dup one for two, 0 none for one,
-  drop one (or a sum or scaling of some) for none, tupL/unpackL two for two, and calls of a linear helper one for one.
+  drop one (or a sum or scaling of some) for none, tupL/unpackL two for two, and calls of a
+  linear helper one for one.
   Whatever is live at the end is returned; linear typing holds by construction.
 """
 

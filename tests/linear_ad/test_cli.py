@@ -23,7 +23,8 @@ def test_grad_prints_value_and_gradient() -> None:
 
 
 def test_show_each_stage() -> None:
-    for stage, marker in (("jvp", "def f.jvp("), ("unzip", "def f.jvp.lin("), ("transpose", "def f.jvp.lin.T(")):
+    stages = (("jvp", "def f.jvp("), ("unzip", "def f.jvp.lin("), ("transpose", "def f.jvp.lin.T("))
+    for stage, marker in stages:
         out = cli("show", TOUR, "f", "--stage", stage, "--ascii")
         assert out.returncode == 0 and marker in out.stdout, out.stderr
 
@@ -55,8 +56,8 @@ def test_repl_through_a_pipe() -> None:
         ":unzip f nonsense",
         ":quit",
     ]) + "\n"
-    out = subprocess.run([sys.executable, "-m", "calculi.repl", "linear_ad"], input=script, capture_output=True,
-                         text=True, cwd=ROOT, timeout=120, check=False)
+    out = subprocess.run([sys.executable, "-m", "calculi.repl", "linear_ad"], input=script,
+                         capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
     text = out.stdout + out.stderr
     assert "Traceback" not in text, text
     assert "f : (ℝ, ℝ ; ) → (ℝ ; )" in text
