@@ -22,7 +22,7 @@ from calculi.redistribution.baselines import STRATEGIES, synthesize
 from calculi.redistribution.check import check_mesh, check_program, check_type, type_of_op
 from calculi.redistribution.parse import parse_checked, parse_mesh, parse_redistribution
 from calculi.redistribution.pretty import show_mesh, show_op, show_program, show_type
-from calculi.redistribution.report import ENGINES, Report, synth_report, verify
+from calculi.redistribution.report import ENGINES, Report, report_of, synth_report, verify
 from calculi.redistribution.syntax import DistType, Mesh, Program
 
 
@@ -67,16 +67,9 @@ class Session(registry.Session[Term]):
         return show_type(term.current) + rest
 
     def evaluate(self, term: Term, fuel: Fuel) -> str:
-        mesh = self._need_mesh()
-        types = check_program(term.current, term.remaining, mesh)
         fuel.tick(amount=len(term.remaining))
-        report = synth_report(term.current, types[-1], mesh, self.strategy)
-        if report.program != term.remaining:
-            report = Report(mesh, term.current, types[-1], "given", term.remaining, types,
-                            [t.local_size for t in types], report.sent, report.received)
-            report = _reprofiled(report)
-        self.last = report
-        return report.to_text() + "\n" + verify(report, self.engine)
+        self.last = report_of(term.current, term.remaining, self._need_mesh(), self.strategy)
+        return self.last.to_text() + "\n" + verify(self.last, self.engine)
 
     def step(self, term: Term) -> Step[Term] | None:
         if not term.remaining:
@@ -182,12 +175,3 @@ def _spec(ty: DistType) -> str:
     from calculi.redistribution.spec import spec_of
 
     return "P(" + ", ".join(repr(e) for e in spec_of(ty)) + ")"
-
-
-def _reprofiled(report: Report) -> Report:
-    from calculi.redistribution.costs import profile
-
-    prof = profile(report.source, report.program, report.mesh)
-    devices = list(report.mesh.devices())
-    return Report(report.mesh, report.source, report.target, report.strategy, report.program, prof.types,
-                  prof.local_sizes, [prof.sent[c] for c in devices], [prof.received[c] for c in devices])

@@ -96,14 +96,18 @@ class Report:
                          for o, s in zip(ops, self.local_sizes, strict=True))
 
 
+def report_of(source: DistType, program: Program, mesh: Mesh, strategy: str = "given") -> Report:
+    """The static profile of ``program`` from ``source``: types, local sizes, traffic per device."""
+    prof = profile(source, program, mesh)
+    devices = list(mesh.devices())
+    return Report(mesh, source, prof.types[-1], strategy, program, prof.types, prof.local_sizes,
+                  [prof.sent[c] for c in devices], [prof.received[c] for c in devices])
+
+
 def synth_report(source: DistType, target: DistType, mesh: Mesh, strategy: str = "paper") -> Report:
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy {strategy!r}; strategies: {', '.join(STRATEGIES)}")
-    program = synthesize(source, target, mesh, strategy)
-    prof = profile(source, program, mesh)
-    devices = list(mesh.devices())
-    return Report(mesh, source, target, strategy, program, prof.types, prof.local_sizes,
-                  [prof.sent[c] for c in devices], [prof.received[c] for c in devices])
+    return report_of(source, synthesize(source, target, mesh, strategy), mesh, strategy)
 
 
 def verify(report: Report, engine: str = "sim") -> str:
