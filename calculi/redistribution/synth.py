@@ -10,6 +10,13 @@ falling one — reaches the normal form
 whose memory profile is a valley: it never holds more than max(source, target) local elements.
 Each rewrite is a table entry keyed by the pair of constructors; a candidate applies only when it
 type-checks to the same type as the pair it replaces (the typing rules are its premises).
+
+Two choices the sources leave open, pinned by tests: (1) when every global dimension is a multiple
+of the mesh size every divisibility premise holds and the normal form is always reached; otherwise
+a rewrite whose premise fails is skipped, and the program stays correct but may keep a peak.
+(2) Beyond the pairwise rewrites, a flat run with two permutations (or longer than needed) is
+replaced by the shortest ``AllToAll* ; AllPermute? ; AllToAll*`` between the same two types, which
+is how "at most one AllPermute" is reached for axes of unequal sizes.
 """
 
 from __future__ import annotations
