@@ -95,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CalculusError as err:
         print(err.render(), file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader (``| head``) left early
+        sys.stderr.close()
     return 0
 
 

@@ -33,6 +33,10 @@ def problem(mesh: str, source: str, target: str) -> tuple[Mesh, DistType, DistTy
         ("x=2, y=2", "[4{x}8, 4{y}8]", "[8, 8]", "AllGather(0, x); AllGather(1, y)", [16, 32, 64]),
         ("x=2, y=2, z=2", "[4{x}8, 4{y}8, 8]", "[8, 2{z,x}8, 4{y}8]",
          "DynSlice(2, z); AllToAll(0 -> 1, x); AllPermute([8, 2{z,x}8, 4{y}8])", [128, 64, 64, 64]),
+        # axes of unequal sizes: the flat run is searched for, with its one permutation in the middle
+        ("x=2, y=4, z=2", "[16{z}32, 4{y,x}32]", "[8{y}32, 16{x}32]",
+         "AllToAll(1 -> 0, x); AllPermute([8{y}32, 8{x,z}32]); AllToAll(1 -> 0, z); AllGather(0, z)",
+         [64, 64, 64, 64, 128]),
     ],
 )
 def test_paper_synthesis_golden(
