@@ -42,7 +42,8 @@ def _function(name: str, body: Callable[[Supply, Var, list[Binding]], Var], arit
     params = tuple(supply.binder(f"x{i}") for i in range(arity))
     bindings: list[Binding] = []
     result = body(supply, var_of(params[0]), bindings)
-    return canonical(FuncDef(name, params, (REAL,) * arity, (), (), Mixed((REAL,), ()), block(bindings, result)))
+    return canonical(FuncDef(name, params, (REAL,) * arity, (), (), Mixed((REAL,), ()),
+                             block(bindings, result)))
 
 
 def _let(supply: Supply, bindings: list[Binding], rhs: Expr, hint: str = "v") -> Var:
@@ -153,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         for n in sizes:
             row = measure(FAMILIES[family](n))
             rows.append(row)
-            print("  ".join(f"{row[c]:>11.0f}" if c in ("ops", "size") else f"{row[c]:>11.2f}" for c in columns))
+            cells = (f"{row[c]:>11.0f}" if c in ("ops", "size") else f"{row[c]:>11.2f}" for c in columns)
+            print("  ".join(cells))
         first, last = rows[min(1, len(rows) - 1)], rows[-1]
         growth = {c: last[c] / first[c] for c in columns[2:] if first[c]}
         print(f"  growth from {first['ops']:.0f} to {last['ops']:.0f} operations (flat is ≈ 1): " +
