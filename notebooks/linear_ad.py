@@ -20,6 +20,7 @@
 # Composing them gives the gradient. We follow one small function through every stage.
 
 # %%
+# ruff: noqa: E402  (a notebook imports in the cell that first needs a module)
 from calculi.linear_ad.ad import grad, load, stages
 from calculi.linear_ad.pretty import show_program
 
