@@ -37,6 +37,8 @@ from calculi.lambda_p.syntax import (
     Var,
 )
 from calculi.lambda_p.values import (
+    FALSE_V,
+    TRUE_V,
     UNIT_V,
     VALUE_PRIMS,
     Closure,
@@ -70,6 +72,19 @@ class Loop:
 
     def __init__(self, n: int, body: Callable[[int], Any], k: K, span: Span | None) -> None:
         self.n, self.body, self.k, self.span = n, body, k, span
+
+
+_INT_OPS: dict[str, Callable[[int, int], Any]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "==": lambda a, b: TRUE_V if a == b else FALSE_V,
+    "!=": lambda a, b: TRUE_V if a != b else FALSE_V,
+    "<": lambda a, b: TRUE_V if a < b else FALSE_V,
+    "<=": lambda a, b: TRUE_V if a <= b else FALSE_V,
+    ">": lambda a, b: TRUE_V if a > b else FALSE_V,
+    ">=": lambda a, b: TRUE_V if a >= b else FALSE_V,
+}
 
 
 def _ident(x: Any) -> Any:
@@ -118,13 +133,25 @@ class Evaluator:
 
     def ev(self, t: Term, env: dict[int, Any]) -> Any:
         while True:
-            if isinstance(t, Var):
+            if type(t) is Var:
                 return env[t.name]
-            if isinstance(t, Lit):
+            if type(t) is Lit:
                 return t.value
-            if isinstance(t, Lam):
+            if type(t) is Prim and len(t.args) == 2:
+                a0 = self.ev(t.args[0], env)
+                if type(a0) is int:
+                    a1 = self.ev(t.args[1], env)
+                    if type(a1) is int and t.op in _INT_OPS:
+                        return _INT_OPS[t.op](a0, a1)
+                    if type(a1) is Op or type(a1) is Loop:
+                        return bind(a1, self._then_prim(t, 1, [a0], env))
+                    return self.ev_prim(t, 2, [a0, a1], env)
+                if type(a0) is Op or type(a0) is Loop:
+                    return bind(a0, self._then_prim(t, 0, [], env))
+                return self.ev_prim(t, 1, [a0], env)
+            if type(t) is Lam:
                 return Closure(t.binder, t.body, env, t.hint)
-            if isinstance(t, App):
+            if type(t) is App:
                 f = self.ev(t.fn, env)
                 if type(f) is Op or type(f) is Loop:
                     return bind(f, self._then_arg(t, env))
@@ -139,7 +166,7 @@ class Evaluator:
                     t = f.body
                     continue
                 return self.apply(f, a, t)
-            if isinstance(t, Case):
+            if type(t) is Case:
                 s = self.ev(t.scrutinee, env)
                 if type(s) is Op or type(s) is Loop:
                     return bind(s, self._then_case(t, env))
