@@ -78,3 +78,12 @@ def test_run_reports_errors_with_positions(tmp_path: Path) -> None:
     assert done.stdout.splitlines() == [r"\x. x"]
     assert f"{source}:2:5: unbound name" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_bench_runs_every_peer_on_a_small_workload() -> None:
+    from calculi.foil import bench
+
+    loads = bench.workloads(random=False)
+    assert {"capture10", "church 2^10"} <= set(loads)
+    row = bench.measure(loads["capture10"], repeat=1)
+    assert set(row) == {"foil", "rapier", "always-rename", "de Bruijn"}

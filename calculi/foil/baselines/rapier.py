@@ -1,5 +1,9 @@
 """The plain rapier: the foil's algorithm on the same terms, without the type machinery.
 
+The functions and rule tables mirror ``substitution.py`` and ``normalize.py`` one for one, so that
+the benchmark measures only what the foil adds: the scope-typed core calls (``with_refreshed``
+and its continuation, ``add_rename``, ``extend_scope``, ``name_of``, evidence).
+
 Names are raw ``int``s, Θ an ``int`` bit set, σ a ``dict``; the rapier's steps are written
 inline instead of through ``with_refreshed``/``add_rename``/``extend_scope``/``sink``, with no
 continuations and no evidence. It is what the foil erases to, and the benchmark's yardstick for
@@ -57,6 +61,10 @@ def subst_lam(scope: int, subst: dict[int, Term], term: Lam[Any, Any]) -> Term:
 SUBST_RULES: dict[type, Callable[..., Term]] = {Var: subst_var, App: subst_app, Lam: subst_lam}
 
 
+def beta(scope: int, lam: Lam[Any, Any], arg: Term, substitute: Subst = substitute) -> Term:
+    return substitute(scope, {lam.binder: arg}, lam.body)  # type: ignore[dict-item]
+
+
 def whnf(scope: int, term: Term, fuel: Fuel, substitute: Subst = substitute) -> Term:
     spine: list[Term] = []
     head = term
@@ -65,8 +73,8 @@ def whnf(scope: int, term: Term, fuel: Fuel, substitute: Subst = substitute) -> 
             spine.append(head.arg)
             head = head.fun
         if spine and isinstance(head, Lam):
-            fuel.tick()
-            head = substitute(scope, {head.binder: spine.pop()}, head.body)  # type: ignore[dict-item]
+            fuel.tick(head.span)
+            head = beta(scope, head, spine.pop(), substitute)
             continue
         break
     while spine:
@@ -76,21 +84,37 @@ def whnf(scope: int, term: Term, fuel: Fuel, substitute: Subst = substitute) -> 
 
 def nf(scope: int, term: Term, fuel: Fuel, substitute: Subst = substitute) -> Term:
     head = whnf(scope, term, fuel, substitute)
-    if isinstance(head, Lam):
-        binder: int = head.binder  # type: ignore[assignment]
-        body = head.body
-        if scope >> binder & 1:
-            fresh = scope.bit_length()
-            body = substitute(scope | 1 << fresh, {binder: Var(fresh)}, body)  # type: ignore[arg-type]
-            binder = fresh
-        return Lam(binder, nf(scope | 1 << binder, body, fuel, substitute))  # type: ignore[arg-type]
+    rule: Callable[[int, Any, Fuel, Subst], Term] = NF_RULES[type(head)]
+    return rule(scope, head, fuel, substitute)
+
+
+def nf_var(scope: int, term: Var[Any], fuel: Fuel, substitute: Subst) -> Term:
+    return term
+
+
+def nf_app(scope: int, term: App[Any], fuel: Fuel, substitute: Subst) -> Term:
     args: list[Term] = []
+    head: Term = term
     while isinstance(head, App):
         args.append(head.arg)
         head = head.fun
     while args:
         head = App(head, nf(scope, args.pop(), fuel, substitute))
     return head
+
+
+def nf_lam(scope: int, term: Lam[Any, Any], fuel: Fuel, substitute: Subst) -> Term:
+    """Go under the binder with a name fresh for Θ (renaming the body once on a clash)."""
+    binder: int = term.binder  # type: ignore[assignment]
+    body = term.body
+    if scope >> binder & 1:
+        fresh = scope.bit_length()
+        body = substitute(scope | 1 << fresh, {binder: Var(fresh)}, body)  # type: ignore[arg-type]
+        binder = fresh
+    return Lam(binder, nf(scope | 1 << binder, body, fuel, substitute))  # type: ignore[arg-type]
+
+
+NF_RULES: dict[type, Callable[..., Term]] = {Var: nf_var, App: nf_app, Lam: nf_lam}
 
 
 @deep

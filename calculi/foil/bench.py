@@ -1,0 +1,104 @@
+"""``python -m calculi.foil.bench``: normalisation with the foil against its baselines, in one run.
+
+Workloads: the lambda-n-ways pairs (capture10, constructed20, one- to four-subst, t1–t3, and a
+fixed subset of random15–19) and Church-numeral exponentiation m^n (as free-foil's
+``bench/normalize``). Peers: the foil, the plain rapier (the same algorithm without the type
+machinery), always-rename, and de Bruijn indices (conversion not timed). Each cell is the best of
+``--repeat`` runs; the ratios are foil / rapier (the paper's "no run-time overhead" claim: 1.00
+would be no overhead) and always-rename / foil.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from calculi.foil.baselines import always_rename, rapier
+from calculi.foil.baselines import debruijn as db
+from calculi.foil.debruijn import to_debruijn
+from calculi.foil.normalize import normalize
+from calculi.foil.parse import parse, parse_file
+from calculi.foil.syntax import Expr
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "lambda-n-ways"
+
+RANDOM_SUBSET = {
+    "random15": [2, 3, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 21, 22, 23, 27],
+    "random16": [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 12, 14, 15, 17, 18, 19, 20, 21, 22, 23],
+    "random17": [0, 1, 2, 3, 4, 5, 6, 9, 11, 12, 13, 14, 15, 16, 20, 21, 22, 23, 24, 25],
+    "random18": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 16, 17, 19, 20, 21],
+    "random19": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20],
+}
+"""Terms of the random files that normalise in well under a second (see tests/foil)."""
+
+FIXED = ["capture10", "constructed20", "onesubst", "twosubst", "threesubst", "foursubst", "t1", "t2", "t3"]
+POWERS = [(8, 2), (4, 3), (12, 2), (2, 8), (2, 10)]
+FUEL = 10_000_000
+
+Term = Expr[Any]
+
+
+def church(n: int) -> str:
+    return r"(\f. \x. " + "f (" * n + "x" + ")" * n + ")"
+
+
+def workloads(random: bool = True) -> dict[str, list[Term]]:
+    loads: dict[str, list[Term]] = {}
+    for name in FIXED:
+        loads[name] = parse_file((DATA / f"{name}.lam").read_text(), f"{name}.lam")
+    if random:
+        picked: list[Term] = []
+        for name, indices in RANDOM_SUBSET.items():
+            terms = parse_file((DATA / f"{name}.lam").read_text(), f"{name}.lam")
+            picked.extend(terms[i] for i in indices)
+        loads["random (subset)"] = picked
+    for m, n in POWERS:
+        loads[f"church {m}^{n}"] = [parse(rf"(\m. \n. n m) {church(m)} {church(n)}")]
+    return loads
+
+
+def _timed(run: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def measure(terms: list[Term], repeat: int) -> dict[str, float]:
+    encoded = [to_debruijn(t) for t in terms]
+    return {
+        "foil": _timed(lambda: [normalize(t, FUEL) for t in terms], repeat),
+        "rapier": _timed(lambda: [rapier.normalize(t, FUEL) for t in terms], repeat),
+        "always-rename": _timed(lambda: [always_rename.normalize(t, FUEL) for t in terms], repeat),
+        "de Bruijn": _timed(lambda: [db.normalize(t, FUEL) for t in encoded], repeat),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m calculi.foil.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per cell (the best is kept)")
+    parser.add_argument("--no-random", action="store_true", help="skip the random15–19 subset")
+    args = parser.parse_args(argv)
+    peers = ["foil", "rapier", "always-rename", "de Bruijn"]
+    print(f"{'workload':<18}" + "".join(f"{p:>15}" for p in peers) + f"{'foil/rapier':>13}{'always/foil':>13}")
+    totals = dict.fromkeys(peers, 0.0)
+    for name, terms in workloads(not args.no_random).items():
+        row = measure(terms, args.repeat)
+        for peer in peers:
+            totals[peer] += row[peer]
+        print(f"{name:<18}" + "".join(f"{row[p]:>14.4f}s" for p in peers)
+              + f"{row['foil'] / row['rapier']:>12.2f}x{row['always-rename'] / row['foil']:>12.2f}x")
+    print(f"{'total':<18}" + "".join(f"{totals[p]:>14.4f}s" for p in peers)
+          + f"{totals['foil'] / totals['rapier']:>12.2f}x{totals['always-rename'] / totals['foil']:>12.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
