@@ -59,6 +59,11 @@ def _key(f: Callable[..., Any], args: Sequence[Any], argnums: Argnums, stage: st
 _CACHE: dict[Hashable, Pipeline] = {}
 
 
+def clear_cache() -> None:
+    """Forget every compiled program (after changing a rule table)."""
+    _CACHE.clear()
+
+
 def policy_of(f: Callable[..., Any]) -> Policy:
     return getattr(f, "checkpoint_policy", save_all)
 

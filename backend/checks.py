@@ -91,3 +91,29 @@ def fd_gradient(loss: Callable[..., Any], params: PyTree, args: Sequence[Any], p
             fd = (hi - lo) / (2 * eps)
             pairs.append((fd, float(g_leaves[i].flat[j])))
     return pairs
+
+
+def involution_gap(f: Callable[..., Any], primals: Sequence[Array], seed: int = 3) -> float:
+    """The largest difference between L t and (Lᵀ)ᵀ t, where Lᵀᵀ is linear_ad's transpose applied
+    twice to the linear half of ``f``'s unzipped JVP."""
+    from backend.api import build
+    from backend.executor import Compiled
+    from calculi.linear_ad.check import check_program
+    from calculi.linear_ad.syntax import Program
+    from calculi.linear_ad.transpose import transpose_name, transpose_program
+
+    p = build(f, primals, tuple(range(len(primals))), "vjp")
+    lin, lin_t = p.names["lin"], p.names["transpose"]
+    twice = transpose_program(check_program(p.programs["transpose"]), lin_t)
+    back_name = transpose_name(lin_t)
+    whole = Program(p.programs["unzip"].defs + tuple(d for d in twice.defs if d.name == back_name))
+    compiled = Compiled(whole)
+    xs = [np.asarray(x) for x in primals]
+    values = compiled.run(p.names["nonlin"], xs)
+    tape = values[p.n_out]
+    rng = np.random.default_rng(seed)
+    t = [rng.standard_normal(np.shape(x)) for x in xs]
+    once = compiled.run(lin, [tape], t)
+    back = compiled.run(back_name, [tape], t)
+    return max((float(np.max(np.abs(np.asarray(a) - np.asarray(b)), initial=0.0))
+                for a, b in zip(once, back, strict=True)), default=0.0)

@@ -57,14 +57,21 @@ UNARY = {"exp": _normal, "sin": _normal, "cos": _normal, "tanh": _normal, "logis
          "rsqrt": _positive}
 
 
+ANALYTIC = (*sorted(UNARY), "integer_pow", "add", "sub", "mul", "div", "pow", "broadcast", "reduce_sum",
+            "reshape", "transpose", "slice", "pad", "cumsum", "concatenate", "take", "scatter_add", "select",
+            "linear_scan", "conv1d", "einsum")
+"""Primitives whose implementation is analytic in the differentiated arguments (complex step)."""
+KINKED = ("maximum", "reduce_max")
+"""Differentiable where the examples are drawn (no ties), but not analytic."""
+CONSTANT = ("greater", "one_hot", "stop_gradient")
+"""Results with a zero tangent."""
+DIFFERENTIABLE = ANALYTIC + KINKED
+
+
 @st.composite
-def applications(draw: st.DrawFn) -> Case:
-    """A well-formed application of a non-linear (or linear) array primitive with float64 data."""
-    kind = draw(st.sampled_from(sorted([*UNARY, "integer_pow", "add", "sub", "mul", "div", "pow", "maximum",
-                                        "broadcast", "reduce_sum", "reduce_max", "reshape", "transpose",
-                                        "slice", "pad", "cumsum", "concatenate", "take", "scatter_add",
-                                        "select", "linear_scan", "conv1d", "einsum", "greater",
-                                        "one_hot", "stop_gradient"])))
+def applications(draw: st.DrawFn, kinds: tuple[str, ...] = DIFFERENTIABLE + CONSTANT) -> Case:
+    """A well-formed application of one of the array primitives ``kinds``, with float64 data."""
+    kind = draw(st.sampled_from(kinds))
     rng = np.random.default_rng(draw(seeds))
     s = draw(shapes)
     if kind in UNARY:
@@ -92,7 +99,10 @@ def applications(draw: st.DrawFn) -> Case:
         return Case(kind, [_normal(rng, tuple(stretched))], {"shape": target}, [True])
     if kind in ("reduce_sum", "reduce_max"):
         axes = tuple(sorted(draw(st.sets(st.sampled_from(range(len(s))))))) if s else ()
-        return Case(kind, [_normal(rng, s)], {"axes": axes}, [True], analytic=kind == "reduce_sum")
+        if kind == "reduce_sum":
+            return Case(kind, [_normal(rng, s)], {"axes": axes}, [True])
+        distinct = rng.permutation(int(np.prod(s))).reshape(s) + rng.uniform(0, 0.5, s)  # no ties
+        return Case(kind, [distinct], {"axes": axes}, [True], analytic=False)
     if kind == "reshape":
         target = tuple(reversed(s)) if draw(st.booleans()) else (int(np.prod(s)),)
         return Case(kind, [_normal(rng, s)], {"shape": target}, [True])

@@ -1,0 +1,280 @@
+"""The NumPy backend's theorems: Linear A's AD on arrays, checked numerically.
+
+Every array primitive's JVP rule against the complex-step derivative (analytic primitives) or
+central differences; every transpose rule by the dot-product test and by transposing twice; whole
+models' gradients against finite differences in float64; checkpoint policies giving identical
+gradients while recomputation lowers the peak memory. Mutants seed one wrong rule each.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+import backend
+from backend import checks, lprims, policies
+from backend.api import clear_cache
+from backend.models import griffin, mlp
+from backend.pytree import flatten
+from backend.strategies import ANALYTIC, CONSTANT, KINKED, Case, applications, seeds, show_case
+from calculi.core.mutants import Mutant, patch_entry
+from calculi.linear_ad.primitives import jvp_rules, transpose_rules
+from proofs.registry import Paper, register_mutants, theorem
+
+YOLO = Paper("YOLO", "You Only Linearize Once: Tangents Transpose to Gradients", "POPL 2023")
+GRIFFIN = Paper("Griffin", "Griffin: Mixing Gated Linear Recurrences with Local Attention for Efficient "
+                "Language Models (De et al.)", "arXiv:2402.19427")
+
+
+PER_PRIMITIVE = 12
+"""Examples per primitive and property."""
+
+
+def every(kinds: tuple[str, ...]) -> st.SearchStrategy[tuple[Case, ...]]:
+    """One well-formed application of each primitive in ``kinds``."""
+    return st.tuples(*(applications((k,)) for k in kinds))
+
+
+def show_cases(cases: object) -> str:
+    return "; ".join(show_case(c) for c in cases) if isinstance(cases, tuple) else repr(cases)
+
+
+def _close(a: Any, b: Any, rtol: float, atol: float, what: str) -> None:
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    assert a.shape == b.shape, f"{what}: shapes {a.shape} and {b.shape}"
+    gap = np.abs(a - b)
+    bound = atol + rtol * np.abs(b)
+    assert np.all(gap <= bound), f"{what}: max gap {gap.max():.3g} (tolerance {bound.max():.3g})"
+
+
+def _complex_step(case: Case) -> None:
+    f, xs = checks.primitive_function(case)
+    ts = checks.tangents_for(xs)
+    out, tangent = backend.jvp(f, xs, ts)
+    _close(out, f(*xs), 0, 0, "primal")
+    _close(tangent, checks.complex_step(f, xs, ts), 1e-9, 1e-12, "tangent")
+
+
+def _central_difference(case: Case) -> None:
+    f, xs = checks.primitive_function(case)
+    ts = checks.tangents_for(xs)
+    _, tangent = backend.jvp(f, xs, ts)
+    if case.constant:
+        assert not np.any(tangent), "a constant result has a non-zero tangent"
+    else:
+        _close(tangent, checks.central_difference(f, xs, ts), 1e-6, 1e-8, "tangent")
+
+
+def _dot_product(case: Case) -> None:
+    f, xs = checks.primitive_function(case)
+    left, right = checks.dot_product_gap(f, xs)
+    bound = 1e-10 * (abs(left) + abs(right)) + 1e-12
+    assert abs(left - right) <= bound, f"⟨c, Lt⟩ = {left}, ⟨Lᵀc, t⟩ = {right}"
+
+
+for _kind in ANALYTIC:
+    theorem(f"backend.jvp.{_kind}", paper=YOLO, section="P3 (arrays)", label="derived",
+            statement=f"the tangent of J({_kind}) equals the complex-step derivative Im f(x + ih·ẋ)/h "
+                      "(h = 1e-20) to 1e-9 relative, at random shapes",
+            given={"case": applications((_kind,))}, show=show_case, max_examples=PER_PRIMITIVE)(_complex_step)
+for _kind in KINKED + CONSTANT:
+    theorem(f"backend.jvp.{_kind}", paper=YOLO, section="P3 (arrays)", label="derived",
+            statement=f"the tangent of J({_kind}) equals the central difference to 1e-6 (away from ties), or "
+                      "is zero for integer, boolean and stopped results",
+            given={"case": applications((_kind,))}, show=show_case, max_examples=PER_PRIMITIVE)(
+                _central_difference)
+for _kind in ANALYTIC + KINKED:
+    theorem(f"backend.transpose.{_kind}", paper=YOLO, section="P8 (arrays)",
+            statement=f"for L the linearization of {_kind} (its JVP, unzipped): ⟨c, L t⟩ = ⟨Lᵀ c, t⟩ to "
+                      "1e-10 relative, Lᵀ from the transpose rules of the linear array primitives",
+            given={"case": applications((_kind,))}, show=show_case, max_examples=PER_PRIMITIVE)(_dot_product)
+
+
+@theorem("backend.transpose.involution", paper=YOLO, section="P9 (arrays)", label="derived",
+         statement="transposing the linear half twice gives back the same linear map: (Lᵀ)ᵀ t = L t",
+         given={"cases": every(ANALYTIC)}, show=show_cases, max_examples=4)
+def _(cases: tuple[Case, ...]) -> None:
+    for case in cases:
+        f, xs = checks.primitive_function(case)
+        assert checks.involution_gap(f, xs) <= 1e-10, case.show()
+
+
+def _mlp_case(seed: int) -> tuple[Any, Any, Any]:
+    rng = np.random.default_rng(seed)
+    params = mlp.init([5, 7, 3], seed, np.float64)
+    return params, rng.standard_normal((4, 5)), rng.integers(0, 3, 4)
+
+
+@theorem("backend.grad.mlp", paper=YOLO, section="P12 (models)", label="derived",
+         statement="reverse mode (T∘U∘J) of the MLP's cross-entropy equals central finite differences in "
+                   "float64 (relative 1e-6) at random weights",
+         given={"seed": seeds}, max_examples=10)
+def _(seed: int) -> None:
+    params, x, y = _mlp_case(seed)
+    for fd, g in checks.fd_gradient(mlp.loss, params, (x, y), picks=3, seed=seed):
+        assert abs(fd - g) <= 1e-6 * (abs(fd) + abs(g)) + 1e-9, f"finite difference {fd}, gradient {g}"
+
+
+TINY = griffin.GriffinConfig(vocab=11, width=8, heads=2, blocks=3, window=3)
+
+
+def _griffin_loss(p: Any, x: Any, y: Any) -> Any:
+    return griffin.loss(p, x, y, TINY)
+
+
+@theorem("backend.grad.griffin", paper=GRIFFIN, section="§2 (RG-LRU, local MQA)", label="derived",
+         statement="reverse mode of the Griffin model's loss (RG-LRU, conv1d, local attention, gated MLP, "
+                   "RMSNorm, tied embeddings) equals central finite differences in float64 (relative 1e-5)",
+         given={"seed": seeds}, max_examples=3)
+def _(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    params = griffin.init(TINY, seed % 1000, np.float64)
+    x, y = rng.integers(0, 11, (2, 6)), rng.integers(0, 11, (2, 6))
+    for fd, g in checks.fd_gradient(_griffin_loss, params, (x, y), picks=2, seed=seed, eps=1e-5):
+        assert abs(fd - g) <= 1e-5 * (abs(fd) + abs(g)) + 1e-8, f"finite difference {fd}, gradient {g}"
+
+
+@theorem("backend.checkpoint.identical_gradients", paper=YOLO, section="§ checkpointing (unzip's choice)",
+         statement="every checkpoint policy (save everything, nothing, contractions only, block boundaries) "
+                   "gives bit-identical gradients",
+         given={"seed": seeds}, max_examples=2)
+def _(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    params = griffin.init(TINY, seed % 1000, np.float64)
+    x, y = rng.integers(0, 11, (2, 7)), rng.integers(0, 11, (2, 7))
+    results = {name: flatten(backend.grad(backend.checkpoint(_griffin_loss, policy))(params, x, y))[0]
+               for name, policy in policies.POLICIES.items()}
+    base = results["everything_saveable"]
+    for name, grads in results.items():
+        assert all(np.array_equal(a, b) for a, b in zip(grads, base, strict=True)), f"{name} differs"
+
+
+def _peak(f: Any, *args: Any) -> int:
+    vg = backend.value_and_grad(f)
+    vg(*args)
+    tracemalloc.start()
+    vg(*args)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+@theorem("backend.checkpoint.recompute_saves_memory", paper=YOLO, section="§ checkpointing",
+         label="derived", statement="saving only the residual stream at block boundaries (recomputing inside "
+                                    "blocks) lowers the peak memory of a Griffin gradient at least 2x")
+def _() -> None:
+    cfg = griffin.GriffinConfig(vocab=20, width=16, heads=2, blocks=6, window=8)
+    params = griffin.init(cfg, 0, np.float32)
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 20, (2, 128)), rng.integers(0, 20, (2, 128))
+
+    def loss(p: Any, a: Any, b: Any) -> Any:
+        return griffin.loss(p, a, b, cfg)
+
+    saved = _peak(backend.checkpoint(loss, policies.everything_saveable), params, x, y)
+    blocks = _peak(backend.checkpoint(loss, policies.save_only_these_names("residual")), params, x, y)
+    assert blocks * 2 <= saved, f"peak {blocks} bytes with block checkpoints, {saved} saving everything"
+
+
+@theorem("backend.scan.transpose_is_reverse_scan", paper=GRIFFIN, section="§2.4 (RG-LRU)", label="derived",
+         statement="for L(x) = scan(a, x), h_t = a_t h_{t-1} + x_t, the transpose is the reverse scan "
+                   "u_t = g_t + a_{t+1} u_{t+1} (a worked example with exact values)",
+         given={"a": st.lists(st.sampled_from([0.5, 0.25, 2.0, -1.0]), min_size=4, max_size=4)})
+def _(a: list[float]) -> None:
+    av = np.array(a).reshape(1, 4, 1)
+    g = np.array([1.0, 2.0, 3.0, 4.0]).reshape(1, 4, 1)
+    _, f_vjp = backend.vjp(lambda x: backend.numpy.linear_scan(av, x), np.zeros((1, 4, 1)))
+    u = [0.0] * 5
+    for t in reversed(range(4)):
+        u[t] = g[0, t, 0] + (a[t + 1] * u[t + 1] if t < 3 else 0.0)
+    assert np.array_equal(f_vjp(g)[0].ravel(), np.array(u[:4])), f"{f_vjp(g)[0].ravel()} != {u[:4]}"
+
+
+# -- mutants: one wrong rule each ----------------------------------------------------------------------
+
+P = lprims.PRIMS
+
+
+def _tanh_sign() -> Any:
+    from backend.rules import app, scale
+
+    return patch_entry(jvp_rules, P["tanh"], lambda xs, ts, types, ps: (
+        app("tanh", *xs), scale(app("neg", app("tanh_grad", *xs)), ts[0])))
+
+
+def _broadcast_no_sum() -> Any:
+    from backend.rules import app
+
+    def wrong(consts: Any, c: Any, lt: Any, ps: Any) -> Any:  # slices instead of summing
+        source, target = lt[0].shape, ps["shape"]
+        lead = len(target) - len(source)
+        starts = (0,) * len(target)
+        limits = tuple(1 if i < lead or (source[i - lead] == 1) else n for i, n in enumerate(target))
+        sliced = app("sliceL", largs=(c,), starts=starts, limits=limits, strides=(1,) * len(target))
+        return app("reshapeL", largs=(sliced,), shape=source)
+
+    return patch_entry(transpose_rules, P["broadcastL"], wrong)
+
+
+def _scan_transpose_not_reversed() -> Any:
+    from backend.rules import app
+
+    return patch_entry(transpose_rules, P["scanL"], lambda consts, c, lt, ps: app(
+        "scanL", *consts, largs=(c,), reverse=ps["reverse"], adjoint=ps["adjoint"]))
+
+
+def _einsum_transpose_swapped() -> Any:
+    from backend.contractions import parse_spec
+    from backend.rules import app
+
+    def wrong(consts: Any, c: Any, lt: Any, ps: Any) -> Any:  # forgets to move the cotangent's indices
+        (tx, ty), tz = parse_spec(ps["spec"], 2)
+        mine, other = (tx, ty) if ps["side"] == 0 else (ty, tx)
+        kept = "".join(ch for ch in mine if ch in other or ch in tz)
+        if ps["side"] == 1 and kept == mine:  # the side-0 contraction order on a side-1 operand
+            return app("einsumL", *consts, largs=(c,), spec=f"{other},{tz}->{mine}", side=0)
+        return transpose_rules_orig(consts, c, lt, ps)
+
+    transpose_rules_orig = transpose_rules[P["einsumL"]]
+    return patch_entry(transpose_rules, P["einsumL"], wrong)
+
+
+def _conv_transpose_causal() -> Any:
+    from backend.rules import app
+
+    return patch_entry(transpose_rules, P["conv1dL"], lambda consts, c, lt, ps: app(
+        "conv1dL", *consts, largs=(c,), reverse=ps["reverse"]))
+
+
+@contextmanager
+def _fresh(patched: Callable[[], AbstractContextManager[None]]) -> Iterator[None]:
+    """A mutant's patch, with the compiled-program cache emptied on the way in and out (programs
+    compiled with the right rules must not serve the mutant, nor the mutant's the right rules)."""
+    clear_cache()
+    try:
+        with patched():
+            yield
+    finally:
+        clear_cache()
+
+
+def _mutant(id_: str, description: str, patched: Callable[[], AbstractContextManager[None]]) -> Mutant:
+    return Mutant(id_, "backend", description, lambda: _fresh(patched))
+
+
+register_mutants([
+    _mutant("backend.tanh_sign", "J(tanh) with the derivative's sign flipped", _tanh_sign),
+    _mutant("backend.broadcast_no_sum", "T(broadcast) takes one copy instead of summing",
+           _broadcast_no_sum),
+    _mutant("backend.scan_not_reversed", "T(scan) runs forward instead of as the reverse scan",
+           _scan_transpose_not_reversed),
+    _mutant("backend.einsum_side", "T(einsum) contracts the cotangent on the wrong side",
+           _einsum_transpose_swapped),
+    _mutant("backend.conv_causal", "T(causal conv1d) stays causal instead of looking ahead",
+           _conv_transpose_causal),
+])
