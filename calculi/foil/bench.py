@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-random", action="store_true", help="skip the random15–19 subset")
     args = parser.parse_args(argv)
     peers = ["foil", "rapier", "always-rename", "de Bruijn"]
-    print(f"{'workload':<18}" + "".join(f"{p:>15}" for p in peers) + f"{'foil/rapier':>13}{'always/foil':>13}")
+    header = "".join(f"{p:>15}" for p in peers)
+    print(f"{'workload':<18}{header}{'foil/rapier':>13}{'always/foil':>13}")
     totals = dict.fromkeys(peers, 0.0)
     for name, terms in workloads(not args.no_random).items():
         row = measure(terms, args.repeat)
