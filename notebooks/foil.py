@@ -23,6 +23,15 @@
 # %%
 from calculi.foil import alpha_equiv, normalize, parse, pretty, subst, to_debruijn
 from calculi.foil.baselines import naive
+from calculi.foil.core import (
+    empty_scope,
+    extend_scope,
+    raw,
+    sink,
+    unsafe_name,
+    with_fresh,
+    with_refreshed,
+)
 
 # %% [markdown]
 # ## 1. Capture
@@ -58,11 +67,13 @@ print(pretty(subst(parse(r"\x. x", free=True), {"x": parse("y", free=True)})))  
 # largest, and `with_refreshed` keeps a name unless it clashes:
 
 # %%
-from calculi.foil.core import empty_scope, extend_scope, raw, unsafe_name, with_fresh, with_refreshed
 
-theta = empty_scope()
-for _ in range(3):
-    theta = with_fresh(theta, lambda b, ev: extend_scope(b, theta))
+
+def grow(scope):
+    return with_fresh(scope, lambda b, ev: extend_scope(b, scope))
+
+
+theta = grow(grow(grow(empty_scope())))
 print("Θ =", theta)
 print("fresh:", with_fresh(theta, lambda b, ev: raw(b)))
 print("refresh 1 (clashes):", with_refreshed(theta, unsafe_name(1), lambda b, ev: raw(b)))
@@ -97,8 +108,6 @@ print(pretty(normalize(parse(r"\x0. (\x1. \x0. x1) (\x2. x0)"))))
 # `dict`s and `sink` is the identity:
 
 # %%
-from calculi.foil.core import sink
-
 term = parse(r"\x. x y", free=True)
 assert with_fresh(theta, lambda b, ev: sink(term, ev)) is term
 
