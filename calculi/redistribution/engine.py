@@ -29,6 +29,7 @@ import numpy as np
 from calculi.core.errors import UsageError
 from calculi.redistribution.blocks import permutation
 from calculi.redistribution.check import check_program
+from calculi.redistribution.hlo import received_bytes
 from calculi.redistribution.spec import spec_of
 from calculi.redistribution.syntax import (
     AllGather,
@@ -241,18 +242,20 @@ class Compiled:
     argument_bytes: int
     output_bytes: int
     collectives: list[str] = field(default_factory=list)
+    received_bytes: int = 0
 
 
-def _compiled(fn: Any, x: Any) -> Compiled:
+def _compiled(fn: Any, x: Any, devices: int) -> Compiled:
     compiled = fn.lower(x).compile()
     memory = compiled.memory_analysis()
     text = compiled.as_text()
     return Compiled(compiled, int(memory.temp_size_in_bytes), int(memory.argument_size_in_bytes),
-                    int(memory.output_size_in_bytes), _COLLECTIVE.findall(text))
+                    int(memory.output_size_in_bytes), _COLLECTIVE.findall(text),
+                    received_bytes(text, devices))
 
 
 def compile_program(source: DistType, program: Program, mesh: Mesh, x: Any) -> Compiled:
-    return _compiled(lower(source, program, mesh), x)
+    return _compiled(lower(source, program, mesh), x, mesh.device_count)
 
 
 def xla_reshard(target: DistType, mesh: Mesh, x: Any) -> Compiled:
@@ -262,7 +265,7 @@ def xla_reshard(target: DistType, mesh: Mesh, x: Any) -> Compiled:
 
     spec: Any = PartitionSpec
     fn = jax.jit(lambda a: a, out_shardings=NamedSharding(jax_mesh(mesh), spec(*spec_of(target))))
-    return _compiled(fn, x)
+    return _compiled(fn, x, mesh.device_count)
 
 
 @dataclass(slots=True)
