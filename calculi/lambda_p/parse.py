@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import lark
 
@@ -17,6 +18,7 @@ from calculi.core.errors import ParseError, UnboundError
 from calculi.core.parsing import Grammar, span_of
 from calculi.core.syntax import Source, Span
 from calculi.lambda_p import desugar as ds
+from calculi.lambda_p.deep import deep
 from calculi.lambda_p.subst import canonical
 from calculi.lambda_p.syntax import (
     CONSTRUCTORS,
@@ -375,6 +377,10 @@ assert TRUE.tag == "True"
 
 def parse_item(source: Source, defs: dict[str, Term], variant: str = "icfp24") -> Parsed:
     """One input: a definition ``def f x = e`` or an expression, desugared and canonical."""
+    return deep(partial(_parse_item, source, defs, variant))
+
+
+def _parse_item(source: Source, defs: dict[str, Term], variant: str) -> Parsed:
     try:
         tree = GRAMMAR.parse(source)
         (node,) = tree.children

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 
 from calculi.core.pretty import Doc, concat, group, join, line, nest, render, text
+from calculi.lambda_p.deep import deep
 from calculi.lambda_p.syntax import (
     TUPLE,
     App,
@@ -319,7 +320,7 @@ def to_doc(term: Term, sugar: bool = True) -> Doc:
 
 def show(term: Term, width: int = 100, sugar: bool = True) -> str:
     """The term in the surface syntax (re-parses to the same canonical term)."""
-    return render(to_doc(term, sugar), width)
+    return deep(lambda: render(to_doc(term, sugar), width))
 
 
 def show_lines(term: Term) -> Iterator[str]:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import resources
 
 from calculi.core.syntax import Source
+from calculi.lambda_p.deep import deep
 from calculi.lambda_p.parse import Definition, Parsed, parse_item
 from calculi.lambda_p.syntax import UNIT, Term
 
@@ -56,7 +58,7 @@ class Program:
 
     def add(self, source: Source) -> Parsed:
         """Parse one item; a definition enters the table."""
-        parsed = parse_item(source, self.defs, self.variant)
+        parsed = deep(partial(parse_item, source, self.defs, self.variant))
         self.warnings.extend(parsed.warnings)
         if isinstance(parsed.item, Definition):
             self.defs[parsed.item.name] = parsed.item.term
