@@ -83,6 +83,26 @@ def db_subst(theta_o: list[int], sigma: dict[int, Term], theta_i: list[int], ter
 FUEL = 400
 
 
+@theorem("foil.subst.capture_cases", paper=FOIL, section="§3 (reference §6)", show=show,
+         statement="the classic capture cases: (λx.λy.x) y, [y/x](λy.x), (λx.λx.x) a, apply-once swap")
+def _captures() -> None:
+    def nf(text: str) -> Term:
+        return normalize(parse(text, free=True))
+
+    def same(a: Term, b: str) -> bool:
+        return alpha_equiv(a, parse(b, free=True))
+
+    assert same(nf(r"(\x.\y.x) y"), r"\z. y")
+    assert same(nf(r"(\x.\x.x) a"), r"\x. x")
+    assert same(nf(r"\x0.(\x1.\x0.x1) (\x2.x0)"), r"\x0.\x2.\x2.x0")
+    assert same(nf(r"(\x.\y.\z. x y z) (y z)"), r"\a.\b. y z a b")
+    swap = parse("a b", free=True)
+    a, b = sorted(free_names(swap))
+    out = subst([a, b], {a: Var(unsafe_name(b)), b: Var(unsafe_name(a))}, swap)
+    assert alpha_equiv(out, parse("b a", free=True))
+    assert substitute(bits([a, b]), identity_subst(), swap) is swap
+
+
 @theorem("foil.subst.agrees_with_debruijn", paper=FOIL, section="§3 P1", show=show,
          statement="capture-avoiding: the foil's substitution equals de Bruijn substitution (up to α)",
          given={"case": gen.substitutions()})
@@ -270,25 +290,6 @@ def _step(term: Term) -> None:
                 "width": st.sampled_from([None, 8, 80])})
 def _round_trip(term: Term, width: int | None) -> None:
     assert parse(pretty(term, width=width), free=True) == term
-
-
-@theorem("foil.subst.capture_cases", paper=FOIL, section="§3 (reference §6)", show=show,
-         statement="the classic capture cases: (λx.λy.x) y, [y/x](λy.x), (λx.λx.x) a, apply-once swap")
-def _captures() -> None:
-    def nf(text: str) -> Term:
-        return normalize(parse(text, free=True))
-
-    def same(a: Term, b: str) -> bool:
-        return alpha_equiv(a, parse(b, free=True))
-
-    assert same(nf(r"(\x.\y.x) y"), r"\z. y")
-    assert same(nf(r"(\x.\x.x) a"), r"\x. x")
-    assert same(nf(r"\x0.(\x1.\x0.x1) (\x2.x0)"), r"\x0.\x2.\x2.x0")
-    swap = parse("a b", free=True)
-    a, b = sorted(free_names(swap))
-    out = subst([a, b], {a: Var(unsafe_name(b)), b: Var(unsafe_name(a))}, swap)
-    assert alpha_equiv(out, parse("b a", free=True))
-    assert substitute(bits([a, b]), identity_subst(), swap) is swap
 
 
 register_mutants(MUTANTS)
