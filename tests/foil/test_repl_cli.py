@@ -81,9 +81,7 @@ def test_run_reports_errors_with_positions(tmp_path: Path) -> None:
 
 
 def test_bench_runs_every_peer_on_a_small_workload() -> None:
-    from calculi.foil import bench
-
-    from calculi.foil import normalize, parse, pretty
+    from calculi.foil import bench, normalize, parse, pretty
 
     power = parse(rf"(\m. \n. n m) {bench.church(2)} {bench.church(3)}")
     assert pretty(normalize(power)).count(" (") == 7  # 2^3 = 8 applications of f
