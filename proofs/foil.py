@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from calculi.core.errors import FuelExhausted
 from calculi.core.trace import Fuel
 from calculi.foil import strategies as gen
+from calculi.foil import substitute
 from calculi.foil.alpha import alpha_equiv
 from calculi.foil.baselines import debruijn as db
 from calculi.foil.core import (
@@ -36,7 +37,6 @@ from calculi.foil.normalize import normalize, weak_head
 from calculi.foil.parse import parse
 from calculi.foil.pretty import pretty
 from calculi.foil.semantics import step
-from calculi.foil.substitution import substitute
 from calculi.foil.syntax import App, Expr, Lam, Var, free_names, scope_of
 from proofs.registry import Paper, register_mutants, theorem
 

@@ -12,10 +12,12 @@ since they need Hypothesis): ``closed_terms()``, ``open_terms()``, ``terms_in(sc
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from calculi.core.trace import Fuel
+from calculi.foil import core
 from calculi.foil.alpha import alpha_equiv
+from calculi.foil.checks import check_substitution, check_well_scoped
 from calculi.foil.core import Scope, Substitution, empty_scope, identity_subst, unsafe_name
 from calculi.foil.debruijn import from_debruijn, to_debruijn
 from calculi.foil.deep import deep
@@ -24,9 +26,12 @@ from calculi.foil.normalize import normalize, weak_head
 from calculi.foil.parse import Term, Top, parse, parse_file
 from calculi.foil.pretty import pretty
 from calculi.foil.semantics import step
-from calculi.foil.substitution import beta, open_lam, subst_names
+from calculi.foil.substitution import beta, open_lam
 from calculi.foil.substitution import substitute as _substitute
 from calculi.foil.syntax import App, Expr, Lam, Var, free_names, scope_of
+
+I = TypeVar("I")  # noqa: E741
+O = TypeVar("O")  # noqa: E741
 
 __all__ = [
     "App",
@@ -40,6 +45,8 @@ __all__ = [
     "Var",
     "alpha_equiv",
     "beta",
+    "check_substitution",
+    "check_well_scoped",
     "empty_scope",
     "free_names",
     "from_debruijn",
@@ -59,16 +66,23 @@ __all__ = [
     "weak_head",
 ]
 
-substitute = deep(_substitute)
-"""``substitute(Θ, σ, e)``: free-foil's canonical capture-avoiding substitution (with room for
-deep terms). See ``calculi.foil.substitution``."""
+
+
+@deep
+def substitute(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Expr[I]) -> Expr[O]:
+    """``S(Θ, σ, e)``: free-foil's canonical capture-avoiding substitution (see
+    ``calculi.foil.substitution``), with room for deep terms; with ``FOIL_CHECKS=1`` the rapier's
+    invariants SIa and SIb are checked first."""
+    if core.CHECKS:
+        check_substitution(scope, subst, term)
+    return _substitute(scope, subst, term)
 
 
 def subst(term: Expr[Any], mapping: dict[str, Expr[Any]]) -> Expr[Any]:
     """``[x ↦ a, ...] e`` by spelling: simultaneous, capture-avoiding, applied once. The scope is
     the free names of ``e`` and of the ``a``s."""
-    table: dict[Any, Expr[Any]] = {unsafe_name(intern(name)): value for name, value in mapping.items()}
+    table: Any = {unsafe_name(intern(name)): value for name, value in mapping.items()}
     scope: Any = scope_of(term)
-    for value in table.values():
+    for value in mapping.values():
         scope = scope | scope_of(value)
-    return deep(subst_names)(term, table, scope)
+    return substitute(scope, table, term)

@@ -118,3 +118,21 @@ def test_unsubstituted_names_are_reused_not_rebuilt() -> None:
     assert out == term
     assert free_names(out) == {free_x}
     assert Var(unsafe_name(free_x)) == parse("x", free=True)
+
+
+def test_run_time_checks_catch_broken_invariants() -> None:
+    """With FOIL_CHECKS=1 (set by the test suite) the public substitute checks SIa and SIb."""
+    from calculi.core.errors import ScopeError
+    from calculi.foil import core
+    from calculi.foil import substitute as checked
+
+    assert core.CHECKS
+    term = parse(r"\y. x y", free=True)
+    sia: Any = {intern("x"): parse("z", free=True)}
+    with pytest.raises(ScopeError, match="SIa"):
+        checked(unsafe_scope(1 << intern("q")), sia, term)
+    sib: Any = {intern("w"): parse("z", free=True)}
+    with pytest.raises(ScopeError, match="SIb"):
+        checked(unsafe_scope(1 << intern("z")), sib, term)
+    with pytest.raises(ScopeError, match="Distinct"):
+        core.extend_scope(core.unsafe_binder(3), unsafe_scope(1 << 3))
