@@ -59,6 +59,12 @@ CASES: list[tuple[str, str, int, Spec, Spec]] = [
     ("fallback", "x=2,y=2,z=2", 2, (("x", "y"), None), ("z", None)),
     ("transformer", "data=2,seq=3", 3, ("data", "seq", None), ("data", None, "seq")),
     ("fallback", "data=2,seq=3", 3, ("data", "seq", None), ("seq", None, "data")),
+    # two-device layouts, so that a pair of GPUs runs a subset of the benchmark too
+    ("pair", "x=2", 2, ("x", None), (None, "x")),
+    ("pair", "x=2", 2, ("x", None), (None, None)),
+    ("pair", "x=2", 2, (None, None), (None, "x")),
+    ("pair", "x=2", 3, ("x", None, None), (None, None, "x")),
+    ("pair", "x=2", 2, (None, "x"), ("x", None)),
 ]
 
 
