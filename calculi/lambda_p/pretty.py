@@ -199,9 +199,15 @@ class Printer:
                     else [shown, " <- ", self.doc(t.arg, names, 1), ";"]
                 )
                 return concat([*head, line(), self.doc(t.fn.body, inner, 0)]), 0
-            return group(
-                concat([self.doc(t.fn, names, 7), nest(2, concat([line(), self.doc(t.arg, names, 8)]))])
-            ), 7
+            spine: list[Term] = []
+            fn: Term = t
+            while isinstance(fn, App) and not (
+                self.sugar and isinstance(fn.fn, Lam) and not isinstance(fn.fn.body, Lam)
+            ):
+                spine.append(fn.arg)
+                fn = fn.fn
+            args = [concat([line(), self.doc(a, names, 8)]) for a in reversed(spine)]
+            return group(concat([self.doc(fn, names, 7), nest(2, concat(args))])), 7
         if isinstance(t, Index):
             return concat([self.doc(t.array, names, 8), ".", self.doc(t.index, names, 9)]), 8
         if isinstance(t, For):
@@ -237,13 +243,37 @@ class Printer:
         if isinstance(t, Prim):
             if t.op in LEVEL and len(t.args) == 2:
                 level = LEVEL[t.op]
-                lp = level + 1 if t.op in RIGHT_ASSOC or t.op in NON_ASSOC else level
-                rp = level if t.op in RIGHT_ASSOC else level + 1
-                return group(
-                    concat(
-                        [self.doc(t.args[0], names, lp), f" {t.op}", line(), self.doc(t.args[1], names, rp)]
-                    )
-                ), level
+                if t.op in NON_ASSOC:
+                    parts: list[Doc | str] = [
+                        self.doc(t.args[0], names, level + 1),
+                        f" {t.op}",
+                        line(),
+                        self.doc(t.args[1], names, level + 1),
+                    ]
+                    return group(concat(parts)), level
+                # a chain of one precedence level is one flat group (a shallow document)
+                chain: list[tuple[str, Term]] = []
+                node: Term = t
+                if t.op in RIGHT_ASSOC:
+                    while isinstance(node, Prim) and node.op in RIGHT_ASSOC and LEVEL.get(node.op) == level:
+                        chain.append((node.op, node.args[0]))
+                        node = node.args[1]
+                    docs: list[Doc | str] = []
+                    for op, operand in chain:
+                        docs += [self.doc(operand, names, level + 1), f" {op}", line()]
+                    return group(concat([*docs, self.doc(node, names, level)])), level
+                while (
+                    isinstance(node, Prim)
+                    and node.op in LEVEL
+                    and len(node.args) == 2
+                    and (LEVEL[node.op] == level and node.op not in RIGHT_ASSOC | NON_ASSOC)
+                ):
+                    chain.append((node.op, node.args[1]))
+                    node = node.args[0]
+                docs = [self.doc(node, names, level)]
+                for op, operand in reversed(chain):
+                    docs += [f" {op}", line(), self.doc(operand, names, level + 1)]
+                return group(concat(docs)), level
             return concat([t.op, " ", join(" ", (self.doc(a, names, 8) for a in t.args))]), 7
         if isinstance(t, Case):
             return self.case(t, names)
