@@ -4,7 +4,7 @@ Public API (used by suites and notebooks)::
 
     from calculi.foil import parse, pretty, normalize, alpha_equiv, substitute
     e = parse(r"(\\x. \\y. x) y", free=True)
-    pretty(normalize(e))                # '\\x2. y' (the binder y was renamed: no capture)
+    pretty(normalize(e))                # '\\x2. y': the binder y was renamed, nothing captured
 
 The strategies for other people's suites are in ``calculi.foil.strategies`` (imported lazily,
 since they need Hypothesis): ``closed_terms()``, ``open_terms()``, ``terms_in(scope)``, ...

@@ -18,12 +18,11 @@ the term, and public entry points run under ``deep`` (see ``deep.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from calculi.foil.core import (
     DExt,
-    Name,
     NameBinder,
     Scope,
     Substitution,
@@ -120,11 +119,4 @@ def open_lam(scope: Scope[N], lam: Lam[N, L], k: OpenK[N, R]) -> R:
     return with_fresh(scope, renamed)
 
 
-def subst_names(term: Expr[N], mapping: Mapping[Name[N], Expr[N]], scope: Scope[N]) -> Expr[N]:
-    """Simultaneous substitution ``[x₁ ↦ a₁, ...]`` of names of ``N`` by terms of ``N`` in a term
-    of ``N`` (``scope`` must contain the free names of the term and of the ``aᵢ``)."""
-    subst: Substitution[Expr[N], N, N] = dict(mapping)  # type: ignore[assignment]
-    return substitute(scope, subst, term)
-
-
-__all__ = ["SUBST_RULES", "OpenK", "beta", "open_lam", "subst_names", "substitute"]
+__all__ = ["SUBST_RULES", "OpenK", "beta", "open_lam", "substitute"]
