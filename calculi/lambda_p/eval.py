@@ -299,6 +299,7 @@ class Evaluator:
                 c.passed | (set(h.clauses) - {RETURN, TRAVERSE}),
             )
         if type(c) is Loop:
+            self.fuel.tick(c.span, c.n)
             f_t = h.clause(TRAVERSE)
             return self.apply_all(f_t, [c.n, s, self.bodies(h, c), self.resumption(h, c.k)], node)
         return self.apply_all(h.clause(RETURN), [s, c], node)
@@ -344,6 +345,7 @@ class Evaluator:
                 )
             if type(c) is Loop:
                 loop = c
+                self.fuel.tick(loop.span, loop.n)
                 values = parallel.run_all(
                     range(loop.n),
                     self._iteration(loop),

@@ -305,12 +305,14 @@ class Machine:
         for j in range(len(frames) - 1, -1, -1):
             kind, node, _ = frames[j]
             if kind == "body" and isinstance(node, Handle):
+                fuel.tick(t.span, loop_bound(t))
                 return "traverse", VARIANTS[self.variant](node, frames[j + 1 :], t), j
         return "parallel", self.parallel(t, fuel), len(frames)
 
     def parallel(self, t: For, fuel: Fuel) -> Term:
         """(parallel): every iteration e[x := i] ↦* v_i, independently (any order, or in workers)."""
         n = loop_bound(t)
+        fuel.tick(t.span, n)  # an n-iteration loop costs at least n steps, before any is built
         bodies = [substitute(t.body, {t.binder: Lit(i)}) for i in range(n)]
         values = parallel.run_all(bodies, lambda b, f: self.evaluate(b, f), fuel, self.jobs, self.order)
         return Arr(tuple(values), span=t.span)
