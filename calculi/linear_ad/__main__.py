@@ -58,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except BrokenPipeError:
         return 0
+    except RecursionError:
+        print("error: input nested too deeply; bind sub-expressions with let", file=sys.stderr)
+        return 1
     except OSError as err:
         print(f"cannot read {opts.file}: {err.strerror}", file=sys.stderr)
         return 1

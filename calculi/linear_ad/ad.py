@@ -107,6 +107,8 @@ class VJP:
 
 def vjp(typing: Typing, name: str, args: Sequence[Value], policy: Policy = save_all, domain: Any = FLOAT,
         fuel: Fuel | None = None, st: Stages | None = None) -> VJP:
+    require(typing, name)
+    Evaluator(typing, domain).check_arguments(name, args)
     st = stages(typing, name, policy) if st is None else st
     out = Evaluator(st.unzipped, domain, fuel).call(st.nonlin_fn, list(args))[0]
     return VJP(st, out[:-1], out[-1], domain)

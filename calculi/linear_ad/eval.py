@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from calculi.core.errors import CalculusError, StuckError
+from calculi.core.errors import CalculusError, StuckError, UsageError
 from calculi.core.trace import Fuel
 from calculi.linear_ad.check import Typing
 from calculi.linear_ad.freevars import free_vars
@@ -38,14 +38,14 @@ from calculi.linear_ad.syntax import (
     Var,
     Zero,
 )
-from calculi.linear_ad.types import TupleType, Type
+from calculi.linear_ad.types import REAL, TupleType, Type
 
 # The cost model (reference §4 is a proposal; the weights live here so they can change).
-# Literals cost 1, so that J(r) = (r ; 0) costs 2 ≤ 4·W(r); drop costs the size of every free
-# variable of its argument (both kinds), so that J, unzip and transpose conserve it exactly;
-# tuples and untuples of both kinds cost 0 (they swap under transpose).
+# Literals cost 0 (as proposed); drop costs the size of every free variable of its argument, of
+# both kinds (the proposal charges only the linear ones), so that J, unzip and transpose conserve
+# it exactly; tuples and untuples of both kinds cost 0 (they swap under transpose).
 WEIGHTS: dict[str, Callable[[Type], int]] = {
-    "lit": lambda ty: 1,
+    "lit": lambda ty: 0,
     "0": lambda ty: ty.size(),
     "dup": lambda ty: ty.size(),
     "tup": lambda ty: 0,
@@ -84,12 +84,23 @@ class Evaluator:
         self.cost = cost
 
     def call(self, name: str, args: Sequence[Value], largs: Sequence[Value] = ()) -> MixedValue:
+        """Run ``name`` on argument values, checking that they fit its parameter types."""
+        self.check_arguments(name, args, largs)
+        return self._call(name, args, largs)
+
+    def check_arguments(self, name: str, args: Sequence[Value], largs: Sequence[Value] = ()) -> None:
         d = self.typing.signatures.get(name)
         if d is None:
-            raise StuckError(f"no function named {name}")
+            raise UsageError(f"no function named {name}")
         if len(args) != len(d.params) or len(largs) != len(d.lparams):
-            raise StuckError(f"{name} takes {len(d.params)} non-linear and {len(d.lparams)} linear "
-                             f"arguments, got {len(args)} ; {len(largs)}", d.span)
+            raise UsageError(f"{name} takes {len(d.params)} non-linear and {len(d.lparams)} linear "
+                             f"arguments, got {len(args)} ; {len(largs)}")
+        for i, (v, ty) in enumerate(zip([*args, *largs], [*d.param_types, *d.lparam_types], strict=True)):
+            if not conforms(v, ty):
+                raise UsageError(f"argument {i + 1} of {name} should be a value of type {ty}, got {v!r}")
+
+    def _call(self, name: str, args: Sequence[Value], largs: Sequence[Value] = ()) -> MixedValue:
+        d = self.typing.signatures[name]
         env: dict[int, Value] = {}
         for b, v in zip(d.params, args, strict=True):
             env[b.name] = v
@@ -132,7 +143,7 @@ class Evaluator:
                 self._charge("drop", drop_weight(e, env_types(self.typing, e)))
             return (), ()
         if isinstance(e, Call):
-            return self.call(e.func, [env[v.name] for v in e.args], [env[v.name] for v in e.largs])
+            return self._call(e.func, [env[v.name] for v in e.args], [env[v.name] for v in e.largs])
         if isinstance(e, Block):
             return self.block(e, env)
         raise StuckError(f"cannot evaluate {type(e).__name__}", e.span)
@@ -177,6 +188,16 @@ class Evaluator:
 
 def env_types(typing: Typing, e: Drop) -> dict[int, Type]:
     return typing.drop_types.get(id(e), {})
+
+
+def conforms(value: Value, ty: Type) -> bool:
+    """Does a value fit a type? Tuples by shape, ℝ any scalar; other types (arrays) are trusted."""
+    if isinstance(ty, TupleType):
+        return isinstance(value, tuple) and len(value) == len(ty.items) and all(
+            conforms(v, t) for v, t in zip(value, ty.items, strict=True))
+    if ty == REAL:
+        return not isinstance(value, tuple)
+    return True
 
 
 def drop_weight(e: Drop, types: dict[int, Type]) -> int:

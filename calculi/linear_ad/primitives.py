@@ -41,9 +41,7 @@ Helpers in the manner of JAX's ``ad.py`` make most rules one line:
 * ``defjvp_scale(p, derivative)``: a unary ``p`` with J(p v) = (p v ; derivative(v) ⊙ v̇).
 
 The scalar primitives of the paper are the first entries: ``sin, cos, exp, add (+), mul (×)``
-and the linear ``ladd (⊕)`` and ``scale (⊙)``; ``neg`` and its linear twin ``lneg`` are ours
-(the prototype writes J(cos v) with ``−1 × sin v``; ``neg(sin v)`` keeps J(cos) at 4 operations
-without charging for a literal). The structural forms ``0, dup, drop, tup, tupL,
+and the linear ``ladd (⊕)`` and ``scale (⊙)``. The structural forms ``0, dup, drop, tup, tupL,
 unpack, unpackL`` and calls are constructors of the calculus, handled by each pass directly.
 """
 
@@ -58,7 +56,7 @@ from typing import Any
 import numpy as np
 
 from calculi.core.errors import StuckError, TypeCheckError
-from calculi.linear_ad.syntax import Dup, Expr, LVar, Params, Prim, Primitive, Var
+from calculi.linear_ad.syntax import Dup, Expr, Lit, LVar, Params, Prim, Primitive, Var
 from calculi.linear_ad.types import REAL, Type
 
 Value = Any
@@ -282,14 +280,11 @@ ADD = register(Primitive("add", arity=2))
 MUL = register(Primitive("mul", arity=2))
 LADD = register(Primitive("ladd", arity=0, larity=2, linear=True))
 SCALE = register(Primitive("scale", arity=1, larity=1, linear=True))
-NEG = register(Primitive("neg"))
-LNEG = register(Primitive("lneg", arity=0, larity=1, linear=True))
 
-for _p in (SIN, COS, EXP, ADD, MUL, NEG):
+for _p in (SIN, COS, EXP, ADD, MUL):
     typing_rules[_p] = real_args(_p.name)
 typing_rules[LADD] = same_linear("⊕")
 typing_rules[SCALE] = scale_typing
-typing_rules[LNEG] = same_linear("lneg")
 
 impl_rules[SIN] = lambda d, x: d.sin(x)
 impl_rules[COS] = lambda d, x: d.cos(x)
@@ -298,16 +293,13 @@ impl_rules[ADD] = lambda d, x, y: x + y
 impl_rules[MUL] = lambda d, x, y: x * y
 impl_rules[LADD] = lambda d, x, y: vadd(x, y)
 impl_rules[SCALE] = lambda d, s, v: vscale(s, v)
-impl_rules[NEG] = lambda d, x: -x
-impl_rules[LNEG] = lambda d, v: vscale(d.literal("-1"), v)
 
 cost_class[LADD] = "⊕"
 cost_class[SCALE] = "⊙"
 
 defjvp_scale(SIN, lambda v: app(COS, v))
-defjvp_scale(COS, lambda v: app(NEG, app(SIN, v)))
+defjvp_scale(COS, lambda v: app(MUL, Lit("-1.0"), app(SIN, v)))
 defjvp_scale(EXP, lambda v: app(EXP, v))
 deflinear(ADD, LADD, lambda consts, ct, ltypes, ps: Dup(ct))
 defbilinear(MUL, SCALE, SCALE)
-deflinear(NEG, LNEG, lambda consts, ct, ltypes, ps: Prim(LNEG, (), (ct,)))
 transpose_rules[SCALE] = lambda consts, ct, ltypes, ps: Prim(SCALE, consts, (ct,))

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+
+from calculi.linear_ad.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[2]
 TOUR = str(ROOT / "examples" / "linear_ad" / "tour.la")
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "calculi.linear_ad", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120, check=False)
+@dataclass
+class Outcome:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(*args: str) -> Outcome:
+    """Run the command line in this process (one test below runs it as a real subprocess)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return Outcome(code, out.getvalue(), err.getvalue())
 
 
 def test_grad_prints_value_and_gradient() -> None:
-    out = cli("grad", TOUR, "f", "1.0", "2.0")
+    out = subprocess.run([sys.executable, "-m", "calculi.linear_ad", "grad", TOUR, "f", "1.0", "2.0"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0].startswith("value    19.52467508")
     assert out.stdout.splitlines()[1].startswith("gradient (60.9339148")
