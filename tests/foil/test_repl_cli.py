@@ -57,6 +57,12 @@ def test_errors_print_and_the_session_goes_on() -> None:
     assert out[-1] == r"\y. y"
 
 
+def test_load_a_file_in_the_repl(tmp_path: Path) -> None:
+    source = tmp_path / "two.lam"
+    source.write_text("-- header\n(\\x.x) (\\y.y)\nlet k = \\a.\\b.a\nin k\n")
+    assert _repl(f":load {source}") == [r"\y. y", r"\a. \b. a"]
+
+
 def test_run_a_file(tmp_path: Path) -> None:
     source = tmp_path / "terms.lam"
     source.write_text("-- two terms\n(\\x.\\y.x) (\\z.z)\nlet id = \\x.x;\n    k = \\a.\\b.a\nin k id\n")

@@ -22,6 +22,11 @@ def test_a_last_argument_may_be_a_bare_lambda() -> None:
     assert pretty(term) == r"f a (\x. x (\y. y))"
 
 
+def test_unicode_lambda_is_accepted_and_printed_as_backslash() -> None:
+    assert parse("λx. λy. x y") == parse(r"\x. \y. x y")
+    assert pretty(parse("λx. x")) == r"\x. x"
+
+
 def test_printer_parenthesises_only_where_needed() -> None:
     assert pretty(parse(r"(\x.x) (\y.y) (a b)", free=True)) == r"(\x. x) (\y. y) (a b)"
     assert pretty(parse(r"\x0.\x1.x1 ((\x2.x0) (\x2.x1))")) == r"\x0. \x1. x1 ((\x2. x0) (\x2. x1))"
