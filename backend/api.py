@@ -110,7 +110,7 @@ def build(f: Callable[..., Any], args: Sequence[Any], argnums: Argnums, stage: s
 
 def _feeds(args: Sequence[Any], argnums: Argnums) -> list[Any]:
     nums, _, _ = split_args(args, argnums)
-    out = []
+    out: list[Any] = []
     for i, a in enumerate(args):
         if i not in nums:
             out.extend(x for x in flatten(a)[0] if isinstance(x, np.ndarray))

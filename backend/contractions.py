@@ -109,7 +109,7 @@ def _einsum(*xs: Array, spec: str) -> Array:
 def _blas2d(m: Array) -> Array:
     if m.flags.c_contiguous or m.flags.f_contiguous:
         return m
-    return np.ascontiguousarray(m)  # type: ignore[no-any-return]
+    return np.ascontiguousarray(m)
 
 
 def _einsum_shape(*ts: ArrayType, spec: str) -> ArrayType:

@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from backend.lprims import DIRECT
 from backend.ltypes import ArrayT, ConstRef
 from calculi.core.errors import StuckError
 from calculi.linear_ad.check import Typing, check_program
-from calculi.linear_ad.primitives import ADD, LADD, MUL, SCALE, impl_rules, params_dict
+from calculi.linear_ad.primitives import LADD, impl_rules, params_dict
 from calculi.linear_ad.syntax import (
     Block,
     Call,
@@ -61,7 +62,6 @@ class _Numpy:
 
 
 DOMAIN = _Numpy()
-FAST: dict[Any, Callable[..., Any]] = {ADD: np.add, LADD: np.add, MUL: np.multiply, SCALE: np.multiply}
 
 
 @dataclass(slots=True)
@@ -101,7 +101,7 @@ class _Flatten:
         if isinstance(e, Zero):
             return self.emit("zero", (), e.type)
         if isinstance(e, Ret):
-            return tuple(self.env[v.name] for v in (*e.vars, *e.lvars))
+            return tuple(self.env[v.name] for v in e.vars) + tuple(self.env[v.name] for v in e.lvars)
         if isinstance(e, Tup | TupL):
             vs = e.vars if isinstance(e, Tup) else e.lvars
             return self.emit("tup", tuple(self.env[v.name] for v in vs))
@@ -117,7 +117,7 @@ class _Flatten:
         if isinstance(e, Drop):
             return ()
         if isinstance(e, Call):
-            ins = tuple(self.env[v.name] for v in (*e.args, *e.largs))
+            ins = tuple(self.env[v.name] for v in e.args) + tuple(self.env[v.name] for v in e.largs)
             t = self.typing.type_of(e)
             return self.emit("call", ins, e.func, len(t.nonlin) + len(t.lin))
         if isinstance(e, Block):
@@ -270,11 +270,13 @@ class Compiled:
         key = f"k{len(ns)}"
         if ins.kind == "prim":
             p: Prim = ins.op
-            fast = FAST.get(p.prim)
-            if fast is not None:
-                ns[key] = fast
-            else:
+            direct = DIRECT.get(p.prim)
+            if direct is None:
                 ns[key] = functools.partial(impl_rules[p.prim], DOMAIN, **params_dict(p.params))
+            elif p.params:
+                ns[key] = functools.partial(direct, **params_dict(p.params))
+            else:
+                ns[key] = direct
             return f"{outs} = {key}({args})"
         if ins.kind == "const":
             ref: ConstRef = ins.op

@@ -40,6 +40,10 @@ from calculi.linear_ad.types import REAL, Type
 
 PRIMS: dict[str, Primitive] = {"sin": SIN, "cos": COS, "exp": EXP, "add": ADD, "mul": MUL}
 """Every primitive the tracer and the rules use, by name."""
+DIRECT: dict[Primitive, Callable[..., Array]] = {SIN: np.sin, COS: np.cos, EXP: np.exp, ADD: np.add,
+                                                 MUL: np.multiply, LADD: np.add, SCALE: np.multiply}
+"""The NumPy function of each primitive, called as ``f(*consts, *linear_args, **params)`` (the
+executor's fast path, without the scalar-domain argument of ``impl_rules``)."""
 
 
 def _arrays(name: str, types: Sequence[Type]) -> list[ArrayType]:
@@ -62,6 +66,7 @@ def define(name: str, arity: int | None, impl: Callable[..., Array], shape: Call
 
     typing_rules[p] = typing
     impl_rules[p] = lambda domain, *xs, **ps: impl(*xs, **ps)
+    DIRECT[p] = impl
     PRIMS[name] = p
     return p
 
@@ -95,26 +100,26 @@ def _unary_helper(name: str, fn: Callable[[Array], Array]) -> None:
 
 def _tanh_grad(x: Array) -> Array:
     t = np.tanh(x)
-    return 1.0 - t * t  # type: ignore[no-any-return]
+    return 1.0 - t * t
 
 
 def _logistic_grad(x: Array) -> Array:
     s = IMPLS["logistic"](x)
-    return s * (1.0 - s)  # type: ignore[no-any-return]
+    return s * (1.0 - s)
 
 
 def _gelu_grad(x: Array) -> Array:
     inner = GELU_C * (x + 0.044715 * x * x * x)
     t = np.tanh(inner)
-    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * GELU_C * (1.0 + 3 * 0.044715 * x * x)  # type: ignore[no-any-return]
+    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * GELU_C * (1.0 + 3 * 0.044715 * x * x)
 
 
 def _sqrt_grad(x: Array) -> Array:
-    return 0.5 / np.sqrt(x)  # type: ignore[no-any-return]
+    return 0.5 / np.sqrt(x)
 
 
 def _rsqrt_grad(x: Array) -> Array:
-    return -0.5 / (x * np.sqrt(x))  # type: ignore[no-any-return]
+    return -0.5 / (x * np.sqrt(x))
 
 
 for _name, _fn in {"tanh_grad": _tanh_grad, "logistic_grad": _logistic_grad, "gelu_grad": _gelu_grad,

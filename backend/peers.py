@@ -99,12 +99,15 @@ class AutogradNumpy:
 @contextmanager
 def running_on(namespace: Any) -> Iterator[None]:
     """Run the models with ``namespace`` in place of ``backend.numpy``."""
-    old = griffin.bnp, mlp.bnp
-    griffin.bnp = mlp.bnp = namespace
+    modules = (griffin, mlp)
+    old = [getattr(m, "bnp") for m in modules]  # noqa: B009  (the models' module attribute)
+    for m in modules:
+        setattr(m, "bnp", namespace)  # noqa: B010
     try:
         yield
     finally:
-        griffin.bnp, mlp.bnp = old
+        for m, o in zip(modules, old, strict=True):
+            setattr(m, "bnp", o)  # noqa: B010
 
 
 def autograd_value_and_grad(loss: Any) -> Any:

@@ -20,6 +20,14 @@ def _prim_name(b: LetB) -> str | None:
     return b.rhs.prim.name if isinstance(b.rhs, Prim) else None
 
 
+def _label(b: LetB) -> str | None:
+    """The label of ``let x = checkpoint_name[label](y)``, else None."""
+    if isinstance(b.rhs, Prim) and b.rhs.prim.name == "checkpoint_name":
+        label = dict(b.rhs.params).get("label")
+        return label if isinstance(label, str) else None
+    return None
+
+
 def dots_saveable(b: LetB) -> bool:
     """Save the results of contractions (einsum, matmul); recompute everything else."""
     return _prim_name(b) == "einsum"
@@ -30,7 +38,8 @@ def save_only_these_names(*names: str) -> Policy:
     chosen = set(names)
 
     def policy(b: LetB) -> bool:
-        return _prim_name(b) == "checkpoint_name" and dict(b.rhs.params).get("label") in chosen  # type: ignore[union-attr]
+        label = _label(b)
+        return label is not None and label in chosen
 
     return policy
 
@@ -40,7 +49,8 @@ def save_any_names_but_these(*names: str) -> Policy:
     excluded = set(names)
 
     def policy(b: LetB) -> bool:
-        return _prim_name(b) == "checkpoint_name" and dict(b.rhs.params).get("label") not in excluded  # type: ignore[union-attr]
+        label = _label(b)
+        return label is not None and label not in excluded
 
     return policy
 

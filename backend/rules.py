@@ -96,9 +96,13 @@ def _ps(ps: ParamDict) -> dict[str, Any]:
 
 # -- unary non-linear primitives: J(p v) = (p v ; p'(v) ⊙ v̇) ----------------------------------------
 
+def _derivative(name: str) -> Callable[[Var], Expr]:
+    return lambda v: app(name, v)
+
+
 for _name, _grad in {"tanh": "tanh_grad", "logistic": "logistic_grad", "gelu_tanh": "gelu_grad",
                      "sqrt": "sqrt_grad", "rsqrt": "rsqrt_grad", "softplus": "logistic"}.items():
-    defjvp_scale(P[_name], lambda v, g=_grad: app(g, v))
+    defjvp_scale(P[_name], _derivative(_grad))
 defjvp_scale(P["log"], lambda v: app("integer_pow", v, y=-1))
 
 

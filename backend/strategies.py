@@ -110,11 +110,13 @@ def applications(draw: st.DrawFn, kinds: tuple[str, ...] = DIFFERENTIABLE + CONS
         perm = tuple(draw(st.permutations(range(len(s)))))
         return Case(kind, [_normal(rng, s)], {"perm": perm}, [True])
     if kind in ("slice", "pad"):
-        starts, limits, strides = [], [], []
+        starts: list[int] = []
+        limits: list[int] = []
+        strides: list[int] = []
         for n in s:
-            a = draw(st.integers(0, n - 1))
-            starts.append(a)
-            limits.append(draw(st.integers(a + 1, n)))
+            lo = draw(st.integers(0, n - 1))
+            starts.append(lo)
+            limits.append(draw(st.integers(lo + 1, n)))
             strides.append(draw(st.integers(1, 2)))
         ps = {"starts": tuple(starts), "limits": tuple(limits), "strides": tuple(strides)}
         if kind == "slice":

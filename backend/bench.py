@@ -1,0 +1,221 @@
+"""Benchmarks: ``python -m backend.bench [--quick]``; peers run in the same process, ratios printed.
+
+1. Per-primitive overhead of a small-array gradient (a chain of ``sin``), µs per primitive, against
+   plain NumPy's forward pass and, when installed, HIPS autograd, JAX (with and without jit) and
+   PyTorch eager on the CPU.
+2. One training step (loss and gradient) of the MLP and of the Griffin model at two sizes, against
+   HIPS autograd running the very same model code (``backend.peers``).
+3. Peak memory and time of the Griffin step saving everything and saving only block boundaries.
+4. Tokens per second and peak memory of streaming through the model: sampling token by token, and
+   scoring a long stream chunk by chunk, at growing lengths.
+
+Timings are the best of several runs; the machine is shared, so read ratios, not absolute times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import backend
+import backend.numpy as bnp
+from backend import data, peers, policies
+from backend.models import griffin, mlp, stream
+
+
+def best(f: Callable[[], Any], repeat: int = 5, number: int = 1) -> float:
+    """Best wall time of ``number`` calls, over ``repeat`` runs, in seconds per call."""
+    f()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for _ in range(number):
+            f()
+        times.append((time.perf_counter() - t) / number)
+    return min(times)
+
+
+def row(name: str, seconds: float, base: float | None = None, unit: str = "ms", scale: float = 1e3) -> None:
+    ratio = f"{seconds / base:8.2f}x" if base else " " * 9
+    print(f"  {name:<44} {seconds * scale:10.2f} {unit}  {ratio}")
+
+
+def overhead(n: int = 50, repeat: int = 5) -> None:
+    print(f"\n1. overhead: gradient of a chain of {n} sin on a 1-element array (µs per primitive)")
+    x = np.array([0.3])
+
+    def chain(v: Any, lib: Any = bnp) -> Any:
+        for _ in range(n):
+            v = lib.sin(v)
+        return lib.sum(v)
+
+    forward = best(lambda: chain(x, np), repeat, 20) / n
+    g = backend.grad(chain)
+    ours = best(lambda: g(x), repeat, 20) / n
+    row("numpy forward (no gradient)", forward, None, "µs", 1e6)
+    row("backend.grad (compiled once)", ours, forward, "µs", 1e6)
+    if peers.available("autograd"):
+        import autograd
+        import autograd.numpy as anp
+
+        ag = autograd.grad(lambda v: chain(v, anp))
+        t = best(lambda: ag(x), repeat, 20) / n
+        row("autograd.grad", t, forward, "µs", 1e6)
+        print(f"  → backend.grad is {t / ours:.1f}x faster than autograd per primitive")
+    if peers.available("jax"):
+        import jax
+        import jax.numpy as jnp
+
+        jg = jax.grad(lambda v: chain(v, jnp))
+        xj = jnp.array(0.3)
+        row("jax.grad (no jit)", best(lambda: jg(xj).block_until_ready(), repeat, 5) / n, forward, "µs", 1e6)
+        jj = jax.jit(jg)
+        row("jax.jit(jax.grad)", best(lambda: jj(xj).block_until_ready(), repeat, 20) / n, forward, "µs", 1e6)
+    else:
+        print("  (jax not installed: pip install 'calculi[jax]')")
+    if peers.available("torch"):
+        import torch
+
+        def torch_grad() -> Any:
+            v = torch.tensor([0.3], dtype=torch.float64, requires_grad=True)
+            chain(v, torch).backward()
+            return v.grad
+
+        row("torch eager backward", best(torch_grad, repeat, 20) / n, forward, "µs", 1e6)
+    else:
+        print("  (torch not installed)")
+
+
+def mlp_step(repeat: int) -> None:
+    print("\n2a. MLP 64-128-10 on all digits: one loss-and-gradient step (float32)")
+    try:
+        d = data.digits()
+    except Exception as err:  # scikit-learn missing: say so and go on
+        print(f"  skipped: {err}")
+        return
+    x = np.concatenate([d.x_train, d.x_test])
+    y = np.concatenate([d.y_train, d.y_test])
+    params = mlp.init([64, 128, 10])
+    vg = backend.value_and_grad(mlp.loss)
+    ours = best(lambda: vg(params, x, y), repeat)
+    hand = best(lambda: _mlp_by_hand(params, x, y), repeat)
+    row("hand-written NumPy backprop", hand)
+    row("backend.value_and_grad", ours, hand)
+    if peers.available("autograd"):
+        t = best(lambda: peers.autograd_value_and_grad(mlp.loss)(params, x, y), repeat)
+        row("autograd on the same model code", t, hand)
+        print(f"  → backend is {t / ours:.2f}x faster than autograd")
+
+
+def _mlp_by_hand(p: dict[str, Any], x: Any, y: Any) -> Any:
+    w1, b1, w2, b2 = p["layer0"]["w"], p["layer0"]["b"], p["layer1"]["w"], p["layer1"]["b"]
+    h = np.tanh(x @ w1 + b1)
+    z = h @ w2 + b2
+    z = z - z.max(1, keepdims=True)
+    pz = np.exp(z)
+    pz /= pz.sum(1, keepdims=True)
+    loss = -np.log(pz[np.arange(len(y)), y]).mean()
+    dz = pz
+    dz[np.arange(len(y)), y] -= 1
+    dz /= len(y)
+    dh = (dz @ w2.T) * (1 - h * h)
+    return loss, (x.T @ dh, dh.sum(0), h.T @ dz, dz.sum(0))
+
+
+def griffin_steps(sizes: list[tuple[str, int, int]], repeat: int) -> None:
+    print("\n2b. Griffin: one loss-and-gradient step (float32)")
+    text = data.pydoc_text()
+    for name, b, t in sizes:
+        cfg = griffin.preset(name, len(text.vocab))
+        params = griffin.init(cfg)
+        x, y = data.windows(text.train, b, t, np.random.default_rng(0))
+
+        def loss(p: Any, a: Any, c: Any, cfg: griffin.GriffinConfig = cfg) -> Any:
+            return griffin.loss(p, a, c, cfg)
+
+        vg = backend.value_and_grad(loss)
+        ours = best(functools.partial(vg, params, x, y), repeat)
+        flops = 6 * griffin.count(params) * b * t
+        print(f"  {name} preset, {griffin.count(params):,} parameters, B={b}, T={t}: "
+              f"{flops / ours / 1e9:.1f} GFLOP/s (6N per token)")
+        row("backend.value_and_grad", ours)
+        if peers.available("autograd"):
+            ag = peers.autograd_value_and_grad(loss)
+            t_ag = best(functools.partial(ag, params, x, y), max(1, repeat // 2))
+            row("autograd on the same model code", t_ag, ours)
+            print(f"  → backend is {t_ag / ours:.2f}x faster than autograd")
+
+
+def memory(t: int, repeat: int) -> None:
+    print(f"\n3. checkpointing: the Griffin step over T = {t} (small preset, B = 1)")
+    text = data.pydoc_text()
+    cfg = griffin.preset("small", len(text.vocab))
+    params = griffin.init(cfg)
+    x, y = data.windows(text.train, 1, t, np.random.default_rng(0))
+
+    def loss(p: Any, a: Any, c: Any) -> Any:
+        return griffin.loss(p, a, c, cfg)
+
+    results = {}
+    for name in ("everything_saveable", "blocks", "nothing_saveable"):
+        vg = backend.value_and_grad(backend.checkpoint(loss, policies.POLICIES[name]))
+        seconds = best(functools.partial(vg, params, x, y), repeat)
+        tracemalloc.start()
+        vg(params, x, y)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        results[name] = (seconds, peak)
+    base_s, base_m = results["everything_saveable"]
+    for name, (seconds, peak) in results.items():
+        print(f"  {name:<22} {seconds * 1e3:9.1f} ms ({seconds / base_s:.2f}x time)   "
+              f"peak {peak / 2**20:8.1f} MiB ({base_m / peak:.2f}x less)")
+
+
+def generation(lengths: list[int], sample_limit: int) -> None:
+    print("\n4. streaming with a fixed-size state (small preset)")
+    text = data.pydoc_text()
+    cfg = griffin.preset("small", len(text.vocab))
+    params = griffin.init(cfg)
+    print(f"  state: {stream.state_bytes(griffin.init_state(cfg, 1)):,} bytes, whatever the length")
+    for n in lengths:
+        if n <= sample_limit:
+            tracemalloc.start()
+            t = time.perf_counter()
+            for _ in stream.sample(params, cfg, text.train[:8], n, np.random.default_rng(0)):
+                pass
+            dt = time.perf_counter() - t
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            print(f"  sample  T = {n:>9,}: {n / dt:10.0f} tokens/s, peak {peak / 2**20:6.2f} MiB")
+        tracemalloc.start()
+        t = time.perf_counter()
+        loss, count = stream.score_stream(params, cfg, stream.chunks(text.valid, 1024, n))
+        dt = time.perf_counter() - t
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        print(f"  stream  T = {n:>9,}: {count / dt:10.0f} tokens/s, peak {peak / 2**20:6.2f} MiB "
+              f"(loss {loss:.3f})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m backend.bench", description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes, few repeats (seconds)")
+    args = ap.parse_args(argv)
+    repeat = 2 if args.quick else 5
+    overhead(repeat=repeat)
+    mlp_step(repeat)
+    griffin_steps([("tiny", 4, 64)] if args.quick else [("tiny", 8, 128), ("small", 8, 256)], repeat)
+    memory(256 if args.quick else 4096, 1 if args.quick else 2)
+    generation([1_000, 10_000] if args.quick else [1_000, 10_000, 100_000, 1_000_000],
+               100 if args.quick else 10_000)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
