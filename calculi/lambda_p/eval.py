@@ -17,6 +17,7 @@ from calculi.core.errors import CalculusError
 from calculi.core.syntax import Span
 from calculi.core.trace import Fuel
 from calculi.lambda_p import parallel
+from calculi.lambda_p.deep import CANCEL
 from calculi.lambda_p.prims import Stuck
 from calculi.lambda_p.syntax import (
     RETURN,
@@ -161,6 +162,8 @@ class Evaluator:
                 if type(f) is Global:
                     f = self.global_value(f)
                 if type(f) is Closure:  # tail call
+                    if CANCEL.is_set():
+                        raise KeyboardInterrupt
                     self.fuel.tick(t.span)
                     env = {**f.env, f.binder: a}
                     t = f.body
@@ -251,6 +254,8 @@ class Evaluator:
         if type(f) is Global:
             f = self.global_value(f)
         if type(f) is Closure:
+            if CANCEL.is_set():
+                raise KeyboardInterrupt
             self.fuel.tick(node.span)
             return self.ev(f.body, {**f.env, f.binder: a})
         if type(f) is HostFn:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from calculi.core.trace import Fuel, Step
 from calculi.foil import core as foil
 from calculi.lambda_p import parallel
+from calculi.lambda_p.deep import check_cancelled
 from calculi.lambda_p.prims import PRIMS, Stuck, describe, resolve
 from calculi.lambda_p.subst import substitute
 from calculi.lambda_p.syntax import (
@@ -320,6 +321,7 @@ class Machine:
     def evaluate(self, term: Term, fuel: Fuel) -> Term:
         """↦* to a value, or a ``Stuck`` / ``FuelExhausted`` error."""
         while True:
+            check_cancelled()
             nxt = self.step(term, fuel)
             if nxt is None:
                 return term
