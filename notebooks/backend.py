@@ -33,12 +33,12 @@ if _here is not None:
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(_here).resolve().parent]
 sys.modules.pop("backend", None)
 
-import numpy as np
+import numpy as np  # noqa: E402
 
-import backend
-import backend.numpy as bnp
-from backend import data, optim, policies
-from backend.models import griffin, stream
+import backend  # noqa: E402
+import backend.numpy as bnp  # noqa: E402
+from backend import data, optim, policies  # noqa: E402
+from backend.models import griffin, stream  # noqa: E402
 
 SMALL = os.environ.get("CALCULI_SMALL") == "1"
 rng = np.random.default_rng(0)
@@ -144,13 +144,14 @@ opt = optim.Adam(lr=1e-2)
 step = backend.value_and_grad(lm_loss)
 steps = 25 if SMALL else 300
 losses = []
-for i in range(steps):
+for _ in range(steps):
     xb, yb = data.windows(text.train, 8, 64, rng)
     value, g = step(params, xb, yb)
     params = opt.update(params, g)
     losses.append(float(value))
 baseline = data.unigram_loss(text.train, text.valid, len(text.vocab))
-print(f"loss {losses[0]:.3f} → {np.mean(losses[-5:]):.3f} after {steps} steps (unigram baseline {baseline:.3f})")
+print(f"loss {losses[0]:.3f} → {np.mean(losses[-5:]):.3f} after {steps} steps "
+      f"(unigram baseline {baseline:.3f})")
 assert np.mean(losses[-5:]) < losses[0]
 
 # %%
