@@ -15,6 +15,7 @@ Timings are the best of several runs; the machine is shared, so read ratios, not
 from __future__ import annotations
 
 import argparse
+import importlib
 import functools
 import time
 import tracemalloc
@@ -195,7 +196,7 @@ def generation(lengths: list[int], sample_limit: int) -> None:
             print(f"  sample  T = {n:>9,}: {n / dt:10.0f} tokens/s, peak {peak / 2**20:6.2f} MiB")
         tracemalloc.start()
         t = time.perf_counter()
-        loss, count = stream.score_stream(params, cfg, stream.chunks(text.valid, 1024, n))
+        loss, count = stream.score_stream(params, cfg, stream.chunks(text.valid, 128, n))
         dt = time.perf_counter() - t
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
@@ -206,8 +207,14 @@ def generation(lengths: list[int], sample_limit: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m backend.bench", description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, few repeats (seconds)")
+    ap.add_argument("--threads", type=int, default=1, help="BLAS threads for every engine (default 1)")
     args = ap.parse_args(argv)
     repeat = 2 if args.quick else 5
+    if peers.available("threadpoolctl"):
+        importlib.import_module("threadpoolctl").threadpool_limits(args.threads)
+        print(f"BLAS threads: {args.threads} (every engine in this process)")
+    else:
+        print("threadpoolctl not installed: BLAS uses its default threads (set OPENBLAS_NUM_THREADS)")
     overhead(repeat=repeat)
     mlp_step(repeat)
     griffin_steps([("tiny", 4, 64)] if args.quick else [("tiny", 8, 128), ("small", 8, 256)], repeat)
