@@ -15,8 +15,8 @@ Timings are the best of several runs; the machine is shared, so read ratios, not
 from __future__ import annotations
 
 import argparse
-import importlib
 import functools
+import importlib
 import time
 import tracemalloc
 from collections.abc import Callable
