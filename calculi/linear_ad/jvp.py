@@ -76,20 +76,7 @@ class _Jvp:
         count: Counter[int] = Counter()
         for fv in uses:
             count.update(fv)
-        parts: list[Tangents] = []
-        for fv in uses:
-            part: Tangents = {}
-            for v in sorted(fv):
-                count[v] -= 1
-                if count[v] > 0:
-                    a = self.supply.binder(tangents[v].hint)
-                    b = self.supply.binder(tangents[v].hint)
-                    out.append(LetB((), (a, b), Dup(tangents[v])))
-                    part[v], tangents[v] = lvar_of(a), lvar_of(b)
-                else:
-                    part[v] = tangents.pop(v)
-            parts.append(part)
-        return parts
+        return [self._take(fv, count, tangents, out) for fv in uses]
 
     def pair(self, out: list[Binding], primal: Expr, tangent: Expr, hint: str = "v") -> Expr:
         """(primal ; tangent) as a Ret of variables, binding each side unless it is a variable."""

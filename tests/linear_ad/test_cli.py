@@ -70,6 +70,8 @@ def test_repl_through_a_pipe() -> None:
         "def g(x: R) -> R = dx",
         ":grad g 1.0",
         ":unzip f nonsense",
+        ":load examples/linear_ad/linear.la",
+        ":transpose g",
         ":quit",
     ]) + "\n"
     out = subprocess.run([sys.executable, "-m", "calculi.repl", "linear_ad"], input=script,
@@ -85,3 +87,4 @@ def test_repl_through_a_pipe() -> None:
     assert "dx is not in scope" in text
     assert "no function named g" in text
     assert "unknown policy nonsense" in text
+    assert "g : (ℝ ; ℝ, ℝ) → ( ; ℝ, ℝ)" in text and "def g.T(s: ℝ ; ċ: ℝ, ċ1: ℝ)" in text
