@@ -112,6 +112,24 @@ def mlp_step(repeat: int) -> None:
         t = best(lambda: peers.autograd_value_and_grad(mlp.loss)(params, x, y), repeat)
         row("autograd on the same model code", t, hand)
         print(f"  → backend is {t / ours:.2f}x faster than autograd")
+    _jax_row(mlp.loss, (params, x, y), repeat, hand)
+
+
+def _jax_row(loss: Callable[..., Any], args: tuple[Any, ...], repeat: int, base: float) -> None:
+    if not peers.available("jax"):
+        print("  (jax not installed)")
+        return
+    import jax
+
+    for jit in (False, True):
+        vg = peers.jax_value_and_grad(loss, jit=jit)
+        seconds = best(functools.partial(_blocked, jax, vg, args), max(1, repeat // 2))
+        label = "jit(value_and_grad)" if jit else "value_and_grad (no jit)"
+        row(f"jax {label}, same model code", seconds, base)
+
+
+def _blocked(jax: Any, vg: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    return jax.block_until_ready(vg(*args))
 
 
 def _mlp_by_hand(p: dict[str, Any], x: Any, y: Any) -> Any:
@@ -151,6 +169,7 @@ def griffin_steps(sizes: list[tuple[str, int, int]], repeat: int) -> None:
             t_ag = best(functools.partial(ag, params, x, y), max(1, repeat // 2))
             row("autograd on the same model code", t_ag, ours)
             print(f"  → backend is {t_ag / ours:.2f}x faster than autograd")
+        _jax_row(loss, (params, x, y), repeat, ours)
 
 
 def memory(t: int, repeat: int) -> None:

@@ -121,3 +121,23 @@ def test_griffin_gradient_agrees_with_autograd_on_the_same_model() -> None:
     np.testing.assert_allclose(v1, v2, rtol=1e-12)
     for a, b in zip(flatten(g1)[0], flatten(g2)[0], strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.engine
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="needs JAX")
+def test_griffin_gradient_agrees_with_jax_on_the_same_model() -> None:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    cfg = griffin.GriffinConfig(vocab=13, width=8, heads=2, blocks=3, window=4)
+    params = griffin.init(cfg, 4, np.float64)
+    x, y = RNG.integers(0, 13, (2, 9)), RNG.integers(0, 13, (2, 9))
+
+    def loss(p: object, a: object, b: object) -> object:
+        return griffin.loss(p, a, b, cfg)
+
+    v1, g1 = backend.value_and_grad(loss)(params, x, y)
+    v2, g2 = peers.jax_value_and_grad(loss)(params, x, y)
+    np.testing.assert_allclose(v1, float(v2), rtol=1e-12)
+    for a, b in zip(flatten(g1)[0], flatten(g2)[0], strict=True):
+        np.testing.assert_allclose(a, np.asarray(b), rtol=1e-6, atol=1e-12)
