@@ -3,9 +3,9 @@
 Workloads: the lambda-n-ways pairs (capture10, constructed20, one- to four-subst, t1–t3, and a
 fixed subset of random15–19) and Church-numeral exponentiation m^n (as free-foil's
 ``bench/normalize``). Peers: the foil, the plain rapier (the same algorithm without the type
-machinery), always-rename, and de Bruijn indices (conversion not timed). Each cell is the best of
-``--repeat`` runs, in CPU time of this process (``time.process_time``: on a shared machine wall
-time mostly measures the neighbours); the ratios are foil / rapier (the paper's "no run-time overhead" claim: 1.00
+machinery), always-rename, and de Bruijn indices (conversion not timed). Each cell is the best
+of ``--repeat`` runs, in CPU time of this process (``time.process_time``: on a shared machine,
+wall time mostly measures the neighbours); the ratios are foil / rapier (the paper's "no run-time overhead" claim: 1.00
 would be no overhead) and always-rename / foil.
 """
 
