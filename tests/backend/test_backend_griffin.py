@@ -98,3 +98,11 @@ def test_sampling_is_reproducible() -> None:
     a = list(stream.sample(PARAMS, CFG, prompt, 10, np.random.default_rng(5)))
     b = list(stream.sample(PARAMS, CFG, prompt, 10, np.random.default_rng(5)))
     assert a == b and all(0 <= t < 17 for t in a)
+
+
+def test_blocked_local_attention_equals_the_masked_form() -> None:
+    p = PARAMS["blocks"][2]["attention_block"]
+    x = RNG.standard_normal((2, 16, 16))
+    blocked = griffin.attention_block(p, x, CFG, None, 0)  # T = 16 > 2W: blocks of W = 4
+    masked = griffin.attention_block(p, x, CFG, griffin.init_state(CFG, 2, np.float64).blocks[2], 0)
+    np.testing.assert_allclose(blocked, masked, rtol=1e-12, atol=1e-14)
