@@ -253,7 +253,8 @@ def _blocked_attention(q: Any, k: Any, v: Any, cfg: GriffinConfig) -> Any:
         return bnp.concatenate([bnp.reshape(shifted, (b, n, w, hd)), bnp.reshape(x, (b, n, w, hd))], axis=2)
 
     keys, values = with_previous(k), with_previous(v)
-    logits = bnp.einsum("bnqhd,bnsd->bnhqs", bnp.reshape(q, (b, n, w, heads, hd)), keys) * (1.0 / math.sqrt(hd))
+    queries = bnp.reshape(q, (b, n, w, heads, hd))
+    logits = bnp.einsum("bnqhd,bnsd->bnhqs", queries, keys) * (1.0 / math.sqrt(hd))
     gap = w + np.arange(w)[:, None] - np.arange(2 * w)[None, :]  # query position − key position
     first = np.arange(2 * w)[None, :] >= w  # block 0 has no previous block
     mask = ((gap >= 0) & (gap < w))[None] & np.where(np.arange(n)[:, None, None] == 0, first[None], True)
