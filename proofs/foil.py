@@ -18,10 +18,15 @@ from calculi.foil import substitute
 from calculi.foil.alpha import alpha_equiv
 from calculi.foil.baselines import debruijn as db
 from calculi.foil.core import (
+    add_name_binder,
+    empty_name_map,
+    empty_scope,
     extend_scope,
     identity_subst,
+    lookup_name,
     member,
     name_of,
+    pop_name_binder,
     raw,
     sink,
     sink_name,
@@ -211,6 +216,27 @@ def _p9(theta: list[int]) -> None:
             assert unsink_name(binder, sink_name(unsafe_name(x), evidence)) == unsafe_name(x)
 
     with_fresh(bits(theta), check)
+
+
+@theorem("foil.namemap.total", paper=FOIL, section="§3 P13", show=show,
+         statement="a NameMap built binder by binder answers lookup_name on every name of its scope, "
+                   "with the value of that binder; pop_name_binder undoes add_name_binder",
+         given={"values": st.lists(st.integers(), min_size=1, max_size=8)})
+def _p13(values: list[int]) -> None:
+    def build(scope: Any, names: Any, bound: list[tuple[Any, int]], rest: list[int]) -> None:
+        if not rest:
+            for name, value in bound:
+                assert lookup_name(name, names) == value
+            return
+
+        def k(binder: Any, evidence: Any) -> None:
+            grown = add_name_binder(binder, rest[0], names)
+            assert pop_name_binder(binder, grown) == (names, rest[0])
+            build(extend_scope(binder, scope), grown, [*bound, (name_of(binder), rest[0])], rest[1:])
+
+        with_fresh(scope, k)
+
+    build(empty_scope(), empty_name_map(), [], values)
 
 
 @theorem("foil.alpha.agrees_with_debruijn", paper=FOIL, section="§3 P10", show=show,

@@ -242,3 +242,40 @@ def add_rename(
 def subst_items(subst: Substitution[V, I, O]) -> list[tuple[Name[I], V]]:
     """The explicit entries of σ (names σ does not map are left alone)."""
     return list(subst.items())  # type: ignore[attr-defined]
+
+
+A = TypeVar("A")
+
+
+@final
+class NameMap(Generic[N, A]):
+    """A total map from the names of scope ``N`` to values (typing contexts, environments).
+    Erased: a ``dict``; extended only by ``add_name_binder``, so every name of ``N`` has a value."""
+
+    __slots__ = ()
+
+
+def empty_name_map() -> NameMap[VoidS, A]:
+    return {}  # type: ignore[return-value]
+
+
+def add_name_binder(binder: NameBinder[N, L], value: A, names: NameMap[N, A]) -> NameMap[L, A]:
+    """Γ, x : a."""
+    out = dict(names)  # type: ignore[call-overload]
+    out[binder] = value
+    return out  # type: ignore[no-any-return]
+
+
+def lookup_name(name: Name[N], names: NameMap[N, A]) -> A:
+    """Γ(x); total on ``N`` (a missing name is a broken invariant, reported as a ``ScopeError``)."""
+    try:
+        return names[name]  # type: ignore[index, no-any-return]
+    except KeyError:
+        raise ScopeError(f"lookup_name: name {raw(name)} is not in the map (NameMap not total)") from None
+
+
+def pop_name_binder(binder: NameBinder[N, L], names: NameMap[L, A]) -> tuple[NameMap[N, A], A]:
+    """Γ, x : a  ↦  (Γ, a); the outer map no longer has ``x`` (Distinct scopes: ``x ∉ N``)."""
+    out = dict(names)  # type: ignore[call-overload]
+    value = out.pop(binder)
+    return out, value

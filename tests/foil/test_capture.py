@@ -136,3 +136,13 @@ def test_run_time_checks_catch_broken_invariants() -> None:
         checked(unsafe_scope(1 << intern("z")), sib, term)
     with pytest.raises(ScopeError, match="Distinct"):
         core.extend_scope(core.unsafe_binder(3), unsafe_scope(1 << 3))
+
+
+def test_name_map_lookup_outside_its_scope_is_a_scope_error() -> None:
+    from calculi.core.errors import ScopeError
+    from calculi.foil import core
+
+    names = core.add_name_binder(core.unsafe_binder(0), "a", core.empty_name_map())
+    assert core.lookup_name(core.unsafe_name(0), names) == "a"
+    with pytest.raises(ScopeError, match="not total"):
+        core.lookup_name(core.unsafe_name(5), names)
