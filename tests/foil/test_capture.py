@@ -142,7 +142,7 @@ def test_name_map_lookup_outside_its_scope_is_a_scope_error() -> None:
     from calculi.core.errors import ScopeError
     from calculi.foil import core
 
-    names = core.add_name_binder(core.unsafe_binder(0), "a", core.empty_name_map())
+    names: core.NameMap[Any, str] = core.add_name_binder(core.unsafe_binder(0), "a", core.empty_name_map())
     assert core.lookup_name(core.unsafe_name(0), names) == "a"
     with pytest.raises(ScopeError, match="not total"):
         core.lookup_name(core.unsafe_name(5), names)
