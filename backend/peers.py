@@ -63,7 +63,7 @@ class PeerNumpy:
         return x[idx]
 
     def one_hot(self, idx: Any, n: int, dtype: Any = np.float32) -> Any:
-        return (np.asarray(idx)[..., None] == np.arange(n)).astype(dtype)
+        return (self.np.asarray(idx)[..., None] == self.np.arange(n)).astype(dtype)
 
     def max(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
         return self.np.max(x, axis=axis, keepdims=keepdims)
