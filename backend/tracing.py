@@ -152,7 +152,7 @@ def trace(f: Callable[..., Any], args: Sequence[Any], argnums: int | Sequence[in
         fed = []
         for leaf in a_leaves:
             if isinstance(leaf, np.ndarray):
-                fed.append(_FeedTracer.make(builder, leaf, slot))
+                fed.append(Tracer(builder, ArrayType.of(leaf), builder.feed(leaf, slot)))
                 slot += 1
             else:
                 fed.append(leaf)
@@ -172,13 +172,6 @@ def trace(f: Callable[..., Any], args: Sequence[Any], argnums: int | Sequence[in
     funcdef = FuncDef(name, tuple(params), tuple(ArrayT.of(ArrayType.of(np.asarray(x))) for x in leaves),
                       (), (), Mixed(tuple(types), ()), body)
     return TracedFunction(funcdef, out_tree, constants, builder.feeds, builder.kept_alive)
-
-
-class _FeedTracer:
-    @staticmethod
-    def make(builder: Builder, value: Any, slot: int) -> Tracer:
-        var = builder.feed(value, slot)
-        return Tracer(builder, ArrayType.of(value), var)
 
 
 def _prune(bindings: list[Binding], params: list[Binder], results: list[Var]) -> Expr:
