@@ -8,23 +8,33 @@ gradients while recomputation lowers the peak memory. Mutants seed one wrong rul
 
 from __future__ import annotations
 
+import sys
 import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
 
-import backend
-from backend import checks, lprims, policies
-from backend.api import clear_cache
-from backend.models import griffin, mlp
-from backend.pytree import flatten
-from backend.strategies import ANALYTIC, CONSTANT, KINKED, Case, applications, seeds, show_case
-from calculi.core.mutants import Mutant, patch_entry
-from calculi.linear_ad.primitives import jvp_rules, transpose_rules
-from proofs.registry import Paper, register_mutants, theorem
+# Under pytest, tests/ is on sys.path and its folder tests/backend would pass for a namespace package
+# named ``backend``; the project root goes first so that ``backend`` is the package.
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+if getattr(sys.modules.get("backend"), "__file__", "") is None:
+    del sys.modules["backend"]
+
+import backend  # noqa: E402
+from backend import checks, lprims, policies  # noqa: E402
+from backend.api import clear_cache  # noqa: E402
+from backend.models import griffin, mlp  # noqa: E402
+from backend.pytree import flatten  # noqa: E402
+from backend.strategies import ANALYTIC, CONSTANT, KINKED, Case, applications, seeds, show_case  # noqa: E402
+from calculi.core.mutants import Mutant, patch_entry  # noqa: E402
+from calculi.linear_ad.primitives import jvp_rules, transpose_rules  # noqa: E402
+from proofs.registry import Paper, register_mutants, theorem  # noqa: E402
 
 YOLO = Paper("YOLO", "You Only Linearize Once: Tangents Transpose to Gradients", "POPL 2023")
 GRIFFIN = Paper("Griffin", "Griffin: Mixing Gated Linear Recurrences with Local Attention for Efficient "
