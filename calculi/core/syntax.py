@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 
@@ -11,18 +12,28 @@ class Source:
 
     text: str
     filename: str = "<input>"
+    line_starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        starts = [0]
+        find = self.text.find
+        while (nl := find("\n", starts[-1])) != -1:
+            starts.append(nl + 1)
+        object.__setattr__(self, "line_starts", tuple(starts))
 
     def line(self, lineno: int) -> str:
         """The text of line ``lineno`` (1-based), without its newline."""
-        lines = self.text.splitlines()
-        return lines[lineno - 1] if 0 < lineno <= len(lines) else ""
+        if not 0 < lineno <= len(self.line_starts):
+            return ""
+        start = self.line_starts[lineno - 1]
+        end = self.text.find("\n", start)
+        return self.text[start : len(self.text) if end == -1 else end].rstrip("\r")
 
     def position(self, offset: int) -> tuple[int, int]:
-        """The (line, column) of a character offset, both 1-based."""
+        """The (line, column) of a character offset, both 1-based (a binary search of line starts)."""
         offset = max(0, min(offset, len(self.text)))
-        line = self.text.count("\n", 0, offset) + 1
-        column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
-        return line, column
+        line = bisect_right(self.line_starts, offset)
+        return line, offset - self.line_starts[line - 1] + 1
 
     def span(self, start: int, end: int | None = None) -> Span:
         """The span of ``text[start:end]`` (a single character when ``end`` is omitted)."""
