@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from calculi.core.errors import CalculusError
 from calculi.core.syntax import Source
 from calculi.core.trace import Fuel
 from calculi.lambda_p.program import Program
@@ -119,3 +120,16 @@ def test_command_line_trace_names_the_rules() -> None:
 def test_jobs_give_the_same_values() -> None:
     for name in ("incr", "reader_for", "weak_exc", "amb_coins", "rng_for"):
         assert run_example(name, jobs=2) == GOLDEN[name]
+
+
+def test_jobs_report_the_lowest_index_error_as_sequential_evaluation_does() -> None:
+    program = Program.with_prelude()
+    (term,) = program.load(Source('for i:16. if i == 5 || i == 11 then 1 + "x" else i * i'))
+    outcomes = []
+    for machine in ("fast", "small-step"):
+        for jobs in (1, 2):
+            with pytest.raises(CalculusError) as info:
+                run_term(term, Fuel(), jobs=jobs, machine=machine)
+            outcomes.append(info.value.render())
+    assert len(set(outcomes)) == 1
+    assert "+ expects integers, got a string" in outcomes[0]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 
 
 def repl(*lines: str) -> list[str]:
@@ -76,3 +78,18 @@ def test_variant_switch_changes_traverse() -> None:
 
 def test_load_a_file() -> None:
     assert repl(":load examples/lambda_p/sum.lp") == ["sum defined", "6"]
+
+
+def test_ctrl_c_interrupts_an_evaluation_and_keeps_the_session() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "calculi.repl", "lambda_p"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(":set fuel 100000000000\ndef loop x = loop x\nloop 1\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline().startswith("fuel =")
+    assert proc.stdout.readline() == "loop defined\n"
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    assert proc.stdout.readline() == "interrupted\n"
+    out, _ = proc.communicate("1 + 1\n", timeout=60)
+    assert out == "2\n"
