@@ -10,10 +10,12 @@ exactly as in sequential evaluation. Nested loops inside a worker run sequential
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from calculi.core.errors import CalculusError, FuelExhausted
+from calculi.core.syntax import Span
 from calculi.core.trace import Fuel
 
 A = TypeVar("A")
@@ -39,12 +41,26 @@ def _run_chunk(bounds: tuple[int, int]) -> tuple[list[tuple[bool, Any]], int]:
         try:
             out.append((True, encode(fn(items[i], fuel))))
         except CalculusError as err:
-            out.append((False, err))
+            out.append((False, (type(err), err.reason, err.span, err.rule, getattr(err, "group", None))))
             break
         except NotTransferable:
             out.append((False, None))
             break
+    try:
+        pickle.dumps(out)
+    except Exception:  # something that cannot travel: the parent reruns the loop sequentially
+        return [(False, None)], fuel.used
     return out, fuel.used
+
+
+def _error(cls: type[CalculusError], reason: str, span: Span | None, rule: str | None,
+           group: str | None) -> CalculusError:
+    """Rebuild an error raised in a worker (exceptions with extra arguments do not unpickle)."""
+    if group is not None:
+        from calculi.lambda_p.prims import Stuck
+
+        return Stuck(group, reason, span, rule)
+    return cls(reason, span, rule=rule)
 
 
 def run_all(
@@ -94,7 +110,7 @@ def _in_workers(
             if not ok:
                 if value is None:
                     return None
-                raise value
+                raise _error(*value)
             out.append(decode(value))
     if fuel.used > fuel.limit:
         raise FuelExhausted(f"no result after {fuel.limit:,} steps (the program may diverge)")
