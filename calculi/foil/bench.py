@@ -9,9 +9,12 @@ wall time mostly measures the neighbours). The ratios are foil / rapier (the pap
 run-time overhead" claim: 1.00 would be no overhead) and always-rename / foil.
 
 Where the foil's overhead comes from in CPython: the erased representation costs nothing (the
-same code with the core's calls written inline runs at 1.00x the rapier); each binder pays for
-the rank-2 continuation (``with_refreshed`` and the callback it calls) and for the calls to
-``name_of``, ``add_rename`` and ``extend_scope``, which the rapier does inline.
+same code with the core's calls written inline runs at 1.00x the rapier). What is left is one
+Python call per binder: the rapier's step at a binder is one trusted core call
+(``under_binder``: ``with_refreshed``, ``add_rename`` and ``extend_scope`` fused) plus the
+rank-2 continuation it calls, which is how the scope type stays rigid. Lookups at names and the
+identity test are erased to C-level calls (``dict.get``, ``not``). Measured: about 1.2x the
+plain rapier over the whole run (it was 1.5x with the core calls unfused).
 """
 
 from __future__ import annotations

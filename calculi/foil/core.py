@@ -25,9 +25,10 @@ environment variable ``FOIL_CHECKS=1`` is set (the test suite sets it) or ``CHEC
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Callable
-from typing import Generic, Protocol, TypeVar, final
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, final
 
 from calculi.core.errors import ScopeError
 
@@ -89,6 +90,17 @@ class FreshK(Protocol[N, R_co]):
     """A continuation ``∀l. DExt n l => NameBinder n l -> r`` (generic in ``L``)."""
 
     def __call__(self, binder: NameBinder[N, L], evidence: DExt[N, L], /) -> R_co: ...
+
+
+class UnderK(Protocol[O, I2, R_co]):
+    """A continuation ``∀o'. NameBinder o o' -> Scope o' -> Substitution v i' o' -> r``.
+
+    The value type of the substitution is ``Any`` here because Python has no higher-kinded types
+    (it would be ``e o'``); the continuation's own annotation states it."""
+
+    def __call__(
+        self, binder: NameBinder[O, O2], scope: Scope[O2], subst: Substitution[Any, I2, O2], /
+    ) -> R_co: ...
 
 
 _EVIDENCE: object = object()
@@ -197,16 +209,24 @@ def lookup_subst(
     return inject(name) if value is None else value  # type: ignore[arg-type]
 
 
-def lookup_subst_or(subst: Substitution[V, I, O], name: Name[I], unchanged: V) -> V:
-    """σ(x), or ``unchanged`` when σ leaves ``x`` alone: the caller passes its own occurrence of
-    ``x`` (sunk into ``O``), so a name that is not substituted is reused instead of rebuilt."""
-    value = subst.get(name)  # type: ignore[attr-defined]
-    return unchanged if value is None else value
+if TYPE_CHECKING:
+
+    def lookup_subst_or(subst: Substitution[V, I, O], name: Name[I], unchanged: V) -> V:
+        """σ(x), or ``unchanged`` when σ leaves ``x`` alone: the caller passes its own occurrence
+        of ``x`` (sunk into ``O``), so a name that is not substituted is reused, not rebuilt."""
+
+    def is_identity(subst: Substitution[V, I, O]) -> bool:
+        """Does σ leave every name alone? (Dex: an identity substitution is a coercion, I ⊆ O.)"""
+
+else:
+    # Erased to C-level calls: a substitution is a dict, so these are ``dict.get`` and ``not``.
+    lookup_subst_or = dict.get
+    is_identity = operator.not_
 
 
-def is_identity(subst: Substitution[V, I, O]) -> bool:
-    """Does σ leave every name alone? (Dex: an identity substitution is a coercion, ``I ⊆ O``.)"""
-    return not subst
+def singleton_subst(binder: NameBinder[I, I2], value: V) -> Substitution[V, I2, I]:
+    """[x ↦ v]: ``add_subst(identity_subst(), x, v)`` in one call (β-reduction's substitution)."""
+    return {binder: value}  # type: ignore[return-value]
 
 
 def add_subst(subst: Substitution[V, I, O], binder: NameBinder[I, I2], value: V) -> Substitution[V, I2, O]:
@@ -237,6 +257,42 @@ def add_rename(
     table = dict(table)
     table[binder] = inject(new)  # type: ignore[index, arg-type]
     return table  # type: ignore[return-value]
+
+
+def under_binder(
+    scope: Scope[O],
+    subst: Substitution[V, I, O],
+    binder: NameBinder[I, I2],
+    inject: Callable[[Any], object],
+    k: UnderK[O, I2, R],
+) -> R:
+    """The rapier's whole step at a binder, fused into one trusted call:
+
+        x' = with_refreshed(Θ, x);  σ' = add_rename(σ, x, x');  Θ' = extend_scope(x', Θ);  k(x', Θ', σ')
+
+    It means exactly that composition (the tests check it), and saves the interpreter the calls
+    in between: Python charges for every function call, so this is how the foil gets close to the
+    plain rapier's speed. ``inject`` builds the variable term of a name (``Var``)."""
+    theta: Any = scope  # erased: the in-scope set is an int bit set, σ a dict, names ints
+    sigma: Any = subst
+    x: Any = binder
+    go: Any = k
+    if theta >> x & 1:
+        fresh = theta.bit_length()
+        table = dict(sigma)
+        table[x] = inject(fresh)
+        return go(fresh, theta | 1 << fresh, table)  # type: ignore[no-any-return]
+    if x in sigma:
+        sigma = dict(sigma)
+        del sigma[x]
+    return go(x, theta | 1 << x, sigma)  # type: ignore[no-any-return]
+
+
+def extend_if_fresh(binder: NameBinder[N, L], scope: Scope[N]) -> Scope[L] | None:
+    """``extend_scope(x, Θ)`` when ``x ∉ Θ``, else ``None`` (the clash test and the extension in one)."""
+    if scope >> binder & 1:  # type: ignore[operator]
+        return None
+    return scope | 1 << binder  # type: ignore[operator, return-value]
 
 
 def subst_items(subst: Substitution[V, I, O]) -> list[tuple[Name[I], V]]:

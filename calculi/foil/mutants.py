@@ -13,26 +13,24 @@ from typing import Any
 
 from calculi.core.mutants import Mutant, patch, patch_entry
 from calculi.foil import substitution
-from calculi.foil.core import add_rename
 from calculi.foil.syntax import Var
 
 
-def _add_rename_without_delete(subst: Any, binder: Any, evidence: Any, new: Any, inject: Any) -> Any:
-    """σ[x ↦ x'] always, even when x' = x: an outer entry for x survives under the binder."""
-    table = dict(subst)
-    if new != binder:
-        return add_rename(subst, binder, evidence, new, inject)
-    return table
+def _under_binder(*, delete: bool = True, rename: bool = True, extend: bool = True) -> Callable[..., Any]:
+    """``core.under_binder`` with one of its three duties dropped."""
 
+    def step(scope: Any, subst: Any, binder: Any, inject: Any, k: Any) -> Any:
+        table = dict(subst)
+        if rename and scope >> binder & 1:
+            fresh = scope.bit_length()
+            table[binder] = inject(fresh)
+        else:
+            fresh = binder
+            if delete:
+                table.pop(binder, None)
+        return k(fresh, scope | 1 << fresh if extend else scope, table)
 
-def _with_refreshed_never_renaming(scope: Any, name: Any, k: Callable[[Any, Any], Any]) -> Any:
-    """Keep the binder's raw name even when it is already in Θ (the capture bug)."""
-    return k(name, object())
-
-
-def _extend_scope_not(binder: Any, scope: Any) -> Any:
-    """Θ' = Θ: the binder is not added to the in-scope set."""
-    return scope
+    return step
 
 
 def _subst_var_twice(scope: Any, subst: Any, term: Any) -> Any:
@@ -46,19 +44,19 @@ MUTANTS = [
         "foil.no_delete",
         "foil",
         "no delete at binders: a binder that keeps its name does not drop σ's entry for it",
-        lambda: patch(substitution, "add_rename", _add_rename_without_delete),
+        lambda: patch(substitution, "under_binder", _under_binder(delete=False)),
     ),
     Mutant(
         "foil.no_rename_on_clash",
         "foil",
-        "no renaming when a binder is already in scope (with_refreshed always keeps the name)",
-        lambda: patch(substitution, "with_refreshed", _with_refreshed_never_renaming),
+        "no renaming when a binder is already in scope (the binder always keeps its name)",
+        lambda: patch(substitution, "under_binder", _under_binder(rename=False)),
     ),
     Mutant(
         "foil.scope_not_extended",
         "foil",
         "the in-scope set is not extended under a binder",
-        lambda: patch(substitution, "extend_scope", _extend_scope_not),
+        lambda: patch(substitution, "under_binder", _under_binder(extend=False)),
     ),
     Mutant(
         "foil.subst_twice",

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from calculi.core.trace import DEFAULT_FUEL, Fuel
-from calculi.foil.core import NameBinder, Scope
+from calculi.foil.core import NameBinder, Scope, extend_if_fresh
 from calculi.foil.deep import deep
 from calculi.foil.substitution import beta, open_lam
 from calculi.foil.syntax import App, Expr, Lam, Var, scope_of
@@ -71,6 +71,9 @@ def nf_app(scope: Scope[N], term: App[N], fuel: Fuel) -> Expr[N]:
 
 def nf_lam(scope: Scope[N], term: Lam[N, L], fuel: Fuel) -> Expr[N]:
     """λx. e ↦ λx'. nf(e), with x' fresh for Θ (x itself when it does not clash)."""
+    inner_scope = extend_if_fresh(term.binder, scope)
+    if inner_scope is not None:  # no clash: go under the binder as it is
+        return Lam(term.binder, nf(inner_scope, term.body, fuel))
 
     def under(binder: NameBinder[N, L2], inner: Scope[L2], body: Expr[L2]) -> Expr[N]:
         return Lam(binder, nf(inner, body, fuel))

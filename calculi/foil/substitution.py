@@ -9,6 +9,9 @@ output terms, ``e : Expr[I]``:
     S(Θ, σ, λx. e)   = λx'. S(Θ ∪ {x'}, σ', e)      x' = x if x ∉ Θ, else fresh for Θ
                                                      σ' = σ \\ {x} if x' = x, else σ[x ↦ x']
 
+(the step at a binder is ``core.under_binder``: ``with_refreshed``, ``add_rename`` and
+``extend_scope`` fused into one trusted call).
+
 The types force the rapier's invariants: the range of σ lives in ``O``, so Θ covers FV(range σ)
 (SIa); names of ``e`` live in ``I``, so they cannot be used without going through σ (SIb); the
 body of a λ is only reachable in a function generic in its scope ``L``, so the binder cannot be
@@ -27,15 +30,14 @@ from calculi.foil.core import (
     Scope,
     Substitution,
     add_rename,
-    add_subst,
+    extend_if_fresh,
     extend_scope,
     identity_subst,
     is_identity,
     lookup_subst_or,
-    member,
-    name_of,
+    singleton_subst,
+    under_binder,
     with_fresh,
-    with_refreshed,
 )
 from calculi.foil.syntax import App, Expr, Lam, Var
 
@@ -78,13 +80,14 @@ def subst_app(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: App[I])
 
 def subst_lam(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Lam[I, L]) -> Expr[O]:
     """S(Θ, σ, λx. e) = λx'. S(Θ ∪ {x'}, σ', e): the rapier's step at a binder."""
-    binder, body = term.binder, term.body
+    body = term.body
 
-    def under(fresh: NameBinder[O, O2], evidence: DExt[O, O2]) -> Expr[O]:
-        inner: Substitution[Expr[O2], L, O2] = add_rename(subst, binder, evidence, fresh, Var)
-        return Lam(fresh, substitute(extend_scope(fresh, scope), inner, body))
+    def under(
+        fresh: NameBinder[O, O2], inner_scope: Scope[O2], inner: Substitution[Expr[O2], L, O2]
+    ) -> Expr[O]:
+        return Lam(fresh, substitute(inner_scope, inner, body))
 
-    return with_refreshed(scope, name_of(binder), under)
+    return under_binder(scope, subst, term.binder, Var, under)
 
 
 SUBST_RULES: dict[type, Callable[..., Expr[Any]]] = {Var: subst_var, App: subst_app, Lam: subst_lam}
@@ -92,7 +95,7 @@ SUBST_RULES: dict[type, Callable[..., Expr[Any]]] = {Var: subst_var, App: subst_
 
 def beta(scope: Scope[N], lam: Lam[N, L], arg: Expr[N]) -> Expr[N]:
     """(λx. e) a  →β  S(Θ, [x ↦ a], e)."""
-    subst: Substitution[Expr[N], L, N] = add_subst(identity_subst(), lam.binder, arg)
+    subst: Substitution[Expr[N], L, N] = singleton_subst(lam.binder, arg)
     return substitute(scope, subst, lam.body)
 
 
@@ -108,8 +111,9 @@ def open_lam(scope: Scope[N], lam: Lam[N, L], k: OpenK[N, R]) -> R:
     ``S(Θ ∪ {x'}, [x ↦ x'], e)``. Terms may repeat an outer raw name (``λx. … λx. …``), so
     no "all binders are already fresh" shortcut is taken."""
     binder, body = lam.binder, lam.body
-    if not member(name_of(binder), scope):
-        return k(binder, extend_scope(binder, scope), body)
+    inner_scope = extend_if_fresh(binder, scope)
+    if inner_scope is not None:
+        return k(binder, inner_scope, body)
 
     def renamed(fresh: NameBinder[N, O2], evidence: DExt[N, O2]) -> R:
         inner = extend_scope(fresh, scope)
