@@ -1,0 +1,538 @@
+"""Linear A's small-step semantics: one named rule per step, by substitution (the oracle for traces).
+
+A run starts from a call ``f(v̄ ; v̇̄)`` of values and rewrites a *closed* term until it is a value
+``(v̄ ; v̇̄)``. Each step fires one rule, named after the construct it eliminates (the reference's
+names in brackets):
+
+    call      f(v̄ ; v̇̄)                      →  e[x̄ ↦ v̄, ẏ̄ ↦ v̇̄]     (def f(x̄ ; ẏ̄) = e)       [App]
+    let       let (x̄ ; ẏ̄) = (v̄ ; v̇̄) in e    →  e[x̄ ↦ v̄, ẏ̄ ↦ v̇̄]                              [LetMixed]
+    unpack    let (x̄) = unpack (v̄) in e       →  e[x̄ ↦ v̄]                                      [LetUnpack]
+    unpackL   let (ẋ̄) = unpackL ⟨v̄⟩ in e      →  e[ẋ̄ ↦ ⟨v̄⟩]                                    [LetUnpackLin]
+    tup       tup(v̄)   →  (v̄)                  tupL   tupL(v̇̄)  →  ⟨v̇̄⟩
+    0         0        →  ⟨0⟩                  dup    dup(⟨v⟩)  →  (; ⟨v⟩, ⟨v⟩)
+    drop      drop(e)  →  (;)                  (e is not evaluated, as in the authors' prototype)
+    prim:p    p(v̄)     →  ⟦p⟧(v̄)               ⊕ / ⊙  ⟨u⟩ ⊕ ⟨v⟩ → ⟨u + v⟩,  s ⊙ ⟨v⟩ → ⟨s·v⟩
+
+Evaluation contexts are the right-hand side of a block's first binding and the operands of a
+primitive or ``dup``, left to right; a step inside a context is named by the rule that fired there.
+Literals ``r`` are values; a linear value prints in angle brackets, ``⟨1.5⟩``.
+
+Substitution is the foil's: ``e[x ↦ v]`` extends a ``Substitution`` (``add_subst``), and is applied
+where the next rule needs it, so a term is an expression together with the substitution still to be
+applied to it (``Closed``; the trace prints the substituted term, applying it with the rapier's
+``under_binder`` at every binder). Each step touches only the first binding of a block, so a chain
+of 10^4 lets runs in 10^4 steps without recursion; nesting (calls, nested operands) recurses only
+as deep as the program text nests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, TypeVar
+
+from calculi.core.errors import CalculusError, StuckError, UnboundError, UsageError
+from calculi.core.pretty import render
+from calculi.core.syntax import Span
+from calculi.core.trace import Fuel, Step
+from calculi.foil.core import (
+    NameBinder,
+    Scope,
+    Substitution,
+    add_subst,
+    empty_scope,
+    identity_subst,
+    is_identity,
+    lookup_subst,
+    lookup_subst_or,
+    raw,
+    under_binder,
+    unsafe_binder,
+    unsafe_name,
+)
+from calculi.linear_ad.check import Typing
+from calculi.linear_ad.eval import conforms
+from calculi.linear_ad.pretty import Printer
+from calculi.linear_ad.primitives import ADD, FLOAT, LADD, MUL, SCALE, Value, impl_rules, params_dict
+from calculi.linear_ad.syntax import (
+    EMPTY,
+    Binder,
+    Binding,
+    Block,
+    Call,
+    Drop,
+    Dup,
+    Expr,
+    LetB,
+    Lit,
+    LVar,
+    Prim,
+    Primitive,
+    Ret,
+    Tup,
+    TupL,
+    UnpackB,
+    UnpackLB,
+    Var,
+    Zero,
+)
+from calculi.linear_ad.types import Mixed
+
+O2 = TypeVar("O2")
+
+MixedValue = tuple[tuple[Value, ...], tuple[Value, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class NVal(Var):
+    """A non-linear value standing where a variable stood (the result of ``e[x ↦ v]``)."""
+
+    value: Value = field(default=None, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class LVal(LVar):
+    """A linear value ``⟨v⟩`` standing where a linear variable stood."""
+
+    value: Value = field(default=None, kw_only=True)
+
+
+def nval(v: Value) -> NVal:
+    return NVal(-1, "", value=v)
+
+
+def lval(v: Value) -> LVal:
+    return LVal(-1, "", value=v)
+
+
+Atom = Var | LVar
+Subst = Substitution[Atom, Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Closed(Expr):
+    """``e[σ]``: an expression and the substitution still to be applied to it; closed as a whole."""
+
+    expr: Expr
+    subst: Subst
+
+
+def close(e: Expr, subst: Subst) -> Expr:
+    if is_identity(subst) or isinstance(e, NVal | LVal | Closed):
+        return e
+    return Closed(e, subst)
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """A closed term of a checked program, evaluated in a scalar domain; ``result`` is its type."""
+
+    typing: Typing
+    term: Expr
+    result: Mixed
+    domain: Any = FLOAT
+
+
+# -- rule names --------------------------------------------------------------------------------
+
+PRIM_RULES: dict[Primitive, str] = {ADD: "prim:+", MUL: "prim:×", LADD: "⊕", SCALE: "⊙"}
+"""The rule of a primitive application, by primitive; any other primitive ``p`` is ``prim:p``."""
+
+
+def prim_rule(p: Primitive) -> str:
+    return PRIM_RULES.get(p, f"prim:{p.name}")
+
+
+STRUCTURAL_RULES = ("call", "let", "unpack", "unpackL", "tup", "tupL", "0", "dup", "drop")
+
+
+def is_rule(name: str) -> bool:
+    """Is ``name`` a rule of this semantics?"""
+    return name in STRUCTURAL_RULES or name in PRIM_RULES.values() or name.startswith("prim:")
+
+
+# -- the rules -----------------------------------------------------------------------------------
+
+Reduct = tuple[str, Expr, Subst]
+Rule = Callable[["_Machine", Any, Subst], Reduct]
+
+
+class _Machine:
+    """One program and scalar domain: values, contexts, and the rule table's helpers."""
+
+    __slots__ = ("domain", "typing")
+
+    def __init__(self, typing: Typing, domain: Any) -> None:
+        self.typing = typing
+        self.domain = domain
+
+    def lookup(self, v: Var | LVar, subst: Subst) -> Atom:
+        def unbound(name: Any) -> Atom:
+            raise StuckError(f"free variable {v.hint} in a closed term", v.span)
+
+        if isinstance(v, NVal | LVal):
+            return v
+        atom: Atom = lookup_subst(subst, unsafe_name(v.name), unbound)
+        return atom
+
+    def value(self, e: Expr, subst: Subst) -> MixedValue | None:
+        """The value of ``e[σ]`` when it is a value: a literal, a (substituted) atom, a return of them."""
+        if isinstance(e, Var | LVar):
+            atom = self.lookup(e, subst)
+            if isinstance(atom, NVal):
+                return (atom.value,), ()
+            if isinstance(atom, LVal):
+                return (), (atom.value,)
+            raise StuckError(f"variable {e.hint} is bound to a name, not a value", e.span)
+        if isinstance(e, Lit):
+            return (self.domain.literal(e.text),), ()
+        if isinstance(e, Ret):
+            return (tuple(self.scalar(v, subst) for v in e.vars),
+                    tuple(self.scalar(v, subst) for v in e.lvars))
+        if isinstance(e, Closed):
+            return self.value(e.expr, e.subst)
+        return None
+
+    def scalar(self, v: Var | LVar, subst: Subst) -> Value:
+        atom = self.lookup(v, subst)
+        if not isinstance(atom, NVal | LVal):
+            raise StuckError(f"variable {v.hint} is bound to a name, not a value", v.span)
+        return atom.value
+
+    def one(self, e: Expr, subst: Subst, linear: bool) -> Value | None:
+        """The single (non-linear or linear) value of an operand, or ``None`` if it must step first."""
+        v = self.value(e, subst)
+        if v is None:
+            return None
+        values = v[1] if linear else v[0]
+        if len(values) != 1 or len(v[0 if linear else 1]) != 0:
+            raise StuckError(f"an operand returned {len(v[0])} ; {len(v[1])} values, not one", e.span)
+        return values[0]
+
+    def reduce(self, e: Expr, subst: Subst) -> Reduct | None:
+        """One step of ``e[σ]``: (rule, e', σ'), or ``None`` when ``e[σ]`` is a value."""
+        if isinstance(e, Closed):
+            return self.reduce(e.expr, e.subst)
+        if self.value(e, subst) is not None:
+            return None
+        rule = RULES.get(type(e))
+        if rule is None:
+            raise StuckError(f"no rule reduces {type(e).__name__}", e.span)
+        return rule(self, e, subst)
+
+    def inner(self, e: Expr, subst: Subst) -> tuple[str, Expr]:
+        """A step inside an evaluation context; the stepped sub-term is closed."""
+        reduct = self.reduce(e, subst)
+        assert reduct is not None, "inner is called on non-values only"
+        rule, e2, s2 = reduct
+        return rule, close(e2, s2)
+
+
+def rule_block(m: _Machine, e: Block, subst: Subst) -> Reduct:
+    """The first binding of a block: step its right-hand side, or bind its values (let, unpack, unpackL)."""
+    b, rest = e.bindings[0], e.bindings[1:]
+    body = Block(rest, e.result, span=e.span) if rest else e.result
+    if isinstance(b, LetB):
+        v = m.value(b.rhs, subst)
+        if v is None:
+            rule, rhs = m.inner(b.rhs, subst)
+            # let b1 in (let b2 … in e): the same term, split once so that later steps inside b1 and
+            # its let rule do not copy the rest of a long chain.
+            return rule, Block((LetB(b.binders, b.lbinders, rhs, span=b.span),), body, span=e.span), subst
+        nl, ln = v
+        if len(nl) != len(b.binders) or len(ln) != len(b.lbinders):
+            raise StuckError(f"let binds {len(b.binders)} ; {len(b.lbinders)} names to "
+                             f"{len(nl)} ; {len(ln)} values", b.span, rule="let")
+        return "let", body, bind(bind(subst, b.binders, nl, nval), b.lbinders, ln, lval)
+    if isinstance(b, UnpackB):
+        t = m.scalar(b.var, subst)
+        _arity(t, b.binders, b, "unpack")
+        return "unpack", body, bind(subst, b.binders, t, nval)
+    assert isinstance(b, UnpackLB)
+    t = m.scalar(b.var, subst)
+    _arity(t, b.lbinders, b, "unpackL")
+    return "unpackL", body, bind(subst, b.lbinders, t, lval)
+
+
+def _arity(t: Value, binders: tuple[Binder, ...], b: Binding, rule: str) -> None:
+    if not isinstance(t, tuple) or len(t) != len(binders):
+        raise StuckError(f"{rule} of a value that is not a {len(binders)}-tuple", b.span, rule=rule)
+
+
+def bind(subst: Subst, binders: Sequence[Binder], values: Sequence[Value],
+         atom: Callable[[Value], Atom]) -> Subst:
+    """σ[x1 ↦ v1, …, xn ↦ vn] (the foil's ``add_subst``, once per binder)."""
+    for b, v in zip(binders, values, strict=True):
+        subst = add_subst(subst, unsafe_binder(b.name), atom(v))
+    return subst
+
+
+def rule_prim(m: _Machine, e: Prim, subst: Subst) -> Reduct:
+    """Operands left to right (non-linear, then linear); then p(v̄ ; v̇̄) → ⟦p⟧(v̄ ; v̇̄)."""
+    args: list[Value] = []
+    for i, a in enumerate((*e.args, *e.largs)):
+        linear = i >= len(e.args)
+        v = m.one(a, subst, linear)
+        if v is None:
+            rule, a2 = m.inner(a, subst)
+            operands = [*e.args, *e.largs]
+            operands[i] = a2
+            k = len(e.args)
+            return rule, Prim(e.prim, tuple(operands[:k]), tuple(operands[k:]), e.params, span=e.span), subst
+        args.append(v)
+    name = prim_rule(e.prim)
+    try:
+        value = impl_rules[e.prim](m.domain, *args, **params_dict(e.params))
+    except CalculusError as err:
+        raise type(err)(err.reason, e.span, rule=name) from None
+    except (ArithmeticError, ValueError, TypeError) as err:
+        raise StuckError(f"{e.prim.name} failed: {err}", e.span, rule=name) from None
+    return name, (lval(value) if e.prim.linear else nval(value)), identity_subst()
+
+
+def rule_dup(m: _Machine, e: Dup, subst: Subst) -> Reduct:
+    """dup(⟨v⟩) → (; ⟨v⟩, ⟨v⟩)."""
+    v = m.one(e.arg, subst, True)
+    if v is None:
+        rule, a2 = m.inner(e.arg, subst)
+        return rule, Dup(a2, span=e.span), subst
+    return "dup", Ret((), (lval(v), lval(v)), span=e.span), identity_subst()
+
+
+def rule_drop(m: _Machine, e: Drop, subst: Subst) -> Reduct:
+    """drop(e) → (;), without evaluating e (as the authors' prototype; eval.py agrees)."""
+    return "drop", EMPTY, identity_subst()
+
+
+def rule_zero(m: _Machine, e: Zero, subst: Subst) -> Reduct:
+    """0 : τ → ⟨0_τ⟩."""
+    return "0", lval(e.type.zero(m.domain)), identity_subst()
+
+
+def rule_tup(m: _Machine, e: Tup, subst: Subst) -> Reduct:
+    """tup(v̄) → (v̄)."""
+    return "tup", nval(tuple(m.scalar(v, subst) for v in e.vars)), identity_subst()
+
+
+def rule_tupl(m: _Machine, e: TupL, subst: Subst) -> Reduct:
+    """tupL(⟨v⟩̄) → ⟨v̄⟩."""
+    return "tupL", lval(tuple(m.scalar(v, subst) for v in e.lvars)), identity_subst()
+
+
+def rule_call(m: _Machine, e: Call, subst: Subst) -> Reduct:
+    """f(v̄ ; v̇̄) → e_f[x̄ ↦ v̄, ẏ̄ ↦ v̇̄], where def f(x̄ ; ẏ̄) = e_f."""
+    d = m.typing.signatures.get(e.func)
+    if d is None:
+        raise UnboundError(f"no function named {e.func}", e.span, rule="call")
+    args = [m.scalar(v, subst) for v in e.args]
+    largs = [m.scalar(v, subst) for v in e.largs]
+    callee = bind(bind(identity_subst(), d.params, args, nval), d.lparams, largs, lval)
+    return "call", d.body, callee
+
+
+RULES: dict[type, Rule] = {
+    Block: rule_block,
+    Prim: rule_prim,
+    Dup: rule_dup,
+    Drop: rule_drop,
+    Zero: rule_zero,
+    Tup: rule_tup,
+    TupL: rule_tupl,
+    Call: rule_call,
+}
+
+
+# -- runs ----------------------------------------------------------------------------------------
+
+
+def start(typing: Typing, name: str, args: Sequence[Value], largs: Sequence[Value] = (),
+          domain: Any = FLOAT, span: Span | None = None) -> State:
+    """The closed term ``f(v̄ ; v̇̄)``, after checking that the values fit f's parameters."""
+    d = typing.signatures.get(name)
+    if d is None:
+        raise UnboundError(f"no function named {name}", span)
+    if len(args) != len(d.params) or len(largs) != len(d.lparams):
+        raise UsageError(f"{name} takes {len(d.params)} non-linear and {len(d.lparams)} linear "
+                         f"arguments, got {len(args)} ; {len(largs)}", span)
+    for i, (v, ty) in enumerate(zip([*args, *largs], [*d.param_types, *d.lparam_types], strict=True)):
+        if not conforms(v, ty):
+            raise UsageError(f"argument {i + 1} of {name} should be a value of type {ty}, got {v!r}", span)
+    call = Call(name, tuple(nval(v) for v in args), tuple(lval(v) for v in largs), span=span)
+    return State(typing, call, d.result, domain)
+
+
+def step(state: State) -> Step[State] | None:
+    """One step with the name of its rule, or ``None`` when the term is a value."""
+    reduct = _Machine(state.typing, state.domain).reduce(state.term, identity_subst())
+    if reduct is None:
+        return None
+    rule, e, subst = reduct
+    return Step(rule, State(state.typing, close(e, subst), state.result, state.domain))
+
+
+def value(state: State) -> MixedValue | None:
+    """The value of a final term (``None`` if it can still step)."""
+    return _Machine(state.typing, state.domain).value(state.term, identity_subst())
+
+
+def steps(state: State, fuel: Fuel) -> Iterator[Step[State]]:
+    """Every step to the value, each spending one unit of fuel."""
+    machine = _Machine(state.typing, state.domain)
+    term = state.term
+    while (reduct := machine.reduce(term, identity_subst())) is not None:
+        fuel.tick(term.span)
+        rule, e, subst = reduct
+        term = close(e, subst)
+        yield Step(rule, State(state.typing, term, state.result, state.domain))
+
+
+def run(state: State, fuel: Fuel | None = None) -> tuple[MixedValue, int]:
+    """The value reached from ``state``, and the number of steps taken."""
+    fuel = fuel if fuel is not None else Fuel()
+    count = 0
+    last = state
+    for s in steps(state, fuel):
+        count += 1
+        last = s.term
+    result = value(last)
+    assert result is not None
+    return result, count
+
+
+def evaluate(typing: Typing, name: str, args: Sequence[Value], largs: Sequence[Value] = (),
+             domain: Any = FLOAT, fuel: Fuel | None = None) -> MixedValue:
+    """⟦f⟧(v̄ ; v̇̄) by the small-step semantics (``eval.evaluate`` is the fast evaluator)."""
+    return run(start(typing, name, args, largs, domain), fuel)[0]
+
+
+# -- printing: apply the pending substitutions with the rapier, then print --------------------------
+
+
+def substitute(scope: Scope[Any], subst: Subst, e: Expr) -> Expr:
+    """S(Θ, σ, e) on Linear A terms: atoms looked up in σ, binders through ``under_binder``;
+    a ``Closed`` sub-term e'[τ] becomes S(Θ, τ, e'). Blocks are walked with a loop."""
+    if isinstance(e, NVal | LVal | Lit | Zero):
+        return e
+    if isinstance(e, Var | LVar):
+        return _atom(subst, e)
+    if isinstance(e, Closed):
+        return substitute(scope, e.subst, e.expr)
+    if isinstance(e, Ret):
+        return Ret(tuple(_var(subst, v) for v in e.vars), tuple(_lvar(subst, v) for v in e.lvars),
+                   span=e.span)
+    if isinstance(e, Tup):
+        return Tup(tuple(_var(subst, v) for v in e.vars), span=e.span)
+    if isinstance(e, TupL):
+        return TupL(tuple(_lvar(subst, v) for v in e.lvars), span=e.span)
+    if isinstance(e, Call):
+        return Call(e.func, tuple(_var(subst, v) for v in e.args), tuple(_lvar(subst, v) for v in e.largs),
+                    span=e.span)
+    if isinstance(e, Prim):
+        return Prim(e.prim, tuple(substitute(scope, subst, a) for a in e.args),
+                    tuple(substitute(scope, subst, a) for a in e.largs), e.params, span=e.span)
+    if isinstance(e, Dup):
+        return Dup(substitute(scope, subst, e.arg), span=e.span)
+    if isinstance(e, Drop):
+        return Drop(substitute(scope, subst, e.arg), span=e.span)
+    if isinstance(e, Block):
+        out: list[Binding] = []
+        for b in e.bindings:
+            if isinstance(b, LetB):
+                rhs = substitute(scope, subst, b.rhs)
+                xs, scope, subst = _enter_all(scope, subst, b.binders, Var)
+                ys, scope, subst = _enter_all(scope, subst, b.lbinders, LVar)
+                out.append(LetB(xs, ys, rhs, span=b.span))
+            elif isinstance(b, UnpackB):
+                src = _var(subst, b.var)
+                xs, scope, subst = _enter_all(scope, subst, b.binders, Var)
+                out.append(UnpackB(xs, src, span=b.span))
+            elif isinstance(b, UnpackLB):
+                lsrc = _lvar(subst, b.var)
+                ys, scope, subst = _enter_all(scope, subst, b.lbinders, LVar)
+                out.append(UnpackLB(ys, lsrc, span=b.span))
+        return Block(tuple(out), substitute(scope, subst, e.result), span=e.span)
+    raise StuckError(f"cannot substitute in {type(e).__name__}", e.span)
+
+
+def _atom(subst: Subst, v: Var | LVar) -> Atom:
+    if isinstance(v, NVal | LVal):
+        return v
+    atom: Atom = lookup_subst_or(subst, unsafe_name(v.name), v)
+    return atom
+
+
+def _var(subst: Subst, v: Var) -> Var:
+    atom = _atom(subst, v)
+    if not isinstance(atom, Var):
+        raise StuckError(f"non-linear variable {v.hint} bound to a linear value", v.span)
+    return atom
+
+
+def _lvar(subst: Subst, v: LVar) -> LVar:
+    atom = _atom(subst, v)
+    if not isinstance(atom, LVar):
+        raise StuckError(f"linear variable {v.hint} bound to a non-linear value", v.span)
+    return atom
+
+
+def _enter_all(scope: Scope[Any], subst: Subst, binders: tuple[Binder, ...],
+               inject: Callable[[Any], Atom]) -> tuple[tuple[Binder, ...], Scope[Any], Subst]:
+    """Go under each binder: the rapier's step (renamed only on a clash with Θ; σ's entry deleted)."""
+
+    def k(fresh: NameBinder[Any, O2], inner: Scope[O2], sigma: Substitution[Atom, Any, O2]
+          ) -> tuple[int, Scope[Any], Subst]:
+        return raw(fresh), inner, sigma
+
+    out: list[Binder] = []
+    for b in binders:
+        name, scope, subst = under_binder(scope, subst, unsafe_binder(b.name), inject, k)
+        out.append(Binder(name, b.hint, span=b.span))
+    return tuple(out), scope, subst
+
+
+def show_value(v: Value, linear: bool = False, unicode: bool = True) -> str:
+    """A value as the trace prints it: ``1.5``, ``1/3``, ``(1.0, 2.0)``; linear ones as ``⟨1.5⟩``."""
+    if isinstance(v, tuple):
+        inner = ", ".join(show_value(x) for x in v)
+        text = f"({inner},)" if len(v) == 1 else f"({inner})"
+    elif isinstance(v, float):
+        text = repr(v)
+    elif isinstance(v, Fraction):
+        text = str(v)
+    else:
+        text = str(v)
+    if not linear:
+        return text
+    return f"⟨{text}⟩" if unicode else f"<{text}>"
+
+
+class _TermPrinter(Printer):
+    """Linear A's printer, with values in variable positions."""
+
+    def atom(self, e: Expr) -> str:
+        if isinstance(e, NVal):
+            return show_value(e.value, False, self.unicode)
+        if isinstance(e, LVal):
+            return show_value(e.value, True, self.unicode)
+        return Printer.atom(self, e)
+
+
+def show_term(e: Expr, unicode: bool = True, width: int = 100) -> str:
+    """A closed term, its pending substitutions applied."""
+    return render(_TermPrinter(unicode).expr(substitute(empty_scope(), identity_subst(), e)), width)
+
+
+def show_state(state: State, unicode: bool = True, width: int = 100) -> str:
+    return show_term(state.term, unicode, width)
+
+
+def show_mixed(v: MixedValue, unicode: bool = True) -> str:
+    """A final value ``(v̄ ; ⟨v̇⟩̄)``."""
+    left = ", ".join(show_value(x, False, unicode) for x in v[0])
+    right = ", ".join(show_value(x, True, unicode) for x in v[1])
+    return f"({left} ; {right})" if right else f"({left})"
+
+
+__all__ = ["PRIM_RULES", "RULES", "LVal", "NVal", "State", "evaluate", "is_rule", "run", "show_state",
+           "show_term", "start", "step", "steps", "substitute", "value"]
