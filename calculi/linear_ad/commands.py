@@ -4,6 +4,7 @@
     f : (ℝ, ℝ ; ) → (ℝ ; )
     > :grad f 1.5 2.0
     > :unzip f recompute-all
+    > :trace f 1.5 2.0              (the small-step semantics, one named rule per line)
 """
 
 from __future__ import annotations
@@ -14,21 +15,26 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from calculi.core import registry
-from calculi.core.errors import UsageError
-from calculi.core.syntax import Source
-from calculi.core.trace import Fuel
+from calculi.core.errors import ParseError, UnboundError, UsageError
+from calculi.core.syntax import Source, Span
+from calculi.core.trace import Fuel, Step, run_steps
 from calculi.linear_ad.ad import grad, jvp, linearize, require, stages
 from calculi.linear_ad.check import Typing, check_program
 from calculi.linear_ad.eval import Cost, Evaluator
 from calculi.linear_ad.parse import parse_program
 from calculi.linear_ad.pretty import show_def, show_program
 from calculi.linear_ad.primitives import FLOAT, Value
+from calculi.linear_ad.semantics import State, show_mixed, show_state, start
+from calculi.linear_ad.semantics import run as run_semantics
+from calculi.linear_ad.semantics import step as step_semantics
 from calculi.linear_ad.syntax import FuncDef, Program
 from calculi.linear_ad.transpose import transpose_program
 from calculi.linear_ad.unzip import POLICIES, Policy
 
 _CALL = re.compile(r"^\s*([A-Za-z_][\w.']*)\s*\((.*)\)\s*$", re.S)
 _NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+_TOKEN = re.compile(r"\s*(?:(?P<num>-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|(?P<name>[A-Za-z_][\w.']*)"
+                    r"|(?P<punct>[(),;]))")
 
 
 def format_values(nl: Sequence[Value], ln: Sequence[Value]) -> str:
@@ -86,7 +92,100 @@ def format_cost(rows: list[tuple[str, Cost]]) -> str:
     return "\n".join(lines)
 
 
-class Session(registry.Session[FuncDef]):
+class CallParser:
+    """``f 1.5 2.0 ; 1.0`` or ``f(1.5, (2.0, 3.0) ; 1.0)``: a call of a function at values, with spans.
+
+        call  ::= NAME values [";" values]  |  NAME "(" values [";" values] ")"
+        value ::= NUMBER | "(" value ("," value)* [","] ")"
+    """
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.tokens: list[tuple[str, str, int, int]] = []
+        text, pos = source.text, 0
+        while text[pos:].strip():
+            m = _TOKEN.match(text, pos)
+            if m is None or m.end() == pos:
+                at = len(text) - len(text[pos:].lstrip())
+                raise ParseError(f"unexpected {text[at]!r} in a call; write f 1.5 2.0 or f(1.5, 2.0)",
+                                 source.span(at))
+            kind = m.lastgroup or "punct"
+            self.tokens.append((kind, m.group(kind), m.start(kind), m.end(kind)))
+            pos = m.end()
+        self.i = 0
+
+    def peek(self) -> tuple[str, str, int, int] | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def at_end(self) -> Span:
+        end = len(self.source.text.rstrip())
+        return self.source.span(max(0, end - 1), max(1, end))
+
+    def expect(self, text: str) -> None:
+        tok = self.peek()
+        if tok is None or tok[1] != text:
+            where = self.source.span(tok[2], tok[3]) if tok else self.at_end()
+            raise ParseError(f"expected {text!r}", where)
+        self.i += 1
+
+    def value(self) -> Value:
+        tok = self.peek()
+        if tok is not None and tok[0] == "num":
+            self.i += 1
+            return float(tok[1])
+        if tok is not None and tok[1] == "(":
+            self.i += 1
+            items = [self.value()]
+            while (nxt := self.peek()) is not None and nxt[1] == ",":
+                self.i += 1
+                if (after := self.peek()) is not None and after[1] == ")":
+                    break
+                items.append(self.value())
+            self.expect(")")
+            return tuple(items)
+        where = self.source.span(tok[2], tok[3]) if tok else self.at_end()
+        raise ParseError("expected a number or a tuple of numbers", where)
+
+    def values(self, closing: str | None) -> list[Value]:
+        out: list[Value] = []
+        while (tok := self.peek()) is not None and tok[1] not in (";", closing):
+            out.append(self.value())
+            if (nxt := self.peek()) is not None and nxt[1] == ",":
+                self.i += 1
+        return out
+
+    def call(self) -> tuple[str, Span, list[Value], list[Value], Span]:
+        """The function's name and span, its non-linear and linear arguments, and their span."""
+        tok = self.peek()
+        if tok is None or tok[0] != "name":
+            raise ParseError("expected a call: a function name, then its arguments",
+                             self.source.span(tok[2], tok[3]) if tok else self.at_end())
+        self.i += 1
+        name_span = self.source.span(tok[2], tok[3])
+        nxt = self.peek()
+        closing = ")" if nxt is not None and nxt[1] == "(" and nxt[2] == tok[3] else None
+        if closing:
+            self.i += 1
+        first = self.peek()
+        args = self.values(closing)
+        largs: list[Value] = []
+        if (semi := self.peek()) is not None and semi[1] == ";":
+            self.i += 1
+            largs = self.values(closing)
+        if closing:
+            self.expect(")")
+        if (extra := self.peek()) is not None:
+            raise ParseError(f"unexpected {extra[1]!r} after the call", self.source.span(extra[2], extra[3]))
+        start_at = first[2] if first is not None else tok[3]
+        end = self.tokens[-1][3] if self.tokens else tok[3]
+        args_span = self.source.span(start_at, end) if end > start_at else self.at_end()
+        return tok[1], name_span, args, largs, args_span
+
+
+Term = FuncDef | State
+
+
+class Session(registry.Session[Term]):
     name = "linear_ad"
     prompt = "linA> "
 
@@ -111,7 +210,7 @@ class Session(registry.Session[FuncDef]):
         lparams = ", ".join(t.show(u) for t in d.lparam_types)
         return f"{d.name} : ({params} ; {lparams}) {'→' if u else '->'} {d.result.show(u)}"
 
-    def parse(self, source: Source) -> FuncDef:
+    def parse(self, source: Source) -> Term:
         text = source.text.strip()
         if text in self.typing.signatures:
             return self.typing.signatures[text]
@@ -120,14 +219,54 @@ class Session(registry.Session[FuncDef]):
             raise UsageError("expected a function name or a definition")
         return defs[-1]
 
-    def show(self, term: FuncDef) -> str:
+    def show(self, term: Term) -> str:
+        if isinstance(term, State):
+            return show_state(term, unicode=not self.ascii)
         return show_def(term, unicode=not self.ascii)
 
-    def type_of(self, term: FuncDef) -> str:
+    def type_of(self, term: Term) -> str:
+        if isinstance(term, State):
+            return term.result.show(not self.ascii)
         return self.signature(term)
 
-    def evaluate(self, term: FuncDef, fuel: Fuel) -> str:
+    def evaluate(self, term: Term, fuel: Fuel) -> str:
+        if isinstance(term, State):
+            return show_mixed(run_semantics(term, fuel)[0], unicode=not self.ascii)
         return self.signature(term)
+
+    # -- the small-step semantics: :step f 1.5 2.0 and :trace f 1.5 2.0 ----------------------------
+
+    def start(self, source: Source) -> State:
+        """The closed term ``f(v̄ ; v̇̄)`` of a call written ``f 1.5 2.0 ; 1.0`` or ``f(1.5, 2.0 ; 1.0)``."""
+        name, name_span, args, largs, args_span = CallParser(source).call()
+        d = self.typing.signatures.get(name)
+        if d is None:
+            known = ", ".join(self.typing.signatures) or "none yet"
+            raise UnboundError(f"no function named {name} (defined: {known})", name_span)
+        if len(args) != len(d.params) or len(largs) != len(d.lparams):
+            raise UsageError(f"{name} takes {len(d.params)} non-linear and {len(d.lparams)} linear "
+                             f"arguments, got {len(args)} ; {len(largs)}", args_span)
+        return start(self.typing, name, args, largs, FLOAT, args_span)
+
+    def step(self, term: Term) -> Step[Term] | None:
+        if isinstance(term, FuncDef):
+            raise UsageError(f"give a call to step: :step {term.name} X1 X2 ...")
+        nxt = step_semantics(term)
+        return None if nxt is None else Step(nxt.rule, nxt.term)
+
+    def step_once(self, source: Source | None) -> str:
+        """``:step f 1.5 2.0`` starts stepping the call; ``:step`` alone takes the next step."""
+        if source is None:
+            return super().step_once(None)
+        self.stepping = self.start(source)
+        return self.show(self.stepping)
+
+    def trace(self, source: Source) -> Iterator[str]:
+        """Every step of the call to its value, each labelled with its rule."""
+        state = self.start(source)
+        yield self.show(state)
+        for nxt in run_steps(step_semantics, state, Fuel(self.fuel_limit), lambda s: s.term.span):
+            yield f"--> [{nxt.rule}] {self.show(nxt.term)}"
 
     def input(self, source: Source) -> str:
         if source.text.lstrip().startswith("def"):
