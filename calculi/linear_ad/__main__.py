@@ -1,6 +1,7 @@
 """``python -m calculi.linear_ad COMMAND FILE ...``
 
-    run FILE [f] [ARGS...]                 evaluate f (default: the last function) at ARGS
+    run FILE [f] [ARGS...] [--trace]       evaluate f (default: the last function) at ARGS; --trace prints
+                                           each step of the small-step semantics with its rule name
     check FILE                             type-check and print each function's type
     grad FILE f ARGS...                    the value and the gradient (reverse mode: T ∘ U ∘ J)
     show FILE f --stage jvp|unzip|transpose [--policy save-all|recompute-all|save-sin] [--ascii]
@@ -15,12 +16,14 @@ import sys
 from pathlib import Path
 
 from calculi.core.errors import CalculusError, UsageError
+from calculi.core.trace import Fuel
 from calculi.linear_ad.ad import grad, load, stages
 from calculi.linear_ad.check import Typing
 from calculi.linear_ad.commands import format_cost, format_values, stage_costs
 from calculi.linear_ad.eval import evaluate
 from calculi.linear_ad.pretty import show_program
 from calculi.linear_ad.primitives import Value
+from calculi.linear_ad.semantics import show_state, start, steps, value
 from calculi.linear_ad.unzip import POLICIES
 
 
@@ -50,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", default="transpose", choices=["source", "jvp", "unzip", "transpose"])
     parser.add_argument("--policy", default="save-all", choices=sorted(POLICIES))
     parser.add_argument("--ascii", action="store_true", help="print in ASCII instead of Unicode")
+    parser.add_argument("--trace", action="store_true",
+                        help="run: print every step of the small-step semantics with its rule name")
     opts = parser.parse_args(argv)
     try:
         print(run(opts))
@@ -79,6 +84,8 @@ def run(opts: argparse.Namespace) -> str:
     policy = POLICIES[opts.policy]
     if opts.command == "run":
         split = len(typing.signatures[name].params) if name in typing.signatures else len(args)
+        if opts.trace:
+            return trace(typing, name, args[:split], args[split:], not opts.ascii)
         nl, ln = evaluate(typing, name, args[:split], args[split:])
         return format_values(nl, ln)
     if opts.command == "grad":
@@ -88,6 +95,19 @@ def run(opts: argparse.Namespace) -> str:
         return format_cost(stage_costs(typing, name, args, policy))
     st = stages(typing, name, policy)
     return show_program(st.program(opts.stage), unicode=not opts.ascii)
+
+
+def trace(typing: Typing, name: str, args: list[Value], largs: list[Value], unicode: bool) -> str:
+    """The call, every step ``--> [rule] term``, and the value."""
+    state = start(typing, name, args, largs)
+    lines = [show_state(state, unicode)]
+    for s in steps(state, Fuel()):
+        lines.append(f"--> [{s.rule}] {show_state(s.term, unicode)}")
+        state = s.term
+    final = value(state)
+    assert final is not None, "steps ends at a value"
+    lines.append(f"value {format_values(*final)}")
+    return "\n".join(lines)
 
 
 def _sig(typing: Typing, name: str) -> str:
