@@ -210,10 +210,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name:<16} {CALCULI[name][1]}", file=sys.stderr)
         return 2
     repl = Repl(open_session(args[0]))
-    if sys.stdin.isatty() and sys.stdout.isatty():
-        run_terminal(repl)
-    else:
-        run_piped(repl, sys.stdin)
+    try:
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            run_terminal(repl)
+        else:
+            run_piped(repl, sys.stdin)
+    except BrokenPipeError:  # the reader went away (``| head``): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -100,34 +100,71 @@ def parens(doc: Doc, open_: str = "(", close: str = ")") -> Doc:
 _FLAT, _BREAK = True, False
 
 
-def _fits(room: int, stack: list[tuple[int, bool, Doc]], doc: Doc) -> bool:
-    """Does ``doc`` (flat), followed by the rest of ``stack`` up to its next break, fit in ``room``?"""
-    work: list[tuple[bool, Doc]] = [(_FLAT, doc)]
-    rest = len(stack)
-    while room >= 0:
-        if not work:
-            if rest == 0:
-                return True
-            rest -= 1
-            _, mode, d = stack[rest]
-            work.append((mode, d))
-            continue
-        mode, d = work.pop()
-        if isinstance(d, Text):
-            room -= len(d.value)
-        elif isinstance(d, Line):
-            if mode is _BREAK:
-                return True
-            room -= len(d.flat)
-        elif isinstance(d, Concat):
-            work.extend((mode, c) for c in reversed(d.docs))
-        elif isinstance(d, Nest | Group):
-            work.append((mode, d.doc))
-    return False
+class _Measures:
+    """Per document node: its width laid out flat, and its width up to its first line break
+    (with whether it has one). Computed once per render, bottom-up and without recursion, so
+    that deciding a group costs time independent of how deeply documents nest."""
+
+    def __init__(self, root: Doc) -> None:
+        self.flat: dict[int, int] = {}
+        self.lead: dict[int, tuple[int, bool]] = {}
+        stack: list[tuple[Doc, bool]] = [(root, False)]
+        while stack:
+            doc, ready = stack.pop()
+            key = id(doc)
+            if key in self.flat:
+                continue
+            children = _children(doc)
+            if not ready and children:
+                stack.append((doc, True))
+                stack.extend((c, False) for c in children if id(c) not in self.flat)
+                continue
+            self._measure(doc, key, children)
+
+    def _measure(self, doc: Doc, key: int, children: tuple[Doc, ...]) -> None:
+        if isinstance(doc, Text):
+            self.flat[key], self.lead[key] = len(doc.value), (len(doc.value), False)
+        elif isinstance(doc, Line):
+            self.flat[key], self.lead[key] = len(doc.flat), (0, True)
+        else:
+            self.flat[key] = sum(self.flat[id(c)] for c in children)
+            width = 0
+            for c in children:
+                w, stops = self.lead[id(c)]
+                width += w
+                if stops:
+                    self.lead[key] = (width, True)
+                    break
+            else:
+                self.lead[key] = (width, False)
+
+    def fits(self, room: int, stack: list[tuple[int, bool, Doc]], doc: Doc) -> bool:
+        """Does ``doc`` laid out flat, then the rest of ``stack`` up to its next break, fit?"""
+        room -= self.flat[id(doc)]
+        for _, mode, rest in reversed(stack):
+            if room < 0:
+                return False
+            if mode is _FLAT:
+                room -= self.flat[id(rest)]
+                continue
+            width, stops = self.lead[id(rest)]
+            room -= width
+            if stops:
+                break
+        return room >= 0
+
+
+def _children(doc: Doc) -> tuple[Doc, ...]:
+    if isinstance(doc, Concat):
+        return doc.docs
+    if isinstance(doc, Nest | Group):
+        return (doc.doc,)
+    return ()
 
 
 def render(doc: Doc, width: int = DEFAULT_WIDTH) -> str:
-    """Lay ``doc`` out in ``width`` columns."""
+    """Lay ``doc`` out in ``width`` columns (linear in the size of the document)."""
+    measures = _Measures(doc)
     out: list[str] = []
     column = 0
     stack: list[tuple[int, bool, Doc]] = [(0, _BREAK, doc)]
@@ -148,6 +185,6 @@ def render(doc: Doc, width: int = DEFAULT_WIDTH) -> str:
         elif isinstance(d, Nest):
             stack.append((indent + d.indent, mode, d.doc))
         elif isinstance(d, Group):
-            flat = mode is _FLAT or _fits(width - column, stack, d.doc)
+            flat = mode is _FLAT or measures.fits(width - column, stack, d.doc)
             stack.append((indent, _FLAT if flat else _BREAK, d.doc))
     return "".join(out)

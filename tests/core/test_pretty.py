@@ -30,3 +30,11 @@ def test_ten_thousand_levels_render_without_recursion() -> None:
     out = render(doc, 80)
     assert out.count("(") == 10_000
     assert out.replace("\n", "").replace(" ", "") == "(" * 10_000 + "x" + ")" * 10_000
+
+
+def test_left_nested_groups_render_in_linear_time() -> None:
+    doc: Doc = text("1")
+    for _ in range(3_000):
+        doc = group(doc + line() + text("+ 1"))
+    out = render(doc, 80)
+    assert out.replace("\n", " ").split() == ["1", *["+", "1"] * 3_000]
