@@ -70,6 +70,39 @@ def near(a: Any, b: Any, digits: int = 50) -> bool:
     return bool(abs(x - y) <= sympy.Float(10) ** (-(digits - 15)) * max(1, abs(x), abs(y)))
 
 
+# -- the small-step semantics against the evaluator (first: cheap, and the only theorem that sees it) --
+
+
+def small_step_agrees(typing: Typing, name: str, args: list[Any], largs: list[Any], domain: Any) -> None:
+    """Run both interpreters; the values must be equal, the run finite and every step a named rule."""
+    state = semantics.start(typing, name, args, largs, domain)
+    fuel = Fuel(100_000)
+    rules: list[str] = []
+    last = state
+    for s in semantics.steps(state, fuel):
+        rules.append(s.rule)
+        last = s.term
+    got = semantics.value(last)
+    expected = run(typing, name, args, largs, domain)
+    assert got == expected, f"small-step {got} ≠ eval {expected}"
+    unnamed = [r for r in rules if not semantics.is_rule(r)]
+    assert not unnamed, f"steps without a rule of the semantics: {unnamed}"
+    assert rules[0] == "call" and fuel.used == len(rules) < fuel.limit
+
+
+@theorem("linear_ad.semantics.agrees_with_eval", paper=YOLO, section="§1.2 (semantics)", label="derived",
+         statement="the small-step semantics (substitution, one named rule per step) reaches a value in "
+                   "finitely many steps, and it equals eval.py's: exactly in Fractions for linear "
+                   "programs, bit-identical in floats for non-linear ones (sin, cos, exp)",
+         given={"nonlinear": nonlinear_programs(), "linear": linear_programs()}, show=show)
+def _(nonlinear: Program, linear: Program) -> None:
+    typing, name = main_of(nonlinear)
+    small_step_agrees(typing, name, [float(v) for v in point(typing, name)], [], FLOAT)
+    typing, name, _, gamma = linear_fixture(linear)
+    n = len(typing.signatures[name].lparams)
+    small_step_agrees(typing, name, gamma, [Fraction(2 * k - 1, 3) for k in range(n)], FRACTION)
+
+
 # -- P1, P2: typing of the passes ------------------------------------------------------------------
 
 
@@ -449,39 +482,6 @@ def rejection(action: Callable[[], object]) -> TypeCheckError | None:
 
 
 register_mutants(linear_mutants.MUTANTS)
-
-
-# -- the small-step semantics against the evaluator -------------------------------------------------
-
-
-def small_step_agrees(typing: Typing, name: str, args: list[Any], largs: list[Any], domain: Any) -> None:
-    """Run both interpreters; the values must be equal, the run finite and every step a named rule."""
-    state = semantics.start(typing, name, args, largs, domain)
-    fuel = Fuel(100_000)
-    rules: list[str] = []
-    last = state
-    for s in semantics.steps(state, fuel):
-        rules.append(s.rule)
-        last = s.term
-    got = semantics.value(last)
-    expected = run(typing, name, args, largs, domain)
-    assert got == expected, f"small-step {got} ≠ eval {expected}"
-    unnamed = [r for r in rules if not semantics.is_rule(r)]
-    assert not unnamed, f"steps without a rule of the semantics: {unnamed}"
-    assert rules[0] == "call" and fuel.used == len(rules) < fuel.limit
-
-
-@theorem("linear_ad.semantics.agrees_with_eval", paper=YOLO, section="§1.2 (semantics)", label="derived",
-         statement="the small-step semantics (substitution, one named rule per step) reaches a value in "
-                   "finitely many steps, and it equals eval.py's: exactly in Fractions for linear "
-                   "programs, bit-identical in floats for non-linear ones (sin, cos, exp)",
-         given={"nonlinear": nonlinear_programs(), "linear": linear_programs()}, show=show)
-def _(nonlinear: Program, linear: Program) -> None:
-    typing, name = main_of(nonlinear)
-    small_step_agrees(typing, name, [float(v) for v in point(typing, name)], [], FLOAT)
-    typing, name, _, gamma = linear_fixture(linear)
-    n = len(typing.signatures[name].lparams)
-    small_step_agrees(typing, name, gamma, [Fraction(2 * k - 1, 3) for k in range(n)], FRACTION)
 
 
 def _bind_reversed(subst: Any, binders: Any, values: Any, atom: Any) -> Any:
