@@ -137,7 +137,7 @@ def test_griffin_gradient_agrees_with_jax_on_the_same_model() -> None:
         return griffin.loss(p, a, b, cfg)
 
     v1, g1 = backend.value_and_grad(loss)(params, x, y)
-    v2, g2 = peers.jax_value_and_grad(loss)(params, x, y)
+    v2, g2 = peers.jax_value_and_grad(loss, jit=True)(params, x, y)
     np.testing.assert_allclose(v1, float(v2), rtol=1e-12)
     for a, b in zip(flatten(g1)[0], flatten(g2)[0], strict=True):
         np.testing.assert_allclose(a, np.asarray(b), rtol=1e-6, atol=1e-12)
