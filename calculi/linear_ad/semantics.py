@@ -54,7 +54,17 @@ from calculi.foil.core import (
 from calculi.linear_ad.check import Typing
 from calculi.linear_ad.eval import conforms
 from calculi.linear_ad.pretty import Printer
-from calculi.linear_ad.primitives import ADD, FLOAT, LADD, MUL, SCALE, Value, impl_rules, params_dict
+from calculi.linear_ad.primitives import (
+    ADD,
+    FLOAT,
+    LADD,
+    MUL,
+    PRIMITIVES,
+    SCALE,
+    Value,
+    impl_rules,
+    params_dict,
+)
 from calculi.linear_ad.syntax import (
     EMPTY,
     Binder,
@@ -148,8 +158,8 @@ STRUCTURAL_RULES = ("call", "let", "unpack", "unpackL", "tup", "tupL", "0", "dup
 
 
 def is_rule(name: str) -> bool:
-    """Is ``name`` a rule of this semantics?"""
-    return name in STRUCTURAL_RULES or name in PRIM_RULES.values() or name.startswith("prim:")
+    """Is ``name`` a rule of this semantics (a structural rule, or that of a registered primitive)?"""
+    return name in STRUCTURAL_RULES or name in {prim_rule(p) for p in PRIMITIVES.values()}
 
 
 # -- the rules -----------------------------------------------------------------------------------
