@@ -98,9 +98,10 @@ def small_step_agrees(typing: Typing, name: str, args: list[Any], largs: list[An
 def _(nonlinear: Program, linear: Program) -> None:
     typing, name = main_of(nonlinear)
     small_step_agrees(typing, name, [float(v) for v in point(typing, name)], [], FLOAT)
-    typing, name, _, gamma = linear_fixture(linear)
-    n = len(typing.signatures[name].lparams)
-    small_step_agrees(typing, name, gamma, [Fraction(2 * k - 1, 3) for k in range(n)], FRACTION)
+    typing, name = main_of(linear)
+    d = typing.signatures[name]
+    gamma = [Fraction(k + 2, 3) for k in range(len(d.params))]
+    small_step_agrees(typing, name, gamma, [Fraction(2 * k - 1, 3) for k in range(len(d.lparams))], FRACTION)
 
 
 # -- P1, P2: typing of the passes ------------------------------------------------------------------
