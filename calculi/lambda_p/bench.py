@@ -8,6 +8,7 @@ ratio on the same program. ``CALCULI_SMALL=1`` shrinks the sizes.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -45,7 +46,8 @@ def compare(name: str, term: Term, small_step: bool = True) -> None:
           f"{slow_steps / slow_s:>9,.0f} steps/s, fast {fast_steps / fast_s:>10,.0f} app/s")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(prog="python -m calculi.lambda_p.bench", description=__doc__).parse_args(argv)
     program = Program.with_prelude()
     scale = 10 if SMALL else 1
     print(f"{'program':<44} {'small-step':>10} {'fast':>10} {'ratio':>8}")
