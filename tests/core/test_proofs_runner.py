@@ -100,8 +100,7 @@ def test_command_line_with_no_match_exits_nonzero(flag: str) -> None:
 def test_json_rows() -> None:
     proc = subprocess.run([sys.executable, "-m", "proofs", "--paper", "foil", "--json",
                            "--profile", "dev"], capture_output=True, text=True, check=False)
-    if proc.returncode == 2:
-        pytest.skip("no foil theorems registered yet")
+    assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)
     assert rows
     assert {"id", "reference", "examples", "status", "seconds"} <= set(rows[0])
