@@ -4,7 +4,7 @@
    plain NumPy's forward pass and, when installed, HIPS autograd, JAX (with and without jit) and
    PyTorch eager on the CPU.
 2. One training step (loss and gradient) of the MLP and of the Griffin model at two sizes, against
-   HIPS autograd running the very same model code (``backend.peers``).
+   HIPS autograd, JAX and PyTorch eager running the very same model code (``backend.peers``).
 3. Peak memory and time of the Griffin step saving everything and saving only block boundaries.
 4. Tokens per second and peak memory of streaming through the model: sampling token by token, and
    scoring a long stream chunk by chunk, at growing lengths.
@@ -88,7 +88,9 @@ def overhead(n: int = 50, repeat: int = 5) -> None:
             chain(v, torch).backward()
             return v.grad
 
-        row("torch eager backward", best(torch_grad, repeat, 20) / n, forward, "µs", 1e6)
+        t = best(torch_grad, repeat, 20) / n
+        row("torch eager backward", t, forward, "µs", 1e6)
+        print(f"  → backend.grad is {_faster(t, ours)} than torch eager per primitive")
     else:
         print("  (torch not installed)")
 
@@ -113,6 +115,23 @@ def mlp_step(repeat: int) -> None:
         row("autograd on the same model code", t, hand)
         print(f"  → backend is {t / ours:.2f}x faster than autograd")
     _jax_row(mlp.loss, (params, x, y), repeat, hand)
+    _torch_row(mlp.loss, (params, x, y), repeat, hand, ours)
+
+
+def _faster(theirs: float, ours: float) -> str:
+    """``N x faster`` or ``N x slower``, read from the backend's side."""
+    return f"{theirs / ours:.2f}x faster" if theirs >= ours else f"{ours / theirs:.2f}x slower"
+
+
+def _torch_row(loss: Callable[..., Any], args: tuple[Any, ...], repeat: int, base: float,
+               ours: float) -> None:
+    if not peers.available("torch"):
+        print("  (torch not installed: pip install 'calculi[torch]')")
+        return
+    vg = peers.torch_value_and_grad(loss)
+    seconds = best(functools.partial(vg, *args), repeat)
+    row("torch eager on the same model code", seconds, base)
+    print(f"  → backend is {_faster(seconds, ours)} than torch eager")
 
 
 def _jax_row(loss: Callable[..., Any], args: tuple[Any, ...], repeat: int, base: float) -> None:
@@ -169,6 +188,7 @@ def griffin_steps(sizes: list[tuple[str, int, int]], repeat: int) -> None:
             t_ag = best(functools.partial(ag, params, x, y), max(1, repeat // 2))
             row("autograd on the same model code", t_ag, ours)
             print(f"  → backend is {t_ag / ours:.2f}x faster than autograd")
+        _torch_row(loss, (params, x, y), repeat, ours, ours)
         if t <= 128:  # JAX unrolls the Python scan loop: tracing and compiling grow with T
             _jax_row(loss, (params, x, y), repeat, ours)
 
@@ -235,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"BLAS threads: {args.threads} (every engine in this process)")
     else:
         print("threadpoolctl not installed: BLAS uses its default threads (set OPENBLAS_NUM_THREADS)")
+    if peers.available("torch"):
+        importlib.import_module("torch").set_num_threads(args.threads)  # torch's own intra-op pool
     overhead(repeat=repeat)
     mlp_step(repeat)
     griffin_steps([("tiny", 4, 64)] if args.quick else [("tiny", 8, 128), ("small", 8, 256)], repeat)
