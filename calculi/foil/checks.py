@@ -12,31 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from calculi.core.errors import ScopeError
-from calculi.foil.core import Scope, Substitution, member, subst_items, unsafe_name
+from calculi.foil.core import Scope, Substitution, member, subst_items
 from calculi.foil.names import spell
-from calculi.foil.syntax import App, Expr, Lam, Var
+from calculi.foil.syntax import Expr, free_occurrences
 
 
 def check_well_scoped(term: Expr[Any], scope: Scope[Any], what: str = "term") -> None:
     """Raise ``ScopeError`` at the first free name of ``term`` that is not in Θ."""
-    bound: dict[int, int] = {}
-    stack: list[Expr[Any] | int] = [term]
-    while stack:
-        t = stack.pop()
-        if isinstance(t, int):
-            bound[t] -= 1
-        elif isinstance(t, Var):
-            name: int = t.name  # type: ignore[assignment]
-            if not bound.get(name) and not member(unsafe_name(name), scope):
-                raise ScopeError(f"{what}: the free name {spell(name)} is not in the in-scope set", t.span)
-        elif isinstance(t, App):
-            stack.append(t.arg)
-            stack.append(t.fun)
-        elif isinstance(t, Lam):
-            binder: int = t.binder  # type: ignore[assignment]
-            bound[binder] = bound.get(binder, 0) + 1
-            stack.append(binder)
-            stack.append(t.body)
+    for v in free_occurrences(term):
+        if not member(v.name, scope):
+            raise ScopeError(f"{what}: the free name {spell(v.name)} is not in the in-scope set", v.span)  # type: ignore[arg-type]
 
 
 def check_substitution(scope: Scope[Any], subst: Substitution[Any, Any, Any], term: Expr[Any]) -> None:

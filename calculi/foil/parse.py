@@ -23,7 +23,7 @@ from calculi.core.parsing import Grammar
 from calculi.core.syntax import Source, Span
 from calculi.foil.core import unsafe_binder, unsafe_name
 from calculi.foil.names import intern, spell
-from calculi.foil.syntax import App, Expr, Lam, Var
+from calculi.foil.syntax import App, Expr, Lam, Var, free_occurrences
 
 GRAMMAR = Grammar.load(
     __package__ or "calculi.foil",
@@ -143,24 +143,10 @@ def _convert(tree: lark.Tree[lark.Token], source: Source) -> Term:
 
 def _check_bound(term: Term, allowed: set[int]) -> None:
     """Raise ``UnboundError`` at the first (leftmost) name that no binder binds."""
-    bound: dict[int, int] = {}
-    stack: list[Expr[Any] | int] = [term]
-    while stack:
-        t = stack.pop()
-        if isinstance(t, int):
-            bound[t] -= 1
-        elif isinstance(t, Var):
-            name: int = t.name  # type: ignore[assignment]
-            if not bound.get(name) and name not in allowed:
-                raise UnboundError(f"{spell(name)} is not bound by any enclosing \\{spell(name)}.", t.span)
-        elif isinstance(t, App):
-            stack.append(t.arg)
-            stack.append(t.fun)
-        elif isinstance(t, Lam):
-            binder: int = t.binder  # type: ignore[assignment]
-            bound[binder] = bound.get(binder, 0) + 1
-            stack.append(binder)
-            stack.append(t.body)
+    for v in free_occurrences(term):
+        name: int = v.name  # type: ignore[assignment]
+        if name not in allowed:
+            raise UnboundError(f"{spell(name)} is not bound by any enclosing \\{spell(name)}.", v.span)
 
 
 _TOKEN = re.compile(r"--[^\n]*|[A-Za-z_][A-Za-z0-9_']*|\S")

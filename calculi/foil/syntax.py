@@ -133,9 +133,8 @@ def fold(
     return results[0]
 
 
-def free_names(term: Expr[Any]) -> set[int]:
-    """FV(e): the raw names occurring free in the term."""
-    free: set[int] = set()
+def free_occurrences(term: Expr[Any]) -> Iterator[Var[Any]]:
+    """Each occurrence of a free name, leftmost first (iterative: safe on deep terms)."""
     bound: dict[int, int] = {}
     stack: list[Expr[Any] | int] = [term]
     while stack:
@@ -144,7 +143,7 @@ def free_names(term: Expr[Any]) -> set[int]:
             bound[t] -= 1
         elif isinstance(t, Var):
             if not bound.get(t.name):  # type: ignore[call-overload]
-                free.add(t.name)  # type: ignore[arg-type]
+                yield t
         elif isinstance(t, App):
             stack.append(t.arg)
             stack.append(t.fun)
@@ -153,7 +152,11 @@ def free_names(term: Expr[Any]) -> set[int]:
             bound[binder] = bound.get(binder, 0) + 1
             stack.append(binder)
             stack.append(t.body)
-    return free
+
+
+def free_names(term: Expr[Any]) -> set[int]:
+    """FV(e): the raw names occurring free in the term."""
+    return {v.name for v in free_occurrences(term)}  # type: ignore[misc]
 
 
 def scope_of(term: Expr[N]) -> Scope[N]:

@@ -11,6 +11,7 @@ when it has a concrete syntax of the form ``NAME[arg, …]``, an entry in ``TYPE
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,23 +20,24 @@ from calculi.core.errors import TypeCheckError
 
 
 @dataclass(frozen=True, slots=True)
-class Type:
+class Type(ABC):
     """Base of all types."""
 
+    @abstractmethod
     def size(self) -> int:
         """|τ|: the number of scalars in a value of this type (the weight of its linear ops)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def zero(self, domain: Any) -> Any:
         """The value of ``0 : τ`` in the given scalar domain."""
-        raise NotImplementedError
 
     def tangent(self) -> Type:
         """The type of tangents (and cotangents) of values of this type."""
         return self
 
+    @abstractmethod
     def show(self, unicode: bool = True) -> str:
-        raise NotImplementedError
+        """The type in the calculus's syntax."""
 
     def __str__(self) -> str:
         return self.show(True)
