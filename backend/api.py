@@ -4,31 +4,36 @@
     linearize  = U ∘ J                     (the non-linear half runs now, the linear half later)
     vjp        = T ∘ U ∘ J                 (reverse mode: the linear half, transposed)
     grad       = vjp applied to the cotangent 1
+    jit        = the traced program itself, compiled (no transformation)
 
 Each transformation traces ``f`` once per argument structure, shapes and dtypes (as ``jax.jit``
 would; arrays reached through the closure are constants), runs calculi.linear_ad's ``jvp``,
 ``unzip`` (with a checkpoint policy) and ``transpose`` passes, type-checks each stage, and compiles
-the result with ``backend.executor``. Arguments are pytrees of arrays; ``argnums`` and ``has_aux``
-mean what they mean in JAX.
+the result with ``backend.executor``. Arguments are pytrees of arrays; ``argnums``, ``has_aux`` and
+``static_argnums`` mean what they mean in JAX.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from backend.executor import Compiled
+from backend.lprims import PRIMS
+from backend.ltypes import ArrayT
 from backend.pytree import PyTree, TreeDef, flatten, unflatten
 from backend.tracing import TracedFunction, split_args, trace
 from calculi.core.errors import UsageError
 from calculi.linear_ad.check import check_program
 from calculi.linear_ad.jvp import jvp_program
 from calculi.linear_ad.pretty import show_program
-from calculi.linear_ad.syntax import Program
+from calculi.linear_ad.primitives import params_dict
+from calculi.linear_ad.syntax import Block, LetB, Prim, Program
 from calculi.linear_ad.transpose import transpose_name, transpose_program
 from calculi.linear_ad.unzip import Policy, UnzipReport, save_all, unzip_program
 
@@ -272,3 +277,105 @@ def checkpoint(f: Callable[..., Any], policy: Policy = save_all) -> Callable[...
     wrapped.__name__ = getattr(f, "__name__", "checkpointed")
     wrapped.__doc__ = f.__doc__
     return wrapped
+
+
+def jit(f: Callable[..., Any], static_argnums: Argnums = ()) -> Callable[..., PyTree]:
+    """``f`` compiled once per argument structure, shapes, dtypes and static values::
+
+        jit(f)(x̄) = ⟦compile(trace(f ; every array leaf of x̄ a feed))⟧(x̄)
+
+    Every array leaf of a non-static argument enters the program as a feed (slot k of each call,
+    integer and boolean arrays included), so one compiled program serves every call with new values;
+    Python and NumPy scalars there become 0-d array feeds too (as in JAX they are traced, not baked
+    in). The arguments at ``static_argnums`` are handed to ``f`` as they are, and their values are
+    part of the cache key (they must be hashable): Python numbers that decide shapes or loop counts,
+    configurations. Outputs are pytrees like the arguments; arrays ``f`` captures are constants of
+    the program, as with the other transformations.
+    """
+    statics = {static_argnums} if isinstance(static_argnums, int) else set(static_argnums)
+
+    def run(*args: Any) -> PyTree:
+        n = len(args)
+        for i in statics:
+            if not -n <= i < n:
+                raise UsageError(f"static_argnums {i} is out of range for {n} positional arguments")
+        static = tuple(sorted(i % n for i in statics))
+        feeds: list[Any] = []
+        try:
+            key = ("jit", f, static, tuple(args[i] for i in static),
+                   tuple(_signature(a, feeds) for i, a in enumerate(args) if i not in static))
+            p = _CACHE.get(key)
+        except TypeError:
+            raise UsageError("static arguments (and non-array leaves) of a jit-compiled function must be "
+                             "hashable") from None
+        if p is None:
+            dynamic = tuple(_as_feed(a) for i, a in enumerate(args) if i not in static)
+            p = _CACHE[key] = _reshape_broadcasts(build(_with_statics(f, n, static, args), dynamic, (),
+                                                        "trace"))
+        return _outputs(p, p.compiled.run(p.names["trace"], (), feeds=feeds))
+
+    run.__name__ = getattr(f, "__name__", "jitted")
+    run.__doc__ = f.__doc__
+    return run
+
+
+def _signature(tree: PyTree, feeds: list[Any]) -> Hashable:
+    """The structure, shapes and dtypes of a jit argument (hashable); its array leaves (scalars as
+    0-d arrays) are appended to ``feeds`` in ``flatten``'s order, the order of the trace's feeds."""
+    if type(tree) is np.ndarray:
+        feeds.append(tree)
+        return tree.shape, tree.dtype
+    if isinstance(tree, dict):
+        keys = tuple(sorted(tree))
+        return keys, tuple([_signature(tree[k], feeds) for k in keys])
+    if isinstance(tree, list | tuple) and not hasattr(tree, "_fields"):
+        return isinstance(tree, list), tuple([_signature(x, feeds) for x in tree])
+    if isinstance(tree, int | float | complex | np.generic):
+        tree = np.asarray(tree)
+    if isinstance(tree, np.ndarray):
+        feeds.append(tree)
+        return tree.shape, tree.dtype
+    return "static", tree
+
+
+def _as_feed(tree: PyTree) -> PyTree:
+    """A jit argument with its scalar leaves as 0-d arrays (fed, not baked into the program)."""
+    leaves, td = flatten(tree)
+    return unflatten(td, [np.asarray(x) if isinstance(x, int | float | complex | np.generic) else x
+                          for x in leaves])
+
+
+def _with_statics(f: Callable[..., Any], n: int, static: Sequence[int],
+                  args: Sequence[Any]) -> Callable[..., Any]:
+    """``f`` as a function of its non-static arguments only (the static ones taken from ``args``)."""
+    given = {i: args[i] for i in static}
+
+    def call(*dynamic: Any) -> Any:
+        rest = iter(dynamic)
+        return f(*(given[i] if i in given else next(rest) for i in range(n)))
+
+    call.__name__ = getattr(f, "__name__", "f")
+    return call
+
+
+def _reshape_broadcasts(p: Pipeline) -> Pipeline:
+    """Broadcasts that only insert axes of length 1 (a bias ``[D]`` on one token ``[1,1,D]``) move no
+    data, so they are reshapes, which NumPy makes in a fraction of ``broadcast_to``'s time::
+
+        broadcast[shape=S](x) = reshape[shape=S](x)        when |x| = ∏ S
+
+    (only in compiled forward programs: under AD the two have different transposes to keep)."""
+    (d,) = p.programs["trace"].defs
+    if not isinstance(d.body, Block):
+        return p
+    typing = p.compiled.typing
+    bindings = []
+    for b in d.body.bindings:
+        if isinstance(b, LetB) and isinstance(b.rhs, Prim) and b.rhs.prim.name == "broadcast":
+            shape = params_dict(b.rhs.params)["shape"]
+            (arg,) = typing.type_of(b.rhs.args[0]).nonlin
+            if isinstance(arg, ArrayT) and arg.size() == math.prod(shape):
+                b = replace(b, rhs=replace(b.rhs, prim=PRIMS["reshape"]))
+        bindings.append(b)
+    program = Program((replace(d, body=replace(d.body, bindings=tuple(bindings))),))
+    return replace(p, programs={"trace": program}, compiled=Compiled(program, check_program(program)))

@@ -6,8 +6,8 @@
 2. One training step (loss and gradient) of the MLP and of the Griffin model at two sizes, against
    HIPS autograd, JAX and PyTorch eager running the very same model code (``backend.peers``).
 3. Peak memory and time of the Griffin step saving everything and saving only block boundaries.
-4. Tokens per second and peak memory of streaming through the model: sampling token by token, and
-   scoring a long stream chunk by chunk, at growing lengths.
+4. Tokens per second and peak memory of streaming through the model at T = 10^3 … 10^6: sampling
+   token by token with the compiled decode step, and scoring a long stream chunk by chunk.
 
 Timings are the best of several runs; the machine is shared, so read ratios, not absolute times.
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
+import resource
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -218,22 +219,29 @@ def memory(t: int, repeat: int) -> None:
               f"peak {peak / 2**20:8.1f} MiB ({base_m / peak:.2f}x less)")
 
 
-def generation(lengths: list[int], sample_limit: int) -> None:
+def generation(lengths: list[int], sample_limit: int, score_limit: int | None = None) -> None:
+    """Sampling token by token (one compiled ``decode`` step per token) and scoring chunk by chunk, at
+    each length. Sampling rows give the process's peak resident memory during the row (Linux's
+    VmHWM, reset before each row) and its growth over the row's start: tracemalloc hooks every
+    allocation and would slow the per-token loop about tenfold. Scoring rows give tracemalloc's peak."""
     print("\n4. streaming with a fixed-size state (small preset)")
     text = data.pydoc_text()
     cfg = griffin.preset("small", len(text.vocab))
     params = griffin.init(cfg)
     print(f"  state: {stream.state_bytes(griffin.init_state(cfg, 1)):,} bytes, whatever the length")
+    list(stream.sample(params, cfg, text.train[:8], 2, np.random.default_rng(0)))  # compile the step
     for n in lengths:
         if n <= sample_limit:
-            tracemalloc.start()
+            start = _reset_peak_rss()
             t = time.perf_counter()
             for _ in stream.sample(params, cfg, text.train[:8], n, np.random.default_rng(0)):
                 pass
             dt = time.perf_counter() - t
-            peak = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
-            print(f"  sample  T = {n:>9,}: {n / dt:10.0f} tokens/s, peak {peak / 2**20:6.2f} MiB")
+            peak = _peak_rss()
+            print(f"  sample  T = {n:>9,}: {n / dt:10.0f} tokens/s, peak RSS {peak / 2**20:7.1f} MiB "
+                  f"(+{(peak - start) / 2**20:.2f} MiB over the start)")
+        if score_limit is not None and n > score_limit:
+            continue
         tracemalloc.start()
         t = time.perf_counter()
         loss, count = stream.score_stream(params, cfg, stream.chunks(text.valid, 128, n))
@@ -244,10 +252,35 @@ def generation(lengths: list[int], sample_limit: int) -> None:
               f"(loss {loss:.3f})")
 
 
+def _peak_rss() -> int:
+    """The process's peak resident memory in bytes (VmHWM; ``ru_maxrss`` where /proc is missing)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def _reset_peak_rss() -> int:
+    """Reset the peak to the current resident memory where Linux allows it; the bytes it starts at."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        pass
+    return _peak_rss()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m backend.bench", description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, few repeats (seconds)")
     ap.add_argument("--threads", type=int, default=1, help="BLAS threads for every engine (default 1)")
+    ap.add_argument("--sample-limit", type=int, default=None, metavar="N",
+                    help="sample token by token only up to T = N in section 4 (default: every length, "
+                         "10^6 included, about half an hour; --quick: 1000)")
     args = ap.parse_args(argv)
     repeat = 2 if args.quick else 5
     if peers.available("threadpoolctl"):
@@ -261,8 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     mlp_step(repeat)
     griffin_steps([("tiny", 4, 64)] if args.quick else [("tiny", 8, 128), ("small", 8, 256)], repeat)
     memory(256 if args.quick else 4096, 1 if args.quick else 2)
-    generation([1_000, 10_000] if args.quick else [1_000, 10_000, 100_000, 1_000_000],
-               100 if args.quick else 10_000)
+    lengths = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000, 1_000_000]
+    limit = args.sample_limit if args.sample_limit is not None else 1_000 if args.quick else lengths[-1]
+    generation(lengths, limit)
     return 0
 
 

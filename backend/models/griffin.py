@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 import backend.numpy as bnp
+from backend.dispatch import is_traced
 
 Params = dict[str, Any]
 PATTERN = ("recurrent", "recurrent", "attention")
@@ -182,39 +183,64 @@ def rg_lru(p: Params, x: Any, h0: Any, heads: int) -> Any:
 
 
 def recurrent_block(p: Params, x: Any, cfg: GriffinConfig, state: dict[str, Any] | None) -> Any:
+    """The recurrent block; with ``state``, continues from it and updates it in place."""
+    out, cache = recurrent_step(p, x, cfg, state)
+    if state is not None:
+        state.update({name: np.asarray(value) for name, value in cache.items()})
+    return out
+
+
+def recurrent_step(p: Params, x: Any, cfg: GriffinConfig,
+                   cache: dict[str, Any] | None) -> tuple[Any, dict[str, Any]]:
+    """``(out, cache')``: the recurrent block over ``x [B,T,D]`` continuing from ``cache`` (the last
+    K−1 conv inputs and h), without side effects, so that it also runs traced (``decode``)."""
     g = bnp.gelu(linear(p["linear_y"], x))
     u = linear(p["linear_x"], x)
     k = cfg.conv_width
-    if state is not None:
-        u = bnp.concatenate([state["conv"], u], axis=1)
-    c = bnp.conv1d(u, p["conv_1d"]["w"]) + p["conv_1d"]["b"]
-    if state is not None:
-        state["conv"] = np.asarray(u[:, -(k - 1):])
+    if cache is not None:
+        u = bnp.concatenate([cache["conv"], u], axis=1)
+    c = bnp.conv1d(u, p["conv_1d"]["w"])
+    if cache is not None:
         c = c[:, k - 1:]
+    c = c + p["conv_1d"]["b"]
     b, _t, r = bnp.shape(c)
-    h0 = state["h"] if state is not None else np.zeros((b, r), bnp.dtype_of(c))
+    h0 = cache["h"] if cache is not None else np.zeros((b, r), bnp.dtype_of(c))
     h = rg_lru(p["rg_lru"], c, h0, cfg.heads)
-    if state is not None:
-        state["h"] = np.asarray(h[:, -1])
-    return linear(p["linear_out"], h * g)
+    new = {"conv": u[:, -(k - 1):], "h": h[:, -1]} if cache is not None else {}
+    return linear(p["linear_out"], h * g), new
 
 
 def rope(x: Any, positions: Any, max_wavelength: float = 10_000.0) -> Any:
-    """Rotary embedding on the first half of the last axis (rotate-half inside that half)."""
+    """Rotary embedding on the first half of the last axis (rotate-half inside that half).
+    ``positions [T]`` is a NumPy array (the angles are then constants of a traced program) or, in
+    ``decode``, a traced integer array (the angles are computed in the program, in float64)."""
     d = bnp.shape(x)[-1]
     half = d // 4
     freq = max_wavelength ** (-np.arange(half) / half)
     angle = positions[:, None] * freq[None, :]  # [T, half]
+    trig = bnp if is_traced(angle) else np
     extra = (1,) * (len(bnp.shape(x)) - 3)
     dtype = bnp.dtype_of(x)
-    cos = np.cos(angle).astype(dtype).reshape(bnp.shape(x)[1:2] + extra + (half,))
-    sin = np.sin(angle).astype(dtype).reshape(cos.shape)
+    cos = trig.cos(angle).astype(dtype).reshape(bnp.shape(x)[1:2] + extra + (half,))
+    sin = trig.sin(angle).astype(dtype).reshape(cos.shape)
     x1, x2, rest = x[..., :half], x[..., half : 2 * half], x[..., 2 * half :]
     return bnp.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin, rest], axis=-1)
 
 
 def attention_block(p: Params, x: Any, cfg: GriffinConfig, state: dict[str, Any] | None,
                     position: int) -> Any:
+    """Local attention; with ``state``, continues from it and updates it in place."""
+    out, cache = attention_step(p, x, cfg, state, position)
+    if state is not None:
+        state.update({name: np.asarray(value) for name, value in cache.items()})
+    return out
+
+
+def attention_step(p: Params, x: Any, cfg: GriffinConfig, cache: dict[str, Any] | None,
+                   position: Any) -> tuple[Any, dict[str, Any]]:
+    """``(out, cache')``: local attention over ``x [B,T,D]`` at positions ``position + t``, after the
+    keys and values in ``cache`` (the last W−1, with their positions, −1 for an empty slot). Without
+    side effects; ``position`` may be a traced 0-d integer array (``decode``)."""
     b, t, _ = bnp.shape(x)
     hd = cfg.head_dim
     qpos = position + np.arange(t)
@@ -222,23 +248,24 @@ def attention_block(p: Params, x: Any, cfg: GriffinConfig, state: dict[str, Any]
     k = rope(bnp.matmul(x, p["proj_k"]), qpos)
     v = bnp.matmul(x, p["proj_v"])
     kpos = qpos
-    if state is None and t > 2 * cfg.window and t % cfg.window == 0:
-        return linear(p["proj_final"], _blocked_attention(q, k, v, cfg))
-    if state is not None:
-        k = bnp.concatenate([state["k"], k], axis=1)
-        v = bnp.concatenate([state["v"], v], axis=1)
-        kpos = np.concatenate([state["pos"], qpos])
+    new: dict[str, Any] = {}
+    if cache is None and t > 2 * cfg.window and t % cfg.window == 0:
+        return linear(p["proj_final"], _blocked_attention(q, k, v, cfg)), new
+    if cache is not None:
+        k = bnp.concatenate([cache["k"], k], axis=1)
+        v = bnp.concatenate([cache["v"], v], axis=1)
+        kpos = (bnp if is_traced(qpos) else np).concatenate([cache["pos"], qpos])
         keep = cfg.window - 1
-        state["k"], state["v"] = np.asarray(k[:, -keep:]), np.asarray(v[:, -keep:])
-        state["pos"] = kpos[-keep:]
+        new = {"k": k[:, -keep:], "v": v[:, -keep:], "pos": kpos[-keep:]}
     logits = bnp.einsum("bthd,bsd->bhts", q, k) * (1.0 / math.sqrt(hd))
     # A query at q sees the keys k with 0 ≤ q − k < W: itself and the W−1 before it, so the decode
     # cache is exactly W−1 keys (the reference note's "q ≤ k + W" would admit W+1 positions).
+    # Positions are integers, so "≥ 0" is "> −1"; "×" of booleans is "and" (traced or not).
     gap = qpos[:, None] - kpos[None, :]
-    mask = (gap >= 0) & (gap < cfg.window) & (kpos[None, :] >= 0)
+    mask = (gap > -1) * (gap < cfg.window) * (kpos[None, :] > -1)
     probs = bnp.softmax(bnp.where(mask, logits, -1e30), axis=-1)
     out = bnp.reshape(bnp.einsum("bhts,bsd->bthd", probs, v), (b, t, cfg.heads * hd))
-    return linear(p["proj_final"], out)
+    return linear(p["proj_final"], out), new
 
 
 def _blocked_attention(q: Any, k: Any, v: Any, cfg: GriffinConfig) -> Any:
@@ -270,13 +297,25 @@ def mlp_block(p: Params, x: Any) -> Any:
     return linear(p["ffw_down"], bnp.gelu(up0) * up1)
 
 
+def embed(params: Params, tokens: Any, cfg: GriffinConfig) -> Any:
+    """``E[tokens]``, scaled by √D when ``embed_scale``."""
+    x = bnp.take(params["embedder"]["input_embedding"], tokens)
+    return x * math.sqrt(cfg.width) if cfg.embed_scale else x
+
+
+def unembed(params: Params, x: Any, cfg: GriffinConfig) -> Any:
+    """``c_cap · tanh((RMSNorm(x) Eᵀ) / c_cap)`` (tied embeddings, soft cap when ``logit_cap > 0``)."""
+    emb = params["embedder"]["input_embedding"]
+    logits = bnp.einsum("btd,vd->btv", rms_norm(params["final_norm"], x), emb)
+    if cfg.logit_cap > 0:
+        logits = bnp.tanh(logits * (1.0 / cfg.logit_cap)) * cfg.logit_cap
+    return logits
+
+
 def forward(params: Params, tokens: Any, cfg: GriffinConfig, state: State | None = None) -> Any:
     """Logits ``[B, T, V]`` for ``tokens [B, T]``; with ``state``, continues the stream (and
     updates the state in place)."""
-    emb = params["embedder"]["input_embedding"]
-    x = bnp.take(emb, tokens)
-    if cfg.embed_scale:
-        x = x * math.sqrt(cfg.width)
+    x = embed(params, tokens, cfg)
     position = state.position if state is not None else 0
     for i, p in enumerate(params["blocks"]):
         s = state.blocks[i] if state is not None else None
@@ -291,10 +330,30 @@ def forward(params: Params, tokens: Any, cfg: GriffinConfig, state: State | None
             x = bnp.checkpoint_name(x, "residual")
     if state is not None:
         state.position += bnp.shape(tokens)[1]
-    logits = bnp.einsum("btd,vd->btv", rms_norm(params["final_norm"], x), emb)
-    if cfg.logit_cap > 0:
-        logits = bnp.tanh(logits * (1.0 / cfg.logit_cap)) * cfg.logit_cap
-    return logits
+    return unembed(params, x, cfg)
+
+
+def decode(params: Params, cache: list[dict[str, Any]], tokens: Any, position: Any,
+           cfg: GriffinConfig) -> tuple[Any, list[dict[str, Any]]]:
+    """One generation step, pure: ``(logits [B, V], cache')`` for ``tokens [B]`` at ``position``.
+
+    ``cache`` is ``State.blocks`` (arrays of fixed shapes) and ``position`` a 0-d integer array, so
+    ``backend.jit(decode, static_argnums=4)`` compiles one program for a whole stream. The same
+    layers as ``forward``: decoding token by token equals ``forward`` over the whole sequence.
+    """
+    x = embed(params, bnp.reshape(tokens, (bnp.shape(tokens)[0], 1)), cfg)
+    new: list[dict[str, Any]] = []
+    for i, p in enumerate(params["blocks"]):
+        h = rms_norm(p["temporal_pre_norm"], x)
+        if cfg.kind(i) == "recurrent":
+            h, s = recurrent_step(p["recurrent_block"], h, cfg, cache[i])
+        else:
+            h, s = attention_step(p["attention_block"], h, cfg, cache[i], position)
+        new.append(s)
+        x = x + h
+        x = x + mlp_block(p["mlp_block"], rms_norm(p["channel_pre_norm"], x))
+    logits = unembed(params, x, cfg)
+    return bnp.reshape(logits, (bnp.shape(logits)[0], cfg.vocab)), new
 
 
 def loss(params: Params, tokens: Any, targets: Any, cfg: GriffinConfig) -> Any:
