@@ -13,8 +13,10 @@ Per block (the cyclic pattern recurrent, recurrent, attention)::
     logits = c_cap · tanh((RMSNorm(x) Eᵀ) / c_cap)                       (embeddings tied)
 
 ``forward(params, tokens, config, state)`` runs a whole sequence; with a ``State`` (the recurrence
-state, the last K−1 conv inputs and the attention window) it continues a stream, which is how
-``backend.models.stream`` generates with memory flat in the sequence length.
+state, the last K−1 conv inputs and the attention window) it continues a stream chunk by chunk.
+``decode(params, cache, tokens, position, config)`` is the same layers one token at a time as a pure
+function (state in, state out, the position an array), which ``backend.jit`` compiles once for a
+whole stream: ``backend.models.stream`` generates with it, memory flat in the sequence length.
 """
 
 from __future__ import annotations
