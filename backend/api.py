@@ -88,7 +88,7 @@ def build(f: Callable[..., Any], args: Sequence[Any], argnums: Argnums, stage: s
     names = {"trace": name}
     report = None
     if stage != "trace":
-        programs["jvp"] = jvp_program(typing, name)
+        programs["jvp"] = jvp_program(typing, name, bind_scales=True)
         names["jvp"] = programs["jvp"].defs[-1].name
         typing = check_program(programs["jvp"])
     if stage in ("linearize", "vjp"):

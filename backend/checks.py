@@ -117,3 +117,38 @@ def involution_gap(f: Callable[..., Any], primals: Sequence[Array], seed: int = 
     back = compiled.run(back_name, [tape], t)
     return max((float(np.max(np.abs(np.asarray(a) - np.asarray(b)), initial=0.0))
                 for a, b in zip(once, back, strict=True)), default=0.0)
+
+
+def reuse_gap(f: Callable[..., Any], args: Sequence[Any], argnums: int | Sequence[int] = 0) -> list[str]:
+    """What differs between ``f``'s value and gradient compiled with buffer reuse (``out=``) and
+    without it; the transposed half runs twice on one tape, so a buffer overwritten too early, or an
+    overwritten input or tape entry, shows. Empty when everything agrees bit for bit."""
+    from backend.api import build
+    from backend.executor import Compiled
+    from backend.tracing import split_args
+
+    p = build(f, args, argnums, "vjp")
+    nums, leaves, _ = split_args(args, argnums)
+    xs = [np.asarray(x) for x in leaves]
+    feeds = [x for i, a in enumerate(args) if i not in nums
+             for x in flatten(a)[0] if isinstance(x, np.ndarray)]
+    copies = [x.copy() for x in xs + feeds]
+
+    def gradient(compiled: Compiled) -> tuple[Sequence[Any], ...]:
+        values = compiled.run(p.names["nonlin"], xs, feeds=feeds)
+        ct = [np.ones_like(np.asarray(v)) for v in values[: p.n_out]]
+        tape = values[p.n_out]
+        return (values[: p.n_out], compiled.run(p.names["transpose"], [tape], ct, feeds=feeds),
+                compiled.run(p.names["transpose"], [tape], ct, feeds=feeds))
+
+    value, grad, again = gradient(p.compiled)
+    plain_value, plain_grad, _ = gradient(Compiled(p.compiled.typing.program, p.compiled.typing, reuse=False))
+
+    def same(a: Sequence[Any], b: Sequence[Any]) -> bool:
+        return all(np.array_equal(u, v) for u, v in zip(a, b, strict=True))
+
+    checks = {"the value differs without reuse": same(value, plain_value),
+              "the gradient differs without reuse": same(grad, plain_grad),
+              "a second transposed call on the same tape differs": same(grad, again),
+              "an input was overwritten": same(xs + feeds, copies)}
+    return [problem for problem, ok in checks.items() if not ok]

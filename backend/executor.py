@@ -3,11 +3,9 @@
 Each function of the program becomes one generated Python function: a flat schedule with one
 NumPy call per primitive (parameters bound at compile time), values in local variables, and a
 ``del`` after each value's last use so that memory is released as early as the schedule allows.
-Before code is generated, two rewrites run on the flattened instructions:
-
-* zeros propagate through linear code (a linear map sends 0 to 0: ``L(; 0) = 0``, ``0 ⊕ v = v``,
-  ``s ⊙ 0 = 0``), which removes the tangent work of constants and integer inputs;
-* dead instructions are removed (every primitive is pure; ``drop`` evaluates nothing).
+Before code is generated, the rewrites of ``backend.schedule`` run on the flattened instructions
+(zeros propagated, common subexpressions merged, dead code removed, non-linear work sunk to its
+first use), and elementwise primitives write into the buffers of arguments that die there.
 
 A compiled program is called with arrays and returns arrays; nothing is traced or checked again.
 """
@@ -15,17 +13,18 @@ A compiled program is called with arrays and returns arrays; nothing is traced o
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from backend.lprims import DIRECT
+from backend.lprims import DIRECT, FRESH
 from backend.ltypes import ArrayT, ConstRef
+from backend.schedule import Instr, ZeroOf, dead_code, merge_common, plan_buffers, propagate_zeros, sink
 from calculi.core.errors import StuckError
 from calculi.linear_ad.check import Typing, check_program
-from calculi.linear_ad.primitives import LADD, impl_rules, params_dict
+from calculi.linear_ad.primitives import impl_rules, params_dict
 from calculi.linear_ad.syntax import (
     Block,
     Call,
@@ -62,16 +61,6 @@ class _Numpy:
 
 
 DOMAIN = _Numpy()
-
-
-@dataclass(slots=True)
-class Instr:
-    """``outs = op(ins)``; ``kind`` is prim, const, zero, lit, alias, tup, untup or call."""
-
-    kind: str
-    outs: tuple[int, ...]
-    ins: tuple[int, ...]
-    op: Any = None
 
 
 class _Flatten:
@@ -136,97 +125,28 @@ class _Flatten:
         raise StuckError(f"the executor cannot run {type(e).__name__}", e.span)
 
 
-def _propagate_zeros(code: list[Instr]) -> tuple[list[Instr], dict[int, int]]:
-    """Linear maps send zero to zero: ``L(s̄ ; 0) = 0``, ``0 ⊕ v = v``; fold them."""
-    zero: dict[int, Any] = {}
-    alias: dict[int, int] = {}
-    out: list[Instr] = []
-    for ins in code:
-        args = tuple(alias.get(i, i) for i in ins.ins)
-        ins = Instr(ins.kind, ins.outs, args, ins.op)
-        if ins.kind == "zero":
-            zero[ins.outs[0]] = ins.op
-        elif ins.kind == "prim" and ins.op.prim.linear:
-            p: Prim = ins.op
-            lin = args[len(p.args):]
-            zeros = [a for a in lin if a in zero]
-            if lin and len(zeros) == len(lin):
-                zero[ins.outs[0]] = zero[lin[0]] if p.prim is LADD else _ZeroOf(p)
-                out.append(Instr("zero", ins.outs, (), zero[ins.outs[0]]))
-                continue
-            if p.prim is LADD and zeros:
-                alias[ins.outs[0]] = next(a for a in lin if a not in zero)
-                continue
-        out.append(ins)
-    return out, alias
-
-
-class _ZeroOf:
-    """The type of a linear primitive's result, worked out when the zero is materialised."""
-
-    def __init__(self, p: Prim) -> None:
-        self.prim = p
-
-
-def _sink(code: list[Instr], results: tuple[int, ...]) -> list[Instr]:
-    """Schedule each non-linear primitive just before its first use (linear code keeps its order),
-    so values a checkpoint policy recomputes live only while the backward sweep needs them."""
-    producer = {o: i for i, ins in enumerate(code) for o in ins.outs}
-    done = [False] * len(code)
-    order: list[Instr] = []
-
-    def demand(start: int) -> None:
-        stack = [(start, False)]
-        while stack:
-            i, ready = stack.pop()
-            if done[i]:
-                continue
-            if ready:
-                done[i] = True
-                order.append(code[i])
-                continue
-            stack.append((i, True))
-            for v in reversed(code[i].ins):
-                j = producer.get(v)
-                if j is not None and not done[j]:
-                    stack.append((j, False))
-
-    for i, ins in enumerate(code):
-        deferred = ins.kind in ("prim", "const", "lit") and not (ins.kind == "prim" and ins.op.prim.linear)
-        if not deferred:
-            demand(i)
-    for r in results:
-        j = producer.get(r)
-        if j is not None:
-            demand(j)
-    return order
-
-
-def _dead_code(code: list[Instr], results: tuple[int, ...]) -> list[Instr]:
-    live = set(results)
-    kept: list[Instr] = []
-    for ins in reversed(code):
-        if ins.kind == "call" or any(o in live for o in ins.outs):
-            kept.append(ins)
-            live.update(ins.ins)
-    kept.reverse()
-    return kept
-
-
 class Compiled:
     """A program compiled to Python functions; ``run(name, args, largs, feeds)`` calls one."""
 
-    def __init__(self, program: Program, typing: Typing | None = None) -> None:
+    def __init__(self, program: Program, typing: Typing | None = None, reuse: bool = True) -> None:
         self.typing = typing if typing is not None else check_program(program)
+        self.reuse = reuse
         self.functions: dict[str, Callable[..., tuple[Any, ...]]] = {}
         self.sources: dict[str, str] = {}
         self.steps: dict[str, int] = {}
+        self.reused: dict[str, int] = {}
+        """Per function: primitives scheduled, and those writing into a dying argument's buffer."""
         for d in program.defs:
             self._compile(d)
 
     def run(self, name: str, args: Sequence[Any], largs: Sequence[Any] = (),
             feeds: Sequence[Any] = ()) -> tuple[Any, ...]:
         return self.functions[name](feeds, *args, *largs)
+
+    def listing(self, name: str) -> str:
+        """The generated code of ``name`` with each bound callable shown by name and parameters."""
+        ns = self.functions[name].__globals__
+        return re.sub(r"\bk\d+\b", lambda m: _label(ns[m.group()]), self.sources[name])
 
     def _compile(self, d: FuncDef) -> None:
         flat = _Flatten(self.typing)
@@ -236,9 +156,12 @@ class Compiled:
             flat.env[b.name] = v
             params.append(v)
         results = flat.expr(d.body)
-        folded, alias = _propagate_zeros(flat.code)
-        results = tuple(alias.get(r, r) for r in results)
-        code = _sink(_dead_code(folded, results), results)
+        code = flat.code
+        for rewrite in (propagate_zeros, merge_common):
+            code, alias = rewrite(code)
+            results = tuple(alias.get(r, r) for r in results)
+        code = sink(dead_code(code, results), results)
+        into = plan_buffers(code, results, self._fresh_type, self._takes_out) if self.reuse else {}
         namespace: dict[str, Any] = {}
         lines = [f"def {_py(d.name)}(feeds, {', '.join(f'v{p}' for p in params)}):"]
         last_use: dict[int, int] = {}
@@ -248,7 +171,7 @@ class Compiled:
         for r in results:
             last_use[r] = len(code)
         for i, ins in enumerate(code):
-            lines.append("    " + self._line(ins, namespace, d))
+            lines.append("    " + self._line(ins, namespace, into.get(i)))
             dead = sorted({v for v in ins.ins if last_use.get(v) == i})
             dead += [o for o in ins.outs if o not in last_use]
             if dead:
@@ -263,10 +186,26 @@ class Compiled:
         self.functions[d.name] = namespace[_py(d.name)]
         self.sources[d.name] = source
         self.steps[d.name] = sum(1 for ins in code if ins.kind == "prim")
+        self.reused[d.name] = len(into)
 
-    def _line(self, ins: Instr, ns: dict[str, Any], d: FuncDef) -> str:
+    def _fresh_type(self, ins: Instr) -> ArrayT | None:
+        """The type of a result that is a new array (not 0-d: NumPy returns those as scalars)."""
+        if ins.kind != "prim" or ins.op.prim not in FRESH:
+            return None
+        t = self.typing.type_of(ins.op)
+        (result,) = (*t.nonlin, *t.lin)
+        return result if isinstance(result, ArrayT) and result.shape else None
+
+    def _takes_out(self, ins: Instr) -> bool:
+        """A NumPy ufunc with no parameters: it writes its result into ``out=``."""
+        return (ins.kind == "prim" and not ins.op.params and isinstance(DIRECT.get(ins.op.prim), np.ufunc)
+                and self._fresh_type(ins) is not None)
+
+    def _line(self, ins: Instr, ns: dict[str, Any], into: int | None = None) -> str:
         outs = ", ".join(f"v{o}" for o in ins.outs)
         args = ", ".join(f"v{i}" for i in ins.ins)
+        if into is not None:
+            args += f", out=v{into}"
         key = f"k{len(ns)}"
         if ins.kind == "prim":
             p: Prim = ins.op
@@ -302,12 +241,22 @@ class Compiled:
         raise StuckError(f"unknown instruction {ins.kind}")
 
 
+def _label(f: Any) -> str:
+    if isinstance(f, functools.partial):
+        inner = f.func.func if isinstance(f.func, functools.partial) else f.func
+        params = ", ".join(f"{k}={v!r}" for k, v in f.keywords.items())
+        return f"{getattr(inner, '__name__', 'call').strip('_')}[{params}]"
+    if isinstance(f, np.ndarray):
+        return f"const{list(f.shape)}"
+    return str(getattr(f, "__name__", type(f).__name__)).strip("_")
+
+
 def _late_call(compiled: Compiled, name: str, feeds: Any, *args: Any) -> tuple[Any, ...]:
     return compiled.functions[name](feeds, *args)
 
 
 def _zeros(t: Any, typing: Typing) -> Any:
-    ty = typing.type_of(t.prim).lin[0] if isinstance(t, _ZeroOf) else t
+    ty = typing.type_of(t.prim).lin[0] if isinstance(t, ZeroOf) else t
     if isinstance(ty, ArrayT):
         z = np.zeros(ty.shape, ty.dtype)
         z.setflags(write=False)

@@ -98,14 +98,14 @@ def _unary_helper(name: str, fn: Callable[[Array], Array]) -> None:
     define(name, 1, fn, lambda t: t)
 
 
-def _tanh_grad(x: Array) -> Array:
-    t = np.tanh(x)
-    return 1.0 - t * t
+def _tanh_grad(y: Array) -> Array:
+    """tanh' as a function of y = tanh x: 1 − y²."""
+    return 1.0 - y * y
 
 
-def _logistic_grad(x: Array) -> Array:
-    s = IMPLS["logistic"](x)
-    return s * (1.0 - s)
+def _logistic_grad(y: Array) -> Array:
+    """σ' as a function of y = σ(x): y(1 − y)."""
+    return y * (1.0 - y)
 
 
 def _gelu_grad(x: Array) -> Array:
@@ -114,12 +114,14 @@ def _gelu_grad(x: Array) -> Array:
     return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * GELU_C * (1.0 + 3 * 0.044715 * x * x)
 
 
-def _sqrt_grad(x: Array) -> Array:
-    return 0.5 / np.sqrt(x)
+def _sqrt_grad(y: Array) -> Array:
+    """√' as a function of y = √x: 1 / (2y)."""
+    return 0.5 / y
 
 
-def _rsqrt_grad(x: Array) -> Array:
-    return -0.5 / (x * np.sqrt(x))
+def _rsqrt_grad(y: Array) -> Array:
+    """(x^−½)' as a function of y = x^−½: −y³ / 2."""
+    return -0.5 * y * y * y
 
 
 for _name, _fn in {"tanh_grad": _tanh_grad, "logistic_grad": _logistic_grad, "gelu_grad": _gelu_grad,
@@ -220,6 +222,20 @@ def _einsum_cost(args: Sequence[Type], largs: Sequence[Type], result: Type, para
 
 cost_rules[PRIMS["einsum"]] = _einsum_cost
 cost_rules[PRIMS["einsumL"]] = _einsum_cost
+
+
+# -- which results are new arrays (the executor may overwrite them) ------------------------------
+
+FRESH: frozenset[Primitive] = frozenset(
+    {p for p, f in DIRECT.items() if isinstance(f, np.ufunc)}
+    | {PRIMS[n] for n in (
+        "integer_pow", "logistic", "softplus", "gelu_tanh", "rsqrt", "one_hot", "reduce_sum", "reduce_max",
+        "pad", "cumsum", "greater", "less", "equal", "take", "scatter_add", "conv1d", "einsum", "select",
+        "linear_scan", "concatenate", "tanh_grad", "logistic_grad", "gelu_grad", "sqrt_grad",
+        "rsqrt_grad", "scan_prev", "argmax_weights", "reduce_sumL", "padL", "cumsumL", "selectL",
+        "takeL", "scatter_addL", "scanL", "conv1dL", "conv1d_wL", "wgradL", "einsumL")})
+"""The primitives whose result is always a new array, never a view of (or one of) their arguments;
+the others (reshape, transpose, slice, broadcast, convert, stop_gradient, const …) may alias."""
 
 
 # -- the paper's scalar primitives, extended to arrays --------------------------------------------

@@ -3,7 +3,8 @@
 Notation: ``v`` primal arguments, ``v̇`` their tangents, ``c`` the cotangent. A rule uses each
 tangent (or the cotangent) exactly once; a tangent with no influence is dropped.
 
-    J(tanh v)            = (tanh v ; tanh_grad(v) ⊙ v̇)                (and every unary: helpers)
+    J(tanh v)            = (tanh v ; tanh_grad(tanh v) ⊙ v̇)       (slopes from the result: the
+                                                                  executor merges the two tanh v)
     J(einsum(x, y))      = (einsum(x, y) ; einsumL[0](y ; ẋ) ⊕ einsumL[1](x ; ẏ))   bilinear
     J(select(m, a, b))   = drop(ṁ); (select(m, a, b) ; selectL[keep](m ; ȧ) ⊕ selectL[¬keep](m ; ḃ))
     J(take(x, i))        = drop(i̇); (take(x, i) ; takeL(i ; ẋ))
@@ -96,13 +97,20 @@ def _ps(ps: ParamDict) -> dict[str, Any]:
 
 # -- unary non-linear primitives: J(p v) = (p v ; p'(v) ⊙ v̇) ----------------------------------------
 
-def _derivative(name: str) -> Callable[[Var], Expr]:
+def _of_input(name: str) -> Callable[[Var], Expr]:
     return lambda v: app(name, v)
 
 
-for _name, _grad in {"tanh": "tanh_grad", "logistic": "logistic_grad", "gelu_tanh": "gelu_grad",
-                     "sqrt": "sqrt_grad", "rsqrt": "rsqrt_grad", "softplus": "logistic"}.items():
-    defjvp_scale(P[_name], _derivative(_grad))
+def _of_output(name: str, p: str) -> Callable[[Var], Expr]:
+    """The slope written with the primitive's result, ``name(p v)``, as JAX writes tanh' = 1 − y²."""
+    return lambda v: app(name, app(p, v))
+
+
+for _name, _grad in {"tanh": "tanh_grad", "logistic": "logistic_grad", "sqrt": "sqrt_grad",
+                     "rsqrt": "rsqrt_grad"}.items():
+    defjvp_scale(P[_name], _of_output(_grad, _name))
+defjvp_scale(P["gelu_tanh"], _of_input("gelu_grad"))
+defjvp_scale(P["softplus"], _of_input("logistic"))
 defjvp_scale(P["log"], lambda v: app("integer_pow", v, y=-1))
 
 

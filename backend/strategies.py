@@ -37,7 +37,7 @@ class Case:
 
 
 def show_case(case: object) -> str:
-    return case.show() if isinstance(case, Case) else repr(case)
+    return case.show() if isinstance(case, Case | Dag) else repr(case)
 
 
 shapes = st.lists(st.integers(1, 4), min_size=0, max_size=3).map(tuple)
@@ -165,3 +165,51 @@ def contractions(draw: st.DrawFn) -> tuple[str, tuple[int, ...], tuple[int, ...]
     out = draw(st.permutations(both))[: draw(st.integers(0, len(both)))]
     spec = f"{''.join(x)},{''.join(y)}->{''.join(out)}"
     return spec, tuple(sizes[c] for c in x), tuple(sizes[c] for c in y)
+
+
+@dataclass
+class Dag:
+    """A straight-line program over 4×4 arrays: value ``k + 1`` is ``op(value i, value j)`` for the
+    k-th step ``(op, i, j)``; value 0 is the input. Views (transpose, reshape, stop_gradient) and
+    repeated uses make the executor's buffer reuse and merging of common subexpressions matter."""
+
+    steps: list[tuple[str, int, int]]
+    x: Array
+
+    def show(self) -> str:
+        return "; ".join(f"v{k + 1} = {op}(v{i}{'' if op in DAG_UNARY else f', v{j}'})"
+                         for k, (op, i, j) in enumerate(self.steps))
+
+
+DAG_UNARY = ("tanh", "sin", "exp", "negative", "logistic", "transpose", "reshape", "stop_gradient", "rowsum")
+DAG_BINARY = ("add", "sub", "mul")
+
+
+@st.composite
+def dags(draw: st.DrawFn) -> Dag:
+    """A random straight-line program whose values all have shape 4×4 (each step may read any
+    earlier value, so values have several readers and views of one another)."""
+    steps = []
+    for k in range(draw(st.integers(1, 12))):
+        op = draw(st.sampled_from(DAG_UNARY + DAG_BINARY))
+        steps.append((op, draw(st.integers(0, k)), draw(st.integers(0, k))))
+    return Dag(steps, np.random.default_rng(draw(seeds)).uniform(-1.0, 1.0, (4, 4)))
+
+
+def run_dag(dag: Dag, x: Any, lib: Any) -> Any:
+    """The sum of every value of ``dag`` at input ``x``, with ``lib`` (``backend.numpy``)."""
+    values = [x]
+    for op, i, j in dag.steps:
+        a, b = values[i], values[j]
+        if op == "transpose":
+            v = lib.transpose(a)
+        elif op == "reshape":
+            v = lib.reshape(lib.reshape(a, (2, 8)), (4, 4))
+        elif op == "rowsum":
+            v = lib.broadcast_to(lib.sum(a, axis=1, keepdims=True), (4, 4))
+        elif op in DAG_BINARY:
+            v = getattr(lib, {"add": "add", "sub": "subtract", "mul": "multiply"}[op])(a, b)
+        else:
+            v = getattr(lib, op)(a)
+        values.append(v)
+    return lib.sum(lib.stack(values))

@@ -27,12 +27,24 @@ if getattr(sys.modules.get("backend"), "__file__", "") is None:
     del sys.modules["backend"]
 
 import backend  # noqa: E402
-from backend import checks, lprims, policies  # noqa: E402
+import backend.numpy as bnp  # noqa: E402
+from backend import checks, executor, lprims, policies, schedule  # noqa: E402
 from backend.api import clear_cache  # noqa: E402
 from backend.models import griffin, mlp  # noqa: E402
 from backend.pytree import flatten  # noqa: E402
-from backend.strategies import ANALYTIC, CONSTANT, KINKED, Case, applications, seeds, show_case  # noqa: E402
-from calculi.core.mutants import Mutant, patch_entry  # noqa: E402
+from backend.strategies import (  # noqa: E402
+    ANALYTIC,
+    CONSTANT,
+    KINKED,
+    Case,
+    Dag,
+    applications,
+    dags,
+    run_dag,
+    seeds,
+    show_case,
+)
+from calculi.core.mutants import Mutant, patch, patch_entry  # noqa: E402
 from calculi.linear_ad.primitives import jvp_rules, transpose_rules  # noqa: E402
 from proofs.registry import Paper, register_mutants, theorem  # noqa: E402
 
@@ -210,11 +222,27 @@ def _(a: list[float]) -> None:
 P = lprims.PRIMS
 
 
+@theorem("backend.executor.rewrites_are_invisible", paper=YOLO, section="§ executor", label="derived",
+         statement="merging common subexpressions and writing into dying buffers (out=) change no bit: a "
+                   "random straight-line program of views and elementwise operations, and the tiny Griffin "
+                   "model, give the same value and gradient with and without buffer reuse, twice over one "
+                   "tape, and leave their inputs untouched",
+         given={"dag": dags()}, show=show_case, max_examples=30)
+def _(dag: Dag) -> None:
+    def f(x: Any) -> Any:
+        return run_dag(dag, x, bnp)
+
+    assert checks.reuse_gap(f, (dag.x,)) == []
+    rng = np.random.default_rng(len(dag.steps))
+    tokens = rng.integers(0, 11, (2, 6)), rng.integers(0, 11, (2, 6))
+    assert checks.reuse_gap(_griffin_loss, (griffin.init(TINY, 0, np.float32), *tokens)) == []
+
+
 def _tanh_sign() -> Any:
     from backend.rules import app, scale
 
     return patch_entry(jvp_rules, P["tanh"], lambda xs, ts, types, ps: (
-        app("tanh", *xs), scale(app("neg", app("tanh_grad", *xs)), ts[0])))
+        app("tanh", *xs), scale(app("neg", app("tanh_grad", app("tanh", *xs))), ts[0])))
 
 
 def _broadcast_no_sum() -> Any:
@@ -261,6 +289,18 @@ def _conv_transpose_causal() -> Any:
         "conv1dL", *consts, largs=(c,), reverse=ps["reverse"]))
 
 
+def _views_owned() -> Any:
+    views = {P[n] for n in ("reshape", "transpose", "broadcast", "stop_gradient", "reshapeL", "broadcastL")}
+    return patch(executor, "FRESH", lprims.FRESH | views)
+
+
+def _merge_ignores_params() -> Any:
+    def key(ins: schedule.Instr) -> Any:
+        return (ins.op.prim, ins.ins) if ins.kind == "prim" else None
+
+    return patch(schedule, "_key", key)
+
+
 @contextmanager
 def _fresh(patched: Callable[[], AbstractContextManager[None]]) -> Iterator[None]:
     """A mutant's patch, with the compiled-program cache emptied on the way in and out (programs
@@ -287,4 +327,8 @@ register_mutants([
            _einsum_transpose_swapped),
     _mutant("backend.conv_causal", "T(causal conv1d) stays causal instead of looking ahead",
            _conv_transpose_causal),
+    _mutant("backend.views_owned", "the executor writes into buffers that views still share",
+           _views_owned),
+    _mutant("backend.merge_ignores_params", "merging takes p[a](x) and p[b](x) for one value",
+           _merge_ignores_params),
 ])

@@ -61,8 +61,9 @@ def jvp_name(name: str) -> str:
 
 
 class _Jvp:
-    def __init__(self, typing: Typing) -> None:
+    def __init__(self, typing: Typing, bind_scales: bool = False) -> None:
         self.typing = typing
+        self.bind_scales = bind_scales
         self.supply = Supply()
         self.sub: dict[int, Var] = {}
         self.hints: dict[int, str] = {}
@@ -143,7 +144,25 @@ class _Jvp:
             tans.append(dv)
         types = tuple(self.typing.type_of(a).nonlin[0] for a in e.args)
         pe, te = rule(tuple(primals), tuple(tans), types, params_dict(e.params))
+        if self.bind_scales:
+            te = self.bound_scales(te, out)
         return self.pair(out, pe, te, "y")
+
+    def bound_scales(self, e: Expr, out: list[Binding]) -> Expr:
+        """``p(s̄ ; ė̄)`` with each non-atomic scale expression ``s`` bound first, ``let c = s in``, so
+        that unzipping decides by its policy whether ``c`` is saved or recomputed (inline, it would
+        always be recomputed in the linear half)."""
+        if not (isinstance(e, Prim) and e.prim.linear):
+            return e
+        args = []
+        for a in e.args:
+            if not isinstance(a, Var | Lit):
+                b = self.supply.binder("c")
+                out.append(LetB((b,), (), a))
+                a = var_of(b)
+            args.append(a)
+        largs = tuple(self.bound_scales(la, out) for la in e.largs)
+        return Prim(e.prim, tuple(args), largs, e.params, span=e.span)
 
     def spliced(self, out: list[Binding], e: Expr, hints: tuple[str, ...],
                 lhints: tuple[str, ...]) -> tuple[tuple[Var, ...], tuple[LVar, ...]]:
@@ -257,12 +276,14 @@ def callees(program: Program, name: str) -> list[str]:
     return [d.name for d in program.defs if d.name in wanted]
 
 
-def jvp_program(typing: Typing, name: str) -> Program:
-    """J of ``name`` and of everything it calls: functions ``g.jvp`` for each ``g``."""
+def jvp_program(typing: Typing, name: str, bind_scales: bool = False) -> Program:
+    """J of ``name`` and of everything it calls: functions ``g.jvp`` for each ``g``. With
+    ``bind_scales`` the scale expressions of the rules are let-bound (A-normal form), which puts
+    them under the unzip policy; the paper's and the prototype's J keeps them inline."""
     program = typing.program
     defs = []
     for g in callees(program, name):
         d = program.get(g)
         assert d is not None
-        defs.append(_Jvp(typing).funcdef(d))
+        defs.append(_Jvp(typing, bind_scales).funcdef(d))
     return Program(tuple(defs))

@@ -12,7 +12,7 @@ import backend.numpy as bnp
 from backend import peers
 from backend.models import griffin, mlp
 from backend.pytree import flatten
-from calculi.core.errors import CalculusError, ShapeError, UsageError
+from calculi.core.errors import ShapeError, UsageError
 
 RNG = np.random.default_rng(0)
 
@@ -88,22 +88,22 @@ def test_the_compiled_program_is_reused_across_batches() -> None:
         (lambda: backend.grad(lambda x: bnp.sum(x @ np.ones((5, 2))))(X), ShapeError, "index"),
         (lambda: backend.grad(lambda x: bnp.sum(x) if x > 0 else x)(X), ShapeError, "truth value"),
         (lambda: backend.grad(lambda x: bnp.sum(np.sin(x)))(X), ShapeError, "bnp"),
-        (lambda: backend.grad(f)(W, X, X), CalculusError, ""),
+        (lambda: backend.grad(f)(W, X, X), TypeError, "positional arguments"),  # Python's own, as in JAX
         (lambda: backend.grad(lambda i: bnp.sum(i))(np.arange(3)), UsageError, "dtype"),
     ],
 )
 def test_bad_programs_are_calculus_errors(call: object, error: type, message: str) -> None:
-    with pytest.raises((error, TypeError), match=message):
+    with pytest.raises(error, match=message):
         call()  # type: ignore[operator]
 
 
 def test_zero_tangents_of_constants_are_folded_away() -> None:
     p = backend.api.build(mlp.loss, (mlp.init([3, 4, 2], 0), X[:, :3].astype(np.float32), np.zeros(4, int)),
                           0, "vjp")
-    source = p.compiled.sources[p.names["transpose"]]
-    # the cotangent of the input batch is never computed: no contraction against W for it
-    assert source.count("k") > 0
-    assert p.compiled.steps[p.names["transpose"]] < 40
+    listing = p.compiled.listing(p.names["transpose"])
+    # the cotangent of the input batch is never computed: three contractions (two weight gradients and
+    # the hidden layer's cotangent), not four
+    assert listing.count("einsum_l[") == 3, listing
 
 
 @pytest.mark.engine

@@ -119,3 +119,21 @@ def test_transpose_swaps_dup_and_add() -> None:
     assert "⊕" in show_program(t.program)
     assert not isinstance(t.program.defs[0].body, Dup)
     assert evaluate(t, "f.T", [2.0], [2.0, 3.0]) == ((), (10.0,))
+
+
+def test_bound_scales_put_the_slope_under_the_unzip_policy() -> None:
+    """J keeps ``cos v`` inline in ``cos v ⊙ v̇`` (the prototype's choice, recomputed in the linear
+    half); with ``bind_scales`` it is let-bound, so saving everything saves the slope instead."""
+    from calculi.linear_ad.check import check_program
+    from calculi.linear_ad.jvp import jvp_program
+    from calculi.linear_ad.unzip import save_all, unzip_program
+
+    typing = load("def f(x: R) -> R = sin(x)")
+    inline, bound = (check_program(jvp_program(typing, "f", bind_scales=b)) for b in (False, True))
+    assert "let (; ẏ) = cos(x) ⊙ ẋ" in show_program(inline.program)
+    assert "let c = cos(x) in let y = sin(x) in let (; ẏ) = c ⊙ ẋ" in show_program(bound.program)
+    for t in (inline, bound):
+        assert evaluate(t, "f.jvp", [0.5], [2.0]) == ((math.sin(0.5),), (math.cos(0.5) * 2.0,))
+    unzipped = unzip_program(bound, "f.jvp", save_all)
+    lin = next(d for d in unzipped.program.defs if d.name == unzipped.lin)
+    assert "cos" not in show_program(type(unzipped.program)((lin,)))
