@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="BLAS threads for every engine (default 1)")
     ap.add_argument("--sample-limit", type=int, default=None, metavar="N",
                     help="sample token by token only up to T = N in section 4 (default: every length, "
-                         "10^6 included, about half an hour; --quick: 1000)")
+                         "10^6 included: most of an hour on 2 cores; --quick: 1000)")
     args = ap.parse_args(argv)
     repeat = 2 if args.quick else 5
     if peers.available("threadpoolctl"):
