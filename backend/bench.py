@@ -194,10 +194,10 @@ def griffin_steps(sizes: list[tuple[str, int, int]], repeat: int) -> None:
             _jax_row(loss, (params, x, y), repeat, ours)
 
 
-def memory(t: int, repeat: int) -> None:
-    print(f"\n3. checkpointing: the Griffin step over T = {t} (small preset, B = 1)")
+def memory(t: int, repeat: int, preset: str = "medium") -> None:
+    print(f"\n3. checkpointing: the Griffin step over T = {t} ({preset} preset, B = 1)")
     text = data.pydoc_text()
-    cfg = griffin.preset("small", len(text.vocab))
+    cfg = griffin.preset(preset, len(text.vocab))
     params = griffin.init(cfg)
     x, y = data.windows(text.train, 1, t, np.random.default_rng(0))
 
@@ -293,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     overhead(repeat=repeat)
     mlp_step(repeat)
     griffin_steps([("tiny", 4, 64)] if args.quick else [("tiny", 8, 128), ("small", 8, 256)], repeat)
-    memory(256 if args.quick else 4096, 1 if args.quick else 2)
+    memory(*((256, 1, "small") if args.quick else (4096, 2, "medium")))
     lengths = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000, 1_000_000]
     limit = args.sample_limit if args.sample_limit is not None else 1_000 if args.quick else lengths[-1]
     generation(lengths, limit)
