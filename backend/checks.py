@@ -120,9 +120,10 @@ def involution_gap(f: Callable[..., Any], primals: Sequence[Array], seed: int = 
 
 
 def reuse_gap(f: Callable[..., Any], args: Sequence[Any], argnums: int | Sequence[int] = 0) -> list[str]:
-    """What differs between ``f``'s value and gradient compiled with buffer reuse (``out=``) and
-    without it; the transposed half runs twice on one tape, so a buffer overwritten too early, or an
-    overwritten input or tape entry, shows. Empty when everything agrees bit for bit."""
+    """What differs between ``f``'s value and gradient compiled with buffer reuse (``out=``, at
+    every size and at the default sizes) and without it; the transposed half runs twice on one
+    tape, so a buffer overwritten too early, or an overwritten input or tape entry, shows. Empty
+    when everything agrees bit for bit."""
     from backend.api import build
     from backend.executor import Compiled
     from backend.tracing import split_args
@@ -141,8 +142,10 @@ def reuse_gap(f: Callable[..., Any], args: Sequence[Any], argnums: int | Sequenc
         return (values[: p.n_out], compiled.run(p.names["transpose"], [tape], ct, feeds=feeds),
                 compiled.run(p.names["transpose"], [tape], ct, feeds=feeds))
 
-    value, grad, again = gradient(p.compiled)
-    plain_value, plain_grad, _ = gradient(Compiled(p.compiled.typing.program, p.compiled.typing, reuse=False))
+    program, typing = p.compiled.typing.program, p.compiled.typing
+    value, grad, again = gradient(Compiled(program, typing, out_min_size=1))
+    plain_value, plain_grad, _ = gradient(Compiled(program, typing, out_min_size=None))
+    default_value, default_grad, _ = gradient(p.compiled)
 
     def same(a: Sequence[Any], b: Sequence[Any]) -> bool:
         return all(np.array_equal(u, v) for u, v in zip(a, b, strict=True))
@@ -150,5 +153,6 @@ def reuse_gap(f: Callable[..., Any], args: Sequence[Any], argnums: int | Sequenc
     checks = {"the value differs without reuse": same(value, plain_value),
               "the gradient differs without reuse": same(grad, plain_grad),
               "a second transposed call on the same tape differs": same(grad, again),
+              "the default compilation differs": same(value, default_value) and same(grad, default_grad),
               "an input was overwritten": same(xs + feeds, copies)}
     return [problem for problem, ok in checks.items() if not ok]

@@ -10,6 +10,7 @@ import numpy as np
 import backend
 import backend.numpy as bnp
 from backend import api, checks, policies
+from backend.executor import Compiled
 from backend.models import mlp
 
 
@@ -41,12 +42,19 @@ def test_a_recompute_policy_recomputes_the_slope() -> None:
 
 
 def test_dying_buffers_are_reused_where_nothing_else_sees_them() -> None:
-    params = mlp.init([6, 5, 3])
-    x, y = np.ones((4, 6), np.float32), np.array([0, 1, 2, 0])
+    params = mlp.init([6, 16, 3])
+    x, y = np.ones((64, 6), np.float32), np.arange(64) % 3  # hidden values of 1024 ≥ OUT_MIN_SIZE
     p = api.build(mlp.loss, (params, x, y), 0, "vjp")
     assert sum(p.compiled.reused.values()) > 0
     assert "out=" in p.compiled.listing(p.names["transpose"])
     assert checks.reuse_gap(mlp.loss, (params, x, y)) == []
+
+
+def test_small_results_are_allocated_afresh() -> None:
+    """Below ``OUT_MIN_SIZE`` elements ``out=`` costs more than NumPy's allocation saves."""
+    p = api.build(_tanh_sum, (np.linspace(-1, 1, 6),), 0, "vjp")
+    assert sum(p.compiled.reused.values()) == 0
+    assert sum(Compiled(p.compiled.typing.program, p.compiled.typing, out_min_size=1).reused.values()) > 0
 
 
 def test_inputs_and_feeds_are_never_written() -> None:
