@@ -4,7 +4,8 @@ These are the primitives with structure over an axis; each registers its NumPy i
 shape rule in the tables of ``backend.primitives``. Time is axis 1 (``[B, T, ...]``).
 
 - ``einsum[spec](x, y)``: a two-operand contraction, bilinear; lowered once per (spec, shapes) to
-  a single batched BLAS matmul (the contraction order is fixed by the plan, never searched per call).
+  a single batched BLAS matmul. An einsum of more operands is traced as a chain of two-operand
+  ones in the order ``pairwise`` chooses at trace time (NumPy's ``einsum_path``), never per call.
 - ``cumsum[axis, reverse](x)``: linear; its transpose is the cumulative sum the other way.
 - ``linear_scan[reverse](a, x, h0)``: ``h_t = a_t ⊙ h_{t−1} + x_t`` with ``h_{−1} = h0``, linear in
   ``(x, h0)`` for fixed ``a``; with ``reverse`` the recurrence runs from the end,
@@ -40,6 +41,28 @@ def parse_spec(spec: str, nargs: int) -> tuple[list[str], str]:
     if not set(out) <= set("".join(ins)):
         raise ShapeError(f"einsum spec {spec!r}: an output index appears in no operand")
     return ins, out
+
+
+def pairwise(spec: str, shapes: list[Shape]) -> list[tuple[int, int, str]]:
+    """The contraction order of an einsum of ``len(shapes)`` ≥ 2 operands, as steps ``(i, j, s)``:
+    remove operands i and j (positions in the current list) and append their contraction by the
+    two-operand spec ``s``. The order minimises the estimated FLOPs: NumPy's ``einsum_path``,
+    exhaustive up to four operands and greedy beyond. A step keeps the indices of the output and
+    of the operands still waiting, in order of first appearance."""
+    terms, out = parse_spec(spec, len(shapes))
+    _einsum_shape(*(ArrayType(shape, np.dtype(np.float64)) for shape in shapes), spec=spec)  # sizes agree
+    views = [np.broadcast_to(np.empty(()), shape) for shape in shapes]  # einsum_path reads shapes only
+    path, _ = np.einsum_path(spec, *views, optimize="optimal" if len(shapes) <= 4 else "greedy")
+    steps = []
+    live = list(terms)
+    for pair in path[1:]:
+        i, j = sorted(pair)
+        a, b = live[i], live[j]
+        rest = "".join(t for k, t in enumerate(live) if k not in (i, j)) + out
+        result = out if len(live) == 2 else "".join(dict.fromkeys(c for c in a + b if c in rest))
+        steps.append((i, j, f"{a},{b}->{result}"))
+        live = [t for k, t in enumerate(live) if k not in (i, j)] + [result]
+    return steps
 
 
 @dataclass(frozen=True, slots=True)

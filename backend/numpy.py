@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from backend import contractions
 from backend.dispatch import Traced, bind, is_traced
 from backend.primitives import ArrayType
 from calculi.core.errors import ShapeError
@@ -360,13 +361,17 @@ def getitem(x: object, index: object) -> Any:
 # -- contractions ----------------------------------------------------------------------------------
 
 def einsum(spec: str, *operands: object) -> Any:
-    """One- or two-operand ``einsum`` with explicit output (``"btd,de->bte"``)."""
-    if len(operands) not in (1, 2):
-        raise ShapeError("einsum takes one or two operands (nest calls for more)")
-    if len(operands) == 2:
-        dtype = np.result_type(*(_type(x).dtype for x in operands))
-        operands = tuple(astype(x, dtype) for x in operands)
-    return bind("einsum", *operands, spec=spec.replace(" ", ""))
+    """``einsum`` with explicit output (``"btd,de->bte"``); more than two operands are contracted
+    pairwise in the order ``contractions.pairwise`` picks for their shapes."""
+    spec = spec.replace(" ", "")
+    if len(operands) == 1:
+        return bind("einsum", *operands, spec=spec)
+    dtype = np.result_type(*(_type(x).dtype for x in operands))
+    live = [astype(x, dtype) for x in operands]
+    for i, j, step in contractions.pairwise(spec, [_type(x).shape for x in live]):
+        pair = bind("einsum", live[i], live[j], spec=step)
+        live = [x for k, x in enumerate(live) if k not in (i, j)] + [pair]
+    return live[0]
 
 
 def matmul(x: object, y: object) -> Any:

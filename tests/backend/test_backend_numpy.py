@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import backend
 import backend.numpy as bnp
-from backend.contractions import _einsum
+from backend.contractions import _einsum, pairwise
 from calculi.core.errors import ShapeError
 
 RNG = np.random.default_rng(0)
@@ -97,3 +98,15 @@ def test_einsum_lowering_to_matmul_agrees_with_numpy(case: Case) -> None:
     spec, sx, sy = case
     x, y = RNG.standard_normal(sx), RNG.standard_normal(sy)
     np.testing.assert_allclose(_einsum(x, y, spec=spec), np.einsum(spec, x, y), rtol=1e-12, atol=1e-12)
+
+
+def test_einsum_of_several_operands_contracts_the_cheap_pair_first() -> None:
+    a, b, c = RNG.standard_normal((2, 50)), RNG.standard_normal((50, 3)), RNG.standard_normal((3, 40))
+    assert pairwise("ab,bc,cd->ad", [a.shape, b.shape, c.shape]) == [(0, 1, "ab,bc->ac"), (0, 1, "cd,ac->ad")]
+    np.testing.assert_allclose(bnp.einsum("ab,bc,cd->ad", a, b, c), np.einsum("ab,bc,cd->ad", a, b, c),
+                               rtol=1e-12)
+    d = RNG.standard_normal((40, 2))
+    four = "ab,bc,cd,da->"
+    np.testing.assert_allclose(bnp.einsum(four, a, b, c, d), np.einsum(four, a, b, c, d), rtol=1e-12)
+    traced = str(backend.make_program(lambda x: bnp.sum(bnp.einsum("ab,bc,cd->ad", x, b, c)))(a))
+    assert traced.count("einsum[") == 2, traced
