@@ -74,8 +74,10 @@ print(backend.make_program(loss, stage="jvp")(w, x))
 # ## 3. Unzip: the non-linear half runs now, the linear half later
 #
 # `f.jvp.nonlin` computes the value and packs the residuals into a tape; `f.jvp.lin` takes the
-# tape and the tangents. Scale factors such as `tanh_grad(y)` are recomputed in the linear half
-# from their residuals, as the paper's prototype does.
+# tape and the tangents. The paper's prototype keeps scale factors such as `tanh_grad(tanh v)`
+# inline in `⊙` and so always recomputes them in the linear half; the backend's J binds them
+# (`let c = tanh_grad(tanh v)`), which puts them under the checkpoint policy: saving everything
+# saves the slope, and the executor computes `tanh v` once for the value and the slope.
 
 # %%
 print(backend.make_program(loss, stage="unzip")(w, x))
