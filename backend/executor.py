@@ -13,13 +13,14 @@ A compiled program is called with arrays and returns arrays; nothing is traced o
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from backend.lprims import DIRECT, FRESH
+from backend.lprims import DIRECT, FRESH, PRIMS
 from backend.ltypes import ArrayT, ConstRef
 from backend.schedule import Instr, ZeroOf, dead_code, merge_common, plan_buffers, propagate_zeros, sink
 from calculi.core.errors import StuckError
@@ -210,6 +211,16 @@ class Compiled:
         t = self._fresh_type(ins)
         return t is not None and self.out_min_size is not None and t.size() >= self.out_min_size
 
+    def _moves_nothing(self, p: Prim) -> bool:
+        """``broadcast[shape=S](x) = reshape[shape=S](x)`` when |x| = ∏ S: the broadcast only inserts
+        axes of length 1 (a bias ``[D]`` on one token ``[1,1,D]``), and NumPy reshapes in a fraction of
+        ``broadcast_to``'s time."""
+        if p.prim not in (PRIMS["broadcast"], PRIMS["broadcastL"]):
+            return False
+        t = self.typing.type_of((*p.args, *p.largs)[0])
+        (arg,) = (*t.nonlin, *t.lin)
+        return isinstance(arg, ArrayT) and arg.size() == math.prod(params_dict(p.params)["shape"])
+
     def _line(self, ins: Instr, ns: dict[str, Any], into: int | None = None) -> str:
         outs = ", ".join(f"v{o}" for o in ins.outs)
         args = ", ".join(f"v{i}" for i in ins.ins)
@@ -218,7 +229,7 @@ class Compiled:
         key = f"k{len(ns)}"
         if ins.kind == "prim":
             p: Prim = ins.op
-            direct = DIRECT.get(p.prim)
+            direct = DIRECT.get(PRIMS["reshape"] if self._moves_nothing(p) else p.prim)
             if direct is None:
                 ns[key] = functools.partial(impl_rules[p.prim], DOMAIN, **params_dict(p.params))
             elif p.params:
