@@ -1,0 +1,180 @@
+"""The parser's scope-free readers: spans, types, binding patterns, primitive parameters, and the
+A-normal-form checks on operand lists.
+
+None of these needs to know which names are in scope; ``parse._Builder`` extends ``FormReader`` with
+the scoped part (definitions, blocks, variables, calls).
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any
+
+from lark import Token, Tree
+
+from calculi.core.errors import CalculusError, ParseError, TypeCheckError
+from calculi.core.syntax import Source, Span
+from calculi.linear_ad.syntax import Drop, Dup, Expr, LVar, Params, Tup, TupL, Var
+from calculi.linear_ad.types import REAL, TYPE_CONSTRUCTORS, Mixed, TupleType, Type
+
+STRUCTURAL = {"tup", "tupL", "dup", "drop"}
+"""The structural forms written like calls: ``tup(x, y)``, ``tupL(dx)``, ``dup(dx)``, ``drop(e)``."""
+
+
+class FormReader:
+    """Reads the parts of a parse tree that do not depend on scope, with spans into ``source``."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.line_starts = [0] + [i + 1 for i, ch in enumerate(source.text) if ch == "\n"]
+
+    def span(self, node: Tree[Token] | Token) -> Span | None:
+        """The span of a node, with line and column from a table of line starts (O(log n) each)."""
+        if isinstance(node, Token):
+            if node.start_pos is None:
+                return None
+            start, end = node.start_pos, node.end_pos if node.end_pos is not None else node.start_pos + 1
+        else:
+            if getattr(node.meta, "empty", True):
+                return None
+            start, end = node.meta.start_pos, node.meta.end_pos
+        line, column = self.position(start)
+        end_line, end_column = self.position(end)
+        return Span(self.source, start, end, line, column, end_line, end_column)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        index = bisect.bisect_right(self.line_starts, offset) - 1
+        return index + 1, offset - self.line_starts[index] + 1
+
+    # -- types -----------------------------------------------------------------------------------
+
+    def result(self, t: Tree[Token]) -> Mixed:
+        if t.data == "single_result":
+            child = t.children[0]
+            assert isinstance(child, Tree)
+            return Mixed((self.type(child),), ())
+        groups: list[tuple[Type, ...]] = [(), ()]
+        which = 0
+        for child in t.children:
+            if isinstance(child, Token):
+                which = 1
+            elif isinstance(child, Tree):
+                groups[which] = tuple(self.type(c) for c in child.children if isinstance(c, Tree))
+        return Mixed(groups[0], groups[1])
+
+    def type(self, t: Tree[Token]) -> Type:
+        kids = [c for c in t.children if isinstance(c, Tree)]
+        if t.data == "real_t":
+            return REAL
+        if t.data == "named_t":
+            name = str(t.children[0])
+            if name in ("R", "Real"):
+                return REAL
+            if name in TYPE_CONSTRUCTORS:
+                return TYPE_CONSTRUCTORS[name](())
+            raise ParseError(f"unknown type {name} (ℝ is written R or ℝ)", self.span(t))
+        if t.data == "unit_t":
+            return TupleType(())
+        if t.data == "paren_t":
+            return self.type(kids[0])
+        if t.data in ("tuple_t", "tuple1_t"):
+            return TupleType(tuple(self.type(k) for k in kids))
+        name = str(t.children[0])
+        if name not in TYPE_CONSTRUCTORS:
+            raise ParseError(f"unknown type constructor {name}", self.span(t))
+        args: list[int | str] = []
+        for k in kids:
+            tok = k.children[0]
+            args.append(int(tok) if isinstance(tok, Token) and tok.type == "INT" else str(tok))
+        try:
+            return TYPE_CONSTRUCTORS[name](tuple(args))
+        except CalculusError as err:
+            raise ParseError(err.reason, self.span(t)) from None
+
+    # -- binding patterns ------------------------------------------------------------------------
+
+    def pattern(self, t: Tree[Token], linear_plain: bool) -> tuple[list[Token], list[Token]]:
+        if t.data == "single_pat":
+            tok = t.children[0]
+            assert isinstance(tok, Token)
+            return ([], [tok]) if linear_plain else ([tok], [])
+        if t.data == "plain_pat":
+            toks = self.names(t.children[0])
+            return ([], toks) if linear_plain else (toks, [])
+        groups: list[list[Token]] = [[], []]
+        which = 0
+        for child in t.children:
+            if isinstance(child, Token) and child.type == "SEMI":
+                which = 1
+            elif isinstance(child, Tree):
+                groups[which] = self.names(child)
+        if linear_plain and groups[0]:
+            raise ParseError("unpackL binds linear names only: let (dx, dy) = unpackL dt", self.span(t))
+        return groups[0], groups[1]
+
+    @staticmethod
+    def names(t: Tree[Token] | Token) -> list[Token]:
+        assert isinstance(t, Tree)
+        return [c for c in t.children if isinstance(c, Token)]
+
+    # -- operands in A-normal form ---------------------------------------------------------------
+
+    def vars(self, es: list[Expr], rule: str) -> tuple[Var, ...]:
+        for e in es:
+            if isinstance(e, LVar):
+                raise TypeCheckError(f"linear variable {e.hint} in a non-linear position (before ';')",
+                                     e.span, rule=rule)
+            if not isinstance(e, Var):
+                raise TypeCheckError("only variables may appear here (Linear A is in A-normal form); "
+                                     "bind the expression with let first", e.span, rule=rule)
+        return tuple(e for e in es if isinstance(e, Var))
+
+    def lvars(self, es: list[Expr], rule: str) -> tuple[LVar, ...]:
+        for e in es:
+            if isinstance(e, Var):
+                raise TypeCheckError(f"non-linear variable {e.hint} in a linear position (after ';')",
+                                     e.span, rule=rule)
+            if not isinstance(e, LVar):
+                raise TypeCheckError("only variables may appear here (Linear A is in A-normal form); "
+                                     "bind the expression with let first", e.span, rule=rule)
+        return tuple(e for e in es if isinstance(e, LVar))
+
+    def structural(self, name: str, args: list[Expr], largs: list[Expr], span: Span | None) -> Expr:
+        if name == "tup":
+            if largs:
+                raise TypeCheckError("tup takes non-linear variables; use tupL for linear ones", span,
+                                     rule="Tup")
+            return Tup(self.vars(args, "Tup"), span=span)
+        if name == "tupL":
+            return TupL(self.lvars(args + largs, "TupL"), span=span)
+        every = args + largs
+        if len(every) != 1:
+            raise TypeCheckError(f"{name} takes one argument", span, rule=name.capitalize())
+        return (Dup if name == "dup" else Drop)(every[0], span=span)
+
+    # -- primitive parameters --------------------------------------------------------------------
+
+    def params(self, t: Tree[Token] | None) -> Params:
+        if t is None:
+            return ()
+        out: list[tuple[str, Any]] = []
+        for p in t.children:
+            assert isinstance(p, Tree)
+            key, value = p.children
+            assert isinstance(value, Tree | Token)
+            out.append((str(key), _pvalue(value)))
+        return tuple(out)
+
+
+def _pvalue(t: Tree[Token] | Token) -> Any:
+    if isinstance(t, Token):
+        return str(t)
+    if t.data == "pint":
+        return int(str(t.children[0]))
+    if t.data == "pfloat":
+        return float(str(t.children[0]))
+    if t.data == "pname":
+        return str(t.children[0])
+    if t.data == "pstring":
+        return str(t.children[0])[1:-1]
+    return tuple(_pvalue(c) for c in t.children if isinstance(c, Tree | Token))
