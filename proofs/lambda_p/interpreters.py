@@ -1,0 +1,80 @@
+"""The two interpreters (the small-step machine of Fig. 1 and the fast evaluator) against each
+other, progress, and unique decomposition into a context and a redex.
+"""
+
+from __future__ import annotations
+
+from calculi.core.trace import Fuel
+from calculi.lambda_p.prims import Stuck
+from calculi.lambda_p.semantics import Machine, decompose, plug_all
+from calculi.lambda_p.strategies import parse_program, program_texts, show_term
+from proofs.lambda_p.fixtures import FUEL, ICFP24, outcome, same
+from proofs.registry import theorem
+
+
+def _agree(text: str) -> None:
+    """One generated program: the two interpreters give the same value or the same stuck state."""
+    term = parse_program(text)
+    same(outcome(term), outcome(term, "fast"), "small-step vs fast")
+
+
+theorem(
+    "lambda_p.interpreters.agree",
+    paper=ICFP24,
+    section="Fig. 1 / ref §7 P2",
+    label="derived",
+    statement="the small-step machine of Fig. 1 and the fast evaluator give the same value or the "
+    "same stuck state",
+    given={"text": program_texts(unhandled=False)},
+    show=show_term,
+)(_agree)
+
+theorem(
+    "lambda_p.interpreters.agree_stuck",
+    paper=ICFP24,
+    section="Lemma 6.4 / ref §7 P2",
+    label="derived",
+    statement="with an operation nobody handles, both interpreters are stuck on it (or agree on a value)",
+    given={"text": program_texts(unhandled=True)},
+    show=show_term,
+)(_agree)
+
+
+@theorem(
+    "lambda_p.progress.untyped",
+    paper=ICFP24,
+    section="Lemma 6.4 / ref §7 P12",
+    label="derived",
+    statement="a well-formed program ends in a value or an unhandled operation, never another stuck state",
+    given={"text": program_texts(unhandled=True)},
+    show=show_term,
+)
+def _progress(text: str) -> None:
+    result = outcome(parse_program(text))
+    assert not result.startswith("stuck") or result.startswith(
+        "stuck [unhandled operation]: unhandled operation 'oops'"
+    ), result
+
+
+@theorem(
+    "lambda_p.semantics.unique_decomposition",
+    paper=ICFP24,
+    section="Fig. 1 / ref §7 P3",
+    label="derived",
+    statement="every non-value term is E[r] for exactly one redex r: decomposing and plugging back gives "
+    "the term, at every step",
+    given={"text": program_texts(depth=2)},
+    show=show_term,
+)
+def _decomposition(text: str) -> None:
+    term = parse_program(text)
+    machine, fuel = Machine(), Fuel(FUEL)
+    while (found := decompose(term)) is not None:
+        frames, redex = found
+        assert plug_all(frames, redex) == term
+        try:
+            nxt = machine.step(term, fuel)
+        except Stuck:
+            return
+        assert nxt is not None
+        term = nxt.term
