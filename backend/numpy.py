@@ -4,7 +4,8 @@
 arrays, and records primitives when ``backend.grad`` (or ``make_program``) traces it. Every function
 reduces to primitives of ``backend.primitives`` through ``bind``; broadcasting is made explicit with
 ``broadcast`` so that its transpose (a sum) appears in the program. Python scalars take the dtype of
-the array they meet (float32 stays float32).
+the array they meet (float32 stays float32). The neural-network helpers (activations, softmax,
+``linear_scan``, ``conv1d``) live in ``backend.nn`` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -162,24 +163,6 @@ def sqrt(x: object) -> Any:
 def rsqrt(x: object) -> Any:
     """``1/√x``."""
     return bind("rsqrt", x)
-
-
-def logistic(x: object) -> Any:
-    """``σ(x) = 1/(1+e^{−x})``."""
-    return bind("logistic", x)
-
-
-sigmoid = logistic
-
-
-def softplus(x: object) -> Any:
-    """``log(1+e^x)``."""
-    return bind("softplus", x)
-
-
-def gelu(x: object) -> Any:
-    """GeLU, tanh form: ``½x(1+tanh(√(2/π)(x+0.044715x³)))``."""
-    return bind("gelu_tanh", x)
 
 
 def checkpoint_name(x: object, name: str) -> Any:
@@ -394,32 +377,13 @@ def matmul(x: object, y: object) -> Any:
 dot = matmul
 
 
-# -- neural-network helpers (composites of primitives) -------------------------------------------
-
-def logsumexp(x: object, axis: int = -1, keepdims: bool = False) -> Any:
-    m = stop_gradient(max(x, axis=axis, keepdims=True))
-    out = add(log(sum(exp(subtract(x, m)), axis=axis, keepdims=True)), m)
-    return out if keepdims else reshape(out, tuple(n for i, n in enumerate(shape(out))
-                                                   if i != axis % len(shape(out))))
-
-
-def log_softmax(x: object, axis: int = -1) -> Any:
-    return subtract(x, logsumexp(x, axis=axis, keepdims=True))
-
-
-def softmax(x: object, axis: int = -1) -> Any:
-    e = exp(subtract(x, stop_gradient(max(x, axis=axis, keepdims=True))))
-    return divide(e, sum(e, axis=axis, keepdims=True))
-
-
-def linear_scan(a: object, x: object, h0: object | None = None, reverse: bool = False) -> Any:
-    """``h_t = a_t ⊙ h_{t−1} + x_t`` over axis 1, from ``h0`` (zero by default)."""
-    t = _type(x)
-    if h0 is None:
-        h0 = np.zeros((t.shape[0], *t.shape[2:]), t.dtype)
-    return bind("linear_scan", a, x, h0, reverse=reverse)
-
-
-def conv1d(x: object, w: object) -> Any:
-    """Depthwise causal convolution over axis 1: ``y_t = Σ_k w[K−1−k] ⊙ x_{t−k}``."""
-    return bind("conv1d", x, w, reverse=False)
+# -- neural-network helpers: defined in backend.nn (which imports this module, hence last) --------
+from backend.nn import conv1d as conv1d  # noqa: E402
+from backend.nn import gelu as gelu  # noqa: E402
+from backend.nn import linear_scan as linear_scan  # noqa: E402
+from backend.nn import log_softmax as log_softmax  # noqa: E402
+from backend.nn import logistic as logistic  # noqa: E402
+from backend.nn import logsumexp as logsumexp  # noqa: E402
+from backend.nn import sigmoid as sigmoid  # noqa: E402
+from backend.nn import softmax as softmax  # noqa: E402
+from backend.nn import softplus as softplus  # noqa: E402
