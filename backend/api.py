@@ -16,24 +16,20 @@ the result with ``backend.executor``. Arguments are pytrees of arrays; ``argnums
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from backend.executor import Compiled
-from backend.lprims import PRIMS
-from backend.ltypes import ArrayT
 from backend.pytree import PyTree, TreeDef, flatten, unflatten
 from backend.tracing import TracedFunction, split_args, trace
 from calculi.core.errors import UsageError
 from calculi.linear_ad.check import check_program
 from calculi.linear_ad.jvp import jvp_program
 from calculi.linear_ad.pretty import show_program
-from calculi.linear_ad.primitives import params_dict
-from calculi.linear_ad.syntax import Block, LetB, Prim, Program
+from calculi.linear_ad.syntax import Program
 from calculi.linear_ad.transpose import transpose_name, transpose_program
 from calculi.linear_ad.unzip import Policy, UnzipReport, save_all, unzip_program
 
@@ -310,8 +306,7 @@ def jit(f: Callable[..., Any], static_argnums: Argnums = ()) -> Callable[..., Py
                              "hashable") from None
         if p is None:
             dynamic = tuple(_as_feed(a) for i, a in enumerate(args) if i not in static)
-            p = _CACHE[key] = _reshape_broadcasts(build(_with_statics(f, n, static, args), dynamic, (),
-                                                        "trace"))
+            p = _CACHE[key] = build(_with_statics(f, n, static, args), dynamic, (), "trace")
         return _outputs(p, p.compiled.run(p.names["trace"], (), feeds=feeds))
 
     run.__name__ = getattr(f, "__name__", "jitted")
@@ -356,26 +351,3 @@ def _with_statics(f: Callable[..., Any], n: int, static: Sequence[int],
 
     call.__name__ = getattr(f, "__name__", "f")
     return call
-
-
-def _reshape_broadcasts(p: Pipeline) -> Pipeline:
-    """Broadcasts that only insert axes of length 1 (a bias ``[D]`` on one token ``[1,1,D]``) move no
-    data, so they are reshapes, which NumPy makes in a fraction of ``broadcast_to``'s time::
-
-        broadcast[shape=S](x) = reshape[shape=S](x)        when |x| = ∏ S
-
-    (only in compiled forward programs: under AD the two have different transposes to keep)."""
-    (d,) = p.programs["trace"].defs
-    if not isinstance(d.body, Block):
-        return p
-    typing = p.compiled.typing
-    bindings = []
-    for b in d.body.bindings:
-        if isinstance(b, LetB) and isinstance(b.rhs, Prim) and b.rhs.prim.name == "broadcast":
-            shape = params_dict(b.rhs.params)["shape"]
-            (arg,) = typing.type_of(b.rhs.args[0]).nonlin
-            if isinstance(arg, ArrayT) and arg.size() == math.prod(shape):
-                b = replace(b, rhs=replace(b.rhs, prim=PRIMS["reshape"]))
-        bindings.append(b)
-    program = Program((replace(d, body=replace(d.body, bindings=tuple(bindings))),))
-    return replace(p, programs={"trace": program}, compiled=Compiled(program, check_program(program)))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,18 +116,49 @@ def _einsum(*xs: Array, spec: str) -> Array:
     if len(xs) == 1:
         return np.einsum(spec, xs[0])  # type: ignore[no-any-return]
     x, y = xs
-    plan = matmul_plan(spec, x.shape, y.shape)
-    if plan.sum_x:
-        x = x.sum(axis=plan.sum_x)
-    if plan.sum_y:
-        y = y.sum(axis=plan.sum_y)
-    x = x.transpose(plan.perm_x).reshape(plan.shape_x)
-    y = y.transpose(plan.perm_y).reshape(plan.shape_y)
-    if plan.shape_x[0] == 1:  # one matrix product: BLAS takes either memory order
-        product = _blas2d(x[0]) @ _blas2d(y[0])
-    else:  # a stack: BLAS per matrix needs C order
-        product = np.matmul(np.ascontiguousarray(x), np.ascontiguousarray(y))
-    return product.reshape(plan.shape_out).transpose(plan.perm_out)
+    return einsum_kernel(spec, x.shape, y.shape)(x, y)
+
+
+Kernel = Callable[[Array, Array], Array]
+
+
+@functools.lru_cache(maxsize=4096)
+def einsum_kernel(spec: str, sx: Shape, sy: Shape) -> Kernel:
+    """The two-operand ``einsum`` at these shapes as one function with its plan built in: the sums,
+    permutations and reshapes the plan makes identities are left out, so a plain ``btd,de->bte``
+    is two reshapes around one BLAS call (the executor binds kernels at compile time)."""
+    plan = matmul_plan(spec, sx, sy)
+    stacked = plan.shape_x[0] != 1  # a stack of products: BLAS per matrix needs C order
+    prep_x = _operand(plan.sum_x, plan.perm_x, plan.shape_x, stacked)
+    prep_y = _operand(plan.sum_y, plan.perm_y, plan.shape_y, stacked)
+    shape_out, perm_out = plan.shape_out, plan.perm_out
+    if _identity(perm_out):
+        def einsum(x: Array, y: Array) -> Array:
+            return np.matmul(prep_x(x), prep_y(y)).reshape(shape_out)  # type: ignore[no-any-return]
+    else:
+        def einsum(x: Array, y: Array) -> Array:
+            return np.matmul(prep_x(x), prep_y(y)).reshape(shape_out).transpose(perm_out)  # type: ignore[no-any-return]
+    einsum.__name__ = f"einsum[spec={spec!r}]"
+    return einsum
+
+
+def _identity(perm: Shape) -> bool:
+    return perm == tuple(range(len(perm)))
+
+
+def _operand(sums: Shape, perm: Shape, shape: Shape, stacked: bool) -> Callable[[Array], Array]:
+    """Sum the indices of one operand only, permute, and reshape to a matrix (or a C-ordered stack)."""
+    if stacked:
+        def arrange(a: Array) -> Array:
+            return np.ascontiguousarray(a.reshape(shape))
+    else:
+        matrix = shape[1:]
+
+        def arrange(a: Array) -> Array:
+            return _blas2d(a.reshape(matrix))
+    if _identity(perm) and not sums:
+        return arrange
+    return lambda a: arrange((a.sum(axis=sums) if sums else a).transpose(perm))
 
 
 def _blas2d(m: Array) -> Array:

@@ -20,9 +20,19 @@ from typing import Any
 
 import numpy as np
 
-from backend.lprims import DIRECT, FRESH, PRIMS
+from backend.lprims import DIRECT, FRESH, PRIMS, SPECIALISE
 from backend.ltypes import ArrayT, ConstRef
-from backend.schedule import Instr, ZeroOf, dead_code, merge_common, plan_buffers, propagate_zeros, sink
+from backend.primitives import ArrayType
+from backend.schedule import (
+    Instr,
+    ZeroOf,
+    dead_code,
+    elide_broadcasts,
+    merge_common,
+    plan_buffers,
+    propagate_zeros,
+    sink,
+)
 from calculi.core.errors import StuckError
 from calculi.linear_ad.check import Typing, check_program
 from calculi.linear_ad.primitives import impl_rules, params_dict
@@ -169,6 +179,9 @@ class Compiled:
             code, alias = rewrite(code)
             results = tuple(alias.get(r, r) for r in results)
         code = sink(dead_code(code, results), results)
+        types = self._value_types(d, params, code)
+        code, alias = elide_broadcasts(code, results, types, self._broadcasts, self._ufunc)
+        results = tuple(alias.get(r, r) for r in results)
         into = plan_buffers(code, results, self._fresh_type, self._takes_out) if self.out_min_size else {}
         namespace: dict[str, Any] = {}
         lines = [f"def {_py(d.name)}(feeds, {', '.join(f'v{p}' for p in params)}):"]
@@ -204,12 +217,36 @@ class Compiled:
         (result,) = (*t.nonlin, *t.lin)
         return result if isinstance(result, ArrayT) and result.shape else None
 
+    def _ufunc(self, ins: Instr) -> bool:
+        """A NumPy ufunc with no parameters (it broadcasts, and writes into ``out=``)."""
+        return ins.kind == "prim" and not ins.op.params and isinstance(DIRECT.get(ins.op.prim), np.ufunc)
+
+    def _broadcasts(self, ins: Instr) -> bool:
+        return ins.kind == "prim" and ins.op.prim in (PRIMS["broadcast"], PRIMS["broadcastL"])
+
+    def _value_types(self, d: FuncDef, params: list[int], code: list[Instr]) -> dict[int, Any]:
+        """The types of the parameters and of every primitive's result."""
+        types: dict[int, Any] = dict(zip(params, (*d.param_types, *d.lparam_types), strict=True))
+        for ins in code:
+            if ins.kind == "prim":
+                t = self.typing.type_of(ins.op)
+                (types[ins.outs[0]],) = (*t.nonlin, *t.lin)
+        return types
+
     def _takes_out(self, ins: Instr) -> bool:
         """A NumPy ufunc with no parameters, on arrays large enough that ``out=`` pays."""
-        if ins.kind != "prim" or ins.op.params or not isinstance(DIRECT.get(ins.op.prim), np.ufunc):
+        if not self._ufunc(ins):
             return False
         t = self._fresh_type(ins)
         return t is not None and self.out_min_size is not None and t.size() >= self.out_min_size
+
+    def _arg_types(self, p: Prim) -> tuple[ArrayType, ...]:
+        types = []
+        for a in (*p.args, *p.largs):
+            t = self.typing.type_of(a)
+            (one,) = (*t.nonlin, *t.lin)
+            types.append(one.array_type if isinstance(one, ArrayT) else ArrayType((), np.dtype(np.float64)))
+        return tuple(types)
 
     def _moves_nothing(self, p: Prim) -> bool:
         """``broadcast[shape=S](x) = reshape[shape=S](x)`` when |x| = ∏ S: the broadcast only inserts
@@ -229,8 +266,11 @@ class Compiled:
         key = f"k{len(ns)}"
         if ins.kind == "prim":
             p: Prim = ins.op
-            direct = DIRECT.get(PRIMS["reshape"] if self._moves_nothing(p) else p.prim)
-            if direct is None:
+            prim = PRIMS["reshape"] if self._moves_nothing(p) else p.prim
+            direct = DIRECT.get(prim)
+            if prim in SPECIALISE:
+                ns[key] = SPECIALISE[prim](params_dict(p.params), self._arg_types(p))
+            elif direct is None:
                 ns[key] = functools.partial(impl_rules[p.prim], DOMAIN, **params_dict(p.params))
             elif p.params:
                 ns[key] = functools.partial(direct, **params_dict(p.params))

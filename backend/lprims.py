@@ -12,6 +12,7 @@ on ℝ they behave exactly as before. The JVP and transpose rules are in ``backe
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -222,6 +223,39 @@ def _einsum_cost(args: Sequence[Type], largs: Sequence[Type], result: Type, para
 
 cost_rules[PRIMS["einsum"]] = _einsum_cost
 cost_rules[PRIMS["einsumL"]] = _einsum_cost
+
+
+# -- kernels specialised at compile time (the executor binds them in place of the generic calls) ----
+
+Specialise = Callable[[ParamDict, tuple[ArrayType, ...]], Callable[..., Array]]
+
+
+def _einsum_at(ps: ParamDict, ts: tuple[ArrayType, ...]) -> Callable[..., Array]:
+    return contractions.einsum_kernel(ps["spec"], ts[0].shape, ts[1].shape)
+
+
+def _einsum_l_at(ps: ParamDict, ts: tuple[ArrayType, ...]) -> Callable[..., Array]:
+    const, lin = ts
+    if ps["side"] == 1:
+        return contractions.einsum_kernel(ps["spec"], const.shape, lin.shape)
+    kernel = contractions.einsum_kernel(ps["spec"], lin.shape, const.shape)
+
+    def swapped(c: Array, x: Array) -> Array:
+        return kernel(x, c)
+
+    swapped.__name__ = kernel.__name__
+    return swapped
+
+
+def _slice_at(ps: ParamDict, ts: tuple[ArrayType, ...]) -> Callable[..., Array]:
+    return operator.itemgetter(tuple(map(slice, ps["starts"], ps["limits"], ps["strides"])))
+
+
+SPECIALISE: dict[Primitive, Specialise] = {
+    PRIMS["einsum"]: _einsum_at, PRIMS["einsumL"]: _einsum_l_at, PRIMS["slice"]: _slice_at,
+    PRIMS["sliceL"]: _slice_at}
+"""For a primitive here, ``SPECIALISE[p](params, argument types)`` is its implementation at those
+parameters and shapes, with the work that depends only on them done once (``DIRECT`` is the rest)."""
 
 
 # -- which results are new arrays (the executor may overwrite them) ------------------------------

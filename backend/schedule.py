@@ -10,6 +10,8 @@ so the rewrites below preserve the values of the results:
   written with the primal's own result, as in J(tanh v) = (tanh v ; tanh_grad(tanh v) ⊙ v̇);
 * ``dead_code``: instructions whose results nobody reads are removed (``drop`` evaluates nothing);
 * ``sink``: each non-linear primitive moves to just before its first use;
+* ``elide_broadcasts``: a broadcast read only by elementwise ufuncs is left to NumPy's own
+  broadcasting;
 * ``plan_buffers``: an elementwise primitive writes its result into the buffer of an argument
   that dies there (NumPy's ``out=``), when that buffer is the program's own (made by a primitive
   that returns new arrays, never viewed or held by a tuple) and has the result's shape and dtype.
@@ -176,3 +178,30 @@ def plan_buffers(code: list[Instr], results: tuple[int, ...], fresh: Callable[[I
                 plan[i] = v
                 break
     return plan
+
+
+def elide_broadcasts(code: list[Instr], results: tuple[int, ...], types: dict[int, Any],
+                     broadcast: Callable[[Instr], bool],
+                     elementwise: Callable[[Instr], bool]) -> tuple[list[Instr], dict[int, int]]:
+    """``u(broadcast(x), y) = u(x, y)`` for an elementwise NumPy ufunc ``u`` when ``y`` has the
+    result's type: NumPy broadcasts by itself. A broadcast whose every reader is such a ``u`` (and
+    which is not a result) is removed and its readers read ``x``. ``types`` gives the type of the
+    values whose type is known."""
+    readers: dict[int, list[Instr]] = {}
+    for ins in code:
+        for v in set(ins.ins):
+            readers.setdefault(v, []).append(ins)
+    alias: dict[int, int] = {}
+
+    def implicit(reader: Instr, v: int) -> bool:
+        full = types.get(reader.outs[0])
+        return elementwise(reader) and full is not None and any(
+            w != v and w not in alias and types.get(w) == full for w in reader.ins)
+
+    for ins in code:
+        if broadcast(ins) and (out := ins.outs[0]) not in results and out in readers and all(
+                implicit(r, out) for r in readers[out]):
+            alias[out] = ins.ins[0]
+    kept = [Instr(i.kind, i.outs, tuple(alias.get(v, v) for v in i.ins), i.op)
+            for i in code if not (i.outs and i.outs[0] in alias)]
+    return kept, alias
