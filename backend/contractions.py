@@ -44,7 +44,8 @@ def parse_spec(spec: str, nargs: int) -> tuple[list[str], str]:
     return ins, out
 
 
-def pairwise(spec: str, shapes: list[Shape]) -> list[tuple[int, int, str]]:
+@functools.lru_cache(maxsize=1024)
+def pairwise(spec: str, shapes: tuple[Shape, ...]) -> list[tuple[int, int, str]]:
     """The contraction order of an einsum of ``len(shapes)`` ≥ 2 operands, as steps ``(i, j, s)``:
     remove operands i and j (positions in the current list) and append their contraction by the
     two-operand spec ``s``. The order minimises the estimated FLOPs: NumPy's ``einsum_path``,

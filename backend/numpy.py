@@ -351,7 +351,9 @@ def einsum(spec: str, *operands: object) -> Any:
         return bind("einsum", *operands, spec=spec)
     dtype = np.result_type(*(_type(x).dtype for x in operands))
     live = [astype(x, dtype) for x in operands]
-    for i, j, step in contractions.pairwise(spec, [_type(x).shape for x in live]):
+    if len(live) == 2:
+        return bind("einsum", *live, spec=spec)
+    for i, j, step in contractions.pairwise(spec, tuple(_type(x).shape for x in live)):
         pair = bind("einsum", live[i], live[j], spec=step)
         live = [x for k, x in enumerate(live) if k not in (i, j)] + [pair]
     return live[0]

@@ -102,7 +102,7 @@ def test_einsum_lowering_to_matmul_agrees_with_numpy(case: Case) -> None:
 
 def test_einsum_of_several_operands_contracts_the_cheap_pair_first() -> None:
     a, b, c = RNG.standard_normal((2, 50)), RNG.standard_normal((50, 3)), RNG.standard_normal((3, 40))
-    assert pairwise("ab,bc,cd->ad", [a.shape, b.shape, c.shape]) == [(0, 1, "ab,bc->ac"), (0, 1, "cd,ac->ad")]
+    assert pairwise("ab,bc,cd->ad", (a.shape, b.shape, c.shape)) == [(0, 1, "ab,bc->ac"), (0, 1, "cd,ac->ad")]
     np.testing.assert_allclose(bnp.einsum("ab,bc,cd->ad", a, b, c), np.einsum("ab,bc,cd->ad", a, b, c),
                                rtol=1e-12)
     d = RNG.standard_normal((40, 2))
