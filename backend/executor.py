@@ -56,6 +56,7 @@ from calculi.linear_ad.syntax import (
     Var,
     Zero,
 )
+from calculi.linear_ad.types import Type
 
 OUT_MIN_SIZE = 256
 """The smallest result an elementwise primitive writes into a dying buffer. Below it NumPy's own
@@ -152,8 +153,9 @@ class Compiled:
         self.functions: dict[str, Callable[..., tuple[Any, ...]]] = {}
         self.sources: dict[str, str] = {}
         self.steps: dict[str, int] = {}
+        """Per function: the primitives scheduled."""
         self.reused: dict[str, int] = {}
-        """Per function: primitives scheduled, and those writing into a dying argument's buffer."""
+        """Per function: the primitives that write into a dying argument's buffer."""
         for d in program.defs:
             self._compile(d)
 
@@ -209,12 +211,17 @@ class Compiled:
         self.steps[d.name] = sum(1 for ins in code if ins.kind == "prim")
         self.reused[d.name] = len(into)
 
+    def _result(self, e: Expr) -> Type:
+        """The type of a primitive application's one result, or of one of its arguments."""
+        t = self.typing.type_of(e)
+        (result,) = (*t.nonlin, *t.lin)
+        return result
+
     def _fresh_type(self, ins: Instr) -> ArrayT | None:
         """The type of a result that is a new array (not 0-d: NumPy returns those as scalars)."""
         if ins.kind != "prim" or ins.op.prim not in FRESH:
             return None
-        t = self.typing.type_of(ins.op)
-        (result,) = (*t.nonlin, *t.lin)
+        result = self._result(ins.op)
         return result if isinstance(result, ArrayT) and result.shape else None
 
     def _ufunc(self, ins: Instr) -> bool:
@@ -227,10 +234,7 @@ class Compiled:
     def _value_types(self, d: FuncDef, params: list[int], code: list[Instr]) -> dict[int, Any]:
         """The types of the parameters and of every primitive's result."""
         types: dict[int, Any] = dict(zip(params, (*d.param_types, *d.lparam_types), strict=True))
-        for ins in code:
-            if ins.kind == "prim":
-                t = self.typing.type_of(ins.op)
-                (types[ins.outs[0]],) = (*t.nonlin, *t.lin)
+        types.update({ins.outs[0]: self._result(ins.op) for ins in code if ins.kind == "prim"})
         return types
 
     def _takes_out(self, ins: Instr) -> bool:
@@ -241,12 +245,9 @@ class Compiled:
         return t is not None and self.out_min_size is not None and t.size() >= self.out_min_size
 
     def _arg_types(self, p: Prim) -> tuple[ArrayType, ...]:
-        types = []
-        for a in (*p.args, *p.largs):
-            t = self.typing.type_of(a)
-            (one,) = (*t.nonlin, *t.lin)
-            types.append(one.array_type if isinstance(one, ArrayT) else ArrayType((), np.dtype(np.float64)))
-        return tuple(types)
+        scalar = ArrayType((), np.dtype(np.float64))  # a literal
+        types = (self._result(a) for a in (*p.args, *p.largs))
+        return tuple(t.array_type if isinstance(t, ArrayT) else scalar for t in types)
 
     def _moves_nothing(self, p: Prim) -> bool:
         """``broadcast[shape=S](x) = reshape[shape=S](x)`` when |x| = ∏ S: the broadcast only inserts
@@ -254,8 +255,7 @@ class Compiled:
         ``broadcast_to``'s time."""
         if p.prim not in (PRIMS["broadcast"], PRIMS["broadcastL"]):
             return False
-        t = self.typing.type_of((*p.args, *p.largs)[0])
-        (arg,) = (*t.nonlin, *t.lin)
+        arg = self._result((*p.args, *p.largs)[0])
         return isinstance(arg, ArrayT) and arg.size() == math.prod(params_dict(p.params)["shape"])
 
     def _line(self, ins: Instr, ns: dict[str, Any], into: int | None = None) -> str:

@@ -72,6 +72,7 @@ def test_make_program_prints_each_stage() -> None:
 
 
 def test_the_compiled_program_is_reused_across_batches() -> None:
+    backend.api.clear_cache()
     vg = backend.value_and_grad(mlp.loss)
     params = mlp.init([3, 4, 2], 0, np.float64)
     for _ in range(3):
