@@ -31,6 +31,7 @@ from calculi.lambda_p.syntax import (
     Prim,
     Term,
     Var,
+    children,
 )
 
 KEYWORDS = {
@@ -101,33 +102,17 @@ def _globals(term: Term) -> set[str]:
 
 
 def _occurs(name: int, term: Term) -> bool:
-    """Does the variable ``name`` occur free in ``term``? (binders shadow)"""
+    """Does the variable ``name`` occur free in ``term``? (binders shadow; a loop, for deep terms)"""
     stack: list[Term] = [term]
     while stack:
         t = stack.pop()
         if isinstance(t, Var):
             if t.name == name:
                 return True
-        elif isinstance(t, Lam):
-            if t.binder != name:
-                stack.append(t.body)
-        elif isinstance(t, For):
-            stack.append(t.bound)
-            if t.binder != name:
-                stack.append(t.body)
-        elif isinstance(t, App):
-            stack += [t.fn, t.arg]
-        elif isinstance(t, Index):
-            stack += [t.array, t.index]
-        elif isinstance(t, Arr):
-            stack += t.items
-        elif isinstance(t, Con | Prim):
-            stack += t.args
-        elif isinstance(t, Handle):
-            stack += [v for _, v in t.handler.clauses] + [t.param, t.body]
-        elif isinstance(t, Case):
-            stack.append(t.scrutinee)
-            stack += [b.body for b in t.branches if name not in b.binders]
+        else:
+            for child, bound in children(t):
+                if name not in bound:
+                    stack.append(child)
     return False
 
 

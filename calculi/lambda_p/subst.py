@@ -30,6 +30,7 @@ from calculi.lambda_p.syntax import (
     Prim,
     Term,
     Var,
+    children,
 )
 
 L = TypeVar("L")
@@ -68,27 +69,14 @@ def free_vars(t: Term) -> frozenset[int]:
         out = frozenset((t.name,))
     elif isinstance(t, Lit | Perform | Global):
         return _NO_NAMES
-    elif isinstance(t, Lam):
-        out = free_vars(t.body) - {t.binder}
-    elif isinstance(t, For):
-        out = free_vars(t.bound) | (free_vars(t.body) - {t.binder})
-    elif isinstance(t, App):
-        out = free_vars(t.fn) | free_vars(t.arg)
-    elif isinstance(t, Index):
-        out = free_vars(t.array) | free_vars(t.index)
-    elif isinstance(t, Arr | Con | Prim):
-        parts = t.items if isinstance(t, Arr) else t.args
-        out = frozenset().union(*(free_vars(p) for p in parts)) if parts else _NO_NAMES
-    elif isinstance(t, Handle):
-        out = free_vars(t.param) | free_vars(t.body)
-        for _, f in t.handler.clauses:
-            out |= free_vars(f)
-    elif isinstance(t, Case):
-        out = free_vars(t.scrutinee)
-        for br in t.branches:
-            out |= free_vars(br.body) - set(br.binders)
     else:
-        raise TypeError(f"not a λp term: {t!r}")
+        out = _NO_NAMES
+        for child, bound in children(t):
+            names = free_vars(child)
+            if bound and names:
+                names = names.difference(bound)
+            if names:
+                out = out | names if out else names
     if len(_FV) > _FV_LIMIT:
         _FV.clear()
     _FV[id(t)] = (t, out)

@@ -14,8 +14,9 @@ equality ignores, so equality of canonical terms is α-equivalence.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from calculi.core.syntax import Node
 
@@ -165,3 +166,41 @@ def is_value(term: Term) -> bool:
     every rule builds them from values, so the test is O(1).
     """
     return isinstance(term, Lit | Var | Lam | Arr | Con | Perform | Global)
+
+
+Scoped: TypeAlias = tuple[Term, tuple[int, ...]]
+"""A sub-term with the names bound over it by its parent."""
+
+
+def children(term: Term) -> tuple[Scoped, ...]:
+    """The immediate sub-terms of ``term``, each with the names its parent binds over it:
+    ``λx. e`` ↦ (e, (x,));  ``for x:n. e`` ↦ (n, ()), (e, (x,));  ``case e of C x̄ -> b`` ↦ (e, ()), (b, x̄);
+    the clauses, parameter and body of ``handle h e1 e2``; the parts of the other forms, unbound.
+
+    One table keyed by constructor, shared by the walks over terms (free variables, the printer's
+    occurrence check), so that each names the binders of λp once."""
+    walk = _CHILDREN.get(type(term))
+    if walk is None:
+        raise TypeError(f"not a λp term: {term!r}")
+    return walk(term)
+
+
+def _leaf(term: Any) -> tuple[Scoped, ...]:
+    return ()
+
+
+_CHILDREN: dict[type, Callable[[Any], tuple[Scoped, ...]]] = {
+    Lit: _leaf,
+    Var: _leaf,
+    Perform: _leaf,
+    Global: _leaf,
+    Lam: lambda t: ((t.body, (t.binder,)),),
+    For: lambda t: ((t.bound, ()), (t.body, (t.binder,))),
+    App: lambda t: ((t.fn, ()), (t.arg, ())),
+    Index: lambda t: ((t.array, ()), (t.index, ())),
+    Arr: lambda t: tuple((item, ()) for item in t.items),
+    Con: lambda t: tuple((arg, ()) for arg in t.args),
+    Prim: lambda t: tuple((arg, ()) for arg in t.args),
+    Handle: lambda t: (*((f, ()) for _, f in t.handler.clauses), (t.param, ()), (t.body, ())),
+    Case: lambda t: ((t.scrutinee, ()), *((b.body, b.binders) for b in t.branches)),
+}
