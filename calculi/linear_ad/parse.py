@@ -232,15 +232,8 @@ class _Builder(FormReader):
         return groups[0], groups[1]
 
     def ret(self, t: Tree[Token], env: Env, scope: AnyScope) -> Expr:
-        groups: list[list[Expr]] = [[], []]
-        which = 0
-        for child in t.children:
-            if isinstance(child, Token) and child.type == "SEMI":
-                which = 1
-            elif isinstance(child, Tree):
-                groups[which] = [self.expr(c, env, scope) for c in child.children
-                                 if isinstance(c, Tree | Token)]
-        return Ret(self.vars(groups[0], "Ret"), self.lvars(groups[1], "Ret"), span=self.span(t))
+        args, largs = self.split_args(t, env, scope)
+        return Ret(self.vars(args, "Ret"), self.lvars(largs, "Ret"), span=self.span(t))
 
     def call(self, t: Tree[Token], env: Env, scope: AnyScope) -> Expr:
         name_tok = t.children[0]

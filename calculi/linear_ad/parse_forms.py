@@ -8,7 +8,7 @@ the scoped part (definitions, blocks, variables, calls).
 from __future__ import annotations
 
 import bisect
-from typing import Any
+from typing import Any, TypeVar
 
 from lark import Token, Tree
 
@@ -16,6 +16,8 @@ from calculi.core.errors import CalculusError, ParseError, TypeCheckError
 from calculi.core.syntax import Source, Span
 from calculi.linear_ad.syntax import Drop, Dup, Expr, LVar, Params, Tup, TupL, Var
 from calculi.linear_ad.types import REAL, TYPE_CONSTRUCTORS, Mixed, TupleType, Type
+
+V = TypeVar("V", Var, LVar)
 
 STRUCTURAL = {"tup", "tupL", "dup", "drop"}
 """The structural forms written like calls: ``tup(x, y)``, ``tupL(dx)``, ``dup(dx)``, ``drop(e)``."""
@@ -120,24 +122,12 @@ class FormReader:
     # -- operands in A-normal form ---------------------------------------------------------------
 
     def vars(self, es: list[Expr], rule: str) -> tuple[Var, ...]:
-        for e in es:
-            if isinstance(e, LVar):
-                raise TypeCheckError(f"linear variable {e.hint} in a non-linear position (before ';')",
-                                     e.span, rule=rule)
-            if not isinstance(e, Var):
-                raise TypeCheckError("only variables may appear here (Linear A is in A-normal form); "
-                                     "bind the expression with let first", e.span, rule=rule)
-        return tuple(e for e in es if isinstance(e, Var))
+        """Operands before ';': non-linear variables only."""
+        return _variables(es, Var, LVar, "linear variable {} in a non-linear position (before ';')", rule)
 
     def lvars(self, es: list[Expr], rule: str) -> tuple[LVar, ...]:
-        for e in es:
-            if isinstance(e, Var):
-                raise TypeCheckError(f"non-linear variable {e.hint} in a linear position (after ';')",
-                                     e.span, rule=rule)
-            if not isinstance(e, LVar):
-                raise TypeCheckError("only variables may appear here (Linear A is in A-normal form); "
-                                     "bind the expression with let first", e.span, rule=rule)
-        return tuple(e for e in es if isinstance(e, LVar))
+        """Operands after ';': linear variables only."""
+        return _variables(es, LVar, Var, "non-linear variable {} in a linear position (after ';')", rule)
 
     def structural(self, name: str, args: list[Expr], largs: list[Expr], span: Span | None) -> Expr:
         if name == "tup":
@@ -178,3 +168,17 @@ def _pvalue(t: Tree[Token] | Token) -> Any:
     if t.data == "pstring":
         return str(t.children[0])[1:-1]
     return tuple(_pvalue(c) for c in t.children if isinstance(c, Tree | Token))
+
+
+def _variables(es: list[Expr], kind: type[V], other: type[Var | LVar], wrong: str,
+               rule: str) -> tuple[V, ...]:
+    """``es`` when each is a variable of ``kind``; a variable of the ``other`` kind is ``wrong``."""
+    out: list[V] = []
+    for e in es:
+        if isinstance(e, other):
+            raise TypeCheckError(wrong.format(e.hint), e.span, rule=rule)
+        if not isinstance(e, kind):
+            raise TypeCheckError("only variables may appear here (Linear A is in A-normal form); "
+                                 "bind the expression with let first", e.span, rule=rule)
+        out.append(e)
+    return tuple(out)

@@ -18,26 +18,21 @@ def _agree(text: str) -> None:
     same(outcome(term), outcome(term, "fast"), "small-step vs fast")
 
 
-theorem(
-    "lambda_p.interpreters.agree",
-    paper=ICFP24,
-    section="Fig. 1 / ref §7 P2",
-    label="derived",
-    statement="the small-step machine of Fig. 1 and the fast evaluator give the same value or the "
-    "same stuck state",
-    given={"text": program_texts(unhandled=False)},
-    show=show_term,
-)(_agree)
-
-theorem(
-    "lambda_p.interpreters.agree_stuck",
-    paper=ICFP24,
-    section="Lemma 6.4 / ref §7 P2",
-    label="derived",
-    statement="with an operation nobody handles, both interpreters are stuck on it (or agree on a value)",
-    given={"text": program_texts(unhandled=True)},
-    show=show_term,
-)(_agree)
+for _id, _section, _unhandled, _statement in (
+    ("agree", "Fig. 1 / ref §7 P2", False,
+     "the small-step machine of Fig. 1 and the fast evaluator give the same value or the same stuck state"),
+    ("agree_stuck", "Lemma 6.4 / ref §7 P2", True,
+     "with an operation nobody handles, both interpreters are stuck on it (or agree on a value)"),
+):
+    theorem(
+        f"lambda_p.interpreters.{_id}",
+        paper=ICFP24,
+        section=_section,
+        label="derived",
+        statement=_statement,
+        given={"text": program_texts(unhandled=_unhandled)},
+        show=show_term,
+    )(_agree)
 
 
 @theorem(
