@@ -239,7 +239,7 @@ def generation(lengths: list[int], sample_limit: int, score_limit: int | None = 
             dt = time.perf_counter() - t
             peak = _peak_rss()
             print(f"  sample  T = {n:>9,}: {n / dt:10.0f} tokens/s, peak RSS {peak / 2**20:7.1f} MiB "
-                  f"(+{(peak - start) / 2**20:.2f} MiB over the start)")
+                  f"({(peak - start) / 2**20:+.2f} MiB over the start)")
         if score_limit is not None and n > score_limit:
             continue
         tracemalloc.start()

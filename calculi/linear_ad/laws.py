@@ -1,6 +1,6 @@
 """Exact oracles for the theorems: sympy linearity, use counts, separation, exact comparison.
 
-These are the measuring instruments of ``proofs/linear_ad.py``; each is independent of the pass
+These are the measuring instruments of ``proofs/linear_ad/``; each is independent of the pass
 it judges (the use-count walker does not call the type checker, the sympy checks do not call
 the passes).
 """
