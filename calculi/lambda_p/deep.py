@@ -33,15 +33,16 @@ def deep(fn: Callable[[], R]) -> R:
     old_size = threading.stack_size(STACK_BYTES)
     old_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
+    thread = threading.Thread(target=target, name="lambda_p-deep", daemon=True)
     try:
-        thread = threading.Thread(target=target, name="lambda_p-deep", daemon=True)
-        thread.start()
-        try:
+        try:  # from the start: an interrupt that lands while the thread starts cancels it too
+            thread.start()
             while thread.is_alive():
                 thread.join(0.05)
         except KeyboardInterrupt:
             CANCEL.set()  # the evaluation stops at its next step
-            thread.join()
+            while thread.is_alive():  # short joins: a second Ctrl-C must not leave a join half done
+                thread.join(0.05)
             raise
         finally:
             CANCEL.clear()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 
@@ -84,12 +86,32 @@ def test_ctrl_c_interrupts_an_evaluation_and_keeps_the_session() -> None:
     proc = subprocess.Popen([sys.executable, "-m", "calculi.repl", "lambda_p"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdin is not None and proc.stdout is not None
-    proc.stdin.write(":set fuel 100000000000\ndef loop x = loop x\nloop 1\n")
-    proc.stdin.flush()
-    assert proc.stdout.readline().startswith("fuel =")
-    assert proc.stdout.readline() == "loop defined\n"
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGINT)
-    assert proc.stdout.readline() == "interrupted\n"
-    out, _ = proc.communicate("1 + 1\n", timeout=60)
-    assert out == "2\n"
+    lines: queue.Queue[str] = queue.Queue()
+    stdout = proc.stdout
+
+    def read() -> None:
+        for text in iter(stdout.readline, ""):
+            lines.put(text)
+
+    threading.Thread(target=read, daemon=True).start()
+
+    def line() -> str:  # the next line, or a failure (never a hang) if none comes within a minute
+        try:
+            return lines.get(timeout=60)
+        except queue.Empty:
+            raise AssertionError("no output from the REPL within 60 s") from None
+
+    try:
+        proc.stdin.write(":set fuel 100000000000\ndef loop x = loop x\nloop 1\n")
+        proc.stdin.flush()
+        assert line().startswith("fuel =")
+        assert line() == "loop defined\n"
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        assert line() == "interrupted\n"
+        proc.stdin.write("1 + 1\n")
+        proc.stdin.close()
+        assert line() == "2\n"
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
