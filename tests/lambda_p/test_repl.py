@@ -83,7 +83,13 @@ def test_load_a_file() -> None:
 
 
 def test_ctrl_c_interrupts_an_evaluation_and_keeps_the_session() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "calculi.repl", "lambda_p"], stdin=subprocess.PIPE,
+    # A shell that starts a job in the background makes it ignore SIGINT (POSIX), and children inherit
+    # that; the REPL is started as a terminal starts it, with Python's own Ctrl-C handler.
+    as_from_a_terminal = ("import runpy, signal, sys; "
+                          "signal.signal(signal.SIGINT, signal.default_int_handler); "
+                          "sys.argv = ['calculi.repl', 'lambda_p']; "
+                          "runpy.run_module('calculi.repl', run_name='__main__')")
+    proc = subprocess.Popen([sys.executable, "-c", as_from_a_terminal], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdin is not None and proc.stdout is not None
     lines: queue.Queue[str] = queue.Queue()
@@ -99,7 +105,10 @@ def test_ctrl_c_interrupts_an_evaluation_and_keeps_the_session() -> None:
         try:
             return lines.get(timeout=60)
         except queue.Empty:
-            raise AssertionError("no output from the REPL within 60 s") from None
+            state = f"exited with {proc.returncode}" if proc.poll() is not None else "still running"
+            proc.kill()
+            stderr = proc.stderr.read() if proc.stderr is not None else ""
+            raise AssertionError(f"no output from the REPL within 60 s ({state}); stderr: {stderr[-2000:]}") from None
 
     try:
         proc.stdin.write(":set fuel 100000000000\ndef loop x = loop x\nloop 1\n")
