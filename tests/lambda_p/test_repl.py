@@ -108,7 +108,8 @@ def test_ctrl_c_interrupts_an_evaluation_and_keeps_the_session() -> None:
             state = f"exited with {proc.returncode}" if proc.poll() is not None else "still running"
             proc.kill()
             stderr = proc.stderr.read() if proc.stderr is not None else ""
-            raise AssertionError(f"no output from the REPL within 60 s ({state}); stderr: {stderr[-2000:]}") from None
+            raise AssertionError(f"no output from the REPL within 60 s ({state}); "
+                                 f"stderr: {stderr[-2000:]}") from None
 
     try:
         proc.stdin.write(":set fuel 100000000000\ndef loop x = loop x\nloop 1\n")
