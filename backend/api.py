@@ -109,7 +109,7 @@ def build(f: Callable[..., Any], args: Sequence[Any], argnums: Argnums, stage: s
     return pipeline
 
 
-def _feeds(args: Sequence[Any], argnums: Argnums) -> list[Any]:
+def feeds_of(args: Sequence[Any], argnums: Argnums) -> list[Any]:
     nums, _, _ = split_args(args, argnums)
     out: list[Any] = []
     for i, a in enumerate(args):
@@ -118,7 +118,7 @@ def _feeds(args: Sequence[Any], argnums: Argnums) -> list[Any]:
     return out
 
 
-def _diff_leaves(args: Sequence[Any], argnums: Argnums) -> tuple[list[Any], TreeDef, bool]:
+def diff_leaves(args: Sequence[Any], argnums: Argnums) -> tuple[list[Any], TreeDef, bool]:
     _, leaves, tree = split_args(args, argnums)
     return [np.asarray(x) for x in leaves], tree, isinstance(argnums, int)
 
@@ -139,7 +139,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     """``(f(*primals), ∂f(primals)·tangents)`` by running J(f)."""
     argnums = tuple(range(len(primals)))
     p = build(f, primals, argnums, "jvp")
-    xs, _, _ = _diff_leaves(primals, argnums)
+    xs, _, _ = diff_leaves(primals, argnums)
     ts = [np.asarray(t, x.dtype) for t, x in zip(flatten(tuple(tangents))[0], xs, strict=True)]
     if [t.shape for t in ts] != [x.shape for x in xs]:
         raise UsageError("tangents must have the structure and shapes of the primals")
@@ -152,7 +152,7 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[PyTree, Callable[..
     on the saved tape."""
     argnums = tuple(range(len(primals)))
     p = build(f, primals, argnums, "linearize")
-    xs, _, _ = _diff_leaves(primals, argnums)
+    xs, _, _ = diff_leaves(primals, argnums)
     values = p.compiled.run(p.names["nonlin"], xs)
     tape = values[p.n_out]
 
@@ -170,8 +170,8 @@ def vjp(f: Callable[..., Any], *primals: Any, argnums: Argnums | None = None,
     nums: Argnums = tuple(range(len(primals))) if argnums is None else argnums
     target = _without_aux(f) if has_aux else f
     p = build(target, primals, nums, "vjp")
-    xs, tree, single = _diff_leaves(primals, nums)
-    feeds = _feeds(primals, nums)
+    xs, tree, single = diff_leaves(primals, nums)
+    feeds = feeds_of(primals, nums)
     values = p.compiled.run(p.names["nonlin"], xs, feeds=feeds)
     tape = values[p.n_out]
     outs = _outputs(p, values[: p.n_out])
@@ -296,48 +296,23 @@ def jit(f: Callable[..., Any], static_argnums: Argnums = ()) -> Callable[..., Py
             if not -n <= i < n:
                 raise UsageError(f"static_argnums {i} is out of range for {n} positional arguments")
         static = tuple(sorted(i % n for i in statics))
-        feeds: list[Any] = []
+        leaves, tree = flatten(tuple(a for i, a in enumerate(args) if i not in static))
+        leaves = [np.asarray(x) if isinstance(x, int | float | complex | np.generic) else x for x in leaves]
+        feeds = [x for x in leaves if isinstance(x, np.ndarray)]
         try:
-            key = ("jit", f, static, tuple(args[i] for i in static),
-                   tuple(_signature(a, feeds) for i, a in enumerate(args) if i not in static))
+            key = ("jit", f, static, tuple(args[i] for i in static), tree,
+                   tuple((x.shape, x.dtype) if isinstance(x, np.ndarray) else ("static", x) for x in leaves))
             p = _CACHE.get(key)
         except TypeError:
             raise UsageError("static arguments (and non-array leaves) of a jit-compiled function must be "
                              "hashable") from None
         if p is None:
-            dynamic = tuple(_as_feed(a) for i, a in enumerate(args) if i not in static)
-            p = _CACHE[key] = build(_with_statics(f, n, static, args), dynamic, (), "trace")
+            p = _CACHE[key] = build(_with_statics(f, n, static, args), unflatten(tree, leaves), (), "trace")
         return _outputs(p, p.compiled.run(p.names["trace"], (), feeds=feeds))
 
     run.__name__ = getattr(f, "__name__", "jitted")
     run.__doc__ = f.__doc__
     return run
-
-
-def _signature(tree: PyTree, feeds: list[Any]) -> Hashable:
-    """The structure, shapes and dtypes of a jit argument (hashable); its array leaves (scalars as
-    0-d arrays) are appended to ``feeds`` in ``flatten``'s order, the order of the trace's feeds."""
-    if type(tree) is np.ndarray:
-        feeds.append(tree)
-        return tree.shape, tree.dtype
-    if isinstance(tree, dict):
-        keys = tuple(sorted(tree))
-        return keys, tuple([_signature(tree[k], feeds) for k in keys])
-    if isinstance(tree, list | tuple) and not hasattr(tree, "_fields"):
-        return isinstance(tree, list), tuple([_signature(x, feeds) for x in tree])
-    if isinstance(tree, int | float | complex | np.generic):
-        tree = np.asarray(tree)
-    if isinstance(tree, np.ndarray):
-        feeds.append(tree)
-        return tree.shape, tree.dtype
-    return "static", tree
-
-
-def _as_feed(tree: PyTree) -> PyTree:
-    """A jit argument with its scalar leaves as 0-d arrays (fed, not baked into the program)."""
-    leaves, td = flatten(tree)
-    return unflatten(td, [np.asarray(x) if isinstance(x, int | float | complex | np.generic) else x
-                          for x in leaves])
 
 
 def _with_statics(f: Callable[..., Any], n: int, static: Sequence[int],

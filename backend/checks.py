@@ -124,15 +124,12 @@ def reuse_gap(f: Callable[..., Any], args: Sequence[Any], argnums: int | Sequenc
     every size and at the default sizes) and without it; the transposed half runs twice on one
     tape, so a buffer overwritten too early, or an overwritten input or tape entry, shows. Empty
     when everything agrees bit for bit."""
-    from backend.api import build
+    from backend.api import build, diff_leaves, feeds_of
     from backend.executor import Compiled
-    from backend.tracing import split_args
 
     p = build(f, args, argnums, "vjp")
-    nums, leaves, _ = split_args(args, argnums)
-    xs = [np.asarray(x) for x in leaves]
-    feeds = [x for i, a in enumerate(args) if i not in nums
-             for x in flatten(a)[0] if isinstance(x, np.ndarray)]
+    xs, _, _ = diff_leaves(args, argnums)
+    feeds = feeds_of(args, argnums)
     copies = [x.copy() for x in xs + feeds]
 
     def gradient(compiled: Compiled) -> tuple[Sequence[Any], ...]:

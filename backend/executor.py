@@ -13,7 +13,6 @@ A compiled program is called with arrays and returns arrays; nothing is traced o
 from __future__ import annotations
 
 import functools
-import math
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -249,15 +248,6 @@ class Compiled:
         types = (self._result(a) for a in (*p.args, *p.largs))
         return tuple(t.array_type if isinstance(t, ArrayT) else scalar for t in types)
 
-    def _moves_nothing(self, p: Prim) -> bool:
-        """``broadcast[shape=S](x) = reshape[shape=S](x)`` when |x| = ∏ S: the broadcast only inserts
-        axes of length 1 (a bias ``[D]`` on one token ``[1,1,D]``), and NumPy reshapes in a fraction of
-        ``broadcast_to``'s time."""
-        if p.prim not in (PRIMS["broadcast"], PRIMS["broadcastL"]):
-            return False
-        arg = self._result((*p.args, *p.largs)[0])
-        return isinstance(arg, ArrayT) and arg.size() == math.prod(params_dict(p.params)["shape"])
-
     def _line(self, ins: Instr, ns: dict[str, Any], into: int | None = None) -> str:
         outs = ", ".join(f"v{o}" for o in ins.outs)
         args = ", ".join(f"v{i}" for i in ins.ins)
@@ -266,10 +256,9 @@ class Compiled:
         key = f"k{len(ns)}"
         if ins.kind == "prim":
             p: Prim = ins.op
-            prim = PRIMS["reshape"] if self._moves_nothing(p) else p.prim
-            direct = DIRECT.get(prim)
-            if prim in SPECIALISE:
-                ns[key] = SPECIALISE[prim](params_dict(p.params), self._arg_types(p))
+            direct = DIRECT.get(p.prim)
+            if p.prim in SPECIALISE:
+                ns[key] = SPECIALISE[p.prim](params_dict(p.params), self._arg_types(p))
             elif direct is None:
                 ns[key] = functools.partial(impl_rules[p.prim], DOMAIN, **params_dict(p.params))
             elif p.params:

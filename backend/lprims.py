@@ -11,6 +11,7 @@ on ℝ they behave exactly as before. The JVP and transpose rules are in ``backe
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from collections.abc import Callable, Sequence
@@ -251,9 +252,19 @@ def _slice_at(ps: ParamDict, ts: tuple[ArrayType, ...]) -> Callable[..., Array]:
     return operator.itemgetter(tuple(map(slice, ps["starts"], ps["limits"], ps["strides"])))
 
 
+def _broadcast_at(ps: ParamDict, ts: tuple[ArrayType, ...]) -> Callable[..., Array]:
+    """``broadcast[shape=S](x) = reshape[shape=S](x)`` when |x| = ∏ S: the broadcast only inserts
+    axes of length 1 (a bias ``[D]`` on one token ``[1,1,D]``), and NumPy reshapes in a fraction of
+    ``broadcast_to``'s time."""
+    shape = ps["shape"]
+    if ts[0].size == math.prod(shape):
+        return operator.methodcaller("reshape", shape)
+    return functools.partial(IMPLS["broadcast"], shape=shape)
+
+
 SPECIALISE: dict[Primitive, Specialise] = {
     PRIMS["einsum"]: _einsum_at, PRIMS["einsumL"]: _einsum_l_at, PRIMS["slice"]: _slice_at,
-    PRIMS["sliceL"]: _slice_at}
+    PRIMS["sliceL"]: _slice_at, PRIMS["broadcast"]: _broadcast_at, PRIMS["broadcastL"]: _broadcast_at}
 """For a primitive here, ``SPECIALISE[p](params, argument types)`` is its implementation at those
 parameters and shapes, with the work that depends only on them done once (``DIRECT`` is the rest)."""
 

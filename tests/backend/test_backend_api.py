@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from typing import Any
 
 import numpy as np
 import pytest
@@ -107,9 +108,19 @@ def test_zero_tangents_of_constants_are_folded_away() -> None:
     assert listing.count("einsum[") == 3, listing
 
 
+def _jax_value_and_grad(loss: object) -> object:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    return peers.jax_value_and_grad(loss, jit=True)
+
+
 @pytest.mark.engine
-@pytest.mark.skipif(importlib.util.find_spec("autograd") is None, reason="needs HIPS autograd")
-def test_griffin_gradient_agrees_with_autograd_on_the_same_model() -> None:
+@pytest.mark.parametrize(("engine", "peer"), [("autograd", peers.autograd_value_and_grad),
+                                              ("jax", _jax_value_and_grad)])
+def test_griffin_gradient_agrees_with_a_peer_on_the_same_model(engine: str, peer: Any) -> None:
+    if importlib.util.find_spec(engine) is None:
+        pytest.skip(f"needs {engine}")
     cfg = griffin.GriffinConfig(vocab=13, width=8, heads=2, blocks=3, window=4)
     params = griffin.init(cfg, 3, np.float64)
     x, y = RNG.integers(0, 13, (2, 9)), RNG.integers(0, 13, (2, 9))
@@ -118,27 +129,7 @@ def test_griffin_gradient_agrees_with_autograd_on_the_same_model() -> None:
         return griffin.loss(p, a, b, cfg)
 
     v1, g1 = backend.value_and_grad(loss)(params, x, y)
-    v2, g2 = peers.autograd_value_and_grad(loss)(params, x, y)
-    np.testing.assert_allclose(v1, v2, rtol=1e-12)
-    for a, b in zip(flatten(g1)[0], flatten(g2)[0], strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-12)
-
-
-@pytest.mark.engine
-@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="needs JAX")
-def test_griffin_gradient_agrees_with_jax_on_the_same_model() -> None:
-    import jax
-
-    jax.config.update("jax_enable_x64", True)
-    cfg = griffin.GriffinConfig(vocab=13, width=8, heads=2, blocks=3, window=4)
-    params = griffin.init(cfg, 4, np.float64)
-    x, y = RNG.integers(0, 13, (2, 9)), RNG.integers(0, 13, (2, 9))
-
-    def loss(p: object, a: object, b: object) -> object:
-        return griffin.loss(p, a, b, cfg)
-
-    v1, g1 = backend.value_and_grad(loss)(params, x, y)
-    v2, g2 = peers.jax_value_and_grad(loss, jit=True)(params, x, y)
+    v2, g2 = peer(loss)(params, x, y)
     np.testing.assert_allclose(v1, float(v2), rtol=1e-12)
     for a, b in zip(flatten(g1)[0], flatten(g2)[0], strict=True):
         np.testing.assert_allclose(a, np.asarray(b), rtol=1e-6, atol=1e-12)
