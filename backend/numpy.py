@@ -347,6 +347,8 @@ def einsum(spec: str, *operands: object) -> Any:
     """``einsum`` with explicit output (``"btd,de->bte"``); more than two operands are contracted
     pairwise in the order ``contractions.pairwise`` picks for their shapes."""
     spec = spec.replace(" ", "")
+    if not operands:
+        raise ShapeError(f"einsum {spec!r} needs at least one operand")
     if len(operands) == 1:
         return bind("einsum", *operands, spec=spec)
     dtype = np.result_type(*(_type(x).dtype for x in operands))
