@@ -29,12 +29,12 @@ program = Program.with_prelude()
 def run(text: str, machine: str = "fast", variant: str = "icfp24") -> str:
     """Parse, evaluate and print a λp program (with the prelude of the variant)."""
     prog = program if variant == "icfp24" else Program.with_prelude(variant)
-    (term,) = prog.load(Source(text, "<notebook>"))
+    (term,) = prog.expressions(Source(text, "<notebook>"))
     return show_value(run_term(term, Fuel(), variant, machine=machine))
 
 
 def trace(text: str, rules_only: bool = True) -> list[str]:
-    (term,) = program.load(Source(text, "<notebook>"))
+    (term,) = program.expressions(Source(text, "<notebook>"))
     lines = list(trace_lines(term, Fuel()))
     return [line.split("]")[0][5:] for line in lines[1:]] if rules_only else lines
 

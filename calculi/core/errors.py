@@ -26,6 +26,10 @@ class CalculusError(Exception):
     def __str__(self) -> str:
         return self.render()
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickled whole (from worker processes): reason, span and rule."""
+        return _rebuild, (type(self), self.reason, self.span, self.rule)
+
     def headline(self) -> str:
         where = f"{self.span}: " if self.span is not None else ""
         rule = f" [{self.rule}]" if self.rule else ""
@@ -79,3 +83,7 @@ class UsageError(CalculusError):
     """A command was called the wrong way (REPL or command line)."""
 
     kind = "usage"
+
+
+def _rebuild(cls: type[CalculusError], reason: str, span: Span | None, rule: str | None) -> CalculusError:
+    return cls(reason, span, rule=rule)

@@ -10,8 +10,10 @@ from pathlib import Path
 from calculi.core.errors import CalculusError
 from calculi.core.syntax import Source
 from calculi.core.trace import DEFAULT_FUEL, Fuel
+from calculi.lambda_p.parse import Definition
 from calculi.lambda_p.program import VARIANT_NAMES, Program
 from calculi.lambda_p.run import MACHINES, run_term, show_value, trace_lines
+from calculi.lambda_p.syntax import Term
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,23 +37,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.jobs < 1 or args.fuel < 1:
         print("error: --jobs and --fuel must be positive", file=sys.stderr)
         return 2
+    machine = "small-step" if args.trace else args.machine
+
+    def evaluate(term: Term) -> Term:
+        return run_term(term, Fuel(args.fuel), args.variant, args.jobs, machine)
+
     program = Program.with_prelude(args.variant)
     try:
-        terms = program.load(Source(text, args.file))
+        items = program.load(Source(text, args.file))
         for warning in program.warnings:
             print(warning, file=sys.stderr)
-        for term in terms:
-            fuel = Fuel(args.fuel)
-            if args.trace:
-                for line in trace_lines(term, fuel, args.variant):
+        for item in items:
+            if isinstance(item, Definition):
+                program.run(item, evaluate)
+            elif args.trace:
+                for line in trace_lines(item, Fuel(args.fuel), args.variant):
                     print(line, flush=True)
             else:
-                print(show_value(run_term(term, fuel, args.variant, args.jobs, args.machine)), flush=True)
+                print(show_value(evaluate(item)), flush=True)
     except CalculusError as err:
         print(err.render(), file=sys.stderr)
-        return 1
-    except RecursionError:
-        print("error: input nested too deeply", file=sys.stderr)
         return 1
     return 0
 

@@ -32,7 +32,7 @@ def timed(term: Term, machine: str, jobs: int = 1) -> tuple[float, int]:
 
 
 def parse(program: Program, text: str) -> Term:
-    (term,) = program.load(Source(text, "<bench>"))
+    (term,) = program.expressions(Source(text, "<bench>"))
     return term
 
 
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     scale = 10 if SMALL else 1
     print(f"{'program':<44} {'small-step':>10} {'fast':>10} {'ratio':>8}")
     for path in sorted(EXAMPLES.glob("*.lp")):
-        terms = Program.with_prelude().load(Source(path.read_text(encoding="utf-8"), str(path)))
+        terms = Program.with_prelude().expressions(Source(path.read_text(encoding="utf-8"), str(path)))
         compare(f"example {path.stem}", terms[-1], small_step=path.stem != "amb_13" or not SMALL)
     n = 10_000 // scale
     loops = {

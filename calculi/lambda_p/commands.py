@@ -16,10 +16,10 @@ from calculi.core.trace import Fuel, Step
 from calculi.lambda_p.deep import deep
 from calculi.lambda_p.parse import Definition
 from calculi.lambda_p.pretty import show
-from calculi.lambda_p.program import VARIANT_NAMES, Program, items
+from calculi.lambda_p.program import VARIANT_NAMES, Item, Program
 from calculi.lambda_p.run import MACHINES, run_term, show_value
 from calculi.lambda_p.semantics import Machine
-from calculi.lambda_p.syntax import Term
+from calculi.lambda_p.syntax import Global, Term
 
 
 class Session(registry.Session[Term]):
@@ -37,11 +37,9 @@ class Session(registry.Session[Term]):
     # -- the protocol ------------------------------------------------------------------------
 
     def parse(self, source: Source) -> Term:
-        seen = len(self.program.warnings)
-        parsed = self.program.add(source)
-        self.pending_warnings = self.program.warnings[seen:]
-        if isinstance(parsed.item, Definition):
-            raise UsageError("expected an expression; definitions are inputs of their own", parsed.item.span)
+        parsed = self.program.expression(source)
+        self.pending_warnings = parsed.warnings
+        assert not isinstance(parsed.item, Definition)
         return parsed.item
 
     def show(self, term: Term) -> str:
@@ -58,17 +56,38 @@ class Session(registry.Session[Term]):
         raise UsageError("λp is untyped here: the typed calculus Fp (ICFP'24 §6) is not implemented yet")
 
     def input(self, source: Source) -> str:
+        before = dict(self.program.table.names)
         seen = len(self.program.warnings)
         parsed = self.program.add(source)
-        warnings = self.program.warnings[seen:]
         if isinstance(parsed.item, Definition):
             self.definitions.append(source)
-            return "\n".join([*warnings, f"{parsed.item.name} defined"])
-        return "\n".join([*warnings, self.evaluate(parsed.item, Fuel(self.fuel_limit))])
+        return "\n".join([*self.program.warnings[seen:], self._carry(parsed.item, before)])
 
     def load(self, source: Source) -> Iterator[str]:
-        for chunk in self.program.declare(source):
-            yield self.input(chunk)
+        """A file: all its items parsed first (an error leaves the session as it was), then run."""
+        before = dict(self.program.table.names)
+        seen = len(self.program.warnings)
+        loaded = self.program.load(source)
+        self.definitions.append(source)
+        yield from self.program.warnings[seen:]
+        for item in loaded:
+            yield self._carry(item, before)
+
+    def _carry(self, item: Item, before: Mapping[str, Global]) -> str:
+        """Run one item: an expression's value, or what a definition did to its name."""
+        if not isinstance(item, Definition):
+            return self.evaluate(item, Fuel(self.fuel_limit))
+        self.program.run(item, self._value)
+        old = before.get(item.name)
+        if old is None:
+            return f"{item.name} defined"
+        if old.table is self.program.table:
+            site = old.table.sites[old.key]
+            return f"{item.name} redefined (definitions made before keep the one of {site})"
+        return f"{item.name} defined (the prelude keeps its own {item.name})"
+
+    def _value(self, term: Term) -> Term:
+        return run_term(term, Fuel(self.fuel_limit), self.variant, self.jobs, self.machine)
 
     # -- λp's own commands ---------------------------------------------------------------------
 
@@ -97,15 +116,21 @@ class Session(registry.Session[Term]):
             return f"variant = {self.variant}"
         if args not in VARIANT_NAMES:
             raise UsageError(f"unknown variant {args!r}; variants: {', '.join(VARIANT_NAMES)}")
-        program = Program.with_prelude(args)
-        for source in self.definitions:
-            for chunk in items(source):
-                program.add(chunk)
-        self.variant, self.program = args, program
+        program, old = Program.with_prelude(args), self.variant
+        self.variant = args
+        try:
+            for source in self.definitions:
+                for item in program.load(source):
+                    if isinstance(item, Definition):
+                        program.run(item, self._value)
+        except BaseException:
+            self.variant = old
+            raise
+        self.program = program
         return f"variant = {args} (traverse rule of {'ICFP’24' if args == 'icfp24' else 'PEPM’22'})"
 
     def _defs(self, _: str) -> str:
-        return " ".join(sorted(self.program.defs))
+        return " ".join(sorted(self.program.table.names))
 
     def _set_jobs(self, value: str) -> str:
         if not value.isdigit() or int(value) < 1:

@@ -1,389 +1,454 @@
-"""The fast evaluator: environments instead of substitution, effects as a free monad.
+"""The fast evaluator: compiled code (``compile``) run by a machine with an explicit continuation.
 
-Evaluating a term gives a value or a suspended computation: ``Op`` (``perform op v`` waiting for
-its answer, with the rest of the computation as a Python continuation) or ``Loop`` (a ``for``
-waiting for the array of its iterations). A handler interprets both exactly as (perform) and
-(traverse) do, so the continuation it builds is ``k = λs. λx. handle h s E[x]`` (deep); what
-reaches the top is an unhandled operation or a handler-free loop, which (parallel) runs. Tail
-calls (application, ``case``) loop instead of recursing; fuel counts applications.
+The continuation is two linked lists, so that the Python stack stays flat whatever the program
+does (deep recursion, long runs of handled operations, resumptions of resumptions):
+
+* ``fs``, the frames of the current computation up to the innermost handler (``LetF``: bind the
+  value and run the rest; ``ArgsF``: apply the value to further arguments). This is the pure
+  context F of the paper.
+* ``meta``, the handlers around it, innermost first: an ``HFrame`` is ``handle h s □`` with the
+  frames and handlers outside it; a ``ParF`` runs the iterations of a (parallel) loop.
+
+Effects keep their free-monad reading: an operation is handed to its handler together with its
+continuation, the frames and handlers between the ``perform`` and the handler. Both lists are
+immutable and shared, so taking that continuation costs one step per handler passed (not per
+frame), and a resumption may be called any number of times:
+
+    (perform)   E[perform op v] under handle h s  →  f_p s v k,  k = Resume(E, h): k s' x runs
+                handle h s' E[x] in the caller's continuation
+    (traverse)  F[for x:n. e] under handle h s    →  f_t n s ℓ k,  ℓ = ⟨BodyK(h, i)⟩ᵢ (ICFP'24) or
+                PepmL(h) (PEPM'22),  k = Resume(F, h)
+    (return)    v under handle h s                →  f_r s v
+    (parallel)  F[for x:n. e] under no handler    →  the iterations one after another under a
+                ``ParF`` (or in worker processes with ``jobs > 1``), then F[⟨v0, …⟩]
+
+Fuel counts applications (one per argument) and loop iterations; the interrupt flag of ``deep``
+is polled every ``POLL`` applications.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from calculi.core.errors import CalculusError
 from calculi.core.syntax import Span
 from calculi.core.trace import Fuel
 from calculi.lambda_p import parallel
+from calculi.lambda_p.compile import (
+    Call,
+    Cases,
+    Code,
+    Expr,
+    Install,
+    Let,
+    LetS,
+    Loop,
+    Ret,
+    compile_term,
+    project,
+    select,
+    value_of,
+)
 from calculi.lambda_p.deep import CANCEL
-from calculi.lambda_p.prims import Stuck
-from calculi.lambda_p.syntax import (
-    RETURN,
-    TRAVERSE,
-    App,
-    Arr,
-    Case,
-    Con,
-    For,
-    Global,
-    Handle,
-    Index,
-    Lam,
-    Lit,
-    Perform,
-    Prim,
-    Term,
-    Var,
-)
-from calculi.lambda_p.values import (
-    FALSE_V,
-    TRUE_V,
-    UNIT_V,
-    VALUE_PRIMS,
-    Closure,
-    HostFn,
-    VArr,
-    VCon,
-    VPerform,
-    describe,
-    from_term,
-    to_term,
-)
+from calculi.lambda_p.pretty import show
+from calculi.lambda_p.stuck import bad_loop_bound, missing_clause, not_a_function, unhandled
+from calculi.lambda_p.syntax import RETURN, TRAVERSE, Term
+from calculi.lambda_p.values import NotTransferable, VArr, VPerform, describe, to_term
 
-K = Callable[[Any], Any]
+POLL = 4096
+NEXT = object()  # "the machine's registers hold the next code to run", as opposed to a value
+RUN, APPLY, DELIVER = 0, 1, 2
 
 
-class Op:
-    """perform op v, suspended: ``k`` resumes the computation with the operation's answer."""
-
-    __slots__ = ("arg", "k", "op", "passed", "span")
-
-    def __init__(
-        self, op: str, arg: Any, k: K, span: Span | None, passed: frozenset[str] = frozenset()
-    ) -> None:
-        self.op, self.arg, self.k, self.span, self.passed = op, arg, k, span, passed
-
-
-class Loop:
-    """for x:n. e, suspended: ``body(i)`` runs iteration i, ``k`` continues with the array."""
-
-    __slots__ = ("body", "k", "n", "span")
-
-    def __init__(self, n: int, body: Callable[[int], Any], k: K, span: Span | None) -> None:
-        self.n, self.body, self.k, self.span = n, body, k, span
-
-
-_INT_OPS: dict[str, Callable[[int, int], Any]] = {
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
-    "==": lambda a, b: TRUE_V if a == b else FALSE_V,
-    "!=": lambda a, b: TRUE_V if a != b else FALSE_V,
-    "<": lambda a, b: TRUE_V if a < b else FALSE_V,
-    "<=": lambda a, b: TRUE_V if a <= b else FALSE_V,
-    ">": lambda a, b: TRUE_V if a > b else FALSE_V,
-    ">=": lambda a, b: TRUE_V if a >= b else FALSE_V,
-}
-
-
-def _ident(x: Any) -> Any:
-    return x
-
-
-def bind(c: Any, k: K) -> Any:
-    """c >>= k: a value goes straight to k; a suspended computation carries k along."""
-    if type(c) is Op:
-        return Op(c.op, c.arg, lambda x: bind(c.k(x), k), c.span, c.passed)
-    if type(c) is Loop:
-        return Loop(c.n, c.body, lambda xs: bind(c.k(xs), k), c.span)
-    return k(c)
+# Frames of ``fs``, innermost first, as tuples (they are made at every non-tail call):
+#   (body, env, next, bind)    LetF: bind the value (if ``bind``) in ``env`` and run ``body``
+#   (ARGS, args, next, span)   ArgsF: apply the value to ``args``
+# Handler frames of ``meta``: (h, s, fs, meta) for handle h s □, whose continuation is (fs, meta);
+# a ``ParF`` object for the iterations of a (parallel) loop.
+ARGS = object()
+_new = tuple.__new__
 
 
 class HandlerV:
-    __slots__ = ("clauses", "node")
+    """A handler's clauses, evaluated."""
 
-    def __init__(self, clauses: dict[str, Any], node: Handle) -> None:
-        self.clauses, self.node = clauses, node
+    __slots__ = ("clauses", "ops", "ret", "span", "syntax_span", "trav")
 
-    def clause(self, name: str) -> Any:
-        f = self.clauses.get(name)
-        if f is None:
-            raise Stuck("missing clause", f"the handler has no {name!r} clause", self.node.handler.span)
-        return f
-
-
-def _term_of(v: Any) -> Term:
-    try:
-        return to_term(v)
-    except parallel.NotTransferable:
-        return Var(-1, "<continuation>")
+    def __init__(self, code: Install, env: tuple[Any, ...]) -> None:
+        self.clauses = {name: f(env) for name, f in code.clauses}
+        self.ops = code.ops
+        self.ret = self.clauses.get(RETURN)
+        self.trav = self.clauses.get(TRAVERSE)
+        self.span, self.syntax_span = code.span, code.handler_span
 
 
-class Evaluator:
-    """One evaluation: its fuel, its variant of (traverse), and how (parallel) runs."""
+class LoopV:
+    """for x:n. body in ``env``; iteration i runs inside ``wraps`` (handlers of PEPM'22's ℓ, each
+    with the array its parameter is taken from, outermost first)."""
+
+    __slots__ = ("body", "env", "n", "simple", "span", "wraps")
+
+    def __init__(self, n: int, body: Code, simple: Expr | None, span: Span | None, env: tuple[Any, ...],
+                 wraps: tuple[tuple[HandlerV, Any], ...]) -> None:
+        self.n, self.body, self.simple, self.span, self.env, self.wraps = n, body, simple, span, env, wraps
+
+    def wrapped(self, h: HandlerV, ss: Any) -> LoopV:
+        """The loop whose iteration i runs inside handle h (ss.i)."""
+        return LoopV(self.n, self.body, self.simple, self.span, self.env, ((h, ss), *self.wraps))
+
+
+class ParF:
+    """(parallel): the iterations of ``loop`` run one after another; ``fs``/``meta`` are the
+    continuation of the loop. Never part of a captured continuation (operations stop at it)."""
+
+    __slots__ = ("fs", "loop", "meta", "results")
+
+    def __init__(self, loop: LoopV, fs: Any, meta: Any) -> None:
+        self.loop, self.fs, self.meta = loop, fs, meta
+        self.results: list[Any] = []
+
+
+class Resume(tuple[Any, ...]):
+    """k = λs. λx. handle h s E[x], as (fs, chain, h): the frames of E inside its innermost
+    handler, the handler frames of E (innermost first), the handler that took the operation."""
+
+    __slots__ = ()
+
+
+class Resume1(tuple[Any, ...]):
+    """k s, as (k, s), waiting for the value to resume with."""
+
+    __slots__ = ()
+
+
+class BodyK(tuple[Any, ...]):
+    """ℓᵢ = λs. handle h s e[x:=i] (ICFP'24), as (h, loop, i)."""
+
+    __slots__ = ()
+
+
+class PepmL(tuple[Any, ...]):
+    """ℓ = λss. for x:n. handle h (ss.x) e (PEPM'22), as (h, loop)."""
+
+    __slots__ = ()
+
+
+class Machine:
+    """One evaluation: fuel, the variant of (traverse), how (parallel) runs, and the registers."""
 
     def __init__(self, fuel: Fuel, variant: str = "icfp24", jobs: int = 1) -> None:
-        self.fuel = fuel
-        self.variant = variant
-        self.jobs = jobs
-        self.globals: dict[str, Any] = {}
+        self.fuel, self.variant, self.jobs = fuel, variant, jobs
+        self.c: Code = Ret(lambda env: None)
+        self.env: tuple[Any, ...] = ()
+        self.fs: Any = None
+        self.meta: Any = None
+        self.used = fuel.used
+        self.check = min(fuel.limit, self.used + POLL)
 
-    # -- expressions -------------------------------------------------------------------------------
+    # -- the loop -------------------------------------------------------------------------------
 
-    def ev(self, t: Term, env: dict[int, Any]) -> Any:
-        while True:
-            if type(t) is Var:
-                return env[t.name]
-            if type(t) is Lit:
-                return t.value
-            if type(t) is Prim and len(t.args) == 2:
-                a0 = self.ev(t.args[0], env)
-                if type(a0) is int:
-                    a1 = self.ev(t.args[1], env)
-                    if type(a1) is int and t.op in _INT_OPS:
-                        return _INT_OPS[t.op](a0, a1)
-                    if type(a1) is Op or type(a1) is Loop:
-                        return bind(a1, self._then_prim(t, 1, [a0], env))
-                    return self.ev_prim(t, 2, [a0, a1], env)
-                if type(a0) is Op or type(a0) is Loop:
-                    return bind(a0, self._then_prim(t, 0, [], env))
-                return self.ev_prim(t, 1, [a0], env)
-            if type(t) is Lam:
-                return Closure(t.binder, t.body, env, t.hint)
-            if type(t) is App:
-                f = self.ev(t.fn, env)
-                if type(f) is Op or type(f) is Loop:
-                    return bind(f, self._then_arg(t, env))
-                a = self.ev(t.arg, env)
-                if type(a) is Op or type(a) is Loop:
-                    return bind(a, self._then_apply(f, t))
-                if type(f) is Global:
-                    f = self.global_value(f)
-                if type(f) is Closure:  # tail call
-                    if CANCEL.is_set():
-                        raise KeyboardInterrupt
-                    self.fuel.tick(t.span)
-                    env = {**f.env, f.binder: a}
-                    t = f.body
+    def run(self) -> Any:
+        """Run from the registers to a value of the whole computation.
+
+        One loop in three modes: RUN the code ``c`` in ``env``; APPLY ``f`` to ``args``; DELIVER
+        the value ``v`` to the continuation. The common rules are written inline; the others are
+        methods on the registers (``apply``, ``loop_event``, ``finish``), synchronised around them.
+        """
+        c: Any = self.c  # the loop dispatches on type(c) once; the registers are typed loosely
+        f: Any = None
+        env, fs, meta, v = self.env, self.fs, self.meta, None
+        used, check = self.used, self.check
+        mode, args, span = RUN, [], None
+        try:
+            while True:
+                if mode == RUN:
+                    t = type(c)
+                    if t is Call:
+                        f = c.fn(env)
+                        if type(f) is tuple:  # a closure
+                            lam = f[0]
+                            if c.n == 1:
+                                used += 1
+                                if used > check:
+                                    self.used = used
+                                    check = self.checkpoint(c.span)
+                                env = f[1] + (c.args[0](env),)
+                                c = lam.body
+                                continue
+                            if c.n == lam.n:
+                                used += lam.n
+                                if used > check:
+                                    self.used = used
+                                    check = self.checkpoint(c.span)
+                                env = f[1] + tuple([a(env) for a in c.args])
+                                c = lam.full
+                                continue
+                        args, span, mode = [a(env) for a in c.args], c.span, APPLY
+                    elif t is Let:
+                        fs = (c.body, env, fs, c.bind)
+                        c = c.rhs
+                        continue
+                    elif t is LetS:
+                        if c.bind:
+                            env = env + (c.rhs(env),)
+                        else:
+                            c.rhs(env)
+                        c = c.body
+                        continue
+                    elif t is Ret:
+                        v, mode = c.expr(env), DELIVER
+                    elif t is Cases:
+                        v = c.scrutinee(env)
+                        c, bound = select(c, v)
+                        env = env + ((v,) if bound is None else bound)
+                        continue
+                    elif t is Install:
+                        meta = (HandlerV(c, env), c.param(env), fs, meta)
+                        fs = None
+                        c = c.body
+                        continue
+                    else:
+                        assert t is Loop
+                        n = c.bound(env)
+                        if type(n) is not int or n < 0:
+                            raise bad_loop_bound(describe(n), c.span)
+                        self.fs, self.meta, self.used = fs, meta, used
+                        v = self.loop_event(LoopV(n, c.body, c.simple, c.span, env, ()))
+                        fs, meta, used, check = self.fs, self.meta, self.used, self.check
+                        if v is NEXT:
+                            c, env = self.c, self.env
+                            continue
+                        mode = DELIVER
+                if mode == APPLY:
+                    tf = type(f)
+                    if tf is tuple:  # a closure
+                        lam = f[0]
+                        if len(args) == lam.n:
+                            used += lam.n
+                            if used > check:
+                                self.used = used
+                                check = self.checkpoint(span)
+                            env = f[1] + tuple(args)
+                            c = lam.full if lam.n > 1 else lam.body
+                            mode = RUN
+                            continue
+                    elif tf is VPerform and len(args) == 1:  # (perform)
+                        op, m, chain = f.op, meta, []
+                        while type(m) is tuple and op not in m[0].ops:
+                            chain.append(m)
+                            m = m[3]
+                        if type(m) is not tuple:
+                            handled = [o for frame in chain for o in frame[0].ops]
+                            raise unhandled(op, _shown(args[0]), handled, span)
+                        h = m[0]
+                        f, args, span = h.clauses[op], [m[1], args[0], _new(Resume, (fs, chain, h))], h.span
+                        fs, meta = m[2], m[3]
+                        continue
+                    elif tf is Resume and len(args) == 2:  # k s x: handle h s E[x] here
+                        used += 1
+                        k_fs, chain, h = f
+                        meta = (h, args[0], fs, meta)
+                        for frame in reversed(chain):
+                            meta = (frame[0], frame[1], frame[2], meta)
+                        fs, v, mode = k_fs, args[1], DELIVER
+                    elif tf is BodyK and len(args) == 1 and not f[1].wraps:  # ℓᵢ s: handle h s e[x:=i]
+                        used += 1
+                        h, loop, i = f
+                        meta = (h, args[0], fs, meta)
+                        fs, c, env, mode = None, loop.body, loop.env + (i,), RUN
+                        continue
+                    if mode == APPLY:
+                        self.fs, self.meta, self.used = fs, meta, used
+                        v = self.apply(f, args, span)
+                        fs, meta, used, check = self.fs, self.meta, self.used, self.check
+                        if v is NEXT:
+                            c, env, mode = self.c, self.env, RUN
+                            continue
+                        mode = DELIVER
+                # DELIVER v to the continuation
+                if fs is not None:
+                    if fs[0] is not ARGS:
+                        c, env, fs, bind = fs
+                        if bind:
+                            env = env + (v,)
+                        mode = RUN
+                        continue
+                    _, args, fs, span = fs
+                    f, mode = v, APPLY
                     continue
-                return self.apply(f, a, t)
-            if type(t) is Case:
-                s = self.ev(t.scrutinee, env)
-                if type(s) is Op or type(s) is Loop:
-                    return bind(s, self._then_case(t, env))
-                t, env = self.select(t, s, env)
-                continue
-            return self.ev_other(t, env)
+                if meta is None:
+                    return v
+                if type(meta) is tuple:  # (return)
+                    h = meta[0]
+                    if h.ret is None:
+                        raise missing_clause(RETURN, h.syntax_span)
+                    f, args, span, mode = h.ret, [meta[1], v], h.span, APPLY
+                    fs, meta = meta[2], meta[3]
+                    continue
+                self.fs, self.meta, self.used = fs, meta, used
+                v = self.finish(v)
+                fs, meta, used, check = self.fs, self.meta, self.used, self.check
+                if v is NEXT:
+                    c, env, mode = self.c, self.env, RUN
+        finally:
+            self.fuel.used = max(used, self.used)
 
-    def _then_arg(self, t: App, env: dict[int, Any]) -> K:
-        return lambda fv: bind(self.ev(t.arg, env), self._then_apply(fv, t))
+    def checkpoint(self, span: Span | None) -> int:
+        """Out of fuel, or interrupted; else the count at which to look again."""
+        if self.used > self.fuel.limit:
+            self.fuel.used = self.fuel.limit
+            self.fuel.tick(span)
+        if CANCEL.is_set():
+            raise KeyboardInterrupt
+        self.check = min(self.fuel.limit, self.used + POLL)
+        return self.check
 
-    def _then_apply(self, f: Any, t: App) -> K:
-        return lambda av: self.apply(f, av, t)
+    def tick(self, amount: int, span: Span | None) -> None:
+        self.used += amount
+        if self.used > self.check:
+            self.checkpoint(span)
 
-    def _then_case(self, t: Case, env: dict[int, Any]) -> K:
-        return lambda sv: self.ev_case(t, sv, env)
+    def goto(self, c: Code, env: tuple[Any, ...]) -> object:
+        self.c, self.env = c, env
+        return NEXT
 
-    def ev_other(self, t: Term, env: dict[int, Any]) -> Any:
-        if isinstance(t, Con):
-            args = tuple(self.ev(a, env) for a in t.args)
-            return VCon(t.tag, args) if args else from_term(t)
-        if isinstance(t, Arr):
-            return VArr(tuple(self.ev(a, env) for a in t.items))
-        if isinstance(t, Perform):
-            return VPerform(t.op)
-        if isinstance(t, Global):
-            return self.global_value(t)
-        if isinstance(t, Index):
-            return bind(
-                self.ev(t.array, env), lambda a: bind(self.ev(t.index, env), lambda i: self.index(a, i, t))
-            )
-        if isinstance(t, Prim):
-            return self.ev_prim(t, 0, [], env)
-        if isinstance(t, For):
-            return bind(self.ev(t.bound, env), lambda n: self.loop(t, n, env))
-        if isinstance(t, Handle):
-            clauses = {name: self.ev(f, env) for name, f in t.handler.clauses}
-            h = HandlerV(clauses, t)
-            return bind(self.ev(t.param, env), lambda s: self.handle(h, s, self.ev(t.body, env)))
-        raise TypeError(f"not a λp term: {t!r}")
+    # -- the rules (on the registers; each returns a value or NEXT) ------------------------------
 
-    def ev_case(self, t: Case, s: Any, env: dict[int, Any]) -> Any:
-        body, env2 = self.select(t, s, env)
-        return self.ev(body, env2)
+    def apply(self, f: Any, args: list[Any], span: Span | None) -> Any:
+        """(app) of a closure, (perform), or a function the machine made, to ``args``."""
+        tf = type(f)
+        if tf is tuple:  # a closure, given fewer or more arguments than it takes at once
+            lam, captured = f
+            take = lam.n if lam.n > 1 and len(args) >= lam.n else 1
+            self.tick(take, span)
+            if len(args) > take:
+                self.fs = (ARGS, args[take:], self.fs, span)
+            if take > 1:
+                return self.goto(lam.full, captured + tuple(args[:take]))
+            return self.goto(lam.body, captured + (args[0],))
+        if tf is Resume and len(args) >= 2:
+            f, args = _new(Resume1, (f, args[0])), args[1:]
+            tf = Resume1
+        if len(args) > 1:
+            self.fs = (ARGS, args[1:], self.fs, span)
+        a = args[0]
+        if tf is VPerform:
+            return self.perform(f.op, a, span)
+        if tf is Resume1:
+            self.tick(1, span)
+            return self.resume(f[0], f[1], a)
+        if tf is Resume:
+            return _new(Resume1, (f, a))
+        if tf is BodyK:
+            self.tick(1, span)
+            h, loop, i = f
+            self.meta = (h, a, self.fs, self.meta)
+            self.fs = None
+            return self.start(loop, i)
+        if tf is PepmL:
+            self.tick(1, span)
+            return self.loop_event(f[1].wrapped(f[0], a))
+        raise not_a_function(describe(f), span)
 
-    def select(self, t: Case, s: Any, env: dict[int, Any]) -> tuple[Term, dict[int, Any]]:
-        """(case): the branch for the constructor of ``s``, with its binders bound."""
-        if type(s) is Global:
-            s = self.global_value(s)
-        for br in t.branches:
-            if br.tag is None:
-                return br.body, {**env, br.binders[0]: s}
-            if type(s) is VCon and s.tag == br.tag and len(s.args) == len(br.binders):
-                return br.body, {**env, **dict(zip(br.binders, s.args, strict=True))}
-        raise Stuck("no match", f"no case branch matches {describe(s)}", t.span)
+    def perform(self, op: str, v: Any, span: Span | None) -> Any:
+        """(perform): the innermost handler of ``op`` gets v and the continuation up to it."""
+        m, chain = self.meta, []
+        while type(m) is tuple and op not in m[0].ops:
+            chain.append(m)
+            m = m[3]
+        if type(m) is not tuple:
+            raise unhandled(op, _shown(v), [o for frame in chain for o in frame[0].ops], span)
+        h = m[0]
+        k = _new(Resume, (self.fs, chain, h))
+        self.fs, self.meta = m[2], m[3]
+        return self.apply(h.clauses[op], [m[1], v, k], h.span)
 
-    def _then_prim(self, t: Prim, i: int, done: list[Any], env: dict[int, Any]) -> K:
-        return lambda x: self.ev_prim(t, i + 1, [*done, x], env)
+    def resume(self, k: Resume, s: Any, x: Any) -> Any:
+        """k s x: handle h s E[x], in the current continuation."""
+        fs, chain, h = k
+        meta = (h, s, self.fs, self.meta)
+        for frame in reversed(chain):
+            meta = (frame[0], frame[1], frame[2], meta)
+        self.fs, self.meta = fs, meta
+        return x
 
-    def ev_prim(self, t: Prim, i: int, done: list[Any], env: dict[int, Any]) -> Any:
-        while i < len(t.args):
-            v = self.ev(t.args[i], env)
-            if type(v) is Op or type(v) is Loop:
-                return bind(v, self._then_prim(t, i, done, env))
-            done = [*done, v]
-            i += 1
-        done = [self.global_value(v) if type(v) is Global else v for v in done]
-        return VALUE_PRIMS[t.op](done, t.span)
+    def loop_event(self, loop: LoopV) -> Any:
+        """A for reached through a pure context: (traverse) by the innermost handler, else (parallel)."""
+        self.tick(loop.n, loop.span)
+        m = self.meta
+        if type(m) is tuple:
+            h, s, outer_fs, outer = m
+            if h.trav is None:
+                raise missing_clause(TRAVERSE, h.syntax_span)
+            if self.variant == "pepm22":
+                ell: Any = _new(PepmL, (h, loop))
+            else:
+                ell = VArr(tuple([_new(BodyK, (h, loop, i)) for i in range(loop.n)]))
+            k = _new(Resume, (self.fs, (), h))
+            self.fs, self.meta = outer_fs, outer
+            return self.apply(h.trav, [loop.n, s, ell, k], h.span)
+        if loop.simple is not None and not loop.wraps:
+            return VArr(tuple(self.pure_loop(loop)))
+        if loop.n == 0:
+            return VArr(())
+        if parallel.worth_forking(loop.n, self.jobs):
+            iteration = self.iteration(loop)
+            values = parallel.in_workers(loop.n, iteration, self.fuel, self.jobs, to_term, value_of)
+            if values is not None:
+                return VArr(tuple(values))
+        self.meta = ParF(loop, self.fs, self.meta)
+        self.fs = None
+        return self.start(loop, 0)
 
-    def global_value(self, g: Global) -> Any:
-        v = self.globals.get(g.name)
-        if v is None:
-            v = self.ev(g.definition(), {})
-            while type(v) is Global:
-                v = self.ev(v.definition(), {})
-            self.globals[g.name] = v
-        return v
-
-    # -- rules -------------------------------------------------------------------------------------
-
-    def apply(self, f: Any, a: Any, node: Term) -> Any:
-        """(app), or (perform) suspending, or a host continuation."""
-        if type(f) is Global:
-            f = self.global_value(f)
-        if type(f) is Closure:
+    def pure_loop(self, loop: LoopV) -> list[Any]:
+        body, env, out = loop.simple, loop.env, []
+        assert body is not None
+        for start in range(0, loop.n, POLL):
             if CANCEL.is_set():
                 raise KeyboardInterrupt
-            self.fuel.tick(node.span)
-            return self.ev(f.body, {**f.env, f.binder: a})
-        if type(f) is HostFn:
-            self.fuel.tick(node.span)
-            return f.fn(a)
-        if type(f) is VPerform:
-            return Op(f.op, a, _ident, node.span)
-        raise Stuck("not a function", f"cannot apply {describe(f)} to an argument", node.span)
+            out += [body(env + (i,)) for i in range(start, min(loop.n, start + POLL))]
+        return out
 
-    def apply_all(self, f: Any, args: list[Any], node: Term) -> Any:
-        if not args:
-            return f
-        return bind(self.apply(f, args[0], node), lambda g: self.apply_all(g, args[1:], node))
+    def start(self, loop: LoopV, i: int) -> object:
+        """Run iteration i of ``loop`` in the current continuation."""
+        for h, ss in loop.wraps:
+            self.meta = (h, project(ss, i, loop.span), self.fs, self.meta)
+            self.fs = None
+        return self.goto(loop.body, loop.env + (i,))
 
-    def index(self, a: Any, i: Any, t: Index) -> Any:
-        """(index) ⟨v0,…,vn⟩.i → v_i"""
-        if type(a) is Global:
-            a = self.global_value(a)
-        if type(a) is not VArr:
-            raise Stuck("bad index", f"cannot index {describe(a)}", t.span)
-        if type(i) is not int:
-            raise Stuck("bad index", f"an index must be an integer, got {describe(i)}", t.span)
-        if not 0 <= i < len(a.items):
-            raise Stuck("bad index", f"index {i} out of range for array of length {len(a.items)}", t.span)
-        return a.items[i]
+    def finish(self, v: Any) -> Any:
+        """A value ends an iteration of (parallel): run the next one, or deliver the array."""
+        m = self.meta
+        assert type(m) is ParF
+        m.results.append(v)
+        if len(m.results) < m.loop.n:
+            self.fs = None
+            if CANCEL.is_set():
+                raise KeyboardInterrupt
+            return self.start(m.loop, len(m.results))
+        self.fs, self.meta = m.fs, m.meta
+        return VArr(tuple(m.results))
 
-    def loop(self, t: For, n: Any, env: dict[int, Any]) -> Loop:
-        if not (type(n) is int and n >= 0):
-            raise Stuck(
-                "bad loop bound", f"a for bound must be a non-negative integer, got {describe(n)}", t.span
-            )
-        return Loop(n, lambda i: self.ev(t.body, {**env, t.binder: i}), _ident, t.span)
+    def iteration(self, loop: LoopV) -> parallel.Iteration:
+        """Iteration i of ``loop`` alone, as a worker process runs it."""
 
-    def handle(self, h: HandlerV, s: Any, c: Any) -> Any:
-        """handle h s c: (return), (perform) for the handler's operations, (traverse) for loops."""
-        node = h.node
-        if type(c) is Op:
-            if c.op in h.clauses and c.op not in (RETURN, TRAVERSE):
-                k = self.resumption(h, c.k)
-                return self.apply_all(h.clauses[c.op], [s, c.arg, k], node)
-            return Op(
-                c.op,
-                c.arg,
-                lambda x: self.handle(h, s, c.k(x)),
-                c.span,
-                c.passed | (set(h.clauses) - {RETURN, TRAVERSE}),
-            )
-        if type(c) is Loop:
-            self.fuel.tick(c.span, c.n)
-            f_t = h.clause(TRAVERSE)
-            return self.apply_all(f_t, [c.n, s, self.bodies(h, c), self.resumption(h, c.k)], node)
-        return self.apply_all(h.clause(RETURN), [s, c], node)
+        def run(i: int, fuel: Fuel) -> Any:
+            machine = Machine(fuel, self.variant, 1)
+            machine.start(loop, i)
+            return machine.run()
 
-    def resumption(self, h: HandlerV, k: K) -> HostFn:
-        """k = λs. λx. handle h s E[x]"""
-        return HostFn(lambda s2: HostFn(lambda x: self.handle(h, s2, k(x))))
-
-    def bodies(self, h: HandlerV, c: Loop) -> Any:
-        """ℓ: ICFP'24 ⟨λs. handle h s e[x:=i]⟩ᵢ; PEPM'22 λss. for x:n. handle h (ss.x) e."""
-        if self.variant == "pepm22":
-
-            def ell(ss: Any) -> Loop:
-                return Loop(
-                    c.n, lambda i: self.handle(h, self.index(ss, i, _PEPM_INDEX), c.body(i)), _ident, c.span
-                )
-
-            return HostFn(ell)
-        return VArr(tuple(HostFn(self._body_continuation(h, c, i)) for i in range(c.n)))
-
-    def _body_continuation(self, h: HandlerV, c: Loop, i: int) -> K:
-        """ℓi = λs. handle h s e[x:=i]"""
-        return lambda s2: self.handle(h, s2, c.body(i))
-
-    # -- top level ---------------------------------------------------------------------------------
-
-    def _iteration(self, loop: Loop) -> Callable[[int, Fuel], Any]:
-        return lambda i, fuel: self.run(loop.body(i))
-
-    def run(self, c: Any) -> Any:
-        """Drive a computation to a value: unhandled operations are stuck; loops run in (parallel)."""
-        while True:
-            if type(c) is Op:
-                from calculi.lambda_p.pretty import show
-
-                handlers = "{" + ", ".join(sorted(c.passed)) + "}" if c.passed else "none"
-                raise Stuck(
-                    "unhandled operation",
-                    f"unhandled operation '{c.op}' (argument "
-                    f"{show(_term_of(c.arg))}); enclosing handlers handle: {handlers}",
-                    c.span,
-                    rule="perform",
-                )
-            if type(c) is Loop:
-                loop = c
-                self.fuel.tick(loop.span, loop.n)
-                values = parallel.run_all(
-                    range(loop.n),
-                    self._iteration(loop),
-                    self.fuel,
-                    self.jobs,
-                    encode=to_term,
-                    decode=from_term,
-                )
-                c = loop.k(VArr(tuple(values)))
-                continue
-            return c
+        return run
 
 
-_PEPM_INDEX = Index(Var(-1), Var(-1))
-
-
-def from_value(v: Any) -> Term:
-    """A value as a term, for δ-rules and messages (a continuation stands for itself)."""
-    if isinstance(v, Global):
-        return v
-    if isinstance(v, VCon) and v.tag in ("True", "False") and not v.args:
-        return Con(v.tag)
-    return _term_of(v)
+def _shown(v: Any) -> str:
+    try:
+        return show(to_term(v))
+    except NotTransferable:
+        return "<continuation>"
 
 
 def evaluate(term: Term, fuel: Fuel | None = None, variant: str = "icfp24", jobs: int = 1) -> Any:
-    """Run a closed term to its value (a run-time value; ``to_term`` reads it back)."""
-    ev = Evaluator(fuel or Fuel(), variant, jobs)
-    return ev.run(ev.ev(term, {}))
+    """Run a closed term to its value (a run-time value; ``values.to_term`` reads it back)."""
+    machine = Machine(fuel or Fuel(), variant, jobs)
+    machine.c = compile_term(term)
+    return machine.run()
 
-
-def evaluate_term(term: Term, fuel: Fuel | None = None, variant: str = "icfp24", jobs: int = 1) -> Term:
-    return _term_of(evaluate(term, fuel, variant, jobs))
-
-
-__all__ = ["UNIT_V", "CalculusError", "Evaluator", "evaluate", "evaluate_term"]

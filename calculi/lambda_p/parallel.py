@@ -15,19 +15,16 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from calculi.core.errors import CalculusError, FuelExhausted
-from calculi.core.syntax import Span
 from calculi.core.trace import Fuel
+from calculi.lambda_p.values import NotTransferable
 
 A = TypeVar("A")
 B = TypeVar("B")
+Iteration = Callable[[int, Fuel], Any]
 
 MIN_PER_JOB = 2
 _IN_WORKER = False
 _TASK: tuple[Callable[[Any, Fuel], Any], Sequence[Any], int, Callable[[Any], Any]] | None = None
-
-
-class NotTransferable(Exception):
-    """A result that cannot leave a worker process (a continuation); rerun sequentially."""
 
 
 def _run_chunk(bounds: tuple[int, int]) -> tuple[list[tuple[bool, Any]], int]:
@@ -41,7 +38,7 @@ def _run_chunk(bounds: tuple[int, int]) -> tuple[list[tuple[bool, Any]], int]:
         try:
             out.append((True, encode(fn(items[i], fuel))))
         except CalculusError as err:
-            out.append((False, (type(err), err.reason, err.span, err.rule, getattr(err, "group", None))))
+            out.append((False, err))
             break
         except NotTransferable:
             out.append((False, None))
@@ -51,16 +48,6 @@ def _run_chunk(bounds: tuple[int, int]) -> tuple[list[tuple[bool, Any]], int]:
     except Exception:  # something that cannot travel: the parent reruns the loop sequentially
         return [(False, None)], fuel.used
     return out, fuel.used
-
-
-def _error(cls: type[CalculusError], reason: str, span: Span | None, rule: str | None,
-           group: str | None) -> CalculusError:
-    """Rebuild an error raised in a worker (exceptions with extra arguments do not unpickle)."""
-    if group is not None:
-        from calculi.lambda_p.prims import Stuck
-
-        return Stuck(group, reason, span, rule)
-    return cls(reason, span, rule=rule)
 
 
 def run_all(
@@ -74,7 +61,7 @@ def run_all(
 ) -> list[B]:
     """``[fn(item, fuel) for item in items]``, possibly out of order or in ``jobs`` processes."""
     n = len(items)
-    if jobs > 1 and not _IN_WORKER and n >= MIN_PER_JOB * jobs:
+    if worth_forking(n, jobs):
         result = _in_workers(items, fn, fuel, jobs, encode, decode)
         if result is not None:
             return result
@@ -83,6 +70,23 @@ def run_all(
     for i in indices:
         results[i] = fn(items[i], fuel)
     return [results[i] for i in range(n)]
+
+
+def worth_forking(n: int, jobs: int) -> bool:
+    """Run n iterations in worker processes? Only from the parent, and with enough to share."""
+    return jobs > 1 and not _IN_WORKER and n >= MIN_PER_JOB * jobs
+
+
+def in_workers(
+    n: int,
+    iteration: Iteration,
+    fuel: Fuel,
+    jobs: int,
+    encode: Callable[[Any], Any],
+    decode: Callable[[Any], Any],
+) -> list[Any] | None:
+    """Iterations 0 … n-1 in ``jobs`` worker processes; None when a result cannot travel."""
+    return _in_workers(range(n), iteration, fuel, jobs, encode, decode)
 
 
 def _in_workers(
@@ -110,7 +114,7 @@ def _in_workers(
             if not ok:
                 if value is None:
                     return None
-                raise _error(*value)
+                raise value
             out.append(decode(value))
     if fuel.used > fuel.limit:
         raise FuelExhausted(f"no result after {fuel.limit:,} steps (the program may diverge)")

@@ -1,8 +1,8 @@
 """Surface syntax → core λp: the lark tree is walked with a scope (name → foil name), desugaring
 on the way (see ``desugar``); the result is renamed to canonical de Bruijn levels.
 
-Top-level definitions ``def f x = e`` go into a table of globals (the prelude is one); a name
-that is not bound locally refers to a global, or is an error pointing at it.
+A name that is not bound locally refers to the global its table binds it to now (``Globals``), or
+is an error pointing at it; a definition ``def f x = e`` refers to itself by its own global.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from calculi.lambda_p.syntax import (
     Case,
     Con,
     Global,
+    Globals,
     Handle,
     Index,
     Lam,
@@ -85,11 +86,15 @@ Tree = lark.Tree[lark.Token]
 
 @dataclass(frozen=True, slots=True)
 class Definition:
-    """``def name = term``."""
+    """``def name = term``, bound to the global ``glob`` (not yet entered in any table)."""
 
-    name: str
+    glob: Global
     term: Term
     span: Span | None
+
+    @property
+    def name(self) -> str:
+        return self.glob.name
 
 
 @dataclass(slots=True)
@@ -99,14 +104,14 @@ class Parsed:
 
 
 class Desugarer:
-    """One surface item → core, in a table of globals ``defs``."""
+    """One surface item → core, resolving free names in the table of globals ``table``."""
 
     def __init__(
-        self, source: Source, defs: dict[str, Term], defining: str | None = None, variant: str = "icfp24"
+        self, source: Source, table: Globals, defining: Global | None = None, variant: str = "icfp24"
     ) -> None:
         self.source = source
         self.variant = variant
-        self.defs = defs
+        self.table = table
         self.defining = defining
         self.fresh = ds.Fresh()
         self.warnings: list[str] = []
@@ -172,8 +177,10 @@ class Desugarer:
             raise ParseError("'_' is a pattern, not a value", span)
         if name in env:
             return Var(env[name], name, span=span)
-        if name in self.defs or name == self.defining:
-            return Global(name, self.defs, span=span)
+        g = self.defining if self.defining is not None and name == self.defining.name else None
+        g = g or self.table.names.get(name)
+        if g is not None:
+            return Global(g.name, g.key, g.table, span=span)
         if name in PRIM_FUNCTIONS:
             return ds.lam(self.fresh, "a", lambda a: Prim(name, (a,), span=span), span)
         raise UnboundError(f"{name} is not defined", span)
@@ -197,7 +204,8 @@ class Desugarer:
             and head.data == "var"
             and str(head.children[0]) in PRIM_FUNCTIONS
             and str(head.children[0]) not in env
-            and str(head.children[0]) not in self.defs
+            and str(head.children[0]) not in self.table.names
+            and (self.defining is None or str(head.children[0]) != self.defining.name)
         ):
             op = str(head.children[0])
             fn = Prim(op, tuple(args[: PRIM_FUNCTIONS[op]]), span=span)
@@ -375,30 +383,39 @@ _RULES: dict[str, Callable[[Desugarer, Tree, dict[str, int]], Term]] = {
 assert TRUE.tag == "True"
 
 
-def parse_item(source: Source, defs: dict[str, Term], variant: str = "icfp24") -> Parsed:
-    """One input: a definition ``def f x = e`` or an expression, desugared and canonical."""
-    return deep(partial(_parse_item, source, defs, variant))
+def parse_item(
+    source: Source, table: Globals, variant: str = "icfp24", defining: Global | None = None
+) -> Parsed:
+    """One input: a definition ``def f x = e`` or an expression, desugared and canonical.
+
+    A definition refers to itself through ``defining`` when given (a file declares its names
+    first), or else through a fresh global of ``table`` that the caller binds once it is known
+    to parse."""
+    return deep(partial(_parse_item, source, table, variant, defining))
 
 
-def _parse_item(source: Source, defs: dict[str, Term], variant: str) -> Parsed:
+def _parse_item(source: Source, table: Globals, variant: str, defining: Global | None) -> Parsed:
     try:
         tree = GRAMMAR.parse(source)
         (node,) = tree.children
         if isinstance(node, lark.Tree) and node.data == "def_":
-            name = str(node.children[0])
-            d = Desugarer(source, defs, defining=name, variant=variant)
+            name_token = node.children[0]
+            assert isinstance(name_token, lark.Token)
+            name, site = str(name_token), span_of(name_token, source)
+            glob = defining if defining is not None and defining.name == name else table.fresh(name, site)
+            d = Desugarer(source, table, defining=glob, variant=variant)
             lam_tree = Tree("lam", [lark.Token("LAMBDA", "\\"), *node.children[1:]], meta=node.meta)
             term = d.expr(lam_tree if len(node.children) > 2 else node.children[-1], {})
-            return Parsed(Definition(name, canonical(term), d.span(node)), d.warnings)
-        d = Desugarer(source, defs, variant=variant)
+            return Parsed(Definition(glob, canonical(term), d.span(node)), d.warnings)
+        d = Desugarer(source, table, variant=variant)
         return Parsed(canonical(d.expr(node, {})), d.warnings)
     except RecursionError:
         raise ParseError("input nested too deeply", source.span(0, len(source.text))) from None
 
 
-def parse_term(source: Source, defs: dict[str, Term] | None = None, variant: str = "icfp24") -> Term:
+def parse_term(source: Source, table: Globals | None = None, variant: str = "icfp24") -> Term:
     """An expression (a definition is an error here)."""
-    parsed = parse_item(source, {} if defs is None else defs, variant)
+    parsed = parse_item(source, Globals() if table is None else table, variant)
     if isinstance(parsed.item, Definition):
         raise ParseError("expected an expression, not a definition", parsed.item.span)
     return parsed.item

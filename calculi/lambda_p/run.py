@@ -13,7 +13,7 @@ from calculi.lambda_p.deep import deep
 from calculi.lambda_p.pretty import show
 from calculi.lambda_p.semantics import Machine
 from calculi.lambda_p.syntax import Term, Var
-from calculi.lambda_p.values import to_term
+from calculi.lambda_p.values import NotTransferable, to_term
 
 MACHINES = ("fast", "small-step")
 
@@ -22,7 +22,7 @@ def value_term(v: Any) -> Term:
     """A value of the fast evaluator as a term (a host continuation prints as ``<continuation>``)."""
     try:
         return to_term(v)
-    except Exception:
+    except NotTransferable:
         return Var(-1, "<continuation>")
 
 

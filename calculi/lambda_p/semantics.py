@@ -9,7 +9,7 @@
     (step)     e → e'  ⟹  E[e] ↦ E[e']
     (parallel) (∀i < n. e[x:=i] ↦* v_i)  ⟹  F[for x:n. e] ↦ F[⟨v0,…,v(n-1)⟩]
 
-Toolkit extensions: (prim) for the δ-rules of ``prims``, (case) for constructors, and globals
+Toolkit extensions: (prim) for the δ-rules of ``delta``, (case) for constructors, and globals
 unfold where a λ, an array or a constructor is needed. The context grammar gains ``op(v…, E, e…)``
 and ``case E of …`` (frames that are pure, so they belong to both E and F).
 
@@ -26,11 +26,23 @@ from calculi.core.trace import Fuel, Step
 from calculi.foil import core as foil
 from calculi.lambda_p import parallel
 from calculi.lambda_p.deep import check_cancelled
-from calculi.lambda_p.prims import PRIMS, Stuck, describe, resolve
+from calculi.lambda_p.delta import DELTA
+from calculi.lambda_p.pretty import show
+from calculi.lambda_p.stuck import (
+    bad_index,
+    bad_loop_bound,
+    cannot_index,
+    missing_clause,
+    no_match,
+    not_a_function,
+    out_of_range,
+    unhandled,
+)
 from calculi.lambda_p.subst import substitute
 from calculi.lambda_p.syntax import (
     RETURN,
     TRAVERSE,
+    TUPLE,
     App,
     Arr,
     Case,
@@ -47,6 +59,8 @@ from calculi.lambda_p.syntax import (
     Var,
     is_value,
 )
+from calculi.lambda_p.terms import as_value, describe_term, resolve
+from calculi.lambda_p.values import to_term
 
 # A frame: (kind, node, position); kinds: fn arg array index prim case param body
 Frame = tuple[str, Term, int]
@@ -157,59 +171,60 @@ def resumption(handle: Handle, frames: list[Frame]) -> Term:
     return _lam2(lambda s, x: Handle(handle.handler, s, plug_all(frames, x), span=handle.span))
 
 
-def _clause(h: Handler, name: str, span: object) -> Term:
+def _clause(h: Handler, name: str) -> Term:
     f = h.clause(name)
     if f is None:
-        raise Stuck("missing clause", f"the handler has no {name!r} clause", h.span)
+        raise missing_clause(name, h.span)
     return f
 
 
 # -- primitive rules: each returns the contractum of the redex ---------------------------------
 
 
-def rule_app(fn: Term, arg: Term, span: object) -> Term:
+def rule_app(t: App) -> Term:
     """(app) (λx. e) v → e[x := v]"""
-    f = resolve(fn)
+    f = resolve(t.fn, t.span)
     if not isinstance(f, Lam):
-        raise Stuck(
-            "not a function", f"cannot apply {describe(f)} to an argument", getattr(span, "span", None)
-        )
-    return substitute(f.body, {f.binder: arg})
+        raise not_a_function(describe_term(f), t.span)
+    return substitute(f.body, {f.binder: t.arg})
 
 
 def rule_index(t: Index) -> Term:
     """(index) ⟨v0,…,vn⟩.i → v_i"""
-    arr, i = resolve(t.array), resolve(t.index)
+    arr, i = resolve(t.array, t.span), resolve(t.index, t.span)
     if not isinstance(arr, Arr):
-        raise Stuck("bad index", f"cannot index {describe(arr)}", t.span)
+        raise cannot_index(describe_term(arr), t.span)
     if not (isinstance(i, Lit) and isinstance(i.value, int)):
-        raise Stuck("bad index", f"an index must be an integer, got {describe(i)}", t.span)
+        raise bad_index(describe_term(i), t.span)
     if not 0 <= i.value < len(arr.items):
-        raise Stuck("bad index", f"index {i.value} out of range for array of length {len(arr.items)}", t.span)
+        raise out_of_range(i.value, len(arr.items), t.span)
     return arr.items[i.value]
 
 
 def rule_return(t: Handle) -> Term:
     """(return) handle h s v → f_r s v"""
-    return App(App(_clause(t.handler, RETURN, t), t.param), t.body, span=t.span)
+    return App(App(_clause(t.handler, RETURN), t.param), t.body, span=t.span)
 
 
 def rule_case(t: Case) -> Term:
     """(case) case C v… of {… | C x… -> e | …} → e[x… := v…]"""
-    v = resolve(t.scrutinee)
+    v = resolve(t.scrutinee, t.span)
     for br in t.branches:
         if br.tag is None:
             return substitute(br.body, {br.binders[0]: v})
         if isinstance(v, Con) and v.tag == br.tag and len(v.args) == len(br.binders):
             return substitute(br.body, dict(zip(br.binders, v.args, strict=True)))
-    raise Stuck("no match", f"no case branch matches {describe(v)}", t.span)
+    sizes = None
+    if isinstance(v, Con) and v.tag == TUPLE and len(t.branches) == 1 and t.branches[0].tag == TUPLE:
+        sizes = (len(t.branches[0].binders), len(v.args))
+    raise no_match(describe_term(v), [br.tag for br in t.branches], sizes, t.span)
 
 
 def loop_bound(t: For) -> int:
-    n = resolve(t.bound)
+    n = resolve(t.bound, t.span)
     if isinstance(n, Lit) and isinstance(n.value, int) and n.value >= 0:
         return n.value
-    raise Stuck("bad loop bound", f"a for bound must be a non-negative integer, got {describe(n)}", t.span)
+    raise bad_loop_bound(describe_term(n), t.span)
 
 
 def traverse_icfp24(handle: Handle, frames: list[Frame], loop: For) -> Term:
@@ -221,7 +236,7 @@ def traverse_icfp24(handle: Handle, frames: list[Frame], loop: For) -> Term:
         s_id = foil.fresh_id(foil.empty_scope())
         bodies.append(Lam(s_id, Handle(handle.handler, Var(s_id, "s"), body, span=handle.span), "s"))
     k = _lam2(lambda s, xs: Handle(handle.handler, s, plug_all(frames, xs), span=handle.span), ("s", "xs"))
-    f_t = _clause(handle.handler, TRAVERSE, handle)
+    f_t = _clause(handle.handler, TRAVERSE)
     return App(App(App(App(f_t, Lit(n)), handle.param), Arr(tuple(bodies))), k, span=handle.span)
 
 
@@ -229,12 +244,11 @@ def traverse_pepm22(handle: Handle, frames: list[Frame], loop: For) -> Term:
     """(traverse/pepm) … → f_t n s ℓ k,  ℓ = λss. for x:n. handle h (ss.x) e  (PEPM'22 Fig. 1)."""
     n = loop_bound(loop)
     ss_id = loop.binder + 1
-    inner = Handle(
-        handle.handler, Index(Var(ss_id, "ss"), Var(loop.binder, loop.hint)), loop.body, span=handle.span
-    )
+    param = Index(Var(ss_id, "ss"), Var(loop.binder, loop.hint), span=loop.span)
+    inner = Handle(handle.handler, param, loop.body, span=handle.span)
     ell = Lam(ss_id, For(loop.binder, Lit(n), inner, loop.hint, span=loop.span), "ss")
     k = _lam2(lambda s, xs: Handle(handle.handler, s, plug_all(frames, xs), span=handle.span), ("s", "xs"))
-    f_t = _clause(handle.handler, TRAVERSE, handle)
+    f_t = _clause(handle.handler, TRAVERSE)
     return App(App(App(App(f_t, Lit(n)), handle.param), ell), k, span=handle.span)
 
 
@@ -266,22 +280,23 @@ class Machine:
         if isinstance(t, App):
             if isinstance(resolve(t.fn), Perform):
                 return self.perform(frames, t)
-            return "app", rule_app(t.fn, t.arg, t), len(frames)
+            return "app", rule_app(t), len(frames)
         if isinstance(t, Index):
             return "index", rule_index(t), len(frames)
         if isinstance(t, Handle):
             return "return", rule_return(t), len(frames)
         if isinstance(t, Prim):
-            return "prim", PRIMS[t.op](t.args, t.span), len(frames)
+            args = [as_value(a, t.span) for a in t.args]
+            return "prim", to_term(DELTA[t.op].rule(args, t.span)), len(frames)
         if isinstance(t, Case):
             return "case", rule_case(t), len(frames)
         if isinstance(t, For):
             return self.loop(frames, t, fuel)
-        raise Stuck("not a function", f"cannot evaluate {describe(t)}", t.span)
+        raise not_a_function(describe_term(t), t.span)
 
     def perform(self, frames: list[Frame], t: App) -> tuple[str, Term, int]:
         """(perform): the handle frame j with op ∈ h and op ∉ bop(E), E the frames inside j."""
-        op = resolve(t.fn)
+        op = resolve(t.fn, t.span)
         assert isinstance(op, Perform)
         for j, (kind, node, _) in enumerate(frames):
             if kind == "body" and isinstance(node, Handle) and op.op in node.handler.ops():
@@ -289,18 +304,9 @@ class Machine:
                 if op.op in BOP["bop"](inner):
                     continue
                 k = resumption(node, inner)
-                f_p = _clause(node.handler, op.op, node)
+                f_p = _clause(node.handler, op.op)
                 return "perform", App(App(App(f_p, node.param), t.arg), k, span=node.span), j
-        around = sorted(handled_ops(frames))
-        from calculi.lambda_p.pretty import show
-
-        handlers = "{" + ", ".join(around) + "}" if around else "none"
-        raise Stuck(
-            "unhandled operation",
-            f"unhandled operation '{op.op}' (argument {show(t.arg)}); enclosing handlers handle: {handlers}",
-            op.span or t.span,
-            rule="perform",
-        )
+        raise unhandled(op.op, show(t.arg), sorted(handled_ops(frames)), t.span or op.span)
 
     def loop(self, frames: list[Frame], t: For, fuel: Fuel) -> tuple[str, Term, int]:
         for j in range(len(frames) - 1, -1, -1):

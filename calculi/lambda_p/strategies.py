@@ -127,7 +127,7 @@ def program_texts(
 
 
 def parse_program(text: str, variant: str = "icfp24") -> Term:
-    return parse_term(Source(text, "<generated>"), dict(prelude(variant)), variant)
+    return parse_term(Source(text, "<generated>"), prelude(variant), variant)
 
 
 def programs(

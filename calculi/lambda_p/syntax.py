@@ -6,7 +6,8 @@
 Toolkit extensions, each a value form or an eliminator with its own δ-rule: string literals,
 constructors ``Con`` (``True``, ``False``, ``Left v``, ``Right v``, tuples, ``()``), primitive
 operations ``Prim`` (``+``, ``++``, ``==``, ``length``, ...), ``Case`` on constructors, and
-``Global`` references to top-level definitions (the prelude), which print as their name.
+``Global`` references to top-level definitions (the prelude's and the user's), which print as
+their name.
 
 Names are foil names (``int``; de Bruijn levels after parsing) with a ``hint`` for printing that
 equality ignores, so equality of canonical terms is α-equivalence.
@@ -14,11 +15,13 @@ equality ignores, so equality of canonical terms is α-equivalence.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
-from calculi.core.syntax import Node
+from calculi.core.syntax import Node, Span
+from calculi.foil import core as foil
 
 TUPLE = "Tuple"
 CONSTRUCTORS: dict[str, int] = {"True": 0, "False": 0, "Left": 1, "Right": 1}
@@ -67,13 +70,65 @@ class Perform(Node):
 
 @dataclass(frozen=True, slots=True)
 class Global(Node):
-    """A reference to a top-level definition; ``defs`` is the (shared) table it lives in."""
+    """A reference to a top-level definition: its surface ``name`` and its foil name ``key`` in the
+    table of globals that binds it. Equality is by ``(name, key)``, so a user definition that
+    shadows a prelude one is a different global, whatever their names."""
 
     name: str
-    defs: dict[str, Term] = field(default_factory=dict, compare=False, repr=False, hash=False)
+    key: int
+    table: Globals = field(compare=False, repr=False, hash=False)
 
-    def definition(self) -> Term:
-        return self.defs[self.name]
+    def definition(self) -> Term | None:
+        """The definition's value, or None while a definition that is not a value is pending."""
+        return self.table.terms.get(self.key)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (to and from worker processes) as a reference into the registry of tables."""
+        return _global_by_reference, (self.name, self.key, self.table.ident, self.span)
+
+
+class Globals:
+    """A top-level scope: each definition is its own foil name (``key``, drawn fresh from the
+    scope, a bit set shared with the parent table so that keys never clash), and ``names`` maps a
+    surface name to the global it denotes now. A later definition of a name rebinds the name;
+    references made before keep the definition they were resolved to.
+
+    ``terms`` holds this table's own definitions (a pending one, whose body is not a value, is
+    absent until its value is known); ``sites`` their positions; ``values`` is the fast
+    evaluator's cache of their run-time values, by key."""
+
+    _REGISTRY: ClassVar[weakref.WeakValueDictionary[int, Globals]] = weakref.WeakValueDictionary()
+    _COUNT: ClassVar[list[int]] = [0]
+
+    def __init__(self, parent: Globals | None = None) -> None:
+        self.scope: int = parent.scope if parent is not None else 0
+        self.names: dict[str, Global] = dict(parent.names) if parent is not None else {}
+        self.terms: dict[int, Term] = {}
+        self.sites: dict[int, Span | None] = {}
+        self.values: dict[int, Any] = {}
+        self.ident = Globals._COUNT[0]
+        Globals._COUNT[0] += 1
+        Globals._REGISTRY[self.ident] = self
+
+    def fresh(self, name: str, site: Span | None) -> Global:
+        """A new global for ``name``: a fresh foil name, not yet what ``name`` denotes."""
+        key = foil.fresh_id(foil.unsafe_scope(self.scope))
+        self.scope |= 1 << key
+        self.sites[key] = site
+        return Global(name, key, self)
+
+    def bind(self, g: Global) -> None:
+        """From now on ``g.name`` denotes ``g`` (a pending global until ``define``)."""
+        self.names[g.name] = g
+
+    def define(self, g: Global, term: Term) -> None:
+        """``g``'s definition is the value ``term``."""
+        self.terms[g.key] = term
+        self.values.pop(g.key, None)
+
+
+def _global_by_reference(name: str, key: int, table: int, span: Span | None) -> Global:
+    return Global(name, key, Globals._REGISTRY[table], span=span)
 
 
 @dataclass(frozen=True, slots=True)

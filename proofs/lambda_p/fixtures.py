@@ -10,9 +10,9 @@ from calculi.core.errors import FuelExhausted
 from calculi.core.trace import Fuel
 from calculi.lambda_p import eval as fast
 from calculi.lambda_p.pretty import show
-from calculi.lambda_p.prims import Stuck
 from calculi.lambda_p.semantics import Machine
 from calculi.lambda_p.strategies import parse_program
+from calculi.lambda_p.stuck import Stuck
 from calculi.lambda_p.syntax import Term
 from calculi.lambda_p.values import to_term
 from proofs.registry import Paper

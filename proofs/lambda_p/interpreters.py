@@ -5,9 +5,9 @@ other, progress, and unique decomposition into a context and a redex.
 from __future__ import annotations
 
 from calculi.core.trace import Fuel
-from calculi.lambda_p.prims import Stuck
 from calculi.lambda_p.semantics import Machine, decompose, plug_all
 from calculi.lambda_p.strategies import parse_program, program_texts, show_term
+from calculi.lambda_p.stuck import Stuck
 from proofs.lambda_p.fixtures import FUEL, ICFP24, outcome, same
 from proofs.registry import theorem
 

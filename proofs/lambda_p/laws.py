@@ -97,7 +97,7 @@ def _for_commutes(effect: str, data: st.DataObject) -> None:
     show=show_term,
 )
 def _return_rule(value: str) -> None:
-    term = parse_term(Source(f"handle {{return -> \\s x. (s, x)}} 1 ({value})"), dict(prelude()))
+    term = parse_term(Source(f"handle {{return -> \\s x. (s, x)}} 1 ({value})"), prelude())
     nxt = Machine().step(term)
     assert nxt is not None and nxt.rule == "return", nxt
     assert show(Machine().evaluate(term, Fuel(FUEL))) == show(parse_term(Source(f"(1, {value})")))

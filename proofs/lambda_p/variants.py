@@ -40,7 +40,7 @@ def _variants(text: str) -> None:
     show=show_term,
 )
 def _round_trip(text: str) -> None:
-    defs = dict(prelude())
+    defs = prelude()
     term = parse_term(Source(text), defs)
     for sugar in (True, False):
         printed = show(term, sugar=sugar)

@@ -45,7 +45,7 @@ PEPM22 = {**GOLDEN, "rng_for": '<"k_0_0_0", "k_0_1_0">'}
 def run_example(name: str, variant: str = "icfp24", machine: str = "fast", jobs: int = 1) -> str:
     program = Program.with_prelude(variant)
     path = EXAMPLES / f"{name}.lp"
-    (term,) = program.load(Source(path.read_text(encoding="utf-8"), str(path)))
+    (term,) = program.expressions(Source(path.read_text(encoding="utf-8"), str(path)))
     return show_value(run_term(term, Fuel(), variant, jobs, machine))
 
 
@@ -124,7 +124,7 @@ def test_jobs_give_the_same_values() -> None:
 
 def test_jobs_report_the_lowest_index_error_as_sequential_evaluation_does() -> None:
     program = Program.with_prelude()
-    (term,) = program.load(Source('for i:16. if i == 5 || i == 11 then 1 + "x" else i * i'))
+    (term,) = program.expressions(Source('for i:16. if i == 5 || i == 11 then 1 + "x" else i * i'))
     outcomes = []
     for machine in ("fast", "small-step"):
         for jobs in (1, 2):

@@ -16,11 +16,11 @@ from calculi.lambda_p.syntax import UNIT, App, For, Handle, Lam, Lit, Prim, Var
 
 
 def parse(text: str) -> object:
-    return parse_term(Source(text), dict(prelude()))
+    return parse_term(Source(text), prelude())
 
 
 def run(text: str, machine: str = "fast", variant: str = "icfp24") -> str:
-    (term,) = Program.with_prelude(variant).load(Source(text))
+    (term,) = Program.with_prelude(variant).expressions(Source(text))
     return show_value(run_term(term, Fuel(), variant, machine=machine))
 
 
@@ -65,9 +65,9 @@ def test_unparameterized_handler_takes_unit_and_resumes_with_it() -> None:
 
 def test_default_traverse_is_inserted_and_warned_about() -> None:
     program = Program.with_prelude()
-    program.load(Source("handle {return -> \\s x. x} 0 1"))
+    program.expressions(Source("handle {return -> \\s x. x} 0 1"))
     assert program.warnings == []
-    (term,) = program.load(Source("handle {return -> \\s x. (x, s)} 0 1"))
+    (term,) = program.expressions(Source("handle {return -> \\s x. (x, s)} 0 1"))
     assert len(program.warnings) == 1 and "default traverse" in program.warnings[0]
     assert isinstance(term, Handle)
     assert show(term.handler.clause("traverse")) == "\\n s l k. k s (for i:n. l.i s)"  # type: ignore[arg-type]
