@@ -63,6 +63,7 @@ from calculi.lambda_p.values import NULLARY, VArr, VCon, VPerform, describe
 
 Expr = Callable[[tuple[Any, ...]], Any]
 MAX_ARITY = 8  # λ chains longer than this take their first MAX_ARITY arguments at once
+TRIM_SLACK = 8  # a body drops its environment's dead slots when there are more than this
 
 
 class Code:
@@ -76,18 +77,22 @@ class Ret(Code):
         self.expr = expr
 
 
-class Let(Code):
-    __slots__ = ("bind", "body", "rhs")
+Trim = Callable[[tuple[Any, ...]], tuple[Any, ...]]
+"""Keeps the slots a body needs (``None``: all of them)."""
 
-    def __init__(self, rhs: Code, body: Code, bind: bool) -> None:
-        self.rhs, self.body, self.bind = rhs, body, bind
+
+class Let(Code):
+    __slots__ = ("bind", "body", "rhs", "trim")
+
+    def __init__(self, rhs: Code, body: Code, bind: bool, trim: Trim | None = None) -> None:
+        self.rhs, self.body, self.bind, self.trim = rhs, body, bind, trim
 
 
 class LetS(Code):
-    __slots__ = ("bind", "body", "rhs")
+    __slots__ = ("bind", "body", "rhs", "trim")
 
-    def __init__(self, rhs: Expr, body: Code, bind: bool) -> None:
-        self.rhs, self.body, self.bind = rhs, body, bind
+    def __init__(self, rhs: Expr, body: Code, bind: bool, trim: Trim | None = None) -> None:
+        self.rhs, self.body, self.bind, self.trim = rhs, body, bind, trim
 
 
 class Call(Code):
@@ -123,10 +128,11 @@ class Install(Code):
 class Loop(Code):
     """for x:n. body; ``simple`` is the body as an ``Expr`` when it is one."""
 
-    __slots__ = ("body", "bound", "simple", "span")
+    __slots__ = ("body", "bound", "simple", "span", "trim")
 
-    def __init__(self, bound: Expr, body: Code, simple: Expr | None, span: Span | None) -> None:
-        self.bound, self.body, self.simple, self.span = bound, body, simple, span
+    def __init__(self, bound: Expr, body: Code, simple: Expr | None, span: Span | None,
+                 trim: Trim | None) -> None:
+        self.bound, self.body, self.simple, self.span, self.trim = bound, body, simple, span, trim
 
 
 class LamCode:
@@ -239,6 +245,14 @@ class Slots:
     def temporary(self) -> Slots:
         return Slots(self.names, self.size + 1)
 
+    def trimmed(self, needed: frozenset[int]) -> tuple[Trim | None, Slots]:
+        """Only the slots of ``needed`` (and a getter of them), when many others are dead: a body
+        under a long chain of bindings or loops then copies what it uses, not what came before."""
+        live = sorted(x for x in needed if x in self.names)
+        if self.size - len(live) <= TRIM_SLACK:
+            return None, self
+        return _capture([self.names[x] for x in live]), Slots().bind(*live)
+
 
 class Compiler:
     """Compile one closed term (and the λs inside it, each once)."""
@@ -311,12 +325,14 @@ class Compiler:
     def app(self, t: App, slots: Slots) -> Code | Expr:
         if isinstance(t.fn, Lam):  # x ← e1; e2
             rhs = self.compile(t.arg, slots)
-            keep = t.fn.binder in free_vars(t.fn.body)
-            body = self.compile(t.fn.body, slots.bind(t.fn.binder) if keep else slots)
+            inner = free_vars(t.fn.body)
+            keep = t.fn.binder in inner
+            trim, scope = slots.trimmed(inner)
+            body = self.compile(t.fn.body, scope.bind(t.fn.binder) if keep else scope)
             if isinstance(rhs, Code):
-                return Let(rhs, body if isinstance(body, Code) else Ret(body), keep)
-            if isinstance(body, Code):
-                return LetS(rhs, body, keep)
+                return Let(rhs, body if isinstance(body, Code) else Ret(body), keep, trim)
+            if isinstance(body, Code) or trim is not None:
+                return LetS(rhs, body if isinstance(body, Code) else Ret(body), keep, trim)
             return _let_expr(rhs, body, keep)
         # f a1 … an as one call when a2 … an may be evaluated before f a1 is applied
         args: list[Term] = []
@@ -358,11 +374,12 @@ class Compiler:
         return out
 
     def loop(self, t: For, slots: Slots) -> Code:
-        body = self.compile(t.body, slots.bind(t.binder))
+        trim, scope = slots.trimmed(free_vars(t.body))
+        body = self.compile(t.body, scope.bind(t.binder))
         bound = self.expr(t.bound, slots)
         if isinstance(body, Code):
-            return Loop(bound, body, None, t.span)
-        return Loop(bound, Ret(body), body, t.span)
+            return Loop(bound, body, None, t.span, trim)
+        return Loop(bound, Ret(body), body, t.span, trim)
 
 
 def _case_expr(c: Cases) -> Expr:

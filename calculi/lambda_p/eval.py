@@ -184,14 +184,17 @@ class Machine:
                                 continue
                         args, span, mode = [a(env) for a in c.args], c.span, APPLY
                     elif t is Let:
-                        fs = (c.body, env, fs, c.bind)
+                        fs = (c.body, env if c.trim is None else c.trim(env), fs, c.bind)
                         c = c.rhs
                         continue
                     elif t is LetS:
                         if c.bind:
-                            env = env + (c.rhs(env),)
+                            v = c.rhs(env)
+                            env = (env if c.trim is None else c.trim(env)) + (v,)
                         else:
                             c.rhs(env)
+                            if c.trim is not None:
+                                env = c.trim(env)
                         c = c.body
                         continue
                     elif t is Ret:
@@ -212,6 +215,8 @@ class Machine:
                         if type(n) is not int or n < 0:
                             raise bad_loop_bound(describe(n), c.span)
                         self.fs, self.meta, self.used = fs, meta, used
+                        if c.trim is not None:
+                            env = c.trim(env)
                         v = self.loop_event(LoopV(n, c.body, c.simple, c.span, env, ()))
                         fs, meta, used, check = self.fs, self.meta, self.used, self.check
                         if v is NEXT:
@@ -245,11 +250,8 @@ class Machine:
                         continue
                     elif tf is Resume and len(args) == 2:  # k s x: handle h s E[x] here
                         used += 1
-                        k_fs, chain, h = f
-                        meta = (h, args[0], fs, meta)
-                        for frame in reversed(chain):
-                            meta = (frame[0], frame[1], frame[2], meta)
-                        fs, v, mode = k_fs, args[1], DELIVER
+                        fs, meta, v = resume(f, args[0], args[1], fs, meta)
+                        mode = DELIVER
                     elif tf is BodyK and len(args) == 1 and not f[1].wraps:  # ℓᵢ s: handle h s e[x:=i]
                         used += 1
                         h, loop, i = f
@@ -335,7 +337,8 @@ class Machine:
             return self.perform(f.op, a, span)
         if tf is Resume1:
             self.tick(1, span)
-            return self.resume(f[0], f[1], a)
+            self.fs, self.meta, v = resume(f[0], f[1], a, self.fs, self.meta)
+            return v
         if tf is Resume:
             return _new(Resume1, (f, a))
         if tf is BodyK:
@@ -361,15 +364,6 @@ class Machine:
         k = _new(Resume, (self.fs, chain, h))
         self.fs, self.meta = m[2], m[3]
         return self.apply(h.clauses[op], [m[1], v, k], h.span)
-
-    def resume(self, k: Resume, s: Any, x: Any) -> Any:
-        """k s x: handle h s E[x], in the current continuation."""
-        fs, chain, h = k
-        meta = (h, s, self.fs, self.meta)
-        for frame in reversed(chain):
-            meta = (frame[0], frame[1], frame[2], meta)
-        self.fs, self.meta = fs, meta
-        return x
 
     def loop_event(self, loop: LoopV) -> Any:
         """A for reached through a pure context: (traverse) by the innermost handler, else (parallel)."""
@@ -437,6 +431,17 @@ class Machine:
             return machine.run()
 
         return run
+
+
+def resume(k: Resume, s: Any, x: Any, fs: Any, meta: Any) -> tuple[Any, Any, Any]:
+    """k s x = handle h s E[x] in the continuation (fs, meta): the continuation of E put back on
+    top of it (one handler frame per handler of E, the frames themselves shared), and x to give it.
+    The machine then goes on from there, so a resumption never deepens the Python stack."""
+    k_fs, chain, h = k
+    meta = (h, s, fs, meta)
+    for frame in reversed(chain):
+        meta = (frame[0], frame[1], frame[2], meta)
+    return k_fs, meta, x
 
 
 def _shown(v: Any) -> str:

@@ -1,14 +1,23 @@
-"""Seeded bugs in the small-step semantics that the theorem suite must kill."""
+"""Seeded bugs in the small-step semantics and in the fast evaluator that the theorem suite
+must kill."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 from calculi.core.mutants import Mutant, patch, patch_entry
+from calculi.core.syntax import Span
 from calculi.core.trace import Fuel
 from calculi.foil import core as foil
+from calculi.lambda_p import compile as compiler
+from calculi.lambda_p import eval as fast
 from calculi.lambda_p import semantics
+from calculi.lambda_p.compile import Ret, value_of
 from calculi.lambda_p.semantics import Frame, Machine, loop_bound, plug_all
 from calculi.lambda_p.subst import substitute
-from calculi.lambda_p.syntax import TRAVERSE, App, Arr, For, Handle, Lam, Lit, Term, Var
+from calculi.lambda_p.syntax import TRAVERSE, App, Arr, For, Global, Globals, Handle, Lam, Lit, Term, Var
 
 
 def shallow_resumption(handle: Handle, frames: list[Frame]) -> Term:
@@ -35,6 +44,44 @@ def traverse_outer_parameter(handle: Handle, frames: list[Frame], loop: For) -> 
     return App(App(App(App(f_t, Lit(n)), handle.param), Arr(bodies)), k)
 
 
+_BY_NAME: dict[str, Any] = {}
+
+
+def global_value_by_name(g: Global, span: Span | None) -> Any:
+    """A global's value cached under its name, whichever definition of that name is meant."""
+    if g.name not in _BY_NAME:
+        term = g.definition()
+        assert term is not None
+        _BY_NAME[g.name] = value_of(term)
+    return _BY_NAME[g.name]
+
+
+@contextmanager
+def globals_cached_by_name() -> Iterator[None]:
+    """The fast evaluator's globals cached by name (compiled values dropped on the way in and out)."""
+    for table in list(Globals._REGISTRY.values()):
+        table.values.clear()
+    _BY_NAME.clear()
+    try:
+        with patch(compiler, "global_value", global_value_by_name):
+            yield
+    finally:
+        for table in list(Globals._REGISTRY.values()):
+            table.values.clear()
+
+
+def nested_resume(k: Any, s: Any, x: Any, fs: Any, meta: Any) -> tuple[Any, Any, Any]:
+    """k s x run to its value on a machine of its own (a Python call per resumption), then handed
+    to the caller: direct style, not on the machine's continuation."""
+    k_fs, chain, h = k
+    inner: Any = (h, s, None, None)
+    for frame in reversed(chain):
+        inner = (frame[0], frame[1], frame[2], inner)
+    machine = fast.Machine(Fuel(10**9))
+    machine.c, machine.fs, machine.meta = Ret(lambda env: x), k_fs, inner
+    return fs, meta, machine.run()
+
+
 MUTANTS = [
     Mutant(
         "lambda_p.shallow_resumption",
@@ -59,5 +106,17 @@ MUTANTS = [
         "lambda_p",
         "(traverse) hands iterations the outer parameter",
         lambda: patch_entry(semantics.VARIANTS, "icfp24", traverse_outer_parameter),
+    ),
+    Mutant(
+        "lambda_p.globals_cached_by_name",
+        "lambda_p",
+        "the fast evaluator caches a global's value by its name",
+        globals_cached_by_name,
+    ),
+    Mutant(
+        "lambda_p.resumption_not_trampolined",
+        "lambda_p",
+        "the fast evaluator runs a resumption k s x on a nested machine (a Python call)",
+        lambda: patch(fast, "resume", nested_resume),
     ),
 ]

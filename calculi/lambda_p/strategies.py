@@ -169,3 +169,112 @@ def show_term(value: object) -> str:
         return show(value)  # type: ignore[arg-type]
     except Exception:
         return repr(value)
+
+
+# -- programs written the way users write them -----------------------------------------------------
+#
+# Files of definitions and expressions: user definitions named like prelude ones (each changing
+# what the prelude's would do, so that a leak in either direction changes a value), helpers that
+# call prelude handlers, names defined again (REPL style), handlers of one operation nested
+# inside each other, and long runs of effects through tail and non-tail recursion.
+
+SHADOWS = {
+    "fst": "def fst p = case p of {(a, b) -> b}",
+    "snd": "def snd p = case p of {(a, b) -> a}",
+    "replicate": "def replicate n x = map (\\_. x) (iota (n + 1))",
+    "map": "def map f xs = fold (\\acc x. <f x> ++ acc) <> xs",
+    "iota": "def iota n = iotaFrom 1 (n + 1) <>",
+    "unzip": "def unzip ps = (map snd ps, map fst ps)",
+    "concatenate": "def concatenate xss = fold (\\a b. b ++ a) <> xss",
+    "splitKey": 'def splitKey key m = map (\\i. key ++ "-" ++ show i) (iota m)',
+    "ask": "def ask x = perform ask x + 1",
+    "accum": "def accum x = perform accum (x + 1)",
+    "throw": 'def throw e = perform throw (e ++ "!")',
+}
+"""Definitions that shadow prelude names with other meanings of the same shape."""
+
+USES = {
+    "fst": "fst ({a}, {b})",
+    "snd": "snd ({a}, {b})",
+    "replicate": "length (replicate {a} 0)",
+    "map": "fold (+) 0 (map (\\x. x * {b}) (iota {a}))",
+    "iota": "fold (+) 0 (iota {a})",
+    "unzip": "(case unzip <({a}, {b})> of {{(xs, ys) -> xs.0 - ys.0}})",
+    "concatenate": "(concatenate <<{a}>, <{b}>>).0",
+    "splitKey": "length ((splitKey \"k\" ({a} + 1)).0)",
+}
+"""Integer-valued uses of (possibly shadowed) prelude helpers, with holes for two integers."""
+
+INNER = {
+    "accum": "(case runAccum (+) 0 (\\_. {}) of {{(v, s) -> v + s}})",
+    "log": '(case runAccum (++) "" (\\_. {}) of {{(v, s) -> v + length s}})',
+    "reader": "runReader 5 (\\_. {})",
+    "reader2": "runReader 11 (\\_. {})",
+    "except": "(case runWeakExcept (\\_. {}) of {{Left e -> length e | Right v -> v}})",
+    "amb": "fold (+) 0 (runAmb (\\_. {}))",
+    "random": 'runRandom "s" (\\_. {})',
+}
+"""The handler of an effect around an integer computation, again integer-valued (nested inside a
+handler of the same operation, it takes the operations first)."""
+
+WRAPPERS = {"accum": "accum {}", "log": 'accum "{}"', "reader": "ask ()", "reader2": "ask ()",
+            "except": 'throw "e{}"', "amb": "amb <{}, 7>"}
+"""Operations performed through the prelude's wrappers (which a user definition may shadow)."""
+
+
+@st.composite
+def user_computations(draw: st.DrawFn, ops: tuple[str, ...], scope: tuple[str, ...], depth: int) -> str:
+    """``computations`` plus what users write: prelude helpers (maybe shadowed), operations through
+    the wrappers, a handler of an operation nested inside another of it, calls of the file's own
+    recursive definitions."""
+    small = st.integers(0, 3).map(str)
+    kind = draw(st.sampled_from(["base", "base", "use", "wrapper", "nest", "recurse"] if depth > 0 else ["base"]))
+    if kind == "use":
+        use = USES[draw(st.sampled_from(sorted(USES)))]
+        return "(" + use.format(a=draw(small), b=draw(small)) + ")"
+    usable = [e for e in ops if e in WRAPPERS]
+    if kind == "wrapper" and usable:
+        effect = draw(st.sampled_from(usable))
+        performed = WRAPPERS[effect].format(draw(small))
+        if effect in ("accum", "log"):
+            return f"({performed}; {draw(user_computations(ops, scope, depth - 1))})"
+        if effect == "except":
+            guard = draw(st.sampled_from(scope)) if scope else "1"
+            rest = draw(user_computations(ops, scope, depth - 1))
+            return f"(if {guard} == 2 then {performed} else {rest})"
+        return f"({performed})"
+    if kind == "nest" and ops:
+        effect = draw(st.sampled_from([e for e in ops if e in INNER] or ["reader"]))
+        return INNER[effect].format(draw(user_computations(ops, scope, depth - 1)))
+    if kind == "recurse":
+        name = draw(st.sampled_from(["countdown", "depth"]))
+        return f"({name} {draw(st.integers(0, 12))})"
+    return draw(computations(ops, scope, min(depth, 2)))
+
+
+RECURSIVE = {
+    "countdown": "def countdown n = if n == 0 then 0 else (accum 1; countdown (n - 1))",
+    "depth": "def depth n = if n == 0 then 0 else (accum n; 1 + depth (n - 1))",
+}
+"""The file's own recursive definitions: one tail-recursive, one not, each performing an
+operation per level (under whatever handler of accum is around the call)."""
+
+
+@st.composite
+def user_files(draw: st.DrawFn) -> list[str]:
+    """The items of a λp file (REPL inputs, in order): shadowing definitions, a name defined twice,
+    recursive definitions, and an integer expression under a stack of prelude handlers that always
+    handles accum (so the recursive definitions are well-formed)."""
+    shadows = draw(st.lists(st.sampled_from(sorted(SHADOWS)), unique=True, max_size=4))
+    items = [SHADOWS[name] for name in shadows]
+    items += [RECURSIVE["countdown"], RECURSIVE["depth"]]
+    a, b = draw(st.integers(0, 5)), draw(st.integers(0, 5))
+    items += [f"def twice x = x * {a}", "def useTwice y = twice y + 1", f"def twice x = x + {b}"]
+    effects = draw(effect_stacks())
+    if "accum" not in effects and "log" not in effects:
+        effects = ("accum", *effects)
+    elif "log" in effects:
+        effects = tuple(e for e in effects if e != "log") + (("accum",) if "accum" not in effects else ())
+    body = draw(user_computations(operations(effects), (), 3))
+    items.append(wrap(effects, f"(useTwice 1 + twice 1 + {body})"))
+    return items

@@ -7,9 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from calculi.core.errors import FuelExhausted
+from calculi.core.syntax import Source
 from calculi.core.trace import Fuel
 from calculi.lambda_p import eval as fast
+from calculi.lambda_p.parse import Definition
 from calculi.lambda_p.pretty import show
+from calculi.lambda_p.program import Program
 from calculi.lambda_p.semantics import Machine
 from calculi.lambda_p.strategies import parse_program
 from calculi.lambda_p.stuck import Stuck
@@ -38,6 +41,17 @@ def outcome(
         return f"stuck [{err.group}]: {err.reason}"
     except FuelExhausted as err:
         raise AssertionError(f"generated program ran out of fuel: {err.reason}") from None
+
+
+def run_items(items: list[str], machine: str = "small-step", variant: str = "icfp24") -> str:
+    """REPL inputs one after another (definitions may rebind names); the outcome of the last."""
+    program = Program.with_prelude(variant)
+    result = ""
+    for text in items:
+        item = program.add(Source(text, "<generated>")).item
+        if not isinstance(item, Definition):
+            result = outcome(item, machine, variant)
+    return result
 
 
 def run(text: str, machine: str = "small-step", variant: str = "icfp24") -> str:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from calculi.core.trace import Fuel
 from calculi.lambda_p.semantics import Machine, decompose, plug_all
-from calculi.lambda_p.strategies import parse_program, program_texts, show_term
+from calculi.lambda_p.strategies import parse_program, program_texts, show_term, user_files
 from calculi.lambda_p.stuck import Stuck
-from proofs.lambda_p.fixtures import FUEL, ICFP24, outcome, same
+from proofs.lambda_p.fixtures import FUEL, ICFP24, outcome, run_items, same
 from proofs.registry import theorem
 
 
@@ -33,6 +33,21 @@ for _id, _section, _unhandled, _statement in (
         given={"text": program_texts(unhandled=_unhandled)},
         show=show_term,
     )(_agree)
+
+
+@theorem(
+    "lambda_p.interpreters.agree_user_files",
+    paper=ICFP24,
+    section="Fig. 1 / ref §7 P2",
+    label="derived",
+    statement="on files written the way users write them (definitions that shadow the prelude's, names "
+    "defined again, handlers of one operation nested, effects through tail and non-tail recursion), "
+    "the two interpreters give the same value or the same stuck state",
+    given={"items": user_files()},
+    show=lambda items: "\n".join(items) if isinstance(items, list) else show_term(items),
+)
+def _agree_user_files(items: list[str]) -> None:
+    same(run_items(items), run_items(items, "fast"), "small-step vs fast")
 
 
 @theorem(
