@@ -26,6 +26,7 @@ definition's foil name: a user definition named like a prelude one is another gl
 from __future__ import annotations
 
 import operator
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -96,10 +97,22 @@ class LetS(Code):
 
 
 class Call(Code):
-    __slots__ = ("args", "fn", "n", "span")
+    """f a1 … an: ``argv`` gives the arguments' values as a tuple; ``head`` is f's value once
+    known for good (a global's), so that the machine need not evaluate ``fn`` again."""
 
-    def __init__(self, fn: Expr, args: tuple[Expr, ...], span: Span | None) -> None:
-        self.fn, self.args, self.n, self.span = fn, args, len(args), span
+    __slots__ = ("argv", "fn", "head", "n", "span")
+
+    def __init__(self, fn: Expr, args: Sequence[Expr], span: Span | None, head: Any = None) -> None:
+        self.fn, self.argv, self.n, self.span, self.head = fn, _tuple(args), len(args), span, head
+
+
+class If(Code):
+    """``if`` (the case on True and False that it desugars to): no binders, two branches."""
+
+    __slots__ = ("cases", "condition", "otherwise", "then")
+
+    def __init__(self, condition: Expr, then: Code, otherwise: Code, cases: Cases) -> None:
+        self.condition, self.then, self.otherwise, self.cases = condition, then, otherwise, cases
 
 
 class Cases(Code):
@@ -149,8 +162,27 @@ class LamCode:
 # -- expressions ------------------------------------------------------------------------------------
 
 
+_CONSTANTS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
 def _const(v: Any) -> Expr:
-    return lambda env: v
+    fn = lambda env: v  # noqa: E731  (a function object: the table below is keyed by it)
+    _CONSTANTS[fn] = v
+    return fn
+
+
+def _slot(e: Expr) -> int | None:
+    """The slot an expression reads, when it is a variable."""
+    if type(e) is operator.itemgetter:
+        items = e.__reduce__()[1]
+        if len(items) == 1 and type(items[0]) is int:
+            return items[0]
+    return None
+
+
+def _int_constant(e: Expr) -> int | None:
+    v = _CONSTANTS.get(e) if callable(e) and not isinstance(e, operator.itemgetter) else None
+    return v if type(v) is int else None
 
 
 def _index(array: Expr, index: Expr, span: Span | None) -> Expr:
@@ -176,6 +208,16 @@ def _prim(delta: Delta, args: Sequence[Expr], span: Span | None) -> Expr:
     rule = delta.rule
     if len(args) == 2 and delta.on_ints is not None:
         on_ints, x, y = delta.on_ints, args[0], args[1]
+        i, k = _slot(x), _int_constant(y)
+        if i is not None and k is not None:  # x ∘ 3, the commonest shape, without the calls
+
+            def with_constant(env: tuple[Any, ...]) -> Any:
+                a = env[i]
+                if type(a) is int:
+                    return on_ints(a, k)
+                return rule([a, k], span)
+
+            return with_constant
 
         def binary(env: tuple[Any, ...]) -> Any:
             a, b = x(env), y(env)
@@ -190,12 +232,22 @@ def _prim(delta: Delta, args: Sequence[Expr], span: Span | None) -> Expr:
     return lambda env: rule([a(env) for a in args], span)
 
 
-def _tuple(parts: Sequence[Expr]) -> Expr:
+def _tuple(parts: Sequence[Expr]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """The values of ``parts`` as a tuple (variables only: one C call)."""
+    slots = [_slot(p) for p in parts]
+    if len(parts) > 1 and all(i is not None for i in slots):
+        return operator.itemgetter(*slots)
     if not parts:
-        return _const(())
+        return lambda env: ()
     if len(parts) == 1:
         (p,) = parts
         return lambda env: (p(env),)
+    if len(parts) == 2:
+        p, q = parts
+        return lambda env: (p(env), q(env))
+    if len(parts) == 3:
+        p, q, r = parts
+        return lambda env: (p(env), q(env), r(env))
     return lambda env: tuple([p(env) for p in parts])
 
 
@@ -342,7 +394,9 @@ class Compiler:
             head = head.fn
         args.reverse()
         span = t.span
-        return self.bind_all([head, *args], slots, lambda es, _: Call(es[0], tuple(es[1:]), span))
+        if isinstance(head, Global):
+            return self.bind_all(args, slots, lambda es, _: _global_call(head, es, span))
+        return self.bind_all([head, *args], slots, lambda es, _: Call(es[0], es[1:], span))
 
     def case(self, t: Case, slots: Slots) -> Code | Expr:
         tags = [br.tag for br in t.branches]
@@ -360,7 +414,11 @@ class Compiler:
                 elif default is None:
                     table.setdefault((br.tag or "", len(br.binders)), code)
             cases = Cases(es[0], table, default, tags, t.span)
-            return _case_expr(cases) if simple else cases
+            if simple:
+                return _case_expr(cases)
+            if tags == ["True", "False"] and default is None:
+                return If(es[0], table[("True", 0)], table[("False", 0)], cases)
+            return cases
 
         return self.bind_all([t.scrutinee], slots, build)
 
@@ -380,6 +438,19 @@ class Compiler:
         if isinstance(body, Code):
             return Loop(bound, body, None, t.span, trim)
         return Loop(bound, Ret(body), body, t.span, trim)
+
+
+def _global_call(g: Global, args: Sequence[Expr], span: Span | None) -> Call:
+    """A call of a global: its value is looked up once, then kept as the call's ``head``."""
+    call = Call(global_expr(g), args, span)
+    lookup = call.fn
+
+    def fn(env: tuple[Any, ...]) -> Any:
+        call.head = lookup(env)
+        return call.head
+
+    call.fn = fn
+    return call
 
 
 def _case_expr(c: Cases) -> Expr:

@@ -1,57 +1,86 @@
-"""Run a function on a thread with a large stack, so that deeply nested terms and long chains of
-resumptions do not hit Python's recursion limit."""
+"""Run a function on a thread with a large stack, so that deeply nested terms (which the parser,
+the printer, substitution and the compiler walk recursively) do not hit Python's recursion limit.
+
+The thread is started once per process and kept: handing it a function costs a few
+microseconds, where starting a thread with a large stack costs about a hundred. Evaluation
+itself needs no deep stack (the fast evaluator's machine keeps its continuation on the heap).
+"""
 
 from __future__ import annotations
 
+import os
+import queue
 import sys
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 R = TypeVar("R")
 
 STACK_BYTES = 512 * 1024 * 1024
 CANCEL = threading.Event()  # set when the caller is interrupted (Ctrl-C); evaluators poll it
 RECURSION_LIMIT = 200_000
+NAME = "lambda_p-deep"
+
+_Job = tuple[Callable[[], Any], dict[str, Any], threading.Event]
+_WORKER: tuple[int, queue.SimpleQueue[_Job]] | None = None  # (pid, its queue)
+_START = threading.Lock()
 
 
-def deep(fn: Callable[[], R]) -> R:
-    """``fn()`` on a big-stack thread; its result or its exception, in the caller.
-
-    A ``KeyboardInterrupt`` in the caller cancels the evaluation (see ``check_cancelled``) and is
-    re-raised once the thread has stopped."""
-    if threading.current_thread().name == "lambda_p-deep":
-        return fn()
-    box: dict[str, object] = {}
-
-    def target() -> None:
+def _serve(jobs: queue.SimpleQueue[_Job]) -> None:
+    while True:
+        fn, box, done = jobs.get()
         try:
             box["value"] = fn()
         except BaseException as err:  # re-raised in the caller
             box["error"] = err
+        finally:
+            done.set()
 
-    old_size = threading.stack_size(STACK_BYTES)
-    old_limit = sys.getrecursionlimit()
+
+def _jobs() -> queue.SimpleQueue[_Job]:
+    """The deep thread's queue, started on first use (and again in a forked child, which has
+    no threads but its caller's)."""
+    global _WORKER
+    with _START:
+        if _WORKER is None or _WORKER[0] != os.getpid():
+            jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+            old_size = threading.stack_size(STACK_BYTES)
+            try:
+                threading.Thread(target=_serve, args=(jobs,), name=NAME, daemon=True).start()
+            finally:
+                threading.stack_size(old_size)
+            _WORKER = (os.getpid(), jobs)
+        return _WORKER[1]
+
+
+def deep(fn: Callable[[], R]) -> R:
+    """``fn()`` on the big-stack thread; its result or its exception, in the caller.
+
+    A ``KeyboardInterrupt`` in the caller cancels the evaluation (see ``check_cancelled``) and is
+    re-raised once the thread has stopped."""
+    if threading.current_thread().name == NAME:
+        return fn()
+    box: dict[str, Any] = {}
+    done = threading.Event()
+    old_limit = sys.getrecursionlimit()  # the limit is the process's: raised while the job runs
     sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
-    thread = threading.Thread(target=target, name="lambda_p-deep", daemon=True)
     try:
-        try:  # from the start: an interrupt that lands while the thread starts cancels it too
-            thread.start()
-            while thread.is_alive():
-                thread.join(0.05)
+        try:  # from the start: an interrupt that lands while the job is handed over cancels it too
+            _jobs().put((fn, box, done))
+            while not done.wait(0.05):
+                pass
         except KeyboardInterrupt:
             CANCEL.set()  # the evaluation stops at its next step
-            while thread.is_alive():  # short joins: a second Ctrl-C must not leave a join half done
-                thread.join(0.05)
+            while not done.wait(0.05):  # short waits: a second Ctrl-C must not leave one half done
+                pass
             raise
-        finally:
-            CANCEL.clear()
     finally:
-        threading.stack_size(old_size)
+        CANCEL.clear()
         sys.setrecursionlimit(old_limit)
     if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["value"]  # type: ignore[return-value]
+        raise box["error"]
+    return box["value"]  # type: ignore[no-any-return]
 
 
 def check_cancelled() -> None:

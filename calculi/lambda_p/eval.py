@@ -38,6 +38,7 @@ from calculi.lambda_p.compile import (
     Cases,
     Code,
     Expr,
+    If,
     Install,
     Let,
     LetS,
@@ -52,7 +53,7 @@ from calculi.lambda_p.deep import CANCEL
 from calculi.lambda_p.pretty import show
 from calculi.lambda_p.stuck import bad_loop_bound, missing_clause, not_a_function, unhandled
 from calculi.lambda_p.syntax import RETURN, TRAVERSE, Term
-from calculi.lambda_p.values import NotTransferable, VArr, VPerform, describe, to_term
+from calculi.lambda_p.values import FALSE_V, TRUE_V, NotTransferable, VArr, VPerform, describe, to_term
 
 POLL = 4096
 NEXT = object()  # "the machine's registers hold the next code to run", as opposed to a value
@@ -157,32 +158,36 @@ class Machine:
         f: Any = None
         env, fs, meta, v = self.env, self.fs, self.meta, None
         used, check = self.used, self.check
-        mode, args, span = RUN, [], None
+        mode, span = RUN, None
+        args: tuple[Any, ...] = ()
         try:
             while True:
                 if mode == RUN:
                     t = type(c)
                     if t is Call:
-                        f = c.fn(env)
+                        f = c.head
+                        if f is None:
+                            f = c.fn(env)
                         if type(f) is tuple:  # a closure
                             lam = f[0]
-                            if c.n == 1:
-                                used += 1
-                                if used > check:
-                                    self.used = used
-                                    check = self.checkpoint(c.span)
-                                env = f[1] + (c.args[0](env),)
-                                c = lam.body
-                                continue
                             if c.n == lam.n:
-                                used += lam.n
+                                used += c.n
                                 if used > check:
                                     self.used = used
                                     check = self.checkpoint(c.span)
-                                env = f[1] + tuple([a(env) for a in c.args])
-                                c = lam.full
+                                env = f[1] + c.argv(env)
+                                c = lam.full if c.n > 1 else lam.body
                                 continue
-                        args, span, mode = [a(env) for a in c.args], c.span, APPLY
+                        args, span, mode = c.argv(env), c.span, APPLY
+                    elif t is If:
+                        v = c.condition(env)
+                        if v is TRUE_V:
+                            c = c.then
+                        elif v is FALSE_V:
+                            c = c.otherwise
+                        else:
+                            c, bound = select(c.cases, v)
+                        continue
                     elif t is Let:
                         fs = (c.body, env if c.trim is None else c.trim(env), fs, c.bind)
                         c = c.rhs
@@ -232,7 +237,7 @@ class Machine:
                             if used > check:
                                 self.used = used
                                 check = self.checkpoint(span)
-                            env = f[1] + tuple(args)
+                            env = f[1] + args
                             c = lam.full if lam.n > 1 else lam.body
                             mode = RUN
                             continue
@@ -245,7 +250,7 @@ class Machine:
                             handled = [o for frame in chain for o in frame[0].ops]
                             raise unhandled(op, _shown(args[0]), handled, span)
                         h = m[0]
-                        f, args, span = h.clauses[op], [m[1], args[0], _new(Resume, (fs, chain, h))], h.span
+                        f, args, span = h.clauses[op], (m[1], args[0], _new(Resume, (fs, chain, h))), h.span
                         fs, meta = m[2], m[3]
                         continue
                     elif tf is Resume and len(args) == 2:  # k s x: handle h s E[x] here
@@ -283,7 +288,7 @@ class Machine:
                     h = meta[0]
                     if h.ret is None:
                         raise missing_clause(RETURN, h.syntax_span)
-                    f, args, span, mode = h.ret, [meta[1], v], h.span, APPLY
+                    f, args, span, mode = h.ret, (meta[1], v), h.span, APPLY
                     fs, meta = meta[2], meta[3]
                     continue
                 self.fs, self.meta, self.used = fs, meta, used
@@ -315,7 +320,7 @@ class Machine:
 
     # -- the rules (on the registers; each returns a value or NEXT) ------------------------------
 
-    def apply(self, f: Any, args: list[Any], span: Span | None) -> Any:
+    def apply(self, f: Any, args: tuple[Any, ...], span: Span | None) -> Any:
         """(app) of a closure, (perform), or a function the machine made, to ``args``."""
         tf = type(f)
         if tf is tuple:  # a closure, given fewer or more arguments than it takes at once
@@ -325,7 +330,7 @@ class Machine:
             if len(args) > take:
                 self.fs = (ARGS, args[take:], self.fs, span)
             if take > 1:
-                return self.goto(lam.full, captured + tuple(args[:take]))
+                return self.goto(lam.full, captured + args[:take])
             return self.goto(lam.body, captured + (args[0],))
         if tf is Resume and len(args) >= 2:
             f, args = _new(Resume1, (f, args[0])), args[1:]
@@ -363,7 +368,7 @@ class Machine:
         h = m[0]
         k = _new(Resume, (self.fs, chain, h))
         self.fs, self.meta = m[2], m[3]
-        return self.apply(h.clauses[op], [m[1], v, k], h.span)
+        return self.apply(h.clauses[op], (m[1], v, k), h.span)
 
     def loop_event(self, loop: LoopV) -> Any:
         """A for reached through a pure context: (traverse) by the innermost handler, else (parallel)."""
@@ -379,7 +384,7 @@ class Machine:
                 ell = VArr(tuple([_new(BodyK, (h, loop, i)) for i in range(loop.n)]))
             k = _new(Resume, (self.fs, (), h))
             self.fs, self.meta = outer_fs, outer
-            return self.apply(h.trav, [loop.n, s, ell, k], h.span)
+            return self.apply(h.trav, (loop.n, s, ell, k), h.span)
         if loop.simple is not None and not loop.wraps:
             return VArr(tuple(self.pure_loop(loop)))
         if loop.n == 0:

@@ -228,7 +228,8 @@ def user_computations(draw: st.DrawFn, ops: tuple[str, ...], scope: tuple[str, .
     the wrappers, a handler of an operation nested inside another of it, calls of the file's own
     recursive definitions."""
     small = st.integers(0, 3).map(str)
-    kind = draw(st.sampled_from(["base", "base", "use", "wrapper", "nest", "recurse"] if depth > 0 else ["base"]))
+    kinds = ["base", "base", "use", "wrapper", "nest", "recurse"] if depth > 0 else ["base"]
+    kind = draw(st.sampled_from(kinds))
     if kind == "use":
         use = USES[draw(st.sampled_from(sorted(USES)))]
         return "(" + use.format(a=draw(small), b=draw(small)) + ")"
