@@ -39,8 +39,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     machine = "small-step" if args.trace else args.machine
 
+    def warn(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
     def evaluate(term: Term) -> Term:
-        return run_term(term, Fuel(args.fuel), args.variant, args.jobs, machine)
+        return run_term(term, Fuel(args.fuel), args.variant, args.jobs, machine, warn)
 
     program = Program.with_prelude(args.variant)
     try:

@@ -33,6 +33,7 @@ class Session(registry.Session[Term]):
         self.machine = "fast"
         self.program = Program.with_prelude(self.variant)
         self.definitions: list[Source] = []
+        self.heard: list[str] = []  # warnings of the evaluation of a definition
 
     # -- the protocol ------------------------------------------------------------------------
 
@@ -46,7 +47,9 @@ class Session(registry.Session[Term]):
         return deep(lambda: show(term))
 
     def evaluate(self, term: Term, fuel: Fuel) -> str:
-        return show_value(run_term(term, fuel, self.variant, self.jobs, self.machine))
+        heard: list[str] = []
+        value = show_value(run_term(term, fuel, self.variant, self.jobs, self.machine, heard.append))
+        return "\n".join([*heard, value])
 
     def step(self, term: Term) -> Step[Term] | None:
         machine = Machine(self.variant)
@@ -77,17 +80,19 @@ class Session(registry.Session[Term]):
         """Run one item: an expression's value, or what a definition did to its name."""
         if not isinstance(item, Definition):
             return self.evaluate(item, Fuel(self.fuel_limit))
+        self.heard = []
         self.program.run(item, self._value)
+        heard = "".join(f"{line}\n" for line in self.heard)
         old = before.get(item.name)
         if old is None:
-            return f"{item.name} defined"
+            return f"{heard}{item.name} defined"
         if old.table is self.program.table:
             site = old.table.sites[old.key]
-            return f"{item.name} redefined (definitions made before keep the one of {site})"
-        return f"{item.name} defined (the prelude keeps its own {item.name})"
+            return f"{heard}{item.name} redefined (definitions made before keep the one of {site})"
+        return f"{heard}{item.name} defined (the prelude keeps its own {item.name})"
 
     def _value(self, term: Term) -> Term:
-        return run_term(term, Fuel(self.fuel_limit), self.variant, self.jobs, self.machine)
+        return run_term(term, Fuel(self.fuel_limit), self.variant, self.jobs, self.machine, self.heard.append)
 
     # -- λp's own commands ---------------------------------------------------------------------
 

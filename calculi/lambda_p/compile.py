@@ -52,6 +52,7 @@ from calculi.lambda_p.syntax import (
     For,
     Global,
     Handle,
+    Handler,
     Index,
     Lam,
     Lit,
@@ -129,13 +130,13 @@ class Cases(Code):
 class Install(Code):
     """handle h s body: ``clauses`` are (name, value) pairs, evaluated when the handle is."""
 
-    __slots__ = ("body", "clauses", "handler_span", "ops", "param", "span")
+    __slots__ = ("body", "clauses", "handler", "ops", "param", "span")
 
     def __init__(self, clauses: tuple[tuple[str, Expr], ...], param: Expr, body: Code,
-                 handler_span: Span | None, span: Span | None) -> None:
+                 handler: Handler, span: Span | None) -> None:
         self.clauses, self.param, self.body = clauses, param, body
         self.ops = frozenset(name for name, _ in clauses if name not in (RETURN, TRAVERSE))
-        self.handler_span, self.span = handler_span, span
+        self.handler, self.span = handler, span
 
 
 class Loop(Code):
@@ -425,7 +426,7 @@ class Compiler:
     def handle(self, t: Handle, slots: Slots) -> Code:
         def build(es: list[Expr], scope: Slots) -> Code:
             clauses = tuple((name, self.expr(f, scope)) for name, f in t.handler.clauses)
-            return Install(clauses, es[0], self.code(t.body, scope), t.handler.span, t.span)
+            return Install(clauses, es[0], self.code(t.body, scope), t.handler, t.span)
 
         out = self.bind_all([t.param], slots, build)
         assert isinstance(out, Code)

@@ -176,6 +176,37 @@ def is_identity_return(f: Term) -> bool:
     return canonical(f) == IDENTITY_RETURN
 
 
+_DEFAULTS: list[Term] = []
+_UNSOUND: dict[int, tuple[Handler, bool]] = {}
+
+
+def unsound_traverse(h: Handler) -> bool:
+    """Does ``h`` traverse loops with the default clause while its return clause is not the
+    identity (so that (ℓ.i) s hands back handled answers, and changes to the parameter are lost)?
+    Decided once per handler node, whether the default clause was added or written out."""
+    hit = _UNSOUND.get(id(h))
+    if hit is not None and hit[0] is h:
+        return hit[1]
+    if not _DEFAULTS:
+        _DEFAULTS.extend(canonical(default_traverse(Fresh(), None, v)) for v in ("icfp24", "pepm22"))
+    f_t, f_r = h.clause(TRAVERSE), h.clause(RETURN)
+    out = f_t is not None and f_r is not None and canonical(f_t) in _DEFAULTS and not is_identity_return(f_r)
+    if len(_UNSOUND) > 10_000:
+        _UNSOUND.clear()
+    _UNSOUND[id(h)] = (h, out)
+    return out
+
+
+def loop_warning(handler_span: Span | None, loop_span: Span | None) -> str:
+    """The run-time warning when such a handler traverses a loop."""
+    where = f"{loop_span}: " if loop_span is not None else ""
+    return (
+        f"{where}warning: this loop is traversed by the handler at {handler_span}, which has the default "
+        "traverse clause and a return clause that is not the identity: the iterations hand back handled "
+        "answers, and what they do to the handler's parameter is lost (runState is such a handler)"
+    )
+
+
 def handler(
     clauses: dict[str, Term],
     fresh: Fresh,

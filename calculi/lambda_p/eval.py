@@ -28,6 +28,7 @@ is polled every ``POLL`` applications.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from calculi.core.syntax import Span
@@ -50,6 +51,7 @@ from calculi.lambda_p.compile import (
     value_of,
 )
 from calculi.lambda_p.deep import CANCEL
+from calculi.lambda_p.desugar import loop_warning, unsound_traverse
 from calculi.lambda_p.pretty import show
 from calculi.lambda_p.stuck import bad_loop_bound, missing_clause, not_a_function, unhandled
 from calculi.lambda_p.syntax import RETURN, TRAVERSE, Term
@@ -72,14 +74,14 @@ _new = tuple.__new__
 class HandlerV:
     """A handler's clauses, evaluated."""
 
-    __slots__ = ("clauses", "ops", "ret", "span", "syntax_span", "trav")
+    __slots__ = ("clauses", "node", "ops", "ret", "span", "trav")
 
     def __init__(self, code: Install, env: tuple[Any, ...]) -> None:
         self.clauses = {name: f(env) for name, f in code.clauses}
         self.ops = code.ops
         self.ret = self.clauses.get(RETURN)
         self.trav = self.clauses.get(TRAVERSE)
-        self.span, self.syntax_span = code.span, code.handler_span
+        self.span, self.node = code.span, code.handler
 
 
 class LoopV:
@@ -136,8 +138,11 @@ class PepmL(tuple[Any, ...]):
 class Machine:
     """One evaluation: fuel, the variant of (traverse), how (parallel) runs, and the registers."""
 
-    def __init__(self, fuel: Fuel, variant: str = "icfp24", jobs: int = 1) -> None:
-        self.fuel, self.variant, self.jobs = fuel, variant, jobs
+    def __init__(
+        self, fuel: Fuel, variant: str = "icfp24", jobs: int = 1, warn: Callable[[str], None] | None = None
+    ) -> None:
+        self.fuel, self.variant, self.jobs, self.warn = fuel, variant, jobs, warn
+        self.warned: set[int] = set()
         self.c: Code = Ret(lambda env: None)
         self.env: tuple[Any, ...] = ()
         self.fs: Any = None
@@ -287,7 +292,7 @@ class Machine:
                 if type(meta) is tuple:  # (return)
                     h = meta[0]
                     if h.ret is None:
-                        raise missing_clause(RETURN, h.syntax_span)
+                        raise missing_clause(RETURN, h.node.span)
                     f, args, span, mode = h.ret, (meta[1], v), h.span, APPLY
                     fs, meta = meta[2], meta[3]
                     continue
@@ -377,7 +382,11 @@ class Machine:
         if type(m) is tuple:
             h, s, outer_fs, outer = m
             if h.trav is None:
-                raise missing_clause(TRAVERSE, h.syntax_span)
+                raise missing_clause(TRAVERSE, h.node.span)
+            if self.warn is not None and id(h.node) not in self.warned:
+                self.warned.add(id(h.node))
+                if unsound_traverse(h.node):
+                    self.warn(loop_warning(h.node.span, loop.span))
             if self.variant == "pepm22":
                 ell: Any = _new(PepmL, (h, loop))
             else:
@@ -456,9 +465,15 @@ def _shown(v: Any) -> str:
         return "<continuation>"
 
 
-def evaluate(term: Term, fuel: Fuel | None = None, variant: str = "icfp24", jobs: int = 1) -> Any:
+def evaluate(
+    term: Term,
+    fuel: Fuel | None = None,
+    variant: str = "icfp24",
+    jobs: int = 1,
+    warn: Callable[[str], None] | None = None,
+) -> Any:
     """Run a closed term to its value (a run-time value; ``values.to_term`` reads it back)."""
-    machine = Machine(fuel or Fuel(), variant, jobs)
+    machine = Machine(fuel or Fuel(), variant, jobs, warn)
     machine.c = compile_term(term)
     return machine.run()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
@@ -26,11 +26,19 @@ def value_term(v: Any) -> Term:
         return Var(-1, "<continuation>")
 
 
-def run_term(term: Term, fuel: Fuel, variant: str = "icfp24", jobs: int = 1, machine: str = "fast") -> Term:
-    """The value of a closed term, by the fast evaluator or by the small-step machine."""
+def run_term(
+    term: Term,
+    fuel: Fuel,
+    variant: str = "icfp24",
+    jobs: int = 1,
+    machine: str = "fast",
+    warn: Callable[[str], None] | None = None,
+) -> Term:
+    """The value of a closed term, by the fast evaluator or by the small-step machine; ``warn``
+    hears of loops traversed by handlers that lose their iterations' effects."""
     if machine == "fast":
-        return deep(lambda: value_term(fast.evaluate(term, fuel, variant, jobs)))
-    return deep(lambda: Machine(variant, jobs).evaluate(term, fuel))
+        return deep(lambda: value_term(fast.evaluate(term, fuel, variant, jobs, warn)))
+    return deep(lambda: Machine(variant, jobs, warn=warn).evaluate(term, fuel))
 
 
 def show_value(term: Term) -> str:

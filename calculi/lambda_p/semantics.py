@@ -20,13 +20,14 @@ rewrites the redex and plugs it back. ``VARIANTS`` maps a variant name to its (t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from calculi.core.trace import Fuel, Step
 from calculi.foil import core as foil
 from calculi.lambda_p import parallel
 from calculi.lambda_p.deep import check_cancelled
 from calculi.lambda_p.delta import DELTA
+from calculi.lambda_p.desugar import loop_warning, unsound_traverse
 from calculi.lambda_p.pretty import show
 from calculi.lambda_p.stuck import (
     bad_index,
@@ -265,6 +266,8 @@ class Machine:
     variant: str = "icfp24"
     jobs: int = 1
     order: Callable[[int], list[int]] | None = None
+    warn: Callable[[str], None] | None = None
+    warned: set[int] = field(default_factory=set)
 
     def step(self, term: Term, fuel: Fuel | None = None) -> Step[Term] | None:
         """One step ↦, named by the rule that fired; None at a value."""
@@ -313,6 +316,10 @@ class Machine:
             kind, node, _ = frames[j]
             if kind == "body" and isinstance(node, Handle):
                 fuel.tick(t.span, loop_bound(t))
+                if self.warn is not None and id(node.handler) not in self.warned:
+                    self.warned.add(id(node.handler))
+                    if unsound_traverse(node.handler):
+                        self.warn(loop_warning(node.handler.span, t.span))
                 return "traverse", VARIANTS[self.variant](node, frames[j + 1 :], t), j
         return "parallel", self.parallel(t, fuel), len(frames)
 
@@ -343,8 +350,14 @@ class Machine:
         return steps
 
 
-def evaluate(term: Term, fuel: Fuel | None = None, variant: str = "icfp24", jobs: int = 1) -> Term:
-    return Machine(variant, jobs).evaluate(term, fuel or Fuel())
+def evaluate(
+    term: Term,
+    fuel: Fuel | None = None,
+    variant: str = "icfp24",
+    jobs: int = 1,
+    warn: Callable[[str], None] | None = None,
+) -> Term:
+    return Machine(variant, jobs, warn=warn).evaluate(term, fuel or Fuel())
 
 
 def step(term: Term, variant: str = "icfp24") -> Step[Term] | None:
