@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from calculi.lambda_p.strategies import show_term
-from proofs.lambda_p.fixtures import ICFP24, run, unrolled
+from calculi.lambda_p.strategies import computations, show_term
+from proofs.lambda_p.fixtures import ICFP24, run, run_items, same, unrolled
 from proofs.registry import theorem
 
 
@@ -74,3 +74,33 @@ def _for_handler() -> None:
     right = run("runAmb (\\_. xs <- (for i:2. amb <1, 2>); runAmb (\\_. xs))")
     assert left == "<<<1, 1>, <1, 2>, <2, 1>, <2, 2>>>"
     assert right == "<<<1, 1>>, <<1, 2>>, <<2, 1>>, <<2, 2>>>"
+
+
+RUN_TELL = """def runTell op mempty body = handle {
+    return -> \\s x. (x, s),
+    tell -> \\s x k. k (op s x) (),
+    traverse -> \\n s l k.
+      pairs <- runIterations n l (replicate n mempty);
+      (rs, os) <- unzip pairs;
+      k (op s (fold op mempty os)) rs
+  } mempty (body ())"""
+"""runAccum again, on the operation ``tell``: a second accumulator."""
+
+
+@theorem(
+    "lambda_p.handlers.order_two_accumulators",
+    paper=ICFP24,
+    section="§5.1 / ref §7 P9",
+    statement="two accumulators on different operations commute: runAccum ∘ runTell and runTell ∘ runAccum "
+    "give the same value and the same two accumulated values, nested the other way",
+    given={"body": computations(("accum", "log"), (), 3)},
+    show=show_term,
+)
+def _two_accumulators(body: str) -> None:
+    body = body.replace('perform accum "', 'perform tell "')  # the string accumulator's operation
+    accum_outside = f'runAccum (+) 0 (\\_. runTell (++) "" (\\_. {body}))'
+    tell_outside = f'runTell (++) "" (\\_. runAccum (+) 0 (\\_. {body}))'
+    left = run_items([RUN_TELL, f"(p, a) <- {accum_outside}; (v, t) <- p; (v, a, t)"])
+    right = run_items([RUN_TELL, f"(p, t) <- {tell_outside}; (v, a) <- p; (v, a, t)"])
+    assert not left.startswith("stuck"), left
+    same(left, right, "accum outside vs tell outside")
