@@ -12,6 +12,8 @@ class Source:
 
     text: str
     filename: str = "<input>"
+    first_line: int = 1
+    """The line of the enclosing file on which ``text`` starts (an item cut out of a file)."""
     line_starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -22,7 +24,8 @@ class Source:
         object.__setattr__(self, "line_starts", tuple(starts))
 
     def line(self, lineno: int) -> str:
-        """The text of line ``lineno`` (1-based), without its newline."""
+        """The text of line ``lineno`` (numbered as in the enclosing file), without its newline."""
+        lineno -= self.first_line - 1
         if not 0 < lineno <= len(self.line_starts):
             return ""
         start = self.line_starts[lineno - 1]
@@ -33,7 +36,7 @@ class Source:
         """The (line, column) of a character offset, both 1-based (a binary search of line starts)."""
         offset = max(0, min(offset, len(self.text)))
         line = bisect_right(self.line_starts, offset)
-        return line, offset - self.line_starts[line - 1] + 1
+        return line + self.first_line - 1, offset - self.line_starts[line - 1] + 1
 
     def span(self, start: int, end: int | None = None) -> Span:
         """The span of ``text[start:end]`` (a single character when ``end`` is omitted)."""

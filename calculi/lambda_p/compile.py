@@ -603,6 +603,16 @@ def value_of(term: Term) -> Any:
     return Compiler().expr(term, Slots())(())
 
 
+_COMPILED: dict[int, tuple[Term, Code]] = {}
+
+
 def compile_term(term: Term) -> Code:
-    """A closed term as code for the machine."""
-    return Compiler().code(term, Slots())
+    """A closed term as code for the machine (compiled once per term: code is immutable)."""
+    hit = _COMPILED.get(id(term))
+    if hit is not None and hit[0] is term:
+        return hit[1]
+    code = Compiler().code(term, Slots())
+    if len(_COMPILED) > 1_000:
+        _COMPILED.clear()
+    _COMPILED[id(term)] = (term, code)
+    return code

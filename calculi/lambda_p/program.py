@@ -39,24 +39,18 @@ not a value are evaluated in their turn; see ``Program.run``)."""
 
 
 def items(source: Source) -> Iterator[Source]:
-    """The items of a file, each padded with newlines so that positions stay those of the file."""
-    lines = source.text.splitlines()
-    start: int | None = None
+    """The items of a file, each knowing the line it starts on, so that positions in it are those
+    of the file (an item starts at the beginning of its line)."""
+    lines = source.text.splitlines(keepends=True)
+    first: int | None = None
     for i, text in enumerate([*lines, "end"]):
         stripped = text.strip()
         is_start = i == len(lines) or (stripped and not text[0].isspace() and not stripped.startswith("--"))
         if is_start:
-            if start is not None:
-                chunk = "\n".join(lines[start:i])
-                prefix_len = sum(len(line) + 1 for line in lines[:start])
-                yield Source(_pad(source.text, prefix_len) + chunk, source.filename)
-            start = i
-    return
-
-
-def _pad(text: str, length: int) -> str:
-    """Blank out the first ``length`` characters, keeping the newlines (so offsets match)."""
-    return "".join("\n" if c == "\n" else " " for c in text[:length])
+            if first is not None:
+                chunk = "".join(lines[first:i]).rstrip("\r\n")
+                yield Source(chunk, source.filename, first + 1)
+            first = i
 
 
 @dataclass(slots=True)
