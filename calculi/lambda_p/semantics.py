@@ -332,14 +332,34 @@ class Machine:
         return Arr(tuple(values), span=t.span)
 
     def evaluate(self, term: Term, fuel: Fuel) -> Term:
-        """↦* to a value, or a ``Stuck`` / ``FuelExhausted`` error."""
-        while True:
+        """↦* to a value, or a ``Stuck`` / ``FuelExhausted`` error.
+
+        The same steps as ``step`` over and over, with the context kept between them: after a
+        step E[r] ↦ E'[r'], the next decomposition starts from the contractum inside E' (or, when
+        it is a value, from the frame around it) instead of from the root (refocusing, Danvy and
+        Nielsen), so a step costs what its rule costs, not the depth of the term."""
+        span = term.span
+        found = decompose(term)
+        while found is not None:
             check_cancelled()
-            nxt = self.step(term, fuel)
-            if nxt is None:
-                return term
-            fuel.tick(term.span)
-            term = nxt.term
+            frames, redex = found
+            _, new, keep = self.contract(frames, redex, fuel)
+            fuel.tick(span)
+            del frames[keep:]
+            if not is_value(new):
+                inner = decompose(new)
+                assert inner is not None
+                frames.extend(inner[0])
+                found = frames, inner[1]
+            elif frames:
+                parent = plug(frames.pop(), new)
+                inner = decompose(parent)
+                assert inner is not None
+                frames.extend(inner[0])
+                found = frames, inner[1]
+            else:
+                return new
+        return term
 
     def trace(self, term: Term, fuel: Fuel) -> list[Step[Term]]:
         steps = []
