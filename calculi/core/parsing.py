@@ -7,12 +7,14 @@ A calculus loads its grammar once::
     tree = GRAMMAR.parse(Source(text, filename))
 
 A failing parse becomes a ``ParseError`` whose reason is the label of the example that fails in
-the same parser state (lark's ``match_examples``), or a description of what was expected.
+the same parser state (as lark's ``match_examples``), or a description of what was expected. A
+calculus may also pass ``hint``: a function that looks at the error and the text first and may give
+a better position and reason (say, an unterminated string literal) than the parser state can.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -22,6 +24,9 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from calculi.core.errors import ParseError
 from calculi.core.syntax import Source, Span
 
+Hint = Callable[[UnexpectedInput, str, int], "tuple[int, str] | None"]
+"""``hint(error, text, offset)``: ``(offset, reason)`` to report instead, or ``None``."""
+
 
 @dataclass(frozen=True, slots=True)
 class Grammar:
@@ -30,6 +35,7 @@ class Grammar:
     parser: lark.Lark
     examples: Mapping[str, Sequence[str]]
     names: Mapping[str, str]
+    hint: Hint | None = None
 
     @staticmethod
     def load(
@@ -39,10 +45,11 @@ class Grammar:
         start: str | Sequence[str] = "start",
         examples: Mapping[str, Sequence[str]] | None = None,
         names: Mapping[str, str] | None = None,
+        hint: Hint | None = None,
     ) -> Grammar:
         """Load ``resource`` from ``package``; ``names`` maps terminal names to how users call them."""
         text = resources.files(package).joinpath(resource).read_text(encoding="utf-8")
-        return Grammar.from_text(text, start=start, examples=examples, names=names)
+        return Grammar.from_text(text, start=start, examples=examples, names=names, hint=hint)
 
     @staticmethod
     def from_text(
@@ -51,6 +58,7 @@ class Grammar:
         start: str | Sequence[str] = "start",
         examples: Mapping[str, Sequence[str]] | None = None,
         names: Mapping[str, str] | None = None,
+        hint: Hint | None = None,
     ) -> Grammar:
         """A grammar from its lark source text."""
         parser = lark.Lark(
@@ -60,7 +68,7 @@ class Grammar:
             propagate_positions=True,
             maybe_placeholders=False,
         )
-        return Grammar(parser, examples or {}, names or {})
+        return Grammar(parser, examples or {}, names or {}, hint)
 
     def parse(self, source: Source, start: str | None = None) -> lark.Tree[lark.Token]:
         """Parse ``source`` or raise a ``ParseError`` pointing at the offending character."""
@@ -71,31 +79,44 @@ class Grammar:
 
     def _error(self, err: UnexpectedInput, source: Source, start: str | None) -> ParseError:
         offset = _offset(err, source)
-        label = self._classify(err, start)
-        reason = label if label else self._describe(err, source)
+        hinted = self.hint(err, source.text, offset) if self.hint is not None else None
+        if hinted is not None:
+            offset, reason = hinted
+        else:
+            label = self._classify(err, start)
+            reason = label if label else self._describe(err, source)
         return ParseError(reason, source.span(offset, min(len(source.text), offset + 1)))
 
     def _classify(self, err: UnexpectedInput, start: str | None) -> str | None:
-        """The label of the example failing the same way: in the same parser state (lark's
-        ``match_examples``), or else on the same kind of token with the same expectations."""
-
-        def parse(text: str) -> lark.Tree[lark.Token]:
-            return self.parser.parse(text, start=start)
-
-        try:
-            label = err.match_examples(parse, dict(self.examples), use_accepts=True)
-        except Exception:  # re-parsing the examples must never mask the user's error
-            label = None
-        if label is not None:
-            return str(label)
-        key = _signature(err)
-        for candidate, texts in self.examples.items():
+        """The label of the example failing the same way, trying in turn: the same parser state
+        (stack depth and top, as lark's ``match_examples``, preferring the same token); the same
+        top state whatever the depth, on the same kind of token with the same expectations
+        (``def f x y =`` fails as ``def f x =`` does); the same kind of token with the same
+        expectations in any state."""
+        failures: list[tuple[str, UnexpectedInput]] = []
+        for label, texts in self.examples.items():
             for text in texts:
                 try:
-                    parse(text)
-                except UnexpectedInput as other:
-                    if key is not None and _signature(other) == key:
-                        return candidate
+                    self.parser.parse(text, start=start)
+                except UnexpectedInput as failure:
+                    failures.append((label, failure))
+                except Exception:  # re-parsing the examples must never mask the user's error
+                    continue
+        same = [(label, other) for label, other in failures if _same_state(err, other)]
+        for label, other in same:
+            if _is_token_error(err) and _is_token_error(other) and _token(other) == _token(err):
+                return label
+        if same:
+            return same[0][0]
+        key, position = _signature(err), _position(err)
+        if key is None:
+            return None
+        for label, other in failures:
+            if position is not None and _signature(other) == key and _position(other) == position:
+                return label
+        for label, other in failures:
+            if _signature(other) == key:
+                return label
         return None
 
     def _describe(self, err: UnexpectedInput, source: Source) -> str:
@@ -116,6 +137,29 @@ class Grammar:
         if len(shown) > 6:
             return ""
         return "; expected " + " or ".join(shown)
+
+
+def _is_token_error(err: UnexpectedInput) -> bool:
+    return isinstance(err, UnexpectedToken | UnexpectedEOF)
+
+
+def _token(err: UnexpectedInput) -> object:
+    return getattr(err, "token", None)
+
+
+def _position(err: UnexpectedInput) -> object:
+    """The LALR state on top of the parser's stack when ``err`` was raised."""
+    return getattr(getattr(err, "state", None), "position", None)
+
+
+def _same_state(err: UnexpectedInput, other: UnexpectedInput) -> bool:
+    """Lark's ``match_examples`` test (whose debug logging fails on LALR states)."""
+    state = getattr(err, "state", None)
+    if state is None or getattr(other, "state", None) != state:
+        return False
+    if isinstance(err, UnexpectedToken) and isinstance(other, UnexpectedToken):
+        return bool(other.accepts == err.accepts)
+    return True
 
 
 def _signature(err: UnexpectedInput) -> tuple[str, frozenset[str]] | None:

@@ -8,11 +8,13 @@ is an error pointing at it; a definition ``def f x = e`` refers to itself by its
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
 import lark
+from lark.exceptions import UnexpectedInput, UnexpectedToken
 
 from calculi.core.errors import ParseError, UnboundError
 from calculi.core.parsing import Grammar, span_of
@@ -44,12 +46,34 @@ from calculi.lambda_p.syntax import (
     is_value,
 )
 
+
+def _hint(err: UnexpectedInput, text: str, offset: int) -> tuple[int, str] | None:
+    """What parser states cannot tell: a string not closed on its line (the lexer may have paired
+    the wrong quotes and failed later), and a negative literal written without parentheses."""
+    start, end = text.rfind("\n", 0, offset) + 1, text.find("\n", offset)
+    end = len(text) if end < 0 else end
+    opened, i = None, start
+    while i < end and (opened is not None or not text.startswith("--", i)):
+        if text[i] == '"':
+            opened = i if opened is None else None
+        i += 2 if text[i] == "\\" and opened is not None else 1
+    parse_error = isinstance(err, UnexpectedToken)
+    if opened is not None and (opened == offset or (parse_error and '"' in text[start:offset])):
+        return opened, "unterminated string literal"
+    negative = re.match(r"-\s*([0-9]+)", text[offset:]) if parse_error else None
+    if negative:
+        return offset, f"negative numbers are written in parentheses: (-{negative[1]})"
+    return None
+
+
 GRAMMAR = Grammar.load(
     __package__,
     "grammar.lark",
     start="start",
     examples={
         "missing body after '.'": ["\\x.", "for i:3.", "\\x y."],
+        "missing definition body after '='": ["def f =", "def f x ="],
+        "missing component after ','": ["(1,", "(1, 2,", "<1,", "<1, 2,"],
         "a handler needs clauses 'name -> value' in braces": ["handle 1 2", "handle {} 1"],
         "write comparisons with spaces ('a < b'): '<' right before a term opens an array": ["a <b"],
         "unclosed parenthesis": ["(1", "(1, 2", "f (x"],
@@ -77,6 +101,7 @@ GRAMMAR = Grammar.load(
         "IN": "'in'",
         "$END": "end of input",
     },
+    hint=_hint,
 )
 
 BINARY = {"+", "-", "*", "/", "%", "++", "==", "!=", "<", "<=", ">", ">=", "&&", "||"}

@@ -35,7 +35,33 @@ def run(text: str, machine: str = "fast", variant: str = "icfp24") -> str:
         ("\\_. _", 5, "'_' is a pattern, not a value"),
         ("handle {return -> \\x. x} 1 2 3", 1, "handle takes a parameter and a computation"),
         ("handle {return -> \\x. x, return -> \\x. x} 1", 26, "clause 'return' given twice"),
-        ('"abc', 1, "unexpected character"),
+        ('"abc', 1, "unterminated string literal"),
+        ('f "abc + 1', 3, "unterminated string literal"),
+        ('x ++ "abc', 6, "unterminated string literal"),
+        ('"ab" ++ "c', 9, "unterminated string literal"),
+        ('f "abc x "y"', 12, "unterminated string literal"),
+        (r'"a\\" ++ "b', 10, "unterminated string literal"),
+        (r'"a\"', 1, "unterminated string literal"),
+        ('x ++ "abc\n  ++ "d"', 6, "unterminated string literal"),
+        ('f "abc x "y) + "z', 16, "unterminated string literal"),
+        ('x $ -- "', 3, "unexpected character '$'"),
+        ("def f x =", 9, "missing definition body after '='"),
+        ("def f =", 7, "missing definition body after '='"),
+        ("def f (a, b) y =", 16, "missing definition body after '='"),
+        ("(1,", 3, "missing component after ','"),
+        ("(1, 2,", 6, "missing component after ','"),
+        ("<1,", 3, "missing component after ','"),
+        ("<1, 2, 3,", 9, "missing component after ','"),
+        ("(1", 2, "unclosed parenthesis"),
+        ("(1, 2", 5, "unclosed parenthesis"),
+        ("<1", 2, "unclosed array"),
+        ("<1, 2", 5, "unclosed array"),
+        ("-3 + x", 1, "negative numbers are written in parentheses: (-3)"),
+        ("-3", 1, "negative numbers are written in parentheses: (-3)"),
+        ("x * -3", 5, "negative numbers are written in parentheses: (-3)"),
+        ("(x, -12)", 5, "negative numbers are written in parentheses: (-12)"),
+        ("f -3", 1, "f is not defined"),
+        ("(-3) + x", 8, "x is not defined"),
     ],
 )
 def test_bad_input_is_a_located_error(text: str, column: int, reason: str) -> None:
@@ -44,6 +70,12 @@ def test_bad_input_is_a_located_error(text: str, column: int, reason: str) -> No
     assert info.value.span is not None
     assert info.value.span.column == column, info.value.render()
     assert reason in info.value.reason
+
+
+def test_minus_before_a_literal_is_subtraction_where_a_term_can_end() -> None:
+    assert run("(\\f. f -3) 5") == "2"
+    assert run("1 - 2") == "(-1)"
+    assert run("(-3) + 1") == "(-2)"
 
 
 def test_sequencing_and_binding_desugar_to_applications() -> None:
