@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
 
     width = 10_000 // scale
     coarse = parse(prog, f"for i:8. fold (+) 0 (for j:{width}. j * i % 7)")
-    one, two = timed(coarse, "fast", jobs=1), timed(coarse, "fast", jobs=2)
+    one, two = timed(coarse, "fast", jobs=1, repeat=3), timed(coarse, "fast", jobs=2, repeat=3)
     print(f"\n(parallel) on 8 coarse iterations ({width:,} inner steps each), fast evaluator: "
           f"--jobs 1 {one:.3f}s, --jobs 2 {two:.3f}s, speedup {one / two:.2f}x "
           f"({os.cpu_count()} CPUs visible; target 1.6x)")

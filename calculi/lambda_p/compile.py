@@ -99,12 +99,19 @@ class LetS(Code):
 
 class Call(Code):
     """f a1 … an: ``argv`` gives the arguments' values as a tuple; ``head`` is f's value once
-    known for good (a global's), so that the machine need not evaluate ``fn`` again."""
+    known for good (a global's), so that the machine need not evaluate ``fn`` again.
 
-    __slots__ = ("argv", "fn", "head", "n", "span")
+    ``later`` holds a2 … an when they may fail and so must wait for f a1 to be applied (then
+    a2 is evaluated, the result applied to it, and so on), unless f turns out to be a λ of at
+    least n parameters, whose partial applications only make closures."""
 
-    def __init__(self, fn: Expr, args: Sequence[Expr], span: Span | None, head: Any = None) -> None:
+    __slots__ = ("argv", "first", "fn", "head", "later", "n", "span")
+
+    def __init__(self, fn: Expr, args: Sequence[Expr], span: Span | None, head: Any = None,
+                 ordered: bool = False) -> None:
         self.fn, self.argv, self.n, self.span, self.head = fn, _tuple(args), len(args), span, head
+        self.first = _tuple(args[:1])
+        self.later = tuple(args[1:]) if ordered else ()
 
 
 class If(Code):
@@ -387,6 +394,17 @@ class Compiler:
             if isinstance(body, Code) or trim is not None:
                 return LetS(rhs, body if isinstance(body, Code) else Ret(body), keep, trim)
             return _let_expr(rhs, body, keep)
+        # a global defined as λx1 … λxm applied to at most m arguments: one call (the partial
+        # applications only make closures, so evaluating every argument first changes nothing)
+        spine: list[Term] = []
+        root: Term = t
+        while isinstance(root, App):
+            spine.append(root.arg)
+            root = root.fn
+        span = t.span
+        if isinstance(root, Global) and 1 < len(spine) <= min(_chain(root), MAX_ARITY):
+            g = root
+            return self.bind_all(spine[::-1], slots, lambda es, _: _global_call(g, es, span))
         # f a1 … an as one call when a2 … an may be evaluated before f a1 is applied
         args: list[Term] = []
         head: Term = t
@@ -394,7 +412,10 @@ class Compiler:
             args.append(head.arg)
             head = head.fn
         args.reverse()
-        span = t.span
+        if isinstance(head, App) and 1 < len(spine) <= MAX_ARITY and all(is_expr(a) for a in spine[:-1]):
+            # f a1 … an with a2 … an expressions that may fail: one call, ordered at run time
+            parts = [root, *spine[::-1]]
+            return self.bind_all(parts, slots, lambda es, _: ordered_call(es[0], es[1:], span))
         if isinstance(head, Global):
             return self.bind_all(args, slots, lambda es, _: _global_call(head, es, span))
         return self.bind_all([head, *args], slots, lambda es, _: Call(es[0], es[1:], span))
@@ -439,6 +460,23 @@ class Compiler:
         if isinstance(body, Code):
             return Loop(bound, body, None, t.span, trim)
         return Loop(bound, Ret(body), body, t.span, trim)
+
+
+def ordered_call(fn: Expr, args: Sequence[Expr], span: Span | None) -> Call:
+    """f a1 … an whose later arguments wait for the applications before them (see ``Call``)."""
+    return Call(fn, args, span, ordered=True)
+
+
+def _chain(g: Global) -> int:
+    """How many λs a global's definition starts with (0 while it is pending)."""
+    d: Term | None = g
+    seen = 0
+    while isinstance(d, Global) and seen < 100:
+        d, seen = d.definition(), seen + 1
+    n = 0
+    while isinstance(d, Lam):
+        d, n = d.body, n + 1
+    return n
 
 
 def _global_call(g: Global, args: Sequence[Expr], span: Span | None) -> Call:

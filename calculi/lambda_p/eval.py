@@ -63,11 +63,12 @@ RUN, APPLY, DELIVER = 0, 1, 2
 
 
 # Frames of ``fs``, innermost first, as tuples (they are made at every non-tail call):
-#   (body, env, next, bind)    LetF: bind the value (if ``bind``) in ``env`` and run ``body``
-#   (ARGS, args, next, span)   ArgsF: apply the value to ``args``
+#   (body, env, next, bind)            LetF: bind the value (if ``bind``) in ``env`` and run ``body``
+#   (ARGS, args, next, span)           ArgsF: apply the value to ``args``
+#   (LATER, exprs, next, span, env)    apply the value to the value of exprs[0] in env, and so on
 # Handler frames of ``meta``: (h, s, fs, meta) for handle h s □, whose continuation is (fs, meta);
 # a ``ParF`` object for the iterations of a (parallel) loop.
-ARGS = object()
+ARGS, LATER = object(), object()
 _new = tuple.__new__
 
 
@@ -183,7 +184,11 @@ class Machine:
                                 env = f[1] + c.argv(env)
                                 c = lam.full if c.n > 1 else lam.body
                                 continue
-                        args, span, mode = c.argv(env), c.span, APPLY
+                        if c.later and not (type(f) is tuple and f[0].n > c.n):
+                            args, span, mode = c.first(env), c.span, APPLY
+                            fs = (LATER, c.later, fs, span, env)
+                        else:
+                            args, span, mode = c.argv(env), c.span, APPLY
                     elif t is If:
                         v = c.condition(env)
                         if v is TRUE_V:
@@ -278,13 +283,20 @@ class Machine:
                         mode = DELIVER
                 # DELIVER v to the continuation
                 if fs is not None:
-                    if fs[0] is not ARGS:
+                    kind = fs[0]
+                    if kind is not ARGS and kind is not LATER:
                         c, env, fs, bind = fs
                         if bind:
                             env = env + (v,)
                         mode = RUN
                         continue
-                    _, args, fs, span = fs
+                    if kind is ARGS:
+                        _, args, fs, span = fs
+                    else:
+                        _, later, fs, span, frame_env = fs
+                        args = (later[0](frame_env),)
+                        if len(later) > 1:
+                            fs = (LATER, later[1:], fs, span, frame_env)
                     f, mode = v, APPLY
                     continue
                 if meta is None:

@@ -82,6 +82,11 @@ def nested_resume(k: Any, s: Any, x: Any, fs: Any, meta: Any) -> tuple[Any, Any,
     return fs, meta, machine.run()
 
 
+def unordered_call(fn: Any, args: Any, span: Span | None) -> Any:
+    """f a1 a2: every argument evaluated before f a1 is applied."""
+    return compiler.Call(fn, args, span)
+
+
 MUTANTS = [
     Mutant(
         "lambda_p.shallow_resumption",
@@ -118,5 +123,11 @@ MUTANTS = [
         "lambda_p",
         "the fast evaluator runs a resumption k s x on a nested machine (a Python call)",
         lambda: patch(fast, "resume", nested_resume),
+    ),
+    Mutant(
+        "lambda_p.call_arguments_early",
+        "lambda_p",
+        "the fast evaluator evaluates f a1 a2's a2 before applying f to a1",
+        lambda: patch(compiler, "ordered_call", unordered_call),
     ),
 ]

@@ -9,6 +9,7 @@ exactly as in sequential evaluation. Nested loops inside a worker run sequential
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import pickle
 from collections.abc import Callable, Sequence
@@ -102,10 +103,12 @@ def _in_workers(
     chunks = jobs * 4
     bounds = [(n * c // chunks, n * (c + 1) // chunks) for c in range(chunks)]
     _TASK = (fn, items, fuel.remaining, encode)
+    gc.freeze()  # the workers' collector leaves the inherited heap alone (no copy-on-write)
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             answers = pool.map(_run_chunk, [b for b in bounds if b[0] < b[1]])
     finally:
+        gc.unfreeze()
         _TASK = None
     out: list[B] = []
     for chunk, used in answers:

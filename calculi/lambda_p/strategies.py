@@ -205,6 +205,13 @@ USES = {
 }
 """Integer-valued uses of (possibly shadowed) prelude helpers, with holes for two integers."""
 
+CURRIED = [
+    "(\\a b. a * b) {a} (<1, 2, 3>.{b})",
+    "(\\a. (if a == 0 then perform early a else 0); \\b. a + b) 0 (<1, 2, 3>.{b})",
+]
+"""Curried calls whose later argument may fail (an index up to 3 into three items), after a
+partial application that may perform an operation nobody handles (so that the order shows)."""
+
 INNER = {
     "accum": "(case runAccum (+) 0 (\\_. {}) of {{(v, s) -> v + s}})",
     "log": '(case runAccum (++) "" (\\_. {}) of {{(v, s) -> v + length s}})',
@@ -228,8 +235,11 @@ def user_computations(draw: st.DrawFn, ops: tuple[str, ...], scope: tuple[str, .
     the wrappers, a handler of an operation nested inside another of it, calls of the file's own
     recursive definitions."""
     small = st.integers(0, 3).map(str)
-    kinds = ["base", "base", "use", "wrapper", "nest", "recurse"] if depth > 0 else ["base"]
+    kinds = ["base", "base", "use", "wrapper", "nest", "recurse", "curried"] if depth > 0 else ["base"]
     kind = draw(st.sampled_from(kinds))
+    if kind == "curried":
+        call = draw(st.sampled_from(CURRIED))
+        return "(" + call.format(a=draw(st.integers(0, 3)), b=draw(st.sampled_from([3, 2]))) + ")"
     if kind == "use":
         use = USES[draw(st.sampled_from(sorted(USES)))]
         return "(" + use.format(a=draw(small), b=draw(small)) + ")"

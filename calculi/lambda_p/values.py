@@ -105,14 +105,27 @@ def is_data(v: Any) -> bool:
     return True
 
 
+_SLOTS: dict[str, Any] = {name: slot for klass in reversed(Lit.__mro__) for name, slot in vars(klass).items()}
+_SET_VALUE, _SET_SPAN = _SLOTS["value"].__set__, _SLOTS["span"].__set__
+
+
+def _literal(v: int | str) -> Lit:
+    """``Lit(v)`` without the frozen dataclass's checked ``__init__`` (half the time: results
+    are read back one literal at a time, and arrays can hold millions)."""
+    lit: Lit = object.__new__(Lit)
+    _SET_VALUE(lit, v)
+    _SET_SPAN(lit, None)
+    return lit
+
+
 def to_term(v: Any) -> Term:
     """Read a value back as a closed λp term (``NotTransferable`` for a continuation)."""
     if type(v) is int or type(v) is str:
-        return Lit(v)
+        return _literal(v)
     if type(v) is VCon:
-        return Con(v.tag, tuple(to_term(a) for a in v.args))
+        return Con(v.tag, tuple([to_term(a) for a in v.args]))
     if type(v) is VArr:
-        return Arr(tuple(to_term(a) for a in v.items))
+        return Arr(tuple([_literal(a) if type(a) is int else to_term(a) for a in v.items]))
     if type(v) is VPerform:
         return Perform(v.op)
     if type(v) is TermFn:

@@ -157,6 +157,10 @@ def test_a_diverging_non_tail_recursion_runs_out_of_fuel_at_its_position(tmp_pat
         ("(\\x. x) == 1", "== compares data (numbers, strings, arrays, constructors), not a function"),
         ("for i:(0 - 2). i", "[bad loop bound]: a for bound must be a non-negative integer, got an integer"),
         ("handle {traverse -> \\n s l k. 0} 0 1", "[missing clause]: the handler has no 'return' clause"),
+        # f a1 a2: f a1 is applied before a2 is evaluated, unless f takes both at once
+        ("(\\a. perform oops a) 1 (<1>.5)", "unhandled operation 'oops' (argument 1)"),
+        ("(\\a b. a) 1 (<1>.5)", "[bad index]: index 5 out of range for array of length 1"),
+        ("def g a b = a + b\ng (perform oops 1) (<1>.5)", "unhandled operation 'oops' (argument 1)"),
     ],
 )
 def test_both_interpreters_say_the_same(text: str, reason: str) -> None:
