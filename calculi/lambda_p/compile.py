@@ -109,6 +109,8 @@ class Call(Code):
 
     def __init__(self, fn: Expr, args: Sequence[Expr], span: Span | None, head: Any = None,
                  ordered: bool = False) -> None:
+        if head is None and callable(fn) and not isinstance(fn, operator.itemgetter):
+            head = _CONSTANTS.get(fn)  # a constant head (perform op, a closed λ) is known now
         self.fn, self.argv, self.n, self.span, self.head = fn, _tuple(args), len(args), span, head
         self.first = _tuple(args[:1])
         self.later = tuple(args[1:]) if ordered else ()
@@ -245,8 +247,10 @@ def _tuple(parts: Sequence[Expr]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]
     slots = [_slot(p) for p in parts]
     if len(parts) > 1 and all(i is not None for i in slots):
         return operator.itemgetter(*slots)
-    if not parts:
-        return lambda env: ()
+    constants = [_CONSTANTS.get(p) if not isinstance(p, operator.itemgetter) else None for p in parts]
+    if all(c is not None for c in constants):
+        values = tuple(constants)
+        return lambda env: values
     if len(parts) == 1:
         (p,) = parts
         return lambda env: (p(env),)
@@ -337,8 +341,7 @@ class Compiler:
         free = tuple(sorted(free_vars(t)))
         lam_code = self.lam_code(t, free, interior)
         if not free:
-            empty = (lam_code, ())
-            return lambda env: empty
+            return _const((lam_code, ()))
         capture = _capture([slots.names[x] for x in free])
         return lambda env: (lam_code, capture(env))
 
