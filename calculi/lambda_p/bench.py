@@ -7,7 +7,7 @@ Targets: at least 20x the small-step machine on every workload row, 50x on the h
 The example files mostly run in well under a millisecond; for them the table gives the fixed cost
 of a run (the fast evaluator on ``0``) beside their own time. Each time is the best of several
 runs (six for the fast evaluator, three for the small-step machine and for ``--jobs``, the two
-machines interleaved), each after a garbage collection: the speed of the machines this was
+machines interleaved, a garbage collection between rounds): the speed of the machines this was
 written on varies by a third from one minute to the next. ``--quick`` shrinks the sizes tenfold.
 """
 
@@ -70,7 +70,6 @@ def parse(prog: Program, text: str) -> Term:
 def timed(term: Term, machine: str, jobs: int = 1, repeat: int = 1) -> float:
     best = float("inf")
     for _ in range(repeat):
-        gc.collect()  # each run starts with no garbage of the runs before
         start = time.perf_counter()
         run_term(term, Fuel(10**10), machine=machine, jobs=jobs)
         best = min(best, time.perf_counter() - start)
@@ -80,6 +79,7 @@ def timed(term: Term, machine: str, jobs: int = 1, repeat: int = 1) -> float:
 def compare(name: str, term: Term, target: int | None, fixed: float | None = None) -> None:
     fast = slow = float("inf")
     for _ in range(3):  # interleaved, so that both see the machine at the same speed
+        gc.collect()  # no garbage of the runs before
         fast = min(fast, timed(term, "fast", repeat=2))
         slow = min(slow, timed(term, "small-step"))
     ratio = slow / fast
@@ -160,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     coarse = parse(prog, f"for i:8. fold (+) 0 (for j:{width}. j * i % 7)")
     one = two = float("inf")
     for _ in range(3):
+        gc.collect()
         one, two = min(one, timed(coarse, "fast", jobs=1)), min(two, timed(coarse, "fast", jobs=2))
     print(f"\n(parallel) on 8 coarse iterations ({width:,} inner steps each), fast evaluator: "
           f"--jobs 1 {one:.3f}s, --jobs 2 {two:.3f}s, speedup {one / two:.2f}x "
