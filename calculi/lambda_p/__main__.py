@@ -61,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CalculusError as err:
         print(err.render(), file=sys.stderr)
         return 1
+    except RecursionError:  # the parser's and the printer's recursion, not evaluation's
+        print("error: a term or a value nested more than about 10^5 deep, past what the parser and "
+              "the printer take", file=sys.stderr)
+        return 1
     return 0
 
 

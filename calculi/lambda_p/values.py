@@ -119,13 +119,34 @@ def _literal(v: int | str) -> Lit:
 
 
 def to_term(v: Any) -> Term:
-    """Read a value back as a closed λp term (``NotTransferable`` for a continuation)."""
+    """Read a value back as a closed λp term (``NotTransferable`` for a continuation). Data is
+    read with an explicit stack, so that a value nested 10^5 deep reads back like a flat one."""
+    done: dict[int, Term] = {}  # id of a constructor or array value → its term, once built
+    stack = [v]
+    while stack:
+        x = stack[-1]
+        if id(x) in done:
+            stack.pop()
+            continue
+        parts = x.args if type(x) is VCon else x.items if type(x) is VArr else None
+        if parts is None:
+            done[id(x)] = _leaf(x)
+            stack.pop()
+            continue
+        missing = [p for p in parts if id(p) not in done and (type(p) is VCon or type(p) is VArr)]
+        if missing:
+            stack.extend(missing)
+            continue
+        terms = tuple([done[id(p)] if id(p) in done else _leaf(p) for p in parts])
+        done[id(x)] = Con(x.tag, terms) if type(x) is VCon else Arr(terms)
+        stack.pop()
+    return done[id(v)]
+
+
+def _leaf(v: Any) -> Term:
+    """A value that holds no data values: literals, perform op, functions."""
     if type(v) is int or type(v) is str:
         return _literal(v)
-    if type(v) is VCon:
-        return Con(v.tag, tuple([to_term(a) for a in v.args]))
-    if type(v) is VArr:
-        return Arr(tuple([_literal(a) if type(a) is int else to_term(a) for a in v.items]))
     if type(v) is VPerform:
         return Perform(v.op)
     if type(v) is TermFn:
