@@ -1,18 +1,9 @@
 """Compiling λp terms once, for the fast evaluator (``eval``): closures over environment slots.
 
-A term compiles either to an ``Expr``, a Python function from an environment to a value, when its
-evaluation can neither apply a function nor reach a handler (literals, variables, λ, data,
-primitives, projections and ``case`` over such terms); or else to ``Code``, a small tree of
-instructions that the machine in ``eval`` runs with an explicit continuation. Non-tail
-sub-computations are bound first (A-normal form, left to right as the (step) rule evaluates):
-
-    Ret(e)               the value of the expression e
-    Let(c, body)         run c, bind its value, run body          (a frame on the continuation)
-    LetS(e, body)        bind e's value, run body                 (no frame: e is an Expr)
-    Call(f, a1 … an)     apply f to a1 … an                       (a tail call)
-    Cases(e, branches)   (case) on e's value
-    Install(h, s, body)  handle h s body
-    Loop(n, x. body)     for x:n. body, traversed or run in (parallel) by the machine
+A term compiles either to an ``Expr``, when its evaluation can neither apply a function nor
+reach a handler (literals, variables, λ, data, primitives, projections and ``case`` over such
+terms), or else to ``Code`` (both in ``instructions``). Non-tail sub-computations are bound
+first (A-normal form, left to right as the (step) rule evaluates).
 
 Environments are tuples: slots are resolved at compile time (each foil name becomes an index),
 and a λ captures only its free variables (flat closures), so that a continuation never holds on
@@ -26,25 +17,38 @@ definition's foil name: a user definition named like a prelude one is another gl
 from __future__ import annotations
 
 import operator
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from calculi.core.syntax import Span
-from calculi.lambda_p.delta import DELTA, Delta
+from calculi.lambda_p.delta import DELTA
+from calculi.lambda_p.instructions import (
+    Call,
+    Cases,
+    Code,
+    Expr,
+    If,
+    Install,
+    LamCode,
+    Let,
+    LetS,
+    Loop,
+    Ret,
+    Trim,
+    capture,
+    case_expr,
+    const,
+    index_expr,
+    let_expr,
+    prim_expr,
+    tuple_of,
+)
 from calculi.lambda_p.stuck import (
-    bad_index,
-    cannot_index,
-    no_match,
-    out_of_range,
     self_reference,
     undefined,
 )
 from calculi.lambda_p.subst import free_vars
 from calculi.lambda_p.syntax import (
-    RETURN,
-    TRAVERSE,
-    TUPLE,
     App,
     Arr,
     Case,
@@ -52,7 +56,6 @@ from calculi.lambda_p.syntax import (
     For,
     Global,
     Handle,
-    Handler,
     Index,
     Lam,
     Lit,
@@ -61,231 +64,10 @@ from calculi.lambda_p.syntax import (
     Term,
     Var,
 )
-from calculi.lambda_p.values import NULLARY, VArr, VCon, VPerform, describe
+from calculi.lambda_p.values import NULLARY, VArr, VCon, VPerform
 
-Expr = Callable[[tuple[Any, ...]], Any]
 MAX_ARITY = 8  # λ chains longer than this take their first MAX_ARITY arguments at once
 TRIM_SLACK = 8  # a body drops its environment's dead slots when there are more than this
-
-
-class Code:
-    __slots__ = ()
-
-
-class Ret(Code):
-    __slots__ = ("expr",)
-
-    def __init__(self, expr: Expr) -> None:
-        self.expr = expr
-
-
-Trim = Callable[[tuple[Any, ...]], tuple[Any, ...]]
-"""Keeps the slots a body needs (``None``: all of them)."""
-
-
-class Let(Code):
-    __slots__ = ("bind", "body", "rhs", "trim")
-
-    def __init__(self, rhs: Code, body: Code, bind: bool, trim: Trim | None = None) -> None:
-        self.rhs, self.body, self.bind, self.trim = rhs, body, bind, trim
-
-
-class LetS(Code):
-    __slots__ = ("bind", "body", "rhs", "trim")
-
-    def __init__(self, rhs: Expr, body: Code, bind: bool, trim: Trim | None = None) -> None:
-        self.rhs, self.body, self.bind, self.trim = rhs, body, bind, trim
-
-
-class Call(Code):
-    """f a1 … an: ``argv`` gives the arguments' values as a tuple; ``head`` is f's value once
-    known for good (a global's), so that the machine need not evaluate ``fn`` again.
-
-    ``later`` holds a2 … an when they may fail and so must wait for f a1 to be applied (then
-    a2 is evaluated, the result applied to it, and so on), unless f turns out to be a λ of at
-    least n parameters, whose partial applications only make closures."""
-
-    __slots__ = ("argv", "first", "fn", "head", "later", "n", "span")
-
-    def __init__(self, fn: Expr, args: Sequence[Expr], span: Span | None, head: Any = None,
-                 ordered: bool = False) -> None:
-        if head is None and callable(fn) and not isinstance(fn, operator.itemgetter):
-            head = _CONSTANTS.get(fn)  # a constant head (perform op, a closed λ) is known now
-        self.fn, self.argv, self.n, self.span, self.head = fn, _tuple(args), len(args), span, head
-        self.first = _tuple(args[:1])
-        self.later = tuple(args[1:]) if ordered else ()
-
-
-class If(Code):
-    """``if`` (the case on True and False that it desugars to): no binders, two branches."""
-
-    __slots__ = ("cases", "condition", "otherwise", "then")
-
-    def __init__(self, condition: Expr, then: Code, otherwise: Code, cases: Cases) -> None:
-        self.condition, self.then, self.otherwise, self.cases = condition, then, otherwise, cases
-
-
-class Cases(Code):
-    """``case``: ``table`` maps (constructor, arity) to the first branch for it; ``default``, the
-    first catch-all (before which no other branch is tried), binds the value."""
-
-    __slots__ = ("default", "scrutinee", "span", "table", "tags")
-
-    def __init__(self, scrutinee: Expr, table: dict[tuple[str, int], Code], default: Code | None,
-                 tags: list[str | None], span: Span | None) -> None:
-        self.scrutinee, self.table, self.default, self.tags, self.span = scrutinee, table, default, tags, span
-
-
-class Install(Code):
-    """handle h s body: ``clauses`` are (name, value) pairs, evaluated when the handle is."""
-
-    __slots__ = ("body", "clauses", "handler", "ops", "param", "span")
-
-    def __init__(self, clauses: tuple[tuple[str, Expr], ...], param: Expr, body: Code,
-                 handler: Handler, span: Span | None) -> None:
-        self.clauses, self.param, self.body = clauses, param, body
-        self.ops = frozenset(name for name, _ in clauses if name not in (RETURN, TRAVERSE))
-        self.handler, self.span = handler, span
-
-
-class Loop(Code):
-    """for x:n. body; ``simple`` is the body as an ``Expr`` when it is one."""
-
-    __slots__ = ("body", "bound", "simple", "span", "trim")
-
-    def __init__(self, bound: Expr, body: Code, simple: Expr | None, span: Span | None,
-                 trim: Trim | None) -> None:
-        self.bound, self.body, self.simple, self.span, self.trim = bound, body, simple, span, trim
-
-
-class LamCode:
-    """A compiled λ: the term (to read closures back), the foil names it captures (in slot order),
-    its body (environment: captured values, then the parameter), and for a chain of ``n`` λs the
-    body of the innermost one taking all ``n`` parameters at once (``full``; None when n = 1)."""
-
-    __slots__ = ("body", "free", "full", "n", "term")
-
-    def __init__(self, term: Lam, free: tuple[int, ...], body: Code, n: int, full: Code | None) -> None:
-        self.term, self.free, self.body, self.n, self.full = term, free, body, n, full
-
-
-# -- expressions ------------------------------------------------------------------------------------
-
-
-_CONSTANTS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-
-
-def _const(v: Any) -> Expr:
-    fn = lambda env: v  # noqa: E731  (a function object: the table below is keyed by it)
-    _CONSTANTS[fn] = v
-    return fn
-
-
-def _slot(e: Expr) -> int | None:
-    """The slot an expression reads, when it is a variable."""
-    if type(e) is operator.itemgetter:
-        items = e.__reduce__()[1]
-        if len(items) == 1 and type(items[0]) is int:
-            return items[0]
-    return None
-
-
-def _int_constant(e: Expr) -> int | None:
-    v = _CONSTANTS.get(e) if callable(e) and not isinstance(e, operator.itemgetter) else None
-    return v if type(v) is int else None
-
-
-def _index(array: Expr, index: Expr, span: Span | None) -> Expr:
-    def ev(env: tuple[Any, ...]) -> Any:
-        a, i = array(env), index(env)
-        return project(a, i, span)
-
-    return ev
-
-
-def project(a: Any, i: Any, span: Span | None) -> Any:
-    """(index) ⟨v0,…,vn⟩.i → v_i"""
-    if type(a) is not VArr:
-        raise cannot_index(describe(a), span)
-    if type(i) is not int:
-        raise bad_index(describe(i), span)
-    if not 0 <= i < len(a.items):
-        raise out_of_range(i, len(a.items), span)
-    return a.items[i]
-
-
-def _prim(delta: Delta, args: Sequence[Expr], span: Span | None) -> Expr:
-    rule = delta.rule
-    if len(args) == 2 and delta.on_ints is not None:
-        on_ints, x, y = delta.on_ints, args[0], args[1]
-        i, k = _slot(x), _int_constant(y)
-        if i is not None and k is not None:  # x ∘ 3, the commonest shape, without the calls
-
-            def with_constant(env: tuple[Any, ...]) -> Any:
-                a = env[i]
-                if type(a) is int:
-                    return on_ints(a, k)
-                return rule([a, k], span)
-
-            return with_constant
-
-        def binary(env: tuple[Any, ...]) -> Any:
-            a, b = x(env), y(env)
-            if type(a) is int and type(b) is int:
-                return on_ints(a, b)
-            return rule([a, b], span)
-
-        return binary
-    if len(args) == 1:
-        (x,) = args
-        return lambda env: rule([x(env)], span)
-    return lambda env: rule([a(env) for a in args], span)
-
-
-def _tuple(parts: Sequence[Expr]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
-    """The values of ``parts`` as a tuple (variables only: one C call)."""
-    slots = [_slot(p) for p in parts]
-    if len(parts) > 1 and all(i is not None for i in slots):
-        return operator.itemgetter(*slots)
-    constants = [_CONSTANTS.get(p) if not isinstance(p, operator.itemgetter) else None for p in parts]
-    if all(c is not None for c in constants):
-        values = tuple(constants)
-        return lambda env: values
-    if len(parts) == 1:
-        (p,) = parts
-        return lambda env: (p(env),)
-    if len(parts) == 2:
-        p, q = parts
-        return lambda env: (p(env), q(env))
-    if len(parts) == 3:
-        p, q, r = parts
-        return lambda env: (p(env), q(env), r(env))
-    return lambda env: tuple([p(env) for p in parts])
-
-
-def _capture(slots: Sequence[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
-    if not slots:
-        return lambda env: ()
-    if len(slots) == 1:
-        (i,) = slots
-        return lambda env: (env[i],)
-    return operator.itemgetter(*slots)
-
-
-def select(c: Cases, v: Any) -> tuple[Code, tuple[Any, ...] | None]:
-    """(case): the branch for ``v`` and the values it binds (None: the catch-all binds ``v``)."""
-    if type(v) is VCon:
-        hit = c.table.get((v.tag, len(v.args)))
-        if hit is not None:
-            return hit, v.args
-    if c.default is not None:
-        return c.default, None
-    sizes = None
-    if type(v) is VCon and v.tag == TUPLE and c.tags == [TUPLE]:
-        ((_, arity),) = c.table
-        sizes = (arity, len(v.args))
-    raise no_match(describe(v), c.tags, sizes, c.span)
-
 
 # -- the compiler -----------------------------------------------------------------------------------
 
@@ -315,7 +97,7 @@ class Slots:
         live = sorted(x for x in needed if x in self.names)
         if self.size - len(live) <= TRIM_SLACK:
             return None, self
-        return _capture([self.names[x] for x in live]), Slots().bind(*live)
+        return capture([self.names[x] for x in live]), Slots().bind(*live)
 
 
 class Compiler:
@@ -341,9 +123,9 @@ class Compiler:
         free = tuple(sorted(free_vars(t)))
         lam_code = self.lam_code(t, free, interior)
         if not free:
-            return _const((lam_code, ()))
-        capture = _capture([slots.names[x] for x in free])
-        return lambda env: (lam_code, capture(env))
+            return const((lam_code, ()))
+        captured = capture([slots.names[x] for x in free])
+        return lambda env: (lam_code, captured(env))
 
     def lam_code(self, t: Lam, free: tuple[int, ...], interior: bool) -> LamCode:
         captured = Slots().bind(*free)
@@ -396,7 +178,7 @@ class Compiler:
                 return Let(rhs, body if isinstance(body, Code) else Ret(body), keep, trim)
             if isinstance(body, Code) or trim is not None:
                 return LetS(rhs, body if isinstance(body, Code) else Ret(body), keep, trim)
-            return _let_expr(rhs, body, keep)
+            return let_expr(rhs, body, keep)
         # a global defined as λx1 … λxm applied to at most m arguments: one call (the partial
         # applications only make closures, so evaluating every argument first changes nothing)
         spine: list[Term] = []
@@ -440,7 +222,7 @@ class Compiler:
                     table.setdefault((br.tag or "", len(br.binders)), code)
             cases = Cases(es[0], table, default, tags, t.span)
             if simple:
-                return _case_expr(cases)
+                return case_expr(cases)
             if tags == ["True", "False"] and default is None:
                 return If(es[0], table[("True", 0)], table[("False", 0)], cases)
             return cases
@@ -495,28 +277,6 @@ def _global_call(g: Global, args: Sequence[Expr], span: Span | None) -> Call:
     return call
 
 
-def _case_expr(c: Cases) -> Expr:
-    """A ``case`` whose branches are all expressions."""
-
-    def ev(env: tuple[Any, ...]) -> Any:
-        v = c.scrutinee(env)
-        code, bound = select(c, v)
-        return code.expr(env + ((v,) if bound is None else bound))  # type: ignore[attr-defined]
-
-    return ev
-
-
-def _let_expr(rhs: Expr, body: Expr, keep: bool) -> Expr:
-    if keep:
-        return lambda env: body(env + (rhs(env),))
-
-    def ev(env: tuple[Any, ...]) -> Any:
-        rhs(env)
-        return body(env)
-
-    return ev
-
-
 _IS_EXPR: dict[int, tuple[Term, bool]] = {}
 
 
@@ -563,28 +323,28 @@ def _var(c: Compiler, t: Var, slots: Slots) -> Expr:
 
 def _con(c: Compiler, t: Con, slots: Slots) -> Expr:
     if not t.args:
-        return _const(NULLARY.get(t.tag) or VCon(t.tag))
-    args, tag = _tuple([c.expr(a, slots) for a in t.args]), t.tag
+        return const(NULLARY.get(t.tag) or VCon(t.tag))
+    args, tag = tuple_of([c.expr(a, slots) for a in t.args]), t.tag
     return lambda env: VCon(tag, args(env))
 
 
 def _arr(c: Compiler, t: Arr, slots: Slots) -> Expr:
-    items = _tuple([c.expr(i, slots) for i in t.items])
+    items = tuple_of([c.expr(i, slots) for i in t.items])
     return lambda env: VArr(items(env))
 
 
 def _prim_rule(c: Compiler, t: Prim, slots: Slots) -> Code | Expr:
-    return c.bind_all(t.args, slots, lambda es, _: _prim(DELTA[t.op], es, t.span))
+    return c.bind_all(t.args, slots, lambda es, _: prim_expr(DELTA[t.op], es, t.span))
 
 
 def _index_rule(c: Compiler, t: Index, slots: Slots) -> Code | Expr:
-    return c.bind_all([t.array, t.index], slots, lambda es, _: _index(es[0], es[1], t.span))
+    return c.bind_all([t.array, t.index], slots, lambda es, _: index_expr(es[0], es[1], t.span))
 
 
 _RULES: dict[type, Callable[[Compiler, Any, Slots], Expr | Code]] = {
-    Lit: lambda c, t, slots: _const(t.value),
+    Lit: lambda c, t, slots: const(t.value),
     Var: _var,
-    Perform: lambda c, t, slots: _const(VPerform(t.op)),
+    Perform: lambda c, t, slots: const(VPerform(t.op)),
     Global: lambda c, t, slots: global_expr(t),
     Lam: lambda c, t, slots: c.lam(t, slots),
     Con: _con,

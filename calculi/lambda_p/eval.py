@@ -1,7 +1,8 @@
 """The fast evaluator: compiled code (``compile``) run by a machine with an explicit continuation.
 
-The continuation is two linked lists, so that the Python stack stays flat whatever the program
-does (deep recursion, long runs of handled operations, resumptions of resumptions):
+The continuation is two linked lists (``continuations``), so that the Python stack stays flat
+whatever the program does (deep recursion, long runs of handled operations, resumptions of
+resumptions):
 
 * ``fs``, the frames of the current computation up to the innermost handler (``LetF``: bind the
   value and run the rest; ``ArgsF``: apply the value to further arguments). This is the pure
@@ -34,24 +35,34 @@ from typing import Any
 from calculi.core.syntax import Span
 from calculi.core.trace import Fuel
 from calculi.lambda_p import parallel
-from calculi.lambda_p.compile import (
+from calculi.lambda_p.compile import compile_term, value_of
+from calculi.lambda_p.continuations import (
+    ARGS,
+    LATER,
+    BodyK,
+    HandlerV,
+    LoopV,
+    ParF,
+    PepmL,
+    Resume,
+    Resume1,
+    resume,
+)
+from calculi.lambda_p.deep import CANCEL
+from calculi.lambda_p.desugar import loop_warning, unsound_traverse
+from calculi.lambda_p.instructions import (
     Call,
     Cases,
     Code,
-    Expr,
     If,
     Install,
     Let,
     LetS,
     Loop,
     Ret,
-    compile_term,
     project,
     select,
-    value_of,
 )
-from calculi.lambda_p.deep import CANCEL
-from calculi.lambda_p.desugar import loop_warning, unsound_traverse
 from calculi.lambda_p.pretty import show
 from calculi.lambda_p.stuck import bad_loop_bound, missing_clause, not_a_function, unhandled
 from calculi.lambda_p.syntax import RETURN, TRAVERSE, Term
@@ -60,80 +71,7 @@ from calculi.lambda_p.values import FALSE_V, TRUE_V, NotTransferable, VArr, VPer
 POLL = 4096
 NEXT = object()  # "the machine's registers hold the next code to run", as opposed to a value
 RUN, APPLY, DELIVER = 0, 1, 2
-
-
-# Frames of ``fs``, innermost first, as tuples (they are made at every non-tail call):
-#   (body, env, next, bind)            LetF: bind the value (if ``bind``) in ``env`` and run ``body``
-#   (ARGS, args, next, span)           ArgsF: apply the value to ``args``
-#   (LATER, exprs, next, span, env)    apply the value to the value of exprs[0] in env, and so on
-# Handler frames of ``meta``: (h, s, fs, meta) for handle h s □, whose continuation is (fs, meta);
-# a ``ParF`` object for the iterations of a (parallel) loop.
-ARGS, LATER = object(), object()
 _new = tuple.__new__
-
-
-class HandlerV:
-    """A handler's clauses, evaluated."""
-
-    __slots__ = ("clauses", "node", "ops", "ret", "span", "trav")
-
-    def __init__(self, code: Install, env: tuple[Any, ...]) -> None:
-        self.clauses = {name: f(env) for name, f in code.clauses}
-        self.ops = code.ops
-        self.ret = self.clauses.get(RETURN)
-        self.trav = self.clauses.get(TRAVERSE)
-        self.span, self.node = code.span, code.handler
-
-
-class LoopV:
-    """for x:n. body in ``env``; iteration i runs inside ``wraps`` (handlers of PEPM'22's ℓ, each
-    with the array its parameter is taken from, outermost first)."""
-
-    __slots__ = ("body", "env", "n", "simple", "span", "wraps")
-
-    def __init__(self, n: int, body: Code, simple: Expr | None, span: Span | None, env: tuple[Any, ...],
-                 wraps: tuple[tuple[HandlerV, Any], ...]) -> None:
-        self.n, self.body, self.simple, self.span, self.env, self.wraps = n, body, simple, span, env, wraps
-
-    def wrapped(self, h: HandlerV, ss: Any) -> LoopV:
-        """The loop whose iteration i runs inside handle h (ss.i)."""
-        return LoopV(self.n, self.body, self.simple, self.span, self.env, ((h, ss), *self.wraps))
-
-
-class ParF:
-    """(parallel): the iterations of ``loop`` run one after another; ``fs``/``meta`` are the
-    continuation of the loop. Never part of a captured continuation (operations stop at it)."""
-
-    __slots__ = ("fs", "loop", "meta", "results")
-
-    def __init__(self, loop: LoopV, fs: Any, meta: Any) -> None:
-        self.loop, self.fs, self.meta = loop, fs, meta
-        self.results: list[Any] = []
-
-
-class Resume(tuple[Any, ...]):
-    """k = λs. λx. handle h s E[x], as (fs, chain, h): the frames of E inside its innermost
-    handler, the handler frames of E (innermost first), the handler that took the operation."""
-
-    __slots__ = ()
-
-
-class Resume1(tuple[Any, ...]):
-    """k s, as (k, s), waiting for the value to resume with."""
-
-    __slots__ = ()
-
-
-class BodyK(tuple[Any, ...]):
-    """ℓᵢ = λs. handle h s e[x:=i] (ICFP'24), as (h, loop, i)."""
-
-    __slots__ = ()
-
-
-class PepmL(tuple[Any, ...]):
-    """ℓ = λss. for x:n. handle h (ss.x) e (PEPM'22), as (h, loop)."""
-
-    __slots__ = ()
 
 
 class Machine:
@@ -457,17 +395,6 @@ class Machine:
             return machine.run()
 
         return run
-
-
-def resume(k: Resume, s: Any, x: Any, fs: Any, meta: Any) -> tuple[Any, Any, Any]:
-    """k s x = handle h s E[x] in the continuation (fs, meta): the continuation of E put back on
-    top of it (one handler frame per handler of E, the frames themselves shared), and x to give it.
-    The machine then goes on from there, so a resumption never deepens the Python stack."""
-    k_fs, chain, h = k
-    meta = (h, s, fs, meta)
-    for frame in reversed(chain):
-        meta = (frame[0], frame[1], frame[2], meta)
-    return k_fs, meta, x
 
 
 def _shown(v: Any) -> str:

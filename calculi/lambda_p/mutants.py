@@ -14,7 +14,8 @@ from calculi.foil import core as foil
 from calculi.lambda_p import compile as compiler
 from calculi.lambda_p import eval as fast
 from calculi.lambda_p import semantics
-from calculi.lambda_p.compile import Ret, value_of
+from calculi.lambda_p.compile import value_of
+from calculi.lambda_p.instructions import Call, Ret
 from calculi.lambda_p.semantics import Frame, Machine, loop_bound, plug_all
 from calculi.lambda_p.subst import substitute
 from calculi.lambda_p.syntax import TRAVERSE, App, Arr, For, Global, Globals, Handle, Lam, Lit, Term, Var
@@ -84,7 +85,7 @@ def nested_resume(k: Any, s: Any, x: Any, fs: Any, meta: Any) -> tuple[Any, Any,
 
 def unordered_call(fn: Any, args: Any, span: Span | None) -> Any:
     """f a1 a2: every argument evaluated before f a1 is applied."""
-    return compiler.Call(fn, args, span)
+    return Call(fn, args, span)
 
 
 MUTANTS = [
