@@ -150,9 +150,7 @@ class Compiler:
         bound before it, every other part (evaluated by ``build``'s code) with all of them."""
         last = max((k for k, p in enumerate(parts) if not is_expr(p)), default=-1)
         bound = [k <= last and not (is_expr(p) and _safe(p)) for k, p in enumerate(parts)]
-        final = slots
-        for _ in range(sum(bound)):
-            final = final.temporary()
+        final = Slots(slots.names, slots.size + sum(bound))
         scope, exprs, binds = slots, [], []
         for p, is_bound in zip(parts, bound, strict=True):
             if not is_bound:
@@ -176,9 +174,9 @@ class Compiler:
             body = self.compile(t.fn.body, scope.bind(t.fn.binder) if keep else scope)
             if isinstance(rhs, Code):
                 return Let(rhs, body if isinstance(body, Code) else Ret(body), keep, trim)
-            if isinstance(body, Code) or trim is not None:
-                return LetS(rhs, body if isinstance(body, Code) else Ret(body), keep, trim)
-            return let_expr(rhs, body, keep)
+            if isinstance(body, Code):
+                return LetS(rhs, body, keep, trim)
+            return let_expr(rhs, body, keep, trim)
         # a global defined as λx1 … λxm applied to at most m arguments: one call (the partial
         # applications only make closures, so evaluating every argument first changes nothing)
         spine: list[Term] = []
@@ -266,14 +264,12 @@ def _chain(g: Global) -> int:
 
 def _global_call(g: Global, args: Sequence[Expr], span: Span | None) -> Call:
     """A call of a global: its value is looked up once, then kept as the call's ``head``."""
-    call = Call(global_expr(g), args, span)
-    lookup = call.fn
 
     def fn(env: tuple[Any, ...]) -> Any:
-        call.head = lookup(env)
+        call.head = global_value(g, g.span)
         return call.head
 
-    call.fn = fn
+    call = Call(fn, args, span)
     return call
 
 

@@ -262,12 +262,15 @@ def case_expr(c: Cases) -> Expr:
     return ev
 
 
-def let_expr(rhs: Expr, body: Expr, keep: bool) -> Expr:
+def let_expr(rhs: Expr, body: Expr, keep: bool, trim: Trim | None) -> Expr:
+    """x ← e1; e2 with both expressions: the body's environment is ``trim``'s (all of it when
+    None), with e1's value appended when x occurs in e2."""
+    keeps = trim or (lambda env: env)
     if keep:
-        return lambda env: body(env + (rhs(env),))
+        return lambda env: body(keeps(env) + (rhs(env),))
 
     def ev(env: tuple[Any, ...]) -> Any:
         rhs(env)
-        return body(env)
+        return body(keeps(env))
 
     return ev

@@ -15,7 +15,7 @@ from calculi.lambda_p import compile as compiler
 from calculi.lambda_p import eval as fast
 from calculi.lambda_p import semantics
 from calculi.lambda_p.compile import value_of
-from calculi.lambda_p.instructions import Call, Ret
+from calculi.lambda_p.instructions import Call, Ret, let_expr
 from calculi.lambda_p.semantics import Frame, Machine, loop_bound, plug_all
 from calculi.lambda_p.subst import substitute
 from calculi.lambda_p.syntax import TRAVERSE, App, Arr, For, Global, Globals, Handle, Lam, Lit, Term, Var
@@ -88,6 +88,12 @@ def unordered_call(fn: Any, args: Any, span: Span | None) -> Any:
     return Call(fn, args, span)
 
 
+def untrimmed_let(rhs: Any, body: Any, keep: bool, trim: Any) -> Any:
+    """x ← e1; e2 (both expressions) in the whole environment, though e2 was compiled for the
+    trimmed one."""
+    return let_expr(rhs, body, keep, None)
+
+
 MUTANTS = [
     Mutant(
         "lambda_p.shallow_resumption",
@@ -130,5 +136,11 @@ MUTANTS = [
         "lambda_p",
         "the fast evaluator evaluates f a1 a2's a2 before applying f to a1",
         lambda: patch(compiler, "ordered_call", unordered_call),
+    ),
+    Mutant(
+        "lambda_p.let_untrimmed",
+        "lambda_p",
+        "the fast evaluator's expression lets keep the whole environment, not the trimmed one",
+        lambda: patch(compiler, "let_expr", untrimmed_let),
     ),
 ]

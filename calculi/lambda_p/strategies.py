@@ -235,8 +235,14 @@ def user_computations(draw: st.DrawFn, ops: tuple[str, ...], scope: tuple[str, .
     the wrappers, a handler of an operation nested inside another of it, calls of the file's own
     recursive definitions."""
     small = st.integers(0, 3).map(str)
-    kinds = ["base", "base", "use", "wrapper", "nest", "recurse", "curried"] if depth > 0 else ["base"]
+    kinds = ["base", "base", "use", "wrapper", "nest", "recurse", "curried", "wide"]
+    kinds = kinds if depth > 0 else ["base"]
     kind = draw(st.sampled_from(kinds))
+    if kind == "wide":  # more names in scope than the compiled code keeps when a body needs few
+        names = [f"w{k}" for k in range(draw(st.integers(9, 12)))]
+        binds = "".join(f"{w} <- {k}; " for k, w in enumerate(names))
+        sub = draw(user_computations(ops, (*scope, *names), depth - 1))
+        return f"({binds}({sub}) + (y <- {names[3]}; y * 2) + {' + '.join(names)})"
     if kind == "curried":
         call = draw(st.sampled_from(CURRIED))
         return "(" + call.format(a=draw(st.integers(0, 3)), b=draw(st.sampled_from([3, 2]))) + ")"

@@ -112,6 +112,16 @@ def test_a_definition_that_is_not_a_value_is_evaluated_in_its_turn(machine: str)
         run_file("def r = perform ask ()\nr\n", machine)
 
 
+@pytest.mark.parametrize("machine", MACHINES)
+def test_a_let_inside_an_operand_with_many_names_in_scope(machine: str) -> None:
+    """The compiled code keeps only the names a body needs when many are in scope; a let that is
+    an operand after an operation used to crash the compiler."""
+    names = [f"a{k}" for k in range(12)]
+    text = "runReader 1 (\\_. " + "".join(f"{a} <- {k}; " for k, a in enumerate(names))
+    text += "(perform ask ()) + (x <- a3; x) + " + " + ".join(names) + ")"
+    assert run_file(text, machine) == [str(1 + 3 + sum(range(12)))]
+
+
 # -- depth and length --------------------------------------------------------------------------
 
 
