@@ -12,7 +12,10 @@ from typing import Any
 
 from calculi.core.syntax import Span
 from calculi.lambda_p.instructions import Code, Expr, Install
+from calculi.lambda_p.pretty import show
+from calculi.lambda_p.stuck import unhandled
 from calculi.lambda_p.syntax import RETURN, TRAVERSE
+from calculi.lambda_p.values import NotTransferable, to_term
 
 # Frames of ``fs``, innermost first, as tuples (they are made at every non-tail call):
 #   (body, env, next, bind)            LetF: bind the value (if ``bind``) in ``env`` and run ``body``
@@ -85,6 +88,27 @@ class PepmL(tuple[Any, ...]):
     """ℓ = λss. for x:n. handle h (ss.x) e (PEPM'22), as (h, loop)."""
 
     __slots__ = ()
+
+
+def perform(op: str, v: Any, fs: Any, meta: Any, span: Span | None) -> tuple[Any, ...]:
+    """(perform) op v in the continuation (fs, meta): the innermost handler of op (so op ∉ bop(E)
+    for the frames E passed), and what to apply next: its clause, to (s, v, k), in the
+    continuation outside the handler. ``k`` holds E as it is (frames and handler frames)."""
+    m, chain = meta, []
+    while type(m) is tuple and op not in m[0].ops:
+        chain.append(m)
+        m = m[3]
+    if type(m) is not tuple:
+        raise unhandled(op, _shown(v), [o for frame in chain for o in frame[0].ops], span)
+    h, s, outer_fs, outer_meta = m
+    return h.clauses[op], (s, v, tuple.__new__(Resume, (fs, chain, h))), h.span, outer_fs, outer_meta
+
+
+def _shown(v: Any) -> str:
+    try:
+        return show(to_term(v))
+    except NotTransferable:
+        return "<continuation>"
 
 
 def resume(k: Resume, s: Any, x: Any, fs: Any, meta: Any) -> tuple[Any, Any, Any]:

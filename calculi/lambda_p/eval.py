@@ -46,6 +46,7 @@ from calculi.lambda_p.continuations import (
     PepmL,
     Resume,
     Resume1,
+    perform,
     resume,
 )
 from calculi.lambda_p.deep import CANCEL
@@ -63,10 +64,9 @@ from calculi.lambda_p.instructions import (
     project,
     select,
 )
-from calculi.lambda_p.pretty import show
-from calculi.lambda_p.stuck import bad_loop_bound, missing_clause, not_a_function, unhandled
+from calculi.lambda_p.stuck import bad_loop_bound, missing_clause, not_a_function
 from calculi.lambda_p.syntax import RETURN, TRAVERSE, Term
-from calculi.lambda_p.values import FALSE_V, TRUE_V, NotTransferable, VArr, VPerform, describe, to_term
+from calculi.lambda_p.values import FALSE_V, TRUE_V, VArr, VPerform, describe, to_term
 
 POLL = 4096
 NEXT = object()  # "the machine's registers hold the next code to run", as opposed to a value
@@ -190,16 +190,7 @@ class Machine:
                             mode = RUN
                             continue
                     elif tf is VPerform and len(args) == 1:  # (perform)
-                        op, m, chain = f.op, meta, []
-                        while type(m) is tuple and op not in m[0].ops:
-                            chain.append(m)
-                            m = m[3]
-                        if type(m) is not tuple:
-                            handled = [o for frame in chain for o in frame[0].ops]
-                            raise unhandled(op, _shown(args[0]), handled, span)
-                        h = m[0]
-                        f, args, span = h.clauses[op], (m[1], args[0], _new(Resume, (fs, chain, h))), h.span
-                        fs, meta = m[2], m[3]
+                        f, args, span, fs, meta = perform(f.op, args[0], fs, meta, span)
                         continue
                     elif tf is Resume and len(args) == 2:  # k s x: handle h s E[x] here
                         used += 1
@@ -294,7 +285,8 @@ class Machine:
             self.fs = (ARGS, args[1:], self.fs, span)
         a = args[0]
         if tf is VPerform:
-            return self.perform(f.op, a, span)
+            f, args, span, self.fs, self.meta = perform(f.op, a, self.fs, self.meta, span)
+            return self.apply(f, args, span)
         if tf is Resume1:
             self.tick(1, span)
             self.fs, self.meta, v = resume(f[0], f[1], a, self.fs, self.meta)
@@ -311,19 +303,6 @@ class Machine:
             self.tick(1, span)
             return self.loop_event(f[1].wrapped(f[0], a))
         raise not_a_function(describe(f), span)
-
-    def perform(self, op: str, v: Any, span: Span | None) -> Any:
-        """(perform): the innermost handler of ``op`` gets v and the continuation up to it."""
-        m, chain = self.meta, []
-        while type(m) is tuple and op not in m[0].ops:
-            chain.append(m)
-            m = m[3]
-        if type(m) is not tuple:
-            raise unhandled(op, _shown(v), [o for frame in chain for o in frame[0].ops], span)
-        h = m[0]
-        k = _new(Resume, (self.fs, chain, h))
-        self.fs, self.meta = m[2], m[3]
-        return self.apply(h.clauses[op], (m[1], v, k), h.span)
 
     def loop_event(self, loop: LoopV) -> Any:
         """A for reached through a pure context: (traverse) by the innermost handler, else (parallel)."""
@@ -395,13 +374,6 @@ class Machine:
             return machine.run()
 
         return run
-
-
-def _shown(v: Any) -> str:
-    try:
-        return show(to_term(v))
-    except NotTransferable:
-        return "<continuation>"
 
 
 def evaluate(
