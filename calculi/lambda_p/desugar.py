@@ -197,8 +197,18 @@ def unsound_traverse(h: Handler) -> bool:
     return out
 
 
-def loop_warning(handler_span: Span | None, loop_span: Span | None) -> str:
-    """The run-time warning when such a handler traverses a loop."""
+def warn_traverse(
+    h: Handler, loop_span: Span | None, warned: set[int], warn: Callable[[str], None] | None
+) -> None:
+    """When ``h`` traverses a loop: warn (once per handler of an evaluation, ``warned`` holding
+    the ones seen) if ``unsound_traverse(h)``."""
+    if warn is not None and id(h) not in warned:
+        warned.add(id(h))
+        if unsound_traverse(h):
+            warn(_loop_warning(h.span, loop_span))
+
+
+def _loop_warning(handler_span: Span | None, loop_span: Span | None) -> str:
     where = f"{loop_span}: " if loop_span is not None else ""
     return (
         f"{where}warning: this loop is traversed by the handler at {handler_span}, which has the default "

@@ -50,7 +50,7 @@ from calculi.lambda_p.continuations import (
     resume,
 )
 from calculi.lambda_p.deep import CANCEL
-from calculi.lambda_p.desugar import loop_warning, unsound_traverse
+from calculi.lambda_p.desugar import warn_traverse
 from calculi.lambda_p.instructions import (
     Call,
     Cases,
@@ -312,10 +312,7 @@ class Machine:
             h, s, outer_fs, outer = m
             if h.trav is None:
                 raise missing_clause(TRAVERSE, h.node.span)
-            if self.warn is not None and id(h.node) not in self.warned:
-                self.warned.add(id(h.node))
-                if unsound_traverse(h.node):
-                    self.warn(loop_warning(h.node.span, loop.span))
+            warn_traverse(h.node, loop.span, self.warned, self.warn)
             if self.variant == "pepm22":
                 ell: Any = _new(PepmL, (h, loop))
             else:

@@ -27,7 +27,7 @@ from calculi.foil import core as foil
 from calculi.lambda_p import parallel
 from calculi.lambda_p.deep import check_cancelled
 from calculi.lambda_p.delta import DELTA
-from calculi.lambda_p.desugar import loop_warning, unsound_traverse
+from calculi.lambda_p.desugar import warn_traverse
 from calculi.lambda_p.pretty import show
 from calculi.lambda_p.stuck import (
     bad_index,
@@ -316,10 +316,7 @@ class Machine:
             kind, node, _ = frames[j]
             if kind == "body" and isinstance(node, Handle):
                 fuel.tick(t.span, loop_bound(t))
-                if self.warn is not None and id(node.handler) not in self.warned:
-                    self.warned.add(id(node.handler))
-                    if unsound_traverse(node.handler):
-                        self.warn(loop_warning(node.handler.span, t.span))
+                warn_traverse(node.handler, t.span, self.warned, self.warn)
                 return "traverse", VARIANTS[self.variant](node, frames[j + 1 :], t), j
         return "parallel", self.parallel(t, fuel), len(frames)
 

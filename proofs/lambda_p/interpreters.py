@@ -5,6 +5,7 @@ other, progress, and unique decomposition into a context and a redex.
 from __future__ import annotations
 
 from calculi.core.trace import Fuel
+from calculi.lambda_p.pretty import show
 from calculi.lambda_p.semantics import Machine, decompose, plug_all
 from calculi.lambda_p.strategies import parse_program, program_texts, show_term, user_files
 from calculi.lambda_p.stuck import Stuck
@@ -88,3 +89,26 @@ def _decomposition(text: str) -> None:
             return
         assert nxt is not None
         term = nxt.term
+
+
+@theorem(
+    "lambda_p.semantics.refocusing",
+    paper=ICFP24,
+    section="Fig. 1 (step) / derived",
+    label="derived",
+    statement="the small-step machine's evaluate, which keeps the context between steps, reaches the "
+    "value (or the stuck state) that stepping from the root again and again reaches",
+    given={"text": program_texts(unhandled=True, depth=2)},
+    show=show_term,
+)
+def _refocusing(text: str) -> None:
+    term = parse_program(text)
+    machine, fuel, stepped = Machine(), Fuel(FUEL), term
+    try:
+        while (nxt := machine.step(stepped, fuel)) is not None:
+            fuel.tick(stepped.span)
+            stepped = nxt.term
+        by_steps = show(stepped)
+    except Stuck as err:
+        by_steps = f"stuck [{err.group}]: {err.reason}"
+    same(by_steps, outcome(term), "step by step vs evaluate")
