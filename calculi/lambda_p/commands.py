@@ -33,7 +33,6 @@ class Session(registry.Session[Term]):
         self.machine = "fast"
         self.program = Program.with_prelude(self.variant)
         self.definitions: list[Source] = []
-        self.heard: list[str] = []  # warnings of the evaluation of a definition
 
     # -- the protocol ------------------------------------------------------------------------
 
@@ -80,9 +79,9 @@ class Session(registry.Session[Term]):
         """Run one item: an expression's value, or what a definition did to its name."""
         if not isinstance(item, Definition):
             return self.evaluate(item, Fuel(self.fuel_limit))
-        self.heard = []
-        self.program.run(item, self._value)
-        heard = "".join(f"{line}\n" for line in self.heard)
+        warnings: list[str] = []
+        self.program.run(item, lambda term: self._value(term, warnings.append))
+        heard = "".join(f"{line}\n" for line in warnings)
         old = before.get(item.name)
         if old is None:
             return f"{heard}{item.name} defined"
@@ -91,8 +90,8 @@ class Session(registry.Session[Term]):
             return f"{heard}{item.name} redefined (definitions made before keep the one of {site})"
         return f"{heard}{item.name} defined (the prelude keeps its own {item.name})"
 
-    def _value(self, term: Term) -> Term:
-        return run_term(term, Fuel(self.fuel_limit), self.variant, self.jobs, self.machine, self.heard.append)
+    def _value(self, term: Term, warn: Callable[[str], None] | None = None) -> Term:
+        return run_term(term, Fuel(self.fuel_limit), self.variant, self.jobs, self.machine, warn)
 
     # -- λp's own commands ---------------------------------------------------------------------
 
