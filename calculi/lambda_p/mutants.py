@@ -13,7 +13,7 @@ from calculi.core.trace import Fuel
 from calculi.foil import core as foil
 from calculi.lambda_p import compile as compiler
 from calculi.lambda_p import eval as fast
-from calculi.lambda_p import semantics
+from calculi.lambda_p import program, semantics
 from calculi.lambda_p.compile import value_of
 from calculi.lambda_p.instructions import Call, Ret, let_expr
 from calculi.lambda_p.semantics import Frame, Machine, loop_bound, plug_all
@@ -94,6 +94,11 @@ def untrimmed_let(rhs: Any, body: Any, keep: bool, trim: Any) -> Any:
     return let_expr(rhs, body, keep, None)
 
 
+def everything_a_value(term: Term) -> bool:
+    """Every definition counts as a value: defined as its body, never evaluated in its turn."""
+    return True
+
+
 MUTANTS = [
     Mutant(
         "lambda_p.shallow_resumption",
@@ -142,5 +147,11 @@ MUTANTS = [
         "lambda_p",
         "the fast evaluator's expression lets keep the whole environment, not the trimmed one",
         lambda: patch(compiler, "let_expr", untrimmed_let),
+    ),
+    Mutant(
+        "lambda_p.definitions_unevaluated",
+        "lambda_p",
+        "a definition whose body is not a value is defined as that body, not as its value",
+        lambda: patch(program, "is_value", everything_a_value),
     ),
 ]

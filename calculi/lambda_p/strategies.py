@@ -280,18 +280,20 @@ operation per level (under whatever handler of accum is around the call)."""
 @st.composite
 def user_files(draw: st.DrawFn) -> list[str]:
     """The items of a λp file (REPL inputs, in order): shadowing definitions, a name defined twice,
-    recursive definitions, and an integer expression under a stack of prelude handlers that always
-    handles accum (so the recursive definitions are well-formed)."""
+    recursive definitions, definitions whose bodies are not values (evaluated in their turn), and
+    an integer expression under a stack of prelude handlers that always handles accum (so the
+    recursive definitions are well-formed)."""
     shadows = draw(st.lists(st.sampled_from(sorted(SHADOWS)), unique=True, max_size=4))
     items = [SHADOWS[name] for name in shadows]
     items += [RECURSIVE["countdown"], RECURSIVE["depth"]]
     a, b = draw(st.integers(0, 5)), draw(st.integers(0, 5))
     items += [f"def twice x = x * {a}", "def useTwice y = twice y + 1", f"def twice x = x + {b}"]
+    items += [f"def base = fold (+) 0 (iota {draw(st.integers(0, 4))})", "def offset = base * 2 + twice 1"]
     effects = draw(effect_stacks())
     if "accum" not in effects and "log" not in effects:
         effects = ("accum", *effects)
     elif "log" in effects:
         effects = tuple(e for e in effects if e != "log") + (("accum",) if "accum" not in effects else ())
     body = draw(user_computations(operations(effects), (), 3))
-    items.append(wrap(effects, f"(useTwice 1 + twice 1 + {body})"))
+    items.append(wrap(effects, f"(useTwice 1 + twice 1 + offset + {body})"))
     return items

@@ -51,7 +51,18 @@ def run_items(items: list[str], machine: str = "small-step", variant: str = "icf
         item = program.add(Source(text, "<generated>")).item
         if not isinstance(item, Definition):
             result = outcome(item, machine, variant)
+            continue
+        try:  # a definition whose body is not a value: evaluated now, by the same interpreter
+            program.run(item, lambda term: _value(term, machine, variant))
+        except Stuck as err:
+            return f"stuck [{err.group}]: {err.reason}"
     return result
+
+
+def _value(term: Term, machine: str, variant: str) -> Term:
+    if machine == "fast":
+        return to_term(fast.evaluate(term, Fuel(FUEL), variant))
+    return Machine(variant).evaluate(term, Fuel(FUEL))
 
 
 def run(text: str, machine: str = "small-step", variant: str = "icfp24") -> str:

@@ -4,6 +4,8 @@ other, progress, and unique decomposition into a context and a redex.
 
 from __future__ import annotations
 
+from hypothesis import strategies as st
+
 from calculi.core.trace import Fuel
 from calculi.lambda_p.pretty import show
 from calculi.lambda_p.semantics import Machine, decompose, plug_all
@@ -49,6 +51,28 @@ for _id, _section, _unhandled, _statement in (
 )
 def _agree_user_files(items: list[str]) -> None:
     same(run_items(items), run_items(items, "fast"), "small-step vs fast")
+
+
+@theorem(
+    "lambda_p.interpreters.agree_curried_calls",
+    paper=ICFP24,
+    section="Fig. 1 (step) / ref §7 P2",
+    label="derived",
+    statement="a curried call f a1 a2 a3 whose partial applications perform operations and whose later "
+    "arguments may fail gives the same value or stuck state on both interpreters (f a1 is applied "
+    "before a2 is evaluated)",
+    given={
+        "effects": st.lists(st.sampled_from(["", "accum a; ", "perform early a; ", "throw \"t\"; "]),
+                            min_size=2, max_size=2),
+        "later": st.lists(st.sampled_from(["<1, 2>.1", "<1, 2>.2", "1 / 0", "7", "(\\x. x) 3"]),
+                          min_size=2, max_size=2),
+    },
+)
+def _agree_curried(effects: list[str], later: list[str]) -> None:
+    f = f"(\\a. {effects[0]}\\b. {effects[1]}\\c. a + b + c)"
+    text = f"runAccum (+) 0 (\\_. runWeakExcept (\\_. {f} 1 ({later[0]}) ({later[1]})))"
+    term = parse_program(text)
+    same(outcome(term), outcome(term, "fast"), "small-step vs fast")
 
 
 @theorem(
