@@ -6,16 +6,22 @@
     grad       = vjp applied to the cotangent 1
     jit        = the traced program itself, compiled (no transformation)
 
-Each transformation traces ``f`` once per argument structure, shapes and dtypes (as ``jax.jit``
-would; arrays reached through the closure are constants), runs calculi.linear_ad's ``jvp``,
-``unzip`` (with a checkpoint policy) and ``transpose`` passes, type-checks each stage, and compiles
-the result with ``backend.executor``. Arguments are pytrees of arrays; ``argnums``, ``has_aux`` and
-``static_argnums`` mean what they mean in JAX.
+Each transformation traces ``f`` once per argument structure, shapes, dtypes and static values,
+runs calculi.linear_ad's stages (``ad.stages``: J, U with a checkpoint policy, T, each type-checked)
+as far as it needs, and compiles the result with ``backend.executor``. Every array of the program
+that is not a parameter is a feed read at each call: the other arguments (Python floats included)
+and the arrays ``f`` reaches; a trace is reused only while what ``f`` reads besides its arguments is
+unchanged (``backend.guards``), and traces that print the same program share one compilation.
+Arguments are pytrees of arrays; ``argnums``, ``has_aux`` and ``static_argnums`` mean what they mean
+in JAX.
 """
 
 from __future__ import annotations
 
 import contextlib
+import types
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,99 +29,212 @@ from typing import Any
 import numpy as np
 
 from backend.executor import Compiled
+from backend.guards import Guard, environment
 from backend.pytree import PyTree, TreeDef, flatten, unflatten
-from backend.tracing import TracedFunction, split_args, trace
+from backend.tracing import TracedFunction, fed, split_args, trace
 from calculi.core.errors import UsageError
+from calculi.linear_ad import ad
 from calculi.linear_ad.check import check_program
-from calculi.linear_ad.jvp import jvp_program
+from calculi.linear_ad.jvp import jvp_name
 from calculi.linear_ad.pretty import show_program
 from calculi.linear_ad.syntax import Program
-from calculi.linear_ad.transpose import transpose_name, transpose_program
-from calculi.linear_ad.unzip import Policy, UnzipReport, save_all, unzip_program
+from calculi.linear_ad.transpose import transpose_name
+from calculi.linear_ad.unzip import Policy, UnzipReport, lin_name, nonlin_name, save_all
 
 Argnums = int | Sequence[int]
+STAGES = ("source", "jvp", "unzip", "transpose")
+"""The stages of reverse mode, named as ``calculi.linear_ad.ad.Stages`` names them."""
+TRACES = 256  # traces kept (a function's trace dies with the function)
+COMPILATIONS = 64  # compiled programs kept
 
 
 @dataclass
-class Pipeline:
-    """One traced function and its transformed, compiled programs."""
+class Compilation:
+    """The stages of one traced program, compiled; shared by every trace that prints the same."""
 
-    traced: TracedFunction
     programs: dict[str, Program]
     compiled: Compiled
     names: dict[str, str]
     report: UnzipReport | None
-    n_out: int
 
 
-def _key(f: Callable[..., Any], args: Sequence[Any], argnums: Argnums, stage: str,
-         policy: object) -> Hashable:
-    leaves, tree = flatten(tuple(args))
-    sig = tuple((np.shape(x), np.asarray(x).dtype.str) if isinstance(x, np.ndarray | np.generic | float)
-                else ("static", x if isinstance(x, Hashable) else repr(x)) for x in leaves)
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-    return (f, nums, tree, sig, stage, policy)
+@dataclass
+class Pipeline:
+    """One trace of a function (its guard, its captured arrays) and the compilation it runs."""
+
+    traced: TracedFunction
+    compilation: Compilation
+    guard: Guard
+    argnums: Argnums
+    feed_ints: bool
+    static: tuple[int, ...] = ()
+
+    @property
+    def compiled(self) -> Compiled:
+        return self.compilation.compiled
+
+    @property
+    def names(self) -> dict[str, str]:
+        return self.compilation.names
+
+    @property
+    def programs(self) -> dict[str, Program]:
+        return self.compilation.programs
+
+    @property
+    def report(self) -> UnzipReport | None:
+        return self.compilation.report
+
+    @property
+    def n_out(self) -> int:
+        return self.traced.out_tree.leaves
+
+    def feeds(self, args: Sequence[Any]) -> list[Any]:
+        """The feed slots of a call: the non-differentiated arguments' leaves, then the captured arrays."""
+        dynamic = [a for i, a in enumerate(args) if i not in self.static]
+        return self.traced.feed_values(dynamic, self.argnums, self.feed_ints)
 
 
-_CACHE: dict[Hashable, Pipeline] = {}
+_TRACES: OrderedDict[Hashable, Pipeline] = OrderedDict()
+_COMPILATIONS: OrderedDict[Hashable, Compilation] = OrderedDict()
 
 
 def clear_cache() -> None:
-    """Forget every compiled program (after changing a rule table)."""
-    _CACHE.clear()
+    """Forget every trace and compiled program (after changing a rule table)."""
+    _TRACES.clear()
+    _COMPILATIONS.clear()
+
+
+def traces_of(f: Callable[..., Any]) -> int:
+    """How many traces of ``f`` are cached (one per argument structure, shapes, dtypes and statics)."""
+    return sum(1 for key in _TRACES if isinstance(key, tuple) and key[0] == _reference(f))
 
 
 def policy_of(f: Callable[..., Any]) -> Policy:
     return getattr(f, "checkpoint_policy", save_all)
 
 
+def _reference(f: Callable[..., Any]) -> Hashable:
+    """``f`` held weakly where it can be, so that a cached trace does not outlive its function; a
+    bound method by its function and its object's identity (the guard holds the object)."""
+    if isinstance(f, types.MethodType):
+        return _reference(f.__func__), id(f.__self__)
+    try:
+        return weakref.ref(f)
+    except TypeError:
+        return f
+
+
+def _signature(args: Sequence[Any], nums: Sequence[int], static: Sequence[int],
+               feed_ints: bool) -> tuple[Hashable, ...]:
+    """What a trace depends on besides ``f``: the shapes and dtypes of the feeds and parameters, the
+    values of the static leaves (by identity where they are not hashable, with a guard on them)."""
+    out: list[Hashable] = []
+    for i, a in enumerate(args):
+        if i in static:
+            out.append(("static argument", a))
+            continue
+        leaves, tree = flatten(a)
+        out.append(tree)
+        for x in leaves:
+            if i in nums or fed(x, feed_ints):
+                weak = isinstance(x, float | complex | int) and not isinstance(x, bool)
+                out.append((np.shape(x), np.asarray(x).dtype.str, weak))
+            elif isinstance(x, Hashable):
+                out.append(("static", type(x), x))
+            else:
+                out.append(("object", id(x)))
+    return tuple(out)
+
+
+def _unhashable(args: Sequence[Any], nums: Sequence[int], feed_ints: bool) -> list[object]:
+    """The static leaves known by identity: their attributes and items are guarded."""
+    return [x for i, a in enumerate(args) if i not in nums for x in flatten(a)[0]
+            if not fed(x, feed_ints) and not isinstance(x, Hashable)]
+
+
 def build(f: Callable[..., Any], args: Sequence[Any], argnums: Argnums, stage: str,
-          policy: Policy | None = None) -> Pipeline:
-    """Trace ``f`` and run the passes up to ``stage`` (``trace``, ``jvp``, ``linearize`` or ``vjp``)."""
+          policy: Policy | None = None, static: Sequence[int] | None = None) -> Pipeline:
+    """The trace of ``f`` at ``args`` and its stages up to ``stage`` (one of ``STAGES``), compiled.
+
+    With ``static`` (``jit``'s ``static_argnums``, normalised; ``argnums`` is then empty), those
+    arguments are handed to ``f`` as they are and every other leaf is a feed (integers too). A trace
+    is reused while its function lives, the arguments' structure, shapes, dtypes and static values
+    are the same, and its guard holds (``backend.guards``: what ``f`` read besides its arguments is
+    unchanged); a new trace that prints the same program as an earlier one reuses its compilation.
+    """
+    if stage not in STAGES:
+        raise UsageError(f"unknown stage {stage!r}; one of {', '.join(STAGES)}")
     policy = policy if policy is not None else policy_of(f)
-    key = _key(f, args, argnums, stage, policy)
-    hit = _CACHE.get(key)
-    if hit is not None:
+    jit = static is not None
+    static = tuple(static or ())
+    nums = split_args(args, argnums)[0]
+    try:
+        signature = _signature(args, nums, static, jit)
+        key: Hashable = (_reference(f), tuple(nums), static, signature, stage, policy)
+        hash(key)
+    except TypeError:
+        raise UsageError("static arguments (and non-array leaves) of a transformed function must be "
+                         "hashable") from None
+    hit = _TRACES.get(key)
+    if hit is not None and hit.guard.holds():
+        _TRACES.move_to_end(key)
         return hit
-    traced = trace(f, args, argnums)
-    name = traced.funcdef.name
-    programs = {"trace": Program((traced.funcdef,))}
-    typing = check_program(programs["trace"])
-    names = {"trace": name}
-    report = None
-    if stage != "trace":
-        programs["jvp"] = jvp_program(typing, name, bind_scales=True)
-        names["jvp"] = programs["jvp"].defs[-1].name
-        typing = check_program(programs["jvp"])
-    if stage in ("linearize", "vjp"):
-        unzipped = unzip_program(typing, names["jvp"], policy)
-        programs["unzip"] = unzipped.program
-        names["nonlin"], names["lin"] = unzipped.nonlin, unzipped.lin
-        report = unzipped.report
-        typing = check_program(programs["unzip"])
-    if stage == "vjp":
-        transposed = transpose_program(typing, names["lin"])
-        programs["transpose"] = transposed
-        names["transpose"] = transpose_name(names["lin"])
-        whole = Program(tuple(d for d in programs["unzip"].defs if d.name != names["lin"])
-                        + tuple(d for d in transposed.defs if d.name == names["transpose"]))
-        typing = check_program(whole)
-        compiled = Compiled(whole, typing)
-    else:
-        last = programs[{"trace": "trace", "jvp": "jvp", "linearize": "unzip"}[stage]]
-        compiled = Compiled(last, typing)
-    pipeline = Pipeline(traced, programs, compiled, names, report, traced.out_tree.leaves)
-    _CACHE[key] = pipeline
+    guard = environment(f, _unhashable(args, nums, jit))
+    target = _without_statics(f, args, static) if static else f
+    dynamic = [a for i, a in enumerate(args) if i not in static]
+    traced = trace(target, dynamic, argnums, feed_ints=jit)
+    pipeline = Pipeline(traced, _compile(traced, stage, policy), guard, argnums, jit, static)
+    _remember(_TRACES, key, pipeline, TRACES)
     return pipeline
 
 
-def feeds_of(args: Sequence[Any], argnums: Argnums) -> list[Any]:
-    nums, _, _ = split_args(args, argnums)
-    out: list[Any] = []
-    for i, a in enumerate(args):
-        if i not in nums:
-            out.extend(x for x in flatten(a)[0] if isinstance(x, np.ndarray))
-    return out
+def _remember(cache: OrderedDict[Hashable, Any], key: Hashable, value: Any, bound: int) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    dead = [k for k in cache if isinstance(k, tuple) and _dead(k[0])]
+    for k in dead:
+        del cache[k]
+    while len(cache) > bound:
+        cache.popitem(last=False)
+
+
+def _dead(reference: object) -> bool:
+    if isinstance(reference, tuple):
+        return _dead(reference[0])
+    return isinstance(reference, weakref.ref) and reference() is None
+
+
+def _compile(traced: TracedFunction, stage: str, policy: Policy) -> Compilation:
+    """Run calculi.linear_ad's stages up to ``stage`` (``ad.stages``: J, then U, then T, each
+    type-checked) and compile the last; a program already compiled is reused."""
+    source = Program((traced.funcdef,))
+    key = (show_program(source, unicode=False), tuple(str(r.type) for r in traced.feeds), stage, policy)
+    hit = _COMPILATIONS.get(key)
+    if hit is not None:
+        _COMPILATIONS.move_to_end(key)
+        return hit
+    name = traced.funcdef.name
+    typing = check_program(source)
+    programs, names = {"source": source}, {"source": name}
+    report = None
+    if stage == "jvp":
+        typing = ad.jvp(typing, name, bind_scales=True)
+        programs["jvp"], names["jvp"] = typing.program, jvp_name(name)
+    elif stage in ("unzip", "transpose"):
+        j, typing, report = ad.linearize(typing, name, policy, bind_scales=True)
+        names.update(jvp=jvp_name(name), nonlin=nonlin_name(jvp_name(name)), lin=lin_name(jvp_name(name)))
+        programs.update(jvp=j.program, unzip=typing.program)
+        if stage == "transpose":
+            transposed = ad.transpose(typing, name)
+            names["transpose"] = transpose_name(names["lin"])
+            programs["transpose"] = transposed.program
+            typing = check_program(Program(
+                tuple(d for d in typing.program.defs if d.name != names["lin"])
+                + tuple(d for d in transposed.program.defs if d.name == names["transpose"])))
+    compilation = Compilation(programs, Compiled(typing.program, typing), names, report)
+    _remember(_COMPILATIONS, key, compilation, COMPILATIONS)
+    return compilation
 
 
 def diff_leaves(args: Sequence[Any], argnums: Argnums) -> tuple[list[Any], TreeDef, bool]:
@@ -130,20 +249,29 @@ def _outputs(p: Pipeline, values: Sequence[Any]) -> PyTree:
     return unflatten(p.traced.out_tree, leaves)
 
 
-def _args_tree(tree: TreeDef, leaves: list[Any], single: bool) -> PyTree:
-    value = unflatten(tree, leaves)
-    return value[0] if single else value
+def _like(given: PyTree, wanted: TreeDef, shapes: Sequence[tuple[int, ...]], dtypes: Sequence[Any],
+          what: str) -> list[Any]:
+    """The leaves of ``given`` as arrays of the shapes and dtypes wanted, or a UsageError naming the
+    first leaf that differs."""
+    leaves, tree = flatten(given)
+    if tree != wanted:
+        raise UsageError(f"the {what} have the structure {tree}; the {what.split()[-1]} must have {wanted}")
+    out = []
+    for i, (x, shape, dtype) in enumerate(zip(leaves, shapes, dtypes, strict=True)):
+        if np.shape(x) != tuple(shape):
+            raise UsageError(f"leaf {i} of the {what} has shape {np.shape(x)}; it must be {tuple(shape)}")
+        out.append(np.asarray(x, dtype))
+    return out
 
 
 def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[PyTree, PyTree]:
     """``(f(*primals), ∂f(primals)·tangents)`` by running J(f)."""
+    primals = tuple(primals)
     argnums = tuple(range(len(primals)))
     p = build(f, primals, argnums, "jvp")
-    xs, _, _ = diff_leaves(primals, argnums)
-    ts = [np.asarray(t, x.dtype) for t, x in zip(flatten(tuple(tangents))[0], xs, strict=True)]
-    if [t.shape for t in ts] != [x.shape for x in xs]:
-        raise UsageError("tangents must have the structure and shapes of the primals")
-    values = p.compiled.run(p.names["jvp"], xs, ts)
+    xs, tree, _ = diff_leaves(primals, argnums)
+    ts = _like(tuple(tangents), tree, [x.shape for x in xs], [x.dtype for x in xs], "tangents of the primals")
+    values = p.compiled.run(p.names["jvp"], xs, ts, feeds=p.feeds(primals))
     return _outputs(p, values[: p.n_out]), unflatten(p.traced.out_tree, list(values[p.n_out:]))
 
 
@@ -151,14 +279,15 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[PyTree, Callable[..
     """``(f(*primals), f_lin)``: the non-linear half runs now; ``f_lin(*tangents)`` runs the linear half
     on the saved tape."""
     argnums = tuple(range(len(primals)))
-    p = build(f, primals, argnums, "linearize")
-    xs, _, _ = diff_leaves(primals, argnums)
-    values = p.compiled.run(p.names["nonlin"], xs)
+    p = build(f, primals, argnums, "unzip")
+    xs, tree, _ = diff_leaves(primals, argnums)
+    feeds = p.feeds(primals)
+    values = p.compiled.run(p.names["nonlin"], xs, feeds=feeds)
     tape = values[p.n_out]
 
     def f_lin(*tangents: Any) -> PyTree:
-        ts = [np.asarray(t, x.dtype) for t, x in zip(flatten(tuple(tangents))[0], xs, strict=True)]
-        return unflatten(p.traced.out_tree, list(p.compiled.run(p.names["lin"], [tape], ts)))
+        ts = _like(tangents, tree, [x.shape for x in xs], [x.dtype for x in xs], "tangents of the primals")
+        return unflatten(p.traced.out_tree, list(p.compiled.run(p.names["lin"], [tape], ts, feeds=feeds)))
 
     return _outputs(p, values[: p.n_out]), f_lin
 
@@ -166,22 +295,22 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[PyTree, Callable[..
 def vjp(f: Callable[..., Any], *primals: Any, argnums: Argnums | None = None,
         has_aux: bool = False) -> tuple[Any, ...]:
     """``(f(*primals), f_vjp)`` (and ``aux`` with ``has_aux``): ``f_vjp(ct)`` is ``J_fᵀ ct``,
-    one cotangent per differentiated argument."""
+    one cotangent per differentiated argument; ``ct`` has the structure, shapes of the output."""
     nums: Argnums = tuple(range(len(primals))) if argnums is None else argnums
     target = _without_aux(f) if has_aux else f
-    p = build(target, primals, nums, "vjp")
+    p = build(target, primals, nums, "transpose")
     xs, tree, single = diff_leaves(primals, nums)
-    feeds = feeds_of(primals, nums)
+    feeds = p.feeds(primals)
     values = p.compiled.run(p.names["nonlin"], xs, feeds=feeds)
     tape = values[p.n_out]
     outs = _outputs(p, values[: p.n_out])
-    n_main = len(flatten(outs[0] if has_aux else outs)[0])
+    main = flatten(outs[0] if has_aux else outs)
+    shapes = [np.shape(v) for v in values[: len(main[0])]]
+    dtypes = [np.asarray(v).dtype for v in values[: len(main[0])]]
 
     def f_vjp(ct: PyTree) -> PyTree:
-        cts = [np.asarray(c, np.asarray(v).dtype) for c, v in zip(flatten(ct)[0], values, strict=False)]
-        if len(cts) != n_main:
-            raise UsageError(f"the cotangent has {len(cts)} leaves; the output has {n_main}")
-        cts += [np.zeros_like(np.asarray(v)) for v in values[n_main: p.n_out]]
+        cts = _like(ct, main[1], shapes, dtypes, "cotangent leaves of the output")
+        cts += [np.zeros_like(np.asarray(v)) for v in values[len(cts): p.n_out]]
         grads = p.compiled.run(p.names["transpose"], [tape], cts, feeds=feeds)
         value = unflatten(tree, list(grads))
         return value[0] if single else value
@@ -210,14 +339,18 @@ def _without_aux(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0,
                    has_aux: bool = False) -> Callable[..., Any]:
-    """``f`` and its gradient in the arguments ``argnums``; the output must be a scalar."""
+    """``f`` and its gradient in the arguments ``argnums``; the output must be a real scalar."""
 
     def run(*args: Any) -> Any:
         result = vjp(f, *args, argnums=argnums, has_aux=has_aux)
         value, f_vjp = result[0], result[1]
         if np.shape(value) != ():
             raise UsageError(f"grad needs a scalar output, got shape {np.shape(value)} (use vjp)")
-        grads = f_vjp(np.ones((), np.asarray(value).dtype))
+        dtype = np.asarray(value).dtype
+        if dtype.kind not in "fc":
+            raise UsageError(f"grad needs a floating-point output, got {dtype} (an integer or boolean "
+                             "output has no gradient)")
+        grads = f_vjp(np.ones((), dtype))
         return ((value, result[2]), grads) if has_aux else (value, grads)
 
     return run
@@ -247,17 +380,15 @@ class Shown:
     __repr__ = __str__
 
 
-def make_program(f: Callable[..., Any], argnums: Argnums = 0, stage: str = "trace",
+def make_program(f: Callable[..., Any], argnums: Argnums = 0, stage: str = "source",
                  unicode: bool = True) -> Callable[..., Shown]:
     """``make_program(f)(*args)``: the traced Linear A program (or its ``jvp``, ``unzip`` or
     ``transpose`` stage), printed in the calculus's notation."""
-    stages = {"trace": "trace", "jvp": "jvp", "unzip": "linearize", "transpose": "vjp"}
-    if stage not in stages:
-        raise UsageError(f"unknown stage {stage!r}; one of {', '.join(stages)}")
+    if stage not in STAGES:
+        raise UsageError(f"unknown stage {stage!r}; one of {', '.join(STAGES)}")
 
     def show(*args: Any) -> Shown:
-        p = build(f, args, argnums, stages[stage])
-        return Shown(p.programs[stage], unicode)
+        return Shown(build(f, args, argnums, stage).programs[stage], unicode)
 
     return show
 
@@ -283,10 +414,10 @@ def jit(f: Callable[..., Any], static_argnums: Argnums = ()) -> Callable[..., Py
     Every array leaf of a non-static argument enters the program as a feed (slot k of each call,
     integer and boolean arrays included), so one compiled program serves every call with new values;
     Python and NumPy scalars there become 0-d array feeds too (as in JAX they are traced, not baked
-    in). The arguments at ``static_argnums`` are handed to ``f`` as they are, and their values are
-    part of the cache key (they must be hashable): Python numbers that decide shapes or loop counts,
-    configurations. Outputs are pytrees like the arguments; arrays ``f`` captures are constants of
-    the program, as with the other transformations.
+    in; a Python scalar is weakly typed). The arguments at ``static_argnums`` are handed to ``f`` as
+    they are, and their values are part of the cache key (they must be hashable): Python numbers that
+    decide shapes or loop counts, configurations. Outputs are pytrees like the arguments. What ``f``
+    reads besides its arguments is guarded as for the other transformations (``backend.guards``).
     """
     statics = {static_argnums} if isinstance(static_argnums, int) else set(static_argnums)
 
@@ -296,28 +427,17 @@ def jit(f: Callable[..., Any], static_argnums: Argnums = ()) -> Callable[..., Py
             if not -n <= i < n:
                 raise UsageError(f"static_argnums {i} is out of range for {n} positional arguments")
         static = tuple(sorted(i % n for i in statics))
-        leaves, tree = flatten(tuple(a for i, a in enumerate(args) if i not in static))
-        leaves = [np.asarray(x) if isinstance(x, int | float | complex | np.generic) else x for x in leaves]
-        feeds = [x for x in leaves if isinstance(x, np.ndarray)]
-        try:
-            key = ("jit", f, static, tuple(args[i] for i in static), tree,
-                   tuple((x.shape, x.dtype) if isinstance(x, np.ndarray) else ("static", x) for x in leaves))
-            p = _CACHE.get(key)
-        except TypeError:
-            raise UsageError("static arguments (and non-array leaves) of a jit-compiled function must be "
-                             "hashable") from None
-        if p is None:
-            p = _CACHE[key] = build(_with_statics(f, n, static, args), unflatten(tree, leaves), (), "trace")
-        return _outputs(p, p.compiled.run(p.names["trace"], (), feeds=feeds))
+        p = build(f, args, (), "source", static=static)
+        return _outputs(p, p.compiled.run(p.names["source"], (), feeds=p.feeds(args)))
 
     run.__name__ = getattr(f, "__name__", "jitted")
     run.__doc__ = f.__doc__
     return run
 
 
-def _with_statics(f: Callable[..., Any], n: int, static: Sequence[int],
-                  args: Sequence[Any]) -> Callable[..., Any]:
+def _without_statics(f: Callable[..., Any], args: Sequence[Any], static: Sequence[int]) -> Callable[..., Any]:
     """``f`` as a function of its non-static arguments only (the static ones taken from ``args``)."""
+    n = len(args)
     given = {i: args[i] for i in static}
 
     def call(*dynamic: Any) -> Any:

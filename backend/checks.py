@@ -102,19 +102,20 @@ def involution_gap(f: Callable[..., Any], primals: Sequence[Array], seed: int = 
     from calculi.linear_ad.syntax import Program
     from calculi.linear_ad.transpose import transpose_name, transpose_program
 
-    p = build(f, primals, tuple(range(len(primals))), "vjp")
+    p = build(f, primals, tuple(range(len(primals))), "transpose")
     lin, lin_t = p.names["lin"], p.names["transpose"]
     twice = transpose_program(check_program(p.programs["transpose"]), lin_t)
     back_name = transpose_name(lin_t)
     whole = Program(p.programs["unzip"].defs + tuple(d for d in twice.defs if d.name == back_name))
     compiled = Compiled(whole)
     xs = [np.asarray(x) for x in primals]
-    values = compiled.run(p.names["nonlin"], xs)
+    feeds = p.feeds(primals)
+    values = compiled.run(p.names["nonlin"], xs, feeds=feeds)
     tape = values[p.n_out]
     rng = np.random.default_rng(seed)
     t = [rng.standard_normal(np.shape(x)) for x in xs]
-    once = compiled.run(lin, [tape], t)
-    back = compiled.run(back_name, [tape], t)
+    once = compiled.run(lin, [tape], t, feeds=feeds)
+    back = compiled.run(back_name, [tape], t, feeds=feeds)
     return max((float(np.max(np.abs(np.asarray(a) - np.asarray(b)), initial=0.0))
                 for a, b in zip(once, back, strict=True)), default=0.0)
 
@@ -124,12 +125,12 @@ def reuse_gap(f: Callable[..., Any], args: Sequence[Any], argnums: int | Sequenc
     every size and at the default sizes) and without it; the transposed half runs twice on one
     tape, so a buffer overwritten too early, or an overwritten input or tape entry, shows. Empty
     when everything agrees bit for bit."""
-    from backend.api import build, diff_leaves, feeds_of
+    from backend.api import build, diff_leaves
     from backend.executor import Compiled
 
-    p = build(f, args, argnums, "vjp")
+    p = build(f, args, argnums, "transpose")
     xs, _, _ = diff_leaves(args, argnums)
-    feeds = feeds_of(args, argnums)
+    feeds = p.feeds(args)
     copies = [x.copy() for x in xs + feeds]
 
     def gradient(compiled: Compiled) -> tuple[Sequence[Any], ...]:

@@ -52,10 +52,15 @@ def dtype_of(x: object) -> np.dtype[Any]:
 
 
 def _lift(x: object, like: object) -> object:
-    """A Python scalar takes the dtype of the array it meets (weak typing)."""
+    """A Python scalar takes the dtype of the array it meets (weak typing), also when it is a traced
+    argument (``weak``): ``f32 * 0.5`` stays f32."""
     if isinstance(x, (int, float)) and not isinstance(x, bool):
         dtype = _type(like).dtype
         return np.asarray(x, dtype if dtype.kind in "fc" else np.result_type(dtype, type(x)))
+    if getattr(x, "weak", False) and not getattr(like, "weak", False):
+        have, dtype = _type(x).dtype, _type(like).dtype
+        want = dtype if dtype.kind in "fc" or have.kind not in "fc" else np.result_type(dtype, have)
+        return x if want == have else bind("convert", x, dtype=want.name)
     return x
 
 

@@ -5,12 +5,20 @@ array leaves of ``args[argnums]``; every primitive it applies becomes a binding
 ``let y = p[params](x̄) in`` of a non-linear ``FuncDef``::
 
     def f(w : f32[64,10], b : f32[10] ;) → (f32[] ;) =
-      let x = const[value=c0]() in  let y = einsum[spec="ab,bc->ac"](x, w) in  …  in (l ;)
+      let x = const[value=in0]() in  let y = einsum[spec="ab,bc->ac"](x, w) in  …  in (l ;)
 
-Arrays the function captures, and the other arguments' arrays, enter as ``const`` (the latter as
-*feeds*: slots filled at each call, so one program serves every batch). Bindings whose results are
-never used are removed and unused parameters are dropped, so the definition satisfies the
-calculus's relevance rule (every non-linear variable used).
+Everything else enters as ``const``, and every ``const`` of more than one element is a *feed*, a
+slot filled at each call, so the program is the same whatever the values (and one compilation
+serves every trace that prints the same):
+
+    the other arguments' arrays      feeds ``in0, in1 …``; Python floats too (weakly typed: a
+                                     Python float meeting f32 stays f32), and with
+                                     ``feed_ints`` Python ints and NumPy integers (``jit``)
+    arrays the function reaches      feeds ``cap0, cap1 …``, their values read from this trace
+    one-element constants            baked into the program (a copy), printed by value
+
+Bindings whose results are never used are removed and unused parameters are dropped, so the
+definition satisfies the calculus's relevance rule (every non-linear variable used).
 """
 
 from __future__ import annotations
@@ -38,11 +46,15 @@ HINTS = {"einsum": "z", "add": "s", "mul": "m", "const": "c", "reshape": "r", "b
 
 
 class Tracer(Traced):
-    __slots__ = ("var",)
+    """A traced value: its variable in the program; ``weak`` for a Python scalar argument, which
+    takes the dtype of the array it meets."""
 
-    def __init__(self, trace: Builder, type_: ArrayType, var: Var) -> None:
+    __slots__ = ("var", "weak")
+
+    def __init__(self, trace: Builder, type_: ArrayType, var: Var, weak: bool = False) -> None:
         super().__init__(trace, type_)
         self.var = var
+        self.weak = weak
 
 
 @dataclass
@@ -54,29 +66,36 @@ class Builder(Trace):
     consts: dict[int, Var] = field(default_factory=dict)
     kept_alive: list[Any] = field(default_factory=list)
     feeds: list[ConstRef] = field(default_factory=list)
+    captured: list[Any] = field(default_factory=list)
     types: dict[int, ArrayType] = field(default_factory=dict)
 
     def fresh(self, hint: str) -> Binder:
         return self.supply.binder(hint)
 
     def constant(self, value: Any) -> Var:
+        """A value met while tracing: a ``cap`` feed, or a one-element copy baked in."""
         key = id(value)
         if key in self.consts:
             return self.consts[key]
         array = np.asarray(value)
         if array.dtype.kind not in "fciub":
             raise ShapeError(f"cannot trace a constant of dtype {array.dtype}")
-        ref = ConstRef(ArrayT.of(ArrayType.of(array)), array)
-        var = self.bind(Prim(PRIMS["const"], (), (), (("value", ref),)), "c", ArrayType.of(array))
+        if array.size > 1:
+            var = self.feed(array, "cap")
+            self.captured.append(array)
+        else:
+            ref = ConstRef(ArrayT.of(ArrayType.of(array)), array.copy())
+            var = self.bind(Prim(PRIMS["const"], (), (), (("value", ref),)), "c", ArrayType.of(array))
         self.consts[key] = var
         self.kept_alive.append(value)
         return var
 
-    def feed(self, value: Any, slot: int) -> Var:
-        array = np.asarray(value)
-        ref = ConstRef(ArrayT.of(ArrayType.of(array)), None, slot, "in")
+    def feed(self, value: Any, name: str = "in") -> Var:
+        """Feed slot ``len(feeds)``: the arguments' feeds come first, then the captured ones."""
+        t = ArrayType.of(value)
+        ref = ConstRef(ArrayT.of(t), None, len(self.feeds), name)
         self.feeds.append(ref)
-        return self.bind(Prim(PRIMS["const"], (), (), (("value", ref),)), "in", ArrayType.of(array))
+        return self.bind(Prim(PRIMS["const"], (), (), (("value", ref),)), name, t)
 
     def bind(self, rhs: Expr, hint: str, type_: ArrayType) -> Var:
         b = self.fresh(hint)
@@ -103,13 +122,33 @@ class Builder(Trace):
 
 @dataclass
 class TracedFunction:
-    """A traced function: the definition, the output structure, and the feeds it reads."""
+    """A traced function: the definition, the output structure, the feeds it reads (the arguments'
+    first, then ``captured``: the values of the arrays it reached, for this trace)."""
 
     funcdef: FuncDef
     out_tree: TreeDef
     out_constants: dict[int, Any]
     feeds: list[ConstRef]
+    captured: list[Any]
     kept_alive: list[Any]
+
+    def feed_values(self, args: Sequence[Any], argnums: int | Sequence[int],
+                    feed_ints: bool = False) -> list[Any]:
+        """The feeds of a call with ``args`` (of this trace's structure and types)."""
+        nums, _, _ = split_args(args, argnums)
+        out: list[Any] = []
+        for i, a in enumerate(args):
+            if i not in nums:
+                out.extend(np.asarray(x) for x in flatten(a)[0] if fed(x, feed_ints))
+        out.extend(self.captured)
+        return out
+
+
+def fed(leaf: object, feed_ints: bool) -> bool:
+    """Whether a leaf of a non-differentiated argument is a feed (else it is static)."""
+    if isinstance(leaf, np.ndarray | float | complex | np.floating | np.complexfloating):
+        return True
+    return feed_ints and isinstance(leaf, int | np.integer | np.bool_)
 
 
 def split_args(args: Sequence[Any], argnums: int | Sequence[int]) -> tuple[list[int], list[Any], TreeDef]:
@@ -124,8 +163,9 @@ def split_args(args: Sequence[Any], argnums: int | Sequence[int]) -> tuple[list[
 
 
 def trace(f: Callable[..., Any], args: Sequence[Any], argnums: int | Sequence[int] = 0,
-          name: str = "f", hints: Sequence[str] | None = None) -> TracedFunction:
-    """Trace ``f(*args)`` with the leaves of ``args[argnums]`` as parameters."""
+          name: str = "f", hints: Sequence[str] | None = None, feed_ints: bool = False) -> TracedFunction:
+    """Trace ``f(*args)`` with the leaves of ``args[argnums]`` as parameters (the other leaves
+    fed as the module docstring says)."""
     from backend.pytree import unflatten
 
     builder = Builder()
@@ -143,20 +183,20 @@ def trace(f: Callable[..., Any], args: Sequence[Any], argnums: int | Sequence[in
         tracers.append(Tracer(builder, ArrayType.of(array), var_of(b)))
     diff_args = unflatten(tree, list(tracers))
     call_args: list[Any] = []
-    slot = 0
     for i, a in enumerate(args):
         if i in nums:
             call_args.append(diff_args[nums.index(i)])
             continue
         a_leaves, a_tree = flatten(a)
-        fed = []
+        values = []
         for leaf in a_leaves:
-            if isinstance(leaf, np.ndarray):
-                fed.append(Tracer(builder, ArrayType.of(leaf), builder.feed(leaf, slot)))
-                slot += 1
+            if fed(leaf, feed_ints):
+                weak = isinstance(leaf, float | complex | int) and not isinstance(leaf, bool)
+                array = np.asarray(leaf)
+                values.append(Tracer(builder, ArrayType.of(array), builder.feed(array), weak))
             else:
-                fed.append(leaf)
-        call_args.append(unflatten(a_tree, fed))
+                values.append(leaf)
+        call_args.append(unflatten(a_tree, values))
     out = f(*call_args)
     out_leaves, out_tree = flatten(out)
     results: list[Var] = []
@@ -171,7 +211,7 @@ def trace(f: Callable[..., Any], args: Sequence[Any], argnums: int | Sequence[in
     body = _prune(builder.bindings, params, results)
     funcdef = FuncDef(name, tuple(params), tuple(ArrayT.of(ArrayType.of(np.asarray(x))) for x in leaves),
                       (), (), Mixed(tuple(types), ()), body)
-    return TracedFunction(funcdef, out_tree, constants, builder.feeds, builder.kept_alive)
+    return TracedFunction(funcdef, out_tree, constants, builder.feeds, builder.captured, builder.kept_alive)
 
 
 def _prune(bindings: list[Binding], params: list[Binder], results: list[Var]) -> Expr:

@@ -71,23 +71,29 @@ def require(typing: Typing, name: str) -> None:
         raise UsageError(f"no function named {name} (defined: {known})")
 
 
-def jvp(typing: Typing, name: str) -> Typing:
+def jvp(typing: Typing, name: str, bind_scales: bool = False) -> Typing:
+    """J of ``name``; ``bind_scales`` let-binds the rules' scale expressions (see ``jvp_program``)."""
     require(typing, name)
-    return check_program(jvp_program(typing, name))
+    return check_program(jvp_program(typing, name, bind_scales))
 
 
-def linearize(typing: Typing, name: str, policy: Policy = save_all) -> tuple[Typing, Typing, UnzipReport]:
+def linearize(typing: Typing, name: str, policy: Policy = save_all,
+              bind_scales: bool = False) -> tuple[Typing, Typing, UnzipReport]:
     """unzip ∘ jvp: the JVP'd program and its unzipped halves ``f.jvp.nonlin`` / ``f.jvp.lin``."""
-    j = jvp(typing, name)
+    j = jvp(typing, name, bind_scales)
     u = unzip_program(j, jvp_name(name), policy)
     return j, check_program(u.program), u.report
 
 
-def stages(typing: Typing, name: str, policy: Policy = save_all) -> Stages:
+def transpose(unzipped: Typing, name: str) -> Typing:
+    """T of the linear half ``f.jvp.lin`` of ``name``: ``f.jvp.lin.T``."""
+    return check_program(transpose_program(unzipped, lin_name(jvp_name(name))))
+
+
+def stages(typing: Typing, name: str, policy: Policy = save_all, bind_scales: bool = False) -> Stages:
     """jvp, unzip and transpose of ``name``, each checked."""
-    j, u, report = linearize(typing, name, policy)
-    t = check_program(transpose_program(u, lin_name(jvp_name(name))))
-    return Stages(name, typing, j, u, t, report)
+    j, u, report = linearize(typing, name, policy, bind_scales)
+    return Stages(name, typing, j, u, transpose(u, name), report)
 
 
 @dataclass(slots=True)

@@ -19,7 +19,7 @@ def _tanh_sum(x: Any) -> Any:
 
 
 def _listings(f: Any, *args: Any) -> tuple[str, str]:
-    p = api.build(f, args, 0, "vjp")
+    p = api.build(f, args, 0, "transpose")
     return p.compiled.listing(p.names["nonlin"]), p.compiled.listing(p.names["transpose"])
 
 
@@ -44,7 +44,7 @@ def test_a_recompute_policy_recomputes_the_slope() -> None:
 def test_dying_buffers_are_reused_where_nothing_else_sees_them() -> None:
     params = mlp.init([6, 16, 3])
     x, y = np.ones((64, 6), np.float32), np.arange(64) % 3  # hidden values of 1024 ≥ OUT_MIN_SIZE
-    p = api.build(mlp.loss, (params, x, y), 0, "vjp")
+    p = api.build(mlp.loss, (params, x, y), 0, "transpose")
     assert sum(p.compiled.reused.values()) > 0
     assert "out=" in p.compiled.listing(p.names["transpose"])
     assert checks.reuse_gap(mlp.loss, (params, x, y)) == []
@@ -52,7 +52,7 @@ def test_dying_buffers_are_reused_where_nothing_else_sees_them() -> None:
 
 def test_small_results_are_allocated_afresh() -> None:
     """Below ``OUT_MIN_SIZE`` elements ``out=`` costs more than NumPy's allocation saves."""
-    p = api.build(_tanh_sum, (np.linspace(-1, 1, 6),), 0, "vjp")
+    p = api.build(_tanh_sum, (np.linspace(-1, 1, 6),), 0, "transpose")
     assert sum(p.compiled.reused.values()) == 0
     assert sum(Compiled(p.compiled.typing.program, p.compiled.typing, out_min_size=1).reused.values()) > 0
 
