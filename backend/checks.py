@@ -1,5 +1,6 @@
 """Numerical oracles for the theorems: complex-step and central-difference derivatives, the
-dot-product test of a transpose, and finite-difference gradients of whole models.
+dot-product test of a transpose, and finite-difference gradients of whole models; and the rows
+missing from the rule tables (``coverage_gaps``).
 
     complex step:        f'(x)·t ≈ Im f(x + i h t) / h          (h = 1e−20; exact for analytic f)
     central difference:  f'(x)·t ≈ (f(x + εt) − f(x − εt)) / 2ε
@@ -15,8 +16,11 @@ import numpy as np
 
 import backend
 from backend.dispatch import bind
+from backend.lprims import DIFFERENTIATED, IMPLS, KINDS, SOURCE, TANGENT, type_of
+from backend.ltypes import ArrayType
 from backend.pytree import PyTree, flatten, unflatten
-from backend.strategies import Case
+from backend.strategies import GENERATORS, Case
+from calculi.linear_ad.primitives import jvp_rules, transpose_rules
 
 Array = np.ndarray[Any, Any]
 
@@ -30,10 +34,37 @@ def primitive_function(case: Case) -> tuple[Callable[..., Any], list[Array]]:
         args: list[Any] = list(fixed)
         for i, x in zip(slots, xs, strict=True):
             args[i] = x
-        return bind(case.name, *args, **case.params)
+        return bind(case.prim, *args, **case.params)
 
     f.__name__ = case.name
     return f, [case.args[i] for i in slots]
+
+
+def coverage_gaps() -> list[str]:
+    """The rows missing from the tables: every primitive a user applies (``KINDS`` says which) is
+    drawn by a strategy and has a JVP rule, ``const`` has a JVP rule, and every linear primitive has a
+    transpose rule."""
+    gaps = []
+    for p, kind in KINDS.items():
+        if kind in DIFFERENTIATED and p not in GENERATORS:
+            gaps.append(f"{p.name} ({kind}) is drawn by no strategy (backend.strategies.GENERATORS)")
+        if kind in (*DIFFERENTIATED, SOURCE) and p not in jvp_rules:
+            gaps.append(f"{p.name} ({kind}) has no JVP rule")
+        if kind == TANGENT and p not in transpose_rules:
+            gaps.append(f"{p.name} (linear) has no transpose rule")
+    gaps += [f"a strategy draws {p.name}, which is not an array primitive a user applies"
+             for p in GENERATORS if KINDS.get(p) not in DIFFERENTIATED]
+    return gaps
+
+
+def shape_gap(case: Case) -> str | None:
+    """Where the primitive's shape rule and its implementation disagree on the case (None: they agree)."""
+    params = dict(case.params)
+    want = type_of(case.prim, tuple(ArrayType.of(a) for a in case.args), params)
+    got = ArrayType.of(IMPLS[case.prim](*case.args, **params))
+    if want == got:
+        return None
+    return f"{case.show()}: the shape rule says {want}, the implementation gives {got}"
 
 
 def tangents_for(primals: Sequence[Array], seed: int = 1) -> list[Array]:

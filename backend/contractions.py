@@ -1,14 +1,14 @@
 """Contractions and sequence primitives: einsum, cumulative sum, the linear scan, causal conv1d.
 
-These are the primitives with structure over an axis; each registers its NumPy implementation and
-shape rule in the tables of ``backend.primitives``. Time is axis 1 (``[B, T, ...]``).
+These are the primitives with structure over an axis, each defined once with ``backend.lprims.define``
+(with the linear forms its JVP rule emits). Time is axis 1 (``[B, T, ...]``).
 
 - ``einsum[spec](x, y)``: a two-operand contraction, bilinear; lowered once per (spec, shapes) to
   a single batched BLAS matmul. An einsum of more operands is traced as a chain of two-operand
   ones in the order ``pairwise`` chooses at trace time (NumPy's ``einsum_path``), never per call.
 - ``cumsum[axis, reverse](x)``: linear; its transpose is the cumulative sum the other way.
 - ``linear_scan[reverse](a, x, h0)``: ``h_t = a_t ⊙ h_{t−1} + x_t`` with ``h_{−1} = h0``, linear in
-  ``(x, h0)`` for fixed ``a``; with ``reverse`` the recurrence runs from the end,
+  ``(x, h0)`` for fixed ``a`` (``scanL``); with ``reverse`` the recurrence runs from the end,
   ``h_t = a_t ⊙ h_{t+1} + x_t`` with ``h_T = h0``. The transpose of the scan is the reverse scan.
 - ``conv1d[reverse](x, w)``: depthwise causal convolution ``y_t = Σ_k w[K−1−k] ⊙ x_{t−k}``
   (zero before the start), bilinear; with ``reverse`` it looks ahead, ``y_t = Σ_k w[K−1−k] ⊙ x_{t+k}``,
@@ -19,13 +19,18 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from backend.primitives import Array, ArrayType, Shape, _def
+from backend.lprims import BILINEAR, HELPER, LINEAR, NONLINEAR, Array, define
+from backend.ltypes import ArrayT, ArrayType
 from calculi.core.errors import ShapeError
+from calculi.linear_ad.primitives import ParamDict
+from calculi.linear_ad.types import Type
+
+Shape = tuple[int, ...]
 
 
 def parse_spec(spec: str, nargs: int) -> tuple[list[str], str]:
@@ -113,10 +118,7 @@ def matmul_plan(spec: str, sx: Shape, sy: Shape) -> MatmulPlan:
     )
 
 
-def _einsum(*xs: Array, spec: str) -> Array:
-    if len(xs) == 1:
-        return np.einsum(spec, xs[0])  # type: ignore[no-any-return]
-    x, y = xs
+def _einsum(x: Array, y: Array, *, spec: str) -> Array:
     return einsum_kernel(spec, x.shape, y.shape)(x, y)
 
 
@@ -180,7 +182,47 @@ def _einsum_shape(*ts: ArrayType, spec: str) -> ArrayType:
     return ArrayType(tuple(sizes[c] for c in out), np.result_type(*(t.dtype for t in ts)))
 
 
-_def("einsum", "bilinear", _einsum, _einsum_shape)
+def _einsum_l(const: Array, lin: Array, *, spec: str, side: int) -> Array:
+    return _einsum(*((lin, const) if side == 0 else (const, lin)), spec=spec)
+
+
+def _einsum_l_shape(const: ArrayType, lin: ArrayType, *, spec: str, side: int) -> ArrayType:
+    return _einsum_shape(*((lin, const) if side == 0 else (const, lin)), spec=spec)
+
+
+def _einsum_cost(args: Sequence[Type], largs: Sequence[Type], result: Type, params: ParamDict) -> int:
+    """Multiply-adds of a contraction: the product of the sizes of all its indices."""
+    types = [t for t in (*args, *largs) if isinstance(t, ArrayT)]
+    ins, _ = parse_spec(params["spec"], 2)
+    sizes: dict[str, int] = {}
+    for term, t in zip(ins, types, strict=False):
+        sizes.update(zip(term, t.shape, strict=True))
+    return math.prod(sizes.values())
+
+
+def _einsum_at(ps: ParamDict, ts: tuple[ArrayType, ...]) -> Callable[..., Array]:
+    return einsum_kernel(ps["spec"], ts[0].shape, ts[1].shape)
+
+
+def _einsum_l_at(ps: ParamDict, ts: tuple[ArrayType, ...]) -> Callable[..., Array]:
+    const, lin = ts
+    if ps["side"] == 1:
+        return einsum_kernel(ps["spec"], const.shape, lin.shape)
+    kernel = einsum_kernel(ps["spec"], lin.shape, const.shape)
+
+    def swapped(c: Array, x: Array) -> Array:
+        return kernel(x, c)
+
+    swapped.__name__ = kernel.__name__
+    return swapped
+
+
+einsum_p = define("einsum", _einsum, _einsum_shape, kind=BILINEAR, arity=2, fresh=True, specialise=_einsum_at,
+                  cost=_einsum_cost)
+"""``einsum[spec](x, y)``: two operands, distinct letters in each, explicit output."""
+einsumL_p = define("einsumL", _einsum_l, _einsum_l_shape, arity=1, larity=1, fresh=True,
+                   specialise=_einsum_l_at, cost=_einsum_cost)
+"""``einsumL[spec, side](c ; ẋ)``: the einsum with operand ``side`` linear and the other constant."""
 
 
 def _cumsum(x: Array, *, axis: int, reverse: bool) -> Array:
@@ -195,7 +237,8 @@ def _cumsum_shape(t: ArrayType, *, axis: int, reverse: bool) -> ArrayType:
     return t
 
 
-_def("cumsum", "linear", _cumsum, _cumsum_shape)
+cumsum_p = define("cumsum", _cumsum, _cumsum_shape, kind=LINEAR, fresh=True)
+cumsumL_p = define("cumsumL", _cumsum, _cumsum_shape, arity=0, larity=1, fresh=True)
 
 
 def _linear_scan(a: Array, x: Array, h0: Array, *, reverse: bool) -> Array:
@@ -215,8 +258,38 @@ def _scan_shape(a: ArrayType, x: ArrayType, h0: ArrayType, *, reverse: bool) -> 
     return ArrayType(x.shape, np.result_type(a.dtype, x.dtype, h0.dtype))
 
 
-# linear in (x, h0) for a fixed a
-_def("linear_scan", "linear", _linear_scan, _scan_shape)
+linear_scan_p = define("linear_scan", _linear_scan, _scan_shape, kind=NONLINEAR, arity=3, fresh=True)
+
+
+def _scan_prev(a: Array, x: Array, h0: Array, *, reverse: bool) -> Array:
+    """The state each step starts from: ``[h0, h_0 … h_{T−2}]`` (forward) or ``[h_1 … h_{T−1}, h0]``."""
+    h = _linear_scan(a, x, h0, reverse=reverse)
+    first = h0[:, None]
+    return np.concatenate([h[:, 1:], first] if reverse else [first, h[:, :-1]], axis=1)
+
+
+scan_prev_p = define("scan_prev", _scan_prev, _scan_shape, kind=HELPER, arity=3, fresh=True)
+
+
+def _scan_l(a: Array, x: Array, *, reverse: bool, adjoint: bool) -> Array:
+    """``h_t = a_t h_{t∓1} + x_t`` from zero; the adjoint ``u_t = x_t + a_{t±1} u_{t±1}`` runs the
+    other way with ``a`` shifted by one step (the transpose of the scan is the reverse scan)."""
+    h0 = np.zeros((x.shape[0], *x.shape[2:]), np.result_type(a, x))
+    if not adjoint:
+        return _linear_scan(a, x, h0, reverse=reverse)
+    shifted = np.zeros_like(a)
+    if reverse:
+        shifted[:, 1:] = a[:, :-1]
+    else:
+        shifted[:, :-1] = a[:, 1:]
+    return _linear_scan(shifted, x, h0, reverse=not reverse)
+
+
+def _scan_l_shape(a: ArrayType, x: ArrayType, *, reverse: bool, adjoint: bool) -> ArrayType:
+    return _scan_shape(a, x, ArrayType((x.shape[0], *x.shape[2:]), x.dtype), reverse=reverse)
+
+
+scanL_p = define("scanL", _scan_l, _scan_l_shape, arity=1, larity=1, fresh=True)
 
 
 def _conv1d(x: Array, w: Array, *, reverse: bool) -> Array:
@@ -238,7 +311,11 @@ def _conv1d_shape(x: ArrayType, w: ArrayType, *, reverse: bool) -> ArrayType:
     return ArrayType(x.shape, np.result_type(x.dtype, w.dtype))
 
 
-_def("conv1d", "bilinear", _conv1d, _conv1d_shape)
+conv1d_p = define("conv1d", _conv1d, _conv1d_shape, kind=BILINEAR, arity=2, fresh=True)
+conv1dL_p = define("conv1dL", lambda w, x, *, reverse: _conv1d(x, w, reverse=reverse),
+                   lambda w, x, *, reverse: _conv1d_shape(x, w, reverse=reverse), arity=1, larity=1,
+                   fresh=True)
+conv1d_wL_p = define("conv1d_wL", _conv1d, _conv1d_shape, arity=1, larity=1, fresh=True)
 
 
 def _conv1d_wgrad(x: Array, g: Array, *, width: int, reverse: bool) -> Array:
@@ -257,4 +334,5 @@ def _wgrad_shape(x: ArrayType, g: ArrayType, *, width: int, reverse: bool) -> Ar
     return ArrayType((width, x.shape[2]), np.result_type(x.dtype, g.dtype))
 
 
-_def("conv1d_wgrad", "bilinear", _conv1d_wgrad, _wgrad_shape)
+wgradL_p = define("wgradL", _conv1d_wgrad, _wgrad_shape, arity=1, larity=1, fresh=True)
+"""The transpose of ``conv1d_wL``: the gradient of the kernel."""

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.lprims import DIRECT, FRESH, PRIMS, SPECIALISE
+from backend.lprims import DIRECT, FRESH, SPECIALISE
 from backend.ltypes import ArrayT, ConstRef
 from backend.primitives import ArrayType
 from backend.schedule import (
@@ -32,6 +32,7 @@ from backend.schedule import (
     propagate_zeros,
     sink,
 )
+from backend.structural import broadcast_p, broadcastL_p
 from calculi.core.errors import StuckError
 from calculi.linear_ad.check import Typing, check_program
 from calculi.linear_ad.primitives import impl_rules, params_dict
@@ -228,7 +229,7 @@ class Compiled:
         return ins.kind == "prim" and not ins.op.params and isinstance(DIRECT.get(ins.op.prim), np.ufunc)
 
     def _broadcasts(self, ins: Instr) -> bool:
-        return ins.kind == "prim" and ins.op.prim in (PRIMS["broadcast"], PRIMS["broadcastL"])
+        return ins.kind == "prim" and ins.op.prim in (broadcast_p, broadcastL_p)
 
     def _value_types(self, d: FuncDef, params: list[int], code: list[Instr]) -> dict[int, Any]:
         """The types of the parameters and of every primitive's result."""

@@ -1,5 +1,7 @@
 """Array types for Linear A, and constants that a traced program reads.
 
+``ArrayType(shape, dtype)`` is the type of an array value as the shape rules of the primitives see
+it (a NumPy dtype, printed ``f32[8,64]``).
 ``ArrayT(shape, dtype)`` is a ``calculi.linear_ad`` type written ``f32[8,64]`` (registered in
 ``TYPE_CONSTRUCTORS`` for f16/f32/f64/i32/i64/bool, so the calculus's parser reads it too). Its
 weight in the cost model is its number of elements; its zero is ``np.zeros``; it is its own
@@ -20,13 +22,36 @@ from typing import Any
 
 import numpy as np
 
-from backend.primitives import ArrayType
 from calculi.core.errors import TypeCheckError
 from calculi.linear_ad.types import TYPE_CONSTRUCTORS, Type, TypeArg
 
 SHORT = {"float16": "f16", "float32": "f32", "float64": "f64", "int32": "i32", "int64": "i64",
          "bool": "bool", "complex64": "c64", "complex128": "c128"}
 LONG = {v: k for k, v in SHORT.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayType:
+    """The type of an array value: its shape and dtype, printed ``f32[8,64]``."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype[Any]
+
+    @staticmethod
+    def of(value: object) -> ArrayType:
+        array = np.asarray(value)
+        return ArrayType(tuple(array.shape), array.dtype)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __str__(self) -> str:
+        return f"{SHORT.get(self.dtype.name, self.dtype.name)}[{','.join(map(str, self.shape))}]"
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,16 +29,29 @@ from typing import Any
 
 import numpy as np
 
+import backend.numpy  # (gives traced values their array operators and methods)
 import backend.rules  # noqa: F401  (registers the JVP and transpose rules)
 from backend.dispatch import Trace, Traced, type_of
-from backend.lprims import PRIMS
 from backend.ltypes import ArrayT, ConstRef
-from backend.primitives import ArrayType
+from backend.primitives import ArrayType, const_p
 from backend.pytree import TreeDef, flatten
 from calculi.core.errors import ShapeError, UsageError
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.names import Supply
-from calculi.linear_ad.syntax import Binder, Binding, Drop, Expr, FuncDef, LetB, Prim, Ret, Var, block, var_of
+from calculi.linear_ad.syntax import (
+    Binder,
+    Binding,
+    Drop,
+    Expr,
+    FuncDef,
+    LetB,
+    Prim,
+    Primitive,
+    Ret,
+    Var,
+    block,
+    var_of,
+)
 from calculi.linear_ad.types import Mixed
 
 HINTS = {"einsum": "z", "add": "s", "mul": "m", "const": "c", "reshape": "r", "broadcast": "b",
@@ -49,11 +62,11 @@ class Tracer(Traced):
     """A traced value: its variable in the program; ``weak`` for a Python scalar argument, which
     takes the dtype of the array it meets."""
 
-    __slots__ = ("var", "weak")
+    __slots__ = ("variable", "weak")
 
-    def __init__(self, trace: Builder, type_: ArrayType, var: Var, weak: bool = False) -> None:
+    def __init__(self, trace: Builder, type_: ArrayType, variable: Var, weak: bool = False) -> None:
         super().__init__(trace, type_)
-        self.var = var
+        self.variable = variable
         self.weak = weak
 
 
@@ -85,7 +98,7 @@ class Builder(Trace):
             self.captured.append(array)
         else:
             ref = ConstRef(ArrayT.of(ArrayType.of(array)), array.copy())
-            var = self.bind(Prim(PRIMS["const"], (), (), (("value", ref),)), "c", ArrayType.of(array))
+            var = self.bind(Prim(const_p, (), (), (("value", ref),)), "c", ArrayType.of(array))
         self.consts[key] = var
         self.kept_alive.append(value)
         return var
@@ -95,7 +108,7 @@ class Builder(Trace):
         t = ArrayType.of(value)
         ref = ConstRef(ArrayT.of(t), None, len(self.feeds), name)
         self.feeds.append(ref)
-        return self.bind(Prim(PRIMS["const"], (), (), (("value", ref),)), name, t)
+        return self.bind(Prim(const_p, (), (), (("value", ref),)), name, t)
 
     def bind(self, rhs: Expr, hint: str, type_: ArrayType) -> Var:
         b = self.fresh(hint)
@@ -108,16 +121,14 @@ class Builder(Trace):
             if x.trace is not self:
                 raise UsageError("a traced value escaped from another trace (nested transformations "
                                  "of closures over traced values are not supported)")
-            return x.var, x.type
+            return x.variable, x.type
         return self.constant(x), ArrayType.of(x)
 
-    def process(self, name: str, operands: tuple[object, ...], params: dict[str, Any]) -> Traced:
-        if name not in PRIMS:
-            raise ShapeError(f"primitive {name} cannot be traced")
+    def process(self, prim: Primitive, operands: tuple[object, ...], params: dict[str, Any]) -> Traced:
         atoms = [self.atom(x) for x in operands]
-        result = type_of(name, tuple(t for _, t in atoms), params)
-        rhs = Prim(PRIMS[name], tuple(v for v, _ in atoms), (), tuple(params.items()))
-        return Tracer(self, result, self.bind(rhs, HINTS.get(name, "v"), result))
+        result = type_of(prim, tuple(t for _, t in atoms), params)
+        rhs = Prim(prim, tuple(v for v, _ in atoms), (), tuple(params.items()))
+        return Tracer(self, result, self.bind(rhs, HINTS.get(prim.name, "v"), result))
 
 
 @dataclass
@@ -203,7 +214,7 @@ def trace(f: Callable[..., Any], args: Sequence[Any], argnums: int | Sequence[in
     constants: dict[int, Any] = {}
     for i, leaf in enumerate(out_leaves):
         if isinstance(leaf, Tracer) and leaf.trace is builder:
-            results.append(leaf.var)
+            results.append(leaf.variable)
         else:
             constants[i] = leaf
             results.append(builder.constant(leaf))

@@ -128,7 +128,7 @@ grads = {}
 for name in ("everything_saveable", "blocks", "nothing_saveable"):
     f = backend.checkpoint(lm_loss, policies.POLICIES[name])
     grads[name] = backend.grad(f)(params, xb, yb)
-    report = backend.api.build(f, (params, xb, yb), 0, "vjp").report
+    report = backend.api.build(f, (params, xb, yb), 0, "transpose").report
     print(f"{name:<22} tape: {sum(report.tape_size.values()):>8,} numbers, "
           f"recomputed work {sum(report.recomputed_work.values()):>8,}")
 leaves = [backend.pytree.flatten(g)[0] for g in grads.values()]
