@@ -7,13 +7,17 @@ Per block (the cyclic pattern recurrent, recurrent, attention)::
     Recurrent:  g = gelu(W_y x + b_y);  u = RG-LRU(Conv1D(W_x x + b_x));  out = W_out (u ⊙ g) + b_out
     RG-LRU:     r_t = σ(W_a u_t + b_a), i_t = σ(W_i u_t + b_i)          (block-diagonal gates)
                 log a_t = −c · r_t · softplus(Λ'), c = 8                 (a = σ(Λ), Λ' = −Λ)
-                h_t = a_t ⊙ h_{t−1} + √(1 − a_t²) ⊙ (i_t ⊙ u_t)
-    Attention:  local sliding-window multi-query attention, RoPE on the first half of each head
+                h_t = a_t ⊙ h_{t−1} + √(1 − a_t²) ⊙ (i_t ⊙ u_t);  at a document start h_t = i_t ⊙ u_t
+    Attention:  local multi-query attention (backend.models.attention), a query at t sees the keys t−W … t,
+                RoPE on the first half of each head
     MLP:        W_down (gelu(W_up⁰ x) ⊙ W_up¹ x)
     logits = c_cap · tanh((RMSNorm(x) Eᵀ) / c_cap)                       (embeddings tied)
 
-``forward(params, tokens, config, state)`` runs a whole sequence; with a ``State`` (the recurrence
-state, the last K−1 conv inputs and the attention window) it continues a stream chunk by chunk.
+``forward(params, tokens, config, state, resets)`` runs a whole sequence; with a ``State`` (the
+recurrence state, the last K−1 conv inputs and the attention window) it continues a stream chunk by
+chunk. Documents start at stream position 0 and wherever ``resets [B, T]`` holds, as the reference's
+``segment_pos == 0``: there the RG-LRU forgets h, the convolution and attention do not reach back, so
+packed documents do not see each other.
 ``decode(params, cache, tokens, position, config)`` is the same layers one token at a time as a pure
 function (state in, state out, the position an array), which ``backend.jit`` compiles once for a
 whole stream: ``backend.models.stream`` generates with it, memory flat in the sequence length.
@@ -28,11 +32,17 @@ from typing import Any
 import numpy as np
 
 import backend.numpy as bnp
-from backend.dispatch import is_traced
+from backend.models.attention import attention_block as attention_block
+from backend.models.attention import attention_step
+from backend.models.layers import Params as Params
+from backend.models.layers import block_diagonal as block_diagonal
+from backend.models.layers import linear
+from backend.models.layers import rms_norm as rms_norm
+from calculi.core.errors import ShapeError
 
-Params = dict[str, Any]
 PATTERN = ("recurrent", "recurrent", "attention")
 C_GATE = 8.0
+MAX_SQRT_GRADIENT = 1000.0  # the reference's bound on the derivative of √(1 − a²)
 
 
 @dataclass(frozen=True)
@@ -41,7 +51,7 @@ class GriffinConfig:
     width: int  # D
     heads: int  # H (attention heads; also the RG-LRU gate blocks)
     blocks: int
-    window: int  # W: a query sees itself and the W−1 keys before it
+    window: int  # W: a query sees itself and the W keys before it
     lru_width: int = 0  # D_rnn, defaults to D
     mlp_expansion: int = 3
     conv_width: int = 4
@@ -134,7 +144,8 @@ def count(params: Params) -> int:
 @dataclass
 class State:
     """What a stream keeps between chunks, fixed in size: per recurrent block the last K−1 conv
-    inputs and h; per attention block the last W−1 keys, values and their positions."""
+    inputs and h; per attention block the last W keys, values and their positions per row (−1: an
+    empty slot, or a key of a finished document)."""
 
     position: int
     blocks: list[dict[str, Any]]
@@ -147,149 +158,83 @@ def init_state(cfg: GriffinConfig, batch: int, dtype: Any = np.float32) -> State
             blocks.append({"conv": np.zeros((batch, cfg.conv_width - 1, cfg.lru_width), dtype),
                            "h": np.zeros((batch, cfg.lru_width), dtype)})
         else:
-            w = cfg.window - 1
+            w = cfg.window
             blocks.append({"k": np.zeros((batch, w, cfg.head_dim), dtype),
                            "v": np.zeros((batch, w, cfg.head_dim), dtype),
-                           "pos": np.full(w, -1, np.int64)})
+                           "pos": np.full((batch, w), -1, np.int64)})
     return State(0, blocks)
 
 
 # -- layers ----------------------------------------------------------------------------------------
 
-def rms_norm(p: Params, x: Any) -> Any:
-    """``x · rsqrt(mean(x²) + 1e−6) · (1 + scale)``."""
-    return x * bnp.rsqrt(bnp.mean(bnp.square(x), axis=-1, keepdims=True) + 1e-6) * (p["scale"] + 1.0)
-
-
-def linear(p: Params, x: Any) -> Any:
-    return bnp.matmul(x, p["w"]) + p["b"]
-
-
-def block_diagonal(p: Params, x: Any, heads: int) -> Any:
-    """``einsum("bthi,hij->bthj")`` on x split into ``heads`` blocks."""
-    b, t, r = bnp.shape(x)
-    xb = bnp.reshape(x, (b, t, heads, r // heads))
-    return bnp.reshape(bnp.einsum("bthi,hij->bthj", xb, p["w"]) + p["b"], (b, t, r))
-
-
-def rg_lru(p: Params, x: Any, h0: Any, heads: int) -> Any:
+def rg_lru(p: Params, x: Any, h0: Any, heads: int, reset: Any = None) -> Any:
     """The RG-LRU: gates, ``a_t = exp(−c · r_t · softplus(Λ'))`` and the scan
-    ``h_t = a_t ⊙ h_{t−1} + √(1−a_t²) ⊙ i_t ⊙ x_t``. A window starts from h_{−1} = h0 with the
-    √(1−a²) normalisation also at t = 0 (no document resets inside a window)."""
+    ``h_t = a_t ⊙ h_{t−1} + √(1−a_t²) ⊙ i_t ⊙ x_t`` from h_{−1} = h0. Where ``reset`` (broadcast to
+    [B, T, 1]) is 1, a document starts: a_t = 0 and no normalisation, ``h_t = i_t ⊙ x_t``."""
     gate_x = bnp.logistic(block_diagonal(p["input_gate"], x, heads))
     gate_a = bnp.logistic(block_diagonal(p["a_gate"], x, heads))
     log_a = gate_a * bnp.softplus(p["a_param"]) * (-C_GATE)
     a = bnp.exp(log_a)
-    multiplier = bnp.sqrt(1.0 - bnp.exp(log_a * 2.0))
+    # √'s derivative is unbounded at 0, reached when the gate saturates (a² rounds to 1 in float32):
+    # bounded at MAX_SQRT_GRADIENT, as in the reference.
+    multiplier = bnp.sqrt_bound_derivative(1.0 - bnp.exp(log_a * 2.0), MAX_SQRT_GRADIENT)
+    if reset is not None:
+        a = a * (1.0 - reset)
+        multiplier = reset + (1.0 - reset) * multiplier
     return bnp.linear_scan(a, x * gate_x * multiplier, h0)
 
 
-def recurrent_block(p: Params, x: Any, cfg: GriffinConfig, state: dict[str, Any] | None) -> Any:
+def document_conv1d(u: Any, w: Any, docs: Any) -> Any:
+    """``y_t = Σ_j w[K−1−j] ⊙ u_{t−j}`` over the lags j with no document start in (t−j, t]: the causal
+    depthwise convolution that does not reach back across a start (``docs [B, T]``, NumPy booleans)."""
+    b, t, r = bnp.shape(u)
+    k = bnp.shape(w)[0]
+    dtype = bnp.dtype_of(u)
+    y = u * w[k - 1]
+    cut = np.zeros((b, t), bool)  # cut[t]: a start in (t−j, t]
+    for j in range(1, min(k, t)):
+        cut[:, j:] |= docs[:, 1 : t - j + 1]
+        shifted = bnp.concatenate([np.zeros((b, j, r), dtype), u[:, : t - j]], axis=1)
+        y = y + shifted * (~cut)[:, :, None].astype(dtype) * w[k - 1 - j]
+    return y
+
+
+def recurrent_block(p: Params, x: Any, cfg: GriffinConfig, state: dict[str, Any] | None,
+                    reset: Any = None, docs: Any = None) -> Any:
     """The recurrent block; with ``state``, continues from it and updates it in place."""
-    out, cache = recurrent_step(p, x, cfg, state)
+    out, cache = recurrent_step(p, x, cfg, state, reset, docs)
     if state is not None:
         state.update({name: np.asarray(value) for name, value in cache.items()})
     return out
 
 
-def recurrent_step(p: Params, x: Any, cfg: GriffinConfig,
-                   cache: dict[str, Any] | None) -> tuple[Any, dict[str, Any]]:
+def recurrent_step(p: Params, x: Any, cfg: GriffinConfig, cache: dict[str, Any] | None,
+                   reset: Any = None, docs: Any = None) -> tuple[Any, dict[str, Any]]:
     """``(out, cache')``: the recurrent block over ``x [B,T,D]`` continuing from ``cache`` (the last
-    K−1 conv inputs and h), without side effects, so that it also runs traced (``decode``)."""
+    K−1 conv inputs and h), without side effects, so that it also runs traced (``decode``).
+    ``reset`` goes to the RG-LRU; ``docs [B, T]`` (document starts) masks the convolution."""
     g = bnp.gelu(linear(p["linear_y"], x))
     u = linear(p["linear_x"], x)
     k = cfg.conv_width
+    b = bnp.shape(u)[0]
     if cache is not None:
         u = bnp.concatenate([cache["conv"], u], axis=1)
-    c = bnp.conv1d(u, p["conv_1d"]["w"])
+        docs = None if docs is None else np.concatenate([np.zeros((b, k - 1), bool), docs], axis=1)
+    c = bnp.conv1d(u, p["conv_1d"]["w"]) if docs is None else document_conv1d(u, p["conv_1d"]["w"], docs)
     if cache is not None:
         c = c[:, k - 1:]
     c = c + p["conv_1d"]["b"]
-    b, _t, r = bnp.shape(c)
+    r = bnp.shape(c)[2]
     h0 = cache["h"] if cache is not None else np.zeros((b, r), bnp.dtype_of(c))
-    h = rg_lru(p["rg_lru"], c, h0, cfg.heads)
-    new = {"conv": u[:, -(k - 1):], "h": h[:, -1]} if cache is not None else {}
-    return linear(p["linear_out"], h * g), new
-
-
-def rope(x: Any, positions: Any, max_wavelength: float = 10_000.0) -> Any:
-    """Rotary embedding on the first half of the last axis (rotate-half inside that half).
-    ``positions [T]`` is a NumPy array (the angles are then constants of a traced program) or, in
-    ``decode``, a traced integer array (the angles are computed in the program, in float64)."""
-    d = bnp.shape(x)[-1]
-    half = d // 4
-    freq = max_wavelength ** (-np.arange(half) / half)
-    angle = positions[:, None] * freq[None, :]  # [T, half]
-    trig = bnp if is_traced(angle) else np
-    extra = (1,) * (len(bnp.shape(x)) - 3)
-    dtype = bnp.dtype_of(x)
-    cos = trig.cos(angle).astype(dtype).reshape(bnp.shape(x)[1:2] + extra + (half,))
-    sin = trig.sin(angle).astype(dtype).reshape(cos.shape)
-    x1, x2, rest = x[..., :half], x[..., half : 2 * half], x[..., 2 * half :]
-    return bnp.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin, rest], axis=-1)
-
-
-def attention_block(p: Params, x: Any, cfg: GriffinConfig, state: dict[str, Any] | None,
-                    position: int) -> Any:
-    """Local attention; with ``state``, continues from it and updates it in place."""
-    out, cache = attention_step(p, x, cfg, state, position)
-    if state is not None:
-        state.update({name: np.asarray(value) for name, value in cache.items()})
-    return out
-
-
-def attention_step(p: Params, x: Any, cfg: GriffinConfig, cache: dict[str, Any] | None,
-                   position: Any) -> tuple[Any, dict[str, Any]]:
-    """``(out, cache')``: local attention over ``x [B,T,D]`` at positions ``position + t``, after the
-    keys and values in ``cache`` (the last W−1, with their positions, −1 for an empty slot). Without
-    side effects; ``position`` may be a traced 0-d integer array (``decode``)."""
-    b, t, _ = bnp.shape(x)
-    hd = cfg.head_dim
-    qpos = position + np.arange(t)
-    q = rope(bnp.reshape(bnp.matmul(x, p["proj_q"]), (b, t, cfg.heads, hd)), qpos)
-    k = rope(bnp.matmul(x, p["proj_k"]), qpos)
-    v = bnp.matmul(x, p["proj_v"])
-    kpos = qpos
+    h = rg_lru(p["rg_lru"], c, h0, cfg.heads, reset)
     new: dict[str, Any] = {}
-    if cache is None and t > 2 * cfg.window and t % cfg.window == 0:
-        return linear(p["proj_final"], _blocked_attention(q, k, v, cfg)), new
     if cache is not None:
-        k = bnp.concatenate([cache["k"], k], axis=1)
-        v = bnp.concatenate([cache["v"], v], axis=1)
-        kpos = (bnp if is_traced(qpos) else np).concatenate([cache["pos"], qpos])
-        keep = cfg.window - 1
-        new = {"k": k[:, -keep:], "v": v[:, -keep:], "pos": kpos[-keep:]}
-    logits = bnp.einsum("bthd,bsd->bhts", q, k) * (1.0 / math.sqrt(hd))
-    # A query at q sees the keys k with 0 ≤ q − k < W: itself and the W−1 before it, so the decode
-    # cache is exactly W−1 keys (the reference note's "q ≤ k + W" would admit W+1 positions).
-    # Positions are integers, so "≥ 0" is "> −1"; "×" of booleans is "and" (traced or not).
-    gap = qpos[:, None] - kpos[None, :]
-    mask = (gap > -1) * (gap < cfg.window) * (kpos[None, :] > -1)
-    probs = bnp.softmax(bnp.where(mask, logits, -1e30), axis=-1)
-    out = bnp.reshape(bnp.einsum("bhts,bsd->bthd", probs, v), (b, t, cfg.heads * hd))
-    return linear(p["proj_final"], out), new
-
-
-def _blocked_attention(q: Any, k: Any, v: Any, cfg: GriffinConfig) -> Any:
-    """Local attention in blocks of W queries, each against its own block and the one before:
-    O(T·W) work and memory instead of O(T²), the same result as the full masked form."""
-    b, t, heads, hd = bnp.shape(q)
-    w = cfg.window
-    n = t // w
-
-    def with_previous(x: Any) -> Any:
-        shifted = bnp.concatenate([np.zeros((b, w, hd), bnp.dtype_of(x)), x[:, : t - w]], axis=1)
-        return bnp.concatenate([bnp.reshape(shifted, (b, n, w, hd)), bnp.reshape(x, (b, n, w, hd))], axis=2)
-
-    keys, values = with_previous(k), with_previous(v)
-    queries = bnp.reshape(q, (b, n, w, heads, hd))
-    logits = bnp.einsum("bnqhd,bnsd->bnhqs", queries, keys) * (1.0 / math.sqrt(hd))
-    gap = w + np.arange(w)[:, None] - np.arange(2 * w)[None, :]  # query position − key position
-    first = np.arange(2 * w)[None, :] >= w  # block 0 has no previous block
-    mask = ((gap >= 0) & (gap < w))[None] & np.where(np.arange(n)[:, None, None] == 0, first[None], True)
-    probs = bnp.softmax(bnp.where(mask[:, None], logits, -1e30), axis=-1)
-    out = bnp.einsum("bnhqs,bnsd->bnqhd", probs, values)
-    return bnp.reshape(out, (b, t, heads * hd))
+        tail = u[:, -(k - 1):]
+        if docs is not None:  # inputs before a start are never seen again
+            after = np.cumsum(docs[:, ::-1], axis=1)[:, ::-1] - docs  # starts after each position
+            tail = tail * (after[:, -(k - 1):, None] == 0).astype(bnp.dtype_of(u))
+        new = {"conv": tail, "h": h[:, -1]}
+    return linear(p["linear_out"], h * g), new
 
 
 def mlp_block(p: Params, x: Any) -> Any:
@@ -301,7 +246,7 @@ def mlp_block(p: Params, x: Any) -> Any:
 
 def embed(params: Params, tokens: Any, cfg: GriffinConfig) -> Any:
     """``E[tokens]``, scaled by √D when ``embed_scale``."""
-    x = bnp.take(params["embedder"]["input_embedding"], tokens)
+    x = params["embedder"]["input_embedding"][tokens]
     return x * math.sqrt(cfg.width) if cfg.embed_scale else x
 
 
@@ -314,24 +259,45 @@ def unembed(params: Params, x: Any, cfg: GriffinConfig) -> Any:
     return logits
 
 
-def forward(params: Params, tokens: Any, cfg: GriffinConfig, state: State | None = None) -> Any:
+def documents(resets: Any, batch: int, length: int, position: int) -> tuple[Any, Any, Any]:
+    """``(first, docs, start)`` for a chunk at ``position``: where documents start (``first [1|B, T]``,
+    the stream's position 0 included), the user's ``resets`` (None when there are none) and the
+    position of each token's document start (None likewise), all NumPy."""
+    pos = position + np.arange(length)
+    first = (pos == 0)[None, :]
+    if resets is None:
+        return first, None, None
+    docs = np.asarray(resets, bool)
+    if docs.shape != (batch, length):
+        raise ShapeError(f"resets of shape {docs.shape} for tokens of shape {(batch, length)}")
+    if not docs.any():
+        return first, None, None
+    return first | docs, docs, np.maximum.accumulate(np.where(docs, pos, 0), axis=1)
+
+
+def forward(params: Params, tokens: Any, cfg: GriffinConfig, state: State | None = None,
+            resets: Any = None) -> Any:
     """Logits ``[B, T, V]`` for ``tokens [B, T]``; with ``state``, continues the stream (and
-    updates the state in place)."""
+    updates the state in place). ``resets [B, T]`` (booleans) marks the first token of each packed
+    document: nothing before it is seen from it or after it (the reference's ``segment_pos == 0``)."""
     x = embed(params, tokens, cfg)
     position = state.position if state is not None else 0
+    b, t = bnp.shape(tokens)
+    first, docs, start = documents(resets, b, t, position)
+    reset = first[:, :, None].astype(bnp.dtype_of(x)) if first.any() else None
     for i, p in enumerate(params["blocks"]):
         s = state.blocks[i] if state is not None else None
         h = rms_norm(p["temporal_pre_norm"], x)
         if cfg.kind(i) == "recurrent":
-            h = recurrent_block(p["recurrent_block"], h, cfg, s)
+            h = recurrent_block(p["recurrent_block"], h, cfg, s, reset, docs)
         else:
-            h = attention_block(p["attention_block"], h, cfg, s, position)
+            h = attention_block(p["attention_block"], h, cfg, s, position, start)
         x = x + h
         x = x + mlp_block(p["mlp_block"], rms_norm(p["channel_pre_norm"], x))
         if state is None:
             x = bnp.checkpoint_name(x, "residual")
     if state is not None:
-        state.position += bnp.shape(tokens)[1]
+        state.position += t
     return unembed(params, x, cfg)
 
 
@@ -341,14 +307,17 @@ def decode(params: Params, cache: list[dict[str, Any]], tokens: Any, position: A
 
     ``cache`` is ``State.blocks`` (arrays of fixed shapes) and ``position`` a 0-d integer array, so
     ``backend.jit(decode, static_argnums=4)`` compiles one program for a whole stream. The same
-    layers as ``forward``: decoding token by token equals ``forward`` over the whole sequence.
+    layers as ``forward``: decoding token by token equals ``forward`` over the whole sequence. A
+    document starts at position 0 only (``forward`` takes ``resets``; a state it leaves holds only
+    what the last document may see).
     """
     x = embed(params, bnp.reshape(tokens, (bnp.shape(tokens)[0], 1)), cfg)
+    reset = bnp.reshape(bnp.astype(bnp.less(position, 1), bnp.dtype_of(x)), (1, 1, 1))  # position 0
     new: list[dict[str, Any]] = []
     for i, p in enumerate(params["blocks"]):
         h = rms_norm(p["temporal_pre_norm"], x)
         if cfg.kind(i) == "recurrent":
-            h, s = recurrent_step(p["recurrent_block"], h, cfg, cache[i])
+            h, s = recurrent_step(p["recurrent_block"], h, cfg, cache[i], reset)
         else:
             h, s = attention_step(p["attention_block"], h, cfg, cache[i], position)
         new.append(s)
@@ -358,9 +327,9 @@ def decode(params: Params, cache: list[dict[str, Any]], tokens: Any, position: A
     return bnp.reshape(logits, (bnp.shape(logits)[0], cfg.vocab)), new
 
 
-def loss(params: Params, tokens: Any, targets: Any, cfg: GriffinConfig) -> Any:
-    """Mean next-token cross-entropy (nats per token)."""
-    logits = forward(params, tokens, cfg)
+def loss(params: Params, tokens: Any, targets: Any, cfg: GriffinConfig, resets: Any = None) -> Any:
+    """Mean next-token cross-entropy (nats per token); ``resets`` as in ``forward``."""
+    logits = forward(params, tokens, cfg, resets=resets)
     b, t, v = bnp.shape(logits)
     logp = bnp.log_softmax(logits, axis=-1)
     picked = bnp.sum(logp * bnp.one_hot(targets, v, bnp.dtype_of(logits)))

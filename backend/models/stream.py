@@ -1,7 +1,7 @@
 """Streaming with a fixed-size state: generation and scoring of arbitrarily long token streams.
 
 The Griffin model's state is the RG-LRU state h and the last K−1 conv inputs of each recurrent
-block, and the last W−1 keys and values of each attention block; it does not grow with the number
+block, and the last W keys and values of each attention block; it does not grow with the number
 of tokens seen, so memory is flat in the sequence length. ``sample`` generates one token at a
 time with one compiled program (``backend.jit`` of ``griffin.decode``); ``score_stream`` feeds a
 long stream chunk by chunk (the same state, the same arithmetic as one long forward pass) and

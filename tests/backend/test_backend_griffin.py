@@ -6,9 +6,12 @@ import tracemalloc
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 import backend.numpy as bnp
+from backend import checks
 from backend.models import griffin, stream
+from calculi.core.errors import ShapeError
 
 CFG = griffin.GriffinConfig(vocab=17, width=16, heads=2, blocks=3, window=4)
 PARAMS = griffin.init(CFG, seed=1, dtype=np.float64)
@@ -47,18 +50,17 @@ def test_the_model_is_causal() -> None:
     assert np.abs(a[:, 7:] - b[:, 7:]).max() > 1e-6
 
 
-def test_attention_is_local() -> None:
+@pytest.mark.parametrize("length", [10, 16])  # the masked form, and blocks of W (T = 4W)
+def test_a_query_sees_itself_and_the_window_keys_before_it(length: int) -> None:
+    """As the reference: a query at q sees exactly the positions q − W … q."""
     p = PARAMS["blocks"][2]["attention_block"]
-    x = RNG.standard_normal((1, 10, 16))
-    y = x.copy()
-    q = 8
-    y[:, q - CFG.window] += 1.0  # just outside the window of query q
-    a = griffin.attention_block(p, x, CFG, None, 0)
-    b = griffin.attention_block(p, y, CFG, None, 0)
-    np.testing.assert_allclose(a[:, q], b[:, q], rtol=1e-12)
-    y = x.copy()
-    y[:, q - CFG.window + 1] += 1.0  # the oldest position inside the window
-    assert np.abs(griffin.attention_block(p, y, CFG, None, 0)[:, q] - a[:, q]).max() > 1e-6
+    x = RNG.standard_normal((1, length, 16))
+    base = griffin.attention_block(p, x, CFG, None, 0)
+    for s in range(length):
+        y = x.copy()
+        y[:, s] += 1.0
+        moved = np.abs(griffin.attention_block(p, y, CFG, None, 0) - base).max(axis=(0, 2)) > 1e-9
+        assert list(moved) == [0 <= q - s <= CFG.window for q in range(length)], f"key {s}"
 
 
 def test_streaming_in_chunks_equals_one_forward_pass() -> None:
@@ -106,3 +108,81 @@ def test_blocked_local_attention_equals_the_masked_form() -> None:
     blocked = griffin.attention_block(p, x, CFG, None, 0)  # T = 16 > 2W: blocks of W = 4
     masked = griffin.attention_block(p, x, CFG, griffin.init_state(CFG, 2, np.float64).blocks[2], 0)
     np.testing.assert_allclose(blocked, masked, rtol=1e-12, atol=1e-14)
+
+
+def test_blocked_local_attention_equals_the_masked_form_within_documents() -> None:
+    p = PARAMS["blocks"][2]["attention_block"]
+    x = RNG.standard_normal((2, 16, 16))
+    resets = np.zeros((2, 16), bool)
+    resets[0, [3, 9]] = resets[1, 8] = True
+    _, _, start = griffin.documents(resets, 2, 16, 0)
+    blocked = griffin.attention_block(p, x, CFG, None, 0, start)
+    masked = griffin.attention_block(p, x, CFG, griffin.init_state(CFG, 2, np.float64).blocks[2], 0, start)
+    np.testing.assert_allclose(blocked, masked, rtol=1e-12, atol=1e-14)
+
+
+# -- documents: resets ------------------------------------------------------------------------------
+
+def test_a_reset_forgets_the_state_and_drops_the_normalisation() -> None:
+    p = PARAMS["blocks"][0]["recurrent_block"]["rg_lru"]
+    x = RNG.standard_normal((1, 5, 16))
+    reset = np.zeros((1, 5, 1))
+    reset[0, 2] = 1.0
+    h = griffin.rg_lru(p, x, RNG.standard_normal((1, 16)), CFG.heads, reset)
+    gate_x = bnp.logistic(griffin.block_diagonal(p["input_gate"], x, CFG.heads))
+    np.testing.assert_allclose(h[:, 2], (gate_x * x)[:, 2], rtol=1e-12)
+    alone = griffin.rg_lru(p, x[:, 2:], np.zeros((1, 16)), CFG.heads, reset[:, 2:])
+    np.testing.assert_allclose(h[:, 2:], alone, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("first", "second"), [(5, 9), (5, 11), (1, 15), (12, 4)])
+def test_a_packed_document_gives_the_logits_it_has_alone(first: int, second: int) -> None:
+    """Two documents packed in one row (T = 16 = 4W takes the blocked attention, T = 14 the masked)."""
+    a, b = RNG.integers(0, 17, (1, first)), RNG.integers(0, 17, (1, second))
+    resets = np.zeros((1, first + second), bool)
+    resets[0, first] = True
+    packed = griffin.forward(PARAMS, np.concatenate([a, b], axis=1), CFG, resets=resets)
+    np.testing.assert_allclose(packed[:, :first], griffin.forward(PARAMS, a, CFG), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(packed[:, first:], griffin.forward(PARAMS, b, CFG), rtol=1e-10, atol=1e-12)
+
+
+def test_without_resets_documents_leak_into_each_other() -> None:
+    a, b = RNG.integers(0, 17, (1, 5)), RNG.integers(0, 17, (1, 9))
+    packed = griffin.forward(PARAMS, np.concatenate([a, b], axis=1), CFG)
+    assert np.abs(packed[:, 5:] - griffin.forward(PARAMS, b, CFG)).max() > 1e-3
+
+
+def test_a_stream_starts_a_document() -> None:
+    tokens = RNG.integers(0, 17, (2, 9))
+    resets = np.zeros((2, 9), bool)
+    resets[:, 0] = True
+    np.testing.assert_array_equal(griffin.forward(PARAMS, tokens, CFG, resets=resets),
+                                  griffin.forward(PARAMS, tokens, CFG))
+
+
+def test_streaming_packed_documents_in_chunks_equals_one_forward_pass() -> None:
+    tokens = RNG.integers(0, 17, (2, 23))
+    resets = np.zeros((2, 23), bool)
+    resets[0, [5, 9, 20]] = resets[1, [2, 3, 14]] = True  # inside chunks, at a chunk's start, adjacent
+    full = griffin.forward(PARAMS, tokens, CFG, resets=resets)
+    state = griffin.init_state(CFG, 2, np.float64)
+    cuts = [(0, 1), (1, 3), (3, 9), (9, 10), (10, 21), (21, 23)]
+    parts = [griffin.forward(PARAMS, tokens[:, a:b], CFG, state, resets[:, a:b]) for a, b in cuts]
+    np.testing.assert_allclose(np.concatenate(parts, axis=1), full, rtol=1e-10, atol=1e-12)
+
+
+def test_the_gradient_with_resets_is_the_finite_difference() -> None:
+    x, y = RNG.integers(0, 17, (2, 9)), RNG.integers(0, 17, (2, 9))
+    resets = np.zeros((2, 9), bool)
+    resets[0, 4] = resets[1, 7] = True
+
+    def loss(p: griffin.Params, a: np.ndarray, b: np.ndarray) -> object:
+        return griffin.loss(p, a, b, CFG, resets)
+
+    for fd, g in checks.fd_gradient(loss, PARAMS, (x, y), picks=2, seed=3, eps=1e-5):
+        assert abs(fd - g) <= 1e-5 * (abs(fd) + abs(g)) + 1e-8, f"finite difference {fd}, gradient {g}"
+
+
+def test_resets_of_the_wrong_shape_are_reported() -> None:
+    with pytest.raises(ShapeError, match="resets of shape"):
+        griffin.forward(PARAMS, RNG.integers(0, 17, (2, 9)), CFG, resets=np.zeros((2, 8), bool))
