@@ -3,13 +3,17 @@
 1. Per-primitive overhead of a small-array gradient (a chain of ``sin``), µs per primitive, against
    plain NumPy's forward pass and, when installed, HIPS autograd, JAX (with and without jit) and
    PyTorch eager on the CPU.
-2. One training step (loss and gradient) of the MLP and of the Griffin model at two sizes, against
-   HIPS autograd, JAX and PyTorch eager running the very same model code (``backend.peers``).
+2. One training step (loss and gradient) of the MLP, of the Griffin model at two sizes, of an
+   attention block and of a 50-step RNN (``backend.bench_models``), against HIPS autograd, JAX (with
+   and without jit) and PyTorch eager running the very same model code (``backend.peers``); the
+   last two check the gradient against JAX's first and time the engines in turns
+   (``backend.bench_workloads``). Each row against autograd or PyTorch says whether its target holds.
 3. Peak memory and time of the Griffin step saving everything and saving only block boundaries.
 4. Tokens per second and peak memory of streaming through the model at T = 10^3 … 10^6: sampling
    token by token with the compiled decode step, and scoring a long stream chunk by chunk.
 
-Timings are the best of several runs; the machine is shared, so read ratios, not absolute times.
+Timings are the best of several rounds in which the engines take turns, so that a noisy stretch of
+the shared machine falls on all alike; read ratios, not absolute times.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
+import math
 import resource
 import time
 import tracemalloc
@@ -28,6 +33,18 @@ import numpy as np
 import backend
 import backend.numpy as bnp
 from backend import data, peers, policies
+from backend.bench_workloads import (
+    OURS,
+    PRIMITIVE_TARGET,
+    interleaved,
+    row,
+    step_rows,
+    verdict,
+    versus_autograd,
+    versus_torch,
+    warm,
+    workloads,
+)
 from backend.models import griffin, mlp, stream
 
 
@@ -43,12 +60,7 @@ def best(f: Callable[[], Any], repeat: int = 5, number: int = 1) -> float:
     return min(times)
 
 
-def row(name: str, seconds: float, base: float | None = None, unit: str = "ms", scale: float = 1e3) -> None:
-    ratio = f"{seconds / base:8.2f}x" if base else " " * 9
-    print(f"  {name:<44} {seconds * scale:10.2f} {unit}  {ratio}")
-
-
-def overhead(n: int = 50, repeat: int = 5) -> None:
+def overhead(rounds: int, turn: float, n: int = 50) -> None:
     print(f"\n1. overhead: gradient of a chain of {n} sin on a 1-element array (µs per primitive)")
     x = np.array([0.3])
 
@@ -57,30 +69,23 @@ def overhead(n: int = 50, repeat: int = 5) -> None:
             v = lib.sin(v)
         return lib.sum(v)
 
-    forward = best(lambda: chain(x, np), repeat, 20) / n
     g = backend.grad(chain)
-    ours = best(lambda: g(x), repeat, 20) / n
-    row("numpy forward (no gradient)", forward, None, "µs", 1e6)
-    row("backend.grad (compiled once)", ours, forward, "µs", 1e6)
+    calls: dict[str, Callable[[], Any]] = {"numpy forward (no gradient)": lambda: chain(x, np),
+                                           "backend.grad (compiled once)": lambda: g(x)}
     if peers.available("autograd"):
         import autograd
         import autograd.numpy as anp
 
-        ag = autograd.grad(lambda v: chain(v, anp))
-        t = best(lambda: ag(x), repeat, 20) / n
-        row("autograd.grad", t, forward, "µs", 1e6)
-        print(f"  → backend.grad is {t / ours:.1f}x faster than autograd per primitive")
+        calls["autograd.grad"] = functools.partial(autograd.grad(lambda v: chain(v, anp)), x)
     if peers.available("jax"):
         import jax
         import jax.numpy as jnp
 
         jg = jax.grad(lambda v: chain(v, jnp))
         xj = jnp.array(0.3)
-        row("jax.grad (no jit)", best(lambda: jg(xj).block_until_ready(), repeat, 5) / n, forward, "µs", 1e6)
+        calls["jax.grad (no jit)"] = lambda: jg(xj).block_until_ready()
         jj = jax.jit(jg)
-        row("jax.jit(jax.grad)", best(lambda: jj(xj).block_until_ready(), repeat, 20) / n, forward, "µs", 1e6)
-    else:
-        print("  (jax not installed: pip install 'calculi[jax]')")
+        calls["jax.jit(jax.grad)"] = lambda: jj(xj).block_until_ready()
     if peers.available("torch"):
         import torch
 
@@ -89,67 +94,43 @@ def overhead(n: int = 50, repeat: int = 5) -> None:
             chain(v, torch).backward()
             return v.grad
 
-        t = best(torch_grad, repeat, 20) / n
-        row("torch eager backward", t, forward, "µs", 1e6)
-        print(f"  → backend.grad is {_faster(t, ours)} than torch eager per primitive")
-    else:
-        print("  (torch not installed)")
+        calls["torch eager backward"] = torch_grad
+    results, failed = warm(calls)
+    base = "numpy forward (no gradient)"
+    timed = interleaved({name: calls[name] for name in results}, rounds, turn)
+    times = {name: seconds / n for name, seconds in timed.items()}
+    forward, ours = times[base], times.get("backend.grad (compiled once)", math.inf)
+    for name in calls:
+        if name in failed:
+            print(f"  {name:<44} {failed[name]}")
+            continue
+        seconds = times[name]
+        row(name, seconds, forward if name != base else None, "µs", 1e6)
+        if name.startswith("backend"):
+            held = verdict(ours <= PRIMITIVE_TARGET)
+            print(f"  → target ≤ {PRIMITIVE_TARGET * 1e6:g} µs per primitive: {held}")
+        elif name.startswith("autograd"):
+            print(f"  {versus_autograd(seconds, ours, ' per primitive')}")
+        elif name.startswith("torch"):
+            print(f"  {versus_torch(seconds, ours, ' per primitive')}")
+    for engine in ("autograd", "jax", "torch"):
+        if not peers.available(engine):
+            print(f"  ({engine} not installed)")
 
 
-def mlp_step(repeat: int) -> None:
-    print("\n2a. MLP 64-128-10 on all digits: one loss-and-gradient step (float32)")
+def mlp_step(rounds: int, turn: float) -> None:
     try:
         d = data.digits()
     except Exception as err:  # scikit-learn missing: say so and go on
-        print(f"  skipped: {err}")
+        print(f"\n2a. MLP: skipped: {err}")
         return
     x = np.concatenate([d.x_train, d.x_test])
     y = np.concatenate([d.y_train, d.y_test])
     params = mlp.init([64, 128, 10])
-    vg = backend.value_and_grad(mlp.loss)
-    ours = best(lambda: vg(params, x, y), repeat)
-    hand = best(lambda: _mlp_by_hand(params, x, y), repeat)
-    row("hand-written NumPy backprop", hand)
-    row("backend.value_and_grad", ours, hand)
-    if peers.available("autograd"):
-        t = best(lambda: peers.autograd_value_and_grad(mlp.loss)(params, x, y), repeat)
-        row("autograd on the same model code", t, hand)
-        print(f"  → backend is {t / ours:.2f}x faster than autograd")
-    _jax_row(mlp.loss, (params, x, y), repeat, hand)
-    _torch_row(mlp.loss, (params, x, y), repeat, hand, ours)
-
-
-def _faster(theirs: float, ours: float) -> str:
-    """``N x faster`` or ``N x slower``, read from the backend's side."""
-    return f"{theirs / ours:.2f}x faster" if theirs >= ours else f"{ours / theirs:.2f}x slower"
-
-
-def _torch_row(loss: Callable[..., Any], args: tuple[Any, ...], repeat: int, base: float,
-               ours: float) -> None:
-    if not peers.available("torch"):
-        print("  (torch not installed: pip install 'calculi[torch]')")
-        return
-    vg = peers.torch_value_and_grad(loss)
-    seconds = best(functools.partial(vg, *args), repeat)
-    row("torch eager on the same model code", seconds, base)
-    print(f"  → backend is {_faster(seconds, ours)} than torch eager")
-
-
-def _jax_row(loss: Callable[..., Any], args: tuple[Any, ...], repeat: int, base: float) -> None:
-    if not peers.available("jax"):
-        print("  (jax not installed)")
-        return
-    import jax
-
-    for jit in (False, True):
-        vg = peers.jax_value_and_grad(loss, jit=jit)
-        seconds = best(functools.partial(_blocked, jax, vg, args), max(1, repeat // 2))
-        label = "jit(value_and_grad)" if jit else "value_and_grad (no jit)"
-        row(f"jax {label}, same model code", seconds, base)
-
-
-def _blocked(jax: Any, vg: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-    return jax.block_until_ready(vg(*args))
+    print(f"\n2a. MLP 64-128-10 on all {len(y):,} digits: one loss-and-gradient step (float32)")
+    hand = "hand-written NumPy backprop"
+    step_rows(mlp.loss, (params, x, y), rounds, turn,
+              before={hand: functools.partial(_mlp_by_hand, params, x, y)}, base=hand)
 
 
 def _mlp_by_hand(p: dict[str, Any], x: Any, y: Any) -> Any:
@@ -167,8 +148,7 @@ def _mlp_by_hand(p: dict[str, Any], x: Any, y: Any) -> Any:
     return loss, (x.T @ dh, dh.sum(0), h.T @ dz, dz.sum(0))
 
 
-def griffin_steps(sizes: list[tuple[str, int, int]], repeat: int) -> None:
-    print("\n2b. Griffin: one loss-and-gradient step (float32)")
+def griffin_steps(sizes: list[tuple[str, int, int]], rounds: int, turn: float) -> None:
     text = data.pydoc_text()
     for name, b, t in sizes:
         cfg = griffin.preset(name, len(text.vocab))
@@ -178,20 +158,12 @@ def griffin_steps(sizes: list[tuple[str, int, int]], repeat: int) -> None:
         def loss(p: Any, a: Any, c: Any, cfg: griffin.GriffinConfig = cfg) -> Any:
             return griffin.loss(p, a, c, cfg)
 
-        vg = backend.value_and_grad(loss)
-        ours = best(functools.partial(vg, params, x, y), repeat)
-        flops = 6 * griffin.count(params) * b * t
-        print(f"  {name} preset, {griffin.count(params):,} parameters, B={b}, T={t}: "
-              f"{flops / ours / 1e9:.1f} GFLOP/s (6N per token)")
-        row("backend.value_and_grad", ours)
-        if peers.available("autograd"):
-            ag = peers.autograd_value_and_grad(loss)
-            t_ag = best(functools.partial(ag, params, x, y), max(1, repeat // 2))
-            row("autograd on the same model code", t_ag, ours)
-            print(f"  → backend is {t_ag / ours:.2f}x faster than autograd")
-        _torch_row(loss, (params, x, y), repeat, ours, ours)
-        if t <= 128:  # JAX unrolls the Python scan loop: tracing and compiling grow with T
-            _jax_row(loss, (params, x, y), repeat, ours)
+        print(f"\n2b. Griffin, {name} preset, {griffin.count(params):,} parameters, B={b}, T={t}: "
+              "one loss-and-gradient step (float32)")
+        times = step_rows(loss, (params, x, y), rounds, turn)
+        if OURS in times:
+            flops = 6 * griffin.count(params) * b * t
+            print(f"  backend: {flops / times[OURS] / 1e9:.1f} GFLOP/s (6N per token)")
 
 
 def memory(t: int, repeat: int, preset: str = "medium") -> None:
@@ -282,7 +254,6 @@ def main(argv: list[str] | None = None) -> int:
                     help="sample token by token only up to T = N in section 4 (default: every length, "
                          "10^6 included: most of an hour on 2 cores; --quick: 1000)")
     args = ap.parse_args(argv)
-    repeat = 2 if args.quick else 5
     if peers.available("threadpoolctl"):
         importlib.import_module("threadpoolctl").threadpool_limits(args.threads)
         print(f"BLAS threads: {args.threads} (every engine in this process)")
@@ -290,9 +261,11 @@ def main(argv: list[str] | None = None) -> int:
         print("threadpoolctl not installed: BLAS uses its default threads (set OPENBLAS_NUM_THREADS)")
     if peers.available("torch"):
         importlib.import_module("torch").set_num_threads(args.threads)  # torch's own intra-op pool
-    overhead(repeat=repeat)
-    mlp_step(repeat)
-    griffin_steps([("tiny", 4, 64)] if args.quick else [("tiny", 8, 128), ("small", 8, 256)], repeat)
+    rounds, turn = (5, 0.05) if args.quick else (9, 0.2)
+    overhead(rounds, turn)
+    mlp_step(rounds, turn)
+    griffin_steps([("tiny", 4, 64)] if args.quick else [("tiny", 8, 128), ("small", 8, 256)], rounds, turn)
+    workloads(rounds, turn)
     memory(*((256, 1, "small") if args.quick else (4096, 2, "medium")))
     lengths = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000, 1_000_000]
     limit = args.sample_limit if args.sample_limit is not None else 1_000 if args.quick else lengths[-1]

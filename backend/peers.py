@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from backend.models import griffin, mlp
+from backend import bench_models
+from backend.models import attention, griffin, layers, mlp
 from calculi.core.errors import UsageError
 
 
@@ -58,11 +59,21 @@ class PeerNumpy:
     def stop_gradient(self, x: Any) -> Any:
         return self._stop(x)
 
+    def sqrt_bound_derivative(self, x: Any, max_gradient: float) -> Any:
+        """``√x`` with the derivative ``1/max(2√x, 1/max_gradient)``: the root's value plus the
+        (constant) bounded derivative times ``x − x``, whose value is zero and whose derivative is 1."""
+        root = self._stop(self.np.sqrt(x))
+        slope = 1.0 / self.np.where(2.0 * root > 1.0 / max_gradient, 2.0 * root, 1.0 / max_gradient)
+        return root + slope * (x - self._stop(x))
+
+    def astype(self, x: Any, dtype: Any) -> Any:
+        return self.np.astype(x, dtype)
+
     def checkpoint_name(self, x: Any, name: str) -> Any:
         return x
 
-    def take(self, x: Any, idx: Any) -> Any:
-        return x[idx]
+    def take(self, x: Any, idx: Any, axis: int | None = None) -> Any:
+        return self.np.take(x, idx, axis=axis)
 
     def one_hot(self, idx: Any, n: int, dtype: Any = np.float32) -> Any:
         return self.np.one_hot(idx, n, dtype) if hasattr(self.np, "one_hot") else (
@@ -136,6 +147,9 @@ class TorchOps:
 
     def asarray(self, x: Any) -> Any:
         return self.tensor(x)
+
+    def astype(self, x: Any, dtype: Any) -> Any:
+        return self.tensor(x).to(self.torch_dtype(dtype))
 
     def zeros(self, shape: Any, dtype: Any = np.float64) -> Any:
         return self.torch.zeros(tuple(shape), dtype=self.torch_dtype(dtype))
@@ -211,7 +225,7 @@ _TORCH_UFUNCS = {"power": "pow", "true_divide": "divide", "greater": "gt", "less
 @contextmanager
 def running_on(namespace: Any) -> Iterator[None]:
     """Run the models with ``namespace`` in place of ``backend.numpy``."""
-    modules = (griffin, mlp)
+    modules = (griffin, attention, layers, mlp, bench_models)
     old = [getattr(m, "bnp") for m in modules]  # noqa: B009  (the models' module attribute)
     for m in modules:
         setattr(m, "bnp", namespace)  # noqa: B010
