@@ -1,41 +1,37 @@
 """The NumPy backend's theorems: Linear A's AD on arrays, checked numerically.
 
-Every array primitive's JVP rule against the complex-step derivative (analytic primitives) or
-central differences; every transpose rule by the dot-product test and by transposing twice; whole
-models' gradients against finite differences in float64; checkpoint policies giving identical
-gradients while recomputation lowers the peak memory. Mutants seed one wrong rule each.
+The rule tables complete (every primitive a user applies drawn by the strategies, with a JVP rule;
+every linear one with a transpose rule); every array primitive's JVP rule against the complex-step
+derivative (analytic primitives) or central differences; every transpose rule by the dot-product
+test and by transposing twice; whole models' gradients against finite differences in float64;
+checkpoint policies giving identical gradients while recomputation lowers the peak memory. Mutants
+seed one wrong rule (or one missing row) each.
 """
 
 from __future__ import annotations
 
-import sys
 import tracemalloc
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from pathlib import Path
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
 
-# Under pytest, tests/ is on sys.path and its folder tests/backend would pass for a namespace package
-# named ``backend``; the project root goes first so that ``backend`` is the package.
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-if getattr(sys.modules.get("backend"), "__file__", "") is None:
-    del sys.modules["backend"]
-
-import backend  # noqa: E402
-import backend.numpy as bnp  # noqa: E402
-from backend import checks, executor, lprims, policies, schedule  # noqa: E402
-from backend.api import clear_cache  # noqa: E402
-from backend.models import griffin, mlp  # noqa: E402
-from backend.pytree import flatten  # noqa: E402
-from backend.strategies import (  # noqa: E402
+import backend
+import backend.contractions as C
+import backend.indexing as I
+import backend.numpy as bnp
+import backend.primitives as E
+import backend.structural as S
+from backend import checks, executor, lprims, policies, schedule
+from backend.models import griffin, mlp
+from backend.pytree import flatten
+from backend.rules import app, scale
+from backend.strategies import (
     ANALYTIC,
     CONSTANT,
-    KINKED,
+    GENERATORS,
     Case,
     Dag,
     applications,
@@ -44,22 +40,19 @@ from backend.strategies import (  # noqa: E402
     seeds,
     show_case,
 )
-from calculi.core.mutants import Mutant, patch, patch_entry  # noqa: E402
-from calculi.linear_ad.primitives import jvp_rules, transpose_rules  # noqa: E402
-from proofs.registry import Paper, register_mutants, theorem  # noqa: E402
-
-YOLO = Paper("YOLO", "You Only Linearize Once: Tangents Transpose to Gradients", "POPL 2023")
-GRIFFIN = Paper("Griffin", "Griffin: Mixing Gated Linear Recurrences with Local Attention for Efficient "
-                "Language Models (De et al.)", "arXiv:2402.19427")
-
+from calculi.core.mutants import patch, patch_entry
+from calculi.linear_ad.primitives import jvp_rules, transpose_rules
+from calculi.linear_ad.syntax import Primitive
+from proofs.backend import GRIFFIN, YOLO, mutant
+from proofs.registry import register_mutants, theorem
 
 PER_PRIMITIVE = 10
 """Examples per primitive and property."""
 
 
-def every(kinds: tuple[str, ...]) -> st.SearchStrategy[tuple[Case, ...]]:
-    """One well-formed application of each primitive in ``kinds``."""
-    return st.tuples(*(applications((k,)) for k in kinds))
+def every(prims: Sequence[Primitive]) -> st.SearchStrategy[tuple[Case, ...]]:
+    """One well-formed application of each primitive in ``prims``."""
+    return st.tuples(*(applications((p,)) for p in prims))
 
 
 def show_cases(cases: object) -> str:
@@ -111,22 +104,49 @@ def _() -> None:
     assert checks.reuse_gap(_griffin_loss, (griffin.init(TINY, 0, np.float32), *tokens)) == []
 
 
-for _kind in ANALYTIC:
-    theorem(f"backend.jvp.{_kind}", paper=YOLO, section="P3 (arrays)", label="derived",
-            statement=f"the tangent of J({_kind}) equals the complex-step derivative Im f(x + ih·ẋ)/h "
-                      "(h = 1e-20) to 1e-9 relative, at random shapes",
-            given={"case": applications((_kind,))}, show=show_case, max_examples=PER_PRIMITIVE)(_complex_step)
-for _kind in KINKED + CONSTANT:
-    theorem(f"backend.jvp.{_kind}", paper=YOLO, section="P3 (arrays)", label="derived",
-            statement=f"the tangent of J({_kind}) equals the central difference to 1e-6 (away from ties), or "
-                      "is zero for integer, boolean and stopped results",
-            given={"case": applications((_kind,))}, show=show_case, max_examples=PER_PRIMITIVE)(
-                _central_difference)
-for _kind in ANALYTIC + KINKED:
-    theorem(f"backend.transpose.{_kind}", paper=YOLO, section="P8 (arrays)",
-            statement=f"for L the linearization of {_kind} (its JVP, unzipped): ⟨c, L t⟩ = ⟨Lᵀ c, t⟩ to "
-                      "1e-10 relative, Lᵀ from the transpose rules of the linear array primitives",
-            given={"case": applications((_kind,))}, show=show_case, max_examples=PER_PRIMITIVE)(_dot_product)
+@theorem("backend.tables.complete", paper=YOLO, section="§ rules as tables", label="derived",
+         statement="every array primitive a user applies is drawn by the strategies and has a JVP rule, and "
+                   "each linear primitive a transpose rule (a missing row fails here, before any property)")
+def _() -> None:
+    gaps = checks.coverage_gaps()
+    assert not gaps, "; ".join(gaps)
+
+
+DRAWN = list(GENERATORS)
+"""Every primitive the strategies draw, in the order their theorems run."""
+
+
+@theorem("backend.tables.shapes_agree", paper=YOLO, section="§ rules as tables", label="derived",
+         statement="each primitive's strategy draws that primitive, and its shape rule types each drawn "
+                   "application as the implementation computes it (shape and dtype)",
+         given={"cases": every(DRAWN)}, show=show_cases, max_examples=2)
+def _(cases: tuple[Case, ...]) -> None:
+    for p, case in zip(DRAWN, cases, strict=True):
+        assert case.prim is p, f"the strategy of {p.name} drew {case.prim.name}"
+        gap = checks.shape_gap(case)
+        assert gap is None, gap
+
+
+def _per_primitive(p: Primitive) -> None:
+    """The theorems of one primitive: its JVP against the complex step (analytic) or central
+    differences, and the dot-product test of its linearization's transpose."""
+    analytic = p in ANALYTIC
+    how = ("the complex-step derivative Im f(x + ih·ẋ)/h (h = 1e-20) to 1e-9 relative" if analytic else
+           "the central difference to 1e-6 (away from ties and kinks), or is zero for integer, boolean and "
+           "stopped results")
+    theorem(f"backend.jvp.{p.name}", paper=YOLO, section="P3 (arrays)", label="derived",
+            statement=f"the tangent of J({p.name}) equals {how}, at random shapes",
+            given={"case": applications((p,))}, show=show_case, max_examples=PER_PRIMITIVE)(
+                _complex_step if analytic else _central_difference)
+    if p not in CONSTANT:
+        theorem(f"backend.transpose.{p.name}", paper=YOLO, section="P8 (arrays)",
+                statement=f"for L the linearization of {p.name} (its JVP, unzipped): ⟨c, L t⟩ = ⟨Lᵀ c, t⟩ to "
+                          "1e-10 relative, Lᵀ from the transpose rules of the linear array primitives",
+                given={"case": applications((p,))}, show=show_case, max_examples=PER_PRIMITIVE)(_dot_product)
+
+
+for _p in DRAWN:
+    _per_primitive(_p)
 
 
 @theorem("backend.transpose.involution", paper=YOLO, section="P9 (arrays)", label="derived",
@@ -231,7 +251,6 @@ def _(a: list[float]) -> None:
 
 # -- mutants: one wrong rule each ----------------------------------------------------------------------
 
-P = lprims.PRIMS
 
 
 @theorem("backend.executor.rewrites_are_invisible", paper=YOLO, section="§ executor", label="derived",
@@ -248,59 +267,73 @@ def _(dag: Dag) -> None:
 
 
 def _tanh_sign() -> Any:
-    from backend.rules import app, scale
-
-    return patch_entry(jvp_rules, P["tanh"], lambda xs, ts, types, ps: (
-        app("tanh", *xs), scale(app("neg", app("tanh_grad", app("tanh", *xs))), ts[0])))
+    return patch_entry(jvp_rules, E.tanh_p, lambda xs, ts, types, ps: (
+        app(E.tanh_p, *xs), scale(app(E.neg_p, app(E.tanh_grad_p, app(E.tanh_p, *xs))), ts[0])))
 
 
 def _broadcast_no_sum() -> Any:
-    from backend.rules import app
-
     def wrong(consts: Any, c: Any, lt: Any, ps: Any) -> Any:  # slices instead of summing
         source, target = lt[0].shape, ps["shape"]
         lead = len(target) - len(source)
         starts = (0,) * len(target)
         limits = tuple(1 if i < lead or (source[i - lead] == 1) else n for i, n in enumerate(target))
-        sliced = app("sliceL", largs=(c,), starts=starts, limits=limits, strides=(1,) * len(target))
-        return app("reshapeL", largs=(sliced,), shape=source)
+        sliced = app(S.sliceL_p, largs=(c,), starts=starts, limits=limits, strides=(1,) * len(target))
+        return app(S.reshapeL_p, largs=(sliced,), shape=source)
 
-    return patch_entry(transpose_rules, P["broadcastL"], wrong)
+    return patch_entry(transpose_rules, S.broadcastL_p, wrong)
 
 
 def _scan_transpose_not_reversed() -> Any:
-    from backend.rules import app
-
-    return patch_entry(transpose_rules, P["scanL"], lambda consts, c, lt, ps: app(
-        "scanL", *consts, largs=(c,), reverse=ps["reverse"], adjoint=ps["adjoint"]))
+    return patch_entry(transpose_rules, C.scanL_p, lambda consts, c, lt, ps: app(
+        C.scanL_p, *consts, largs=(c,), reverse=ps["reverse"], adjoint=ps["adjoint"]))
 
 
 def _einsum_transpose_swapped() -> Any:
-    from backend.contractions import parse_spec
-    from backend.rules import app
-
     def wrong(consts: Any, c: Any, lt: Any, ps: Any) -> Any:  # forgets to move the cotangent's indices
-        (tx, ty), tz = parse_spec(ps["spec"], 2)
+        (tx, ty), tz = C.parse_spec(ps["spec"], 2)
         mine, other = (tx, ty) if ps["side"] == 0 else (ty, tx)
         kept = "".join(ch for ch in mine if ch in other or ch in tz)
         if ps["side"] == 1 and kept == mine:  # the side-0 contraction order on a side-1 operand
-            return app("einsumL", *consts, largs=(c,), spec=f"{other},{tz}->{mine}", side=0)
+            return app(C.einsumL_p, *consts, largs=(c,), spec=f"{other},{tz}->{mine}", side=0)
         return transpose_rules_orig(consts, c, lt, ps)
 
-    transpose_rules_orig = transpose_rules[P["einsumL"]]
-    return patch_entry(transpose_rules, P["einsumL"], wrong)
+    transpose_rules_orig = transpose_rules[C.einsumL_p]
+    return patch_entry(transpose_rules, C.einsumL_p, wrong)
 
 
 def _conv_transpose_causal() -> Any:
-    from backend.rules import app
-
-    return patch_entry(transpose_rules, P["conv1dL"], lambda consts, c, lt, ps: app(
-        "conv1dL", *consts, largs=(c,), reverse=ps["reverse"]))
+    return patch_entry(transpose_rules, C.conv1dL_p, lambda consts, c, lt, ps: app(
+        C.conv1dL_p, *consts, largs=(c,), reverse=ps["reverse"]))
 
 
 def _views_owned() -> Any:
-    views = {P[n] for n in ("reshape", "transpose", "broadcast", "stop_gradient", "reshapeL", "broadcastL")}
+    views = {S.reshape_p, S.transpose_p, S.broadcast_p, E.stop_gradient_p, S.reshapeL_p, S.broadcastL_p}
     return patch(executor, "FRESH", lprims.FRESH | views)
+
+
+def _scatter_overwrites() -> Any:
+    """T(take_along) writes each cotangent in place (``put_along_axis``): of repeated indices only
+    the last one counts, where they must accumulate."""
+    def wrong(idx: Any, g: Any, *, axis: int, size: int) -> Any:
+        out = np.zeros((*g.shape[:axis], size, *g.shape[axis + 1:]), g.dtype)
+        np.put_along_axis(out, idx, g, axis=axis)
+        return out
+
+    return patch_entry(lprims.IMPLS, I.scatter_alongL_p, wrong)
+
+
+def _missing_row() -> Any:
+    """The JVP row of log1p deleted (a rule that was never written)."""
+    return patch_entry_removed(jvp_rules, E.log1p_p)
+
+
+@contextmanager
+def patch_entry_removed(table: dict[Any, Any], key: Any) -> Iterator[None]:
+    old = table.pop(key)
+    try:
+        yield
+    finally:
+        table[key] = old
 
 
 def _merge_ignores_params() -> Any:
@@ -310,34 +343,21 @@ def _merge_ignores_params() -> Any:
     return patch(schedule, "_key", key)
 
 
-@contextmanager
-def _fresh(patched: Callable[[], AbstractContextManager[None]]) -> Iterator[None]:
-    """A mutant's patch, with the compiled-program cache emptied on the way in and out (programs
-    compiled with the right rules must not serve the mutant, nor the mutant's the right rules)."""
-    clear_cache()
-    try:
-        with patched():
-            yield
-    finally:
-        clear_cache()
-
-
-def _mutant(id_: str, description: str, patched: Callable[[], AbstractContextManager[None]]) -> Mutant:
-    return Mutant(id_, "backend", description, lambda: _fresh(patched))
-
-
 register_mutants([
-    _mutant("backend.tanh_sign", "J(tanh) with the derivative's sign flipped", _tanh_sign),
-    _mutant("backend.broadcast_no_sum", "T(broadcast) takes one copy instead of summing",
+    mutant("backend.tanh_sign", "J(tanh) with the derivative's sign flipped", _tanh_sign),
+    mutant("backend.broadcast_no_sum", "T(broadcast) takes one copy instead of summing",
            _broadcast_no_sum),
-    _mutant("backend.scan_not_reversed", "T(scan) runs forward instead of as the reverse scan",
+    mutant("backend.scan_not_reversed", "T(scan) runs forward instead of as the reverse scan",
            _scan_transpose_not_reversed),
-    _mutant("backend.einsum_side", "T(einsum) contracts the cotangent on the wrong side",
+    mutant("backend.einsum_side", "T(einsum) contracts the cotangent on the wrong side",
            _einsum_transpose_swapped),
-    _mutant("backend.conv_causal", "T(causal conv1d) stays causal instead of looking ahead",
+    mutant("backend.conv_causal", "T(causal conv1d) stays causal instead of looking ahead",
            _conv_transpose_causal),
-    _mutant("backend.views_owned", "the executor writes into buffers that views still share",
+    mutant("backend.views_owned", "the executor writes into buffers that views still share",
            _views_owned),
-    _mutant("backend.merge_ignores_params", "merging takes p[a](x) and p[b](x) for one value",
+    mutant("backend.scatter_overwrites", "T(take_along) overwrites repeated indices instead of adding",
+           _scatter_overwrites),
+    mutant("backend.missing_jvp_row", "the JVP rule of log1p is missing from the table", _missing_row),
+    mutant("backend.merge_ignores_params", "merging takes p[a](x) and p[b](x) for one value",
            _merge_ignores_params),
 ])
