@@ -137,7 +137,9 @@ def _signature(args: Sequence[Any], nums: Sequence[int], static: Sequence[int],
         leaves, tree = flatten(a)
         out.append(tree)
         for x in leaves:
-            if i in nums or fed(x, feed_ints):
+            if type(x) is np.ndarray:
+                out.append((x.shape, x.dtype.str, False))
+            elif i in nums or fed(x, feed_ints):
                 weak = isinstance(x, float | complex | int) and not isinstance(x, bool)
                 out.append((np.shape(x), np.asarray(x).dtype.str, weak))
             elif isinstance(x, Hashable):

@@ -146,20 +146,23 @@ class TracedFunction:
     def feed_values(self, args: Sequence[Any], argnums: int | Sequence[int],
                     feed_ints: bool = False) -> list[Any]:
         """The feeds of a call with ``args`` (of this trace's structure and types)."""
-        nums, _, _ = split_args(args, argnums)
+        nums = [n % len(args) for n in ((argnums,) if isinstance(argnums, int) else argnums)]
         out: list[Any] = []
         for i, a in enumerate(args):
             if i not in nums:
-                out.extend(np.asarray(x) for x in flatten(a)[0] if fed(x, feed_ints))
+                out.extend(x if type(x) is np.ndarray else np.asarray(x)
+                           for x in flatten(a)[0] if fed(x, feed_ints))
         out.extend(self.captured)
         return out
 
 
+FLOATS = (np.ndarray, float, complex, np.floating, np.complexfloating)
+INTEGERS = (int, np.integer, np.bool_)
+
+
 def fed(leaf: object, feed_ints: bool) -> bool:
     """Whether a leaf of a non-differentiated argument is a feed (else it is static)."""
-    if isinstance(leaf, np.ndarray | float | complex | np.floating | np.complexfloating):
-        return True
-    return feed_ints and isinstance(leaf, int | np.integer | np.bool_)
+    return isinstance(leaf, FLOATS) or (feed_ints and isinstance(leaf, INTEGERS))
 
 
 def split_args(args: Sequence[Any], argnums: int | Sequence[int]) -> tuple[list[int], list[Any], TreeDef]:
