@@ -30,12 +30,23 @@ STATE: dict[str, Any] = {"t": 1.0, "a": np.zeros(3)}
 """Read by the functions under test through a global (a temperature ``t`` and an array ``a``)."""
 
 
+class Holder:
+    """An object whose attribute the function reads (``self.b`` in a model)."""
+
+    def __init__(self, b: Any) -> None:
+        self.b = b
+
+
+HOLDER = Holder(np.zeros(3))
+
+
 def session_function(c: Any) -> tuple[Callable[..., Any], Callable[[Any], None]]:
-    """``f(w, s, x) = Σ tanh(w·s + x·c)·t + Σ w·a``, with ``s`` a float argument and ``c`` a closure
-    cell, and the function that rebinds ``c``."""
+    """``f(w, s, x) = Σ tanh(w·s + x·c)·t + Σ w·(a + b)``, with ``s`` a float argument, ``c`` a closure
+    cell, ``b`` an attribute of an object, and the function that rebinds ``c``."""
+    holder = HOLDER
 
     def f(w: Any, s: Any, x: Any) -> Any:
-        return bnp.sum(bnp.tanh(w * s + x * c) * STATE["t"]) + bnp.sum(w * STATE["a"])
+        return bnp.sum(bnp.tanh(w * s + x * c) * STATE["t"]) + bnp.sum(w * (STATE["a"] + holder.b))
 
     def rebind(value: Any) -> None:
         nonlocal c
@@ -44,21 +55,23 @@ def session_function(c: Any) -> tuple[Callable[..., Any], Callable[[Any], None]]
     return f, rebind
 
 
-ACTIONS = ("call", "rebind", "in_place", "global", "closure")
+ACTIONS = ("call", "rebind", "in_place", "global", "closure", "attribute")
 sessions = st.lists(st.tuples(st.sampled_from(ACTIONS), st.floats(-2, 2, allow_nan=False), st.booleans()),
                     min_size=2, max_size=8)
 
 
 @theorem("backend.calls.never_stale", paper=YOLO, section="§ tracing", label="derived",
          statement="a transformed function called again and again (a float argument changing, the arrays "
-                   "and numbers it reads besides its arguments rebound or changed in place, a new closure "
-                   "per step) gives at every call the value and gradient of the function as it is then "
+                   "and numbers it reads besides its arguments rebound or changed in place, an attribute "
+                   "of an object it holds set anew, a new closure per step) gives at every call the value "
+                   "and gradient of the function as it is then "
                    "(the analytic ones, to 1e-12)",
          given={"steps": sessions, "seed": seeds}, max_examples=15)
 def _(steps: list[tuple[str, float, bool]], seed: int) -> None:
     rng = np.random.default_rng(seed)
     w, x, c = (rng.standard_normal(3) for _ in range(3))
     STATE.update(t=1.0, a=np.zeros(3))
+    HOLDER.b = np.zeros(3)
     f, rebind = session_function(c)
     for action, number, flag in steps:
         if action == "rebind":
@@ -73,10 +86,12 @@ def _(steps: list[tuple[str, float, bool]], seed: int) -> None:
             STATE["a"] = np.full(3, number)
         elif action == "closure":
             f, rebind = session_function(c)
+        elif action == "attribute":
+            HOLDER.b = np.full(3, number)
         s: Any = number if flag else np.float64(number)
         value, g = backend.value_and_grad(f)(w, s, x)
         h = np.tanh(w * s + x * c)
-        t, a = STATE["t"], STATE["a"]
+        t, a = STATE["t"], STATE["a"] + HOLDER.b
         np.testing.assert_allclose(value, np.sum(h * t) + np.sum(w * a), rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(g, (1 - h * h) * s * t + a, rtol=1e-12, atol=1e-12)
 
