@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import sys
+from argparse import ArgumentTypeError
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
 from calculi.core.errors import CalculusError, UsageError
+from calculi.core.files import positive_int, read_source
 from calculi.core.registry import CALCULI, Command, Session, calculus_names, open_session
 from calculi.core.syntax import Source
 
@@ -22,9 +24,13 @@ from calculi.core.syntax import Source
 class Repl:
     """Dispatches input lines to the common commands and the calculus's session."""
 
-    def __init__(self, session: Session[Any], out: TextIO = sys.stdout) -> None:
+    def __init__(self, session: Session[Any], out: TextIO = sys.stdout, *, strict: bool = False) -> None:
         self.session = session
         self.out = out
+        self.strict = strict
+        """Let an internal error (a bug of ours, not a ``CalculusError``) propagate: for tests."""
+        self.errors: list[CalculusError] = []
+        """The errors answered so far, newest last."""
         self.done = False
         self.counter = 0
         common = [
@@ -52,12 +58,15 @@ class Repl:
             for chunk in self._answer(text):
                 print(chunk, file=self.out, flush=True)
         except CalculusError as err:
+            self.errors.append(err)
             print(err.render(), file=self.out, flush=True)
         except KeyboardInterrupt:
             print("interrupted", file=self.out, flush=True)
         except RecursionError:
             print("error: input nested too deeply", file=self.out, flush=True)
         except Exception as err:  # a bug of ours: say so briefly, and keep the session alive
+            if self.strict:
+                raise
             print(f"internal error: {type(err).__name__}: {err}", file=self.out, flush=True)
 
     def _answer(self, text: str) -> Iterator[str]:
@@ -94,12 +103,7 @@ class Repl:
     def _load(self, args: str) -> Iterator[str]:
         if not args:
             raise UsageError("usage: :load FILE")
-        path = Path(args).expanduser()
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as err:
-            raise UsageError(f"cannot read {args}: {err.strerror}") from None
-        yield from self.session.load(Source(text, str(path)))
+        yield from self.session.load(read_source(args))
 
     def _type(self, args: str) -> str:
         return self.session.type_of(self.session.parse(_required(args, ":type TERM")))
@@ -114,18 +118,47 @@ class Repl:
         name, _, value = args.partition(" ")
         value = value.strip()
         if name == "fuel":
-            if not value.isdigit() or int(value) == 0:
-                raise UsageError("usage: :set fuel N (a positive number of steps)")
-            self.session.fuel_limit = int(value)
-            return f"fuel = {int(value):,} steps"
+            try:
+                fuel = positive_int(value)
+            except ArgumentTypeError:
+                raise UsageError("usage: :set fuel N (a positive number of steps)") from None
+            self.session.fuel_limit = fuel
+            return f"fuel = {fuel:,} steps"
         extra: Mapping[str, Callable[[str], str]] = self.session.settings()
         if name in extra:
             return extra[name](value)
         known = ", ".join(["fuel", *extra])
         raise UsageError(f"unknown setting {name!r}; settings: {known}")
 
-    def completions(self) -> list[str]:
-        return [":" + name for name in self.commands]
+    def completions(self, text: str) -> list[str]:
+        """What may complete the last word of ``text``: a command after a leading ``:``, a path
+        after ``:load``, else a name in scope (the session's definitions, the prelude's)."""
+        if text.startswith(":load "):
+            return _paths(text[len(":load "):].lstrip())
+        word = _last_word(text)
+        if text.startswith(":") and " " not in text:
+            return sorted(":" + name for name in self.commands if (":" + name).startswith(text))
+        return sorted(n for n in set(self.session.names()) if n.startswith(word) and n != word)
+
+
+def _last_word(text: str) -> str:
+    start = len(text)
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_'"):
+        start -= 1
+    return text[start:]
+
+
+def _paths(prefix: str) -> list[str]:
+    """The files and folders whose path starts with ``prefix`` (folders end in ``/``)."""
+    folder, _, stem = prefix.rpartition("/")
+    base = Path(folder or ".").expanduser() if folder or not prefix.startswith("/") else Path("/")
+    try:
+        entries = sorted(base.iterdir())
+    except (OSError, RuntimeError):
+        return []
+    head = folder + "/" if folder else ""
+    return [head + e.name + ("/" if e.is_dir() else "") for e in entries
+            if e.name.startswith(stem) and (stem.startswith(".") or not e.name.startswith("."))]
 
 
 def _required(args: str, usage: str) -> Source:
@@ -159,7 +192,7 @@ def run_piped(repl: Repl, stream: TextIO) -> None:
 def run_terminal(repl: Repl) -> None:  # pragma: no cover - needs a terminal
     from prompt_toolkit import PromptSession
     from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
-    from prompt_toolkit.completion import WordCompleter
+    from prompt_toolkit.completion import Completer, Completion
     from prompt_toolkit.history import FileHistory
     from prompt_toolkit.key_binding import KeyBindings
 
@@ -171,7 +204,7 @@ def run_terminal(repl: Repl) -> None:  # pragma: no cover - needs a terminal
     @bindings.add("enter")
     def _(event: object) -> None:
         buffer = event.current_buffer  # type: ignore[attr-defined]
-        if buffer.text.endswith("\\") or _unbalanced(buffer.text):
+        if buffer.text.endswith("\\") or repl.session.incomplete(buffer.text):
             buffer.insert_text("\n")
         else:
             buffer.validate_and_handle()
@@ -179,7 +212,7 @@ def run_terminal(repl: Repl) -> None:  # pragma: no cover - needs a terminal
     session: PromptSession[str] = PromptSession(
         history=FileHistory(str(history_dir / f"{repl.session.name}.history")),
         auto_suggest=AutoSuggestFromHistory(),
-        completer=WordCompleter(repl.completions(), sentence=True),
+        completer=_ReplCompleter(repl, Completer, Completion),
         multiline=True,
         key_bindings=bindings,
         prompt_continuation=lambda width, *_: "." * (width - 1) + " ",
@@ -196,8 +229,22 @@ def run_terminal(repl: Repl) -> None:  # pragma: no cover - needs a terminal
         repl.handle(text.replace("\\\n", "\n"))
 
 
-def _unbalanced(text: str) -> bool:
-    return sum(text.count(c) for c in "([{") > sum(text.count(c) for c in ")]}")
+def _ReplCompleter(repl: Repl, base: Any, completion: Any) -> Any:  # pragma: no cover - terminal
+    """A prompt_toolkit completer over ``Repl.completions`` (its classes passed in: lazy import)."""
+
+    class ReplCompleter(base):  # type: ignore[misc]
+        def get_completions(self, document: Any, event: Any) -> Iterator[Any]:
+            text = document.text_before_cursor
+            if text.startswith(":load "):
+                word = text[len(":load "):].lstrip()
+            elif text.startswith(":") and " " not in text:
+                word = text
+            else:
+                word = _last_word(text)
+            for option in repl.completions(text):
+                yield completion(option, start_position=-len(word))
+
+    return ReplCompleter()
 
 
 def main(argv: list[str] | None = None) -> int:

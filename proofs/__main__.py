@@ -7,11 +7,14 @@ import json
 import os
 import random
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict
 
+from calculi.core import coverage
 from proofs.profiles import PROFILES
-from proofs.registry import Result, all_mutants, check, hunt, select
+from proofs.quality import DISTRIBUTIONS
+from proofs.registry import Result, all_mutants, check, kills, select
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -22,12 +25,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, help="Hypothesis seed (default: 0 for ci, else random)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     parser.add_argument("--mutants", action="store_true", help="run the seeded bugs instead")
+    parser.add_argument("--seeds", type=int, default=10,
+                        help="with --mutants: run each mutant under seeds 0..N-1 (default 10)")
+    parser.add_argument("--coverage", action="store_true",
+                        help="also count the rules each calculus fired, and print what the "
+                        "generators produce; fails when a declared rule never fired")
     parser.add_argument("--list", action="store_true", help="list the theorems and exit")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else (0 if args.profile == "ci" else random.randrange(2**32))
 
     if args.mutants:
-        return _mutants(args.paper, args.profile, seed, args.json)
+        return _mutants(args.paper, args.profile, max(1, args.seeds), args.json)
     theorems = select(args.paper, args.theorem)
     if not theorems:
         print("no theorem matches", file=sys.stderr)
@@ -39,14 +47,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: list[Result] = []
     if not args.json:
         print(_header())
-    for thm in theorems:
-        result = check(thm, args.profile, seed)
-        results.append(result)
-        if not args.json:
-            print(_row(result), flush=True)
-            if not result.ok:
-                print(_failure(result), flush=True)
+    with coverage.recording() as counts:
+        for thm in theorems:
+            result = check(thm, args.profile, seed)
+            results.append(result)
+            if not args.json:
+                print(_row(result), flush=True)
+                if not result.ok:
+                    print(_failure(result), flush=True)
     failed = sum(not r.ok for r in results)
+    if args.coverage:
+        failed += _coverage(counts, sorted({t.calculus for t in theorems}))
     if args.json:
         print(json.dumps([asdict(r) for r in results], indent=2))
     else:
@@ -73,18 +84,40 @@ def _failure(r: Result) -> str:
     return "\n".join(lines)
 
 
-def _mutants(paper: str | None, profile: str, seed: int, as_json: bool) -> int:
+def _coverage(counts: Counter[tuple[str, str]], calculi: list[str]) -> int:
+    """Print each calculus's rule table and generator distributions; the number of rules that
+    never fired."""
+    never = 0
+    for calculus in calculi:
+        rows = coverage.table(counts, calculus)
+        if not rows:
+            continue
+        print(f"\nrule coverage: {calculus}")
+        for rule, times in rows:
+            print(f"  {rule:<44} {times:>10,}{'   NEVER FIRED' if times == 0 else ''}")
+        never += sum(times == 0 for _, times in rows)
+        for dist in (d for d in DISTRIBUTIONS if d.calculus == calculus):
+            print(f"  generated {dist.name} (500 samples):")
+            for label, fraction in dist.measure():
+                print(f"    {fraction:>6.1%}  {label}")
+    return never
+
+
+def _mutants(paper: str | None, profile: str, seeds: int, as_json: bool) -> int:
     rows = []
     survivors = 0
     for m in all_mutants(paper):
-        killer = hunt(m, profile, seed)
+        killers = kills(m, profile, seeds)
+        killer = next((k for k in killers if k is not None), None)
+        killed = sum(k is not None for k in killers)
         survivors += killer is None
         rows.append({"mutant": m.id, "description": m.description,
                      "killed_by": killer.id if killer else None,
+                     "seeds_killing": killed, "seeds": seeds,
                      "counterexample": killer.counterexample if killer else {}})
         if not as_json:
             verdict = f"killed by {killer.id}" if killer else "SURVIVED"
-            print(f"{m.id:<40} {verdict:<50} {m.description}", flush=True)
+            print(f"{m.id:<40} {killed:>2}/{seeds} {verdict:<50} {m.description}", flush=True)
             if killer and killer.counterexample:
                 for name, value in killer.counterexample.items():
                     print(f"      {name} = {value}")

@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 
 from calculi.core.mutants import Mutant
 
-__all__ = ["MUTANTS", "THEOREMS", "Mutant", "Paper", "Result", "Theorem", "check", "hunt", "theorem"]
+__all__ = ["MUTANTS", "THEOREMS", "Mutant", "Paper", "Result", "Theorem", "check", "hunt", "kills",
+           "theorem"]
 
 Show = Callable[[object], str]
 
@@ -123,7 +124,7 @@ def load_all(only: str | None = None) -> None:
     import proofs
 
     names = [i.name for i in pkgutil.iter_modules(proofs.__path__)]
-    names = [n for n in names if n not in {"registry", "profiles", "__main__"}]
+    names = [n for n in names if n not in {"registry", "profiles", "quality", "__main__"}]
     if only is not None and only in names:
         names = [only]
     for name in names:
@@ -198,6 +199,11 @@ def _show(show: Show, value: object) -> str:
         return show(value)
     except Exception:
         return repr(value)
+
+
+def kills(mutant: Mutant, profile: str = "ci", seeds: int = 10) -> list[Result | None]:
+    """``hunt`` under each of the seeds ``0 … seeds-1``: which theorem (if any) killed it."""
+    return [hunt(mutant, profile, seed) for seed in range(seeds)]
 
 
 def hunt(mutant: Mutant, profile: str = "ci", seed: int = 0) -> Result | None:

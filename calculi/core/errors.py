@@ -33,6 +33,8 @@ class CalculusError(Exception):
     def headline(self) -> str:
         where = f"{self.span}: " if self.span is not None else ""
         rule = f" [{self.rule}]" if self.rule else ""
+        if not rule and self.reason.startswith(self.kind + ":"):  # "usage: :load FILE"
+            return f"{where}{self.reason}"
         return f"{where}{self.kind}{rule}: {self.reason}"
 
     def render(self) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import resources
 
 import lark
@@ -130,10 +131,24 @@ class Grammar:
             return f"unexpected {what}" + self._expected(err.accepts or err.expected)
         return "syntax error"
 
+    def _name(self, terminal: str) -> str:
+        """How users call a terminal: ``names``, else its literal text quoted, else its name."""
+        if terminal in self.names:
+            return self.names[terminal]
+        if terminal == "$END":
+            return "end of input"
+        literal = self._literals.get(terminal)
+        return repr(literal) if literal is not None else _terminal(terminal)
+
+    @property
+    def _literals(self) -> Mapping[str, str]:
+        return {t.name: t.pattern.value for t in self.parser.terminals
+                if t.pattern.type == "str"}
+
     def _expected(self, expected: object) -> str:
         if not isinstance(expected, set | frozenset | list) or not expected:
             return ""
-        shown = sorted({self.names.get(str(name), _terminal(str(name))) for name in expected})
+        shown = sorted({self._name(str(name)) for name in expected})
         if len(shown) > 6:
             return ""
         return "; expected " + " or ".join(shown)
@@ -181,6 +196,26 @@ def _offset(err: UnexpectedInput, source: Source) -> int:
         start: int | None = getattr(token, "start_pos", None)
         return start if start is not None else len(source.text.rstrip())
     return pos
+
+
+MAX_DIGITS = 4300
+"""The longest integer literal accepted (Python's own limit on converting text to int)."""
+
+
+def integer(text: str, span: Span | None) -> int:
+    """The value of an integer literal, or a ``ParseError`` at ``span`` when it is too long."""
+    digits = len(text.lstrip("+-"))
+    if digits > MAX_DIGITS:
+        raise ParseError(f"integer literal of {digits:,} digits is too long (at most {MAX_DIGITS:,})",
+                         span)
+    return int(text)
+
+
+def show_int(value: int) -> str:
+    """An integer in decimal, however many digits (beyond Python's ``str`` limit too)."""
+    if value.bit_length() < 10_000:
+        return str(value)
+    return format(Decimal(value), "f")
 
 
 def span_of(node: lark.Tree[lark.Token] | lark.Token, source: Source) -> Span | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -75,6 +75,14 @@ class Session(ABC, Generic[T]):
     def commands(self) -> Mapping[str, Command]:
         """The calculus's own commands, by name (without the colon)."""
         return {}
+
+    def names(self) -> Iterable[str]:
+        """The names in scope (definitions, the prelude's): what tab completion offers."""
+        return ()
+
+    def incomplete(self, text: str) -> bool:
+        """Whether a terminal line should continue rather than run: an unclosed bracket."""
+        return sum(text.count(c) for c in "([{") > sum(text.count(c) for c in ")]}")
 
     def settings(self) -> Mapping[str, Callable[[str], str]]:
         """Extra ``:set NAME VALUE`` settings of this calculus."""

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from calculi.core.mutants import Mutant, patch_entry
 from proofs import registry
-from proofs.registry import Paper, Theorem, check, hunt
+from proofs.registry import Paper, Theorem, check, hunt, kills
 
 TOY = Paper("toy", "A toy paper", "nowhere")
 RULES = {"double": lambda n: 2 * n}
@@ -80,6 +80,16 @@ def test_mutant_is_killed_by_the_theorem_it_breaks() -> None:
     assert killer is not None
     assert killer.id == "toy.even"
     assert RULES["double"](3) == 6  # the table is restored
+
+
+def test_kills_counts_the_seeds_that_kill_a_mutant() -> None:
+    thm = toy("toy.small", small_numbers_only, {"n": st.integers(0, 12)})
+    mutant = Mutant("toy.noop", "toy", "changes nothing the theorem sees",
+                    lambda: patch_entry(RULES, "double", lambda n: 2 * n))
+    with registered(thm):
+        results = kills(mutant, "dev", seeds=3)
+    assert len(results) == 3
+    assert all(r is not None and r.id == "toy.small" for r in results)
 
 
 def test_surviving_mutant_is_reported() -> None:
