@@ -42,7 +42,18 @@ from calculi.foil.normalize import normalize, weak_head
 from calculi.foil.parse import parse
 from calculi.foil.pretty import pretty
 from calculi.foil.semantics import step
+from calculi.foil.shapes import (
+    alpha_by_debruijn,
+    binders,
+    has_lam,
+    is_normal,
+    one_side_fresh,
+    redex_under_binder,
+    same_shape,
+    shadows,
+)
 from calculi.foil.syntax import App, Expr, Lam, Var, free_names, scope_of
+from proofs.quality import distribution, every_rule_fires, sample
 from proofs.registry import Paper, register_mutants, theorem
 
 FOIL = Paper("foil", "The Foil: Capture-Avoiding Substitution With No Sharp Edges", "IFL 2022")
@@ -106,6 +117,19 @@ def _captures() -> None:
     out = subst([a, b], {a: Var(unsafe_name(b)), b: Var(unsafe_name(a))}, swap)
     assert alpha_equiv(out, parse("b a", free=True))
     assert substitute(bits([a, b]), identity_subst(), swap) is swap
+
+
+@theorem("foil.alpha.cases", paper=FOIL, section="§3 P10 (reference §6)", show=show,
+         statement="the classic α cases: λx0.λx1.x1 ≡α λx1.λx0.x0, λx.x ≢α λy.x either way round, "
+                   "λx.λy.x ≢α λx.λy.y, λ_.x ≢α λy.y")
+def _alpha_cases() -> None:
+    def equiv(a: str, b: str) -> bool:
+        return alpha_equiv(parse(a, free=True), parse(b, free=True))
+
+    assert equiv(r"\x0.\x1.x1", r"\x1.\x0.x0") and equiv(r"\x. x y", r"\z. z y")
+    assert not equiv(r"\x. x", r"\y. x") and not equiv(r"\y. x", r"\x. x")
+    assert not equiv(r"\x.\y. x", r"\x.\y. y") and not equiv(r"\_. x", r"\y. y")
+    assert not equiv(r"\x. \y. y x", r"\y. \y. y x") and not equiv(r"\y. \y. y x", r"\x. \y. y x")
 
 
 @theorem("foil.subst.agrees_with_debruijn", paper=FOIL, section="§3 P1", show=show,
@@ -240,8 +264,10 @@ def _p13(values: list[int]) -> None:
 
 
 @theorem("foil.alpha.agrees_with_debruijn", paper=FOIL, section="§3 P10", show=show,
-         statement="alpha_equiv(e₁, e₂) iff their de Bruijn forms are equal",
-         given={"pair": st.one_of(gen.alpha_variants(), st.tuples(gen.open_terms(), gen.open_terms()))})
+         statement="alpha_equiv(e₁, e₂) iff their de Bruijn forms are equal, on pairs of the same shape "
+                   "that differ only in binding structure (λx.x / λy.x), α-variants and unrelated pairs",
+         given={"pair": st.one_of(gen.alpha_pairs(), gen.alpha_pairs(), gen.alpha_pairs(),
+                                  st.tuples(gen.open_terms(), gen.open_terms()))})
 def _p10(pair: tuple[Term, Term]) -> None:
     a, b = pair
     context = sorted(free_names(a) | free_names(b))
@@ -250,13 +276,16 @@ def _p10(pair: tuple[Term, Term]) -> None:
 
 @theorem("foil.alpha.equivalence", paper=FOIL, section="§3 P10", show=show,
          statement="α-equivalence is reflexive, symmetric and transitive, and holds of e and refresh(e)",
-         given={"pair": gen.alpha_variants(), "other": gen.open_terms()})
-def _p10b(pair: tuple[Term, Term], other: Term) -> None:
+         given={"pair": gen.alpha_variants(), "other": gen.alpha_pairs()})
+def _p10b(pair: tuple[Term, Term], other: tuple[Term, Term]) -> None:
     a, b = pair
     assert alpha_equiv(a, a) and alpha_equiv(b, b)
     assert alpha_equiv(a, b) and alpha_equiv(b, a)
-    assert alpha_equiv(a, other) == alpha_equiv(b, other)
-    assert alpha_equiv(other, a) == alpha_equiv(other, b)
+    c, d = other
+    assert alpha_equiv(c, d) == alpha_equiv(d, c)
+    for e in (c, d):
+        assert alpha_equiv(a, e) == alpha_equiv(b, e)
+        assert alpha_equiv(e, a) == alpha_equiv(e, b)
     refreshed = from_debruijn(to_debruijn(a), scope_of(a))
     assert alpha_equiv(a, refreshed)
 
@@ -317,5 +346,49 @@ def _step(term: Term) -> None:
 def _round_trip(term: Term, width: int | None) -> None:
     assert parse(pretty(term, width=width), free=True) == term
 
+
+def _exercise() -> None:
+    """The generators' samples through every rule: substitutions, normal-order steps, α-checks."""
+    for theta_o, sigma, _, term in sample(gen.substitutions(), 40, seed=1):
+        subst(theta_o, sigma, term)
+    for term in sample(st.one_of(gen.closed_terms(), gen.open_terms()), 40, seed=2):
+        for _ in range(30):
+            nxt = step(term)
+            if nxt is None:
+                break
+            term = nxt.term
+    pairs = st.one_of(gen.alpha_pairs(), st.tuples(gen.open_terms(), gen.open_terms()))
+    for a, b in sample(pairs, 60, seed=3):
+        alpha_equiv(a, b)
+
+
+every_rule_fires("foil", FOIL, "§3, normal order, P10", _exercise)
+
+Substitution = tuple[list[int], dict[int, Term], list[int], Term]
+
+
+def _images(case: Substitution) -> list[Term]:
+    return list(case[1].values())
+
+
+distribution("foil", "substitutions (Θ_o, σ, Θ_i, e)", gen.substitutions(), {
+    "every image of σ is a single name": lambda c: all(isinstance(v, Var) for v in _images(c)),
+    "no image of σ has a λ": lambda c: not any(has_lam(v) for v in _images(c)),
+    "a binder of e is free in an image (renaming)": lambda c: bool(
+        binders(c[3]) & set().union(*(free_names(v) for v in _images(c)))),
+    "a binder of e is in dom σ (the delete)": lambda c: bool(binders(c[3]) & set(c[1])),
+    "e has a redex under a binder": lambda c: redex_under_binder(c[3]),
+})
+distribution("foil", "terms (closed or open)", st.one_of(gen.closed_terms(), gen.open_terms()), {
+    "already normal": is_normal,
+    "a redex under a binder": redex_under_binder,
+    "a binder repeats a name in scope": lambda t: shadows(t, free_names(t)),
+})
+distribution("foil", "α-pairs", gen.alpha_pairs(), {
+    "α-equivalent": lambda p: alpha_by_debruijn(*p),
+    "same shape, different binding structure": lambda p: same_shape(*p) and not alpha_by_debruijn(*p),
+    "a binder fresh on one side only": lambda p: one_side_fresh(*p),
+    "... and not α-equivalent (λx.x / λy.x)": lambda p: one_side_fresh(*p) and not alpha_by_debruijn(*p),
+})
 
 register_mutants(MUTANTS)

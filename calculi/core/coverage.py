@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["RULES", "declare", "fired", "missing", "recording", "table"]
+__all__ = ["RULES", "active", "declare", "fired", "missing", "recording", "table"]
 
 RULES: dict[str, tuple[str, ...]] = {}
 """The declared rules of each calculus, in declaration order."""
@@ -34,6 +34,11 @@ def fired(calculus: str, rule: str, times: int = 1) -> None:
     """Record that ``rule`` of ``calculus`` fired (a no-op unless a ``recording`` is open)."""
     if _COUNTS is not None:
         _COUNTS[calculus, rule] += times
+
+
+def active() -> bool:
+    """Whether a recording is open (a hot path may count its rules only then)."""
+    return _COUNTS is not None
 
 
 @contextmanager

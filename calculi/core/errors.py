@@ -48,8 +48,11 @@ class CalculusError(Exception):
                     if self.span.end_line == self.span.line
                     else len(text) - self.span.column + 1
                 )
-                lines.append("  " + text)
-                lines.append("  " + " " * (self.span.column - 1) + "^" * max(1, width))
+                column, width = self.span.column, min(max(1, width), 80)
+                if column > 100:  # a very long line: show the 60 characters before the culprit
+                    text, column = "…" + text[column - 61 :], 62
+                lines.append("  " + text[: column + 99])
+                lines.append("  " + " " * (column - 1) + "^" * width)
         return "\n".join(lines)
 
 

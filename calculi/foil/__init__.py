@@ -15,19 +15,18 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from calculi.core.trace import Fuel
-from calculi.foil import core
+from calculi.foil import core, substitution
 from calculi.foil.alpha import alpha_equiv
 from calculi.foil.checks import check_substitution, check_well_scoped
 from calculi.foil.core import Scope, Substitution, empty_scope, identity_subst, unsafe_name
 from calculi.foil.debruijn import from_debruijn, to_debruijn
-from calculi.foil.deep import deep
 from calculi.foil.names import intern, spell
 from calculi.foil.normalize import normalize, weak_head
 from calculi.foil.parse import Term, Top, parse, parse_file
 from calculi.foil.pretty import pretty
+from calculi.foil.rules import operation
 from calculi.foil.semantics import step
 from calculi.foil.substitution import beta, open_lam
-from calculi.foil.substitution import substitute as _substitute
 from calculi.foil.syntax import App, Expr, Lam, Var, free_names, scope_of
 
 I = TypeVar("I")  # noqa: E741
@@ -67,15 +66,14 @@ __all__ = [
 ]
 
 
-
-@deep
+@operation
 def substitute(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Expr[I]) -> Expr[O]:
     """``S(Θ, σ, e)``: free-foil's canonical capture-avoiding substitution (see
     ``calculi.foil.substitution``), with room for deep terms; with ``FOIL_CHECKS=1`` the rapier's
     invariants SIa and SIb are checked first."""
     if core.CHECKS:
         check_substitution(scope, subst, term)
-    return _substitute(scope, subst, term)
+    return substitution.substitute(scope, subst, term)
 
 
 def subst(term: Expr[Any], mapping: dict[str, Expr[Any]]) -> Expr[Any]:

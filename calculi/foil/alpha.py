@@ -4,14 +4,16 @@ Both terms are walked together in a common scope Θ (their free names, then the 
 Each side has a renaming ρ (a foil ``Substitution`` of names), and at a pair of binders
 ``λx. e₁`` / ``λy. e₂`` a common name ``c`` is chosen:
 
-    c = x   if x ∉ Θ        (the left binder keeps its name: ρ₁ drops x, the rapier's delete)
-    c = y   if y ∉ Θ        (the right binder keeps its name)
-    c = fresh for Θ          otherwise
+    c = x   if x ∉ Θ        SameNameBinders when y = x, else RenameRightNameBinder (y becomes x)
+    c = y   if y ∉ Θ        RenameLeftNameBinder (x becomes y)
+    c = fresh for Θ          RenameBothBinders
     ρ₁' = ρ₁[x ↦ c],  ρ₂' = ρ₂[y ↦ c],  Θ' = Θ ∪ {c}
 
-and two names are equal when ρ₁(x) = ρ₂(y). This is free-foil's ``alphaEquiv`` (rename only
-one side, only when the binders differ), made iterative for deep terms; free names compare by
-their raw names. It is checked against de Bruijn equality (proofs/foil.py, P10).
+(the cases of free-foil's ``unifyNameBinders``; ρ drops x when c = x, the rapier's delete), and
+two names are equal when ρ₁(x) = ρ₂(y). This is free-foil's ``alphaEquiv`` (rename only one side,
+only when the binders differ), made iterative for deep terms; free names compare by their raw
+names. It is checked against de Bruijn equality (proofs/foil.py, P10), on pairs that differ only
+in their binding structure (``strategies.alpha_pairs``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from calculi.foil.core import (
     unsafe_evidence,
     unsafe_scope,
 )
+from calculi.foil.rules import fired
 from calculi.foil.syntax import App, Expr, Lam, Var, scope_of
 
 _Names = Substitution[Any, Any, Any]
@@ -38,6 +41,19 @@ _Names = Substitution[Any, Any, Any]
 
 def _same(name: Any) -> Any:
     return name
+
+
+def unify_binders(x: Any, y: Any, theta: Any) -> tuple[Any, Any]:
+    """The names the left binder ``x`` and the right binder ``y`` take in Θ: one common name."""
+    if not member(name_of(x), theta):
+        fired("SameNameBinders" if x == y else "RenameRightNameBinder")
+        return x, x
+    if not member(name_of(y), theta):
+        fired("RenameLeftNameBinder")
+        return y, y
+    fired("RenameBothBinders")
+    common: Any = unsafe_binder(fresh_id(theta))
+    return common, common
 
 
 def alpha_equiv(left: Expr[Any], right: Expr[Any]) -> bool:
@@ -48,23 +64,22 @@ def alpha_equiv(left: Expr[Any], right: Expr[Any]) -> bool:
     while stack:
         a, b, rho_a, rho_b, theta = stack.pop()
         if isinstance(a, Var) and isinstance(b, Var):
+            fired("α-var")
             if lookup_subst(rho_a, a.name, _same) != lookup_subst(rho_b, b.name, _same):
                 return False
         elif isinstance(a, App) and isinstance(b, App):
+            fired("α-app")
             stack.append((a.arg, b.arg, rho_a, rho_b, theta))
             stack.append((a.fun, b.fun, rho_a, rho_b, theta))
         elif isinstance(a, Lam) and isinstance(b, Lam):
             x, y = a.binder, b.binder
-            if not member(name_of(x), theta):
-                common = x
-            elif not member(name_of(y), theta):
-                common = y
-            else:
-                common = unsafe_binder(fresh_id(theta))
+            new_x, new_y = unify_binders(x, y, theta)
             evidence: Any = unsafe_evidence()
-            rho_a = add_rename(rho_a, x, evidence, common, _same)
-            rho_b = add_rename(rho_b, y, evidence, common, _same)
-            stack.append((a.body, b.body, rho_a, rho_b, extend_scope(common, theta)))
+            rho_a = add_rename(rho_a, x, evidence, new_x, _same)
+            rho_b = add_rename(rho_b, y, evidence, new_y, _same)
+            inner = extend_scope(new_x, theta) if new_x == new_y else theta | 1 << new_x | 1 << new_y
+            stack.append((a.body, b.body, rho_a, rho_b, inner))
         else:
+            fired("α-mismatch")
             return False
     return True

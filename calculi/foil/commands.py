@@ -8,19 +8,22 @@
     \\x2. y
     > :debruijn \\x. \\y. x
     λ λ 1
+
+Tab completion offers the names typed so far in the session (the foil has no definitions: a name
+is a constant of open terms, or a binder).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from calculi.core import registry
 from calculi.core.errors import UsageError
 from calculi.core.syntax import Source
 from calculi.core.trace import Fuel, Step
-from calculi.foil import semantics
+from calculi.foil import semantics, subst
 from calculi.foil.alpha import alpha_equiv
 from calculi.foil.baselines.debruijn import DB, DLam, DVar
 from calculi.foil.debruijn import to_debruijn
@@ -28,10 +31,10 @@ from calculi.foil.names import spell
 from calculi.foil.normalize import normalize, weak_head
 from calculi.foil.parse import Term, parse_source, split_terms
 from calculi.foil.pretty import pretty
-from calculi.foil.syntax import App, free_names
+from calculi.foil.syntax import App, free_names, tokens
 
 _SUBST = re.compile(r"^(?P<term>.*)\[(?P<bindings>[^\[\]]*)\]\s*$", re.DOTALL)
-_BINDING = re.compile(r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_']*)\s*:=\s*(?P<value>.+?)\s*$", re.DOTALL)
+_BINDING = re.compile(r"\s*(?P<name>[A-Za-z_][A-Za-z0-9_']*)\s*:=(?P<value>.*\S)", re.DOTALL)
 
 
 class Session(registry.Session[Term]):
@@ -40,11 +43,26 @@ class Session(registry.Session[Term]):
     def __init__(self) -> None:
         super().__init__()
         self.open = True
+        self.seen: set[int] = set()
+        """The raw names of every term parsed in this session (for completion)."""
 
     # -- the protocol ------------------------------------------------------------------------
 
     def parse(self, source: Source) -> Term:
-        return parse_source(source, free=self.open)
+        term = parse_source(source, free=self.open)
+        self.seen.update(t if t >= 0 else -2 - t for t in tokens(term) if t != -1)
+        return term
+
+    def names(self) -> Iterable[str]:
+        return sorted(spell(x) for x in self.seen)
+
+    def trace(self, source: Source) -> Iterator[str]:
+        """Every step to the normal form, at most ``min(fuel, TRACE_STEPS)`` of them; running out
+        points at the input."""
+        term = self.parse(source)
+        yield self.show(term)
+        for nxt in semantics.trace(term, self.fuel_limit, term.span):
+            yield f"--> [{nxt.rule}] {self.show(nxt.term)}"
 
     def show(self, term: Term) -> str:
         return pretty(term)
@@ -61,7 +79,7 @@ class Session(registry.Session[Term]):
     def load(self, source: Source) -> Iterator[str]:
         """Each term of the file (one per line; a ``let`` may span lines), in normal form."""
         for lineno, chunk in split_terms(source.text):
-            yield self.input(Source("\n" * (lineno - 1) + chunk, source.filename))
+            yield self.input(Source(chunk, source.filename, first_line=lineno))
 
     def settings(self) -> Mapping[str, Callable[[str], str]]:
         return {"open": self._set_open}
@@ -99,6 +117,9 @@ class Session(registry.Session[Term]):
         if not isinstance(both, App):
             raise UsageError("usage: :alpha A B, two terms side by side; parenthesise λs: "
                              ":alpha (\\x. x) (\\y. y)", both.span)
+        if isinstance(both.fun, App) and not _bracketed(both.fun):
+            raise UsageError("usage: :alpha A B takes two terms; parenthesise an application: "
+                             ":alpha (f x) y", both.span)
         same = alpha_equiv(both.fun, both.arg)
         return "α-equivalent" if same else "not α-equivalent"
 
@@ -106,14 +127,15 @@ class Session(registry.Session[Term]):
         match = _SUBST.match(args)
         if match is None:
             raise UsageError("usage: :subst TERM [x := A, y := B]")
-        from calculi.foil import subst
-
         term = self._term(match["term"], ":subst TERM [x := A]")
         mapping: dict[str, Any] = {}
         for part in match["bindings"].split(","):
-            binding = _BINDING.match(part)
+            binding = _BINDING.match(part.rstrip())
             if binding is None:
                 raise UsageError(f"usage: :subst TERM [x := A, ...]; cannot read {part.strip()!r}")
+            if binding["name"] in mapping:
+                raise UsageError(f"usage: :subst TERM [x := A, ...]; {binding['name']} is given twice "
+                                 "(the substitution is simultaneous)")
             mapping[binding["name"]] = self._term(binding["value"], ":subst TERM [x := A]")
         return pretty(subst(term, mapping))
 
@@ -127,6 +149,16 @@ class Session(registry.Session[Term]):
             raise UsageError("usage: :set open on|off (may terms have free names?)")
         self.open = value == "on"
         return f"open = {value}"
+
+
+def _bracketed(term: Term) -> bool:
+    """Was ``term`` written in parentheses? (Its span is the inside of them.)"""
+    span = term.span
+    if span is None:
+        return True
+    text = span.source.text
+    before = text[: span.start].rstrip()
+    return before.endswith("(") and text[span.end:].lstrip().startswith(")")
 
 
 def show_debruijn(term: DB, context: list[str]) -> str:

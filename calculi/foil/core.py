@@ -3,10 +3,11 @@
 Scopes are phantom type parameters (``N``, ``L``, ``I``, ``O``); the strict type checker enforces
 the rapier's invariants, and at run time the type machinery is erased:
 
-* a ``Name[N]`` and a ``NameBinder[N, L]`` are plain ``int`` identifiers;
-* a ``Scope[N]`` (the rapier's in-scope set Θ) is an ``int`` bit set, so membership, extension
-  and the choice of a fresh name (one past the largest, as free-foil does) are single
-  integer operations;
+* a ``Name[N]`` and a ``NameBinder[N, L]`` are plain ``int`` identifiers, dense: text's names are
+  interned to 0, 1, 2, … whatever their spelling (``names.py``), and fresh names come next;
+* a ``Scope[N]`` (the rapier's in-scope set Θ) is an ``int`` bit set over those identifiers, so
+  membership, extension and the choice of a fresh name (one past the largest, as free-foil does)
+  are single integer operations on a set as large as the number of names in use;
 * a ``Substitution[V, I, O]`` is a ``dict`` from names of ``I`` to values of scope ``O``, treated
   as immutable; a missing key means the identity, as in free-foil;
 * evidence (``DExt[N, L]``: ``L`` is a distinct extension of ``N``) is one shared token, minted
@@ -234,6 +235,16 @@ def add_subst(subst: Substitution[V, I, O], binder: NameBinder[I, I2], value: V)
     out = dict(subst)  # type: ignore[call-overload]
     out[binder] = value
     return out  # type: ignore[no-any-return]
+
+
+def add_subst_owned(
+    subst: Substitution[V, I, O], binder: NameBinder[I, I2], value: V
+) -> Substitution[V, I2, O]:
+    """σ[x ↦ v] in O(1), by updating σ itself: only for a caller that holds the only reference to
+    σ and never uses it again (the normaliser's machine, whose σ grows by one entry per β-step)."""
+    table: dict[object, V] = subst  # type: ignore[assignment]
+    table[binder] = value
+    return subst  # type: ignore[return-value]
 
 
 def add_rename(

@@ -2,8 +2,10 @@
 
 These are the rapier's classic mistakes (reference note §1): forgetting the delete at a binder
 that keeps its name, never renaming a binder that clashes with Θ, not extending Θ under a
-binder, and applying σ twice. Each patches one name of ``calculi.foil.substitution`` (or one
-entry of its rule table) while active; ``python -m proofs --paper foil --mutants`` must kill all.
+binder, and applying σ twice; and an α-equivalence check that lets two binders keep their own
+name whenever one of them is fresh (``λx. x`` / ``λy. x`` then look equal). Each patches one
+name of ``calculi.foil.substitution`` or ``calculi.foil.alpha`` (or one entry of a rule table) while
+active; ``python -m proofs --paper foil --mutants`` must kill all.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from calculi.core.mutants import Mutant, patch, patch_entry
-from calculi.foil import substitution
+from calculi.foil import alpha, substitution
 from calculi.foil.syntax import Var
 
 
@@ -39,6 +41,17 @@ def _subst_var_twice(scope: Any, subst: Any, term: Any) -> Any:
     return value if value is term else substitution.substitute(scope, subst, value)
 
 
+_unify_binders = alpha.unify_binders
+
+
+def _unify_slips_when_one_is_fresh(x: Any, y: Any, theta: Any) -> Any:
+    """``alpha.unify_binders``, except that when either binder is fresh for Θ both take the left
+    one's name, fresh or not (so ``λx. x`` and ``λy. x`` look equal: the free x is captured)."""
+    if not theta >> x & 1 or not theta >> y & 1:
+        return x, x
+    return _unify_binders(x, y, theta)
+
+
 MUTANTS = [
     Mutant(
         "foil.no_delete",
@@ -63,5 +76,11 @@ MUTANTS = [
         "foil",
         "substitution applied twice at a name",
         lambda: patch_entry(substitution.SUBST_RULES, Var, _subst_var_twice),
+    ),
+    Mutant(
+        "foil.alpha_one_side_fresh",
+        "foil",
+        "α-equivalence slips when only one side's binder is fresh: both take the left binder's name",
+        lambda: patch(alpha, "unify_binders", _unify_slips_when_one_is_fresh),
     ),
 ]

@@ -1,26 +1,24 @@
 """How raw names are spelled: a process-wide, injective table between identifiers and spellings.
 
-At run time a foil name is an ``int`` (calculi.foil.core). Text needs spellings, so the parser
-interns each identifier it reads and the printer looks the spelling up. The table is injective
-and only grows, so printing and re-parsing a term gives back the very same identifiers (the
-round-trip property is exact, not only up to α).
+At run time a foil name is an ``int`` (calculi.foil.core) and a scope is a bit set indexed by it,
+so identifiers must stay small: every new spelling gets the next unused identifier (0, 1, 2, …),
+whatever it looks like. A spelling never chooses its own number: ``x100000000000`` is one more
+dense identifier, not bit 10¹¹ of every scope it enters.
 
-A spelling ``x<n>`` is given the identifier ``n`` when that identifier is still unspelled, so the
-terms of lambda-n-ways keep their numbers, and fresh names (the foil picks one past the largest
-name in scope) print as the next ``x<n>``. An identifier nobody spelled (a fresh name) is shown
-as ``x<n>``, or ``x<n>'``, ``x<n>''``, ... when that spelling already belongs to another name.
+The printer looks spellings up. The table is injective and only grows, so printing and re-parsing
+a term gives back the very same identifiers (the round-trip property is exact, not only up to
+α). An identifier nobody spelled (a fresh name chosen by ``with_fresh``) is shown as ``x<n>``, or
+``x<n>'``, ``x<n>''``, ... when that spelling already belongs to another name, and keeps that
+spelling from then on.
 """
 
 from __future__ import annotations
 
-import re
 import threading
-
-_NUMBERED = re.compile(r"x(0|[1-9][0-9]*)")
 
 
 class Spellings:
-    """An injective, growing table ``identifier ↔ spelling``."""
+    """An injective, growing table ``identifier ↔ spelling`` with dense identifiers."""
 
     def __init__(self) -> None:
         self._ids: dict[str, int] = {}
@@ -29,7 +27,7 @@ class Spellings:
         self._lock = threading.Lock()
 
     def intern(self, spelling: str) -> int:
-        """The identifier of ``spelling``, allocating one on first sight."""
+        """The identifier of ``spelling``, allocating the next unused one on first sight."""
         found = self._ids.get(spelling)
         if found is not None:
             return found
@@ -37,13 +35,9 @@ class Spellings:
             found = self._ids.get(spelling)
             if found is not None:
                 return found
-            numbered = _NUMBERED.fullmatch(spelling)
-            if numbered is not None and int(numbered.group(1)) not in self._names:
-                identifier = int(numbered.group(1))
-            else:
-                while self._next in self._names or f"x{self._next}" in self._ids:
-                    self._next += 1
-                identifier = self._next
+            while self._next in self._names:
+                self._next += 1
+            identifier = self._next
             self._bind(identifier, spelling)
             return identifier
 
@@ -61,6 +55,9 @@ class Spellings:
                 spelling += "'"
             self._bind(identifier, spelling)
             return spelling
+
+    def __len__(self) -> int:
+        return len(self._names)
 
     def _bind(self, identifier: int, spelling: str) -> None:
         self._ids[spelling] = identifier

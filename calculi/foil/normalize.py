@@ -1,99 +1,154 @@
-"""Normal-order evaluation on the foil: weak-head and full normal forms.
+"""Normal-order evaluation on the foil, by a machine that delays substitution.
 
     (λx. e) a  →β  e[x ↦ a]
 
-``whnf`` contracts head redexes only (normal order at the head, no reduction under λ or in
-arguments), iteratively along the spine. ``nf`` reaches the full β-normal form in normal order
-(leftmost-outermost first), so a term with a normal form reaches it even when eager evaluation of
-an argument would diverge. Every β-step spends one unit of fuel: a diverging term ends in
-``FuelExhausted`` instead of hanging. All of these work in a scope Θ that contains the free names
-of the term (``scope_of``), as the rapier requires.
+The machine reduces ``S(Θ, σ, e)``, a term under a pending substitution, without building the
+substituted term: Krivine's machine (call by name) with the foil's ``Substitution`` as its
+environment. Its state at the head is ``(σ, e, a₁ … aₙ)`` with ``σ : I → O``, ``e : Expr[I]`` and
+the arguments already in ``O``:
+
+    σ, e₁ e₂, ā        ↦  σ, e₁, S(Θ, σ, e₂) ā          (an argument is substituted once, here)
+    σ, λx. e, a ā      ↦  σ[x ↦ a], e, ā                (β: one unit of fuel)
+    σ, x, ā            ↦  id, σ(x), ā                   (x ∈ dom σ)
+
+It stops at a λ with no argument (the weak-head normal form, still under σ) or at a name σ leaves
+alone. The full normal form goes on in normal order: under the λ with the rapier's step at a binder
+(substitution's ``under_binder``, renaming only on a clash with Θ), or into the arguments of the
+name, from left to right. Each β-step of the machine is a head β-step of the substitution
+semantics, so it spends the same fuel as ``semantics.step`` and the de Bruijn oracle (theorems P11
+and step.agrees_with_nf); but a ``let`` with n bindings costs O(n), not O(n²): the body is walked
+once, not once per β-step.
+
+σ grows by one entry per β-step in place (``add_subst_owned``): the machine holds the only
+reference to it, since arguments are substituted when they are pushed. The loop holds the pair
+(σ, e) at a scope ``I`` that changes with every β-step, an existential type Python cannot state,
+so the pair is ``Any`` inside ``head_normal`` and typed at the boundaries of every function here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from calculi.core.errors import FuelExhausted
 from calculi.core.trace import DEFAULT_FUEL, Fuel
-from calculi.foil.core import NameBinder, Scope, extend_if_fresh
-from calculi.foil.deep import deep
-from calculi.foil.substitution import beta, open_lam
+from calculi.foil import substitution
+from calculi.foil.core import (
+    NameBinder,
+    Scope,
+    Substitution,
+    add_subst_owned,
+    identity_subst,
+    lookup_subst_or,
+)
+from calculi.foil.rules import fired, operation
+from calculi.foil.substitution import substitute
 from calculi.foil.syntax import App, Expr, Lam, Var, scope_of
 
 N = TypeVar("N")
 L = TypeVar("L")
-L2 = TypeVar("L2")
+I = TypeVar("I")  # noqa: E741
+O = TypeVar("O")  # noqa: E741
+O2 = TypeVar("O2")
+
+Head = tuple[Any, Any, list[Any]]
+"""The machine stopped at ``(σ : I → O, e : Expr[I], arguments : list[Expr[O]])``, last argument
+first; ``e`` is a λ (and there are no arguments) or a name σ leaves alone."""
+
+
+def head_normal(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Expr[I], fuel: Fuel) -> Head:
+    """Run the machine from ``(σ, e)`` to a weak-head normal form; ``σ`` becomes the machine's."""
+    sigma: Any = subst
+    head: Any = term
+    args: list[Expr[O]] = []
+    while True:
+        if isinstance(head, App):
+            args.append(substitute(scope, sigma, head.arg))
+            head = head.fun
+        elif isinstance(head, Lam):
+            if not args:
+                return sigma, head, args
+            fuel.tick(head.span)
+            sigma = add_subst_owned(sigma, head.binder, args.pop())
+            head = head.body
+        else:
+            value = lookup_subst_or(sigma, head.name, None)
+            if value is None:
+                return sigma, head, args
+            sigma, head = identity_subst(), value
 
 
 def whnf(scope: Scope[N], term: Expr[N], fuel: Fuel) -> Expr[N]:
-    """The weak-head normal form: contract the head redex until the head is a λ with no
-    argument, or a name."""
-    spine: list[Expr[N]] = []
-    head = term
-    while True:
-        while isinstance(head, App):
-            spine.append(head.arg)
-            head = head.fun
-        if spine and isinstance(head, Lam):
-            fuel.tick(head.span)
-            head = beta(scope, head, spine.pop())
-            continue
-        break
-    while spine:
-        head = App(head, spine.pop())
-    return head
-
-
-def nf(scope: Scope[N], term: Expr[N], fuel: Fuel) -> Expr[N]:
-    """The β-normal form, in normal order: the weak-head normal form first, then the body of a
-    λ, or the arguments of a name from left to right."""
-    head = whnf(scope, term, fuel)
-    rule: Callable[[Scope[N], Any, Fuel], Expr[N]] = NF_RULES[type(head)]
-    return rule(scope, head, fuel)
-
-
-def nf_var(scope: Scope[N], term: Var[N], fuel: Fuel) -> Expr[N]:
-    return term
-
-
-def nf_app(scope: Scope[N], term: App[N], fuel: Fuel) -> Expr[N]:
-    """x a₁ … aₙ ↦ x nf(a₁) … nf(aₙ) (the head is a name: ``whnf`` left no redex)."""
-    args: list[Expr[N]] = []
-    head: Expr[N] = term
-    while isinstance(head, App):
-        args.append(head.arg)
-        head = head.fun
+    """The weak-head normal form: contract head redexes until the head is a λ with no argument,
+    or a name."""
+    sigma, head, args = head_normal(scope, identity_subst(), term, fuel)
+    out: Expr[N] = substitute(scope, sigma, head)
     while args:
-        head = App(head, nf(scope, args.pop(), fuel))
-    return head
+        out = App(out, args.pop())
+    return out
 
 
-def nf_lam(scope: Scope[N], term: Lam[N, L], fuel: Fuel) -> Expr[N]:
-    """λx. e ↦ λx'. nf(e), with x' fresh for Θ (x itself when it does not clash)."""
-    inner_scope = extend_if_fresh(term.binder, scope)
-    if inner_scope is not None:  # no clash: go under the binder as it is
-        return Lam(term.binder, nf(inner_scope, term.body, fuel))
-
-    def under(binder: NameBinder[N, L2], inner: Scope[L2], body: Expr[L2]) -> Expr[N]:
-        return Lam(binder, nf(inner, body, fuel))
-
-    return open_lam(scope, term, under)
+def nf(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Expr[I], fuel: Fuel) -> Expr[O]:
+    """The β-normal form of ``S(Θ, σ, e)``, in normal order; ``σ`` becomes the machine's."""
+    sigma, head, args = head_normal(scope, subst, term, fuel)
+    rule: Callable[[Scope[O], Any, Any, list[Expr[O]], Fuel], Expr[O]] = NF_RULES[type(head)]
+    return rule(scope, sigma, head, args, fuel)
 
 
-NF_RULES: dict[type, Callable[..., Expr[Any]]] = {Var: nf_var, App: nf_app, Lam: nf_lam}
+def nf_lam(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Lam[I, L], args: list[Expr[O]],
+           fuel: Fuel) -> Expr[O]:
+    """λx. e ↦ λx'. nf(e): under the binder with the rapier's step (x' = x unless it clashes)."""
+    body = term.body
+
+    def under(
+        fresh: NameBinder[O, O2], inner_scope: Scope[O2], inner: Substitution[Expr[O2], L, O2]
+    ) -> Expr[O]:
+        return Lam(fresh, nf(inner_scope, inner, body, fuel))
+
+    return substitution.under_binder(scope, subst, term.binder, Var, under)
 
 
-@deep
+def nf_var(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Var[I], args: list[Expr[O]],
+           fuel: Fuel) -> Expr[O]:
+    """x a₁ … aₙ ↦ x nf(a₁) … nf(aₙ): σ leaves x alone, so x is a name of ``O``."""
+    out: Expr[O] = term  # type: ignore[assignment]
+    while args:
+        out = App(out, nf(scope, identity_subst(), args.pop(), fuel))
+    return out
+
+
+NF_RULES: dict[type, Callable[..., Expr[Any]]] = {Lam: nf_lam, Var: nf_var}
+
+
+@operation
 def normalize(term: Expr[N], fuel: Fuel | int | None = None) -> Expr[N]:
     """The β-normal form of ``term`` (normal order), or ``FuelExhausted`` after ``fuel`` β-steps."""
-    return nf(scope_of(term), term, _fuel(fuel))
+    spent = _fuel(fuel)
+    with _located(term, spent):
+        return nf(scope_of(term), identity_subst(), term, spent)
 
 
-@deep
+@operation
 def weak_head(term: Expr[N], fuel: Fuel | int | None = None) -> Expr[N]:
     """The weak-head normal form of ``term`` (normal order at the head)."""
-    return whnf(scope_of(term), term, _fuel(fuel))
+    spent = _fuel(fuel)
+    with _located(term, spent):
+        return whnf(scope_of(term), term, spent)
+
+
+@contextmanager
+def _located(term: Expr[Any], fuel: Fuel) -> Iterator[None]:
+    """Running out of fuel at a λ made by substitution (no span) points at the whole term; the
+    β-steps taken count for rule coverage."""
+    before = fuel.used
+    try:
+        yield
+    except FuelExhausted as err:
+        err.span = err.span or term.span
+        raise
+    finally:
+        fired("β", min(fuel.used, fuel.limit) - before)
 
 
 def _fuel(fuel: Fuel | int | None) -> Fuel:

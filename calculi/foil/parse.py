@@ -6,14 +6,16 @@ are kept distinct (the foil's ``Distinct``); binders that repeat an outer raw na
 terms and every operation of this package copes with them.
 
 The lark parser is LALR (no recursion); turning its tree into a term is an explicit-stack
-traversal, so inputs nested tens of thousands of levels deep parse.
+traversal, so inputs nested tens of thousands of levels deep parse. Deeper nesting than
+``MAX_NESTING`` (parentheses, λ bodies, arguments; the arguments of one application and the
+bindings of one ``let`` are siblings, not nested) is a located ``ParseError``: the typed algorithms
+recurse on the structure of terms (``deep.py``), and a ``let`` binds any number of parts flat.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, final
 
 import lark
@@ -60,6 +62,9 @@ class Top:
 
 Term = Expr[Top]
 
+MAX_NESTING = 50_000
+"""Levels of nesting the parser accepts (the typed algorithms have room for about 80,000)."""
+
 
 def parse(text: str, *, free: bool | Iterable[str] = False, filename: str = "<input>") -> Term:
     """Parse one term. Free names are an ``UnboundError`` unless allowed by ``free``
@@ -78,18 +83,10 @@ def parse_source(source: Source, *, free: bool | Iterable[str] = False) -> Term:
     return term
 
 
-class _Spans:
-    """Spans of tree nodes in O(log n) each (``Source.span`` counts lines from the start)."""
+def _spans(source: Source) -> Callable[[lark.Tree[lark.Token] | lark.Token], Span | None]:
+    """The span of a tree node or token, in O(log n) (``Source.span``)."""
 
-    def __init__(self, source: Source) -> None:
-        self.source = source
-        self.starts = [0] + [i + 1 for i, c in enumerate(source.text) if c == "\n"]
-
-    def _position(self, offset: int) -> tuple[int, int]:
-        line = bisect_right(self.starts, offset)
-        return line, offset - self.starts[line - 1] + 1
-
-    def __call__(self, node: lark.Tree[lark.Token] | lark.Token) -> Span | None:
+    def span_of(node: lark.Tree[lark.Token] | lark.Token) -> Span | None:
         if isinstance(node, lark.Token):
             start, end = node.start_pos, node.end_pos
         elif getattr(node.meta, "empty", True):
@@ -98,24 +95,32 @@ class _Spans:
             start, end = node.meta.start_pos, node.meta.end_pos
         if start is None or end is None:
             return None
-        return Span(self.source, start, end, *self._position(start), *self._position(end))
+        return source.span(start, end)
+
+    return span_of
 
 
 def _convert(tree: lark.Tree[lark.Token], source: Source) -> Term:
     """The lark tree as a term, bottom-up with an explicit stack; ``let`` is desugared."""
-    span_of = _Spans(source)
+    span_of = _spans(source)
     results: list[Any] = []
-    stack: list[tuple[lark.Tree[lark.Token], bool]] = [(tree, False)]
+    stack: list[tuple[lark.Tree[lark.Token], int]] = [(tree, 0)]
     while stack:
-        node, done = stack.pop()
+        node, depth = stack.pop()
         kind = node.data
         if kind == "var":
             token = node.children[0]
             results.append(Var(unsafe_name(intern(str(token))), span=span_of(token)))
             continue
-        if not done:
-            stack.append((node, True))
-            stack.extend((c, False) for c in reversed(node.children) if isinstance(c, lark.Tree))
+        if depth >= 0:
+            if depth > MAX_NESTING:
+                raise ParseError(f"nested too deeply (more than {MAX_NESTING:,} levels); bind the inner "
+                                 "parts with let", source.span(node.meta.start_pos))
+            stack.append((node, -1))
+            children = [c for c in node.children if isinstance(c, lark.Tree)]
+            for index in range(len(children) - 1, -1, -1):
+                same_level = kind == "binding" or (kind == "app" and index == 0)
+                stack.append((children[index], depth if same_level else depth + 1))
             continue
         span = span_of(node)
         if kind == "app":
@@ -192,5 +197,5 @@ def parse_file(text: str, filename: str = "<file>", *, free: bool | Iterable[str
     """Every term of a file (see ``split_terms``); spans point into the file."""
     out: list[Term] = []
     for lineno, chunk in split_terms(text):
-        out.append(parse_source(Source("\n" * (lineno - 1) + chunk, filename), free=free))
+        out.append(parse_source(Source(chunk, filename, first_line=lineno), free=free))
     return out

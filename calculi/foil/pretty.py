@@ -3,8 +3,10 @@
 Layout follows the grammar: a λ's body reaches to the right, so a λ in function or argument
 position is parenthesised; application is left-associative, so an application in argument
 position is parenthesised. Chains ``\\x. \\y. e`` and spines ``f a b c`` are collected so that
-a broken line indents once per group, not once per constructor. Both the document builder and
-the renderer (calculi.core.pretty) are iterative.
+a broken line indents once per group, not once per constructor. A part nested more than
+``width // 4`` groups deep is printed on one line (``flat``): indentation stops growing at half the
+width, so the text of a deep term is as long as the term, not as its depth squared. Building the
+document and rendering it (calculi.core.pretty) are both iterative.
 """
 
 from __future__ import annotations
@@ -13,53 +15,72 @@ from typing import Any
 
 from calculi.core.pretty import DEFAULT_WIDTH, Doc, concat, group, line, nest, parens, render, text
 from calculi.foil.names import spell
-from calculi.foil.syntax import App, Expr, Lam, Var, fold
+from calculi.foil.syntax import App, Expr, Lam, Var, size
 
-# A partial result of the fold: ("atom", doc) | ("app", [head, arg, ...]) | ("lam", [x_n, ..., x_1], body)
-_Part = tuple[Any, ...]
+# A part of the document: (kind, doc), kind "atom" (a name), "app" or "lam" (what it prints as).
+_Part = tuple[str, Doc]
 
 
 def pretty(term: Expr[Any], width: int | None = DEFAULT_WIDTH) -> str:
     """The term as text; ``width=None`` prints on one line (fast, for big terms)."""
     if width is None:
         return flat(term)
-    return render(to_doc(term), width)
+    if size(term) <= width:
+        line = flat(term)
+        if len(line) <= width:  # it fits: the layout would put it on one line
+            return line
+    return render(to_doc(term, max(1, width // 4)), width)
 
 
-def to_doc(term: Expr[Any]) -> Doc:
-    return _finish(fold(term, _var, _app, _lam))
+def to_doc(term: Expr[Any], levels: int = DEFAULT_WIDTH // 4) -> Doc:
+    """The document of ``term``; parts nested ``levels`` groups deep are single lines."""
+    results: list[_Part] = []
+    stack: list[tuple[Expr[Any], int] | tuple[str, Any]] = [(term, 0)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item[0], str):
+            kind, extra = item
+            _combine(results, kind, extra)
+            continue
+        t, level = item
+        if isinstance(t, Var):
+            results.append(("atom", text(spell(t.name))))  # type: ignore[arg-type]
+        elif level >= levels:
+            results.append(("app" if isinstance(t, App) else "lam", text(flat(t))))
+        elif isinstance(t, App):
+            args: list[Expr[Any]] = []
+            head: Expr[Any] = t
+            while isinstance(head, App):
+                args.append(head.arg)
+                head = head.fun
+            stack.append(("app", len(args)))
+            stack.extend((a, level + 1) for a in args)
+            stack.append((head, level))
+        elif isinstance(t, Lam):
+            names: list[str] = []
+            body: Expr[Any] = t
+            while isinstance(body, Lam):
+                names.append(spell(body.binder))  # type: ignore[arg-type]
+                body = body.body
+            stack.append(("lam", names))
+            stack.append((body, level + 1))
+    return results[0][1]
 
 
-def _var(term: Var[Any]) -> _Part:
-    return ("atom", text(spell(term.name)))  # type: ignore[arg-type]
-
-
-def _app(term: App[Any], fun: _Part, arg: _Part) -> _Part:
-    argument = _finish(arg) if arg[0] == "atom" else parens(_finish(arg))
-    if fun[0] == "app":
-        fun[1].append(argument)
-        return fun
-    head = _finish(fun) if fun[0] == "atom" else parens(_finish(fun))
-    return ("app", [head, argument])
-
-
-def _lam(term: Lam[Any, Any], body: _Part) -> _Part:
-    name = spell(term.binder)  # type: ignore[arg-type]
-    if body[0] == "lam":
-        body[1].append(name)
-        return body
-    return ("lam", [name], _finish(body))
-
-
-def _finish(part: _Part) -> Doc:
-    if part[0] == "atom":
-        doc: Doc = part[1]
-        return doc
-    if part[0] == "app":
-        head, *args = part[1]
-        return group(concat([head, nest(2, concat(concat([line(), a]) for a in args))]))
-    header = " ".join(f"\\{name}." for name in reversed(part[1]))
-    return group(concat([text(header), nest(2, concat([line(), part[2]]))]))
+def _combine(results: list[_Part], kind: str, extra: Any) -> None:
+    """Replace the parts of a spine (head, then its arguments) or of a chain's body by one part."""
+    if kind == "app":
+        count: int = extra
+        parts = results[-count - 1:]
+        del results[-count - 1:]
+        head_kind, head = parts[0]
+        shown = [head if head_kind == "atom" else parens(head)]
+        shown += [doc if k == "atom" else parens(doc) for k, doc in parts[1:]]
+        args = concat(concat([line(), a]) for a in shown[1:])
+        results.append(("app", group(concat([shown[0], nest(2, args)]))))
+    else:
+        header = " ".join(f"\\{name}." for name in extra)
+        results.append(("lam", group(concat([text(header), nest(2, concat([line(), results.pop()[1]]))]))))
 
 
 def flat(term: Expr[Any]) -> str:

@@ -2,13 +2,18 @@
 
 Raw names are drawn from a small pool (``POOL``), so terms are full of the cases that break
 substitution: binders that repeat a free name or an outer binder's name (shadowing, ``λx. … λx.``),
-and substitutions whose range mentions names that the term binds (capture). Sizes are bounded
-by ``max_size`` constructors; shrinking goes towards small terms and small names.
+and substitutions whose range mentions names that the term binds (capture). Binders are drawn half
+of the time from the names that matter (the scope, the free names of σ's images, σ's domain), and
+a quarter of the compound terms are redexes, under binders as often as not. Sizes are bounded by
+``max_size`` constructors; shrinking goes towards small terms and small names.
 
 * ``terms_in(scope)``: terms whose free names are among ``scope`` (a list of raw names);
 * ``closed_terms()``, ``open_terms()``, ``scopes()``;
-* ``substitutions()``: ``(Θ_o, σ, e)`` meeting the rapier's invariants (SIa, SIb);
-* ``alpha_variants()``: pairs ``(e, e')`` with ``e ≡α e'`` and different binder names.
+* ``substitutions()``: ``(Θ_o, σ, Θ_i, e)`` meeting the rapier's invariants (SIa, SIb), σ's images
+  mostly terms with λs, e's binders clashing with them;
+* ``alpha_variants()``: pairs ``(e, e')`` with ``e ≡α e'`` and different binder names;
+* ``alpha_pairs()``: pairs of the same shape, α-equivalent or differing only in their binding
+  structure (``λx. x`` / ``λy. x``: a binder fresh on one side only).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from hypothesis import strategies as st
 from calculi.foil.baselines.debruijn import DB, DApp, DVar
 from calculi.foil.core import unsafe_binder, unsafe_name
 from calculi.foil.debruijn import to_debruijn
+from calculi.foil.shapes import has_lam
 from calculi.foil.syntax import App, Expr, Lam, Var, free_names
 
 POOL = 6
@@ -30,27 +36,56 @@ Term = Expr[Any]
 names = st.integers(0, POOL - 1)
 
 
-def _build(draw: st.DrawFn, env: list[int], budget: int) -> Term:
-    """A term of about ``budget`` constructors whose free names are in ``env``."""
+def _binder(draw: st.DrawFn, prefer: Sequence[int], env: Sequence[int] = ()) -> int:
+    """A binder's name: one of ``prefer`` half of the time (when there are any), one of ``env``
+    (the names in scope: shadowing) a quarter of the time, else any name of the pool."""
+    choice = draw(st.integers(0, 3))
+    if choice < 2 and prefer:
+        return draw(st.sampled_from(prefer))
+    if choice < 3 and env:
+        return draw(st.sampled_from(env))
+    return draw(names)
+
+
+def _build(draw: st.DrawFn, env: list[int], budget: int, prefer: Sequence[int] = ()) -> Term:
+    """A term of about ``budget`` constructors whose free names are in ``env``; binders are drawn
+    from ``prefer`` and ``env`` (``_binder``)."""
     if budget <= 1:
         if env:
             return Var(unsafe_name(draw(st.sampled_from(env))))
-        x = draw(names)
+        x = _binder(draw, prefer)
         return Lam(unsafe_binder(x), Var(unsafe_name(x)))
-    kind = draw(st.sampled_from(("lam", "app", "var") if env else ("lam", "app")))
-    if kind == "var":
-        return Var(unsafe_name(draw(st.sampled_from(env))))
+    kind = draw(st.sampled_from(["redex", "app", "lam"] if budget >= 4 else ["app", "lam"]))
     if kind == "lam":
-        x = draw(names)
-        return Lam(unsafe_binder(x), _build(draw, [*env, x], budget - 1))
+        x = _binder(draw, prefer, env)
+        return Lam(unsafe_binder(x), _build(draw, [*env, x], budget - 1, prefer))
+    if kind == "redex":
+        x = _binder(draw, prefer, env)
+        left = draw(st.integers(2, budget - 2))
+        body = _build(draw, [*env, x], left - 1, prefer)
+        return App(Lam(unsafe_binder(x), body), _build(draw, env, budget - 1 - left, prefer))
     left = draw(st.integers(1, budget - 1))
-    return App(_build(draw, env, left), _build(draw, env, max(1, budget - 1 - left)))
+    return App(_build(draw, env, left, prefer), _build(draw, env, max(1, budget - 1 - left), prefer))
 
 
 @st.composite
-def terms_in(draw: st.DrawFn, scope: Sequence[int], max_size: int = 24) -> Term:
-    """Terms whose free names are among ``scope``."""
-    return _build(draw, list(scope), draw(st.integers(1, max_size)))
+def terms_in(draw: st.DrawFn, scope: Sequence[int], max_size: int = 24, prefer: Sequence[int] = (),
+             min_size: int = 1) -> Term:
+    """Terms whose free names are among ``scope``, their binders drawn from ``prefer`` and
+    ``scope`` half of the time."""
+    return _build(draw, list(scope), draw(st.integers(min(min_size, max_size), max_size)), prefer)
+
+
+@st.composite
+def images(draw: st.DrawFn, scope: Sequence[int], max_size: int = 10) -> Term:
+    """What a substitution maps a name to: a name of ``scope`` about one time in six, else a term
+    over ``scope`` with at least one λ."""
+    if scope and draw(st.integers(0, 5)) == 5:
+        return Var(unsafe_name(draw(st.sampled_from(scope))))
+    term = _build(draw, list(scope), draw(st.integers(2, max(2, max_size))))
+    if has_lam(term):
+        return term
+    return Lam(unsafe_binder(_binder(draw, (), scope)), term)
 
 
 def scopes(min_size: int = 0) -> st.SearchStrategy[list[int]]:
@@ -77,13 +112,15 @@ def substitutions(
     draw: st.DrawFn, max_size: int = 16
 ) -> tuple[list[int], dict[int, Term], list[int], Term]:
     """``(Θ_o, σ, Θ_i, e)``: FV(e) ⊆ Θ_i, σ maps some names of Θ_i to terms over Θ_o, and the
-    names σ leaves alone are in Θ_o (SIb); FV(range σ) ⊆ Θ_o (SIa)."""
+    names σ leaves alone are in Θ_o (SIb); FV(range σ) ⊆ Θ_o (SIa). The binders of e are drawn
+    from Θ_o, FV(range σ) and dom σ half of the time: renaming and the delete happen."""
     theta_o = draw(scopes())
     domain = draw(st.lists(names, min_size=1, max_size=3, unique=True))
     kept = draw(st.lists(st.sampled_from(theta_o), unique=True)) if theta_o else []
     theta_i = sorted(set(domain) | set(kept))
-    sigma = {x: draw(terms_in(theta_o, max_size // 2)) for x in domain}
-    term = draw(terms_in(theta_i, max_size))
+    sigma = {x: draw(images(theta_o, max_size // 2)) for x in domain}
+    captured = sorted(set().union(*(free_names(v) for v in sigma.values())))
+    term = draw(terms_in(theta_i, max_size, [*captured, *captured, *domain], min_size=max_size // 3))
     return theta_o, sigma, theta_i, term
 
 
@@ -148,7 +185,7 @@ def substitution_chains(
     theta_o = draw(scopes())
     kept = [x for x in theta_m if x in theta_o]
     domain = sorted(set(theta_m) - set(kept)) or draw(st.lists(names, min_size=1, max_size=2, unique=True))
-    sigma2 = {x: draw(terms_in(theta_o, max_size // 2)) for x in domain}
+    sigma2 = {x: draw(images(theta_o, max_size // 2)) for x in domain}
     return theta_o, sigma2, sorted(set(theta_m) | set(domain)), sigma1, theta_i, term
 
 
@@ -158,7 +195,71 @@ def lemma_cases(draw: st.DrawFn, max_size: int = 14) -> tuple[list[int], int, in
     FV(b) ⊆ S ∪ {x}, FV(a) ⊆ S (so y ∉ FV(a))."""
     x, y = draw(st.lists(names, min_size=2, max_size=2, unique=True))
     base = draw(st.lists(st.sampled_from([n for n in range(POOL) if n not in (x, y)]), unique=True))
-    term = draw(terms_in(sorted({*base, x, y}), max_size))
-    a = draw(terms_in(sorted(base), max_size // 2))
-    b = draw(terms_in(sorted({*base, x}), max_size // 2))
+    a = draw(images(sorted(base), max_size // 2))
+    b = draw(images(sorted({*base, x}), max_size // 2))
+    clash = sorted({*base, x, y} | free_names(a) | free_names(b))
+    term = draw(terms_in(sorted({*base, x, y}), max_size, clash))
     return sorted(base), x, y, term, a, b
+
+
+def _positions(term: Term) -> list[tuple[Term, list[int]]]:
+    """Every subterm with the names in scope there (free names first, then binders, innermost
+    last), in prefix order."""
+    out: list[tuple[Term, list[int]]] = []
+    stack: list[tuple[Term, list[int]]] = [(term, sorted(free_names(term)))]
+    while stack:
+        t, env = stack.pop()
+        out.append((t, env))
+        if isinstance(t, App):
+            stack += [(t.arg, env), (t.fun, env)]
+        elif isinstance(t, Lam):
+            stack.append((t.body, [*env, t.binder]))  # type: ignore[list-item]
+    return out
+
+
+def _replace(term: Term, target: Term, new: Term) -> Term:
+    """``term`` with the subterm ``target`` (by identity) replaced by ``new``."""
+    if term is target:
+        return new
+    if isinstance(term, App):
+        return App(_replace(term.fun, target, new), _replace(term.arg, target, new))
+    if isinstance(term, Lam):
+        return Lam(term.binder, _replace(term.body, target, new))
+    return term
+
+
+@st.composite
+def rebound(draw: st.DrawFn, term: Term) -> Term:
+    """``term`` with its binding structure changed in one place and its shape kept: a binder
+    renamed without its occurrences, two times in three (``λx. x`` becomes ``λy. x``: the
+    occurrences are freed or caught by an outer x, the body's y is captured), or one occurrence
+    made to refer to another name in scope."""
+    spots = _positions(term)
+    lams = [(t, env) for t, env in spots if isinstance(t, Lam)]
+    occurrences = [(t, env) for t, env in spots if isinstance(t, Var) and len(set(env)) > 1]
+    if lams and (not occurrences or draw(st.integers(0, 2)) < 2):
+        lam, env = draw(st.sampled_from(lams))
+        x: int = lam.binder  # type: ignore[assignment]
+        unused = [y for y in range(POOL + 2) if y not in env and y != x]
+        others = unused if draw(st.booleans()) else [y for y in range(POOL) if y != x]
+        return _replace(term, lam, Lam(unsafe_binder(draw(st.sampled_from(others))), lam.body))
+    if not occurrences:
+        return term
+    var, env = draw(st.sampled_from(occurrences))
+    name: int = var.name  # type: ignore[assignment]
+    other = draw(st.sampled_from(sorted(set(env) - {name})))
+    return _replace(term, var, Var(unsafe_name(other)))
+
+
+@st.composite
+def alpha_pairs(draw: st.DrawFn, max_size: int = 16) -> tuple[Term, Term]:
+    """Two terms of the same shape: α-variants (a third of the draws), or differing only in
+    their binding structure (``rebound``), the second side's binders renamed or not, either way
+    round: pairs like ``λx. x`` / ``λy. x`` with a binder fresh on one side only."""
+    scope = draw(scopes())
+    term = draw(terms_in(scope, max_size, list(scope)))
+    other = term if draw(st.integers(0, 2)) == 0 else draw(rebound(term))
+    if draw(st.booleans()):
+        context = sorted(set(scope) | free_names(other))
+        other = _rename(draw, to_debruijn(other, context), list(reversed(context)))
+    return (term, other) if draw(st.booleans()) else (other, term)

@@ -10,7 +10,8 @@ output terms, ``e : Expr[I]``:
                                                      σ' = σ \\ {x} if x' = x, else σ[x ↦ x']
 
 (the step at a binder is ``core.under_binder``: ``with_refreshed``, ``add_rename`` and
-``extend_scope`` fused into one trusted call).
+``extend_scope`` fused into one trusted call; the normaliser's machine takes the same step from
+here, so that a mutant of it changes both).
 
 The types force the rapier's invariants: the range of σ lives in ``O``, so Θ covers FV(range σ)
 (SIa); names of ``e`` live in ``I``, so they cannot be used without going through σ (SIb); the
@@ -123,4 +124,4 @@ def open_lam(scope: Scope[N], lam: Lam[N, L], k: OpenK[N, R]) -> R:
     return with_fresh(scope, renamed)
 
 
-__all__ = ["SUBST_RULES", "OpenK", "beta", "open_lam", "substitute"]
+__all__ = ["SUBST_RULES", "OpenK", "beta", "open_lam", "substitute", "under_binder"]

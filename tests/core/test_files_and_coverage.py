@@ -161,3 +161,11 @@ def test_repl_settings_and_load_refuse_odd_arguments_cleanly() -> None:
         "usage: cannot read ~nosuchuser_xyz/x: Could not determine home directory.",
     ]
     assert unlocated(answers) == []
+
+
+def test_an_error_far_along_a_long_line_shows_the_text_around_it() -> None:
+    source = Source("(" * 5000 + "x" + ")" * 4999)
+    rendered = ParseError("unclosed '('", source.span(4000)).render().splitlines()
+    assert len(rendered[1]) < 200 and len(rendered[2]) < 200
+    assert rendered[1][rendered[2].index("^")] == "("
+    assert rendered[0] == "<input>:1:4001: syntax error: unclosed '('"

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -92,4 +94,77 @@ def test_bench_runs_every_peer_on_a_small_workload() -> None:
     power = parse(rf"(\m. \n. n m) {bench.church(2)} {bench.church(3)}")
     assert pretty(normalize(power)).count(" (") == 7  # 2^3 = 8 applications of f
     row = bench.measure([power], repeat=1)
-    assert set(row) == {"foil", "rapier", "always-rename", "de Bruijn"}
+    assert set(row) == {"foil", "rapier", "β by subst", "always-rename", "de Bruijn"} == set(bench.PEERS)
+
+
+@pytest.mark.slow
+def test_bench_scaling_prints_every_family_and_phase(capsys: pytest.CaptureFixture[str]) -> None:
+    from calculi.foil import bench
+    from calculi.foil.scaling import FAMILIES, PHASES
+
+    assert bench.main(["--scaling", "10", "--repeat", "1"]) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert len(rows) == len(FAMILIES) * len(PHASES)
+    assert all(row.rstrip().endswith("x") for row in rows)
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    from calculi.core.files import cli
+    from calculi.foil.__main__ import main
+
+    status = cli(main, list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return status, out, err
+
+
+def test_bad_files_are_one_located_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    latin = tmp_path / "latin.lam"
+    latin.write_bytes(b"\\x. x\n\\y. \xe9\n")
+    status, out, err = _cli(capsys, "run", str(latin))
+    assert status == 1 and out == ""
+    assert err.splitlines()[0] == (f"{latin}:2:5: encoding error: the file is not UTF-8 text "
+                                   "(byte 0xe9 cannot start a character)")
+    big = tmp_path / "big.lam"
+    big.write_text("\\x. x\n" + "9" * 4301 + "\n")
+    status, out, err = _cli(capsys, "run", str(big))
+    assert status == 1 and out.splitlines() == [r"\x. x"]
+    assert err.startswith(f"{big}:2:1: syntax error: unexpected character '9'")
+    status, out, err = _cli(capsys, "run", str(tmp_path / "missing.lam"))
+    assert status == 1 and err.startswith(f"usage: cannot read {tmp_path / 'missing.lam'}")
+
+
+@pytest.mark.parametrize("fuel", ["-5", "0", "²", "1e3"])
+def test_fuel_must_be_a_positive_number(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fuel: str
+) -> None:
+    source = tmp_path / "id.lam"
+    source.write_text("\\x. x\n")
+    with pytest.raises(SystemExit) as info:
+        _cli(capsys, "run", "--fuel", fuel, str(source))
+    assert info.value.code == 2
+    assert "expected a positive whole number" in capsys.readouterr().err
+
+
+def test_trace_spends_fuel_and_stops_at_the_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "omega.lam"
+    source.write_text("-- diverges\n(\\x. x x) (\\x. x x)\n\\a. a\n")
+    status, out, err = _cli(capsys, "run", "--trace", "--fuel", "5", str(source))
+    assert status == 1
+    assert out.count("--> [β]") == 5 and out.rstrip().endswith("\\a. a")
+    assert err.startswith(f"{source}:2:1: out of fuel: no result after 5 steps")
+
+
+def test_completion_offers_the_names_typed_in_the_session() -> None:
+    import io
+
+    from calculi.core.registry import open_session
+    from calculi.repl import Repl
+
+    repl = Repl(open_session("foil"), io.StringIO(), strict=True)
+    assert repl.completions("f") == []
+    repl.handle(r"(\foo. foo) fob")
+    repl.handle(r":alpha (\fizz. fizz) (\x. x)")
+    repl.handle(r"\bad. (")
+    assert repl.completions(r"(\y. f") == ["fizz", "fob", "foo"]
+    assert repl.completions(":al") == [":alpha"]

@@ -2,7 +2,10 @@
 
 The functions and rule tables mirror ``substitution.py`` and ``normalize.py`` one for one, so that
 the benchmark measures only what the foil adds: the scope-typed core calls (``with_refreshed``
-and its continuation, ``add_rename``, ``extend_scope``, ``name_of``, evidence).
+and its continuation, ``add_rename``, ``extend_scope``, ``name_of``, evidence). ``normalize`` is
+the machine of ``normalize.py`` (substitution delayed in an environment); ``nf_by_substitution``
+is the textbook normal order that substitutes at every β-step, the foil's algorithm before the
+machine (the benchmark shows both).
 
 Names are raw ``int``s, Θ an ``int`` bit set, σ a ``dict``; the rapier's steps are written
 inline instead of through ``with_refreshed``/``add_rename``/``extend_scope``/``sink``, with no
@@ -65,7 +68,69 @@ def beta(scope: int, lam: Lam[Any, Any], arg: Term, substitute: Subst = substitu
     return substitute(scope, {lam.binder: arg}, lam.body)  # type: ignore[dict-item]
 
 
+def head_normal(scope: int, subst: dict[int, Term], term: Term, fuel: Fuel,
+                substitute: Subst = substitute) -> tuple[dict[int, Term], Term, list[Term]]:
+    """The machine of ``normalize.py``: run ``(σ, e)`` to a weak-head normal form."""
+    args: list[Term] = []
+    while True:
+        if isinstance(term, App):
+            args.append(substitute(scope, subst, term.arg))
+            term = term.fun
+        elif isinstance(term, Lam):
+            if not args:
+                return subst, term, args
+            fuel.tick(term.span)
+            subst[term.binder] = args.pop()  # type: ignore[index]
+            term = term.body
+        else:
+            value = subst.get(term.name)  # type: ignore[attr-defined]
+            if value is None:
+                return subst, term, args
+            subst, term = {}, value
+
+
+def nf(scope: int, subst: dict[int, Term], term: Term, fuel: Fuel, substitute: Subst = substitute) -> Term:
+    subst, head, args = head_normal(scope, subst, term, fuel, substitute)
+    rule: Callable[[int, dict[int, Term], Any, list[Term], Fuel, Subst], Term] = NF_RULES[type(head)]
+    return rule(scope, subst, head, args, fuel, substitute)
+
+
+def nf_lam(scope: int, subst: dict[int, Term], term: Lam[Any, Any], args: list[Term], fuel: Fuel,
+           substitute: Subst) -> Term:
+    """Under the binder with the rapier's step (rename on a clash, else the delete)."""
+    binder: int = term.binder  # type: ignore[assignment]
+    if scope >> binder & 1:
+        fresh = scope.bit_length()
+        inner = dict(subst)
+        inner[binder] = Var(fresh)  # type: ignore[arg-type]
+    else:
+        fresh = binder
+        inner = subst
+        if binder in subst:
+            inner = dict(subst)
+            del inner[binder]
+    return Lam(fresh, nf(scope | 1 << fresh, inner, term.body, fuel, substitute))  # type: ignore[arg-type]
+
+
+def nf_var(scope: int, subst: dict[int, Term], term: Var[Any], args: list[Term], fuel: Fuel,
+           substitute: Subst) -> Term:
+    out: Term = term
+    while args:
+        out = App(out, nf(scope, {}, args.pop(), fuel, substitute))
+    return out
+
+
+NF_RULES: dict[type, Callable[..., Term]] = {Lam: nf_lam, Var: nf_var}
+
+
+@deep
+def normalize(term: Term, fuel: Fuel | int = 1_000_000) -> Term:
+    scope: int = scope_of(term)  # type: ignore[assignment]
+    return nf(scope, {}, term, fuel if isinstance(fuel, Fuel) else Fuel(fuel))
+
+
 def whnf(scope: int, term: Term, fuel: Fuel, substitute: Subst = substitute) -> Term:
+    """The weak-head normal form, substituting at every β-step."""
     spine: list[Term] = []
     head = term
     while True:
@@ -82,42 +147,27 @@ def whnf(scope: int, term: Term, fuel: Fuel, substitute: Subst = substitute) -> 
     return head
 
 
-def nf(scope: int, term: Term, fuel: Fuel, substitute: Subst = substitute) -> Term:
+def nf_by_substitution(scope: int, term: Term, fuel: Fuel, substitute: Subst = substitute) -> Term:
+    """The normal form in normal order, substituting at every β-step (O(n²) on a ``let`` of n)."""
     head = whnf(scope, term, fuel, substitute)
-    rule: Callable[[int, Any, Fuel, Subst], Term] = NF_RULES[type(head)]
-    return rule(scope, head, fuel, substitute)
-
-
-def nf_var(scope: int, term: Var[Any], fuel: Fuel, substitute: Subst) -> Term:
-    return term
-
-
-def nf_app(scope: int, term: App[Any], fuel: Fuel, substitute: Subst) -> Term:
+    if isinstance(head, Lam):
+        binder: int = head.binder  # type: ignore[assignment]
+        body = head.body
+        if scope >> binder & 1:
+            fresh = scope.bit_length()
+            body = substitute(scope | 1 << fresh, {binder: Var(fresh)}, body)  # type: ignore[arg-type]
+            binder = fresh
+        return Lam(binder, nf_by_substitution(scope | 1 << binder, body, fuel, substitute))  # type: ignore[arg-type]
     args: list[Term] = []
-    head: Term = term
     while isinstance(head, App):
         args.append(head.arg)
         head = head.fun
     while args:
-        head = App(head, nf(scope, args.pop(), fuel, substitute))
+        head = App(head, nf_by_substitution(scope, args.pop(), fuel, substitute))
     return head
 
 
-def nf_lam(scope: int, term: Lam[Any, Any], fuel: Fuel, substitute: Subst) -> Term:
-    """Go under the binder with a name fresh for Θ (renaming the body once on a clash)."""
-    binder: int = term.binder  # type: ignore[assignment]
-    body = term.body
-    if scope >> binder & 1:
-        fresh = scope.bit_length()
-        body = substitute(scope | 1 << fresh, {binder: Var(fresh)}, body)  # type: ignore[arg-type]
-        binder = fresh
-    return Lam(binder, nf(scope | 1 << binder, body, fuel, substitute))  # type: ignore[arg-type]
-
-
-NF_RULES: dict[type, Callable[..., Term]] = {Var: nf_var, App: nf_app, Lam: nf_lam}
-
-
 @deep
-def normalize(term: Term, fuel: Fuel | int = 1_000_000) -> Term:
+def normalize_by_substitution(term: Term, fuel: Fuel | int = 1_000_000) -> Term:
     scope: int = scope_of(term)  # type: ignore[assignment]
-    return nf(scope, term, fuel if isinstance(fuel, Fuel) else Fuel(fuel))
+    return nf_by_substitution(scope, term, fuel if isinstance(fuel, Fuel) else Fuel(fuel))
