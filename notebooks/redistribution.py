@@ -21,6 +21,9 @@
 # %%
 import math
 import os
+import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -118,25 +121,39 @@ def text_plot(case: tuple[str, str, str], width: int = 48) -> None:
 for case in CASES:
     text_plot(case)
 
+# %% [markdown]
+# The same profiles as a figure (with matplotlib, from the `notebooks` extra). Run by Jupyter, the
+# figure shows below the cell; run as a script (`python notebooks/redistribution.py`), it is saved
+# as `redistribution_profiles.png` in the directory it runs from (in the temporary directory when
+# run small, as the tests do), and the cell prints where.
+
 # %%
 try:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 except ImportError:
     plt = None
-    print("matplotlib is not installed: the text plots above are the memory profiles")
+    print("matplotlib is not installed (pip install 'calculi[notebooks]'): the text plots above are "
+          "the memory profiles")
 if plt is not None:
     fig, axes = plt.subplots(1, len(CASES), figsize=(4 * len(CASES), 3))
+    styles = {"paper": ("-", 2.5), "naive": ("--", 1.5), "xla": (":", 2.0)}
     for ax, case in zip(axes, CASES, strict=True):
         for name, sizes in profiles(case).items():
-            ax.step(range(len(sizes)), sizes, where="post", label=name)
+            style, width = styles[name]
+            ax.step(range(len(sizes) + 1), [*sizes, sizes[-1]], where="post", label=name,
+                    linestyle=style, linewidth=width)
         ax.set_title(f"{case[1]} -> {case[2]}", fontsize=8)
-        ax.set_xlabel("step")
+        ax.set_xlabel("after step")
+        ax.xaxis.get_major_locator().set_params(integer=True)
     axes[0].set_ylabel("local elements")
     axes[0].legend()
     fig.tight_layout()
+    if "ipykernel" in sys.modules:  # run by Jupyter: shown inline
+        plt.show()
+    else:
+        folder = Path(tempfile.gettempdir()) if SMALL else Path.cwd()
+        fig.savefig(folder / "redistribution_profiles.png", dpi=120)
+        print(f"memory profiles saved to {folder / 'redistribution_profiles.png'}")
 
 # %% [markdown]
 # ## Running on the simulated mesh

@@ -12,12 +12,14 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from collections.abc import Callable
 
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis import target
 
 from calculi.core.syntax import Source
+from calculi.core.trace import Fuel
 from calculi.redistribution import synth
 from calculi.redistribution.baselines import naive, xla_like
 from calculi.redistribution.blocks import block
@@ -34,12 +36,14 @@ from calculi.redistribution.strategies import (
     assignments,
     general_problems,
     problems,
+    rewrite_sites,
     show,
     type_of,
     walks,
     weighted_problems,
 )
 from calculi.redistribution.syntax import AllGather, AllPermute, AllToAll, DistType, DynSlice, Mesh, Program
+from proofs.quality import distribution, every_rule_fires, sample
 from proofs.registry import Paper, register_mutants, theorem
 
 REDIST = Paper("redistribution", "Memory-efficient array redistribution through portable collective "
@@ -77,10 +81,12 @@ def _(problem: Problem) -> None:
 
 
 @theorem("redistribution.types.semantic_soundness", paper=REDIST, section="§2.1 typing",
-         statement="every well-typed program leaves each device holding its block of the folded type",
-         given={"walk": walks()}, show=show)
+         statement="every type a well-typed program goes through is well-formed, and the program leaves "
+                   "each device holding its block of the folded type", given={"walk": walks()}, show=show)
 def _(walk: Walk) -> None:
     types = check_program(walk.source, walk.program, walk.mesh)
+    for ty in types:
+        check_type(ty, walk.mesh)
     data = _data(walk.source)
     run = simulate(data, walk.source, walk.program, walk.mesh)
     bad = misplaced(run, data, types[-1], walk.mesh)
@@ -293,6 +299,41 @@ def _(problem: Problem) -> None:
     assert synth.normalize(program, src, mesh) == program
 
 
+def _stepwise(program: Program, source: DistType, mesh: Mesh) -> list[Program]:
+    """Every program ``rewrite_once`` (else ``collapse_flat``) goes through, one rewrite at a time."""
+    steps = [program]
+    for _ in range(synth.REWRITE_FUEL):
+        nxt = synth.rewrite_once(steps[-1], source, mesh)
+        if nxt is None:
+            nxt = synth.collapse_flat(steps[-1], source, mesh)
+        if nxt is None:
+            break
+        steps.append(nxt)
+    return steps
+
+
+@theorem("redistribution.synth.each_rewrite_preserves", paper=REDIST, section="§4.3 L4.6-7 P9",
+         statement="a well-typed program ending in the pair a rewrite is keyed by leaves every device "
+                   "its block of the final type; each rewrite keeps that type and what every device "
+                   "holds; normalize reaches the program that rewriting one step at a time reaches",
+         given={"walk": rewrite_sites()}, show=show)
+def _(walk: Walk) -> None:
+    mesh, src = walk.mesh, walk.source
+    data = _data(src)
+    final = check_program(src, walk.program, mesh)[-1]
+    start = simulate(data, src, walk.program, mesh)
+    assert not (bad := misplaced(start, data, final, mesh)), f"devices {bad} do not hold their block of " \
+                                                             f"{show_type(final)}"
+    expected = start.buffers
+    steps = _stepwise(walk.program, src, mesh)
+    for program in steps[1:]:
+        assert check_program(src, program, mesh)[-1] == final, f"{show_program(program)} changes the type"
+        run = simulate(data, src, program, mesh)
+        differ = [c for c in mesh.devices() if not np.array_equal(run.buffers[c], expected[c])]
+        assert not differ, f"after rewriting to {show_program(program)} devices {differ} hold other data"
+    assert synth.normalize(walk.program, src, mesh) == steps[-1]
+
+
 # -- worked examples ---------------------------------------------------------------------------------
 
 
@@ -319,3 +360,63 @@ def _() -> None:
     problem, program = _golden("a=4", "[2{a}8, 8]", "[8, 2{a}8]")
     assert show_program(program) == "AllToAll(0 -> 1, a)"
     assert _run(problem, program).local_sizes == [16, 16]
+
+
+# -- the suite's own quality: every rule fires, and what the generators produce ---------------------
+
+
+def _exercise() -> None:
+    """Synthesis on drawn problems, and normalisation of programs ending in each rewrite's pair."""
+    for p in sample(weighted_problems(), 48):
+        synth.paper(p.source, p.target, p.mesh, Fuel(synth.REWRITE_FUEL))
+    for key in synth.REWRITES:
+        for w in sample(rewrite_sites(key), 16):
+            synth.normalize(w.program, w.source, w.mesh)
+
+
+every_rule_fires("redistribution", REDIST, "§2.1, §4.3", _exercise)
+
+
+def _blocks_agree(p: Problem) -> bool:
+    return all(block(p.source, p.mesh, c) == block(p.target, p.mesh, c) for c in p.mesh.devices())
+
+
+def _moves_axis(p: Problem) -> bool:
+    return any(a in t.axes for s, t in zip(p.source.dims, p.target.dims, strict=True)
+               for a in p.source.used_axes if a not in s.axes)
+
+
+def _uses(kind: type) -> Callable[[Problem], bool]:
+    return lambda p: any(isinstance(op, kind) for op in _paper(p))
+
+
+def _idle_permute(w: Walk) -> bool:
+    types = check_program(w.source, w.program, w.mesh)
+    return any(isinstance(op, AllPermute) and types[k] == types[k + 1] for k, op in enumerate(w.program))
+
+
+_PROBLEM_STATS: dict[str, Callable[[Problem], bool]] = {
+    "source = target": lambda p: p.source == p.target,
+    "same block on every device (nothing to move)": _blocks_agree,
+    "same local shape (a flat program)": lambda p: p.source.local_shape == p.target.local_shape,
+    "an axis moves to another dimension": _moves_axis,
+    "axes of unequal sizes": lambda p: len(set(p.mesh.shape)) > 1,
+    "rank 3": lambda p: p.source.rank == 3,
+    "the paper's program has an AllToAll": _uses(AllToAll),
+    "the paper's program has an AllPermute": _uses(AllPermute),
+    "the paper's program is not in normal form": lambda p: not synth.is_normal(_paper(p)),
+}
+distribution("redistribution", "problems (weighted: the theorems' own)", weighted_problems(), _PROBLEM_STATS)
+distribution("redistribution", "general problems (sizes only as divisible as needed)", general_problems(),
+             _PROBLEM_STATS)
+distribution("redistribution", "rewrite sites", rewrite_sites(), {
+    "ends in the pair of a rewrite": lambda w: len(w.program) >= 2
+    and (type(w.program[-2]), type(w.program[-1])) in synth.REWRITES,
+    "has an AllPermute that changes nothing": _idle_permute,
+})
+distribution("redistribution", "walks (well-typed programs)", walks(), {
+    "empty": lambda w: not w.program,
+    "4 or more collectives": lambda w: len(w.program) >= 4,
+    "has an AllToAll": lambda w: any(isinstance(op, AllToAll) for op in w.program),
+    "has an AllPermute": lambda w: any(isinstance(op, AllPermute) for op in w.program),
+})

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from calculi.core.errors import TypeCheckError
+from calculi.core.trace import Fuel
 from calculi.redistribution.check import check_program, same_problem
 from calculi.redistribution.syntax import (
     AllGather,
@@ -80,7 +81,11 @@ Strategy = Callable[[DistType, DistType, Mesh], Program]
 STRATEGIES: dict[str, Strategy] = {"paper": paper, "naive": naive, "xla": xla_like}
 
 
-def synthesize(source: DistType, target: DistType, mesh: Mesh, strategy: str = "paper") -> Program:
-    """A program from ``source`` to ``target`` by the named strategy (paper, naive or xla)."""
+def synthesize(source: DistType, target: DistType, mesh: Mesh, strategy: str = "paper",
+               fuel: Fuel | None = None) -> Program:
+    """A program from ``source`` to ``target`` by the named strategy (paper, naive or xla); the
+    paper's rewriting spends ``fuel``, one unit per rewrite."""
     same_problem(source, target, mesh)
+    if strategy == "paper":
+        return paper(source, target, mesh, fuel)
     return STRATEGIES[strategy](source, target, mesh)

@@ -7,7 +7,8 @@ moves (received over all devices, read off the compiled HLO by ``hlo.received_by
 wall time, and the ratios XLA/ours, with geometric means. A case marked ``*`` is one where XLA
 falls back to materialising the whole array (its temporary memory is at least the global size).
 Runs on whatever devices JAX has: CPU devices are faked (``--devices N``, default 8) unless GPUs are
-present. ``--markdown`` prints a README table.
+present. ``--markdown`` prints a README table. ``--scaling`` instead times the front end (parse,
+print, check, synthesis) at sizes n and 2n, with no JAX (``scaling``).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from typing import Any
 import numpy as np
 
 from calculi.core.errors import CalculusError
+from calculi.core.files import cli, positive_int
 from calculi.core.syntax import Source
-from calculi.redistribution import engine
+from calculi.redistribution import engine, scaling
 from calculi.redistribution.check import check_mesh
 from calculi.redistribution.parse import parse_mesh
 from calculi.redistribution.pretty import show_program
@@ -168,13 +170,22 @@ def summary(rows: Sequence[Row]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m calculi.redistribution.bench", description=__doc__)
-    parser.add_argument("--devices", type=int, default=8, help="CPU devices to fake when JAX has no GPUs")
-    parser.add_argument("--elements", type=int, default=1 << 22, help="about this many elements per array")
-    parser.add_argument("--repeat", type=int, default=5, help="timed runs per case (the median is shown)")
+    parser.add_argument("--devices", type=positive_int, default=8,
+                        help="CPU devices to fake when JAX has no GPUs")
+    parser.add_argument("--elements", type=positive_int, default=1 << 22,
+                        help="about this many elements per array")
+    parser.add_argument("--repeat", type=positive_int, default=5,
+                        help="timed runs per case (the median is shown)")
     parser.add_argument("--markdown", action="store_true", help="print the table in Markdown")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
-    parser.add_argument("--cases", type=int, default=len(CASES), help="run only the first N cases")
+    parser.add_argument("--cases", type=positive_int, default=len(CASES), help="run only the first N cases")
+    parser.add_argument("--scaling", action="store_true",
+                        help="time parse, print, check and synthesis at sizes n and 2n instead")
+    parser.add_argument("--scale", type=float, default=1.0, help="with --scaling: multiply each n by this")
     args = parser.parse_args(argv)
+    if args.scaling:
+        print(scaling.table(list(scaling.measure(args.scale, min(args.repeat, 3)))))
+        return 0
     jax = engine.ensure_devices(args.devices)
     devices = jax.devices()
     print(f"# {len(devices)} {devices[0].platform} devices ({devices[0].device_kind}), "
@@ -197,4 +208,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(main))

@@ -4,15 +4,17 @@
 
 A program is checked by folding the rules from its source type; an ill-typed step is a
 ``TypeCheckError`` naming the rule (``DynSlice``, ``AllGather``, ``AllToAll``, ``AllPermute``).
+A type has at most ``MAX_RANK`` dimensions, the rank NumPy and JAX arrays can have.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from calculi.core import coverage
 from calculi.core.errors import TypeCheckError, UnboundError
 from calculi.core.syntax import Span
-from calculi.redistribution.pretty import show_dim, show_op, show_type
+from calculi.redistribution.pretty import show_count, show_dim, show_op, show_type
 from calculi.redistribution.syntax import (
     AllGather,
     AllPermute,
@@ -26,6 +28,9 @@ from calculi.redistribution.syntax import (
 )
 
 WF = "Type-Wf"
+CALCULUS = "redistribution"
+MAX_RANK = 64
+coverage.declare(CALCULUS, [WF, "DynSlice", "AllGather", "AllToAll", "AllPermute"])
 
 
 def check_mesh(mesh: Mesh) -> Mesh:
@@ -45,33 +50,43 @@ def check_mesh(mesh: Mesh) -> Mesh:
 
 def check_type(ty: DistType, mesh: Mesh) -> DistType:
     """The well-formedness judgement ``M ⊢ τ``: axes on the mesh, disjoint, sizes consistent."""
+    coverage.fired(CALCULUS, WF)
+    if ty.rank > MAX_RANK:
+        raise TypeCheckError(f"the type has {ty.rank:,} dimensions; arrays have at most {MAX_RANK} "
+                             "(the limit of NumPy and JAX)", ty.span, rule=WF)
     used: dict[str, int] = {}
     for i, d in enumerate(ty.dims):
         where = d.span or ty.span
         if d.size < 1:
-            raise TypeCheckError(f"dimension {i} has global size {d.size}; sizes are at least 1",
+            raise TypeCheckError(f"dimension {i} has global size {show_count(d.size)}; sizes are at least 1",
                                  where, rule=WF)
+        parts = 1
         for a in d.axes:
             if a not in mesh:
-                raise UnboundError(f"axis {a!r} of dimension {i} is not on the mesh "
-                                   f"({', '.join(mesh.names)})", where, rule=WF)
+                raise UnboundError(f"axis {a!r} of dimension {i} is not on the mesh ({_names(mesh)})",
+                                   where, rule=WF)
             if a in used:
                 other = "this dimension" if used[a] == i else f"dimension {used[a]}"
                 raise TypeCheckError(f"axis {a!r} is used twice (dimension {i} and {other}); "
                                      "each axis splits at most one dimension once", where, rule=WF)
             used[a] = i
-        parts = mesh.product(d.axes)
+            parts *= mesh.size(a)
         if d.local * parts != d.size:
             axes = "·".join(f"|{a}|" for a in d.axes) or "1"
             raise TypeCheckError(
-                f"dimension {i} ({show_dim(d)}): local size {d.local} × {axes} = {d.local * parts} "
-                f"is not the global size {d.size}", where, rule=WF)
+                f"dimension {i} ({show_dim(d)}): local size {show_count(d.local)} × {axes} = "
+                f"{show_count(d.local * parts)} is not the global size {show_count(d.size)}", where, rule=WF)
     return ty
+
+
+def _names(mesh: Mesh, most: int = 8) -> str:
+    shown = ", ".join(mesh.names[:most])
+    return shown + (f", ... ({len(mesh.names):,} axes)" if len(mesh.names) > most else "")
 
 
 def _axis(mesh: Mesh, axis: str, span: Span | None, rule: str) -> int:
     if axis not in mesh:
-        raise UnboundError(f"axis {axis!r} is not on the mesh ({', '.join(mesh.names)})", span, rule=rule)
+        raise UnboundError(f"axis {axis!r} is not on the mesh ({_names(mesh)})", span, rule=rule)
     return mesh.size(axis)
 
 
@@ -98,8 +113,8 @@ def rule_dyn_slice(op: DynSlice, ty: DistType, mesh: Mesh) -> DistType:
         raise TypeCheckError(f"DynSlice needs an axis the type does not use, but {op.axis!r} is used "
                              f"in {show_type(ty)}", span, rule=rule)
     if d.local % size:
-        raise TypeCheckError(f"DynSlice needs |{op.axis}| = {size} to divide the local size {d.local} "
-                             f"of dimension {op.dim}", span, rule=rule)
+        raise TypeCheckError(f"DynSlice needs |{op.axis}| = {show_count(size)} to divide the local size "
+                             f"{show_count(d.local)} of dimension {op.dim}", span, rule=rule)
     return ty.with_dim(op.dim, Dim(d.local // size, (*d.axes, op.axis), d.size))
 
 
@@ -121,8 +136,8 @@ def rule_all_to_all(op: AllToAll, ty: DistType, mesh: Mesh) -> DistType:
         raise TypeCheckError("AllToAll needs two different dimensions", span, rule=rule)
     _minor(src, op.src_dim, op.axis, span, rule)
     if dst.local % size:
-        raise TypeCheckError(f"AllToAll needs |{op.axis}| = {size} to divide the local size {dst.local} "
-                             f"of dimension {op.dst_dim}", span, rule=rule)
+        raise TypeCheckError(f"AllToAll needs |{op.axis}| = {show_count(size)} to divide the local size "
+                             f"{show_count(dst.local)} of dimension {op.dst_dim}", span, rule=rule)
     out = ty.with_dim(op.src_dim, Dim(src.local * size, src.axes[:-1], src.size))
     return out.with_dim(op.dst_dim, Dim(dst.local // size, (*dst.axes, op.axis), dst.size))
 
@@ -135,8 +150,8 @@ def rule_all_permute(op: AllPermute, ty: DistType, mesh: Mesh) -> DistType:
         raise TypeCheckError(f"AllPermute needs equal global shapes: {show_type(ty)} vs {show_type(target)}",
                              span, rule=rule)
     if target.local_shape != ty.local_shape:
-        raise TypeCheckError(f"AllPermute needs equal local shapes: {ty.local_shape} in {show_type(ty)} vs "
-                             f"{target.local_shape} in {show_type(target)}", span, rule=rule)
+        raise TypeCheckError(f"AllPermute needs equal local shapes: {ty.local_shape} in {show_type(ty)} "
+                             f"vs {target.local_shape} in {show_type(target)}", span, rule=rule)
     return target
 
 
@@ -152,7 +167,9 @@ TYPING_RULES: dict[type, TypingRule] = {
 
 def type_of_op(op: Op, ty: DistType, mesh: Mesh) -> DistType:
     """The type after ``op`` (the conclusion of its rule), or a ``TypeCheckError`` naming the rule."""
-    return TYPING_RULES[type(op)](op, ty, mesh)
+    after = TYPING_RULES[type(op)](op, ty, mesh)
+    coverage.fired(CALCULUS, type(op).__name__)
+    return after
 
 
 def check_program(source: DistType, program: Program, mesh: Mesh) -> list[DistType]:

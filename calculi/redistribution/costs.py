@@ -10,6 +10,7 @@ With ``m`` the local element count before the op:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -57,12 +58,22 @@ def _all_to_all(op: Op, before: DistType, after: DistType, mesh: Mesh, c: Coord)
     return OpCost(after.local_size, moved, moved)
 
 
-def _all_permute(op: Op, before: DistType, after: DistType, mesh: Mesh, c: Coord) -> OpCost:
+@functools.lru_cache(maxsize=16)
+def _senders(before: DistType, after: DistType, mesh: Mesh) -> tuple[dict[Coord, Coord], dict[Coord, int]]:
+    """The permutation (who each device receives from), and how many others each device sends to."""
     receive_from = permutation(before, after, mesh)
+    sends: dict[Coord, int] = {}
+    for dst, src in receive_from.items():
+        if src != dst:
+            sends[src] = sends.get(src, 0) + 1
+    return receive_from, sends
+
+
+def _all_permute(op: Op, before: DistType, after: DistType, mesh: Mesh, c: Coord) -> OpCost:
+    receive_from, sends = _senders(before, after, mesh)
     m = before.local_size
     received = 0 if receive_from[c] == c else m
-    sent = sum(m for dst, src in receive_from.items() if src == c and dst != c)
-    return OpCost(after.local_size, sent, received)
+    return OpCost(after.local_size, sends.get(c, 0) * m, received)
 
 
 COST_RULES: dict[type, CostRule] = {

@@ -10,7 +10,10 @@ axes to another, is lowered as one collective over a tuple of mesh axes (``plan`
 
 It runs on whatever JAX devices exist (GPUs where present). On CPU, ``ensure_devices`` asks for
 fake host devices before JAX starts its backend. JAX's own resharding — ``jit`` with
-``out_shardings`` — is compiled on the same arrays for comparison (``xla_reshard``).
+``out_shardings`` — is compiled on the same arrays for comparison (``xla_reshard``); where XLA falls
+back to replicating the whole array it logs "Involuntary full rematerialization", which is what the
+comparison expects, so that one message is kept off stderr (every other line goes through).
+A run first checks what it would hold against the memory budget (``memory.engine_check``).
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ import contextlib
 import os
 import re
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +34,7 @@ from calculi.core.errors import UsageError
 from calculi.redistribution.blocks import permutation
 from calculi.redistribution.check import check_program
 from calculi.redistribution.hlo import received_bytes
+from calculi.redistribution.memory import DEFAULT_BUDGET, engine_check
 from calculi.redistribution.spec import spec_of
 from calculi.redistribution.syntax import (
     AllGather,
@@ -245,6 +250,30 @@ class Compiled:
     received_bytes: int = 0
 
 
+REMATERIALIZATION = "Involuntary full rematerialization"
+
+
+@contextlib.contextmanager
+def expected_fallback_warnings() -> Iterator[None]:
+    """Keep XLA's "Involuntary full rematerialization" lines (written by its C++ logger straight to
+    file descriptor 2) off stderr for the duration of the block; every other line is passed on."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            kept = [line for line in caught.read().decode("utf-8", "replace").splitlines(keepends=True)
+                    if REMATERIALIZATION not in line]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
+
+
 def _compiled(fn: Any, x: Any, devices: int) -> Compiled:
     compiled = fn.lower(x).compile()
     memory = compiled.memory_analysis()
@@ -265,7 +294,8 @@ def xla_reshard(target: DistType, mesh: Mesh, x: Any) -> Compiled:
 
     spec: Any = PartitionSpec
     fn = jax.jit(lambda a: a, out_shardings=NamedSharding(jax_mesh(mesh), spec(*spec_of(target))))
-    return _compiled(fn, x, mesh.device_count)
+    with expected_fallback_warnings():
+        return _compiled(fn, x, mesh.device_count)
 
 
 @dataclass(slots=True)
@@ -275,8 +305,11 @@ class EngineRun:
     compiled: Compiled
 
 
-def run(data: np.ndarray, source: DistType, program: Program, mesh: Mesh) -> EngineRun:
-    """Place ``data`` as ``source``, run the lowered program, and return each device's block."""
+def run(data: np.ndarray, source: DistType, program: Program, mesh: Mesh,
+        budget: int = DEFAULT_BUDGET) -> EngineRun:
+    """Place ``data`` as ``source``, run the lowered program, and return each device's block, if what
+    the run holds fits in ``budget`` bytes."""
+    engine_check(check_program(source, program, mesh), mesh, data.itemsize, budget)
     x = place(data, source, mesh)
     compiled = compile_program(source, program, mesh, x)
     start = time.perf_counter()

@@ -4,19 +4,22 @@
 * ``all_to_all_wrong_axis``: AllToAll's typing rule moves the major-most axis instead of the minor one.
 * ``all_gather_non_minor``: AllGather's typing rule accepts any axis of the dimension, not only the minor.
 * ``normaliser_stops_early``: normalisation stops as soon as no gather sits right before a slice.
+* ``all_to_all_cost_whole_buffer``: AllToAll's cost rule counts the whole buffer as sent and received,
+  forgetting the chunk a device keeps.
+* ``dyn_slice_any_size``: DynSlice's typing rule forgets its premise that ``|x|`` divides ``n_i``.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
 
 from calculi.core.mutants import Mutant, patch, patch_entry
 from calculi.core.trace import Fuel
-from calculi.redistribution import check, synth
+from calculi.redistribution import check, costs, synth
 from calculi.redistribution.syntax import (
     AllGather,
     AllToAll,
+    Coord,
     Dim,
     DistType,
     DynSlice,
@@ -28,10 +31,10 @@ from calculi.redistribution.syntax import (
 
 def _peak_without_slice(
     p: Op, q: Op, t0: DistType, t1: DistType, t2: DistType, mesh: Mesh
-) -> Sequence[Op] | None:
+) -> synth.Rewritten | None:
     assert isinstance(p, AllGather) and isinstance(q, DynSlice)
     if p.dim != q.dim and p.axis != q.axis:
-        return [AllGather(p.dim, p.axis)]
+        return synth.PEAK_SWAP, [AllGather(p.dim, p.axis)]
     return synth.flatten_peak(p, q, t0, t1, t2, mesh)
 
 
@@ -68,6 +71,21 @@ def _normalize_until_no_peak(
     return program
 
 
+def _all_to_all_cost_whole(
+    op: Op, before: DistType, after: DistType, mesh: Mesh, c: Coord
+) -> costs.OpCost:
+    return costs.OpCost(after.local_size, before.local_size, before.local_size)
+
+
+def _dyn_slice_any_size(op: Op, ty: DistType, mesh: Mesh) -> DistType:
+    assert isinstance(op, DynSlice)
+    size = mesh.size(op.axis) if op.axis in mesh else 1
+    d = ty.dims[op.dim] if 0 <= op.dim < ty.rank else None
+    if d is None or op.axis in ty.used_axes or size == 1 or d.local % size == 0:
+        return check.rule_dyn_slice(op, ty, mesh)
+    return ty.with_dim(op.dim, Dim(d.local // size, (*d.axes, op.axis), d.size))
+
+
 MUTANTS = [
     Mutant("redistribution.rewrite_drops_dynslice", "redistribution",
            "flattening a peak AllGather(i,a);DynSlice(j,b) drops the DynSlice",
@@ -81,4 +99,10 @@ MUTANTS = [
     Mutant("redistribution.normaliser_stops_early", "redistribution",
            "normalisation stops once no AllGather sits right before a DynSlice",
            lambda: patch(synth, "normalize", _normalize_until_no_peak)),
+    Mutant("redistribution.all_to_all_cost_whole_buffer", "redistribution",
+           "AllToAll's cost counts the whole buffer sent and received, not (|x|-1)/|x| of it",
+           lambda: patch_entry(costs.COST_RULES, AllToAll, _all_to_all_cost_whole)),
+    Mutant("redistribution.dyn_slice_any_size", "redistribution",
+           "DynSlice's typing rule forgets that |x| must divide the local size",
+           lambda: patch_entry(check.TYPING_RULES, DynSlice, _dyn_slice_any_size)),
 ]

@@ -8,7 +8,7 @@ from typing import TypeVar
 import lark
 
 from calculi.core.errors import ParseError
-from calculi.core.parsing import Grammar, span_of
+from calculi.core.parsing import Grammar, integer, span_of
 from calculi.core.syntax import Source
 from calculi.redistribution.syntax import (
     AllGather,
@@ -86,8 +86,9 @@ def parse_checked(source: Source) -> tuple[DistType, Program | None]:
     return _parse(source, "checked", build)
 
 
-def _int(token: object) -> int:
-    return int(str(token))
+def _int(token: object, source: Source) -> int:
+    assert isinstance(token, lark.Token)
+    return integer(str(token), span_of(token, source))
 
 
 def _mesh(tree: Tree, source: Source) -> Mesh:
@@ -95,7 +96,7 @@ def _mesh(tree: Tree, source: Source) -> Mesh:
     for axis in tree.children:
         assert isinstance(axis, lark.Tree)
         name, size = axis.children
-        axes.append((str(name), _int(size)))
+        axes.append((str(name), _int(size, source)))
     return Mesh(tuple(axes), span=span_of(tree, source))
 
 
@@ -106,13 +107,13 @@ def _type(tree: object, source: Source) -> DistType:
         assert isinstance(d, lark.Tree)
         span = span_of(d, source)
         if d.data == "whole":
-            n = _int(d.children[0])
+            n = _int(d.children[0], source)
             dims.append(Dim(n, (), n, span=span))
         else:
             local, size = d.children[0], d.children[-1]
             names = d.children[1] if len(d.children) == 3 else None
             axes = tuple(str(a) for a in names.children) if isinstance(names, lark.Tree) else ()
-            dims.append(Dim(_int(local), axes, _int(size), span=span))
+            dims.append(Dim(_int(local, source), axes, _int(size, source), span=span))
     return DistType(tuple(dims), span=span_of(tree, source))
 
 
@@ -141,10 +142,10 @@ def _program(tree: object, source: Source) -> Program:
                       else f"unknown collective {name!r}; expected {' or '.join(expected)}")
             raise ParseError(reason, span_of(node.children[0], source))
         if node.data == "dim_op":
-            ops.append(_DIM_OPS[name](_int(node.children[1]), str(node.children[2]), span=span))
+            ops.append(_DIM_OPS[name](_int(node.children[1], source), str(node.children[2]), span=span))
         elif node.data == "move_op":
             _, i, j, axis = node.children
-            ops.append(AllToAll(_int(i), _int(j), str(axis), span=span))
+            ops.append(AllToAll(_int(i, source), _int(j, source), str(axis), span=span))
         else:
             ops.append(AllPermute(_type(node.children[1], source), span=span))
     return tuple(ops)

@@ -13,7 +13,10 @@ from calculi.redistribution.syntax import (
     Mesh,
     Op,
     Program,
+    show_count,
 )
+
+__all__ = ["program_doc", "show_count", "show_dim", "show_mesh", "show_op", "show_program", "show_type"]
 
 
 def show_mesh(mesh: Mesh) -> str:

@@ -9,11 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from calculi.core.errors import ShapeError, StuckError, UsageError
+from calculi.core.errors import StuckError, UsageError
+from calculi.core.parsing import show_int
+from calculi.core.trace import Fuel
 from calculi.redistribution.baselines import STRATEGIES, synthesize
 from calculi.redistribution.costs import profile
-from calculi.redistribution.pretty import show_mesh, show_op, show_type
-from calculi.redistribution.simulator import MAX_ELEMENTS, misplaced, simulate
+from calculi.redistribution.memory import DEFAULT_BUDGET, engine_check, simulation_check
+from calculi.redistribution.pretty import show_count, show_mesh, show_op, show_type
+from calculi.redistribution.simulator import misplaced, simulate
 from calculi.redistribution.syntax import (
     AllGather,
     AllPermute,
@@ -26,6 +29,8 @@ from calculi.redistribution.syntax import (
 )
 
 ENGINES = ("sim", "jax")
+MAX_LISTED = 64
+"""Meshes of more devices print the traffic per device as a range, not a list."""
 
 
 def op_json(op: Op) -> dict[str, Any]:
@@ -39,6 +44,11 @@ def op_json(op: Op) -> dict[str, Any]:
         case AllPermute(target=t):
             return {"op": "AllPermute", "target": show_type(t)}
     raise TypeError(op)
+
+
+def _json_int(n: int) -> int | str:
+    """A JSON number, or its digits as a string past the 4,300 digits ``json`` can write."""
+    return n if n.bit_length() < 14_000 else show_int(n)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +74,15 @@ class Report:
             "target": show_type(self.target),
             "strategy": self.strategy,
             "program": [op_json(op) for op in self.program],
-            "local_elements": self.local_sizes,
-            "peak_local_elements": self.peak,
-            "received_elements": self.received,
-            "sent_elements": self.sent,
+            "local_elements": [_json_int(n) for n in self.local_sizes],
+            "peak_local_elements": _json_int(self.peak),
+            "received_elements": [_json_int(n) for n in self.received],
+            "sent_elements": [_json_int(n) for n in self.sent],
         }
 
     def to_text(self) -> str:
-        rows = [("", "(source)", show_type(self.source), self.local_sizes[0])]
-        rows += [(str(k + 1), show_op(op), show_type(ty), size)
+        rows = [("", "(source)", show_type(self.source), show_count(self.local_sizes[0]))]
+        rows += [(str(k + 1), show_op(op), show_type(ty), show_count(size))
                  for k, (op, ty, size) in enumerate(zip(self.program, self.types[1:], self.local_sizes[1:],
                                                         strict=True))]
         w_op = max(len(r[1]) for r in rows)
@@ -82,9 +92,15 @@ class Report:
                  f"  {'step':>4}  {'op':<{w_op}}  {'type':<{w_ty}}  local"]
         lines += [f"  {k:>4}  {op:<{w_op}}  {ty:<{w_ty}}  {size:>5}" for k, op, ty, size in rows]
         bound = max(self.source.local_size, self.target.local_size)
-        lines.append(f"peak local elements: {self.peak} (max of source and target: {bound}; "
-                     f"global: {math.prod(self.source.global_shape)})")
-        lines.append("received elements per device (row-major): " + " ".join(map(str, self.received)))
+        lines.append(f"peak local elements: {show_count(self.peak)} (max of source and target: "
+                     f"{show_count(bound)}; global: {show_count(math.prod(self.source.global_shape))})")
+        if len(self.received) <= MAX_LISTED:
+            lines.append("received elements per device (row-major): "
+                         + " ".join(map(show_count, self.received)))
+        else:
+            lines.append(f"received elements per device: from {show_count(min(self.received))} to "
+                         f"{show_count(max(self.received))}, {show_count(sum(self.received))} in all over "
+                         f"{len(self.received):,} devices (--json lists them)")
         return "\n".join(lines)
 
     def profile_bar(self, width: int = 40) -> str:
@@ -92,7 +108,7 @@ class Report:
         top = max(self.local_sizes)
         ops = ["(source)", *(show_op(op) for op in self.program)]
         w = max(len(o) for o in ops)
-        return "\n".join(f"  {o:<{w}} {'#' * max(1, round(width * s / top))} {s}"
+        return "\n".join(f"  {o:<{w}} {'#' * max(1, (2 * width * s + top) // (2 * top))} {show_count(s)}"
                          for o, s in zip(ops, self.local_sizes, strict=True))
 
 
@@ -104,33 +120,38 @@ def report_of(source: DistType, program: Program, mesh: Mesh, strategy: str = "g
                   [prof.sent[c] for c in devices], [prof.received[c] for c in devices])
 
 
-def synth_report(source: DistType, target: DistType, mesh: Mesh, strategy: str = "paper") -> Report:
+def synth_report(source: DistType, target: DistType, mesh: Mesh, strategy: str = "paper",
+                 fuel: Fuel | None = None) -> Report:
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy {strategy!r}; strategies: {', '.join(STRATEGIES)}")
-    return report_of(source, synthesize(source, target, mesh, strategy), mesh, strategy)
+    return report_of(source, synthesize(source, target, mesh, strategy, fuel), mesh, strategy)
 
 
-def verify(report: Report, engine: str = "sim") -> str:
-    """Run the program on ``engine`` from ``arange`` data and check every device's block."""
+def verify(report: Report, engine: str = "sim", budget: int = DEFAULT_BUDGET) -> str:
+    """Run the program on ``engine`` from ``arange`` data and check every device's block, if what
+    the run would hold fits in ``budget`` bytes (checked before anything is allocated)."""
     mesh, source, target = report.mesh, report.source, report.target
-    if math.prod(source.global_shape) > MAX_ELEMENTS:
-        raise ShapeError(f"the array has {math.prod(source.global_shape):,} elements; runs are checked on at "
-                         f"most {MAX_ELEMENTS:,}", source.span)
-    data = np.arange(math.prod(source.global_shape), dtype=np.int32).reshape(source.global_shape)
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
+    elements = math.prod(source.global_shape)
+    dtype = np.dtype(np.int32 if elements < 2**31 else np.int64)
     if engine == "sim":
-        run = simulate(data, source, report.program, mesh)
+        simulation_check(report.types, report.program, mesh, dtype.itemsize, budget)
+    else:
+        engine_check(report.types, mesh, dtype.itemsize, budget)
+    data = np.arange(elements, dtype=dtype).reshape(source.global_shape)
+    if engine == "sim":
+        run = simulate(data, source, report.program, mesh, budget=budget)
         bad = misplaced(run, data, target, mesh)
         where = "the NumPy simulator"
     elif engine == "jax":
         from calculi.redistribution import engine as jax_engine
         from calculi.redistribution.simulator import scatter
 
-        out = jax_engine.run(data, source, report.program, mesh)
+        out = jax_engine.run(data, source, report.program, mesh, budget)
         expected = scatter(data, target, mesh)
         bad = [c for c in mesh.devices() if not np.array_equal(out.buffers[c], expected[c])]
         where = f"JAX ({mesh.device_count} devices)"
-    else:
-        raise UsageError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
     if bad:
         raise StuckError(f"on {where}, devices {bad} do not hold their block of {show_type(target)}")
     return f"checked on {where}: every device holds its block of {show_type(target)}"

@@ -3,11 +3,11 @@
 Each collective moves data the way the real one does (who sends which slice to whom), without
 looking at the types, so comparing the final buffers with the blocks of the target type checks the
 typing rules against the data (only ``AllPermute`` needs the types: they define its permutation).
+What a run would hold is checked against a memory budget before any buffer is made.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,6 +18,7 @@ from calculi.core.errors import ShapeError
 from calculi.core.trace import Fuel
 from calculi.redistribution.blocks import block, permutation
 from calculi.redistribution.check import check_program
+from calculi.redistribution.memory import DEFAULT_BUDGET, simulation_check
 from calculi.redistribution.pretty import show_op
 from calculi.redistribution.syntax import (
     AllGather,
@@ -32,7 +33,6 @@ from calculi.redistribution.syntax import (
 )
 
 Array = NDArray[np.generic]
-MAX_ELEMENTS = 1 << 24
 Buffers = dict[Coord, Array]
 
 
@@ -129,20 +129,20 @@ class Run:
 
 
 def scatter(data: Array, ty: DistType, mesh: Mesh) -> Buffers:
-    """Each device's block of the global array ``data`` under ``ty``."""
-    if math.prod(ty.global_shape) > MAX_ELEMENTS:
-        raise ShapeError(f"the array has {math.prod(ty.global_shape):,} elements; the simulator holds "
-                         f"at most {MAX_ELEMENTS:,} (the static profile has no limit)", ty.span)
+    """Each device's block of the global array ``data`` under ``ty`` (views: nothing is copied)."""
     if data.shape != ty.global_shape:
         raise ShapeError(f"array of shape {data.shape} does not have the global shape {ty.global_shape}")
     return {c: data[tuple(slice(a, b) for a, b in block(ty, mesh, c))] for c in mesh.devices()}
 
 
 def simulate(
-    data: Array, source: DistType, program: Program, mesh: Mesh, fuel: Fuel | None = None, keep: bool = False
+    data: Array, source: DistType, program: Program, mesh: Mesh, fuel: Fuel | None = None, keep: bool = False,
+    budget: int = DEFAULT_BUDGET,
 ) -> Run:
-    """Run ``program`` on the mesh from ``data`` laid out as ``source`` (``keep``: every step's buffers)."""
+    """Run ``program`` on the mesh from ``data`` laid out as ``source`` (``keep``: every step's buffers),
+    if it fits in ``budget`` bytes."""
     types = check_program(source, program, mesh)
+    simulation_check(types, program, mesh, data.itemsize, budget, keep)
     bufs = scatter(data, source, mesh)
     traffic = Traffic(dict.fromkeys(mesh.devices(), 0), dict.fromkeys(mesh.devices(), 0))
     sizes = [max(v.size for v in bufs.values())]

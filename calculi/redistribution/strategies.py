@@ -6,6 +6,9 @@ and global sizes are chosen as multiples of what the axes need, so no example is
 * ``problems()`` — the divisible regime: every global dimension is a multiple of the mesh size, so
   any axis can split any dimension (the regime in which the normal form is always reachable).
 * ``general_problems()`` — global sizes only as divisible as the two types need.
+
+In both the target puts data elsewhere than the source (``distinct``); ``synth(τ, τ) = ε`` is checked
+on its own.
 * ``hard_problems()`` — pairs that make XLA's partitioner fall back to full replication: an axis
   moved to another dimension, or swapped for one of a different size, or for a replicated one.
 """
@@ -32,6 +35,7 @@ from calculi.redistribution.syntax import (
     Op,
     Program,
 )
+from calculi.redistribution.synth import REWRITES
 
 AXIS_NAMES = ("x", "y", "z")
 
@@ -71,7 +75,8 @@ def show(value: object) -> str:
 
 @st.composite
 def meshes(draw: st.DrawFn, max_devices: int = 16, max_axes: int = 3, min_size: int = 1) -> Mesh:
-    """1–``max_axes`` axes of sizes ``min_size``–4, at most ``max_devices`` devices."""
+    """1–``max_axes`` axes of sizes ``min_size``–4, at most ``max_devices`` devices, at least two of
+    them (an axis of size 1 is kept, but a mesh of one device has nothing to redistribute)."""
     count = draw(st.integers(1, max_axes))
     axes: list[tuple[str, int]] = []
     for name in AXIS_NAMES[:count]:
@@ -79,6 +84,8 @@ def meshes(draw: st.DrawFn, max_devices: int = 16, max_axes: int = 3, min_size: 
         if room < min_size:
             break
         axes.append((name, draw(st.integers(min_size, max(min_size, min(4, room))))))
+    if max_devices >= 2 and all(size < 2 for _, size in axes):
+        axes[0] = (axes[0][0], 2)
     return Mesh(tuple(axes))
 
 
@@ -101,22 +108,42 @@ def type_of(assignment: Assignment, shape: Sequence[int], mesh: Mesh) -> DistTyp
     return DistType(tuple(Dim(n // mesh.product(a), a, n) for a, n in zip(assignment, shape, strict=True)))
 
 
+def distinct(source: Assignment, target: Assignment, mesh: Mesh, axis: int) -> Assignment:
+    """``target``, or when it puts the same axes of size 2 or more where ``source`` does (the same
+    blocks on every device) the same with the ``axis``-th such axis taken out of its dimension
+    (replicated), or put minor-most in dimension 0 when it was replicated."""
+    sizable = [a for a in mesh.names if mesh.size(a) > 1]
+
+    def blocks(assignment: Assignment) -> Assignment:
+        return tuple(tuple(a for a in d if a in sizable) for d in assignment)
+
+    if blocks(target) != blocks(source) or not sizable:
+        return target
+    name = sizable[axis % len(sizable)]
+    moved = tuple(tuple(a for a in d if a != name) for d in target)
+    if moved != target:
+        return moved
+    return ((*target[0], name), *target[1:])
+
+
 @st.composite
 def problems(draw: st.DrawFn, max_devices: int = 16, min_size: int = 1) -> Problem:
-    """Two random types of one shape, each global dimension a multiple of the mesh size."""
+    """Two different random types of one shape, each global dimension a multiple of the mesh size."""
     mesh = draw(meshes(max_devices, min_size=min_size))
     rank = draw(st.integers(1, 3 if mesh.device_count <= 8 else 2))
     shape = [mesh.device_count * draw(st.integers(1, 2)) for _ in range(rank)]
     src, tgt = draw(assignments(mesh, rank)), draw(assignments(mesh, rank))
+    tgt = distinct(src, tgt, mesh, draw(st.integers(0, len(mesh.names) - 1)))
     return Problem(mesh, type_of(src, shape, mesh), type_of(tgt, shape, mesh))
 
 
 @st.composite
 def general_problems(draw: st.DrawFn, max_devices: int = 16) -> Problem:
-    """Two random types whose global sizes are only as divisible as the two types need."""
+    """Two different random types whose global sizes are only as divisible as the two types need."""
     mesh = draw(meshes(max_devices))
     rank = draw(st.integers(1, 3))
     src, tgt = draw(assignments(mesh, rank)), draw(assignments(mesh, rank))
+    tgt = distinct(src, tgt, mesh, draw(st.integers(0, len(mesh.names) - 1)))
     shape = [math.lcm(mesh.product(a), mesh.product(b)) * draw(st.integers(1, 3))
              for a, b in zip(src, tgt, strict=True)]
     return Problem(mesh, type_of(src, shape, mesh), type_of(tgt, shape, mesh))
@@ -143,9 +170,33 @@ def hard_problems(draw: st.DrawFn, max_devices: int = 16) -> Problem:
     return Problem(mesh, type_of(tuple(src), shape, mesh), type_of(tuple(tgt), shape, mesh))
 
 
+@st.composite
+def flat_problems(draw: st.DrawFn, max_devices: int = 16) -> Problem:
+    """Both types split dimensions by every axis (no replication), so every device holds as much before
+    as after: the whole program is the flat middle of the valley, where axes of unequal sizes need
+    the search for the shortest ``AllToAll* ; AllPermute? ; AllToAll*``."""
+    shapes = [(2, 4), (4, 2), (2, 3), (2, 4, 2), (4, 2, 2), (2, 2, 4), (2, 3, 2), (3, 2, 2), (2, 2, 2)]
+    sizes = draw(st.sampled_from([s for s in shapes if math.prod(s) <= max_devices]))
+    mesh = Mesh(tuple(zip(AXIS_NAMES, sizes, strict=False)))
+    rank = draw(st.integers(2, 3 if mesh.device_count <= 8 else 2))
+    shape = [mesh.device_count * draw(st.integers(1, 2)) for _ in range(rank)]
+
+    def deal() -> Assignment:
+        dims: list[tuple[str, ...]] = [() for _ in range(rank)]
+        for axis in draw(st.permutations(mesh.names)):
+            slot = draw(st.integers(0, rank - 1))
+            dims[slot] += (axis,)
+        return tuple(dims)
+
+    src = deal()
+    tgt = distinct(src, deal(), mesh, 0)
+    return Problem(mesh, type_of(src, shape, mesh), type_of(tgt, shape, mesh))
+
+
 def weighted_problems(max_devices: int = 16) -> st.SearchStrategy[Problem]:
-    """Random problems, with extra weight on the hard ones."""
-    return st.one_of(problems(max_devices), hard_problems(max_devices), hard_problems(max_devices))
+    """Random problems, with extra weight on the hard ones and on the flat ones."""
+    return st.one_of(problems(max_devices), hard_problems(max_devices), hard_problems(max_devices),
+                     flat_problems(max_devices))
 
 
 def candidate_ops(ty: DistType, mesh: Mesh) -> list[Op]:
@@ -162,6 +213,7 @@ def candidate_ops(ty: DistType, mesh: Mesh) -> list[Op]:
         for b in mesh.names:
             if b != a and mesh.size(b) == mesh.size(a):
                 ops.append(AllPermute(_rename(ty, a, b)))
+    ops.append(AllPermute(ty))  # every device keeps its block: legal, and a no-op to rewrite away
     return ops
 
 
@@ -184,10 +236,12 @@ def applicable_ops(ty: DistType, mesh: Mesh) -> list[tuple[Op, DistType]]:
 
 @st.composite
 def walks(draw: st.DrawFn, max_devices: int = 16, max_length: int = 6) -> Walk:
-    """A random well-typed program: each step one of the ops the typing rules allow."""
-    problem = draw(problems(max_devices))
+    """A random well-typed program: each step one of the ops the typing rules allow, from a source
+    whose sizes are multiples of the mesh size, or only as divisible as it needs (where some slices
+    are not allowed)."""
+    problem = draw(st.one_of(problems(max_devices), general_problems(max_devices)))
     ty, ops = problem.source, []
-    for _ in range(draw(st.integers(0, max_length))):
+    for _ in range(draw(st.integers(1, max_length))):
         choices = applicable_ops(ty, problem.mesh)
         if not choices:
             break
@@ -196,4 +250,50 @@ def walks(draw: st.DrawFn, max_devices: int = 16, max_length: int = 6) -> Walk:
     return Walk(problem.mesh, problem.source, tuple(ops))
 
 
+def _followed(ty: DistType, mesh: Mesh, first: type, second: type) -> list[tuple[Op, DistType]]:
+    """The ops of class ``first`` the typing rules allow from ``ty`` after which one of ``second`` is
+    allowed too."""
+    return [(op, after) for op, after in applicable_ops(ty, mesh) if isinstance(op, first)
+            and any(isinstance(nxt, second) for nxt, _ in applicable_ops(after, mesh))]
 
+
+@st.composite
+def rewrite_sites(draw: st.DrawFn, key: tuple[type, type] | None = None, max_devices: int = 16) -> Walk:
+    """A short well-typed program ending in a pair of ops that a rewrite of synthesis is keyed by
+    (a gather before a slice, a permutation before an all-to-all, ...; ``key``, or any): on a mesh
+    of 2 or 3 axes of size at least 2, from a type of rank 2 or 3 that splits a dimension and leaves
+    an axis free, after slices that split more (a slice starts no rewrite, so the pair's own rule
+    is the one that fires)."""
+    axes: list[tuple[str, int]] = []
+    for name in AXIS_NAMES[: draw(st.sampled_from([2, 3, 3]))]:
+        room = max_devices // math.prod(s for _, s in axes)
+        axes.append((name, draw(st.integers(2, max(2, min(4, room // 2))))))
+    mesh = Mesh(tuple(axes))
+    rank = draw(st.sampled_from([2, 3, 3]))
+    shape = [mesh.device_count * draw(st.integers(1, 2)) for _ in range(rank)]
+    _, used, *rest = draw(st.permutations(mesh.names))  # the first stays free
+    dims: list[tuple[str, ...]] = [() for _ in range(rank)]
+    for axis in (used, *rest):
+        slot = draw(st.integers(0 if axis == used else -1, rank - 1))
+        if slot >= 0:
+            dims[slot] += (axis,)
+    source = type_of(tuple(dims), shape, mesh)
+    first, second = key or draw(st.sampled_from(list(REWRITES)))
+    ty, ops = source, list[Op]()
+    choices = _followed(ty, mesh, first, second)
+    for _ in range(2):  # slices: where the pair is not possible yet, or (kept if it stays so) at times
+        enough = draw(st.booleans())
+        if choices and enough:
+            break
+        slices = [(o, t) for o, t in applicable_ops(ty, mesh) if isinstance(o, DynSlice)]
+        if not slices:
+            break
+        sliced, after = draw(st.sampled_from(slices))
+        if (then := _followed(after, mesh, first, second)) or not choices:
+            ops.append(sliced)
+            ty, choices = after, then
+    if choices:
+        op, ty = draw(st.sampled_from(choices))
+        ops.append(op)
+        ops.append(draw(st.sampled_from([o for o, _ in applicable_ops(ty, mesh) if isinstance(o, second)])))
+    return Walk(mesh, source, tuple(ops))

@@ -10,13 +10,28 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from calculi.core.errors import UsageError
+from calculi.core.parsing import MAX_DIGITS
 from calculi.core.syntax import Node
 
 Coord = tuple[int, ...]
 MAX_DEVICES = 4096
+
+
+def show_count(n: int) -> str:
+    """A count for people: ``1,048,576``; past Python's 4,300-digit limit, ``about 1.2e5000``
+    (the sizes of types are exact; only products of them grow that long)."""
+    if n.bit_length() * math.log10(2) < MAX_DIGITS - 1:
+        return f"{n:,}"
+    shift = n.bit_length() - 64
+    exponent = math.log10(n >> shift) + shift * math.log10(2)
+    whole = math.floor(exponent)
+    mantissa = round(10 ** (exponent - whole), 1)
+    if mantissa >= 10:
+        mantissa, whole = mantissa / 10, whole + 1
+    return f"about {mantissa:.1f}e{whole}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,30 +39,30 @@ class Mesh(Node):
     """A finite map from axis names to sizes, in the order the user wrote them."""
 
     axes: tuple[tuple[str, int], ...]
+    names: tuple[str, ...] = field(init=False, compare=False, repr=False)
+    shape: tuple[int, ...] = field(init=False, compare=False, repr=False)
+    _position: dict[str, int] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(name for name, _ in self.axes))
+        object.__setattr__(self, "shape", tuple(size for _, size in self.axes))
+        first = {name: k for k, name in reversed(list(enumerate(self.names)))}
+        object.__setattr__(self, "_position", first)
 
     @staticmethod
     def of(**sizes: int) -> Mesh:
         return Mesh(tuple(sizes.items()))
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.axes)
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(size for _, size in self.axes)
-
     def size(self, axis: str) -> int:
-        for name, size in self.axes:
-            if name == axis:
-                return size
-        raise KeyError(axis)
+        return self.shape[self._position[axis]]
 
     def index(self, axis: str) -> int:
-        return self.names.index(axis)
+        if axis not in self._position:
+            raise ValueError(f"{axis!r} is not a mesh axis")
+        return self._position[axis]
 
     def __contains__(self, axis: object) -> bool:
-        return axis in self.names
+        return axis in self._position
 
     @property
     def device_count(self) -> int:
@@ -56,7 +71,7 @@ class Mesh(Node):
     def devices(self) -> Iterator[Coord]:
         """Every device coordinate, in row-major order (the last axis varies fastest)."""
         if self.device_count > MAX_DEVICES:
-            raise UsageError(f"the mesh has {self.device_count:,} devices; per-device profiles and "
+            raise UsageError(f"the mesh has {show_count(self.device_count)} devices; per-device profiles and "
                              f"simulation handle at most {MAX_DEVICES:,}", self.span)
         return itertools.product(*(range(s) for s in self.shape))
 

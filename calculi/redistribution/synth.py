@@ -17,17 +17,21 @@ a rewrite whose premise fails is skipped, and the program stays correct but may 
 (2) Beyond the pairwise rewrites, a flat run with two permutations (or longer than needed) is
 replaced by the shortest ``AllToAll* ; AllPermute? ; AllToAll*`` between the same two types, which
 is how "at most one AllPermute" is reached for axes of unequal sizes.
+
+Sizes are only multiplied and divided, never enumerated, so huge sizes cost nothing. The number of
+rewrites grows with the product of the axes gathered and sliced (each slice passes each gather once);
+each rewrite costs the length of its replacement, and rewriting stops at the fuel limit.
 """
 
 from __future__ import annotations
 
-import functools
-import itertools
 from collections.abc import Callable, Sequence
 
+from calculi.core import coverage
 from calculi.core.errors import TypeCheckError
 from calculi.core.trace import Fuel
-from calculi.redistribution.check import check_program, same_problem
+from calculi.redistribution.check import CALCULUS, check_program, same_problem, type_of_op
+from calculi.redistribution.flat import flat_run
 from calculi.redistribution.syntax import (
     AllGather,
     AllPermute,
@@ -41,12 +45,35 @@ from calculi.redistribution.syntax import (
 )
 
 REWRITE_FUEL = 10_000
-MAX_FLAT_STATES = 2_000
+
+EASY = "easy program"
+PEAK_CANCEL, PEAK_PERMUTE, PEAK_VALLEY, PEAK_ALL_TO_ALL, PEAK_SWAP = (
+    "peak: cancel", "peak: AllPermute", "peak: valley", "peak: AllToAll", "peak: slice first")
+RISE_PAST_ALL_TO_ALL, RISE_INTO, RISE_OUT_OF, RISE_PAST_PERMUTE = (
+    "rise later: past AllToAll", "rise later: AllToAll into its dimension",
+    "rise later: AllToAll out of its dimension", "rise later: past AllPermute")
+FALL_PAST_ALL_TO_ALL, FALL_FROM, FALL_INTO, FALL_PAST_PERMUTE = (
+    "fall earlier: past AllToAll", "fall earlier: from AllToAll's source",
+    "fall earlier: into AllToAll's target", "fall earlier: past AllPermute")
+MERGE_PERMUTES, PERMUTE_PAST_ALL_TO_ALL, CANCEL_ALL_TO_ALL, DROP_PERMUTE, COLLAPSE_FLAT = (
+    "merge AllPermutes", "AllPermute past AllToAll", "cancel AllToAlls", "drop identity AllPermute",
+    "collapse flat run")
+
+RULES = coverage.declare(CALCULUS, [
+    EASY, PEAK_CANCEL, PEAK_PERMUTE, PEAK_VALLEY, PEAK_ALL_TO_ALL, PEAK_SWAP,
+    RISE_PAST_ALL_TO_ALL, RISE_INTO, RISE_OUT_OF, RISE_PAST_PERMUTE,
+    FALL_PAST_ALL_TO_ALL, FALL_FROM, FALL_INTO, FALL_PAST_PERMUTE,
+    MERGE_PERMUTES, PERMUTE_PAST_ALL_TO_ALL, CANCEL_ALL_TO_ALL, DROP_PERMUTE, COLLAPSE_FLAT,
+])
+"""The rules of the calculus: the typing rules (``check``), then synthesis: the easy program and
+the rewrites, named by the shape of the memory profile they flatten (a peak ``/\\``, a rise moved
+later ``/¯ → _/``, a fall moved earlier ``¯\\ → \\_``) and the case that applies."""
 
 
 def easy_program(source: DistType, target: DistType, mesh: Mesh) -> Program:
     """Gather every axis of the source (minor first), then slice every axis of the target (major first)."""
     same_problem(source, target, mesh)
+    coverage.fired(CALCULUS, EASY)
     gathers = [AllGather(i, a) for i, d in enumerate(source.dims) for a in reversed(d.axes)]
     slices = [DynSlice(i, a) for i, d in enumerate(target.dims) for a in d.axes]
     return (*gathers, *slices)
@@ -73,59 +100,75 @@ def _swap_minor(ty: DistType, i: int) -> DistType:
 
 
 def _unused_with_product(ty: DistType, mesh: Mesh, size: int, prefer: str) -> tuple[str, ...] | None:
-    """Axes unused by ``ty`` whose sizes multiply to ``size`` (``prefer`` alone when it fits)."""
-    free = [a for a in mesh.names if a not in ty.used_axes and mesh.size(a) > 1]
+    """Axes unused by ``ty`` whose sizes multiply to ``size`` (``prefer`` alone when it fits): the
+    fewest such axes, first in mesh order (as ``itertools.combinations`` lists them), found by
+    tabulating which products of divisors of ``size`` each suffix of the free axes can make."""
+    used = set(ty.used_axes)
+    free = [a for a in mesh.names if a not in used and mesh.size(a) > 1]
     if prefer in free and mesh.size(prefer) == size:
         return (prefer,)
     if size == 1:
         return ()
-    for r in range(1, len(free) + 1):
-        for combo in itertools.combinations(free, r):
-            if mesh.product(combo) == size:
-                return combo
-    return None
+    sizes = [mesh.size(a) for a in free]
+    makes: list[set[tuple[int, int]]] = [set() for _ in range(len(free) + 1)]
+    makes[len(free)] = {(0, 1)}  # (how many axes, their product), a divisor of ``size``
+    for k in range(len(free) - 1, -1, -1):
+        makes[k] = makes[k + 1] | {(r + 1, p * sizes[k]) for r, p in makes[k + 1]
+                                   if size % (p * sizes[k]) == 0}
+    counts = sorted(r for r, p in makes[0] if p == size)
+    if not counts:
+        return None
+    combo: list[str] = []
+    r, rest = counts[0], size
+    for k, a in enumerate(free):
+        if r and rest % sizes[k] == 0 and (r - 1, rest // sizes[k]) in makes[k + 1]:
+            combo.append(a)
+            r, rest = r - 1, rest // sizes[k]
+    return tuple(combo)
 
 
 # -- the rewrites, keyed by the pair of constructors ------------------------------------------
 
-Rewrite = Callable[[Op, Op, DistType, DistType, DistType, Mesh], Sequence[Op] | None]
+Rewritten = tuple[str, Sequence[Op]]
+"""The name of the case that applied, and the ops that replace the pair."""
+Rewrite = Callable[[Op, Op, DistType, DistType, DistType, Mesh], Rewritten | None]
 
 
-def flatten_peak(p: Op, q: Op, t0: DistType, t1: DistType, t2: DistType, mesh: Mesh) -> Sequence[Op] | None:
+def flatten_peak(p: Op, q: Op, t0: DistType, t1: DistType, t2: DistType, mesh: Mesh) -> Rewritten | None:
     """/\\ : AllGather(i,a) ; DynSlice(j,b)."""
     assert isinstance(p, AllGather) and isinstance(q, DynSlice)
     i, a, j, b = p.dim, p.axis, q.dim, q.axis
     if i == j and a == b:
-        return []
+        return PEAK_CANCEL, []
     if i == j and mesh.size(a) == mesh.size(b):
-        return [AllPermute(t2)]
+        return PEAK_PERMUTE, [AllPermute(t2)]
     if i == j:
         t_sliced = check_program(t0, (DynSlice(i, b),), mesh)[-1]
-        return [DynSlice(i, b), AllPermute(_swap_minor(t_sliced, i)), AllGather(i, a)]
+        return PEAK_VALLEY, [DynSlice(i, b), AllPermute(_swap_minor(t_sliced, i)), AllGather(i, a)]
     if a == b:
-        return [AllToAll(i, j, a)]
-    return [DynSlice(j, b), AllGather(i, a)]
+        return PEAK_ALL_TO_ALL, [AllToAll(i, j, a)]
+    return PEAK_SWAP, [DynSlice(j, b), AllGather(i, a)]
 
 
 def gather_after_all_to_all(
     p: Op, q: Op, t0: DistType, t1: DistType, t2: DistType, mesh: Mesh
-) -> Sequence[Op] | None:
+) -> Rewritten | None:
     """/¯ → _/ : AllGather(i,a) ; AllToAll(k→l,x)."""
     assert isinstance(p, AllGather) and isinstance(q, AllToAll)
     i, a, k, dst, x = p.dim, p.axis, q.src_dim, q.dst_dim, q.axis
     if i not in (k, dst):
-        return [AllToAll(k, dst, x), AllGather(i, a)]
+        return RISE_PAST_ALL_TO_ALL, [AllToAll(k, dst, x), AllGather(i, a)]
     if dst == i:
         moved = check_program(t0, (AllToAll(k, i, x),), mesh)[-1]
-        return [AllToAll(k, i, x), AllPermute(_swap_minor(moved, i)), AllGather(i, a)]
+        return RISE_INTO, [AllToAll(k, i, x), AllPermute(_swap_minor(moved, i)), AllGather(i, a)]
     if len(t0.dims[i].axes) < 2:
         return None
-    return [AllPermute(_swap_minor(t0, i)), AllToAll(i, dst, x), AllGather(i, a)]
+    return RISE_OUT_OF, [AllPermute(_swap_minor(t0, i)), AllToAll(i, dst, x), AllGather(i, a)]
 
 
 def gather_after_permute(
     p: Op, q: Op, t0: DistType, t1: DistType, t2: DistType, mesh: Mesh
-) -> Sequence[Op] | None:
+) -> Rewritten | None:
     """/¯ → _/ : AllGather(i,a) ; AllPermute(τ2) becomes AllPermute(τ0') ; AllGather(i, z...)."""
     assert isinstance(p, AllGather)
     i, a = p.dim, p.axis
@@ -135,26 +178,26 @@ def gather_after_permute(
     d = t2.dims[i]
     before = t2.with_dim(i, Dim(d.local // mesh.product(z), (*d.axes, *z), d.size))
     permute: list[Op] = [] if before == t0 else [AllPermute(before)]
-    return [*permute, *(AllGather(i, axis) for axis in reversed(z))]
+    return RISE_PAST_PERMUTE, [*permute, *(AllGather(i, axis) for axis in reversed(z))]
 
 
 def slice_before_all_to_all(
     p: Op, q: Op, t0: DistType, t1: DistType, t2: DistType, mesh: Mesh
-) -> Sequence[Op] | None:
+) -> Rewritten | None:
     """¯\\ → \\_ : AllToAll(k→l,x) ; DynSlice(j,b)."""
     assert isinstance(p, AllToAll) and isinstance(q, DynSlice)
     k, dst, x, j, b = p.src_dim, p.dst_dim, p.axis, q.dim, q.axis
     if j not in (k, dst):
-        return [DynSlice(j, b), AllToAll(k, dst, x)]
+        return FALL_PAST_ALL_TO_ALL, [DynSlice(j, b), AllToAll(k, dst, x)]
     sliced = check_program(t0, (DynSlice(j, b),), mesh)[-1]
     if j == k:
-        return [DynSlice(k, b), AllPermute(_swap_minor(sliced, k)), AllToAll(k, dst, x)]
-    return [DynSlice(dst, b), AllToAll(k, dst, x), AllPermute(t2)]
+        return FALL_FROM, [DynSlice(k, b), AllPermute(_swap_minor(sliced, k)), AllToAll(k, dst, x)]
+    return FALL_INTO, [DynSlice(dst, b), AllToAll(k, dst, x), AllPermute(t2)]
 
 
 def slice_before_permute(
     p: Op, q: Op, t0: DistType, t1: DistType, t2: DistType, mesh: Mesh
-) -> Sequence[Op] | None:
+) -> Rewritten | None:
     """¯\\ → \\_ : AllPermute(τ1) ; DynSlice(j,b) becomes DynSlice(j, z...) ; AllPermute(τ2)."""
     assert isinstance(q, DynSlice)
     z = _unused_with_product(t0, mesh, mesh.size(q.axis), prefer=q.axis)
@@ -162,17 +205,17 @@ def slice_before_permute(
         return None
     slices: list[Op] = [DynSlice(q.dim, axis) for axis in z]
     after = check_program(t0, tuple(slices), mesh)[-1]
-    return [*slices, *([] if after == t2 else [AllPermute(t2)])]
+    return FALL_PAST_PERMUTE, [*slices, *([] if after == t2 else [AllPermute(t2)])]
 
 
-def merge_permutes(p: Op, q: Op, t0: DistType, t1: DistType, t2: DistType, mesh: Mesh) -> Sequence[Op] | None:
+def merge_permutes(p: Op, q: Op, t0: DistType, t1: DistType, t2: DistType, mesh: Mesh) -> Rewritten | None:
     """AllPermute(τ1) ; AllPermute(τ2) = AllPermute(τ2) (at most one AllPermute)."""
-    return [] if t2 == t0 else [AllPermute(t2)]
+    return MERGE_PERMUTES, [] if t2 == t0 else [AllPermute(t2)]
 
 
 def permute_after_all_to_all(
     p: Op, q: Op, t0: DistType, t1: DistType, t2: DistType, mesh: Mesh
-) -> Sequence[Op] | None:
+) -> Rewritten | None:
     """AllPermute(τ1) ; AllToAll(k→l,x) becomes AllToAll(k→l,y) ; AllPermute(τ2), |y| = |x|."""
     assert isinstance(q, AllToAll)
     src = t0.dims[q.src_dim]
@@ -180,14 +223,14 @@ def permute_after_all_to_all(
         return None
     moved = AllToAll(q.src_dim, q.dst_dim, src.axes[-1])
     after = check_program(t0, (moved,), mesh)[-1]
-    return [moved, *([] if after == t2 else [AllPermute(t2)])]
+    return PERMUTE_PAST_ALL_TO_ALL, [moved, *([] if after == t2 else [AllPermute(t2)])]
 
 
 def cancel_all_to_all(
     p: Op, q: Op, t0: DistType, t1: DistType, t2: DistType, mesh: Mesh
-) -> Sequence[Op] | None:
+) -> Rewritten | None:
     """AllToAll(i→j,x) ; AllToAll(j→i,x) = ε."""
-    return [] if t2 == t0 else None
+    return (CANCEL_ALL_TO_ALL, []) if t2 == t0 else None
 
 
 REWRITES: dict[tuple[type, type], Rewrite] = {
@@ -202,118 +245,107 @@ REWRITES: dict[tuple[type, type], Rewrite] = {
 }
 
 
-def rewrite_once(program: Program, source: DistType, mesh: Mesh) -> Program | None:
-    """Apply the leftmost rewrite that fires, or ``None`` when none does."""
-    types = check_program(source, program, mesh)
-    for k, op in enumerate(program):
-        if isinstance(op, AllPermute) and types[k] == types[k + 1]:
-            return program[:k] + program[k + 1 :]
-    for k in range(len(program) - 1):
-        p, q = program[k], program[k + 1]
-        rule = REWRITES.get((type(p), type(q)))
-        if rule is None:
-            continue
-        t0, t1, t2 = types[k], types[k + 1], types[k + 2]
-        try:
-            replacement = rule(p, q, t0, t1, t2, mesh)
-            if replacement is None or check_program(t0, tuple(replacement), mesh)[-1] != t2:
-                continue
-        except TypeCheckError:
-            continue
-        return (*program[:k], *replacement, *program[k + 2 :])
+def _pair(ops: Sequence[Op], types: Sequence[DistType], k: int, mesh: Mesh) -> Rewritten | None:
+    """The rewrite of the pair at ``k``, with the types of its ops, if a rule fires there: its
+    replacement type-checks (the premises hold) and ends at the same type as the pair."""
+    p, q = ops[k], ops[k + 1]
+    rule = REWRITES.get((type(p), type(q)))
+    if rule is None:
+        return None
+    t0, t1, t2 = types[k], types[k + 1], types[k + 2]
+    try:
+        rewritten = rule(p, q, t0, t1, t2, mesh)
+        if rewritten is None or _fold(t0, rewritten[1], mesh)[-1] != t2:
+            return None
+    except TypeCheckError:
+        return None
+    return rewritten
+
+
+def _fold(start: DistType, ops: Sequence[Op], mesh: Mesh) -> list[DistType]:
+    types = [start]
+    for op in ops:
+        types.append(type_of_op(op, types[-1], mesh))
+    return types
+
+
+def _identity_permute(ops: Sequence[Op], types: Sequence[DistType], lo: int, hi: int) -> int | None:
+    for k in range(lo, min(hi, len(ops))):
+        if isinstance(ops[k], AllPermute) and types[k] == types[k + 1]:
+            return k
     return None
 
 
-def _all_to_all_moves(ty: DistType, mesh: Mesh) -> list[tuple[AllToAll, DistType]]:
-    moves: list[tuple[AllToAll, DistType]] = []
-    for k, d in enumerate(ty.dims):
-        if not d.axes:
-            continue
-        x = d.axes[-1]
-        size = mesh.size(x)
-        for target, e in enumerate(ty.dims):
-            if target != k and e.local % size == 0:
-                after = ty.with_dim(k, Dim(d.local * size, d.axes[:-1], d.size))
-                after = after.with_dim(target, Dim(e.local // size, (*e.axes, x), e.size))
-                moves.append((AllToAll(k, target, x), after))
-    return moves
-
-
-def _reachable(origin: DistType, mesh: Mesh) -> dict[DistType, Program]:
-    """Every type ``AllToAll*`` reaches from ``origin``, with a shortest path (breadth-first)."""
-    seen: dict[DistType, Program] = {origin: ()}
-    frontier = [origin]
-    while frontier and len(seen) < MAX_FLAT_STATES:
-        nxt: list[DistType] = []
-        for ty in frontier:
-            for op, after in _all_to_all_moves(ty, mesh):
-                if after not in seen:
-                    seen[after] = (*seen[ty], op)
-                    nxt.append(after)
-        frontier = nxt
-    return seen
-
-
-@functools.lru_cache(maxsize=4096)
-def _search_flat(start: DistType, goal: DistType, mesh: Mesh) -> Program | None:
-    """Meet in the middle: ``AllToAll* ; AllPermute? ; AllToAll*`` from ``start`` to ``goal``, the
-    permutation joining a type reached forwards to one reached backwards (``AllToAll`` is its own
-    inverse with the dimensions exchanged), shortest first."""
-    forward, backward = _reachable(start, mesh), _reachable(goal, mesh)
-    nearest: dict[tuple[int, ...], tuple[DistType, Program]] = {}
-    for b, back in backward.items():
-        if b.local_shape not in nearest or len(back) < len(nearest[b.local_shape][1]):
-            nearest[b.local_shape] = (b, back)
-    best: Program | None = None
-    for f, path in forward.items():
-        if f.local_shape not in nearest:
-            continue
-        b, back = nearest[f.local_shape]
-        undo = tuple(AllToAll(op.dst_dim, op.src_dim, op.axis)
-                     for op in reversed(back) if isinstance(op, AllToAll))
-        candidate = (*path, *([] if f == b else [AllPermute(b)]), *undo)
-        if best is None or len(candidate) < len(best):
-            best = candidate
-    return best
+def rewrite_once(program: Program, source: DistType, mesh: Mesh) -> Program | None:
+    """Apply the leftmost rewrite that fires, or ``None`` when none does: first dropping an
+    ``AllPermute`` that changes nothing, then the leftmost pair a rule of ``REWRITES`` rewrites."""
+    types = check_program(source, program, mesh)
+    k = _identity_permute(program, types, 0, len(program))
+    if k is not None:
+        coverage.fired(CALCULUS, DROP_PERMUTE)
+        return program[:k] + program[k + 1 :]
+    for k in range(len(program) - 1):
+        rewritten = _pair(program, types, k, mesh)
+        if rewritten is not None:
+            coverage.fired(CALCULUS, rewritten[0])
+            return (*program[:k], *rewritten[1], *program[k + 2 :])
+    return None
 
 
 def collapse_flat(program: Program, source: DistType, mesh: Mesh) -> Program | None:
     """A flat run (``AllToAll``/``AllPermute`` only) with more than one ``AllPermute``, or longer than
     needed, becomes the shortest ``AllToAll* ; AllPermute? ; AllToAll*`` between the same types:
     one permutation is always enough."""
-    types = check_program(source, program, mesh)
-    k = 0
-    while k < len(program):
-        if RANK[type(program[k])] != 1:
-            k += 1
-            continue
-        end = k
-        while end < len(program) and RANK[type(program[end])] == 1:
-            end += 1
-        run = program[k:end]
-        permutes = sum(isinstance(op, AllPermute) for op in run)
-        if permutes > 1 or len(run) > 2:
-            better = _search_flat(types[k], types[end], mesh)
-            if (better is not None and sum(isinstance(op, AllPermute) for op in better) <= 1
-                    and (permutes > 1 or len(better) < len(run))):
-                return (*program[:k], *better, *program[end:])
-        k = end
-    return None
+    found = flat_run(program, check_program(source, program, mesh), mesh)
+    if found is None:
+        return None
+    k, end, better = found
+    coverage.fired(CALCULUS, COLLAPSE_FLAT)
+    return (*program[:k], *better, *program[end:])
 
 
 def normalize(program: Program, source: DistType, mesh: Mesh, fuel: Fuel | None = None) -> Program:
-    """Rewrite until no rule fires (a fixpoint); each rewrite keeps the type and the meaning."""
+    """Rewrite until no rule fires (a fixpoint); each rewrite keeps the type and the meaning.
+
+    The same rewrites, in the same order, as ``rewrite_once`` (else ``collapse_flat``) repeated, but
+    without starting over after each: the types are kept and patched where a rewrite replaced ops,
+    the search for the leftmost pair resumes just before it, and an ``AllPermute`` that changes
+    nothing can only appear among the ops a rewrite just put in. Fuel is spent per rewrite.
+    """
     fuel = fuel or Fuel(REWRITE_FUEL)
+    ops, types = list(program), check_program(source, program, mesh)
+    start, lo, hi = 0, 0, len(ops)  # no pair before ``start`` fires; no identity outside [lo, hi)
+
+    def replace(k: int, end: int, new: Sequence[Op], rule: str) -> None:
+        nonlocal start, lo, hi
+        fuel.tick(source.span)
+        coverage.fired(CALCULUS, rule)
+        types[k + 1 : end + 1] = _fold(types[k], new, mesh)[1:]
+        ops[k:end] = new
+        start, lo, hi = max(0, k - 1), k, k + len(new)
+
     while True:
-        nxt = rewrite_once(program, source, mesh)
-        if nxt is None:
-            nxt = collapse_flat(program, source, mesh)
-        if nxt is None:
-            return program
-        fuel.tick()
-        program = nxt
+        k = _identity_permute(ops, types, lo, hi)
+        if k is not None:
+            fuel.tick(source.span)
+            coverage.fired(CALCULUS, DROP_PERMUTE)
+            del ops[k], types[k + 1]
+            start, lo, hi = min(start, max(0, k - 1)), k, hi - 1
+            continue
+        lo = hi = 0
+        for k in range(start, len(ops) - 1):
+            rewritten = _pair(ops, types, k, mesh)
+            if rewritten is not None:
+                replace(k, k + 2, rewritten[1], rewritten[0])
+                break
+        else:
+            collapsed = flat_run(ops, types, mesh)
+            if collapsed is None:
+                return tuple(ops)
+            k, end, better = collapsed
+            replace(k, end, better, COLLAPSE_FLAT)
 
 
-def paper(source: DistType, target: DistType, mesh: Mesh) -> Program:
+def paper(source: DistType, target: DistType, mesh: Mesh, fuel: Fuel | None = None) -> Program:
     """The paper's synthesis: the easy program, normalised."""
-    return normalize(easy_program(source, target, mesh), source, mesh)
+    return normalize(easy_program(source, target, mesh), source, mesh, fuel)

@@ -1,0 +1,116 @@
+"""How the front end scales: each stage timed at size n and 2n (``bench --scaling`` prints the table).
+
+Three ways an input grows, each built by a function of n:
+
+    dimensions  a type of n dimensions (at most 64: the rank arrays can have)
+    axes        a mesh of n axes and a type splitting one dimension over all of them
+    program     a program of n collectives from one type
+
+Each stage (parse, print, check, synthesise, normalise) is timed, best of ``repeat`` with the
+garbage collector off, and printed with the ratio t(2n)/t(n): about 2 is linear. Synthesis is shown
+twice for the axes: gathering every axis (one rewrite-free pass) and moving every axis to another
+dimension, where the paper's rewriting passes each slice over each gather (n² rewrites, each
+costing the size of the type).
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from calculi.core.syntax import Source
+from calculi.core.trace import Fuel
+from calculi.redistribution import synth
+from calculi.redistribution.check import check_mesh, check_program, check_type
+from calculi.redistribution.parse import parse_mesh, parse_program, parse_type
+from calculi.redistribution.pretty import show_program, show_type
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    family: str
+    stage: str
+    n: int
+    seconds: float
+    doubled: float
+
+    @property
+    def ratio(self) -> float:
+        return self.doubled / max(self.seconds, 1e-9)
+
+
+def best(run: Callable[[], object], repeat: int) -> float:
+    """The fastest of ``repeat`` runs (more, up to 50, while they take under 0.3 s in all), with the
+    garbage collector off while timing (as ``timeit``)."""
+    times: list[float] = []
+    gc.collect()
+    gc.disable()
+    try:
+        while len(times) < repeat or (sum(times) < 0.3 and len(times) < 50):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+    finally:
+        gc.enable()
+    return min(times)
+
+
+def dimensions(n: int) -> dict[str, Callable[[], object]]:
+    mesh = check_mesh(parse_mesh(Source("x=2")))
+    text = "[" + ", ".join(["1{x}2", *["2"] * (n - 1)]) + "]"
+    goal = parse_type(Source("[" + ", ".join([*["2"] * (n - 1), "1{x}2"]) + "]"))
+    ty = parse_type(Source(text))
+    return {"parse": lambda: parse_type(Source(text)), "print": lambda: show_type(ty),
+            "check": lambda: check_type(ty, mesh), "synthesise": lambda: synth.paper(ty, goal, mesh)}
+
+
+def axes(n: int) -> dict[str, Callable[[], object]]:
+    names = [f"a{i}" for i in range(n)]
+    mesh_text = ",".join(f"{a}=2" for a in names)
+    mesh = check_mesh(parse_mesh(Source(mesh_text)))
+    size = 2**n
+    text = f"[1{{{','.join(names)}}}{size}, {size}]"
+    ty = parse_type(Source(text))
+    whole = parse_type(Source(f"[{size}, {size}]"))
+    moved = parse_type(Source(f"[{size}, 1{{{','.join(names)}}}{size}]"))
+    fuel = 10 * n * n * n
+    return {"parse": lambda: (parse_mesh(Source(mesh_text)), parse_type(Source(text))),
+            "print": lambda: show_type(ty), "check": lambda: check_type(ty, mesh),
+            "synthesise (gather all)": lambda: synth.paper(ty, whole, mesh),
+            "synthesise (move all)": lambda: synth.paper(ty, moved, mesh, Fuel(fuel))}
+
+
+def program(n: int) -> dict[str, Callable[[], object]]:
+    mesh = check_mesh(parse_mesh(Source("x=2, y=2")))
+    ty = parse_type(Source("[4, 4]"))
+    text = "; ".join(["DynSlice(0, x); AllToAll(0 -> 1, x); AllGather(1, x)"] * (n // 3))
+    ops = parse_program(Source(text))
+    return {"parse": lambda: parse_program(Source(text)), "print": lambda: show_program(ops),
+            "check": lambda: check_program(ty, ops, mesh),
+            "normalise": lambda: synth.normalize(ops, ty, mesh, Fuel(10 * n))}
+
+
+FAMILIES: dict[str, tuple[Callable[[int], dict[str, Callable[[], object]]], int]] = {
+    "dimensions": (dimensions, 32),
+    "axes": (axes, 24),
+    "program": (program, 3000),
+}
+"""Each family with its default n (n and 2n are measured)."""
+
+
+def measure(scale: float = 1.0, repeat: int = 3) -> Iterator[Stage]:
+    """Every family and stage at n and 2n (``scale`` multiplies the default n, dimensions excepted)."""
+    for family, (build, default) in FAMILIES.items():
+        n = default if family == "dimensions" else max(2, round(default * scale))
+        small, large = build(n), build(2 * n)
+        for stage, run in small.items():
+            yield Stage(family, stage, n, best(run, repeat), best(large[stage], repeat))
+
+
+def table(stages: list[Stage]) -> str:
+    head = f"{'input':<11} {'stage':<24} {'n':>6} {'t(n) ms':>9} {'t(2n) ms':>9} {'ratio':>6}"
+    rows = [f"{s.family:<11} {s.stage:<24} {s.n:>6} {s.seconds * 1e3:>9.2f} {s.doubled * 1e3:>9.2f} "
+            f"{s.ratio:>6.2f}" for s in stages]
+    return "\n".join([head, *rows])
