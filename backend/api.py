@@ -31,7 +31,7 @@ import numpy as np
 from backend.executor import Compiled
 from backend.guards import Guard, environment
 from backend.pytree import PyTree, TreeDef, flatten, unflatten
-from backend.tracing import TracedFunction, fed, split_args, trace
+from backend.tracing import TracedFunction, fed, split_args, trace, weakly_typed
 from calculi.core.errors import UsageError
 from calculi.linear_ad import ad
 from calculi.linear_ad.check import check_program
@@ -140,8 +140,7 @@ def _signature(args: Sequence[Any], nums: Sequence[int], static: Sequence[int],
             if type(x) is np.ndarray:
                 out.append((x.shape, x.dtype.str, False))
             elif i in nums or fed(x, feed_ints):
-                weak = isinstance(x, float | complex | int) and not isinstance(x, bool)
-                out.append((np.shape(x), np.asarray(x).dtype.str, weak))
+                out.append((np.shape(x), np.asarray(x).dtype.str, weakly_typed(x)))
             elif isinstance(x, Hashable):
                 out.append(("static", type(x), x))
             else:

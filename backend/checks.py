@@ -10,14 +10,18 @@ missing from the rule tables (``coverage_gaps``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 import backend
+import backend.numpy
 from backend.dispatch import bind
 from backend.lprims import DIFFERENTIATED, IMPLS, KINDS, SOURCE, TANGENT, type_of
 from backend.ltypes import ArrayType
+from backend.primitives import convert_p, stop_gradient_p
 from backend.pytree import PyTree, flatten, unflatten
 from backend.strategies import GENERATORS, Case
 from calculi.linear_ad.primitives import jvp_rules, transpose_rules
@@ -26,9 +30,20 @@ Array = np.ndarray[Any, Any]
 
 
 def primitive_function(case: Case) -> tuple[Callable[..., Any], list[Array]]:
-    """``f(*differentiable args)`` applying the case's primitive, the other arguments captured."""
+    """``f(*differentiable args)`` applying the case's primitive, the other arguments captured. A case
+    with no differentiable argument (``one_hot`` of integers) takes its arguments as floats, made its
+    dtypes in the program (``stop_gradient``, ``convert``), as a user's integer argument is traced: so
+    that the primitive is traced too (a primitive of constants alone is evaluated at once)."""
     fixed = list(case.args)
     slots = [i for i, d in enumerate(case.diff) if d]
+    if not slots:
+        def carried(*xs: Any) -> Any:
+            args = [bind(convert_p, bind(stop_gradient_p, x), dtype=a.dtype.name)
+                    for x, a in zip(xs, fixed, strict=True)]
+            return bind(case.prim, *args, **case.params)
+
+        carried.__name__ = case.name
+        return carried, [a.astype(np.float64) for a in fixed]
 
     def f(*xs: Any) -> Any:
         args: list[Any] = list(fixed)
@@ -84,6 +99,22 @@ def central_difference(f: Callable[..., Any], primals: Sequence[Array], tangents
     up = [x + eps * t for x, t in zip(primals, tangents, strict=True)]
     down = [x - eps * t for x, t in zip(primals, tangents, strict=True)]
     return (np.asarray(f(*up), float) - np.asarray(f(*down), float)) / (2 * eps)  # type: ignore[no-any-return]
+
+
+def shared_extremum(x: Array, t: Array, axes: Sequence[int], lowest: bool = False) -> Array:
+    """The tangent of ``max`` (``min`` when ``lowest``) over ``axes`` at ``x`` along ``t``, as JAX
+    defines it: the mean of ``t`` over the k elements that attain the extremum (1/k each)."""
+    axes = tuple(axes)
+    hit = x == (np.min if lowest else np.max)(x, axis=axes, keepdims=True)
+    return np.sum(np.where(hit, t, 0.0), axis=axes) / np.sum(hit, axis=axes)  # type: ignore[no-any-return]
+
+
+def ties(x: Array, axes: Sequence[int]) -> int:
+    """The most elements that attain the maximum or the minimum of one group of ``x`` over ``axes``."""
+    axes = tuple(axes)
+    x = np.asarray(x)
+    most = [np.sum(x == f(x, axis=axes, keepdims=True), axis=axes) for f in (np.max, np.min)]
+    return int(max(np.max(m, initial=0) for m in most))
 
 
 def vdot(a: PyTree, b: PyTree) -> float:
@@ -185,3 +216,118 @@ def reuse_gap(f: Callable[..., Any], args: Sequence[Any], argnums: int | Sequenc
               "the default compilation differs": same(value, default_value) and same(grad, default_grad),
               "an input was overwritten": same(xs + feeds, copies)}
     return [problem for problem, ok in checks.items() if not ok]
+
+
+# -- calls of transformed functions against NumPy ------------------------------------------------
+
+def _rebuild(leaf: Any, value: Array) -> Any:
+    """``value`` as a leaf of the kind of ``leaf``: a Python float, a NumPy scalar or an array."""
+    if isinstance(leaf, np.generic):
+        return type(leaf)(value)
+    return float(value) if isinstance(leaf, float) else value
+
+
+def _tree_gaps(got: PyTree, want: PyTree, what: str, tol: float | None = None) -> list[str]:
+    """Same structure and leaves close to ``want``'s, relative to its largest element (``tol``; by
+    default 2e-5 where float32 is involved, else 1e-10, and the dtypes equal)."""
+    (a, sa), (b, sb) = flatten(got), flatten(want)
+    if sa != sb:
+        return [f"{what}: the structure {sa}, not {sb}"]
+    out = []
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
+        x, y = np.asarray(x), np.asarray(y)
+        if tol is None and x.dtype != y.dtype:
+            out.append(f"{what}: leaf {i} has dtype {x.dtype}, NumPy's {y.dtype}")
+        rtol = tol if tol is not None else 2e-5 if np.dtype(np.float32) in (x.dtype, y.dtype) else 1e-10
+        scale = max(1.0, float(np.max(np.abs(y), initial=0.0)))
+        if x.shape != y.shape or not np.allclose(x, y, rtol=rtol, atol=rtol * scale):
+            out.append(f"{what}: leaf {i} is {x.tolist()}, not {y.tolist()}")
+    return out
+
+
+@dataclass
+class _Probe:
+    """One call of a ``Call``: its arguments, the differentiated ones, a random direction ``t`` in them,
+    and NumPy's function ``ref``."""
+
+    args: tuple[Any, ...]
+    nums: tuple[int, ...]
+    ref: Callable[..., Any]
+    t: list[Array]
+
+    @property
+    def diff(self) -> tuple[Any, ...]:
+        return tuple(self.args[i] for i in self.nums)
+
+    def at(self, eps: float) -> tuple[Any, ...]:
+        """The arguments moved by ``eps·t`` in the differentiated ones."""
+        leaves, structure = flatten(self.diff)
+        moved = iter(unflatten(structure, [_rebuild(x, np.asarray(x) + eps * t)
+                                           for x, t in zip(leaves, self.t, strict=True)]))
+        return tuple(next(moved) if i in self.nums else a for i, a in enumerate(self.args))
+
+    def slope(self, read: Callable[[Any], Any], eps: float = 1e-6) -> Any:
+        """The central difference of ``read(ref(args))`` along ``t``, leaf by leaf."""
+        up, down = flatten(read(self.ref(*self.at(eps)))), flatten(read(self.ref(*self.at(-eps))))
+        return unflatten(up[1], [(np.asarray(a, float) - np.asarray(b, float)) / (2 * eps)
+                                 for a, b in zip(up[0], down[0], strict=True)])
+
+
+def _shape_gaps(got: PyTree, like: PyTree, what: str) -> list[str]:
+    """``got`` has the structure of ``like`` and leaves of its shapes."""
+    (a, sa), (b, sb) = flatten(got), flatten(like)
+    if sa != sb or [np.shape(x) for x in a] != [np.shape(x) for x in b]:
+        return [f"{what}: {sa} of shapes {[np.shape(x) for x in a]}, not {sb} of {[np.shape(x) for x in b]}"]
+    return []
+
+
+def _derivative_gaps(got: float, fd: float, what: str) -> list[str]:
+    return [] if abs(got - fd) <= 1e-6 * (1.0 + abs(got) + abs(fd)) else [
+        f"{what}: {got}, the central difference {fd}"]
+
+
+def call_gaps(call: Any) -> list[str]:
+    """Where a ``backend.strategies_programs.Call`` differs from its oracles at either of its two
+    calls: values (and dtypes) from NumPy running the function eagerly; derivatives from central
+    differences of NumPy's function along a random direction t (⟨∇f, t⟩, ⟨Jᵀc, t⟩ and J t)."""
+    from backend.strategies_programs import GLOBAL, program
+
+    rng = np.random.default_rng(0)
+    f, ref = program(call, backend.numpy), program(call, np)
+    single = isinstance(call.argnums, int)
+    nums = (call.argnums,) if single else tuple(call.argnums)
+    jitted, grad = backend.jit(f), backend.grad(f, call.argnums)
+    value_and_grad = backend.value_and_grad(f, call.argnums)
+    gaps: list[str] = []
+    for k, (args, captured) in enumerate(((call.args, call.captured), (call.again, call.rebound))):
+        GLOBAL["g"] = captured
+        what, want = f"call {k + 1}: {call.how}", ref(*args)
+        p = _Probe(args, nums, ref, [rng.standard_normal(np.shape(x)) for x in flatten(
+            tuple(args[i] for i in nums))[0]])
+        if call.how == "jit":
+            gaps += _tree_gaps(jitted(*args), want, what)
+        elif call.how in ("grad", "value_and_grad"):
+            if call.how == "grad":
+                g = grad(*args)
+            else:
+                value, g = value_and_grad(*args)
+                gaps += _tree_gaps(value, want, f"{what}'s value")
+            gaps += _shape_gaps(g, p.diff[0] if single else p.diff, f"{what}'s gradient")
+            gaps += _derivative_gaps(vdot(g, p.t), float(p.slope(lambda out: out)), f"{what}: ⟨∇f, t⟩")
+        elif call.how == "vjp":
+            out, f_vjp = backend.vjp(f, *args, argnums=call.argnums)
+            gaps += _tree_gaps(out, want, f"{what}'s value")
+            leaves, structure = flatten(want)
+            c = unflatten(structure, [rng.standard_normal(np.shape(x)) for x in leaves])
+            gaps += _shape_gaps(f_vjp(c), p.diff[0] if single else p.diff, f"{what}'s cotangent")
+            gaps += _derivative_gaps(vdot(f_vjp(c), p.t), float(p.slope(partial(vdot, c))),
+                                     f"{what}: ⟨Jᵀc, t⟩")
+        else:
+            def g(*primals: Any, args: tuple[Any, ...] = args) -> Any:
+                given = iter(primals)
+                return f(*(next(given) if i in nums else a for i, a in enumerate(args)))
+
+            out, tangent = backend.jvp(g, p.diff, tuple(unflatten(flatten(p.diff)[1], p.t)))
+            gaps += _tree_gaps(out, want, f"{what}'s value")
+            gaps += _tree_gaps(tangent, p.slope(lambda out: out), f"{what}'s tangent", tol=1e-6)
+    return gaps

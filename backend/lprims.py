@@ -17,6 +17,7 @@ kind (``reshapeL(; ẋ)``, ``einsumL[spec, side](y ; ẋ)``) is defined with ``l
 | ``SPECIALISE[p]``  | a kernel built once per parameters and argument shapes (optional)         |
 | ``typing_rules``, ``impl_rules``, ``cost_rules`` | linear_ad's own tables, from the above      |
 | ``PRIMS[name]``    | the object by name, for text only (printing, parsing, listings)           |
+| ``EXTENDED``       | the paper's scalar primitives that ``extend`` made array primitives too   |
 
 The paper's scalar primitives ``sin, cos, exp, +, ×, ⊕, ⊙`` are extended to arrays with ``extend``
 (elementwise, a real literal broadcasting); on ℝ they behave exactly as before. The helpers at the
@@ -76,6 +77,8 @@ SPECIALISE: dict[Primitive, Specialise] = {}
 """For a primitive here, ``SPECIALISE[p](params, argument types)`` is its implementation at those
 parameters and shapes, with the work that depends only on them done once."""
 PRIMS: dict[str, Primitive] = {}
+EXTENDED: set[Primitive] = set()
+"""The paper's scalar primitives extended to arrays (``extend``): Linear A's scalar programs use them too."""
 DIRECT = IMPLS
 """The executor's name for ``IMPLS``: the NumPy function of each primitive, called as
 ``f(*consts, *linear_args, **params)`` (without the scalar-domain argument of ``impl_rules``)."""
@@ -127,6 +130,7 @@ def extend(p: Primitive, impl: Impl, shape: ShapeRule, kind: str) -> Primitive:
     """One of the paper's scalar primitives, extended to arrays: elementwise on arrays of one shape,
     a real literal meeting an array broadcasts; its typing on ℝ is unchanged."""
     typing_rules[p] = _elementwise(p, typing_rules[p])
+    EXTENDED.add(p)
     return _table(p, impl, shape, kind, True, None, None)
 
 

@@ -250,3 +250,12 @@ sqrt_grad_p = unary("sqrt_grad", _sqrt_grad, HELPER)
 rsqrt_grad_p = unary("rsqrt_grad", _rsqrt_grad, HELPER)
 sqrt_bound_grad_p = define("sqrt_bound_grad", _sqrt_bound_grad, lambda t, *, max_gradient: t, kind=HELPER,
                            fresh=True)
+
+
+def _max_share(x: Array, y: Array) -> Array:
+    """``x``'s share of the derivative of ``maximum(x, y)``: 1 where x > y, ½ where x = y, 0 where
+    x < y, written ``((x ≥ y) + (x > y)) / 2`` (a tie splits evenly, as JAX splits it)."""
+    return 0.5 * np.add(np.greater_equal(x, y), np.greater(x, y), dtype=np.result_type(x, y))
+
+
+max_share_p = binary("max_share", _max_share, HELPER)

@@ -8,9 +8,10 @@ tangent (or the cotangent) exactly once; a tangent with no influence is dropped.
     J(tanh v)            = (tanh v ; tanh_grad(tanh v) ⊙ v̇)       (slopes from the result: the
                                                                   executor merges the two tanh v)
     J(abs v)             = (abs v ; sign v ⊙ v̇)
-    J(maximum(x, y))     = (maximum(x, y) ; selectL[keep](x > y ; ẋ) ⊕ selectL[¬keep](x > y ; ẏ))
+    J(maximum(x, y))     = (maximum(x, y) ; max_share(x, y) ⊙ ẋ ⊕ max_share(y, x) ⊙ ẏ)
+                                            (share 1, ½ at a tie, 0: JAX's balanced choice)
     J(select(m, a, b))   = drop(ṁ); (select(m, a, b) ; selectL[keep](m ; ȧ) ⊕ selectL[¬keep](m ; ḃ))
-    J(reduce_max v)      = (reduce_max v ; reduce_sumL(argmax_weights v ⊙ v̇))
+    J(reduce_max v)      = (reduce_max v ; reduce_sumL(argmax_weights v ⊙ v̇))   (1/k at k tied maxima)
     J(reduce_prod v)     = (reduce_prod v ; reduce_sumL(prod_others v ⊙ v̇))
     J(p v̄)               = (p v̄ ; 0), the v̇ dropped    (p constant: comparisons, argmax, sign …)
 
@@ -22,6 +23,8 @@ tangent (or the cotangent) exactly once; a tangent with no influence is dropped.
 from __future__ import annotations
 
 from collections.abc import Callable
+
+import numpy as np
 
 import backend.primitives as P
 import backend.rules_contractions  # noqa: F401  (the rules of the indexing and sequence primitives)
@@ -38,6 +41,7 @@ from backend.lprims import (
     scale,
     shape_of,
 )
+from backend.rule_coverage import instrument
 from calculi.linear_ad.primitives import ParamDict, defjvp_scale, jvp_rules, transpose_rules
 from calculi.linear_ad.syntax import Expr, Lit, LVar, Prim, Primitive, Var, Zero
 from calculi.linear_ad.types import Type
@@ -104,21 +108,25 @@ def _(xs: tuple[Var, ...], ts: tuple[LVar, ...], types: tuple[Type, ...], ps: Pa
     return app(P.pow_p, x, y), ladd(scale(dx, ts[0]), scale(dy, ts[1]))
 
 
-def _extremum(p: Primitive, first: Primitive) -> None:
-    """``p(x, y)`` takes ``x`` where ``first(x, y)`` holds (maximum: x > y), else ``y``."""
+def _extremum(p: Primitive, mine: Callable[[Var, Var], tuple[Var, Var]]) -> None:
+    """``p(x, y)`` with ``x``'s share ``max_share(a, b)`` and ``y``'s ``max_share(b, a)``, where
+    ``(a, b) = mine(x, y)`` (maximum: x, y; minimum: y, x); a tie splits the tangent evenly, as JAX
+    does. Integer and boolean results have a zero tangent."""
 
     def rule(xs: tuple[Var, ...], ts: tuple[LVar, ...], types: tuple[Type, ...],
              ps: ParamDict) -> tuple[Expr, Expr]:
-        x, y = xs
-        left = app(P.selectL_p, app(first, x, y), largs=(ts[0],), keep=True)
-        right = app(P.selectL_p, app(first, x, y), largs=(ts[1],), keep=False)
-        return app(p, x, y), ladd(left, right)
+        out = result_type(p, types, ps)
+        if np.dtype(out.dtype).kind not in "fc":
+            return app(p, *xs), dropping(ts, Zero(out))
+        a, b = mine(*xs)
+        shares = scale(app(P.max_share_p, a, b), ts[0]), scale(app(P.max_share_p, b, a), ts[1])
+        return app(p, *xs), ladd(*shares)
 
     jvp_rules[p] = rule
 
 
-_extremum(P.maximum_p, P.greater_p)
-_extremum(P.minimum_p, P.less_p)
+_extremum(P.maximum_p, lambda x, y: (x, y))
+_extremum(P.minimum_p, lambda x, y: (y, x))
 
 
 def _constant_result(p: Primitive) -> None:
@@ -226,3 +234,5 @@ def _(xs: tuple[Var, ...], ts: tuple[LVar, ...], types: tuple[Type, ...], ps: Pa
         offset += shape[axis]
     return app(S.concatenate_p, *xs, axis=axis), ladd(*pieces)
 
+
+instrument()  # every row above fires its rule (``jvp:tanh``, ``transpose:reshapeL``) for rule coverage

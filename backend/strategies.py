@@ -6,12 +6,18 @@ depends on them), so no example is ever filtered. ``GENERATORS`` holds one gener
 keyed by the object; the coverage theorem checks that every primitive a user applies has one.
 Generators are registered (and the per-primitive theorems run) from the primitives with the most
 structure to the elementwise ones. Each is filed under how its derivative is checked: ``ANALYTIC``
-(complex step), ``KINKED`` (central differences, drawn away from kinks and ties) or ``CONSTANT``
-(a zero tangent).
+(complex step), ``KINKED`` (central differences; at a tie or a kink, the convention JAX follows) or
+``CONSTANT`` (a zero tangent).
+
+Shapes have rank 0 to 4, mostly 1 to 3, with size-1 axes (``shapes``). Where ties matter they are
+drawn on purpose: repeated maxima and minima for the reductions and ``argmax``/``argsort``
+(``_tied``), equal operands of ``maximum``/``minimum`` and zeros of ``abs``; where they would break
+the check (a kink inside a central difference's step) values stay at least 0.1 apart.
 """
 
 from __future__ import annotations
 
+import math
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,10 +60,21 @@ class Case:
 
 
 def show_case(case: object) -> str:
-    return case.show() if isinstance(case, Case | Dag) else repr(case)
+    show = getattr(case, "show", None)
+    return show() if callable(show) else repr(case)
 
 
-shapes = st.lists(st.integers(1, 4), min_size=0, max_size=3).map(tuple)
+@st.composite
+def shapes(draw: st.DrawFn, max_rank: int = 4) -> Shape:
+    """An array shape of rank 0 to ``max_rank``, mostly 1 to 3, with size-1 axes among the others (the
+    axes that broadcast); at most 64 elements."""
+    rank = draw(st.sampled_from([r for r in (1, 2, 3, 0, 2, 4, 0, 3) if r <= max_rank]))
+    out: list[int] = []
+    for _ in range(rank):
+        out.append(draw(st.sampled_from([2, 1, 3, 4] if math.prod(out) <= 16 else [1, 2])))
+    return tuple(out)
+
+
 seeds = st.integers(0, 2**32 - 1)
 
 Generator = Callable[[st.DrawFn, Rng, Shape, Primitive], Case]
@@ -65,7 +82,8 @@ GENERATORS: dict[Primitive, Generator] = {}
 ANALYTIC: list[Primitive] = []
 """Primitives whose implementation is analytic in the differentiated arguments (complex step)."""
 KINKED: list[Primitive] = []
-"""Differentiable where the examples are drawn (no ties, away from kinks), but not analytic."""
+"""Not analytic: at a tie or a kink the derivative is a convention (JAX's), which the central
+difference gives for ties of two and for abs at 0; otherwise differentiable where drawn."""
 CONSTANT: list[Primitive] = []
 """Results with a zero tangent."""
 
@@ -88,7 +106,7 @@ def applications(draw: st.DrawFn, prims: tuple[Primitive, ...] | None = None) ->
     has a generator), with float64 data."""
     p = draw(st.sampled_from(prims if prims is not None else tuple(GENERATORS)))
     rng = np.random.default_rng(draw(seeds))
-    return GENERATORS[p](draw, rng, draw(shapes), p)
+    return GENERATORS[p](draw, rng, draw(shapes()), p)
 
 
 def _normal(rng: Rng, shape: Shape) -> Array:
@@ -106,6 +124,15 @@ def _away_from_zero(rng: Rng, shape: Shape) -> Array:
 def _distinct(rng: Rng, shape: Shape) -> Array:
     """Values at least 1 apart in a random order: no ties, so extrema are unique."""
     return rng.permutation(int(np.prod(shape))).reshape(shape) + rng.uniform(0, 0.5, shape)
+
+
+def _tied(draw: st.DrawFn, rng: Rng, shape: Shape) -> Array:
+    """Values on one to three levels at least 1 apart, so that equal elements (repeated maxima and
+    minima among them) are the rule; or, a third of the time, distinct values."""
+    if draw(st.integers(0, 2)) == 2:
+        return _distinct(rng, shape)
+    levels = rng.permutation(4)[: draw(st.integers(1, 3))] + rng.uniform(0, 0.5)
+    return rng.choice(levels, shape)
 
 
 def _axis(draw: st.DrawFn, s: Shape) -> int:
@@ -186,7 +213,11 @@ def _(draw: st.DrawFn, rng: Rng, s: Shape, p: Primitive) -> Case:
 
 @draws(S.reduce_max_p, S.reduce_min_p, how=KINKED)
 def _(draw: st.DrawFn, rng: Rng, s: Shape, p: Primitive) -> Case:
-    return Case(p, [_distinct(rng, s)], {"axes": _some_axes(draw, s)}, [True], analytic=False)
+    """Over at least one axis of at least two elements, so that groups can tie."""
+    s = s if math.prod(s) > 1 else (3,)
+    axes = draw(st.sets(st.sampled_from([i for i, n in enumerate(s) if n > 1]), min_size=1))
+    axes |= draw(st.sets(st.sampled_from(range(len(s)))))
+    return Case(p, [_tied(draw, rng, s)], {"axes": tuple(sorted(axes))}, [True], analytic=False)
 
 
 @draws(S.reduce_or_p, S.reduce_and_p, how=CONSTANT)
@@ -198,7 +229,7 @@ def _(draw: st.DrawFn, rng: Rng, s: Shape, p: Primitive) -> Case:
 @draws(S.argmax_p, S.argmin_p, S.argsort_p, how=CONSTANT)
 def _(draw: st.DrawFn, rng: Rng, s: Shape, p: Primitive) -> Case:
     s = s or (3,)
-    return Case(p, [_distinct(rng, s)], {"axis": _axis(draw, s)}, [True], analytic=False, constant=True)
+    return Case(p, [_tied(draw, rng, s)], {"axis": _axis(draw, s)}, [True], analytic=False, constant=True)
 
 
 @draws(S.reshape_p)
@@ -271,15 +302,24 @@ def _(draw: st.DrawFn, rng: Rng, s: Shape, p: Primitive) -> Case:
     return Case(p, [_positive(rng, s), _positive(rng, s)], {}, [True, True])
 
 
+def _some_zero(draw: st.DrawFn, rng: Rng, shape: Shape) -> Array:
+    """Where a drawn fraction (none, a quarter, half) of the elements is chosen, 0."""
+    return rng.random(shape) < draw(st.sampled_from([0.0, 0.25, 0.5]))
+
+
 @draws(P.maximum_p, P.minimum_p, how=KINKED)
 def _(draw: st.DrawFn, rng: Rng, s: Shape, p: Primitive) -> Case:
-    a = _normal(rng, s)  # distinct values, so the derivative exists
-    return Case(p, [a, a + _away_from_zero(rng, s)], {}, [True, True], analytic=False)
+    """Operands apart by at least 0.1, or equal (a tie: the central difference is the even split)."""
+    a = _normal(rng, s)
+    return Case(p, [a, a + np.where(_some_zero(draw, rng, s), 0.0, _away_from_zero(rng, s))], {},
+                [True, True], analytic=False)
 
 
 @draws(P.abs_p, how=KINKED)
 def _(draw: st.DrawFn, rng: Rng, s: Shape, p: Primitive) -> Case:
-    return Case(p, [_away_from_zero(rng, s)], {}, [True], analytic=False)
+    """Away from 0, or at 0 (where the derivative is sign(0) = 0, as the central difference says)."""
+    x = np.where(_some_zero(draw, rng, s), 0.0, _away_from_zero(rng, s))
+    return Case(p, [x], {}, [True], analytic=False)
 
 
 @draws(P.sqrt_bound_derivative_p, how=KINKED)
@@ -335,53 +375,3 @@ def contractions(draw: st.DrawFn) -> tuple[str, tuple[int, ...], tuple[int, ...]
     out = draw(st.permutations(both))[: draw(st.integers(0, len(both)))]
     spec = f"{''.join(x)},{''.join(y)}->{''.join(out)}"
     return spec, tuple(sizes[c] for c in x), tuple(sizes[c] for c in y)
-
-
-# -- whole programs ----------------------------------------------------------------------------------
-
-@dataclass
-class Dag:
-    """A straight-line program over 4×4 arrays: value ``k + 1`` is ``op(value i, value j)`` for the
-    k-th step ``(op, i, j)``; value 0 is the input. Views (transpose, reshape, stop_gradient) and
-    repeated uses make the executor's buffer reuse and merging of common subexpressions matter."""
-
-    steps: list[tuple[str, int, int]]
-    x: Array
-
-    def show(self) -> str:
-        return "; ".join(f"v{k + 1} = {op}(v{i}{'' if op in DAG_UNARY else f', v{j}'})"
-                         for k, (op, i, j) in enumerate(self.steps))
-
-
-DAG_UNARY = ("tanh", "sin", "exp", "negative", "logistic", "transpose", "reshape", "stop_gradient", "rowsum")
-DAG_BINARY = ("add", "sub", "mul")
-
-
-@st.composite
-def dags(draw: st.DrawFn) -> Dag:
-    """A random straight-line program whose values all have shape 4×4 (each step may read any
-    earlier value, so values have several readers and views of one another)."""
-    steps = []
-    for k in range(draw(st.integers(1, 12))):
-        op = draw(st.sampled_from(DAG_UNARY + DAG_BINARY))
-        steps.append((op, draw(st.integers(0, k)), draw(st.integers(0, k))))
-    return Dag(steps, np.random.default_rng(draw(seeds)).uniform(-1.0, 1.0, (4, 4)))
-
-
-def run_dag(dag: Dag, x: Any, lib: Any) -> Any:
-    """The sum of every value of ``dag`` at input ``x``, with ``lib`` (``backend.numpy``)."""
-    values = [x]
-    for op, i, j in dag.steps:
-        a, b = values[i], values[j]
-        if op == "transpose":
-            v = lib.transpose(a)
-        elif op == "reshape":
-            v = lib.reshape(lib.reshape(a, (2, 8)), (4, 4))
-        elif op == "rowsum":
-            v = lib.broadcast_to(lib.sum(a, axis=1, keepdims=True), (4, 4))
-        elif op in DAG_BINARY:
-            v = getattr(lib, {"add": "add", "sub": "subtract", "mul": "multiply"}[op])(a, b)
-        else:
-            v = getattr(lib, op)(a)
-        values.append(v)
-    return lib.sum(lib.stack(values))

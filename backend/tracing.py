@@ -160,6 +160,12 @@ FLOATS = (np.ndarray, float, complex, np.floating, np.complexfloating)
 INTEGERS = (int, np.integer, np.bool_)
 
 
+def weakly_typed(leaf: object) -> bool:
+    """A Python ``int``, ``float`` or ``complex``: it takes the dtype of the array it meets. NumPy
+    scalars (``np.float64(1)``, a ``float`` too) and ``bool`` keep their own."""
+    return isinstance(leaf, float | complex | int) and not isinstance(leaf, bool | np.generic)
+
+
 def fed(leaf: object, feed_ints: bool) -> bool:
     """Whether a leaf of a non-differentiated argument is a feed (else it is static)."""
     return isinstance(leaf, FLOATS) or (feed_ints and isinstance(leaf, INTEGERS))
@@ -194,7 +200,7 @@ def trace(f: Callable[..., Any], args: Sequence[Any], argnums: int | Sequence[in
         b = builder.fresh(hints[i] if hints else "w")
         params.append(b)
         builder.types[b.name] = ArrayType.of(array)
-        tracers.append(Tracer(builder, ArrayType.of(array), var_of(b)))
+        tracers.append(Tracer(builder, ArrayType.of(array), var_of(b), weakly_typed(leaf)))
     diff_args = unflatten(tree, list(tracers))
     call_args: list[Any] = []
     for i, a in enumerate(args):
@@ -205,9 +211,8 @@ def trace(f: Callable[..., Any], args: Sequence[Any], argnums: int | Sequence[in
         values = []
         for leaf in a_leaves:
             if fed(leaf, feed_ints):
-                weak = isinstance(leaf, float | complex | int) and not isinstance(leaf, bool)
                 array = np.asarray(leaf)
-                values.append(Tracer(builder, ArrayType.of(array), builder.feed(array), weak))
+                values.append(Tracer(builder, ArrayType.of(array), builder.feed(array), weakly_typed(leaf)))
             else:
                 values.append(leaf)
         call_args.append(unflatten(a_tree, values))

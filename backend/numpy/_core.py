@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -43,9 +43,10 @@ def dtype_of(x: object) -> np.dtype[Any]:
     return typeof(x).dtype
 
 
-def is_number(x: object) -> bool:
-    """A Python ``int`` or ``float`` (not ``bool``): a weakly typed scalar."""
-    return isinstance(x, int | float) and not isinstance(x, bool)
+def is_number(x: object) -> TypeGuard[int | float]:
+    """A Python ``int`` or ``float`` (not ``bool``, nor a NumPy scalar such as ``np.float64``, whose
+    dtype counts as an array's does): a weakly typed scalar."""
+    return isinstance(x, int | float) and not isinstance(x, bool | np.generic)
 
 
 def lift(x: object, like: object) -> object:
@@ -53,7 +54,7 @@ def lift(x: object, like: object) -> object:
     argument (``weak``): ``f32 * 0.5`` stays f32."""
     if is_number(x):
         dtype = typeof(like).dtype
-        return np.asarray(x, dtype if dtype.kind in "fc" else np.result_type(dtype, type(x)))
+        return np.asarray(x, dtype if dtype.kind in "fc" else np.result_type(dtype, x))
     if getattr(x, "weak", False) and not getattr(like, "weak", False):
         have, dtype = typeof(x).dtype, typeof(like).dtype
         want = dtype if dtype.kind in "fc" or have.kind not in "fc" else np.result_type(dtype, have)

@@ -8,6 +8,7 @@ Python (``NotImplemented``), so that a traced value can sit in lists that are se
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -15,18 +16,35 @@ import numpy as np
 
 from backend.dispatch import Traced
 from backend.numpy import _indexing, _linalg, _rearrange, _reductions, _shapes, _ufuncs
-from backend.numpy._core import astype
+from backend.numpy._core import astype, is_number
 
 ARRAY_LIKE = (Traced, np.ndarray, np.generic, int, float, complex, bool, list, tuple)
 
 
-def _binary(fn: Callable[[Any, Any], Any], reflected: bool = False) -> Callable[[Any, Any], Any]:
+def _binary(fn: Callable[[Any, Any], Any], reflected: bool = False,
+            arithmetic: bool = False) -> Callable[[Any, Any], Any]:
     def op(self: Traced, other: object) -> Any:
         if not isinstance(other, ARRAY_LIKE):
             return NotImplemented
-        return fn(other, self) if reflected else fn(self, other)
+        out = fn(other, self) if reflected else fn(self, other)
+        return _stays_weak(out, self, other) if arithmetic else out
 
     return op
+
+
+def _unary(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda self: _stays_weak(fn(self), self)
+
+
+def _stays_weak(out: Any, *operands: object) -> Any:
+    """Python's arithmetic on Python scalars gives a Python scalar: on the traced stand-ins of Python
+    scalar arguments (``weak``) and Python numbers, an operator's result is weak too (``t * 3`` meeting
+    an f32 array stays f32, as ``0.5 * 3`` would). A NumPy function's result is not (NumPy's is a
+    NumPy scalar)."""
+    if all(getattr(x, "weak", False) or is_number(x) for x in operands):
+        with contextlib.suppress(AttributeError):
+            out.weak = True
+    return out
 
 
 def _reshape(self: Traced, *shape: Any, order: str = "C") -> Any:
@@ -48,11 +66,12 @@ def _ravel(self: Traced, order: str = "C") -> Any:
 
 
 OPERATORS: dict[str, Any] = {
-    "__add__": _binary(_ufuncs.add), "__radd__": _binary(_ufuncs.add, True),
-    "__sub__": _binary(_ufuncs.subtract), "__rsub__": _binary(_ufuncs.subtract, True),
-    "__mul__": _binary(_ufuncs.multiply), "__rmul__": _binary(_ufuncs.multiply, True),
-    "__truediv__": _binary(_ufuncs.divide), "__rtruediv__": _binary(_ufuncs.divide, True),
-    "__pow__": _binary(_ufuncs.power), "__rpow__": _binary(_ufuncs.power, True),
+    "__add__": _binary(_ufuncs.add, False, True), "__radd__": _binary(_ufuncs.add, True, True),
+    "__sub__": _binary(_ufuncs.subtract, False, True), "__rsub__": _binary(_ufuncs.subtract, True, True),
+    "__mul__": _binary(_ufuncs.multiply, False, True), "__rmul__": _binary(_ufuncs.multiply, True, True),
+    "__truediv__": _binary(_ufuncs.divide, False, True),
+    "__rtruediv__": _binary(_ufuncs.divide, True, True),
+    "__pow__": _binary(_ufuncs.power, False, True), "__rpow__": _binary(_ufuncs.power, True, True),
     "__matmul__": _binary(_linalg.matmul), "__rmatmul__": _binary(_linalg.matmul, True),
     "__gt__": _binary(_ufuncs.greater), "__lt__": _binary(_ufuncs.less),
     "__ge__": _binary(_ufuncs.greater_equal), "__le__": _binary(_ufuncs.less_equal),
@@ -60,7 +79,8 @@ OPERATORS: dict[str, Any] = {
     "__and__": _binary(_ufuncs.logical_and), "__rand__": _binary(_ufuncs.logical_and, True),
     "__or__": _binary(_ufuncs.logical_or), "__ror__": _binary(_ufuncs.logical_or, True),
     "__xor__": _binary(_ufuncs.logical_xor), "__rxor__": _binary(_ufuncs.logical_xor, True),
-    "__neg__": _ufuncs.negative, "__pos__": _ufuncs.positive, "__abs__": _ufuncs.abs,
+    "__neg__": _unary(_ufuncs.negative), "__pos__": _unary(_ufuncs.positive),
+    "__abs__": _unary(_ufuncs.abs),
     "__invert__": _ufuncs.logical_not,  # &, |, ^, ~ are logical: on booleans, as in masks
     "__getitem__": _indexing.getitem,
 }

@@ -18,7 +18,18 @@ from backend.dispatch import bind
 from backend.numpy._core import Axis, DType, axes_of, operands, typeof
 from backend.numpy._reductions import max, sum
 from backend.numpy._shapes import reshape
-from backend.numpy._ufuncs import add, divide, exp, log, maximum, multiply, stop_gradient, subtract
+from backend.numpy._ufuncs import (
+    add,
+    divide,
+    exp,
+    greater,
+    log,
+    maximum,
+    multiply,
+    stop_gradient,
+    subtract,
+    where,
+)
 from calculi.core.errors import ShapeError
 
 __all__ = ["conv1d", "gelu", "linear_scan", "log_softmax", "logistic", "logsumexp", "one_hot", "relu",
@@ -50,7 +61,9 @@ def gelu(x: object, approximate: bool = True) -> Any:
 
 
 def relu(x: object) -> Any:
-    return maximum(x, 0.0)
+    """``max(x, 0)`` with the derivative 1 where x > 0, else 0 (at 0 too), as ``jax.nn.relu`` has it;
+    ``maximum(x, 0)`` alone would split the tie at 0 evenly."""
+    return where(greater(x, 0), x, stop_gradient(maximum(x, 0)))
 
 
 def silu(x: object) -> Any:

@@ -1,18 +1,17 @@
-"""``python -m calculi.lambda_p run FILE [--trace] [--variant pepm22] [--jobs N] [--fuel N]``"""
+"""``python -m calculi.lambda_p run FILE [--trace | --full-trace] [--variant pepm22] [--jobs N]
+[--fuel N] [--machine small-step]``"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from calculi.core.errors import CalculusError
-from calculi.core.syntax import Source
+from calculi.core.files import cli, positive_int, read_source
 from calculi.core.trace import DEFAULT_FUEL, Fuel
 from calculi.lambda_p.parse import Definition
 from calculi.lambda_p.program import VARIANT_NAMES, Program
-from calculi.lambda_p.run import MACHINES, run_term, show_value, trace_lines
+from calculi.lambda_p.run import MACHINES, run_term, run_text, trace_lines, trace_summary
 from calculi.lambda_p.syntax import Term
 
 
@@ -23,21 +22,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="evaluate a file and print the value of each expression in it")
     run.add_argument("file")
-    run.add_argument("--trace", action="store_true", help="print every small-step with its rule name")
+    traces = run.add_mutually_exclusive_group()
+    traces.add_argument("--trace", action="store_true",
+                        help="run on the small-step machine and summarise its trace: the first and "
+                             "last steps with their rule names, and how often each rule fired")
+    traces.add_argument("--full-trace", action="store_true", help="print every small step with its rule")
     run.add_argument("--variant", choices=VARIANT_NAMES, default="icfp24", help="the (traverse) rule")
-    run.add_argument("--jobs", type=int, default=1, help="worker processes for (parallel) loops")
-    run.add_argument("--fuel", type=int, default=DEFAULT_FUEL, help="step limit")
+    run.add_argument("--jobs", type=positive_int, default=1, help="worker processes for (parallel) loops")
+    run.add_argument("--fuel", type=positive_int, default=DEFAULT_FUEL, help="step limit")
     run.add_argument("--machine", choices=MACHINES, default="fast", help="which interpreter runs it")
     args = parser.parse_args(argv)
-    try:
-        text = Path(args.file).read_text(encoding="utf-8")
-    except OSError as err:
-        print(f"error: cannot read {args.file}: {err.strerror}", file=sys.stderr)
-        return 2
-    if args.jobs < 1 or args.fuel < 1:
-        print("error: --jobs and --fuel must be positive", file=sys.stderr)
-        return 2
-    machine = "small-step" if args.trace else args.machine
+    source = read_source(args.file)
+    tracing = args.trace or args.full_trace
+    machine = "small-step" if tracing else args.machine
 
     def warn(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -46,27 +43,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_term(term, Fuel(args.fuel), args.variant, args.jobs, machine, warn)
 
     program = Program.with_prelude(args.variant)
-    try:
-        items = program.load(Source(text, args.file))
-        for warning in program.warnings:
-            print(warning, file=sys.stderr)
-        for item in items:
-            if isinstance(item, Definition):
-                program.run(item, evaluate)
-            elif args.trace:
-                for line in trace_lines(item, Fuel(args.fuel), args.variant):
-                    print(line, flush=True)
-            else:
-                print(show_value(evaluate(item)), flush=True)
-    except CalculusError as err:
-        print(err.render(), file=sys.stderr)
-        return 1
-    except RecursionError:  # the parser's and the printer's recursion, not evaluation's
-        print("error: a term or a value nested more than about 10^5 deep, past what the parser and "
-              "the printer take", file=sys.stderr)
-        return 1
+    items = program.load(source)
+    for warning in program.warnings:
+        print(warning, file=sys.stderr)
+    for item in items:
+        if isinstance(item, Definition):
+            program.run(item, evaluate)
+        elif tracing:
+            trace = trace_lines if args.full_trace else trace_summary
+            for line in trace(item, Fuel(args.fuel), args.variant):
+                print(line, flush=True)
+        else:
+            print(run_text(item, Fuel(args.fuel), args.variant, args.jobs, machine, warn), flush=True)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(main))

@@ -1,7 +1,9 @@
 """``python -m calculi.lambda_p.bench``: the fast evaluator against the small-step machine (its
 oracle), in the same process, on every example file and on workloads; memory and depth rows in
 child processes (peak RSS); ``--jobs 2`` against ``--jobs 1``. Prints times and ratios, and marks
-every row that misses its target (none is dropped).
+every row that misses its target (none is dropped). ``--scaling`` times the front end and the
+evaluator end to end (parse, run, print) at n and 2n on deep nesting and long loops, each of
+which should take time linear in n, and inputs past the limits, which should end in their errors.
 
 Targets: at least 20x the small-step machine on every workload row, 50x on the handler-heavy ones.
 The example files mostly run in well under a millisecond; for them the table gives the fixed cost
@@ -21,12 +23,14 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from calculi.core.errors import CalculusError
 from calculi.core.syntax import Source
 from calculi.core.trace import Fuel
 from calculi.lambda_p.program import Program
-from calculi.lambda_p.run import run_term
+from calculi.lambda_p.run import run_term, run_text
 from calculi.lambda_p.syntax import Term
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "lambda_p"
@@ -53,6 +57,52 @@ def workloads(n: int) -> list[tuple[str, str, int]]:
         (f"state loop, {n // 4:,} get/set", f"runState 0 (\\_. count {n // 4})", 50),
         (f"effectful non-tail recursion, {n // 20:,} deep", DEPTH.replace("N", str(n // 20)), 50),
     ]
+
+
+SCALING: list[tuple[str, Callable[[int], str], int]] = [
+    ("λ binders, \\x. \\x. … x", lambda n: "\\x. " * n + "x", 8_000),
+    ("handle nested", lambda n: "handle {return -> \\x. x} (" * n + "1" + ")" * n, 5_000),
+    ("if nested", lambda n: "if True then " * n + "1" + " else 0" * n, 10_000),
+    ("x <- …; lets in a row", lambda n: "x <- 0; " + "x <- x + 1; " * n + "x", 10_000),
+    ("iota n (prelude)", lambda n: f"length (iota {n})", 100_000),
+    ("map over n (prelude)", lambda n: f"fold (+) 0 (map (\\x. x * 2) (iota {n}))", 50_000),
+    ("for i:n. i, printed", lambda n: f"for i:{n}. i", 1_000_000),
+]
+"""Front end and evaluator, as a command line runs them (parse, run, print): name, program of
+size n, the n of the issue that asked for it (``--scaling`` times n and 2n)."""
+
+
+def end_to_end(text: str) -> float:
+    """Parse, run and print ``text`` once (a located error counts as an answer)."""
+    start = time.perf_counter()
+    try:
+        (term,) = Program.with_prelude().expressions(Source(text, "<bench>"))
+        run_text(term, Fuel(10**10))
+    except CalculusError:
+        pass
+    return time.perf_counter() - start
+
+
+def scaling(scale: int) -> None:
+    header = f"{'front end and evaluator, end to end':<40} {'n':>10} {'time':>9} {'2n':>10} {'time':>9}"
+    print(f"{header} {'ratio':>6}")
+    for name, make, size in SCALING:
+        n = max(1, size // scale)
+        one = min(end_to_end(make(n)) for _ in range(3))
+        two = min(end_to_end(make(2 * n)) for _ in range(3))
+        print(f"{name:<40} {n:>10,} {one:>8.2f}s {2 * n:>10,} {two:>8.2f}s {two / one:>5.2f}x", flush=True)
+    deep = 10**5
+    for name, text in [("handle nested 10^5 (a located error)", "handle {return -> \\x. x} (" * deep + "1"),
+                       ("if nested 10^5 (a located error)", "if True then " * deep + "1" + " else 0" * deep),
+                       ("iota 100,000,000 (out of fuel at 10^6)", "iota 100000000")]:
+        start = time.perf_counter()
+        try:
+            (term,) = Program.with_prelude().expressions(Source(text, "<bench>"))
+            run_term(term, Fuel(10**6))
+            reason = "a value"
+        except CalculusError as err:
+            reason = err.reason[:40]
+        print(f"{name:<40} {time.perf_counter() - start:>8.2f}s  {reason}", flush=True)
 
 
 def program() -> Program:
@@ -126,12 +176,17 @@ def child(text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m calculi.lambda_p.bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="sizes ten times smaller")
+    parser.add_argument("--scaling", action="store_true",
+                        help="only the front end and evaluator at n and 2n (they should be linear)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child(args.child)
         return 0
     scale = 10 if args.quick else 1
+    if args.scaling:
+        scaling(scale)
+        return 0
     prog = program()
     fixed = timed(parse(prog, "0"), "fast", repeat=20)
     print(f"fixed cost of a run (the fast evaluator on 0, through run_term): {fixed * 1e6:.0f} µs\n")

@@ -7,17 +7,20 @@ loaded. ``:variant pepm22`` switches the (traverse) rule (and the prelude's hand
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import re
+from argparse import ArgumentTypeError
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from calculi.core import registry
 from calculi.core.errors import UsageError
+from calculi.core.files import positive_int
 from calculi.core.syntax import Source
 from calculi.core.trace import Fuel, Step
 from calculi.lambda_p.deep import deep
-from calculi.lambda_p.parse import Definition
+from calculi.lambda_p.parse import PRIM_FUNCTIONS, Definition
 from calculi.lambda_p.pretty import show
 from calculi.lambda_p.program import VARIANT_NAMES, Item, Program
-from calculi.lambda_p.run import MACHINES, run_term, show_value
+from calculi.lambda_p.run import MACHINES, run_term, run_text, trace_lines, trace_summary
 from calculi.lambda_p.semantics import Machine
 from calculi.lambda_p.syntax import Global, Term
 
@@ -47,12 +50,38 @@ class Session(registry.Session[Term]):
 
     def evaluate(self, term: Term, fuel: Fuel) -> str:
         heard: list[str] = []
-        value = show_value(run_term(term, fuel, self.variant, self.jobs, self.machine, heard.append))
+        value = run_text(term, fuel, self.variant, self.jobs, self.machine, heard.append)
         return "\n".join([*heard, value])
 
     def step(self, term: Term) -> Step[Term] | None:
         machine = Machine(self.variant)
         return deep(lambda: machine.step(term, Fuel(self.fuel_limit)))
+
+    def trace(self, source: Source) -> Iterator[str]:
+        """``:trace TERM``: the first and last steps, and how often each rule fired."""
+        return trace_summary(self.parse(source), Fuel(self.fuel_limit), self.variant)
+
+    def _full_trace(self, args: str) -> Iterator[str]:
+        if not args:
+            raise UsageError("usage: :fulltrace TERM")
+        return trace_lines(self.parse(Source(args, "<input>")), Fuel(self.fuel_limit), self.variant)
+
+    def names(self) -> Iterable[str]:
+        return [*self.program.table.names, *PRIM_FUNCTIONS]
+
+    def incomplete(self, text: str) -> bool:
+        """Go on to the next line while a bracket or an array is open (outside strings and
+        comments), or after a ';'."""
+        depth = 0
+        for token in _OPENERS.findall(text):
+            if token == "->":
+                continue
+            if token.strip() in _CLOSE:
+                depth -= 1
+            elif token[0] in _OPEN:
+                depth += 1
+        code = _OPENERS.sub(lambda m: m.group() if m.group()[0] not in "\"-" else "", text)
+        return depth > 0 or code.rstrip().endswith(";")
 
     def type_of(self, term: Term) -> str:
         raise UsageError("λp is untyped here: the typed calculus Fp (ICFP'24 §6) is not implemented yet")
@@ -104,6 +133,9 @@ class Session(registry.Session[Term]):
                 "variant", ":variant [icfp24|pepm22]", "show or switch the (traverse) rule", self._variant
             ),
             "defs": registry.Command("defs", ":defs", "the names defined (prelude and yours)", self._defs),
+            "fulltrace": registry.Command(
+                "fulltrace", ":fulltrace TERM", "every step to the result, with its rule", self._full_trace
+            ),
         }
 
     def settings(self) -> Mapping[str, Callable[[str], str]]:
@@ -137,9 +169,10 @@ class Session(registry.Session[Term]):
         return " ".join(sorted(self.program.table.names))
 
     def _set_jobs(self, value: str) -> str:
-        if not value.isdigit() or int(value) < 1:
-            raise UsageError("usage: :set jobs N (worker processes for (parallel) loops, N ≥ 1)")
-        self.jobs = int(value)
+        try:
+            self.jobs = positive_int(value)
+        except ArgumentTypeError:
+            raise UsageError("usage: :set jobs N (worker processes for (parallel) loops, N ≥ 1)") from None
         return f"jobs = {self.jobs}"
 
     def _set_machine(self, value: str) -> str:
@@ -147,3 +180,8 @@ class Session(registry.Session[Term]):
             raise UsageError(f"usage: :set machine {'|'.join(MACHINES)}")
         self.machine = value
         return f"machine = {value}"
+
+
+_OPEN, _CLOSE = "([{⟨<", {")", "]", "}", "⟩", ">"}
+_OPENERS = re.compile(r'->|[([{⟨⟩)\]}]|<(?![\s=\-])|(?<!\s)>(?!=)|(?m:^[ \t]*>)|"(?:\\.|[^"\\\n])*"|--[^\n]*')
+"""Brackets, the '<' and '>' of arrays (as the grammar tells them from comparisons), strings, comments."""

@@ -237,12 +237,14 @@ class Compiler:
         return out
 
     def loop(self, t: For, slots: Slots) -> Code:
-        trim, scope = slots.trimmed(free_vars(t.body))
+        free = free_vars(t.body)
+        trim, scope = slots.trimmed(free)
         body = self.compile(t.body, scope.bind(t.binder))
         bound = self.expr(t.bound, slots)
+        names = tuple((x, scope.names[x]) for x in sorted(free) if x != t.binder)
         if isinstance(body, Code):
-            return Loop(bound, body, None, t.span, trim)
-        return Loop(bound, Ret(body), body, t.span, trim)
+            return Loop(bound, body, None, t.span, trim, t, names)
+        return Loop(bound, Ret(body), body, t.span, trim, t, names)
 
 
 def ordered_call(fn: Expr, args: Sequence[Expr], span: Span | None) -> Call:

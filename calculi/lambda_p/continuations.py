@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from calculi.core.syntax import Span
-from calculi.lambda_p.instructions import Code, Expr, Install
+from calculi.lambda_p.instructions import Install, Loop
 from calculi.lambda_p.pretty import show
 from calculi.lambda_p.stuck import unhandled
-from calculi.lambda_p.syntax import RETURN, TRAVERSE
+from calculi.lambda_p.subst import substitute
+from calculi.lambda_p.syntax import RETURN, TRAVERSE, Term
 from calculi.lambda_p.values import NotTransferable, to_term
 
 # Frames of ``fs``, innermost first, as tuples (they are made at every non-tail call):
@@ -43,15 +44,22 @@ class LoopV:
     """for x:n. body in ``env``; iteration i runs inside ``wraps`` (handlers of PEPM'22's ℓ, each
     with the array its parameter is taken from, outermost first)."""
 
-    __slots__ = ("body", "env", "n", "simple", "span", "wraps")
+    __slots__ = ("body", "code", "env", "n", "simple", "span", "wraps")
 
-    def __init__(self, n: int, body: Code, simple: Expr | None, span: Span | None, env: tuple[Any, ...],
+    def __init__(self, n: int, code: Loop, env: tuple[Any, ...],
                  wraps: tuple[tuple[HandlerV, Any], ...]) -> None:
-        self.n, self.body, self.simple, self.span, self.env, self.wraps = n, body, simple, span, env, wraps
+        self.n, self.code, self.env, self.wraps = n, code, env, wraps
+        self.body, self.simple, self.span = code.body, code.simple, code.span
 
     def wrapped(self, h: HandlerV, ss: Any) -> LoopV:
         """The loop whose iteration i runs inside handle h (ss.i)."""
-        return LoopV(self.n, self.body, self.simple, self.span, self.env, ((h, ss), *self.wraps))
+        return LoopV(self.n, self.code, self.env, ((h, ss), *self.wraps))
+
+    def closed_body(self) -> Term:
+        """The body as a term closed by the environment's values (its binder left free), for a
+        worker process; ``NotTransferable`` when a value is a continuation."""
+        values = {x: to_term(self.env[slot]) for x, slot in self.code.free}
+        return substitute(self.code.term.body, values)
 
 
 class ParF:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from calculi.core.parsing import show_int
 from calculi.core.syntax import Span
 from calculi.lambda_p.pretty import show
 from calculi.lambda_p.stuck import bad_primitive
@@ -119,8 +120,10 @@ def _length(args: list[Any], span: Span | None) -> Any:
 
 def _show(args: list[Any], span: Span | None) -> Any:
     (a,) = args
-    if type(a) is int or type(a) is str:
-        return str(a)
+    if type(a) is int:
+        return show_int(a)
+    if type(a) is str:
+        return a
     if not is_data(a):
         raise bad_primitive(f"show expects data, got {describe(a)}", span)
     return show(to_term(a))

@@ -30,6 +30,7 @@ is polled every ``POLL`` applications.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from calculi.core.syntax import Span
@@ -61,12 +62,13 @@ from calculi.lambda_p.instructions import (
     LetS,
     Loop,
     Ret,
+    const,
     project,
     select,
 )
 from calculi.lambda_p.stuck import bad_loop_bound, missing_clause, not_a_function
-from calculi.lambda_p.syntax import RETURN, TRAVERSE, Term
-from calculi.lambda_p.values import FALSE_V, TRUE_V, VArr, VPerform, describe, to_term
+from calculi.lambda_p.syntax import RETURN, TRAVERSE, Lam, Term
+from calculi.lambda_p.values import FALSE_V, TRUE_V, NotTransferable, VArr, VPerform, describe, to_term
 
 POLL = 4096
 NEXT = object()  # "the machine's registers hold the next code to run", as opposed to a value
@@ -170,7 +172,7 @@ class Machine:
                         self.fs, self.meta, self.used = fs, meta, used
                         if c.trim is not None:
                             env = c.trim(env)
-                        v = self.loop_event(LoopV(n, c.body, c.simple, c.span, env, ()))
+                        v = self.loop_event(LoopV(n, c, env, ()))
                         fs, meta, used, check = self.fs, self.meta, self.used, self.check
                         if v is NEXT:
                             c, env = self.c, self.env
@@ -324,11 +326,16 @@ class Machine:
             return VArr(tuple(self.pure_loop(loop)))
         if loop.n == 0:
             return VArr(())
-        if parallel.worth_forking(loop.n, self.jobs):
-            iteration = self.iteration(loop)
-            values = parallel.in_workers(loop.n, iteration, self.fuel, self.jobs, to_term, value_of)
-            if values is not None:
-                return VArr(tuple(values))
+        if parallel.worth_forking(loop.n, self.jobs) and not loop.wraps:
+            try:
+                body = loop.closed_body()
+            except NotTransferable:
+                body = None
+            if body is not None:
+                run = partial(iteration, self.variant, loop.code.term.binder, body)
+                values = parallel.in_workers(range(loop.n), run, self.fuel, self.jobs, to_term, value_of)
+                if values is not None:
+                    return VArr(tuple(values))
         self.meta = ParF(loop, self.fs, self.meta)
         self.fs = None
         return self.start(loop, 0)
@@ -362,15 +369,20 @@ class Machine:
         self.fs, self.meta = m.fs, m.meta
         return VArr(tuple(m.results))
 
-    def iteration(self, loop: LoopV) -> parallel.Iteration:
-        """Iteration i of ``loop`` alone, as a worker process runs it."""
+_BODIES: dict[int, tuple[Term, Any]] = {}
 
-        def run(i: int, fuel: Fuel) -> Any:
-            machine = Machine(fuel, self.variant, 1)
-            machine.start(loop, i)
-            return machine.run()
 
-        return run
+def iteration(variant: str, binder: int, body: Term, i: int, fuel: Fuel) -> Any:
+    """Iteration i of a (parallel) loop in a worker process: λx. body (closed, compiled once per
+    chunk of iterations) applied to i."""
+    hit = _BODIES.get(id(body))
+    if hit is None or hit[0] is not body:
+        if len(_BODIES) > 64:
+            _BODIES.clear()
+        hit = _BODIES[id(body)] = (body, value_of(Lam(binder, body)))
+    machine = Machine(fuel, variant, 1)
+    machine.c = Call(const(hit[1]), [const(i)], None)
+    return machine.run()
 
 
 def evaluate(

@@ -26,7 +26,7 @@ from typing import Any
 from calculi.core.syntax import Span
 from calculi.lambda_p.delta import Delta
 from calculi.lambda_p.stuck import bad_index, cannot_index, no_match, out_of_range
-from calculi.lambda_p.syntax import RETURN, TRAVERSE, TUPLE, Handler, Lam
+from calculi.lambda_p.syntax import RETURN, TRAVERSE, TUPLE, For, Handler, Lam
 from calculi.lambda_p.values import VArr, VCon, describe
 
 Expr = Callable[[tuple[Any, ...]], Any]
@@ -113,13 +113,16 @@ class Install(Code):
 
 
 class Loop(Code):
-    """for x:n. body; ``simple`` is the body as an ``Expr`` when it is one."""
+    """for x:n. body; ``simple`` is the body as an ``Expr`` when it is one. ``term`` is the loop
+    and ``free`` the slot (in the trimmed environment) of each free name of its body, so that an
+    iteration can be sent to a worker process as a closed term."""
 
-    __slots__ = ("body", "bound", "simple", "span", "trim")
+    __slots__ = ("body", "bound", "free", "simple", "span", "term", "trim")
 
     def __init__(self, bound: Expr, body: Code, simple: Expr | None, span: Span | None,
-                 trim: Trim | None) -> None:
+                 trim: Trim | None, term: For, free: tuple[tuple[int, int], ...]) -> None:
         self.bound, self.body, self.simple, self.span, self.trim = bound, body, simple, span, trim
+        self.term, self.free = term, free
 
 
 class LamCode:

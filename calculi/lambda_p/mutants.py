@@ -71,6 +71,31 @@ def globals_cached_by_name() -> Iterator[None]:
             table.values.clear()
 
 
+def global_value_dynamic(g: Global, span: Span | None) -> Any:
+    """A global's value looked up by its name in the newest table that binds it: the user's
+    definition of a name also serves the prelude's references to it (dynamic scoping)."""
+    tables = [t for t in list(Globals._REGISTRY.values()) if g.name in t.names]
+    newest = max(tables, key=lambda t: t.ident).names[g.name] if tables else g
+    return _GLOBAL_VALUE(newest if newest.definition() is not None else g, span)
+
+
+_GLOBAL_VALUE = compiler.global_value
+
+
+@contextmanager
+def globals_by_newest_name() -> Iterator[None]:
+    """The fast evaluator's globals resolved dynamically (compiled values dropped on the way in
+    and out, so that no code compiled outside the mutant serves it, nor its code the others)."""
+    for table in list(Globals._REGISTRY.values()):
+        table.values.clear()
+    try:
+        with patch(compiler, "global_value", global_value_dynamic):
+            yield
+    finally:
+        for table in list(Globals._REGISTRY.values()):
+            table.values.clear()
+
+
 def nested_resume(k: Any, s: Any, x: Any, fs: Any, meta: Any) -> tuple[Any, Any, Any]:
     """k s x run to its value on a machine of its own (a Python call per resumption), then handed
     to the caller: direct style, not on the machine's continuation."""
@@ -129,6 +154,13 @@ MUTANTS = [
         "lambda_p",
         "the fast evaluator caches a global's value by its name",
         globals_cached_by_name,
+    ),
+    Mutant(
+        "lambda_p.prelude_sees_user_definitions",
+        "lambda_p",
+        "on the fast path a global is its name's newest definition: a user def named like a prelude one "
+        "changes what the prelude's own functions call",
+        globals_by_newest_name,
     ),
     Mutant(
         "lambda_p.resumption_not_trampolined",

@@ -2,9 +2,15 @@
 
 Under (parallel) no handler encloses the loop, so its iterations are closed, independent
 programs: evaluating them in any order, or concurrently, gives the same array. With ``jobs > 1``
-the iterations of a large enough loop are split into contiguous chunks and run in forked worker
-processes (each inherits the program; only results travel back). The lowest-index error wins,
-exactly as in sequential evaluation. Nested loops inside a worker run sequentially.
+the iterations of a large enough loop are split into contiguous chunks and run in worker
+processes. A chunk travels as data (pickled): the function to run (a module-level function, with
+its settings), the iterations' inputs and the fuel left; the tables of globals go by value (see
+``Globals.__reduce__``), and results come back as terms. The lowest-index error wins, exactly as
+in sequential evaluation. Nested loops inside a worker run sequentially.
+
+Workers are forked, which shares the parent's compiled code, except when JAX is loaded: forking a
+process that runs JAX's threads may deadlock the child, so then they start from a fork server (a
+fresh process, started once, that has imported λp but not JAX).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import pickle
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -24,20 +31,22 @@ B = TypeVar("B")
 Iteration = Callable[[int, Fuel], Any]
 
 MIN_PER_JOB = 2
+START_METHOD: str | None = None
+"""The start method of worker processes; None: ``fork``, or ``forkserver`` once JAX is loaded."""
 _IN_WORKER = False
-_TASK: tuple[Callable[[Any, Fuel], Any], Sequence[Any], int, Callable[[Any], Any]] | None = None
+Task = tuple[Callable[[Any, Fuel], Any], Sequence[Any], int, Callable[[Any], Any]]
+"""(iteration, its inputs, the fuel left, how a result travels back)."""
 
 
-def _run_chunk(bounds: tuple[int, int]) -> tuple[list[tuple[bool, Any]], int]:
+def _run_chunk(task: Task) -> tuple[list[tuple[bool, Any]], int]:
     global _IN_WORKER
     _IN_WORKER = True
-    assert _TASK is not None
-    fn, items, limit, encode = _TASK
+    fn, items, limit, encode = task
     fuel = Fuel(limit)
     out: list[tuple[bool, Any]] = []
-    for i in range(*bounds):
+    for item in items:
         try:
-            out.append((True, encode(fn(items[i], fuel))))
+            out.append((True, encode(fn(item, fuel))))
         except CalculusError as err:
             out.append((False, err))
             break
@@ -51,19 +60,25 @@ def _run_chunk(bounds: tuple[int, int]) -> tuple[list[tuple[bool, Any]], int]:
     return out, fuel.used
 
 
+def unchanged(value: Any) -> Any:
+    """A result that travels as it is (a module-level function, so that it can travel too)."""
+    return value
+
+
 def run_all(
     items: Sequence[A],
     fn: Callable[[A, Fuel], B],
     fuel: Fuel,
     jobs: int = 1,
     order: Callable[[int], list[int]] | None = None,
-    encode: Callable[[B], Any] = lambda b: b,
-    decode: Callable[[Any], B] = lambda b: b,
+    encode: Callable[[B], Any] = unchanged,
+    decode: Callable[[Any], B] = unchanged,
 ) -> list[B]:
-    """``[fn(item, fuel) for item in items]``, possibly out of order or in ``jobs`` processes."""
+    """``[fn(item, fuel) for item in items]``, possibly out of order or in ``jobs`` processes (then
+    ``fn``, ``items``, ``encode`` and ``decode`` must be picklable)."""
     n = len(items)
     if worth_forking(n, jobs):
-        result = _in_workers(items, fn, fuel, jobs, encode, decode)
+        result = in_workers(items, fn, fuel, jobs, encode, decode)
         if result is not None:
             return result
     indices = order(n) if order is not None else range(n)
@@ -78,19 +93,13 @@ def worth_forking(n: int, jobs: int) -> bool:
     return jobs > 1 and not _IN_WORKER and n >= MIN_PER_JOB * jobs
 
 
+def start_method() -> str:
+    if START_METHOD is not None:
+        return START_METHOD
+    return "forkserver" if "jax" in sys.modules else "fork"
+
+
 def in_workers(
-    n: int,
-    iteration: Iteration,
-    fuel: Fuel,
-    jobs: int,
-    encode: Callable[[Any], Any],
-    decode: Callable[[Any], Any],
-) -> list[Any] | None:
-    """Iterations 0 … n-1 in ``jobs`` worker processes; None when a result cannot travel."""
-    return _in_workers(range(n), iteration, fuel, jobs, encode, decode)
-
-
-def _in_workers(
     items: Sequence[A],
     fn: Callable[[A, Fuel], B],
     fuel: Fuel,
@@ -98,18 +107,25 @@ def _in_workers(
     encode: Callable[[B], Any],
     decode: Callable[[Any], B],
 ) -> list[B] | None:
-    global _TASK
+    """``fn`` on each item in ``jobs`` worker processes; None when something cannot travel."""
     n = len(items)
     chunks = jobs * 4
     bounds = [(n * c // chunks, n * (c + 1) // chunks) for c in range(chunks)]
-    _TASK = (fn, items, fuel.remaining, encode)
-    gc.freeze()  # the workers' collector leaves the inherited heap alone (no copy-on-write)
+    tasks: list[Task] = [(fn, items[a:b], fuel.remaining, encode) for a, b in bounds if a < b]
+    method = start_method()
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(["calculi.lambda_p.eval", "calculi.lambda_p.semantics"])
+    else:
+        gc.freeze()  # the children's collector leaves the inherited heap alone (no copy-on-write)
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            answers = pool.map(_run_chunk, [b for b in bounds if b[0] < b[1]])
+        with context.Pool(jobs) as pool:
+            answers = pool.map(_run_chunk, tasks)
+    except (pickle.PicklingError, NotTransferable):  # an input that cannot travel
+        return None
     finally:
-        gc.unfreeze()
-        _TASK = None
+        if method != "forkserver":
+            gc.unfreeze()
     out: list[B] = []
     for chunk, used in answers:
         fuel.used += used

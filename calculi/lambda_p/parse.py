@@ -8,16 +8,14 @@ is an error pointing at it; a definition ``def f x = e`` refers to itself by its
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
 import lark
-from lark.exceptions import UnexpectedInput, UnexpectedToken
 
 from calculi.core.errors import ParseError, UnboundError
-from calculi.core.parsing import Grammar, span_of
+from calculi.core.parsing import integer, span_of
 from calculi.core.syntax import Source, Span
 from calculi.lambda_p import desugar as ds
 from calculi.lambda_p.deep import deep
@@ -45,64 +43,7 @@ from calculi.lambda_p.syntax import (
     Var,
     is_value,
 )
-
-
-def _hint(err: UnexpectedInput, text: str, offset: int) -> tuple[int, str] | None:
-    """What parser states cannot tell: a string not closed on its line (the lexer may have paired
-    the wrong quotes and failed later), and a negative literal written without parentheses."""
-    start, end = text.rfind("\n", 0, offset) + 1, text.find("\n", offset)
-    end = len(text) if end < 0 else end
-    opened, i = None, start
-    while i < end and (opened is not None or not text.startswith("--", i)):
-        if text[i] == '"':
-            opened = i if opened is None else None
-        i += 2 if text[i] == "\\" and opened is not None else 1
-    parse_error = isinstance(err, UnexpectedToken)
-    if opened is not None and (opened == offset or (parse_error and '"' in text[start:offset])):
-        return opened, "unterminated string literal"
-    negative = re.match(r"-\s*([0-9]+)", text[offset:]) if parse_error else None
-    if negative:
-        return offset, f"negative numbers are written in parentheses: (-{negative[1]})"
-    return None
-
-
-GRAMMAR = Grammar.load(
-    __package__,
-    "grammar.lark",
-    start="start",
-    examples={
-        "missing body after '.'": ["\\x.", "for i:3.", "\\x y."],
-        "missing definition body after '='": ["def f =", "def f x ="],
-        "missing component after ','": ["(1,", "(1, 2,", "<1,", "<1, 2,"],
-        "a handler needs clauses 'name -> value' in braces": ["handle 1 2", "handle {} 1"],
-        "write comparisons with spaces ('a < b'): '<' right before a term opens an array": ["a <b"],
-        "unclosed parenthesis": ["(1", "(1, 2", "f (x"],
-        "unclosed array: arrays are written <a, b, c>": ["<1, 2", "<1"],
-        "'if' needs 'then' and 'else'": ["if x then y", "if x"],
-    },
-    names={
-        "NAME": "a name",
-        "INT": "an integer",
-        "STRING": "a string",
-        "LANGLE": "'<'",
-        "RANGLE": "'>'",
-        "ARROW": "'->'",
-        "LARROW": "'<-'",
-        "CON": "a constructor",
-        "LAMBDA": "'\\'",
-        "DOT": "'.'",
-        "SEMICOLON": "';'",
-        "RPAR": "')'",
-        "LPAR": "'('",
-        "COMMA": "','",
-        "RBRACE": "'}'",
-        "LBRACE": "'{'",
-        "EQUAL": "'='",
-        "IN": "'in'",
-        "$END": "end of input",
-    },
-    hint=_hint,
-)
+from calculi.lambda_p.tree import parse_tree
 
 BINARY = {"+", "-", "*", "/", "%", "++", "==", "!=", "<", "<=", ">", ">=", "&&", "||"}
 PRIM_FUNCTIONS: dict[str, int] = {"length": 1, "show": 1, "not": 1}
@@ -380,8 +321,8 @@ def _con(d: Desugarer, node: Tree, env: dict[str, int]) -> Term:
 
 
 _RULES: dict[str, Callable[[Desugarer, Tree, dict[str, int]], Term]] = {
-    "int": lambda d, n, env: Lit(int(str(n.children[0])), span=d.span(n)),
-    "signed": lambda d, n, env: Lit(int(str(n.children[0]) + str(n.children[1])), span=d.span(n)),
+    "int": lambda d, n, env: Lit(integer(str(n.children[0]), d.span(n)), span=d.span(n)),
+    "signed": lambda d, n, env: Lit(integer("".join(map(str, n.children)), d.span(n)), span=d.span(n)),
     "string": _string,
     "var": lambda d, n, env: d.name(n, env),
     "con": _con,
@@ -421,8 +362,7 @@ def parse_item(
 
 def _parse_item(source: Source, table: Globals, variant: str, defining: Global | None) -> Parsed:
     try:
-        tree = GRAMMAR.parse(source)
-        (node,) = tree.children
+        (node,) = parse_tree(source).children
         if isinstance(node, lark.Tree) and node.data == "def_":
             name_token = node.children[0]
             assert isinstance(name_token, lark.Token)
@@ -435,7 +375,8 @@ def _parse_item(source: Source, table: Globals, variant: str, defining: Global |
         d = Desugarer(source, table, variant=variant)
         return Parsed(canonical(d.expr(node, {})), d.warnings)
     except RecursionError:
-        raise ParseError("input nested too deeply", source.span(0, len(source.text))) from None
+        reason = "nested too deeply; bind inner parts to names with let or def"
+        raise ParseError(reason, source.span(0, len(source.text))) from None
 
 
 def parse_term(source: Source, table: Globals | None = None, variant: str = "icfp24") -> Term:

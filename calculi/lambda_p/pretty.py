@@ -8,17 +8,17 @@ core term. ``sugar=False`` (``:desugar``) prints the core forms as they are.
 
 from __future__ import annotations
 
-import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 
 from calculi.core.pretty import Doc, concat, group, join, line, nest, render, text
 from calculi.lambda_p.deep import deep
+from calculi.lambda_p.flat import flat_data, literal_text
 from calculi.lambda_p.syntax import (
     TUPLE,
     App,
     Arr,
-    Branch,
     Case,
     Con,
     For,
@@ -77,113 +77,147 @@ NON_ASSOC = {"==", "!=", "<", "<=", ">", ">="}
 
 def _globals(term: Term) -> set[str]:
     found: set[str] = set()
-    stack: list[object] = [term]
+    stack: list[Term] = [term]
     while stack:
         t = stack.pop()
         if isinstance(t, Global):
             found.add(t.name)
-        elif isinstance(t, Lam | For):
-            stack.append(t.body)
-            if isinstance(t, For):
-                stack.append(t.bound)
-        elif isinstance(t, App):
-            stack += [t.fn, t.arg]
-        elif isinstance(t, Index):
-            stack += [t.array, t.index]
-        elif isinstance(t, Arr):
-            stack += t.items
-        elif isinstance(t, Con | Prim):
-            stack += t.args
-        elif isinstance(t, Handle):
-            stack += [v for _, v in t.handler.clauses] + [t.param, t.body]
-        elif isinstance(t, Case):
-            stack += [t.scrutinee, *(b.body for b in t.branches)]
+        else:
+            stack.extend(child for child, _ in children(t))
     return found
 
 
-def _occurs(name: int, term: Term) -> bool:
-    """Does the variable ``name`` occur free in ``term``? (binders shadow; a loop, for deep terms)"""
-    stack: list[Term] = [term]
-    while stack:
-        t = stack.pop()
-        if isinstance(t, Var):
-            if t.name == name:
-                return True
-        else:
-            for child, bound in children(t):
-                if name not in bound:
-                    stack.append(child)
-    return False
+Site = tuple[int, int, int]
+"""Where a name is bound: (id of the binding node, which of its children, the binder)."""
+
+
+class _Survey:
+    """One walk over a term, without recursion: the binding sites whose name occurs in their scope,
+    and the nodes that are data (literals, arrays and constructors of data), which print flat."""
+
+    def __init__(self, term: Term) -> None:
+        self.used: set[Site] = set()
+        self.data: set[int] = set()
+        env: dict[int, Site] = {}
+        undo: list[tuple[int, Site | None]] = []
+        stack: list[tuple[Term, tuple[tuple[int, Site], ...] | int]] = [(term, ())]
+        while stack:
+            t, binds = stack.pop()
+            if isinstance(binds, int):  # leaving t: its scope ends
+                while len(undo) > binds:
+                    name, old = undo.pop()
+                    if old is None:
+                        del env[name]
+                    else:
+                        env[name] = old
+                if isinstance(t, Lit) or (
+                    isinstance(t, Arr | Con) and all(id(c) in self.data for c, _ in children(t))
+                ):
+                    self.data.add(id(t))
+                continue
+            stack.append((t, len(undo)))
+            for name, site in binds:
+                undo.append((name, env.get(name)))
+                env[name] = site
+            if isinstance(t, Var):
+                binding = env.get(t.name)
+                if binding is not None:
+                    self.used.add(binding)
+                continue
+            for k, (child, bound) in reversed(list(enumerate(children(t)))):
+                stack.append((child, tuple((name, (id(t), k, name)) for name in bound)))
 
 
 class Printer:
-    def __init__(self, reserved: set[str], sugar: bool) -> None:
+    """Terms to documents. The names in scope (binder → name shown) are one mutable map, bound and
+    unbound around each scope, with a count of each name shown, so that choosing a name costs
+    the same at any depth."""
+
+    def __init__(self, term: Term, reserved: set[str], sugar: bool, flat: bool = True) -> None:
         self.reserved = reserved
         self.sugar = sugar
+        self.flat = flat
+        survey = _Survey(term)
+        self.used, self.data = survey.used, survey.data
+        self.names: dict[int, str] = {}
+        self.shown: Counter[str] = Counter()
+        self._undo: list[tuple[int, str | None]] = []
 
-    def choose(self, names: dict[int, str], binder: int, hint: str, body: Term | None) -> str:
-        if body is not None and not _occurs(binder, body):
+    def choose(self, binder: int, hint: str, site: Site | None) -> str:
+        if site is not None and site not in self.used:
             return "_"
         base = hint.rstrip("0123456789'") if _NAME.match(hint) and hint != "_" else "x"
         base = base or "x"
-        taken = set(names.values()) | self.reserved
         candidate, i = base, 0
-        while candidate in taken:
+        while self.shown[candidate] or candidate in self.reserved:
             i += 1
             candidate = f"{base}{i}"
         return candidate
 
-    def bind(
-        self, names: dict[int, str], binder: int, hint: str, body: Term | None
-    ) -> tuple[str, dict[int, str]]:
-        shown = self.choose(names, binder, hint, body)
-        inner = {k: v for k, v in names.items() if k != binder}
+    def bind(self, binder: int, hint: str, site: Site | None) -> str:
+        """Bring ``binder`` into scope (``site`` None: always named, never ``_``); ``unbind``
+        takes it out again."""
+        shown = self.choose(binder, hint, site)
+        old = self.names.pop(binder, None)
+        if old is not None:
+            self.shown[old] -= 1
         if shown != "_":
-            inner[binder] = shown
-        return shown, inner
+            self.names[binder] = shown
+            self.shown[shown] += 1
+        self._undo.append((binder, old))
+        return shown
 
-    def doc(self, t: Term, names: dict[int, str], prec: int) -> Doc:
-        d, level = self.form(t, names)
+    def unbind(self, count: int = 1) -> None:
+        for _ in range(count):
+            binder, old = self._undo.pop()
+            now = self.names.pop(binder, None)
+            if now is not None:
+                self.shown[now] -= 1
+            if old is not None:
+                self.names[binder] = old
+                self.shown[old] += 1
+
+    def doc(self, t: Term, prec: int) -> Doc:
+        d, level = self.form(t)
         return concat(["(", d, ")"]) if level < prec else d
 
-    def form(self, t: Term, names: dict[int, str]) -> tuple[Doc, int]:
+    def form(self, t: Term) -> tuple[Doc, int]:
         if isinstance(t, Lit):
-            if isinstance(t.value, str):
-                return text(json.dumps(t.value, ensure_ascii=False)), 9
-            return text(f"({t.value})" if t.value < 0 else str(t.value)), 9
+            return text(literal_text(t.value)), 9
         if isinstance(t, Var):
-            return text(t.hint if t.name < 0 else names.get(t.name, f"?{t.name}")), 9
+            return text(t.hint if t.name < 0 else self.names.get(t.name, f"?{t.name}")), 9
         if isinstance(t, Global):
             return text(t.name), 9
         if isinstance(t, Perform):
             return text(f"perform {t.op}"), 9
+        if self.flat and isinstance(t, Arr | Con) and id(t) in self.data and (
+                t.items if isinstance(t, Arr) else t.args):
+            return text(flat_data(t)), 7 if isinstance(t, Con) and t.tag != TUPLE else 9
         if isinstance(t, Arr):
-            return concat(["<", join(", ", (self.doc(i, names, 0) for i in t.items)), ">"]), 9
+            return concat(["<", join(", ", (self.doc(i, 0) for i in t.items)), ">"]), 9
         if isinstance(t, Con):
             if t.tag == TUPLE:
-                return concat(["(", join(", ", (self.doc(a, names, 0) for a in t.args)), ")"]), 9
+                return concat(["(", join(", ", (self.doc(a, 0) for a in t.args)), ")"]), 9
             if not t.args:
                 return text(t.tag), 9
-            return concat([t.tag, " ", join(" ", (self.doc(a, names, 8) for a in t.args))]), 7
+            return concat([t.tag, " ", join(" ", (self.doc(a, 8) for a in t.args))]), 7
         if isinstance(t, Lam):
             params: list[str] = []
             body: Term = t
             while isinstance(body, Lam):
-                shown, names = self.bind(names, body.binder, body.hint, body.body)
-                params.append(shown)
+                params.append(self.bind(body.binder, body.hint, (id(body), 0, body.binder)))
                 body = body.body
-            return group(
-                concat(["\\", " ".join(params), ".", nest(2, concat([line(), self.doc(body, names, 0)]))])
-            ), 0
+            inside = self.doc(body, 0)
+            self.unbind(len(params))
+            return group(concat(["\\", " ".join(params), ".", nest(2, concat([line(), inside]))])), 0
         if isinstance(t, App):
             if self.sugar and isinstance(t.fn, Lam) and not isinstance(t.fn.body, Lam):
-                shown, inner = self.bind(names, t.fn.binder, t.fn.hint, t.fn.body)
-                head: list[Doc | str] = (
-                    [self.doc(t.arg, names, 1), ";"]
-                    if shown == "_"
-                    else [shown, " <- ", self.doc(t.arg, names, 1), ";"]
-                )
-                return concat([*head, line(), self.doc(t.fn.body, inner, 0)]), 0
+                value = self.doc(t.arg, 1)
+                shown = self.bind(t.fn.binder, t.fn.hint, (id(t.fn), 0, t.fn.binder))
+                rest = self.doc(t.fn.body, 0)
+                self.unbind()
+                head: list[Doc | str] = [value, ";"] if shown == "_" else [shown, " <- ", value, ";"]
+                return concat([*head, line(), rest]), 0
             spine: list[Term] = []
             fn: Term = t
             while isinstance(fn, App) and not (
@@ -191,25 +225,19 @@ class Printer:
             ):
                 spine.append(fn.arg)
                 fn = fn.fn
-            args = [concat([line(), self.doc(a, names, 8)]) for a in reversed(spine)]
-            return group(concat([self.doc(fn, names, 7), nest(2, concat(args))])), 7
+            args = [concat([line(), self.doc(a, 8)]) for a in reversed(spine)]
+            return group(concat([self.doc(fn, 7), nest(2, concat(args))])), 7
         if isinstance(t, Index):
-            return concat([self.doc(t.array, names, 8), ".", self.doc(t.index, names, 9)]), 8
+            return concat([self.doc(t.array, 8), ".", self.doc(t.index, 9)]), 8
         if isinstance(t, For):
-            shown, inner = self.bind(names, t.binder, t.hint, None)
-            return group(
-                concat(
-                    [
-                        f"for {shown}:",
-                        self.doc(t.bound, names, 9),
-                        ".",
-                        nest(2, concat([line(), self.doc(t.body, inner, 0)])),
-                    ]
-                )
-            ), 0
+            bound = self.doc(t.bound, 9)
+            shown = self.bind(t.binder, t.hint, None)
+            inside = self.doc(t.body, 0)
+            self.unbind()
+            return group(concat([f"for {shown}:", bound, ".", nest(2, concat([line(), inside]))])), 0
         if isinstance(t, Handle):
             clauses = [
-                group(concat([k, " ->", nest(4, concat([line(), self.doc(v, names, 0)]))]))
+                group(concat([k, " ->", nest(4, concat([line(), self.doc(v, 0)]))]))
                 for k, v in t.handler.clauses
             ]
             hdoc = concat(["{", nest(2, join(concat([",", line()]), clauses)), "}"])
@@ -220,7 +248,7 @@ class Printer:
                         hdoc,
                         nest(
                             2,
-                            concat([line(), self.doc(t.param, names, 9), line(), self.doc(t.body, names, 9)]),
+                            concat([line(), self.doc(t.param, 9), line(), self.doc(t.body, 9)]),
                         ),
                     ]
                 )
@@ -230,10 +258,10 @@ class Printer:
                 level = LEVEL[t.op]
                 if t.op in NON_ASSOC:
                     parts: list[Doc | str] = [
-                        self.doc(t.args[0], names, level + 1),
+                        self.doc(t.args[0], level + 1),
                         f" {t.op}",
                         line(),
-                        self.doc(t.args[1], names, level + 1),
+                        self.doc(t.args[1], level + 1),
                     ]
                     return group(concat(parts)), level
                 # a chain of one precedence level is one flat group (a shallow document)
@@ -245,8 +273,8 @@ class Printer:
                         node = node.args[1]
                     docs: list[Doc | str] = []
                     for op, operand in chain:
-                        docs += [self.doc(operand, names, level + 1), f" {op}", line()]
-                    return group(concat([*docs, self.doc(node, names, level)])), level
+                        docs += [self.doc(operand, level + 1), f" {op}", line()]
+                    return group(concat([*docs, self.doc(node, level)])), level
                 while (
                     isinstance(node, Prim)
                     and node.op in LEVEL
@@ -255,54 +283,49 @@ class Printer:
                 ):
                     chain.append((node.op, node.args[1]))
                     node = node.args[0]
-                docs = [self.doc(node, names, level)]
+                docs = [self.doc(node, level)]
                 for op, operand in reversed(chain):
-                    docs += [f" {op}", line(), self.doc(operand, names, level + 1)]
+                    docs += [f" {op}", line(), self.doc(operand, level + 1)]
                 return group(concat(docs)), level
-            return concat([t.op, " ", join(" ", (self.doc(a, names, 8) for a in t.args))]), 7
+            return concat([t.op, " ", join(" ", (self.doc(a, 8) for a in t.args))]), 7
         if isinstance(t, Case):
-            return self.case(t, names)
+            return self.case(t)
         raise TypeError(f"not a λp term: {t!r}")
 
-    def case(self, t: Case, names: dict[int, str]) -> tuple[Doc, int]:
+    def case(self, t: Case) -> tuple[Doc, int]:
         tags = [b.tag for b in t.branches]
         if self.sugar and tags == ["True", "False"]:
             return group(
                 concat(
                     [
                         "if ",
-                        self.doc(t.scrutinee, names, 0),
+                        self.doc(t.scrutinee, 0),
                         " then",
-                        nest(2, concat([line(), self.doc(t.branches[0].body, names, 0)])),
+                        nest(2, concat([line(), self.doc(t.branches[0].body, 0)])),
                         line(),
                         "else",
-                        nest(2, concat([line(), self.doc(t.branches[1].body, names, 0)])),
+                        nest(2, concat([line(), self.doc(t.branches[1].body, 0)])),
                     ]
                 )
             ), 0
         if self.sugar and tags == [TUPLE] and len(t.branches[0].binders) >= 2:
-            pat, inner = self.pattern(t.branches[0], names)
-            return concat(
-                [
-                    pat,
-                    " <- ",
-                    self.doc(t.scrutinee, names, 1),
-                    ";",
-                    line(),
-                    self.doc(t.branches[0].body, inner, 0),
-                ]
-            ), 0
+            value = self.doc(t.scrutinee, 1)
+            pat = self.pattern(t, 0)
+            rest = self.doc(t.branches[0].body, 0)
+            self.unbind(len(t.branches[0].binders))
+            return concat([pat, " <- ", value, ";", line(), rest]), 0
+        scrutinee = self.doc(t.scrutinee, 0)
         branches = []
-        for b in t.branches:
-            pat, inner = self.pattern(b, names)
-            branches.append(
-                group(concat([pat, " ->", nest(2, concat([line(), self.doc(b.body, inner, 0)]))]))
-            )
+        for k, b in enumerate(t.branches):
+            pat = self.pattern(t, k)
+            inside = self.doc(b.body, 0)
+            self.unbind(len(b.binders))
+            branches.append(group(concat([pat, " ->", nest(2, concat([line(), inside]))])))
         return group(
             concat(
                 [
                     "case ",
-                    self.doc(t.scrutinee, names, 0),
+                    scrutinee,
                     " of {",
                     nest(2, concat([softline_(), join(concat([line(), "| "]), branches)])),
                     "}",
@@ -310,31 +333,36 @@ class Printer:
             )
         ), 9
 
-    def pattern(self, b: Branch, names: dict[int, str]) -> tuple[Doc, dict[int, str]]:
-        shown: list[str] = []
+    def pattern(self, t: Case, k: int) -> Doc:
+        """Branch k's pattern, its names brought into scope (the caller unbinds them)."""
+        b = t.branches[k]
         hints = b.hints or ("x",) * len(b.binders)
-        for binder, hint in zip(b.binders, hints, strict=True):
-            # pattern variables are never printed as '_' unless unused in the body
-            s, names = self.bind(names, binder, hint, b.body)
-            shown.append(s)
+        # pattern variables are never printed as '_' unless unused in the body
+        shown = [self.bind(x, hint, (id(t), k + 1, x)) for x, hint in zip(b.binders, hints, strict=True)]
         if b.tag is None:
-            return text(shown[0]), names
+            return text(shown[0])
         if b.tag == TUPLE:
-            return text("(" + ", ".join(shown) + ")"), names
-        return text(" ".join([b.tag, *shown])), names
+            return text("(" + ", ".join(shown) + ")")
+        return text(" ".join([b.tag, *shown]))
 
 
 def softline_() -> Doc:
     return line("")
 
 
-def to_doc(term: Term, sugar: bool = True) -> Doc:
+def to_doc(term: Term, sugar: bool = True, flat: bool = True) -> Doc:
+    """``flat``: data as one text (``flat_data``), rather than a document of its parts."""
     reserved = KEYWORDS | PRIM_FUNCTIONS | _globals(term)
-    return Printer(reserved, sugar).doc(term, {}, 0)
+    return Printer(term, reserved, sugar, flat).doc(term, 0)
 
 
 def show(term: Term, width: int = 100, sugar: bool = True) -> str:
     """The term in the surface syntax (re-parses to the same canonical term)."""
+    if isinstance(term, Lit | Arr | Con):
+        try:
+            return flat_data(term)
+        except TypeError:  # not data: a λ inside
+            pass
     return deep(lambda: render(to_doc(term, sugar), width))
 
 

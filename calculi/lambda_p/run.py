@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
@@ -10,8 +11,9 @@ from calculi.core.errors import CalculusError
 from calculi.core.trace import Fuel
 from calculi.lambda_p import eval as fast
 from calculi.lambda_p.deep import deep
+from calculi.lambda_p.flat import data_text
 from calculi.lambda_p.pretty import show
-from calculi.lambda_p.semantics import Machine
+from calculi.lambda_p.semantics import Frame, Machine, plug_all
 from calculi.lambda_p.syntax import Term, Var
 from calculi.lambda_p.values import NotTransferable, to_term
 
@@ -45,6 +47,59 @@ def show_value(term: Term) -> str:
     return deep(lambda: show(term))
 
 
+def run_text(
+    term: Term,
+    fuel: Fuel,
+    variant: str = "icfp24",
+    jobs: int = 1,
+    machine: str = "fast",
+    warn: Callable[[str], None] | None = None,
+) -> str:
+    """``show_value(run_term(…))``; a data value of the fast evaluator (an array of 10^6 numbers,
+    say) is printed straight from the run-time value, without building its term."""
+    if machine == "fast":
+        value = deep(lambda: fast.evaluate(term, fuel, variant, jobs, warn))
+        text = data_text(value)
+        return text if text is not None else show_value(deep(lambda: value_term(value)))
+    return show_value(run_term(term, fuel, variant, jobs, machine, warn))
+
+
+TRACE_ENDS = 4
+"""How many steps a trace summary shows at each end."""
+
+
+def trace_summary(
+    term: Term, fuel: Fuel, variant: str = "icfp24", width: int = 100, ends: int = TRACE_ENDS
+) -> Iterator[str]:
+    """The small-step trace in brief: the term, its first and last ``ends`` steps (every step of a
+    trace of at most ``3 * ends``), then how many times each rule fired. The machine keeps its
+    context between steps (``Machine.evaluate``), so a summary costs what the evaluation costs;
+    only the steps shown are printed."""
+    machine = Machine(variant)
+    yield deep(lambda: show(term, width))
+    counts: Counter[str] = Counter()
+    first: list[str] = []
+    last: deque[tuple[str, tuple[Frame, ...], Term]] = deque(maxlen=2 * ends)
+
+    def on_step(rule: str, frames: list[Frame], new: Term) -> None:
+        counts[rule] += 1
+        if len(first) < ends:
+            first.append(f"--> [{rule}] {show(plug_all(frames, new), width)}")
+        else:
+            last.append((rule, tuple(frames), new))
+
+    deep(lambda: machine.evaluate(term, fuel, on_step))
+    yield from first
+    total = sum(counts.values())
+    if total > 3 * ends:
+        yield f"… {total - 2 * ends:,} steps more (--full-trace or :fulltrace shows every step) …"
+        last = deque(list(last)[ends:])
+    for rule, frames, new in last:
+        yield f"--> [{rule}] {deep(partial(show, plug_all(list(frames), new), width))}"
+    rules = ", ".join(f"{rule} {n:,}" for rule, n in counts.most_common())
+    yield f"{total:,} step{'s' if total != 1 else ''}: {rules}" if total else "no step: a value already"
+
+
 def trace_lines(term: Term, fuel: Fuel, variant: str = "icfp24", width: int = 100) -> Iterator[str]:
     """The small-step trace: the term, then ``--> [rule] term`` for every step."""
     machine = Machine(variant)
@@ -60,4 +115,5 @@ def trace_lines(term: Term, fuel: Fuel, variant: str = "icfp24", width: int = 10
         yield f"--> [{nxt.rule}] {shown}"
 
 
-__all__ = ["MACHINES", "CalculusError", "run_term", "show_value", "trace_lines", "value_term"]
+__all__ = ["MACHINES", "CalculusError", "run_term", "run_text", "show_value", "trace_lines", "trace_summary",
+           "value_term"]

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
+from calculi.core import coverage
 from calculi.core.trace import Fuel, Step
 from calculi.foil import core as foil
 from calculi.lambda_p import parallel
@@ -63,8 +65,19 @@ from calculi.lambda_p.syntax import (
 from calculi.lambda_p.terms import as_value, describe_term, resolve
 from calculi.lambda_p.values import to_term
 
+CALCULUS = "lambda_p"
+RULES = coverage.declare(CALCULUS, [
+    "app", "index", "return", "perform", "traverse", "step", "parallel", "traverse/pepm", "prim", "case",
+])
+"""The rules of ICFP'24 Fig. 1, PEPM'22's (traverse) as ``traverse/pepm``, and the δ-rules and
+``case`` of the toolkit's extensions; (step) is counted when a primitive step happens inside a
+non-empty context E."""
+
 # A frame: (kind, node, position); kinds: fn arg array index prim case param body
 Frame = tuple[str, Term, int]
+OnStep = Callable[[str, list[Frame], Term], None]
+"""Told of each step of ``Machine.evaluate``: the rule, and the term as frames (outermost first,
+valid during the call only) around a subterm."""
 
 
 def plug(frame: Frame, hole: Term) -> Term:
@@ -280,6 +293,17 @@ class Machine:
 
     def contract(self, frames: list[Frame], t: Term, fuel: Fuel) -> tuple[str, Term, int]:
         """The rule, the new subterm, and how many outer frames stay around it."""
+        rule, new, keep = self.primitive(frames, t, fuel)
+        if rule == "traverse" and self.variant == "pepm22":
+            coverage.fired(CALCULUS, "traverse/pepm")
+        else:
+            coverage.fired(CALCULUS, rule)
+        if keep and rule != "parallel":
+            coverage.fired(CALCULUS, "step")
+        return rule, new, keep
+
+    def primitive(self, frames: list[Frame], t: Term, fuel: Fuel) -> tuple[str, Term, int]:
+        """``contract`` without the counting of rules."""
         if isinstance(t, App):
             if isinstance(resolve(t.fn), Perform):
                 return self.perform(frames, t)
@@ -325,24 +349,30 @@ class Machine:
         n = loop_bound(t)
         fuel.tick(t.span, n)  # an n-iteration loop costs at least n steps, before any is built
         bodies = [substitute(t.body, {t.binder: Lit(i)}) for i in range(n)]
-        values = parallel.run_all(bodies, lambda b, f: self.evaluate(b, f), fuel, self.jobs, self.order)
+        if parallel.worth_forking(n, self.jobs) and self.order is None:
+            values = parallel.run_all(bodies, partial(iteration, self.variant), fuel, self.jobs)
+        else:
+            values = parallel.run_all(bodies, lambda b, f: self.evaluate(b, f), fuel, order=self.order)
         return Arr(tuple(values), span=t.span)
 
-    def evaluate(self, term: Term, fuel: Fuel) -> Term:
+    def evaluate(self, term: Term, fuel: Fuel, on_step: OnStep | None = None) -> Term:
         """↦* to a value, or a ``Stuck`` / ``FuelExhausted`` error.
 
         The same steps as ``step`` over and over, with the context kept between them: after a
         step E[r] ↦ E'[r'], the next decomposition starts from the contractum inside E' (or, when
         it is a value, from the frame around it) instead of from the root (refocusing, Danvy and
-        Nielsen), so a step costs what its rule costs, not the depth of the term."""
+        Nielsen), so a step costs what its rule costs, not the depth of the term. ``on_step``
+        hears of each step: its rule, and the new term as frames around a subterm."""
         span = term.span
         found = decompose(term)
         while found is not None:
             check_cancelled()
             frames, redex = found
-            _, new, keep = self.contract(frames, redex, fuel)
+            rule, new, keep = self.contract(frames, redex, fuel)
             fuel.tick(span)
             del frames[keep:]
+            if on_step is not None:
+                on_step(rule, frames, new)
             if not is_value(new):
                 inner = decompose(new)
                 assert inner is not None
@@ -365,6 +395,11 @@ class Machine:
             steps.append(nxt)
             term = nxt.term
         return steps
+
+
+def iteration(variant: str, body: Term, fuel: Fuel) -> Term:
+    """An iteration of (parallel) in a worker process."""
+    return Machine(variant).evaluate(body, fuel)
 
 
 def evaluate(

@@ -1,14 +1,19 @@
 """Hypothesis strategies: well-formed λp programs with handlers, operations and loops.
 
 Programs are built from a grammar of computations that is well-formed by construction: every
-operation performed is handled by one of the prelude handlers wrapped around it (unless an
-unhandled operation is asked for), loops bounds are literals, and every computation returns an
-integer where an integer is needed. They are produced as surface text and parsed, so they are
-core terms in canonical form and print back (``show``) in the surface syntax.
+operation performed is handled by one of the handlers wrapped around it (unless an unhandled
+operation is asked for), loop bounds are literals, and every computation returns an integer where
+an integer is needed. They are shaped like what users write: most have a stack of handlers (the
+prelude's, a state handler, handlers written inline), perform operations, often long runs of
+them, and nest handlers inside computations and inside loops; local names shadow prelude names
+and outer names. They are produced as surface text and parsed, so they are core terms in
+canonical form and print back (``show``) in the surface syntax. Files of definitions are in
+``strategies_files``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
@@ -22,33 +27,62 @@ from calculi.lambda_p.syntax import Term
 
 @dataclass(frozen=True, slots=True)
 class Effect:
-    """A prelude handler (as applied to a thunk) and the operation it handles."""
+    """A handler (as applied to a thunk), the operations it handles, and ``around``: the handler
+    (with another parameter) around an integer computation, as an integer computation."""
 
     name: str
     handler: str
     op: str
+    around: Callable[[str], str]
+    ops: tuple[str, ...] = ()
 
+    def handles(self) -> tuple[str, ...]:
+        return self.ops or (self.op,)
+
+
+def _pair(handler: str) -> Callable[[str], str]:
+    """``handler`` returns (value, parameter): their sum."""
+    return lambda body: f"(case {handler} (\\_. {body}) of {{(v, s) -> v + s}})"
+
+
+TICK = "handler {return -> \\s x. x, tick -> \\s x k. k (s + x) s}"
+"""A handler written inline: ``tick x`` returns the parameter and adds x to it (identity return,
+the default traverse: each iteration of a loop starts from the parameter before the loop)."""
+
+BUMP = ("handler {return -> \\s x. (x, s), bump -> \\s x k. k (s + x) (), traverse -> \\n s l k. "
+        "ps <- runIterations n l (replicate n 0); k (s + fold (+) 0 (map snd ps)) (map fst ps)}")
+"""A parallel accumulator written inline, with its own traverse clause (either variant's ℓ)."""
 
 EFFECTS = {
-    "accum": Effect("accum", "runAccum (+) 0", "accum"),
-    "log": Effect("log", 'runAccum (++) ""', "accum"),
-    "reader": Effect("reader", "runReader 7", "ask"),
-    "reader2": Effect("reader2", "runReader 3", "ask"),
-    "except": Effect("except", "runWeakExcept", "throw"),
-    "amb": Effect("amb", "runAmb", "amb"),
-    "random": Effect("random", 'runRandom "r"', "sampleUniform"),
+    "accum": Effect("accum", "runAccum (+) 0", "accum", _pair("runAccum (+) 0")),
+    "log": Effect("log", 'runAccum (++) ""', "accum",
+                  lambda body: f'(case runAccum (++) "" (\\_. {body}) of {{(v, s) -> v + length s}})'),
+    "reader": Effect("reader", "runReader 7", "ask", lambda body: f"runReader 5 (\\_. {body})"),
+    "reader2": Effect("reader2", "runReader 3", "ask", lambda body: f"runReader 11 (\\_. {body})"),
+    "except": Effect("except", "runWeakExcept", "throw", lambda body: (
+        f"(case runWeakExcept (\\_. {body}) of {{Left e -> length e | Right v -> v}})")),
+    "amb": Effect("amb", "runAmb", "amb", lambda body: f"fold (+) 0 (runAmb (\\_. {body}))"),
+    "random": Effect("random", 'runRandom "r"', "sampleUniform", lambda body: f'runRandom "s" (\\_. {body})'),
+    "state": Effect("state", "runState 1", "get", _pair("runState 2"), ("get", "set")),
+    "tick": Effect("tick", f"{TICK} 10", "tick", lambda body: f"{TICK} 20 (\\_. {body})"),
+    "bump": Effect("bump", f"{BUMP} 0", "bump", _pair(f"{BUMP} 3")),
 }
 UNHANDLED = "oops"
+SHADOWABLE = ("iota", "unzip", "concatenate", "splitKey", "reduce", "cartesianProd", "firstFailure",
+              "generate", "iterate", "genUniform", "accum", "ask", "throw", "amb", "get", "set", "update")
+"""Prelude names a local binder may take (the generated text itself never calls them)."""
+RUNS = (2, 3, 4, 8, 16)
+"""Lengths of runs of operations one after another."""
 
 
 def _perform(effect: str, rest: str, draw: st.DrawFn, scope: tuple[str, ...]) -> str:
     """A computation that performs the operation of ``effect`` and returns an integer."""
     op = EFFECTS[effect].op if effect in EFFECTS else effect
+    k = draw(st.integers(0, 5))
     if effect == "accum":
-        return f"(perform accum {draw(st.integers(0, 5))}; {rest})"
+        return f"(perform accum {k}; {rest})"
     if effect == "log":
-        word = draw(st.sampled_from(["a", "b", "c"]))
-        return f'(perform accum "{word}"; {rest})'
+        return f'(perform accum "{draw(st.sampled_from(["a", "b", "c"]))}"; {rest})'
     if op == "ask":
         return "(perform ask ())"
     if op == "throw":
@@ -58,45 +92,90 @@ def _perform(effect: str, rest: str, draw: st.DrawFn, scope: tuple[str, ...]) ->
         return f"(perform amb <{draw(st.integers(0, 3))}, {draw(st.integers(4, 6))}>)"
     if op == "sampleUniform":
         return "(length (perform sampleUniform ()))"
-    return f"(perform {op} {len(scope)})"
+    if effect == "state":
+        s = f"s{len(scope)}"
+        return draw(st.sampled_from(["(perform get ())", f"(perform set {k}; {rest})",
+                                     f"({s} <- perform get (); perform set ({s} + {k}); {rest})"]))
+    if op == "bump":
+        return f"(perform bump {k}; {rest})"
+    return f"(perform {op} {len(scope) if op == UNHANDLED else k})"
+
+
+def _quiet(effect: str, draw: st.DrawFn) -> str | None:
+    """One operation of ``effect`` as a statement of a run (None for those that end or fork it)."""
+    k = draw(st.integers(0, 5))
+    return {"accum": f"perform accum {k}", "log": f'perform accum "{"abc"[k % 3]}"',
+            "reader": "perform ask ()", "reader2": "perform ask ()", "amb": f"perform amb <{k}>",
+            "random": "perform sampleUniform ()", "state": f"perform set {k}" if k % 2 else "perform get ()",
+            "tick": f"perform tick {k}", "bump": f"perform bump {k}"}.get(effect)
+
+
+def nestable(ops: tuple[str, ...]) -> list[str]:
+    """The effects of ``ops`` whose handler may go around a sub-computation: none shares an
+    operation with another effect of ``ops`` (a string accumulator would catch integer ones)."""
+    handled = [op for e in ops if e in EFFECTS for op in EFFECTS[e].handles()]
+    return [e for e in ops if e in EFFECTS and all(handled.count(op) == 1 for op in EFFECTS[e].handles())]
+
+
+LOOPING = ("amb",)
+"""Effects whose handler's operation clause runs a loop (runAmb's ``for`` over the options)."""
 
 
 @st.composite
-def computations(draw: st.DrawFn, ops: tuple[str, ...], scope: tuple[str, ...] = (), depth: int = 3) -> str:
+def computations(draw: st.DrawFn, ops: tuple[str, ...], scope: tuple[str, ...] = (), depth: int = 3,
+                 loops: bool = True) -> str:
     """An integer-valued computation performing the operations of the effects ``ops`` (names of
-    ``EFFECTS``, or other names for operations nobody handles); ``scope`` holds integer variables."""
+    ``EFFECTS``, or other names for operations nobody handles); ``scope`` holds integer variables.
+
+    ``loops=False``: no loop, and no handler that runs one, for the computation is under runState,
+    whose default traverse hands a loop's iterations back as (value, state) pairs."""
     leaves = [st.integers(0, 9).map(str)] + ([st.sampled_from(scope)] if scope else [])
     if depth <= 0:
         return draw(st.one_of(leaves))
-    kind = draw(
-        st.sampled_from(
-            ["leaf", "add", "bind", "if", "loop", "op", "op"]
-            if ops
-            else ["leaf", "add", "bind", "if", "loop"]
-        )
-    )
-    sub = computations(ops, scope, depth - 1)
+    inner = [e for e in nestable(ops) if loops or e not in LOOPING]
+    # Hypothesis draws the first choices most often: operations first, then handlers, loops
+    kinds = ["op", "run", "op", "op"] if ops else []
+    if inner:
+        kinds += ["loop handler", "nest", "loop handler"] if loops else ["nest", "nest"]
+    kinds += ["bind", "add", "if", "shadow", "leaf"] + (["loop"] if loops else [])
+    kind = draw(st.sampled_from(kinds))
+    sub = computations(ops, scope, depth - 1, loops)
     if kind == "leaf":
         return draw(st.one_of(leaves))
     if kind == "add":
         return f"({draw(sub)} + {draw(sub)})"
-    if kind == "bind":
-        x = f"x{len(scope)}"
-        return f"({x} <- ({draw(sub)}); {draw(computations(ops, (*scope, x), depth - 1))})"
+    if kind in ("bind", "shadow"):
+        fresh = f"x{len(scope)}"
+        names = [fresh] if kind == "bind" else [*SHADOWABLE, *scope]
+        x = draw(st.sampled_from(names))
+        return f"({x} <- ({draw(sub)}); {draw(computations(ops, (*scope, x), depth - 1, loops))})"
     if kind == "if":
         return f"(if {draw(sub)} == {draw(st.integers(0, 3))} then {draw(sub)} else {draw(sub)})"
-    if kind == "loop":
+    if kind in ("loop", "loop handler"):
         i = f"i{len(scope)}"
         n = draw(st.integers(0, 3))
-        body = draw(computations(ops, (*scope, i), depth - 1))
+        effect = draw(st.sampled_from(inner)) if kind == "loop handler" else None
+        body = draw(computations(ops, (*scope, i), depth - 1, effect != "state"))
+        if effect is not None:
+            body = EFFECTS[effect].around(body)
         return f"(fold (+) 0 (for {i}:{n}. {body}))"
+    if kind == "nest":
+        effect = draw(st.sampled_from(inner))
+        return EFFECTS[effect].around(draw(computations(ops, scope, depth - 1, loops and effect != "state")))
+    if kind == "run":
+        length = draw(st.sampled_from(RUNS))
+        steps = [_quiet(draw(st.sampled_from(ops)), draw) for _ in range(length)]
+        return "(" + "".join(f"{s}; " for s in steps if s is not None) + f"{draw(sub)})"
     return _perform(draw(st.sampled_from(ops)), draw(sub), draw, scope)
 
 
 def effect_stacks(pool: tuple[str, ...] = tuple(sorted(EFFECTS))) -> st.SearchStrategy[tuple[str, ...]]:
-    """Up to three distinct effects (outermost first); never both integer and string accumulators."""
-    return st.lists(st.sampled_from(pool), max_size=3, unique=True).map(
-        lambda names: tuple(n for n in names if n != "log" or "accum" not in names)
+    """One to three distinct effects (outermost first), now and then none; never both integer and
+    string accumulators, nor runAmb with runState (whose default traverse would see its loops)."""
+    some = st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique=True)
+    return st.sampled_from([some] * 9 + [st.just([])]).flatmap(lambda names: names).map(
+        lambda names: tuple(n for n in names if (n != "log" or "accum" not in names)
+                            and (n not in LOOPING or "state" not in names))
     )
 
 
@@ -105,10 +184,12 @@ def operations(effects: tuple[str, ...], unhandled: bool = False) -> tuple[str, 
     return (*ops, UNHANDLED) if unhandled else ops
 
 
-def wrap(effects: tuple[str, ...], text: str) -> str:
-    """The handlers of ``effects`` around a computation, the first outermost."""
+def wrap(effects: tuple[str, ...], text: str, handlers: dict[str, str] | None = None) -> str:
+    """The handlers of ``effects`` around a computation, the first outermost (``handlers``: other
+    texts for some of them)."""
     for name in reversed(effects):
-        text = f"{EFFECTS[name].handler} (\\_. {text})"
+        handler = (handlers or {}).get(name, EFFECTS[name].handler)
+        text = f"{handler} (\\_. {text})"
     return text
 
 
@@ -120,10 +201,25 @@ def program_texts(
     depth: int = 3,
     pool: tuple[str, ...] = tuple(sorted(EFFECTS)),
 ) -> str:
-    """``H1 (\\_. H2 (\\_. … body))``: a stack of prelude handlers around a computation."""
+    """``H1 (\\_. H2 (\\_. … body))``: a stack of handlers around a computation."""
     if effects is None:
         effects = draw(effect_stacks(pool))
-    return wrap(effects, draw(computations(operations(effects, unhandled), (), depth)))
+    ops = operations(effects, unhandled)
+    body = draw(computations(ops, (), depth, "state" not in effects))
+    return wrap(effects, draw(performing(ops, body)))
+
+
+@st.composite
+def performing(draw: st.DrawFn, ops: tuple[str, ...], body: str) -> str:
+    """``body``, most of the time after one or more operations of ``ops`` (so that most programs
+    perform at least one, and some a long run of them)."""
+    if not ops or not draw(st.sampled_from([True, True, True, True, False])):
+        return body
+    length = draw(st.sampled_from((1, 1, 2, *RUNS)))
+    steps = [_quiet(draw(st.sampled_from(ops)), draw) for _ in range(length)]
+    if all(step is None for step in steps):
+        return _perform(draw(st.sampled_from(ops)), body, draw, ())
+    return "(" + "".join(f"{step}; " for step in steps if step is not None) + f"{body})"
 
 
 def parse_program(text: str, variant: str = "icfp24") -> Term:
@@ -169,131 +265,3 @@ def show_term(value: object) -> str:
         return show(value)  # type: ignore[arg-type]
     except Exception:
         return repr(value)
-
-
-# -- programs written the way users write them -----------------------------------------------------
-#
-# Files of definitions and expressions: user definitions named like prelude ones (each changing
-# what the prelude's would do, so that a leak in either direction changes a value), helpers that
-# call prelude handlers, names defined again (REPL style), handlers of one operation nested
-# inside each other, and long runs of effects through tail and non-tail recursion.
-
-SHADOWS = {
-    "fst": "def fst p = case p of {(a, b) -> b}",
-    "snd": "def snd p = case p of {(a, b) -> a}",
-    "replicate": "def replicate n x = map (\\_. x) (iota (n + 1))",
-    "map": "def map f xs = fold (\\acc x. <f x> ++ acc) <> xs",
-    "iota": "def iota n = iotaFrom 1 (n + 1) <>",
-    "unzip": "def unzip ps = (map snd ps, map fst ps)",
-    "concatenate": "def concatenate xss = fold (\\a b. b ++ a) <> xss",
-    "splitKey": 'def splitKey key m = map (\\i. key ++ "-" ++ show i) (iota m)',
-    "ask": "def ask x = perform ask x + 1",
-    "accum": "def accum x = perform accum (x + 1)",
-    "throw": 'def throw e = perform throw (e ++ "!")',
-}
-"""Definitions that shadow prelude names with other meanings of the same shape."""
-
-USES = {
-    "fst": "fst ({a}, {b})",
-    "snd": "snd ({a}, {b})",
-    "replicate": "length (replicate {a} 0)",
-    "map": "fold (+) 0 (map (\\x. x * {b}) (iota {a}))",
-    "iota": "fold (+) 0 (iota {a})",
-    "unzip": "(case unzip <({a}, {b})> of {{(xs, ys) -> xs.0 - ys.0}})",
-    "concatenate": "(concatenate <<{a}>, <{b}>>).0",
-    "splitKey": "length ((splitKey \"k\" ({a} + 1)).0)",
-}
-"""Integer-valued uses of (possibly shadowed) prelude helpers, with holes for two integers."""
-
-CURRIED = [
-    "(\\a b. a * b) {a} (<1, 2, 3>.{b})",
-    "(\\a. (if a == 0 then perform early a else 0); \\b. a + b) 0 (<1, 2, 3>.{b})",
-]
-"""Curried calls whose later argument may fail (an index up to 3 into three items), after a
-partial application that may perform an operation nobody handles (so that the order shows)."""
-
-INNER = {
-    "accum": "(case runAccum (+) 0 (\\_. {}) of {{(v, s) -> v + s}})",
-    "log": '(case runAccum (++) "" (\\_. {}) of {{(v, s) -> v + length s}})',
-    "reader": "runReader 5 (\\_. {})",
-    "reader2": "runReader 11 (\\_. {})",
-    "except": "(case runWeakExcept (\\_. {}) of {{Left e -> length e | Right v -> v}})",
-    "amb": "fold (+) 0 (runAmb (\\_. {}))",
-    "random": 'runRandom "s" (\\_. {})',
-}
-"""The handler of an effect around an integer computation, again integer-valued (nested inside a
-handler of the same operation, it takes the operations first)."""
-
-WRAPPERS = {"accum": "accum {}", "log": 'accum "{}"', "reader": "ask ()", "reader2": "ask ()",
-            "except": 'throw "e{}"', "amb": "amb <{}, 7>"}
-"""Operations performed through the prelude's wrappers (which a user definition may shadow)."""
-
-
-@st.composite
-def user_computations(draw: st.DrawFn, ops: tuple[str, ...], scope: tuple[str, ...], depth: int) -> str:
-    """``computations`` plus what users write: prelude helpers (maybe shadowed), operations through
-    the wrappers, a handler of an operation nested inside another of it, calls of the file's own
-    recursive definitions."""
-    small = st.integers(0, 3).map(str)
-    kinds = ["base", "base", "use", "wrapper", "nest", "recurse", "curried", "wide"]
-    kinds = kinds if depth > 0 else ["base"]
-    kind = draw(st.sampled_from(kinds))
-    if kind == "wide":  # more names in scope than the compiled code keeps when a body needs few
-        names = [f"w{k}" for k in range(draw(st.integers(9, 12)))]
-        binds = "".join(f"{w} <- {k}; " for k, w in enumerate(names))
-        sub = draw(user_computations(ops, (*scope, *names), depth - 1))
-        return f"({binds}({sub}) + (y <- {names[3]}; y * 2) + {' + '.join(names)})"
-    if kind == "curried":
-        call = draw(st.sampled_from(CURRIED))
-        return "(" + call.format(a=draw(st.integers(0, 3)), b=draw(st.sampled_from([3, 2]))) + ")"
-    if kind == "use":
-        use = USES[draw(st.sampled_from(sorted(USES)))]
-        return "(" + use.format(a=draw(small), b=draw(small)) + ")"
-    usable = [e for e in ops if e in WRAPPERS]
-    if kind == "wrapper" and usable:
-        effect = draw(st.sampled_from(usable))
-        performed = WRAPPERS[effect].format(draw(small))
-        if effect in ("accum", "log"):
-            return f"({performed}; {draw(user_computations(ops, scope, depth - 1))})"
-        if effect == "except":
-            guard = draw(st.sampled_from(scope)) if scope else "1"
-            rest = draw(user_computations(ops, scope, depth - 1))
-            return f"(if {guard} == 2 then {performed} else {rest})"
-        return f"({performed})"
-    if kind == "nest" and ops:
-        effect = draw(st.sampled_from([e for e in ops if e in INNER] or ["reader"]))
-        return INNER[effect].format(draw(user_computations(ops, scope, depth - 1)))
-    if kind == "recurse":
-        name = draw(st.sampled_from(["countdown", "depth"]))
-        return f"({name} {draw(st.integers(0, 12))})"
-    return draw(computations(ops, scope, min(depth, 2)))
-
-
-RECURSIVE = {
-    "countdown": "def countdown n = if n == 0 then 0 else (accum 1; countdown (n - 1))",
-    "depth": "def depth n = if n == 0 then 0 else (accum n; 1 + depth (n - 1))",
-}
-"""The file's own recursive definitions: one tail-recursive, one not, each performing an
-operation per level (under whatever handler of accum is around the call)."""
-
-
-@st.composite
-def user_files(draw: st.DrawFn) -> list[str]:
-    """The items of a λp file (REPL inputs, in order): shadowing definitions, a name defined twice,
-    recursive definitions, definitions whose bodies are not values (evaluated in their turn), and
-    an integer expression under a stack of prelude handlers that always handles accum (so the
-    recursive definitions are well-formed)."""
-    shadows = draw(st.lists(st.sampled_from(sorted(SHADOWS)), unique=True, max_size=4))
-    items = [SHADOWS[name] for name in shadows]
-    items += [RECURSIVE["countdown"], RECURSIVE["depth"]]
-    a, b = draw(st.integers(0, 5)), draw(st.integers(0, 5))
-    items += [f"def twice x = x * {a}", "def useTwice y = twice y + 1", f"def twice x = x + {b}"]
-    items += [f"def base = fold (+) 0 (iota {draw(st.integers(0, 4))})", "def offset = base * 2 + twice 1"]
-    effects = draw(effect_stacks())
-    if "accum" not in effects and "log" not in effects:
-        effects = ("accum", *effects)
-    elif "log" in effects:
-        effects = tuple(e for e in effects if e != "log") + (("accum",) if "accum" not in effects else ())
-    body = draw(user_computations(operations(effects), (), 3))
-    items.append(wrap(effects, f"(useTwice 1 + twice 1 + offset + {body})"))
-    return items

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from calculi.core.errors import StuckError
+from calculi.core.parsing import show_int
 from calculi.core.syntax import Span
 
 GROUPS = (
@@ -71,7 +72,7 @@ def bad_index(what: str, span: Span | None) -> Stuck:
 
 
 def out_of_range(i: int, length: int, span: Span | None) -> Stuck:
-    return Stuck("bad index", f"index {i} out of range for array of length {length}", span)
+    return Stuck("bad index", f"index {show_int(i)} out of range for array of length {length}", span)
 
 
 def missing_clause(name: str, span: Span | None) -> Stuck:

@@ -139,4 +139,73 @@ def substitute(term: Term, values: Mapping[int, Term], scope: int = 0) -> Term:
 
 def canonical(term: Term, free: int = 0) -> Term:
     """Rename every binder to its de Bruijn level (``free`` names are in scope already)."""
-    return _go(term, foil.unsafe_scope((1 << free) - 1), foil.identity_subst(), True)
+    return _Canonical(free).go(term)
+
+
+class _Canonical:
+    """The renaming to de Bruijn levels. Each binder takes the name ``with_fresh`` gives it (the
+    scope is always the levels 0 … depth-1); the renaming of the binders in scope is one map,
+    extended and restored around each scope, where foil's persistent substitution would copy it
+    at every binder (time quadratic in the depth of a term)."""
+
+    def __init__(self, free: int) -> None:
+        self.scope: Sc = foil.unsafe_scope((1 << free) - 1)
+        self.renamed: dict[int, int] = {}
+
+    def enter(self, binder: int) -> tuple[int, tuple[int, int | None, Sc]]:
+        """Bring ``binder`` into scope: its new name, and what ``leave`` needs to undo it."""
+        old, scope = self.renamed.get(binder), self.scope
+        new: int = foil.with_fresh(scope, lambda b, ev: foil.raw(b))
+        self.scope = foil.extend_scope(foil.unsafe_binder(new), scope)
+        self.renamed[binder] = new
+        return new, (binder, old, scope)
+
+    def leave(self, saved: tuple[int, int | None, Sc]) -> None:
+        binder, old, self.scope = saved
+        if old is None:
+            del self.renamed[binder]
+        else:
+            self.renamed[binder] = old
+
+    def go(self, t: Term) -> Term:
+        if isinstance(t, Var):
+            return Var(self.renamed.get(t.name, t.name), t.hint, span=t.span)
+        if isinstance(t, Lit | Perform | Global):
+            return t
+        if isinstance(t, Lam):
+            b, saved = self.enter(t.binder)
+            body = self.go(t.body)
+            self.leave(saved)
+            return Lam(b, body, t.hint, span=t.span)
+        if isinstance(t, App):
+            return App(self.go(t.fn), self.go(t.arg), span=t.span)
+        if isinstance(t, Index):
+            return Index(self.go(t.array), self.go(t.index), span=t.span)
+        if isinstance(t, Arr):
+            return Arr(tuple([self.go(i) for i in t.items]), span=t.span)
+        if isinstance(t, Con):
+            return Con(t.tag, tuple([self.go(a) for a in t.args]), span=t.span) if t.args else t
+        if isinstance(t, Prim):
+            return Prim(t.op, tuple([self.go(a) for a in t.args]), span=t.span)
+        if isinstance(t, For):
+            bound = self.go(t.bound)
+            b, saved = self.enter(t.binder)
+            body = self.go(t.body)
+            self.leave(saved)
+            return For(b, bound, body, t.hint, span=t.span)
+        if isinstance(t, Handle):
+            clauses = tuple([(k, self.go(v)) for k, v in t.handler.clauses])
+            param, body = self.go(t.param), self.go(t.body)
+            return Handle(Handler(clauses, span=t.handler.span), param, body, span=t.span)
+        if isinstance(t, Case):
+            scrutinee = self.go(t.scrutinee)
+            branches = []
+            for br in t.branches:
+                entered = [self.enter(binder) for binder in br.binders]
+                body = self.go(br.body)
+                for _, saved in reversed(entered):
+                    self.leave(saved)
+                names = tuple(b for b, _ in entered)
+                branches.append(Branch(br.tag, names, body, br.hints, span=br.span))
+            return Case(scrutinee, tuple(branches), span=t.span)
+        raise TypeError(f"not a λp term: {t!r}")

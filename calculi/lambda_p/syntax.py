@@ -15,6 +15,7 @@ equality ignores, so equality of canonical terms is α-equivalence.
 
 from __future__ import annotations
 
+import os
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,8 +84,8 @@ class Global(Node):
         return self.table.terms.get(self.key)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled (to and from worker processes) as a reference into the registry of tables."""
-        return _global_by_reference, (self.name, self.key, self.table.ident, self.span)
+        """Pickled (to and from worker processes) with its table (see ``Globals.__reduce__``)."""
+        return _global, (self.name, self.key, self.table, self.span)
 
 
 class Globals:
@@ -95,9 +96,14 @@ class Globals:
 
     ``terms`` holds this table's own definitions (a pending one, whose body is not a value, is
     absent until its value is known); ``sites`` their positions; ``values`` is the fast
-    evaluator's cache of their run-time values, by key."""
+    evaluator's cache of their run-time values, by key.
+
+    A table travels to worker processes by value, under its ``home`` (the process that made it,
+    and its number there): in its home, or in a forked child of it, the unpickled table is the
+    original (with its cache of compiled values); elsewhere, one copy per worker process."""
 
     _REGISTRY: ClassVar[weakref.WeakValueDictionary[int, Globals]] = weakref.WeakValueDictionary()
+    _COPIES: ClassVar[dict[tuple[int, int], Globals]] = {}
     _COUNT: ClassVar[list[int]] = [0]
 
     def __init__(self, parent: Globals | None = None) -> None:
@@ -107,6 +113,7 @@ class Globals:
         self.sites: dict[int, Span | None] = {}
         self.values: dict[int, Any] = {}
         self.ident = Globals._COUNT[0]
+        self.home = (os.getpid(), self.ident)
         Globals._COUNT[0] += 1
         Globals._REGISTRY[self.ident] = self
 
@@ -126,9 +133,33 @@ class Globals:
         self.terms[g.key] = term
         self.values.pop(g.key, None)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _table, (self.home,), (self.scope, self.names, self.terms, self.sites)
 
-def _global_by_reference(name: str, key: int, table: int, span: Span | None) -> Global:
-    return Global(name, key, Globals._REGISTRY[table], span=span)
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        """A copy takes the original's definitions as they are now (definitions are only ever
+        added, so the values it has compiled stay right); the original keeps its own."""
+        if self.home[0] != os.getpid():
+            self.scope, self.names, self.terms, self.sites = state
+
+
+def _table(home: tuple[int, int]) -> Globals:
+    """The table made in process ``home[0]`` as number ``home[1]``: itself where it is known (its
+    home, a forked child of its home), else this process's copy of it (filled by ``__setstate__``)."""
+    pid, ident = home
+    if pid in (os.getpid(), os.getppid()):
+        table = Globals._REGISTRY.get(ident)
+        if table is not None and table.home == home:
+            return table
+    copy = Globals._COPIES.get(home)
+    if copy is None:
+        copy = Globals._COPIES[home] = Globals()
+        copy.home = home
+    return copy
+
+
+def _global(name: str, key: int, table: Globals, span: Span | None) -> Global:
+    return Global(name, key, table, span=span)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,21 +6,27 @@
     grad FILE f ARGS...                    the value and the gradient (reverse mode: T ∘ U ∘ J)
     show FILE f --stage jvp|unzip|transpose [--policy save-all|recompute-all|save-sin] [--ascii]
     cost FILE f ARGS...                    work per operation class of f and of each stage
+
+ARGS are numbers or tuples of numbers, ``1.5`` or ``"(1.0, 2.0)"``; ``--fuel N`` bounds the steps of
+``run``, ``grad`` and ``cost``. Bad input of any kind prints one located error, and the exit status is 1.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import sys
-from pathlib import Path
+from collections.abc import Sequence
 
-from calculi.core.errors import CalculusError, UsageError
-from calculi.core.trace import Fuel
-from calculi.linear_ad.ad import grad, load, stages
-from calculi.linear_ad.check import Typing
+from calculi.core.errors import UsageError
+from calculi.core.files import cli, positive_int, read_source
+from calculi.core.syntax import Source
+from calculi.core.trace import DEFAULT_FUEL, Fuel
+from calculi.linear_ad.ad import grad, stages
+from calculi.linear_ad.calls import CallParser
+from calculi.linear_ad.check import Typing, check_program
 from calculi.linear_ad.commands import format_cost, format_values, stage_costs
 from calculi.linear_ad.eval import evaluate
+from calculi.linear_ad.parse import parse_program
 from calculi.linear_ad.pretty import show_program
 from calculi.linear_ad.primitives import Value
 from calculi.linear_ad.semantics import show_state, start, steps, value
@@ -28,22 +34,11 @@ from calculi.linear_ad.unzip import POLICIES
 
 
 def parse_value(text: str) -> Value:
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        raise UsageError(f"not a number or tuple of numbers: {text}") from None
-    return _floats(value, text)
+    """A command-line argument: a number or a tuple of numbers (an error points into it)."""
+    return CallParser(Source(text, "<argument>")).argument()
 
 
-def _floats(value: object, text: str) -> Value:
-    if isinstance(value, tuple):
-        return tuple(_floats(v, text) for v in value)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    raise UsageError(f"not a number or tuple of numbers: {text}")
-
-
-def main(argv: list[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m calculi.linear_ad", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["run", "check", "grad", "show", "cost"])
@@ -55,25 +50,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ascii", action="store_true", help="print in ASCII instead of Unicode")
     parser.add_argument("--trace", action="store_true",
                         help="run: print every step of the small-step semantics with its rule name")
+    parser.add_argument("--fuel", type=positive_int, default=DEFAULT_FUEL,
+                        help=f"run, grad, cost: the most evaluation steps (default {DEFAULT_FUEL:,})")
     opts = parser.parse_args(argv)
-    try:
-        print(run(opts))
-    except CalculusError as err:
-        print(err.render(), file=sys.stderr)
-        return 1
-    except BrokenPipeError:
-        return 0
-    except RecursionError:
-        print("error: input nested too deeply; bind sub-expressions with let", file=sys.stderr)
-        return 1
-    except OSError as err:
-        print(f"cannot read {opts.file}: {err.strerror}", file=sys.stderr)
-        return 1
+    print(run(opts))
     return 0
 
 
 def run(opts: argparse.Namespace) -> str:
-    typing = load(Path(opts.file).read_text(encoding="utf-8"), opts.file)
+    typing = check_program(parse_program(read_source(opts.file)))
     names = list(typing.signatures)
     if opts.command == "check":
         return "\n".join(f"{n} : {_sig(typing, n)}" for n in names)
@@ -85,23 +70,24 @@ def run(opts: argparse.Namespace) -> str:
     if opts.command == "run":
         split = len(typing.signatures[name].params) if name in typing.signatures else len(args)
         if opts.trace:
-            return trace(typing, name, args[:split], args[split:], not opts.ascii)
-        nl, ln = evaluate(typing, name, args[:split], args[split:])
+            return trace(typing, name, args[:split], args[split:], not opts.ascii, Fuel(opts.fuel))
+        nl, ln = evaluate(typing, name, args[:split], args[split:], fuel=Fuel(opts.fuel))
         return format_values(nl, ln)
     if opts.command == "grad":
-        value, gradient = grad(typing, name, args, policy)
+        value, gradient = grad(typing, name, args, policy, fuel=Fuel(opts.fuel))
         return f"value    {value!r}\ngradient {format_values(gradient, ())}"
     if opts.command == "cost":
-        return format_cost(stage_costs(typing, name, args, policy))
+        return format_cost(stage_costs(typing, name, args, policy, Fuel(opts.fuel)))
     st = stages(typing, name, policy)
     return show_program(st.program(opts.stage), unicode=not opts.ascii)
 
 
-def trace(typing: Typing, name: str, args: list[Value], largs: list[Value], unicode: bool) -> str:
+def trace(typing: Typing, name: str, args: list[Value], largs: list[Value], unicode: bool,
+          fuel: Fuel | None = None) -> str:
     """The call, every step ``--> [rule] term``, and the value."""
     state = start(typing, name, args, largs)
     lines = [show_state(state, unicode)]
-    for s in steps(state, Fuel()):
+    for s in steps(state, Fuel() if fuel is None else fuel):
         lines.append(f"--> [{s.rule}] {show_state(s.term, unicode)}")
         state = s.term
     final = value(state)
@@ -118,4 +104,4 @@ def _sig(typing: Typing, name: str) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(main))

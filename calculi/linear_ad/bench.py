@@ -1,11 +1,18 @@
-"""``python -m calculi.linear_ad.bench [--max N]``: the passes are linear in the program.
+"""``python -m calculi.linear_ad.bench [--max N] [--double [N]]``: the front end and the passes are
+linear in the program.
 
-For program families of growing size n (chains, fan-out, nested diamonds, chains of calls) it
-prints the program size |e|, the size ratios |J e|/|e|, |U(J e)|/|e|, |T(U(J e))|/|e|, the work
-ratios W(J e)/W(e) and W(T)/W(lin), and the time per operation of each pass (µs/op). All of
-them should stay flat as n grows: a quadratic pass shows as µs/op growing with n. The garbage
-collector is paused while timing (as ``timeit`` does): its full collections grow with the heap
-and would blur the per-operation times of the largest programs.
+For program families of growing size n (chains, fan-out, nested diamonds, calls of one helper, many
+helpers, chains of helpers each calling the last, lets nested in lets, one long sum) it prints the
+program size |e|, the size ratios |J e|/|e|, |U(J e)|/|e|, |T(U(J e))|/|e|, the work ratios
+W(J e)/W(e) and W(T)/W(lin), and the time per operation (µs/op) of the parser, the printer, the
+checker, the evaluator and each pass. All of them should stay flat as n grows: a quadratic pass
+shows as µs/op growing with n. ``--double`` times each family at n and 2n instead (best of three)
+and prints the ratio, which is 2 for a linear pass. The nested families stop at ``MAX_DEPTH``
+levels of nesting, where the parser refuses a program with its position.
+
+Times are processor time (``time.process_time``), which other processes on a busy machine disturb
+less than wall-clock time. The garbage collector is paused while timing (as ``timeit`` does): its
+full collections grow with the heap and would blur the times of the largest programs.
 """
 
 from __future__ import annotations
@@ -15,14 +22,19 @@ import gc
 import time
 from collections.abc import Callable
 
+from calculi.core.syntax import Source
 from calculi.linear_ad.check import check_program
-from calculi.linear_ad.eval import function_work
+from calculi.linear_ad.eval import evaluate, function_work
 from calculi.linear_ad.jvp import jvp_name, jvp_program
 from calculi.linear_ad.names import Supply
+from calculi.linear_ad.parse import parse_program
+from calculi.linear_ad.pretty import show_program
 from calculi.linear_ad.primitives import ADD, COS, MUL, SIN
 from calculi.linear_ad.rename import canonical
 from calculi.linear_ad.syntax import (
+    MAX_DEPTH,
     Binding,
+    Block,
     Call,
     Expr,
     FuncDef,
@@ -40,7 +52,7 @@ from calculi.linear_ad.types import REAL, Mixed
 from calculi.linear_ad.unzip import lin_name, unzip_program
 
 
-def _function(name: str, body: Callable[[Supply, Var, list[Binding]], Var], arity: int = 1) -> FuncDef:
+def _function(name: str, body: Callable[[Supply, Var, list[Binding]], Expr], arity: int = 1) -> FuncDef:
     supply = Supply()
     params = tuple(supply.binder(f"x{i}") for i in range(arity))
     bindings: list[Binding] = []
@@ -91,9 +103,13 @@ def diamonds(n: int) -> Program:
     return Program((_function("f", body),))
 
 
+def _sin_times(s: Supply, x: Var, out: list[Binding]) -> Var:
+    return _let(s, out, Prim(MUL, (Prim(SIN, (x,)), x)))
+
+
 def calls(n: int) -> Program:
     """x_{i+1} = g(x_i) × x_i with g(x) = sin(x) × x: n/4 calls, each with its own tape."""
-    g = _function("g", lambda s, x, out: _let(s, out, Prim(MUL, (Prim(SIN, (x,)), x))))
+    g = _function("g", _sin_times)
 
     def body(s: Supply, x: Var, out: list[Binding]) -> Var:
         for _ in range(max(1, n // 4)):
@@ -104,73 +120,159 @@ def calls(n: int) -> Program:
     return Program((g, _function("f", body)))
 
 
+def helpers(n: int) -> Program:
+    """n/2 helpers h_i(x) = sin(x) × x, and f calling each once in turn: many small functions."""
+    hs = [_function(f"h{i}", _sin_times) for i in range(max(1, n // 2))]
+
+    def body(s: Supply, x: Var, out: list[Binding]) -> Var:
+        for h in hs:
+            x = _let(s, out, Call(h.name, (x,), ()), "c")
+        return x
+
+    return Program((*hs, _function("f", body)))
+
+
+def call_chain(n: int) -> Program:
+    """h_0(x) = sin(x), h_i(x) = h_{i-1}(x) × x: calls nested n/2 deep."""
+    hs = [_function("h0", lambda s, x, out: Prim(SIN, (x,)))]
+
+    def body(s: Supply, x: Var, out: list[Binding]) -> Expr:
+        return Prim(MUL, (_let(s, out, Call(hs[-1].name, (x,), ())), x))
+
+    for i in range(1, max(1, n // 2)):
+        hs.append(_function(f"h{i}", body))
+    return Program(tuple(hs))
+
+
+def nested_lets(n: int) -> Program:
+    """let y = (let y = (… sin(x) …) in sin(y)) in sin(y): lets nested n/2 deep in right-hand sides."""
+
+    def body(s: Supply, x: Var, out: list[Binding]) -> Expr:
+        e: Expr = Prim(SIN, (x,))
+        for _ in range(max(1, n // 2)):
+            b = s.binder("y")
+            e = Block((LetB((b,), (), e),), Prim(SIN, (var_of(b),)))
+        return e
+
+    return Program((_function("f", body),))
+
+
+def long_sum(n: int) -> Program:
+    """x × 1.5 + x × 2.5 + …: one expression of n/2 terms, nested n/2 deep."""
+
+    def body(s: Supply, x: Var, out: list[Binding]) -> Expr:
+        e: Expr = x
+        for i in range(max(1, n // 2)):
+            e = Prim(ADD, (e, Prim(MUL, (x, Lit(f"{i % 7 + 1}.5")))))
+        return e
+
+    return Program((_function("f", body),))
+
+
 FAMILIES: dict[str, Callable[[int], Program]] = {
-    "chain": chain, "fan-out": fan_out, "diamonds": diamonds, "calls": calls,
+    "chain": chain, "fan-out": fan_out, "diamonds": diamonds, "calls": calls, "helpers": helpers,
+    "call-chain": call_chain, "nested-lets": nested_lets, "sum": long_sum,
 }
+NESTED = {"call-chain", "nested-lets", "sum"}
+"""The families whose nesting grows with n (up to ``MAX_DEPTH``)."""
+
+PASSES = ("parse", "print", "check", "eval", "J", "U", "T")
+COLUMNS = ["ops", "size", "|J|/|e|", "|U|/|e|", "|T|/|e|", "W(J)/W", "W(T)/W(lin)",
+           *(f"{p} µs/op" for p in PASSES)]
 
 
-def measure(program: Program) -> dict[str, float]:
-    """Sizes, work ratios and µs/op of each pass; the collector is paused while timing, as timeit does."""
+def timed(results: dict[str, float], label: str, thunk: Callable[[], object]) -> object:
+    start = time.process_time()
+    value = thunk()
+    results[label] = time.process_time() - start
+    return value
+
+
+def seconds(program: Program) -> tuple[dict[str, float], dict[str, float]]:
+    """The seconds each front-end stage and pass takes on ``program``, and its sizes and work
+    ratios; the collector is paused while timing, as timeit does."""
     gc.collect()
     gc.disable()
     try:
-        return _measure(program)
+        return _seconds(program)
     finally:
         gc.enable()
 
 
-def _measure(program: Program) -> dict[str, float]:
-    typing = check_program(program)
+def _seconds(program: Program) -> tuple[dict[str, float], dict[str, float]]:
+    t: dict[str, float] = {}
     name = program.defs[-1].name
-    ops = function_work(typing, name)
-    t0 = time.perf_counter()
+    text = str(timed(t, "print", lambda: show_program(program, unicode=False)))
+    parsed = timed(t, "parse", lambda: parse_program(Source(text)))
+    assert isinstance(parsed, Program)
+    typing = check_program(parsed)
+    timed(t, "check", lambda: check_program(parsed))
+    timed(t, "eval", lambda: evaluate(typing, name, [0.5]))
     j = jvp_program(typing, name)
-    t1 = time.perf_counter()
+    timed(t, "J", lambda: jvp_program(typing, name))
     tj = check_program(j)
-    t2 = time.perf_counter()
     u = unzip_program(tj, jvp_name(name))
-    t3 = time.perf_counter()
+    timed(t, "U", lambda: unzip_program(tj, jvp_name(name)))
     tu = check_program(u.program)
-    t4 = time.perf_counter()
     lin = lin_name(jvp_name(name))
-    t = transpose_program(tu, lin)
-    t5 = time.perf_counter()
-    tt = check_program(t)
-    t6 = time.perf_counter()
+    tt = check_program(transpose_program(tu, lin))
+    timed(t, "T", lambda: transpose_program(tu, lin))
     size = program_size(program)
-    us = 1e6 / max(1, ops)
-    return {
-        "ops": ops, "size": size,
-        "|J|/|e|": program_size(j) / size, "|U|/|e|": program_size(u.program) / size,
-        "|T|/|e|": program_size(t) / size,
-        "W(J)/W": function_work(tj, jvp_name(name)) / ops,
-        "W(T)/W(lin)": function_work(tt, transpose_name(lin)) / function_work(tu, lin),
-        "J µs/op": (t1 - t0) * us, "U µs/op": (t3 - t2) * us, "T µs/op": (t5 - t4) * us,
-        "check µs/op": (t2 - t1 + t4 - t3 + t6 - t5) / 3 * us,
-    }
+    shape = {"ops": float(function_work(typing, name)), "size": float(size),
+             "|J|/|e|": program_size(j) / size, "|U|/|e|": program_size(u.program) / size,
+             "|T|/|e|": program_size(tt.program) / size,
+             "W(J)/W": function_work(tj, jvp_name(name)) / function_work(typing, name),
+             "W(T)/W(lin)": function_work(tt, transpose_name(lin)) / function_work(tu, lin)}
+    return t, shape
 
 
+def best_of(program: Program, rounds: int = 3) -> tuple[dict[str, float], dict[str, float]]:
+    runs = [seconds(program) for _ in range(rounds)]
+    return {p: min(r[0][p] for r in runs) for p in PASSES}, runs[0][1]
+
+
+def measure(program: Program) -> dict[str, float]:
+    """Sizes, work ratios and µs/op of each stage and pass (one run)."""
+    t, shape = seconds(program)
+    us = 1e6 / max(1.0, shape["ops"])
+    return {**shape, **{f"{p} µs/op": t[p] * us for p in PASSES}}
+
+
+def doubling(family: str, n: int) -> str:
+    """Each stage's best-of-three time at n and 2n, and the ratio (2 for a linear stage)."""
+    (small, _), (large, _) = best_of(FAMILIES[family](n)), best_of(FAMILIES[family](2 * n))
+    cells = "  ".join(f"{p} {small[p] * 1e3:.1f}→{large[p] * 1e3:.1f} ms ×{large[p] / small[p]:.2f}"
+                      for p in PASSES)
+    return f"{family:<12} n={n:<6} {cells}"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m calculi.linear_ad.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m calculi.linear_ad.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--max", type=int, default=10_000, help="largest program, in operations")
     parser.add_argument("--families", nargs="*", default=list(FAMILIES), choices=list(FAMILIES))
+    parser.add_argument("--double", type=int, nargs="?", const=4_000, metavar="N",
+                        help="time each stage at n = N and 2N (nested families: at most "
+                             f"{MAX_DEPTH // 4} and twice that)")
     opts = parser.parse_args(argv)
-    sizes = [n for n in (10, 100, 1_000, 10_000, 100_000) if n <= opts.max]
-    columns = ["ops", "size", "|J|/|e|", "|U|/|e|", "|T|/|e|", "W(J)/W", "W(T)/W(lin)", "J µs/op",
-               "U µs/op", "T µs/op", "check µs/op"]
+    if opts.double:
+        for family in opts.families:
+            n = min(opts.double, MAX_DEPTH // 4) if family in NESTED else opts.double
+            print(doubling(family, n), flush=True)
+        return 0
     for family in opts.families:
+        cap = MAX_DEPTH if family in NESTED else opts.max
+        sizes = [n for n in (10, 100, 1_000, 10_000, 100_000) if n <= min(opts.max, cap)]
         print(f"\n{family}")
-        print("  ".join(f"{c:>11}" for c in columns))
+        print("  ".join(f"{c:>11}" for c in COLUMNS))
         rows = []
         for n in sizes:
             row = measure(FAMILIES[family](n))
             rows.append(row)
-            cells = (f"{row[c]:>11.0f}" if c in ("ops", "size") else f"{row[c]:>11.2f}" for c in columns)
-            print("  ".join(cells))
+            cells = (f"{row[c]:>11.0f}" if c in ("ops", "size") else f"{row[c]:>11.2f}" for c in COLUMNS)
+            print("  ".join(cells), flush=True)
         first, last = rows[min(1, len(rows) - 1)], rows[-1]
-        growth = {c: last[c] / first[c] for c in columns[2:] if first[c]}
+        growth = {c: last[c] / first[c] for c in COLUMNS[2:] if first[c]}
         print(f"  growth from {first['ops']:.0f} to {last['ops']:.0f} operations (flat is ≈ 1): " +
               ", ".join(f"{c} {g:.2f}" for c, g in growth.items()))
     return 0

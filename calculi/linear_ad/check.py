@@ -21,7 +21,9 @@ from calculi.core.errors import CalculusError, TypeCheckError
 from calculi.core.syntax import Span
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.primitives import params_dict, typing_rules
+from calculi.linear_ad.rules import PRIM_TYPING, fire
 from calculi.linear_ad.syntax import (
+    MAX_DEPTH,
     Binder,
     Block,
     Call,
@@ -41,6 +43,7 @@ from calculi.linear_ad.syntax import (
     UnpackLB,
     Var,
     Zero,
+    room_for_depth,
 )
 from calculi.linear_ad.types import REAL, Mixed, TupleType, Type
 
@@ -63,6 +66,8 @@ class Typing:
     expr_types: dict[int, Mixed] = field(default_factory=dict)
     binding_types: dict[int, tuple[tuple[Type, ...], tuple[Type, ...]]] = field(default_factory=dict)
     drop_types: dict[int, dict[int, Type]] = field(default_factory=dict)
+    depths: dict[str, int] = field(default_factory=dict)
+    """The nesting depth of each function, its callees' depths included (at most ``MAX_DEPTH``)."""
 
     def type_of(self, e: Expr) -> Mixed:
         return self.expr_types[id(e)]
@@ -70,10 +75,13 @@ class Typing:
 
 def check_program(program: Program) -> Typing:
     """Check every function; raise a ``TypeCheckError`` naming the rule and pointing at the culprit."""
+    room_for_depth()
     typing = Typing(program)
     for d in program.defs:
-        _Checker(typing).funcdef(d)
+        checker = _Checker(typing)
+        checker.funcdef(d)
         typing.signatures[d.name] = d
+        typing.depths[d.name] = checker.deepest
     return typing
 
 
@@ -87,6 +95,8 @@ class _Checker:
     def __init__(self, typing: Typing) -> None:
         self.typing = typing
         self.env: dict[int, _Slot] = {}
+        self.depth = 0
+        self.deepest = 0
 
     def funcdef(self, d: FuncDef) -> None:
         names = [*d.params, *d.lparams]
@@ -126,28 +136,49 @@ class _Checker:
         return slot.type
 
     def expr(self, e: Expr) -> Mixed:
+        self.nest(1, e)
         t = self.infer(e)
+        self.depth -= 1  # (after an error the checker is dropped, so no finally is needed)
         self.typing.expr_types[id(e)] = t
         return t
 
+    def nest(self, levels: int, e: Expr, callee: str | None = None) -> None:
+        """Go ``levels`` deeper (a sub-expression, or a callee's body); refuse past ``MAX_DEPTH``."""
+        self.depth += levels
+        if self.depth > self.deepest:
+            if self.depth > MAX_DEPTH:
+                what = f"the call of {callee} nests" if callee else "the expression is nested"
+                raise TypeCheckError(f"{what} too deeply (more than {MAX_DEPTH:,} levels, counting each "
+                                     "sub-expression and each callee's own depth); bind sub-expressions "
+                                     "with let", e.span, rule="App" if callee else None)
+            self.deepest = self.depth
+
     def infer(self, e: Expr) -> Mixed:
         if isinstance(e, Var):
+            fire("⊢ Var")
             return Mixed((self.use(e),), ())
         if isinstance(e, LVar):
+            fire("⊢ LVar")
             return Mixed((), (self.use(e),))
         if isinstance(e, Lit):
+            fire("⊢ Lit")
             return Mixed((REAL,), ())
         if isinstance(e, Zero):
+            fire("⊢ Zero")
             return Mixed((), (e.type,))
         if isinstance(e, Ret):
+            fire("⊢ Ret")
             return Mixed(tuple(self.use(v) for v in e.vars), tuple(self.use(v) for v in e.lvars))
         if isinstance(e, Tup):
+            fire("⊢ Tup")
             return Mixed((TupleType(tuple(self.use(v) for v in e.vars)),), ())
         if isinstance(e, TupL):
+            fire("⊢ TupL")
             return Mixed((), (TupleType(tuple(self.use(v) for v in e.lvars)),))
         if isinstance(e, Prim):
             return self.prim(e)
         if isinstance(e, Dup):
+            fire("⊢ Dup")
             t = self.expr(e.arg)
             ty = _one(t, True)
             if ty is None:
@@ -155,6 +186,7 @@ class _Checker:
                                      "be used many times without dup)", e.span, rule="Dup")
             return Mixed((), (ty, ty))
         if isinstance(e, Drop):
+            fire("⊢ Drop")
             nl, ln = free_vars(e.arg)
             self.typing.drop_types[id(e)] = {n: self.env[n].type for n in (*nl, *ln) if n in self.env}
             self.expr(e.arg)
@@ -192,6 +224,8 @@ class _Checker:
         rule = typing_rules.get(p)
         if rule is None:
             raise TypeCheckError(f"primitive {p.name} has no typing rule", e.span, rule=p.name)
+        if p in PRIM_TYPING:
+            fire(PRIM_TYPING[p])
         try:
             result = rule(arg_types, larg_types, params_dict(e.params))
         except CalculusError as err:
@@ -203,6 +237,9 @@ class _Checker:
         if d is None:
             raise TypeCheckError(f"unknown function {e.func} (define it before calling it)", e.span,
                                  rule="App")
+        fire("⊢ App")
+        self.nest(self.typing.depths.get(e.func, 0), e, e.func)
+        self.depth -= self.typing.depths.get(e.func, 0)
         if len(e.args) != len(d.params) or len(e.largs) != len(d.lparams):
             raise TypeCheckError(f"{e.func} takes {len(d.params)} non-linear and {len(d.lparams)} linear "
                                  f"arguments, got {len(e.args)} ; {len(e.largs)}", e.span, rule="App")
@@ -219,6 +256,7 @@ class _Checker:
         bound: list[Binder] = []
         for b in e.bindings:
             if isinstance(b, LetB):
+                fire("⊢ Let")
                 t = self.expr(b.rhs)
                 if len(t.nonlin) != len(b.binders) or len(t.lin) != len(b.lbinders):
                     raise TypeCheckError(
@@ -226,6 +264,7 @@ class _Checker:
                         f"{len(b.binders)} non-linear ; {len(b.lbinders)} linear names", b.span, rule="Let")
                 types = (t.nonlin, t.lin)
             elif isinstance(b, UnpackB):
+                fire("⊢ Unpack")
                 ty = self.use(b.var)
                 if not isinstance(ty, TupleType) or len(ty.items) != len(b.binders):
                     raise TypeCheckError(f"cannot unpack {b.var.hint} of type {ty} into {len(b.binders)} "
@@ -233,6 +272,7 @@ class _Checker:
                 types = (ty.items, ())
             else:
                 assert isinstance(b, UnpackLB)
+                fire("⊢ UnpackL")
                 ty = self.use(b.var)
                 if not isinstance(ty, TupleType) or len(ty.items) != len(b.lbinders):
                     raise TypeCheckError(f"cannot unpackL {b.var.hint} of type {ty} into "

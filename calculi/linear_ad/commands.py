@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from calculi.core import registry
-from calculi.core.errors import ParseError, UnboundError, UsageError
+from calculi.core.errors import UnboundError, UsageError
 from calculi.core.syntax import Source, Span
 from calculi.core.trace import Fuel, Step, run_steps
 from calculi.linear_ad.ad import grad, jvp, linearize, require, stages
+from calculi.linear_ad.calls import CallParser, CallText
 from calculi.linear_ad.check import Typing, check_program
 from calculi.linear_ad.eval import Cost, Evaluator
 from calculi.linear_ad.parse import parse_program
@@ -29,12 +30,11 @@ from calculi.linear_ad.semantics import run as run_semantics
 from calculi.linear_ad.semantics import step as step_semantics
 from calculi.linear_ad.syntax import FuncDef, Program
 from calculi.linear_ad.transpose import transpose_program
+from calculi.linear_ad.types import REAL, Mixed
 from calculi.linear_ad.unzip import POLICIES, Policy
 
-_CALL = re.compile(r"^\s*([A-Za-z_][\w.']*)\s*\((.*)\)\s*$", re.S)
-_NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
-_TOKEN = re.compile(r"\s*(?:(?P<num>-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|(?P<name>[A-Za-z_][\w.']*)"
-                    r"|(?P<punct>[(),;]))")
+_DEF = re.compile(r"\s*def\b")
+_NAME = re.compile(r"[^\W\d][\w.'\u0300-\u036f]*")
 
 
 def format_values(nl: Sequence[Value], ln: Sequence[Value]) -> str:
@@ -56,8 +56,9 @@ def default_args(d: FuncDef) -> list[Value]:
 
 
 def stage_costs(typing: Typing, name: str, args: Sequence[Value] | None,
-                policy: Policy) -> list[tuple[str, Cost]]:
-    """The cost of f and of each stage of its reverse mode, by running them at ``args``."""
+                policy: Policy, fuel: Fuel | None = None) -> list[tuple[str, Cost]]:
+    """The cost of f and of each stage of its reverse mode, by running them at ``args`` (with
+    ``fuel`` steps for all the runs together)."""
     require(typing, name)
     d = typing.signatures[name]
     if d.lparams:
@@ -68,7 +69,7 @@ def stage_costs(typing: Typing, name: str, args: Sequence[Value] | None,
 
     def run(label: str, t: Typing, fn: str, a: Sequence[Value], la: Sequence[Value]) -> Value:
         cost = Cost()
-        out = Evaluator(t, FLOAT, cost=cost).call(fn, a, la)
+        out = Evaluator(t, FLOAT, fuel, cost=cost).call(fn, a, la)
         rows.append((label, cost))
         return out
 
@@ -90,96 +91,6 @@ def format_cost(rows: list[tuple[str, Cost]]) -> str:
         cells = "  ".join(f"{c.work.get(k, 0):>6}" for k in classes)
         lines.append(f"{label:<{width}}  {c.total:>6}  {cells}")
     return "\n".join(lines)
-
-
-class CallParser:
-    """``f 1.5 2.0 ; 1.0`` or ``f(1.5, (2.0, 3.0) ; 1.0)``: a call of a function at values, with spans.
-
-        call  ::= NAME values [";" values]  |  NAME "(" values [";" values] ")"
-        value ::= NUMBER | "(" value ("," value)* [","] ")"
-    """
-
-    def __init__(self, source: Source) -> None:
-        self.source = source
-        self.tokens: list[tuple[str, str, int, int]] = []
-        text, pos = source.text, 0
-        while text[pos:].strip():
-            m = _TOKEN.match(text, pos)
-            if m is None or m.end() == pos:
-                at = len(text) - len(text[pos:].lstrip())
-                raise ParseError(f"unexpected {text[at]!r} in a call; write f 1.5 2.0 or f(1.5, 2.0)",
-                                 source.span(at))
-            kind = m.lastgroup or "punct"
-            self.tokens.append((kind, m.group(kind), m.start(kind), m.end(kind)))
-            pos = m.end()
-        self.i = 0
-
-    def peek(self) -> tuple[str, str, int, int] | None:
-        return self.tokens[self.i] if self.i < len(self.tokens) else None
-
-    def at_end(self) -> Span:
-        end = len(self.source.text.rstrip())
-        return self.source.span(max(0, end - 1), max(1, end))
-
-    def expect(self, text: str) -> None:
-        tok = self.peek()
-        if tok is None or tok[1] != text:
-            where = self.source.span(tok[2], tok[3]) if tok else self.at_end()
-            raise ParseError(f"expected {text!r}", where)
-        self.i += 1
-
-    def value(self) -> Value:
-        tok = self.peek()
-        if tok is not None and tok[0] == "num":
-            self.i += 1
-            return float(tok[1])
-        if tok is not None and tok[1] == "(":
-            self.i += 1
-            items = [self.value()]
-            while (nxt := self.peek()) is not None and nxt[1] == ",":
-                self.i += 1
-                if (after := self.peek()) is not None and after[1] == ")":
-                    break
-                items.append(self.value())
-            self.expect(")")
-            return tuple(items)
-        where = self.source.span(tok[2], tok[3]) if tok else self.at_end()
-        raise ParseError("expected a number or a tuple of numbers", where)
-
-    def values(self, closing: str | None) -> list[Value]:
-        out: list[Value] = []
-        while (tok := self.peek()) is not None and tok[1] not in (";", closing):
-            out.append(self.value())
-            if (nxt := self.peek()) is not None and nxt[1] == ",":
-                self.i += 1
-        return out
-
-    def call(self) -> tuple[str, Span, list[Value], list[Value], Span]:
-        """The function's name and span, its non-linear and linear arguments, and their span."""
-        tok = self.peek()
-        if tok is None or tok[0] != "name":
-            raise ParseError("expected a call: a function name, then its arguments",
-                             self.source.span(tok[2], tok[3]) if tok else self.at_end())
-        self.i += 1
-        name_span = self.source.span(tok[2], tok[3])
-        nxt = self.peek()
-        closing = ")" if nxt is not None and nxt[1] == "(" and nxt[2] == tok[3] else None
-        if closing:
-            self.i += 1
-        first = self.peek()
-        args = self.values(closing)
-        largs: list[Value] = []
-        if (semi := self.peek()) is not None and semi[1] == ";":
-            self.i += 1
-            largs = self.values(closing)
-        if closing:
-            self.expect(")")
-        if (extra := self.peek()) is not None:
-            raise ParseError(f"unexpected {extra[1]!r} after the call", self.source.span(extra[2], extra[3]))
-        start_at = first[2] if first is not None else tok[3]
-        end = self.tokens[-1][3] if self.tokens else tok[3]
-        args_span = self.source.span(start_at, end) if end > start_at else self.at_end()
-        return tok[1], name_span, args, largs, args_span
 
 
 Term = FuncDef | State
@@ -214,10 +125,26 @@ class Session(registry.Session[Term]):
         text = source.text.strip()
         if text in self.typing.signatures:
             return self.typing.signatures[text]
+        if _NAME.fullmatch(text):
+            raise self.unknown(text, source.span(len(source.text) - len(source.text.lstrip()),
+                                                 len(source.text.rstrip())))
         defs = parse_program(source, known=self.program).defs
         if not defs:
-            raise UsageError("expected a function name or a definition")
+            raise UsageError("expected a function name or a definition", source.span(0, len(source.text)))
         return defs[-1]
+
+    def known(self, name: str, span: Span) -> None:
+        """Raise unless ``name`` is a function defined so far."""
+        if name not in self.typing.signatures:
+            raise self.unknown(name, span)
+
+    def unknown(self, name: str, span: Span | None) -> UnboundError:
+        known = ", ".join(self.typing.signatures) or "none yet"
+        return UnboundError(f"no function named {name} (defined: {known})", span)
+
+    def names(self) -> Iterable[str]:
+        """The functions defined so far (tab completion offers them)."""
+        return list(self.typing.signatures)
 
     def show(self, term: Term) -> str:
         if isinstance(term, State):
@@ -238,15 +165,15 @@ class Session(registry.Session[Term]):
 
     def start(self, source: Source) -> State:
         """The closed term ``f(v̄ ; v̇̄)`` of a call written ``f 1.5 2.0 ; 1.0`` or ``f(1.5, 2.0 ; 1.0)``."""
-        name, name_span, args, largs, args_span = CallParser(source).call()
-        d = self.typing.signatures.get(name)
-        if d is None:
-            known = ", ".join(self.typing.signatures) or "none yet"
-            raise UnboundError(f"no function named {name} (defined: {known})", name_span)
-        if len(args) != len(d.params) or len(largs) != len(d.lparams):
-            raise UsageError(f"{name} takes {len(d.params)} non-linear and {len(d.lparams)} linear "
-                             f"arguments, got {len(args)} ; {len(largs)}", args_span)
-        return start(self.typing, name, args, largs, FLOAT, args_span)
+        c = self.read_call(source)
+        return start(self.typing, c.name, c.args, c.largs, FLOAT, c.args_span)
+
+    def read_call(self, source: Source, what: str = "a call: a function name, then its arguments"
+                  ) -> CallText:
+        """A call of a defined function, with as many values as it takes (each error located)."""
+        c = CallParser(source).call(what, self.known)
+        Evaluator(self.typing, FLOAT).check_arguments(c.name, c.args, c.largs, c.args_span)
+        return c
 
     def step(self, term: Term) -> Step[Term] | None:
         if isinstance(term, FuncDef):
@@ -269,48 +196,54 @@ class Session(registry.Session[Term]):
             yield f"--> [{nxt.rule}] {self.show(nxt.term)}"
 
     def input(self, source: Source) -> str:
-        if source.text.lstrip().startswith("def"):
+        if _DEF.match(source.text):
             return "\n".join(self.signature(d) for d in self.define(source))
-        return self.call(source.text)
+        return self.call(source)
 
     def load(self, source: Source) -> Iterator[str]:
         yield "\n".join(self.signature(d) for d in self.define(source))
 
-    def call(self, text: str) -> str:
-        """``f(1.5, 2.0 ; 1.0)``: evaluate a function at numbers."""
-        m = _CALL.match(text)
-        if not m:
-            raise UsageError("enter a definition 'def f(...) -> ... = ...', a call 'f(1.5, 2.0)', "
-                             "or a command (:help)")
-        name, inner = m.group(1), m.group(2)
-        require(self.typing, name)
-        left, _, right = inner.partition(";")
-        args = _numbers(left)
-        largs = _numbers(right)
-        nl, ln = Evaluator(self.typing, FLOAT, Fuel(self.fuel_limit)).call(name, args, largs)
+    def call(self, source: Source) -> str:
+        """``f 1.5 2.0 ; 1.0`` or ``f(1.5, 2.0 ; 1.0)``: evaluate a function at numbers."""
+        c = self.read_call(source, "a definition 'def f(...) -> ... = ...', a call 'f(1.5, 2.0)', or a "
+                                   "command (:help)")
+        nl, ln = Evaluator(self.typing, FLOAT, Fuel(self.fuel_limit)).call(c.name, c.args, c.largs)
         return format_values(nl, ln)
 
     # -- commands -------------------------------------------------------------------------------
 
-    def _fn(self, args: str, usage: str) -> tuple[str, list[str]]:
-        words = args.split()
+    def _fn(self, args: str, usage: str) -> tuple[str, list[tuple[str, Span]]]:
+        """The function named by the first word of a command's arguments (an error points at it),
+        and the other words with their spans."""
+        source = Source(args, "<input>")
+        words = [(m.group(), source.span(m.start(), m.end())) for m in re.finditer(r"\S+", args)]
         if not words:
             raise UsageError(f"usage: {usage}")
-        require(self.typing, words[0])
-        return words[0], words[1:]
+        name, span = words[0]
+        if name not in self.typing.signatures:
+            raise self.unknown(name, span)
+        return name, words[1:]
 
-    def _policy(self, words: list[str]) -> Policy:
+    def _policy(self, words: list[tuple[str, Span]]) -> Policy:
         if not words:
             return POLICIES["save-all"]
-        if words[0] not in POLICIES:
-            raise UsageError(f"unknown policy {words[0]}; choose one of {', '.join(sorted(POLICIES))}")
-        return POLICIES[words[0]]
+        word, span = words[0]
+        if word not in POLICIES:
+            raise UsageError(f"unknown policy {word}; choose one of {', '.join(sorted(POLICIES))}", span)
+        if len(words) > 1:
+            raise UsageError(f"unexpected {words[1][0]} after the policy", words[1][1])
+        return POLICIES[word]
+
+    def _only(self, words: list[tuple[str, Span]], usage: str) -> None:
+        if words:
+            raise UsageError(f"unexpected {words[0][0]}; usage: {usage}", words[0][1])
 
     def _show(self, p: Program) -> str:
         return show_program(p, unicode=not self.ascii)
 
     def cmd_jvp(self, args: str) -> str:
-        name, _ = self._fn(args, ":jvp f")
+        name, rest = self._fn(args, ":jvp f")
+        self._only(rest, ":jvp f")
         return self._show(jvp(self.typing, name).program)
 
     def cmd_unzip(self, args: str) -> str:
@@ -321,7 +254,8 @@ class Session(registry.Session[Term]):
         return self._show(u.program) + f"\n-- tape sizes: {tape}\n-- recomputed work: {recomputed}"
 
     def cmd_transpose(self, args: str) -> str:
-        name, _ = self._fn(args, ":transpose f")
+        name, rest = self._fn(args, ":transpose f")
+        self._only(rest, ":transpose f")
         d = self.typing.signatures[name]
         if d.lparams or d.result.lin:
             return self._show(check_program(transpose_program(self.typing, name)).program)
@@ -334,15 +268,33 @@ class Session(registry.Session[Term]):
         return self._show(Program((nonlin,))) + "\n\n" + self._show(st.transposed.program)
 
     def cmd_grad(self, args: str) -> str:
-        name, rest = self._fn(args, ":grad f X1 X2 ...")
-        value, gradient = grad(self.typing, name, _numbers(" ".join(rest).replace(" ", ",")),
-                               fuel=Fuel(self.fuel_limit))
+        c = self._values(args, ":grad f X1 X2 ...", lambda d: d.result != Mixed((REAL,), ()),
+                         "grad needs a function with one ℝ result; {f} returns {result} (use :vjp)")
+        value, gradient = grad(self.typing, c.name, c.args, fuel=Fuel(self.fuel_limit))
         return f"value    {value!r}\ngradient {format_values(gradient, ())}"
 
     def cmd_cost(self, args: str) -> str:
-        name, rest = self._fn(args, ":cost f [X1 X2 ...]")
-        values = _numbers(",".join(rest)) if rest else None
-        return format_cost(stage_costs(self.typing, name, values, POLICIES["save-all"]))
+        c = self._values(args, ":cost f [X1 X2 ...]", lambda d: bool(d.lparams),
+                         "{f} is linear; :cost measures the stages of a non-linear function", optional=True)
+        return format_cost(stage_costs(self.typing, c.name, c.args or None, POLICIES["save-all"],
+                                       Fuel(self.fuel_limit)))
+
+    def _values(self, args: str, usage: str, unfit: Callable[[FuncDef], bool], why: str,
+                optional: bool = False) -> CallText:
+        """``f X1 X2 …``: a function that is not ``unfit`` (else ``why``, at its name) and values for
+        its non-linear parameters (none at all when ``optional``); every error located."""
+        if not args.strip():
+            raise UsageError(f"usage: {usage}")
+        c = CallParser(Source(args, "<input>")).call(f"a function name; usage: {usage}", self.known)
+        d = self.typing.signatures[c.name]
+        if unfit(d):
+            raise UsageError(why.format(f=c.name, result=d.result), c.name_span)
+        if c.largs:
+            raise UsageError(f"{usage.split()[0]} takes values for the non-linear parameters only",
+                             c.args_span)
+        if not (optional and not c.args):
+            Evaluator(self.typing, FLOAT).check_arguments(c.name, c.args, (), c.args_span)
+        return c
 
     def cmd_defs(self, args: str) -> str:
         return self._show(self.program) if self.program.defs else "(no functions defined)"
@@ -372,15 +324,6 @@ class Session(registry.Session[Term]):
             return f"ascii {'on' if self.ascii else 'off'}"
 
         return {"ascii": set_ascii}
-
-
-def _numbers(text: str) -> list[Value]:
-    out: list[Value] = []
-    for part in text.replace(",", " ").split():
-        if not _NUMBER.match(part):
-            raise UsageError(f"not a number: {part}")
-        out.append(float(part))
-    return out
 
 
 __all__ = ["Counter", "Session", "format_cost", "format_values", "stage_costs"]

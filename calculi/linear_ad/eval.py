@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from calculi.core.errors import CalculusError, StuckError, UsageError
+from calculi.core.syntax import Span
 from calculi.core.trace import Fuel
 from calculi.linear_ad.check import Typing
 from calculi.linear_ad.freevars import free_vars
@@ -88,16 +89,19 @@ class Evaluator:
         self.check_arguments(name, args, largs)
         return self._call(name, args, largs)
 
-    def check_arguments(self, name: str, args: Sequence[Value], largs: Sequence[Value] = ()) -> None:
+    def check_arguments(self, name: str, args: Sequence[Value], largs: Sequence[Value] = (),
+                        span: Span | None = None) -> None:
+        """``name`` exists and takes values of these numbers and types (else an error at ``span``)."""
         d = self.typing.signatures.get(name)
         if d is None:
-            raise UsageError(f"no function named {name}")
+            raise UsageError(f"no function named {name}", span)
         if len(args) != len(d.params) or len(largs) != len(d.lparams):
             raise UsageError(f"{name} takes {len(d.params)} non-linear and {len(d.lparams)} linear "
-                             f"arguments, got {len(args)} ; {len(largs)}")
+                             f"arguments, got {len(args)} ; {len(largs)}", span)
         for i, (v, ty) in enumerate(zip([*args, *largs], [*d.param_types, *d.lparam_types], strict=True)):
             if not conforms(v, ty):
-                raise UsageError(f"argument {i + 1} of {name} should be a value of type {ty}, got {v!r}")
+                raise UsageError(f"argument {i + 1} of {name} should be a value of type {ty}, got "
+                                 f"{v!r}", span)
 
     def _call(self, name: str, args: Sequence[Value], largs: Sequence[Value] = ()) -> MixedValue:
         d = self.typing.signatures[name]

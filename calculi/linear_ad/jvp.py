@@ -27,6 +27,7 @@ from calculi.linear_ad.freevars import FV, free_vars
 from calculi.linear_ad.names import Supply, dotted
 from calculi.linear_ad.primitives import jvp_rules, params_dict
 from calculi.linear_ad.rename import canonical
+from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.syntax import (
     Binding,
     Block,
@@ -97,10 +98,13 @@ class _Jvp:
 
     def expr(self, e: Expr, tangents: Tangents) -> Expr:
         if isinstance(e, Var):
+            fire("J(x)")
             return Ret((self.sub[e.name],), (tangents[e.name],))
         if isinstance(e, Lit):
+            fire("J(r)")
             return self.pair([], e, Zero(REAL), "r")
         if isinstance(e, Ret | Tup | Call):
+            fire("J((x̄ ;))" if isinstance(e, Ret) else "J(tup)" if isinstance(e, Tup) else "J(f)")
             args = e.vars if isinstance(e, Ret | Tup) else e.args
             out: list[Binding] = []
             parts = self.split([frozenset((v.name,)) for v in args], tangents, out)
@@ -114,6 +118,7 @@ class _Jvp:
         if isinstance(e, Prim):
             return self.prim(e, tangents)
         if isinstance(e, Drop):
+            fire("J(drop)")
             names = sorted(self.fv(e.arg))
             return Drop(Ret(tuple(self.sub[n] for n in names), tuple(tangents[n] for n in names)))
         if isinstance(e, Block):
@@ -130,6 +135,7 @@ class _Jvp:
         rule = jvp_rules.get(e.prim)
         if rule is None:
             raise TypeCheckError(f"no JVP rule for primitive {e.prim.name}", e.span, rule="JVP")
+        fire_prim("J", e.prim)
         out: list[Binding] = []
         parts = self.split([self.fv(a) for a in e.args], tangents, out)
         primals: list[Var] = []
@@ -196,6 +202,7 @@ class _Jvp:
             count.update(fv)
         for idx, b in enumerate(e.bindings):
             part = self._take(fvs[idx], count, tangents, out)
+            fire("J(let)" if isinstance(b, LetB) else "J(unpack)")
             if isinstance(b, LetB):
                 if b.lbinders:
                     raise TypeCheckError("jvp applies to non-linear programs; this let binds linear names",
@@ -227,6 +234,7 @@ class _Jvp:
         for v in sorted(fv):
             count[v] -= 1
             if count[v] > 0:
+                fire("J(share)")
                 a = self.supply.binder(tangents[v].hint)
                 b = self.supply.binder(tangents[v].hint)
                 out.append(LetB((), (a, b), Dup(tangents[v])))

@@ -11,7 +11,21 @@ from calculi.linear_ad import jvp as jvp_module
 from calculi.linear_ad import transpose as transpose_module
 from calculi.linear_ad import unzip as unzip_module
 from calculi.linear_ad.primitives import COS, LADD, SCALE, SIN, jvp_rules, transpose_rules
-from calculi.linear_ad.syntax import Binder, Drop, Expr, LetB, LVar, Prim, Ret, Tup, Var, Zero, block, lvar_of
+from calculi.linear_ad.syntax import (
+    Binder,
+    Call,
+    Drop,
+    Expr,
+    LetB,
+    LVar,
+    Prim,
+    Ret,
+    Tup,
+    Var,
+    Zero,
+    block,
+    lvar_of,
+)
 from calculi.linear_ad.types import Type
 
 
@@ -63,6 +77,22 @@ def _transpose_drop_mutant() -> AbstractContextManager[None]:
     return patch_entry(transpose_module.RULES, Drop, _drop_transposing_argument)
 
 
+def _call_cotangents_reversed(self: transpose_module._Transpose, e: Expr, cts: list[LVar]) -> None:
+    """T(g(x̄ ; ẏ̄), c̄) = let (; c̄') = g.T(x̄ ; c̄) with ẏi ↦ c'_{n+1-i}: the cotangents of the
+    arguments matched in reverse order."""
+    assert isinstance(e, Call)
+    d = self.typing.signatures[e.func]
+    outs = self.supply.binders(tuple("c" for _ in d.lparams))
+    self.emit(LetB((), outs, Call(transpose_module.transpose_name(e.func),
+                                  tuple(self.sub[v.name] for v in e.args), tuple(cts))))
+    for v, o in zip(e.largs, reversed(outs), strict=True):
+        self.ct[v.name] = lvar_of(o)
+
+
+def _transpose_call_mutant() -> AbstractContextManager[None]:
+    return patch_entry(transpose_module.RULES, Call, _call_cotangents_reversed)
+
+
 @contextmanager
 def _no_dup() -> Iterator[None]:
     """J gives a shared variable's tangent to every use, without dup."""
@@ -92,4 +122,7 @@ MUTANTS = [
            "T(drop e) transposes e against zero cotangents instead of short-circuiting",
            _transpose_drop_mutant),
     Mutant("linear_ad.jvp_forgets_dup", "linear_ad", "J forgets the dup for a shared variable", _no_dup),
+    Mutant("linear_ad.transpose_call_reversed", "linear_ad",
+           "T(g(x̄ ; ẏ̄)) matches the cotangents g.T returns to ẏ̄ in reverse order",
+           _transpose_call_mutant),
 ]

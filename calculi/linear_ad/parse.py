@@ -8,7 +8,6 @@ that need no scope (spans, types, patterns, parameters) are read by ``parse_form
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 
 import lark
@@ -18,9 +17,10 @@ from calculi.core.errors import ParseError, TypeCheckError, UnboundError
 from calculi.core.parsing import Grammar
 from calculi.core.syntax import Source
 from calculi.linear_ad.names import AnyScope, ascii_hint, empty, fresh
-from calculi.linear_ad.parse_forms import STRUCTURAL, FormReader
+from calculi.linear_ad.parse_forms import STRUCTURAL, FormReader, literal
 from calculi.linear_ad.primitives import ADD, LADD, MUL, PRIMITIVES, SCALE
 from calculi.linear_ad.syntax import (
+    MAX_DEPTH,
     Binder,
     Binding,
     Block,
@@ -37,6 +37,7 @@ from calculi.linear_ad.syntax import (
     UnpackLB,
     Var,
     Zero,
+    room_for_depth,
 )
 from calculi.linear_ad.types import REAL, Type
 
@@ -62,13 +63,10 @@ Env = dict[str, tuple[int, bool]]
 
 def parse_program(source: Source, known: Program | None = None) -> Program:
     """Parse a whole file of ``def``s; calls may name functions of ``known`` or earlier ones."""
+    room_for_depth()
     tree = GRAMMAR.parse(source)
     builder = _Builder(source, known)
-    try:
-        defs = [builder.funcdef(t) for t in tree.children if isinstance(t, Tree)]
-    except RecursionError:
-        raise ParseError("expression nested too deeply; bind sub-expressions with let",
-                         source.span(0, len(source.text))) from None
+    defs = [builder.funcdef(t) for t in tree.children if isinstance(t, Tree)]
     return Program(tuple(defs), span=source.span(0, len(source.text)))
 
 
@@ -82,7 +80,7 @@ class _Builder(FormReader):
         super().__init__(source)
         self.functions: dict[str, FuncDef] = {d.name: d for d in known.defs} if known else {}
         self.defined_here: set[str] = set()
-        sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+        self.depth = 0
 
     # -- definitions ------------------------------------------------------------------------
 
@@ -136,7 +134,14 @@ class _Builder(FormReader):
         rule = _RULES.get(t.data)
         if rule is None:
             raise ParseError(f"unexpected {t.data}", self.span(t))
-        return rule(self, t, env, scope)
+        if self.depth >= MAX_DEPTH:
+            raise ParseError(f"expression nested too deeply (more than {MAX_DEPTH:,} levels); bind "
+                             "sub-expressions with let", self.start(t))
+        self.depth += 1
+        try:
+            return rule(self, t, env, scope)
+        finally:
+            self.depth -= 1
 
     def block(self, t: Tree[Token], env: Env, scope: AnyScope) -> Expr:
         undo: dict[str, tuple[int, bool] | None] = {}
@@ -198,6 +203,7 @@ class _Builder(FormReader):
 
     def number(self, t: Tree[Token], env: Env, scope: AnyScope) -> Expr:
         text = str(t.children[0])
+        literal(text, self.span(t))
         if text == "0":
             return Zero(REAL, span=self.span(t))
         return Lit(text, span=self.span(t))

@@ -13,8 +13,9 @@ from typing import Any, TypeVar
 from lark import Token, Tree
 
 from calculi.core.errors import CalculusError, ParseError, TypeCheckError
+from calculi.core.parsing import MAX_DIGITS, integer
 from calculi.core.syntax import Source, Span
-from calculi.linear_ad.syntax import Drop, Dup, Expr, LVar, Params, Tup, TupL, Var
+from calculi.linear_ad.syntax import MAX_DEPTH, Drop, Dup, Expr, LVar, Params, Tup, TupL, Var
 from calculi.linear_ad.types import REAL, TYPE_CONSTRUCTORS, Mixed, TupleType, Type
 
 V = TypeVar("V", Var, LVar)
@@ -44,6 +45,11 @@ class FormReader:
         end_line, end_column = self.position(end)
         return Span(self.source, start, end, line, column, end_line, end_column)
 
+    def start(self, node: Tree[Token] | Token) -> Span | None:
+        """The span of the first character of a node (a caret there, not under a whole subtree)."""
+        whole = self.span(node)
+        return None if whole is None else self.source.span(whole.start)
+
     def position(self, offset: int) -> tuple[int, int]:
         index = bisect.bisect_right(self.line_starts, offset) - 1
         return index + 1, offset - self.line_starts[index] + 1
@@ -64,7 +70,9 @@ class FormReader:
                 groups[which] = tuple(self.type(c) for c in child.children if isinstance(c, Tree))
         return Mixed(groups[0], groups[1])
 
-    def type(self, t: Tree[Token]) -> Type:
+    def type(self, t: Tree[Token], depth: int = 0) -> Type:
+        if depth >= MAX_DEPTH:
+            raise ParseError(f"type nested too deeply (more than {MAX_DEPTH:,} levels)", self.start(t))
         kids = [c for c in t.children if isinstance(c, Tree)]
         if t.data == "real_t":
             return REAL
@@ -78,16 +86,17 @@ class FormReader:
         if t.data == "unit_t":
             return TupleType(())
         if t.data == "paren_t":
-            return self.type(kids[0])
+            return self.type(kids[0], depth + 1)
         if t.data in ("tuple_t", "tuple1_t"):
-            return TupleType(tuple(self.type(k) for k in kids))
+            return TupleType(tuple(self.type(k, depth + 1) for k in kids))
         name = str(t.children[0])
         if name not in TYPE_CONSTRUCTORS:
             raise ParseError(f"unknown type constructor {name}", self.span(t))
         args: list[int | str] = []
         for k in kids:
             tok = k.children[0]
-            args.append(int(tok) if isinstance(tok, Token) and tok.type == "INT" else str(tok))
+            number = isinstance(tok, Token) and tok.type == "INT"
+            args.append(integer(str(tok), self.span(k)) if number else str(tok))
         try:
             return TYPE_CONSTRUCTORS[name](tuple(args))
         except CalculusError as err:
@@ -152,22 +161,39 @@ class FormReader:
             assert isinstance(p, Tree)
             key, value = p.children
             assert isinstance(value, Tree | Token)
-            out.append((str(key), _pvalue(value)))
+            out.append((str(key), self.pvalue(value, 0)))
         return tuple(out)
 
+    def pvalue(self, t: Tree[Token] | Token, depth: int) -> Any:
+        if isinstance(t, Token):
+            return str(t)
+        if depth >= MAX_DEPTH:
+            raise ParseError(f"parameter nested too deeply (more than {MAX_DEPTH:,} levels)", self.start(t))
+        if t.data == "pint":
+            return integer(str(t.children[0]), self.span(t))
+        if t.data == "pfloat":
+            literal(str(t.children[0]), self.span(t))
+            return float(str(t.children[0]))
+        if t.data == "pname":
+            return str(t.children[0])
+        if t.data == "pstring":
+            return str(t.children[0])[1:-1]
+        return tuple(self.pvalue(c, depth + 1) for c in t.children if isinstance(c, Tree | Token))
 
-def _pvalue(t: Tree[Token] | Token) -> Any:
-    if isinstance(t, Token):
-        return str(t)
-    if t.data == "pint":
-        return int(str(t.children[0]))
-    if t.data == "pfloat":
-        return float(str(t.children[0]))
-    if t.data == "pname":
-        return str(t.children[0])
-    if t.data == "pstring":
-        return str(t.children[0])[1:-1]
-    return tuple(_pvalue(c) for c in t.children if isinstance(c, Tree | Token))
+
+def literal(text: str, span: Span | None) -> None:
+    """Refuse a number literal with more than ``MAX_DIGITS`` digits or so large an exponent: the exact
+    domains (``Fraction``, sympy) would convert it through an ``int`` of that many digits."""
+    mantissa, _, exponent = text.lower().partition("e")
+    digits = sum(c.isdigit() for c in mantissa)
+    if digits > MAX_DIGITS:
+        what = "integer" if mantissa.lstrip("+-").isdigit() and not exponent else "number"
+        raise ParseError(f"{what} literal of {digits:,} digits is too long (at most {MAX_DIGITS:,})", span)
+    magnitude = exponent.lstrip("+-").lstrip("0")
+    if len(magnitude) > len(str(MAX_DIGITS)) or int(magnitude or "0") > MAX_DIGITS:
+        shown = exponent if len(exponent) <= 12 else exponent[:12] + "…"
+        raise ParseError(f"the exponent e{shown} of a number literal is out of range (at most "
+                         f"±{MAX_DIGITS:,})", span)
 
 
 def _variables(es: list[Expr], kind: type[V], other: type[Var | LVar], wrong: str,

@@ -63,6 +63,7 @@ from calculi.linear_ad.primitives import (
     impl_rules,
     params_dict,
 )
+from calculi.linear_ad.rules import fire
 from calculi.linear_ad.syntax import (
     EMPTY,
     Binder,
@@ -335,6 +336,7 @@ def steps(state: State, fuel: Fuel) -> Iterator[Step[State]]:
     while (reduct := machine.reduce(term, identity_subst())) is not None:
         fuel.tick(term.span)
         rule, e, subst = reduct
+        fire(f"→ {rule}")
         term = close(e, subst)
         yield Step(rule, State(state.typing, term, state.result, state.domain))
 

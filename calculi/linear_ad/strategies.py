@@ -1,16 +1,20 @@
 """Hypothesis strategies: well-typed Linear A programs, built by construction (never filtered).
 
-* ``nonlinear_programs``: a function ``f(x̄ : ℝ) → ℝ`` (and sometimes a helper ``g`` it calls)
-  as a chain of lets over sin/cos/exp/+/×/literals/tup-unpack/calls. Operands are drawn from all
-  live variables, so variables are shared (J must insert dups); every variable left unused is
-  dropped explicitly at the end (Γ is relevant). ``exp`` is applied only to bounded values
-  (parameters, literals, sin/cos results), so floats never overflow.
-* ``linear_programs``: a function ``g(s̄ : ℝ ; ẏ̄ : ℝ) → (; ℝ…)`` built by keeping a multiset of
-  live linear variables: ⊕ consumes two and makes one, ⊙ one for one (its scale factor a
-  non-linear parameter, a rational literal or their product), dup one for two, 0 none for one,
-  drop one (or a sum or scaling of some) for none, tupL/unpackL two for two, and calls of a
-  linear helper one for one.
-  Whatever is live at the end is returned; linear typing holds by construction.
+* ``nonlinear_programs``: a function ``f(x̄ : ℝ) → ℝ`` (and up to two helpers, each of one to three
+  parameters and one or two results, the second of which may call the first) as a chain of lets over
+  sin/cos/exp/+/×/literals/tup-unpack/calls. Operands are drawn from all live variables, so
+  variables are shared (J must insert dups) and a call's arguments come in any order, repeated or
+  not; every variable left unused is dropped explicitly at the end (Γ is relevant). ``exp`` is
+  applied only to bounded values (parameters, literals, sin/cos results), so floats never overflow.
+* ``linear_programs``: a function ``g(s̄ : ℝ ; ẏ̄ : ℝ) → (; ℝ…)`` (and up to two linear helpers of
+  one to three linear and up to two non-linear parameters, one or two results) built by keeping a
+  multiset of live linear variables: ⊕ consumes two and makes one, ⊙ one for one, ``a ⊙ ẋ ⊕ b ⊙ ẏ``
+  two for one, dup one for two, 0 none for one, drop one (or a sum or scaling of some) for none,
+  tupL/unpackL two for two, a call k for m. Scale factors are general: rational literals other
+  than 0 and 1, non-linear parameters, their sums and products, or non-linear lets of those. Each
+  live variable carries the inputs it depends on, and a drop never discards the last one that
+  depends on any, so the map is not the zero map (bar cancellation). Whatever is live at the end
+  is returned; linear typing holds by construction.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ from calculi.linear_ad.syntax import (
 from calculi.linear_ad.types import REAL, Mixed
 
 LITERALS = ("0.5", "2.0", "-1.5", "3.0", "0.25", "-2.0")
+FACTORS = ("0.5", "2.0", "-1.5", "3.0", "0.25", "-2.0", "1.25", "-0.75", "4.0", "-3.0", "0.125", "2.5")
+"""Scale factors of the linear programs: rationals other than 0 and 1, so Jacobians are general."""
 
 
 def show(value: object) -> str:
@@ -63,7 +69,7 @@ def show(value: object) -> str:
 
 
 class _NonLinear:
-    def __init__(self, draw: Any, name: str, arity: int, helper: FuncDef | None, max_ops: int) -> None:
+    def __init__(self, draw: Any, name: str, arity: int, helpers: list[FuncDef], max_ops: int) -> None:
         self.draw = draw
         self.supply = Supply()
         self.params = [self.supply.binder(f"x{i}") for i in range(arity)]
@@ -71,7 +77,7 @@ class _NonLinear:
         self.bounded: set[int] = {v.name for v in self.vars}
         self.uses: Counter[int] = Counter()
         self.bindings: list[Binding] = []
-        self.helper = helper
+        self.helpers = helpers
         self.name = name
         self.max_ops = max_ops
 
@@ -104,8 +110,8 @@ class _NonLinear:
 
     def step(self) -> None:
         kinds = ["sin", "cos", "exp", "add", "mul", "mul", "lit", "tuple", "nested"]
-        if self.helper is not None:
-            kinds.append("call")
+        if self.helpers:
+            kinds.extend(["call", "call"])
         kind = self.draw(st.sampled_from(kinds))
         if kind in ("sin", "cos"):
             self.bind(Prim(SIN if kind == "sin" else COS, (self.pick(),)), bounded=True)
@@ -128,114 +134,188 @@ class _NonLinear:
             self.bindings.append(UnpackB((a, b), t))
             self.vars.extend((var_of(a), var_of(b)))
         else:
-            assert self.helper is not None
-            args = tuple(self.pick() for _ in self.helper.params)
-            self.bind(Call(self.helper.name, args, ()), hint="c")
+            helper = self.draw(st.sampled_from(self.helpers))
+            args = tuple(self.pick() for _ in helper.params)
+            outs = tuple(self.supply.binder("c") for _ in helper.result.nonlin)
+            self.bindings.append(LetB(outs, (), Call(helper.name, args, ())))
+            self.vars.extend(var_of(b) for b in outs)
 
-    def build(self) -> FuncDef:
+    def build(self, results: int = 1) -> FuncDef:
+        """The function, returning the last value (and, for two results, another, perhaps the same)."""
         for _ in range(self.draw(st.integers(0, self.max_ops))):
             self.step()
-        result = self.vars[-1]
-        self.uses[result.name] += 1
+        outs = [self.vars[-1]] + [self.pick() for _ in range(results - 1)]
+        self.uses[outs[0].name] += 1
         unused = tuple(v for v in self.vars if self.uses[v.name] == 0)
         if unused:
             self.bindings.append(LetB((), (), Drop(Ret(unused, ()))))
         n = len(self.params)
-        return canonical(FuncDef(self.name, tuple(self.params), (REAL,) * n, (), (), Mixed((REAL,), ()),
-                                 block(self.bindings, result)))
+        result: Expr = outs[0] if results == 1 else Ret(tuple(outs), ())
+        return canonical(FuncDef(self.name, tuple(self.params), (REAL,) * n, (), (),
+                                 Mixed((REAL,) * results, ()), block(self.bindings, result)))
 
 
 @st.composite
 def nonlinear_programs(draw: Any, max_ops: int = 10, max_arity: int = 3) -> Program:
-    """A well-typed program whose last function ``f`` is non-linear, with one ℝ result."""
-    helper = None
-    if draw(st.booleans()):
-        helper = _NonLinear(draw, "g", draw(st.integers(1, 2)), None, max_ops // 2).build()
-    f = _NonLinear(draw, "f", draw(st.integers(1, max_arity)), helper, max_ops).build()
-    return Program((helper, f) if helper is not None else (f,))
+    """A well-typed program whose last function ``f`` is non-linear, with one ℝ result, and up to two
+    helpers of one or two results."""
+    helpers: list[FuncDef] = []
+    for name in ("g", "h")[:draw(st.sampled_from([0, 1, 1, 2]))]:
+        arity = draw(st.integers(1, 3))
+        maker = _NonLinear(draw, name, arity, list(helpers), max_ops // 2)
+        helpers.append(maker.build(draw(st.integers(1, 2))))
+    f = _NonLinear(draw, "f", draw(st.integers(1, max_arity)), helpers, max_ops).build()
+    return Program((*helpers, f))
 
 
 class _Linear:
-    def __init__(self, draw: Any, name: str, n_nonlin: int, n_lin: int, helper: FuncDef | None,
-                 max_ops: int) -> None:
+    """One linear function, built step by step over a multiset of live linear variables."""
+
+    def __init__(self, draw: Any, name: str, n_nonlin: int, n_lin: int,
+                 helpers: dict[str, tuple[FuncDef, list[frozenset[int]]]], max_ops: int) -> None:
         self.draw = draw
         self.supply = Supply()
         self.params = [self.supply.binder(f"s{i}") for i in range(n_nonlin)]
         self.lparams = [self.supply.binder(f"dy{i}") for i in range(n_lin)]
-        self.live: list[LVar] = [lvar_of(b) for b in self.lparams]
+        self.scalars: list[Var] = [var_of(b) for b in self.params]
         self.used: set[int] = set()
+        self.live: list[LVar] = [lvar_of(b) for b in self.lparams]
+        self.support = {b.name: frozenset((i,)) for i, b in enumerate(self.lparams)}
+        """The inputs each live variable depends on (∅: it is certainly 0)."""
         self.bindings: list[Binding] = []
-        self.helper = helper
+        self.helpers = helpers
+        """Each helper, and which of its linear parameters each of its results depends on."""
         self.name = name
         self.max_ops = max_ops
+        self.scaled = False
 
-    def take(self) -> LVar:
-        i = self.draw(st.integers(0, len(self.live) - 1))
+    def take(self, keep_support: bool = False) -> LVar:
+        """A live variable, drawn at random; with ``keep_support``, not the last one that depends on
+        an input (so that what is taken may be dropped)."""
+        pool = list(range(len(self.live)))
+        if keep_support:
+            supported = [i for i in pool if self.support[self.live[i].name]]
+            if len(supported) == 1:
+                pool.remove(supported[0])
+        i = self.draw(st.sampled_from(pool))
         return self.live.pop(i)
 
-    def fresh(self, hint: str = "dz") -> LVar:
-        b = self.supply.binder(hint)
-        v = lvar_of(b)
-        self.live.append(v)
-        return v
+    def droppable(self) -> bool:
+        return len(self.live) >= 2 or (len(self.live) == 1 and not self.support[self.live[0].name])
 
-    def let(self, rhs: Expr, n: int) -> None:
+    def let(self, rhs: Expr, n: int, support: frozenset[int]) -> list[LVar]:
         outs = tuple(self.supply.binder("dz") for _ in range(n))
         self.bindings.append(LetB((), outs, rhs))
-        self.live.extend(lvar_of(b) for b in outs)
+        made = [lvar_of(b) for b in outs]
+        self.live.extend(made)
+        self.support.update((v.name, support) for v in made)
+        return made
+
+    def scalar(self) -> Var:
+        s: Var = self.draw(st.sampled_from(self.scalars))
+        self.used.add(s.name)
+        return s
 
     def factor(self) -> Expr:
-        choices = ["lit"] + (["param", "product"] if self.params else [])
-        kind = self.draw(st.sampled_from(choices))
-        lit = Lit(self.draw(st.sampled_from(LITERALS)))
+        """A scale factor: a rational literal other than 0 and 1, a non-linear value, or a sum or
+        product of the two."""
+        lit = Lit(self.draw(st.sampled_from(FACTORS)))
+        kinds = ["lit", "var", "product", "sum", "square"] if self.scalars else ["lit"]
+        kind = self.draw(st.sampled_from(kinds))
         if kind == "lit":
             return lit
-        s = var_of(self.draw(st.sampled_from(self.params)))
-        self.used.add(s.name)
-        return s if kind == "param" else Prim(MUL, (s, lit))
+        s = self.scalar()
+        if kind == "var":
+            return s
+        if kind == "square":
+            return Prim(MUL, (s, self.scalar()))
+        return Prim(MUL if kind == "product" else ADD, (s, lit))
 
     def step(self) -> None:
         n = len(self.live)
-        kinds = ["zero"] + (["scale", "dup", "drop", "drop-scaled"] if n >= 1 else []) + \
-            (["add", "tuple", "drop-sum"] if n >= 2 else [])
-        if self.helper is not None and n >= 1:
-            kinds.append("call")
+        kinds = (["scale", "axpy", "scale", "axpy"] if n >= 2 else ["scale", "scale"] if n else []) + \
+            ["call", "call", "call"] * bool(self.callable()) + (["dup"] if n else []) + \
+            (["add", "tuple"] if n >= 2 else []) + ["factor-let", "zero"] + \
+            (["drop", "drop-scaled"] if self.droppable() else []) + (["drop-sum"] if n >= 3 else [])
         kind = self.draw(st.sampled_from(kinds))
         if kind == "zero":
-            self.let(Zero(REAL), 1)
+            self.let(Zero(REAL), 1, frozenset())
+        elif kind == "factor-let":
+            c = self.supply.binder("c")
+            self.bindings.append(LetB((c,), (), self.factor()))
+            self.scalars.append(var_of(c))
         elif kind == "scale":
-            self.let(Prim(SCALE, (self.factor(),), (self.take(),)), 1)
+            self.scale(self.take())
         elif kind == "dup":
-            self.let(Dup(self.take()), 2)
-        elif kind == "drop":
-            self.bindings.append(LetB((), (), Drop(self.take())))
-        elif kind == "drop-scaled":
-            self.bindings.append(LetB((), (), Drop(Prim(SCALE, (self.factor(),), (self.take(),)))))
-        elif kind == "drop-sum":
-            self.bindings.append(LetB((), (), Drop(Prim(LADD, (), (self.take(), self.take())))))
-        elif kind == "add":
-            self.let(Prim(LADD, (), (self.take(), self.take())), 1)
+            v = self.take()
+            self.let(Dup(v), 2, self.support[v.name])
+        elif kind in ("add", "axpy"):
+            a, b = self.take(), self.take()
+            summands = (a, b) if kind == "add" else (Prim(SCALE, (self.factor(),), (a,)),
+                                                     Prim(SCALE, (self.factor(),), (b,)))
+            self.scaled |= kind == "axpy"
+            self.let(Prim(LADD, (), summands), 1, self.support[a.name] | self.support[b.name])
         elif kind == "tuple":
+            a, b = self.take(), self.take()
             t = self.supply.binder("dt")
-            self.bindings.append(LetB((), (t,), TupL((self.take(), self.take()))))
-            a, b = self.supply.binder("da"), self.supply.binder("db")
-            self.bindings.append(UnpackLB((a, b), lvar_of(t)))
-            self.live.extend((lvar_of(a), lvar_of(b)))
+            self.bindings.append(LetB((), (t,), TupL((a, b))))
+            x, y = self.supply.binder("da"), self.supply.binder("db")
+            self.bindings.append(UnpackLB((x, y), lvar_of(t)))
+            self.live.extend((lvar_of(x), lvar_of(y)))
+            self.support.update(((x.name, self.support[a.name]), (y.name, self.support[b.name])))
+        elif kind == "drop":
+            self.bindings.append(LetB((), (), Drop(self.take(keep_support=True))))
+        elif kind == "drop-scaled":
+            v = self.take(keep_support=True)
+            self.bindings.append(LetB((), (), Drop(Prim(SCALE, (self.factor(),), (v,)))))
+        elif kind == "drop-sum":
+            a = self.take(keep_support=True)
+            b = self.take(keep_support=True)
+            self.bindings.append(LetB((), (), Drop(Prim(LADD, (), (a, b)))))
         else:
-            assert self.helper is not None
-            args = tuple(var_of(self.draw(st.sampled_from(self.params))) for _ in self.helper.params)
-            self.used.update(a.name for a in args)
-            self.let(Call(self.helper.name, args, (self.take(),)), 1)
+            self.call()
 
-    def build(self, single: bool = False) -> FuncDef:
-        """``single``: end with exactly one live value (sum them, or make a 0)."""
-        for _ in range(self.draw(st.integers(0, self.max_ops))):
+    def callable(self) -> list[FuncDef]:
+        return [h for h, _ in self.helpers.values() if self.scalars or not h.params]
+
+    def scale(self, v: LVar) -> None:
+        self.scaled = True
+        self.let(Prim(SCALE, (self.factor(),), (v,)), 1, self.support[v.name])
+
+    def call(self) -> None:
+        """``let (; ż̄) = h(s̄ ; ẏ̄)``: non-linear arguments in any order (repeats allowed), linear
+        ones drawn from the live variables in any order (dup-ing one when too few are live)."""
+        h = self.draw(st.sampled_from(self.callable()))
+        while len(self.live) < len(h.lparams):
+            if self.live:
+                v = self.take()
+                self.let(Dup(v), 2, self.support[v.name])
+            else:
+                self.let(Zero(REAL), 1, frozenset())
+        args = tuple(self.scalar() for _ in h.params)
+        largs = tuple(self.take() for _ in h.lparams)
+        outs = self.let(Call(h.name, args, largs), len(h.result.lin), frozenset())
+        for out, inputs in zip(outs, self.helpers[h.name][1], strict=True):
+            self.support[out.name] = frozenset().union(*(self.support[largs[i].name] for i in inputs))
+
+    def finish(self, results: int | None) -> FuncDef:
+        """End with ``results`` live values (sum or dup them; ``None``: whatever is live), and drop
+        the non-linear values never used."""
+        for _ in range(self.draw(st.integers(1, self.max_ops))):
             self.step()
-        if single and not self.live:
-            self.let(Zero(REAL), 1)
-        while single and len(self.live) > 1:
-            self.let(Prim(LADD, (), (self.take(), self.take())), 1)
-        unused = tuple(var_of(b) for b in self.params if b.name not in self.used)
+        supported = [i for i, v in enumerate(self.live) if self.support[v.name]]
+        if results is None and not self.scaled and supported:  # not a mere routing of the inputs
+            self.scale(self.live.pop(self.draw(st.sampled_from(supported))))
+        while results is not None and len(self.live) < results:
+            if self.live:
+                v = self.take()
+                self.let(Dup(v), 2, self.support[v.name])
+            else:
+                self.let(Zero(REAL), 1, frozenset())
+        while results is not None and len(self.live) > results:
+            a, b = self.take(), self.take()
+            self.let(Prim(LADD, (), (a, b)), 1, self.support[a.name] | self.support[b.name])
+        unused = tuple(v for v in self.scalars if v.name not in self.used)
         if unused:
             self.bindings.append(LetB((), (), Drop(Ret(unused, ()))))
         body: Expr = block(self.bindings, Ret((), tuple(self.live)))
@@ -245,14 +325,18 @@ class _Linear:
 
 
 @st.composite
-def linear_programs(draw: Any, max_ops: int = 12) -> Program:
-    """A well-typed program whose last function is linear: ``g(s̄ : ℝ ; ẏ̄ : ℝ) → (; ℝ…)``."""
-    helper = None
-    if draw(st.booleans()):
-        helper = _Linear(draw, "h", draw(st.integers(1, 2)), 1, None, max_ops // 2).build(single=True)
-    n_nonlin = draw(st.integers(1 if helper else 0, 2))
-    g = _Linear(draw, "g", n_nonlin, draw(st.integers(1, 3)), helper, max_ops).build()
-    return Program((helper, g) if helper is not None else (g,))
+def linear_programs(draw: Any, max_ops: int = 10) -> Program:
+    """A well-typed program whose last function is linear, ``g(s̄ : ℝ ; ẏ̄ : ℝ) → (; ℝ…)``, and up to
+    two linear helpers it calls (the second may call the first)."""
+    helpers: dict[str, tuple[FuncDef, list[frozenset[int]]]] = {}
+    for name in ("h", "k")[:draw(st.sampled_from([0, 1, 1, 2]))]:
+        maker = _Linear(draw, name, draw(st.integers(0, 2)), draw(st.integers(1, 3)), dict(helpers),
+                        max_ops // 2)
+        h = maker.finish(draw(st.integers(1, 2)))
+        helpers[name] = h, [maker.support[v.name] for v in maker.live]
+    n_nonlin = draw(st.integers(1 if any(h.params for h, _ in helpers.values()) else 0, 2))
+    g = _Linear(draw, "g", n_nonlin, draw(st.integers(1, 3)), helpers, max_ops).finish(None)
+    return Program((*(h for h, _ in helpers.values()), g))
 
 
 def rationals() -> st.SearchStrategy[Fraction]:

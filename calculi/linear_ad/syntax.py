@@ -13,6 +13,7 @@ constructor, ``Prim``, keyed by a ``Primitive`` object; see ``primitives.py``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 
@@ -21,6 +22,20 @@ from calculi.linear_ad.types import Mixed, Type
 
 ParamValue = Hashable
 Params = tuple[tuple[str, ParamValue], ...]
+
+MAX_DEPTH = 1_000
+"""The deepest nesting a program may have: each sub-expression counts one level, and a call counts
+its callee's depth too. The parser, the checker, the evaluators and the passes recurse on nesting,
+a few interpreter frames a level; a deeper program is refused with its position."""
+
+
+def room_for_depth() -> None:
+    """Raise the interpreter's recursion limit (never lower it) to what ``MAX_DEPTH`` levels need."""
+    if sys.getrecursionlimit() < 12 * MAX_DEPTH:
+        sys.setrecursionlimit(12 * MAX_DEPTH)
+
+
+room_for_depth()  # once, at import: a limit changed later, inside a Hypothesis test, draws a warning
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,12 +213,14 @@ class Program(Node):
     """A list of top-level first-order functions; each may call only those defined before it."""
 
     defs: tuple[FuncDef, ...]
+    index: dict[str, FuncDef] = field(init=False, compare=False, repr=False)
+    """The definitions by name (the last of a name wins, as ``with_defs`` keeps one)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "index", {d.name: d for d in self.defs})
 
     def get(self, name: str) -> FuncDef | None:
-        for d in self.defs:
-            if d.name == name:
-                return d
-        return None
+        return self.index.get(name)
 
     def names(self) -> list[str]:
         return [d.name for d in self.defs]

@@ -27,6 +27,7 @@ from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.names import Supply
 from calculi.linear_ad.primitives import LADD, params_dict, transpose_rules
 from calculi.linear_ad.rename import canonical
+from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.syntax import (
     Binder,
     Binding,
@@ -127,9 +128,11 @@ class _Transpose:
                         if b.lbinders:
                             raise TypeCheckError("transpose applies to linear code; this let binds both "
                                                  "non-linear and linear names", b.span, rule="Transpose")
+                        fire("T(replay)")
                         self.forward.append(LetB(self.rebind(b.binders), (), self.copy(b.rhs)))
                         self.hoisted.add(id(b))
                     elif isinstance(b, UnpackB):
+                        fire("T(unpack)")
                         self.forward.append(UnpackB(self.rebind(b.binders), self.sub[b.var.name]))
                         self.hoisted.add(id(b))
                     elif isinstance(b, LetB):
@@ -169,6 +172,7 @@ class _Transpose:
     def lvar(self, e: Expr, cts: list[LVar]) -> None:
         """T(ẏ, c) = {ẏ ↦ c}."""
         assert isinstance(e, LVar)
+        fire("T(ẏ)")
         self.ct[e.name] = cts[0]
 
     def ret(self, e: Expr, cts: list[LVar]) -> None:
@@ -177,12 +181,14 @@ class _Transpose:
         if e.vars:
             raise TypeCheckError("transpose applies to linear code; this returns non-linear values",
                                  e.span, rule="Transpose")
+        fire("T((; ẏ̄))")
         for v, c in zip(e.lvars, cts, strict=True):
             self.ct[v.name] = c
 
     def tupl(self, e: Expr, cts: list[LVar]) -> None:
         """T(tupL ẏ̄, c) = let (c̄') = unpackL c."""
         assert isinstance(e, TupL)
+        fire("T(tupL)")
         parts = self.supply.binders(tuple("c" for _ in e.lvars))
         self.emit(UnpackLB(parts, cts[0]))
         for v, p in zip(e.lvars, parts, strict=True):
@@ -190,11 +196,13 @@ class _Transpose:
 
     def zero(self, e: Expr, cts: list[LVar]) -> None:
         """T(0, c) = drop(c)."""
+        fire("T(0)")
         self.emit(LetB((), (), Drop(cts[0])))
 
     def dup(self, e: Expr, cts: list[LVar]) -> None:
         """T(dup ė, (c1, c2)) = let c = c1 ⊕ c2 then T(ė, c)."""
         assert isinstance(e, Dup)
+        fire("T(dup)")
         summed = self.supply.binder("c")
         self.emit(LetB((), (summed,), Prim(LADD, (), tuple(cts))))
         self.t(e.arg, [lvar_of(summed)])
@@ -202,6 +210,7 @@ class _Transpose:
     def drop(self, e: Expr, cts: list[LVar]) -> None:
         """T(drop e, ()) = drop (x̄ ;) and ċi = 0 for each ẏi ∈ FV(e): e itself is not transposed."""
         assert isinstance(e, Drop)
+        fire("T(drop)")
         nl, ln = free_vars(e.arg)
         if nl:
             self.emit(LetB((), (), Drop(Ret(tuple(self.sub[n] for n in sorted(nl)), ()))))
@@ -213,6 +222,7 @@ class _Transpose:
     def call(self, e: Expr, cts: list[LVar]) -> None:
         """T(g(x̄ ; ẏ̄), c̄) = let (; c̄') = g.T(x̄ ; c̄)."""
         assert isinstance(e, Call)
+        fire("T(f)")
         d = self.typing.signatures[e.func]
         outs = self.supply.binders(tuple("c" for _ in d.lparams))
         self.emit(LetB((), outs, Call(transpose_name(e.func), tuple(self.sub[v.name] for v in e.args),
@@ -230,6 +240,7 @@ class _Transpose:
         if rule is None:
             raise TypeCheckError(f"no transpose rule for the linear primitive {e.prim.name}", e.span,
                                  rule="Transpose")
+        fire_prim("T", e.prim)
         consts = tuple(self.copy(a) for a in e.args)
         ltypes = tuple(self.typing.type_of(a).lin[0] for a in e.largs)
         outs = self.supply.binders(tuple("c" for _ in e.largs))
@@ -245,8 +256,10 @@ class _Transpose:
             if id(b) in self.hoisted:
                 continue
             if isinstance(b, LetB):
+                fire("T(let)")
                 self.t(b.rhs, [self.ct.pop(y.name) for y in b.lbinders])
             elif isinstance(b, UnpackLB):
+                fire("T(unpackL)")
                 c = self.supply.binder("c")
                 self.emit(LetB((), (c,), TupL(tuple(self.ct.pop(x.name) for x in b.lbinders))))
                 self.ct[b.var.name] = lvar_of(c)

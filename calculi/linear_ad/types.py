@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from calculi.core.errors import TypeCheckError
@@ -65,9 +65,20 @@ class TupleType(Type):
     """(τ1, …, τn); a one-tuple prints as ``(τ,)``."""
 
     items: tuple[Type, ...]
+    scalars: int = field(init=False, compare=False, repr=False)
+    """|τ|, computed once: a tape's type holds its callees' tapes, so sizes nest as deep as calls."""
+    nodes: int = field(init=False, compare=False, repr=False)
+    """The number of types written out in ``show``: a tape's type shares its callees' tapes, and
+    written out it can be exponentially larger than the program (a function calling another
+    twice, that one calling a third twice, …)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scalars", sum(t.size() for t in self.items))
+        object.__setattr__(self, "nodes", 1 + sum(t.nodes if isinstance(t, TupleType) else 1
+                                                  for t in self.items))
 
     def size(self) -> int:
-        return sum(t.size() for t in self.items)
+        return self.scalars
 
     def zero(self, domain: Any) -> Any:
         return tuple(t.zero(domain) for t in self.items)
@@ -76,8 +87,14 @@ class TupleType(Type):
         return TupleType(tuple(t.tangent() for t in self.items))
 
     def show(self, unicode: bool = True) -> str:
+        if self.nodes > SHOWN_NODES:
+            return f"(… a tuple of {self.nodes:,} types, {self.scalars:,} scalars …)"
         inner = ", ".join(t.show(unicode) for t in self.items)
         return f"({inner},)" if len(self.items) == 1 else f"({inner})"
+
+
+SHOWN_NODES = 10_000
+"""A tuple type written out with more types than this is summarised (it would not re-parse)."""
 
 
 @dataclass(frozen=True, slots=True)

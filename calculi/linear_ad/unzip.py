@@ -33,6 +33,7 @@ from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.names import Supply
 from calculi.linear_ad.primitives import SIN
 from calculi.linear_ad.rename import canonical
+from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.syntax import (
     EMPTY,
     Binder,
@@ -153,6 +154,8 @@ class _Unzip:
             out.append(LetB((), (), e))
 
     def u(self, e: Expr, C: list[Binding], L: list[Binding]) -> tuple[Expr, Expr]:
+        if type(e) in RULE_NAMES:
+            fire(RULE_NAMES[type(e)])
         if isinstance(e, Var):
             return self.var(e), EMPTY
         if isinstance(e, LVar):
@@ -168,6 +171,7 @@ class _Unzip:
         if isinstance(e, TupL):
             return EMPTY, TupL(tuple(map(self.lvar, e.lvars)))
         if isinstance(e, Prim):
+            fire_prim("U", e.prim)
             args = []
             for a in e.args:
                 aN, aL = self.u(a, C, L)
@@ -208,6 +212,7 @@ class _Unzip:
     def block(self, e: Block, C: list[Binding], L: list[Binding]) -> tuple[Expr, Expr]:
         for b in e.bindings:
             if isinstance(b, LetB):
+                fire("U(let)")
                 nonlin_types, lin_types = self.typing.binding_types[id(b)]
                 eN, eL = self.u(b.rhs, C, L)
                 eN, eL = _as_ret(eN), _as_ret(eL)
@@ -220,7 +225,10 @@ class _Unzip:
                         self.sub[x.name] = var_of(nx)
                     binding = LetB(xs, (), eN)
                     C.append(binding)
-                    if not _contains_call(eN) and not self.policy(binding):
+                    if _contains_call(eN) or self.policy(binding):
+                        fire("U(let) save")
+                    else:
+                        fire("U(let) recompute")
                         copy = LetB(xs, (), eN)
                         self.copies.add(id(copy))
                         self.originals[id(copy)] = binding
@@ -238,12 +246,14 @@ class _Unzip:
                 else:
                     self.drain(L, eL)
             elif isinstance(b, UnpackB):
+                fire("U(unpack)")
                 types = self.typing.binding_types[id(b)][0]
                 xs = tuple(self.fresh(x.hint, ty) for x, ty in zip(b.binders, types, strict=True))
                 C.append(UnpackB(xs, self.var(b.var)))
                 for x, nx in zip(b.binders, xs, strict=True):
                     self.sub[x.name] = var_of(nx)
             elif isinstance(b, UnpackLB):
+                fire("U(unpackL)")
                 types = self.typing.binding_types[id(b)][1]
                 ys = tuple(self.fresh(y.hint, ty) for y, ty in zip(b.lbinders, types, strict=True))
                 L.append(UnpackLB(ys, self.lvar(b.var)))
@@ -292,6 +302,11 @@ class _Unzip:
 
     def supply_hint(self, n: int) -> str:
         return self.hints.get(n, "r")
+
+
+RULE_NAMES: dict[type, str] = {Var: "U(x)", LVar: "U(ẏ)", Lit: "U(r)", Zero: "U(0)", Ret: "U((x̄ ; ẏ̄))",
+                               Tup: "U(tup)", TupL: "U(tupL)", Dup: "U(dup)", Drop: "U(drop)", Call: "U(f)"}
+"""The rule each constructor fires (primitives fire ``U(p)``, bindings ``U(let)`` and the others)."""
 
 
 def make_tape(residuals: tuple[Var, ...]) -> Expr:

@@ -1,8 +1,11 @@
-"""The NumPy backend's theorems: Linear A's AD on arrays (``arrays``), and calls of transformed
-functions that reuse their traces never answering for old values (``calls``).
+"""The NumPy backend's theorems: Linear A's AD on arrays (``arrays``); calls of transformed functions
+that reuse their traces never answering for old values, and promoting dtypes as NumPy does
+(``calls``); transformations called with the arguments users pass (``transforms``); and the suite's
+own quality, rule coverage and what the generators produce (``coverage``).
 
-Importing this package registers the theorems and mutants; ``calls`` first, since its theorem is the
-quick one that kills its mutants (the mutant hunt tries theorems in registration order).
+Importing this package registers the theorems and mutants; ``calls`` first, since its theorems are the
+quick ones that kill its mutants (the mutant hunt tries theorems in registration order), the slower
+random programs of ``transforms`` and the coverage theorem last.
 """
 
 from __future__ import annotations
@@ -33,12 +36,14 @@ GRIFFIN = Paper("Griffin", "Griffin: Mixing Gated Linear Recurrences with Local 
 def _fresh(patched: Callable[[], AbstractContextManager[None]]) -> Iterator[None]:
     """A mutant's patch, with the caches of traces and compiled programs emptied on the way in and
     out (programs compiled with the right rules must not serve the mutant, nor the mutant's the right
-    rules)."""
+    rules), and a patched rule row firing as the row it replaces (rule coverage)."""
     from backend.api import clear_cache  # (after the path is set, above)
+    from backend.rule_coverage import instrument
 
     clear_cache()
     try:
         with patched():
+            instrument()
             yield
     finally:
         clear_cache()
@@ -49,7 +54,7 @@ def mutant(id_: str, description: str, patched: Callable[[], AbstractContextMana
     return Mutant(id_, "backend", description, lambda: _fresh(patched))
 
 
-ORDER = ("calls", "arrays")
+ORDER = ("calls", "arrays", "mutants", "transforms", "coverage")
 
 for _module in ORDER:
     importlib.import_module(f"{__name__}.{_module}")

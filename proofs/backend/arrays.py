@@ -2,49 +2,43 @@
 
 The rule tables complete (every primitive a user applies drawn by the strategies, with a JVP rule;
 every linear one with a transpose rule); every array primitive's JVP rule against the complex-step
-derivative (analytic primitives) or central differences; every transpose rule by the dot-product
-test and by transposing twice; whole models' gradients against finite differences in float64;
-checkpoint policies giving identical gradients while recomputation lowers the peak memory. Mutants
-seed one wrong rule (or one missing row) each.
+derivative (analytic primitives) or central differences, at ties too (where JAX's conventions hold:
+k tied extrema share the tangent, checked exactly, with worked examples in ``backend.ties``); every
+transpose rule by the dot-product test and by transposing twice; whole models' gradients against
+finite differences in float64; checkpoint policies giving identical gradients while recomputation
+lowers the peak memory. The mutants that these theorems kill are in ``proofs.backend.mutants``.
 """
 
 from __future__ import annotations
 
 import tracemalloc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
 
 import backend
-import backend.contractions as C
-import backend.indexing as I
+import backend.nn
 import backend.numpy as bnp
-import backend.primitives as E
 import backend.structural as S
-from backend import checks, executor, lprims, policies, schedule
+from backend import checks, policies
 from backend.models import griffin, mlp
 from backend.pytree import flatten
-from backend.rules import app, scale
 from backend.strategies import (
     ANALYTIC,
     CONSTANT,
     GENERATORS,
     Case,
-    Dag,
     applications,
-    dags,
-    run_dag,
     seeds,
     show_case,
 )
-from calculi.core.mutants import patch, patch_entry
-from calculi.linear_ad.primitives import jvp_rules, transpose_rules
+from backend.strategies_programs import Dag, dags, run_dag
 from calculi.linear_ad.syntax import Primitive
-from proofs.backend import GRIFFIN, YOLO, mutant
-from proofs.registry import register_mutants, theorem
+from proofs.backend import GRIFFIN, YOLO
+from proofs.registry import theorem
 
 PER_PRIMITIVE = 10
 """Examples per primitive and property."""
@@ -75,14 +69,26 @@ def _complex_step(case: Case) -> None:
     _close(tangent, checks.complex_step(f, xs, ts), 1e-9, 1e-12, "tangent")
 
 
+SHARED = {S.reduce_max_p: False, S.reduce_min_p: True}
+"""The reductions whose k tied extrema share the tangent (1/k each, JAX's convention), and whether
+the extremum is the lowest."""
+
+
 def _central_difference(case: Case) -> None:
     f, xs = checks.primitive_function(case)
     ts = checks.tangents_for(xs)
-    _, tangent = backend.jvp(f, xs, ts)
+    out, tangent = backend.jvp(f, xs, ts)
+    _close(out, f(*xs), 0, 0, "primal")
     if case.constant:
         assert not np.any(tangent), "a constant result has a non-zero tangent"
-    else:
-        _close(tangent, checks.central_difference(f, xs, ts), 1e-6, 1e-8, "tangent")
+        return
+    if case.prim in SHARED:
+        axes = case.params["axes"]
+        shared = checks.shared_extremum(xs[0], ts[0], axes, lowest=SHARED[case.prim])
+        _close(tangent, shared, 1e-12, 1e-12, "tangent (the mean over the tied extrema)")
+        if checks.ties(xs[0], axes) > 1:
+            return
+    _close(tangent, checks.central_difference(f, xs, ts), 1e-6, 1e-8, "tangent")
 
 
 def _dot_product(case: Case) -> None:
@@ -112,6 +118,41 @@ def _() -> None:
     assert not gaps, "; ".join(gaps)
 
 
+TIES: list[tuple[str, Any, Any, Any]] = [
+    ("max of [1, 3, 3, 3]", lambda L, x: L.np.max(x), [1.0, 3.0, 3.0, 3.0], [0, 1 / 3, 1 / 3, 1 / 3]),
+    ("min over axis 0 of [[1, 2], [1, 0]]", lambda L, x: L.np.sum(L.np.min(x, axis=0) * np.array([1.0, 2.0])),
+     [[1.0, 2.0], [1.0, 0.0]], [[0.5, 0], [0.5, 2]]),
+    ("max with initial=3 of [3, 1]", lambda L, x: L.np.max(x, initial=3.0), [3.0, 1.0], [0.5, 0]),
+    ("Σ maximum(x, 1) at x = [1, 2, 0]", lambda L, x: L.np.sum(L.np.maximum(x, 1.0)), [1.0, 2.0, 0.0],
+     [0.5, 1, 0]),
+    ("Σ minimum(x, x)", lambda L, x: L.np.sum(L.np.minimum(x, x)), [2.0], [1.0]),
+    ("Σ clip(x, 0, 1) at x = [0, 1, 0.5]", lambda L, x: L.np.sum(L.np.clip(x, 0.0, 1.0)), [0.0, 1.0, 0.5],
+     [0.5, 0.5, 1]),
+    ("Σ relu(x) at x = [0, 1, -1]", lambda L, x: L.np.sum(L.nn.relu(x)), [0.0, 1.0, -1.0], [0, 1, 0]),
+    ("sort(x)·[1, 2, 3] at x = [2, 1, 2]", lambda L, x: L.np.sort(x) @ np.array([1.0, 2.0, 3.0]),
+     [2.0, 1.0, 2.0], [2, 1, 3]),
+    ("Σ abs(x) at x = [0, -2]", lambda L, x: L.np.sum(L.np.abs(x)), [0.0, -2.0], [0, -1]),
+]
+"""Gradients at ties, ``(name, f(L, x), x, ∇f(x))`` with ``L.np`` and ``L.nn`` the library (the
+backend's or JAX's), as JAX gives them, except the last: at 0, abs' is sign(0) = 0 here (the central
+difference, and PyTorch's choice), where JAX gives 1."""
+BACKEND = SimpleNamespace(np=bnp, nn=backend.nn)
+
+
+@theorem("backend.ties.split_as_jax_splits", paper=YOLO, section="P3 (arrays)", label="derived",
+         statement="at ties the gradient is JAX's: k tied maxima or minima of a reduction each get 1/k, "
+                   "maximum and minimum (and clip) split a tie evenly, relu'(0) = 0, sort moves each "
+                   "tangent with its element in the stable order; and abs'(0) = sign(0) = 0 "
+                   "(worked examples with exact values)")
+def _() -> None:
+    wrong = []
+    for name, f, x, want in TIES:
+        got = backend.grad(lambda v, f=f: f(BACKEND, v))(np.array(x))
+        if not np.allclose(got, want, rtol=1e-15, atol=1e-15):
+            wrong.append(f"the gradient of {name} is {got.tolist()}, not {want}")
+    assert not wrong, "; ".join(wrong)
+
+
 DRAWN = list(GENERATORS)
 """Every primitive the strategies draw, in the order their theorems run."""
 
@@ -132,8 +173,9 @@ def _per_primitive(p: Primitive) -> None:
     differences, and the dot-product test of its linearization's transpose."""
     analytic = p in ANALYTIC
     how = ("the complex-step derivative Im f(x + ih·ẋ)/h (h = 1e-20) to 1e-9 relative" if analytic else
-           "the central difference to 1e-6 (away from ties and kinks), or is zero for integer, boolean and "
-           "stopped results")
+           "the central difference to 1e-6 (at ties and kinks too: an even split, sign(0) = 0), k tied "
+           "extrema sharing the tangent 1/k each (exactly), or is zero for integer, boolean and stopped "
+           "results; its primal is the eager one")
     theorem(f"backend.jvp.{p.name}", paper=YOLO, section="P3 (arrays)", label="derived",
             statement=f"the tangent of J({p.name}) equals {how}, at random shapes",
             given={"case": applications((p,))}, show=show_case, max_examples=PER_PRIMITIVE)(
@@ -249,10 +291,6 @@ def _(a: list[float]) -> None:
     assert np.array_equal(f_vjp(g)[0].ravel(), np.array(u[:4])), f"{f_vjp(g)[0].ravel()} != {u[:4]}"
 
 
-# -- mutants: one wrong rule each ----------------------------------------------------------------------
-
-
-
 @theorem("backend.executor.rewrites_are_invisible", paper=YOLO, section="§ executor", label="derived",
          statement="merging common subexpressions and writing into dying buffers (out=) change no bit: a "
                    "random straight-line program of views and elementwise operations gives the same value "
@@ -264,100 +302,3 @@ def _(dag: Dag) -> None:
         return run_dag(dag, x, bnp)
 
     assert checks.reuse_gap(f, (dag.x,)) == []
-
-
-def _tanh_sign() -> Any:
-    return patch_entry(jvp_rules, E.tanh_p, lambda xs, ts, types, ps: (
-        app(E.tanh_p, *xs), scale(app(E.neg_p, app(E.tanh_grad_p, app(E.tanh_p, *xs))), ts[0])))
-
-
-def _broadcast_no_sum() -> Any:
-    def wrong(consts: Any, c: Any, lt: Any, ps: Any) -> Any:  # slices instead of summing
-        source, target = lt[0].shape, ps["shape"]
-        lead = len(target) - len(source)
-        starts = (0,) * len(target)
-        limits = tuple(1 if i < lead or (source[i - lead] == 1) else n for i, n in enumerate(target))
-        sliced = app(S.sliceL_p, largs=(c,), starts=starts, limits=limits, strides=(1,) * len(target))
-        return app(S.reshapeL_p, largs=(sliced,), shape=source)
-
-    return patch_entry(transpose_rules, S.broadcastL_p, wrong)
-
-
-def _scan_transpose_not_reversed() -> Any:
-    return patch_entry(transpose_rules, C.scanL_p, lambda consts, c, lt, ps: app(
-        C.scanL_p, *consts, largs=(c,), reverse=ps["reverse"], adjoint=ps["adjoint"]))
-
-
-def _einsum_transpose_swapped() -> Any:
-    def wrong(consts: Any, c: Any, lt: Any, ps: Any) -> Any:  # forgets to move the cotangent's indices
-        (tx, ty), tz = C.parse_spec(ps["spec"], 2)
-        mine, other = (tx, ty) if ps["side"] == 0 else (ty, tx)
-        kept = "".join(ch for ch in mine if ch in other or ch in tz)
-        if ps["side"] == 1 and kept == mine:  # the side-0 contraction order on a side-1 operand
-            return app(C.einsumL_p, *consts, largs=(c,), spec=f"{other},{tz}->{mine}", side=0)
-        return transpose_rules_orig(consts, c, lt, ps)
-
-    transpose_rules_orig = transpose_rules[C.einsumL_p]
-    return patch_entry(transpose_rules, C.einsumL_p, wrong)
-
-
-def _conv_transpose_causal() -> Any:
-    return patch_entry(transpose_rules, C.conv1dL_p, lambda consts, c, lt, ps: app(
-        C.conv1dL_p, *consts, largs=(c,), reverse=ps["reverse"]))
-
-
-def _views_owned() -> Any:
-    views = {S.reshape_p, S.transpose_p, S.broadcast_p, E.stop_gradient_p, S.reshapeL_p, S.broadcastL_p}
-    return patch(executor, "FRESH", lprims.FRESH | views)
-
-
-def _scatter_overwrites() -> Any:
-    """T(take_along) writes each cotangent in place (``put_along_axis``): of repeated indices only
-    the last one counts, where they must accumulate."""
-    def wrong(idx: Any, g: Any, *, axis: int, size: int) -> Any:
-        out = np.zeros((*g.shape[:axis], size, *g.shape[axis + 1:]), g.dtype)
-        np.put_along_axis(out, idx, g, axis=axis)
-        return out
-
-    return patch_entry(lprims.IMPLS, I.scatter_alongL_p, wrong)
-
-
-def _missing_row() -> Any:
-    """The JVP row of log1p deleted (a rule that was never written)."""
-    return patch_entry_removed(jvp_rules, E.log1p_p)
-
-
-@contextmanager
-def patch_entry_removed(table: dict[Any, Any], key: Any) -> Iterator[None]:
-    old = table.pop(key)
-    try:
-        yield
-    finally:
-        table[key] = old
-
-
-def _merge_ignores_params() -> Any:
-    def key(ins: schedule.Instr) -> Any:
-        return (ins.op.prim, ins.ins) if ins.kind == "prim" else None
-
-    return patch(schedule, "_key", key)
-
-
-register_mutants([
-    mutant("backend.tanh_sign", "J(tanh) with the derivative's sign flipped", _tanh_sign),
-    mutant("backend.broadcast_no_sum", "T(broadcast) takes one copy instead of summing",
-           _broadcast_no_sum),
-    mutant("backend.scan_not_reversed", "T(scan) runs forward instead of as the reverse scan",
-           _scan_transpose_not_reversed),
-    mutant("backend.einsum_side", "T(einsum) contracts the cotangent on the wrong side",
-           _einsum_transpose_swapped),
-    mutant("backend.conv_causal", "T(causal conv1d) stays causal instead of looking ahead",
-           _conv_transpose_causal),
-    mutant("backend.views_owned", "the executor writes into buffers that views still share",
-           _views_owned),
-    mutant("backend.scatter_overwrites", "T(take_along) overwrites repeated indices instead of adding",
-           _scatter_overwrites),
-    mutant("backend.missing_jvp_row", "the JVP rule of log1p is missing from the table", _missing_row),
-    mutant("backend.merge_ignores_params", "merging takes p[a](x) and p[b](x) for one value",
-           _merge_ignores_params),
-])

@@ -19,6 +19,7 @@ import backend
 import backend.numpy as bnp
 from backend import guards, tracing
 from backend.ltypes import ArrayT, ConstRef
+from backend.numpy import _methods as methods
 from backend.primitives import ArrayType, const_p
 from backend.strategies import seeds
 from calculi.core.mutants import patch
@@ -96,6 +97,41 @@ def _(steps: list[tuple[str, float, bool]], seed: int) -> None:
         np.testing.assert_allclose(g, (1 - h * h) * s * t + a, rtol=1e-12, atol=1e-12)
 
 
+SCALARS_AND_ARRAYS = {
+    "a Python float": 0.75, "a Python int": 3, "np.float64": np.float64(0.75), "np.float32": np.float32(0.75),
+    "np.int64": np.int64(3), "f64[2]": np.array([0.5, -1.25]), "f32[2]": np.array([0.5, -1.25], np.float32),
+    "i8[2]": np.array([2, -3], np.int8)}
+EXPRESSIONS: dict[str, Callable[[Any, Any, Any], Any]] = {
+    "x * 2 * y": lambda lib, x, y: x * 2 * y,
+    "add(x, y)": lambda lib, x, y: lib.add(x, y),
+    "multiply(-x, y * 0.5)": lambda lib, x, y: lib.multiply(-x, y * 0.5)}
+
+
+@theorem("backend.calls.promotion_is_numpys", paper=YOLO, section="§ tracing", label="derived",
+         statement="for x and y each a Python float or int, a NumPy scalar (float64, float32, int64) or an "
+                   "array (float64, float32, int8): Python's operators on them (x * 2 * y) and NumPy's "
+                   "functions (add(x, y), multiply(-x, y * 0.5)) give NumPy's dtype and value, eagerly and "
+                   "under jit (all in one trace), where Python scalars are traced stand-ins that stay weakly "
+                   "typed")
+def _() -> None:
+    names, values = list(SCALARS_AND_ARRAYS), list(SCALARS_AND_ARRAYS.values())
+    cases = [(e, a, b) for e in EXPRESSIONS for a in range(len(values)) for b in range(len(values))]
+
+    def every_case(lib: Any, *xs: Any) -> list[Any]:
+        return [EXPRESSIONS[e](lib, xs[a], xs[b]) for e, a, b in cases]
+
+    wrong = []
+    results = zip(every_case(np, *values), every_case(bnp, *values),
+                  backend.jit(lambda *xs: every_case(bnp, *xs))(*values), strict=True)
+    for (e, a, b), (want, eager, jitted) in zip(cases, results, strict=True):
+        want = np.asarray(want)
+        for how, got in (("eagerly", np.asarray(eager)), ("under jit", np.asarray(jitted))):
+            if got.dtype != want.dtype or not np.allclose(got, want, rtol=1e-6):
+                wrong.append(f"{e} for x {names[a]}, y {names[b]} {how}: {got.dtype} {got}, NumPy's "
+                             f"{want.dtype} {want}")
+    assert not wrong, "; ".join(wrong[:4]) + f" ({len(wrong)} in all)"
+
+
 # -- mutants: the bugs restored ------------------------------------------------------------------------
 
 def _floats_baked() -> Any:
@@ -122,7 +158,24 @@ def _captured_baked() -> Any:
     return patch(tracing.Builder, "constant", constant)
 
 
+def _numpy_scalars_weak() -> Any:
+    """A NumPy scalar argument (``np.float64(2)``, a ``float`` too) typed weakly, like a Python float:
+    meeting an f32 array it computes in f32, where NumPy computes in f64."""
+    return patch(tracing, "weakly_typed", lambda leaf: isinstance(leaf, float | complex | int)
+                 and not isinstance(leaf, bool))
+
+
+def _operators_strong() -> Any:
+    """Arithmetic on the traced stand-ins of Python scalars is no longer weak (``t * 3`` meeting an f32
+    array makes it f64)."""
+    return patch(methods, "_stays_weak", lambda out, *operands: out)
+
+
 register_mutants([
+    mutant("backend.numpy_scalars_weak", "a NumPy scalar argument is typed weakly, like a Python float",
+           _numpy_scalars_weak),
+    mutant("backend.operators_strong", "Python arithmetic on traced Python scalars gives strong results",
+           _operators_strong),
     mutant("backend.floats_baked", "a float argument is baked into the program at its first value",
             _floats_baked),
     mutant("backend.guard_ignored", "a trace is reused without checking what the function reads",

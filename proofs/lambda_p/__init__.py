@@ -15,7 +15,7 @@ import importlib
 from calculi.lambda_p.mutants import MUTANTS
 from proofs.registry import register_mutants
 
-ORDER = ("examples", "depth", "interpreters", "parallel", "laws", "variants")
+ORDER = ("examples", "depth", "interpreters", "parallel", "laws", "variants", "quality")
 
 for _module in ORDER:
     importlib.import_module(f"{__name__}.{_module}")

@@ -93,7 +93,7 @@ RUN_TELL = """def runTell op mempty body = handle {
     section="§5.1 / ref §7 P9",
     statement="two accumulators on different operations commute: runAccum ∘ runTell and runTell ∘ runAccum "
     "give the same value and the same two accumulated values, nested the other way",
-    given={"body": computations(("accum", "log"), (), 3)},
+    given={"body": computations(("accum", "log"), (), 2)},
     show=show_term,
 )
 def _two_accumulators(body: str) -> None:

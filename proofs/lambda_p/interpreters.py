@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from calculi.core.trace import Fuel
 from calculi.lambda_p.pretty import show
 from calculi.lambda_p.semantics import Machine, decompose, plug_all
-from calculi.lambda_p.strategies import parse_program, program_texts, show_term, user_files
+from calculi.lambda_p.strategies import parse_program, program_texts, show_term
+from calculi.lambda_p.strategies_files import user_files
 from calculi.lambda_p.stuck import Stuck
 from proofs.lambda_p.fixtures import FUEL, ICFP24, outcome, run_items, same
 from proofs.registry import theorem

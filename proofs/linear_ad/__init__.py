@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 
-ORDER = ("screening", "passes", "cost", "rejects", "mutants")
+ORDER = ("screening", "passes", "cost", "rejects", "quality", "mutants")
 
 for _module in ORDER:
     importlib.import_module(f"{__name__}.{_module}")

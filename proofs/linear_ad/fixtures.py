@@ -46,8 +46,13 @@ def near(a: Any, b: Any, digits: int = 50) -> bool:
     return bool(abs(x - y) <= sympy.Float(10) ** (-(digits - 15)) * max(1, abs(x), abs(y)))
 
 
+def constants(n: int) -> list[Fraction]:
+    """The values of a linear function's ``n`` non-linear parameters: none is 0 or 1, and none
+    cancels a scale factor of the generators (whose denominators are powers of 2)."""
+    return [Fraction(5 + 4 * k, 7) for k in range(n)]
+
+
 def linear_fixture(program: Program) -> tuple[Typing, str, Typing, list[Fraction]]:
     typing, name = main_of(program)
     t = check_program(transpose_program(typing, name))
-    gamma = [Fraction(k + 2, 3) for k in range(len(typing.signatures[name].params))]
-    return typing, name, t, gamma
+    return typing, name, t, constants(len(typing.signatures[name].params))

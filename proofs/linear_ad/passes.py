@@ -22,6 +22,7 @@ from proofs.linear_ad.fixtures import (
     NONLIN,
     SYMBOLIC,
     YOLO,
+    constants,
     linear_fixture,
     main_of,
     near,
@@ -70,7 +71,7 @@ def assert_linear(typing: Typing, name: str, nonlin: list[Any]) -> None:
          given={**LINEAR, "a": rationals(), "b": rationals()}, show=show)
 def _(program: Program, a: Fraction, b: Fraction) -> None:
     typing, name = main_of(program)
-    gamma = [Fraction(k + 2, 3) for k in range(len(typing.signatures[name].params))]
+    gamma = constants(len(typing.signatures[name].params))
     assert_linear(typing, name, [sympy.Rational(q.numerator, q.denominator) for q in gamma])
     n = len(typing.signatures[name].lparams)
     d1 = [Fraction(k + 1, 2) for k in range(n)]
@@ -98,8 +99,8 @@ def _(program: Program) -> None:
 def _(program: Program) -> None:
     typing, name = main_of(program)
     t = check_program(transpose_program(typing, name))
-    gamma = [sympy.Rational(k + 2, 3) for k in range(len(typing.signatures[name].params))]
-    assert_linear(t, transpose_name(name), gamma)
+    gamma = constants(len(typing.signatures[name].params))
+    assert_linear(t, transpose_name(name), [sympy.Rational(q.numerator, q.denominator) for q in gamma])
 
 
 # -- P5, P6: unzip -------------------------------------------------------------------------------

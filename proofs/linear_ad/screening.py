@@ -22,7 +22,7 @@ from calculi.linear_ad.primitives import COMPLEX, FLOAT, FRACTION
 from calculi.linear_ad.strategies import linear_programs, nonlinear_programs, show
 from calculi.linear_ad.syntax import Program
 from calculi.linear_ad.transpose import transpose_name, transpose_program
-from proofs.linear_ad.fixtures import LINEAR, NONLIN, YOLO, linear_fixture, main_of, point, run
+from proofs.linear_ad.fixtures import LINEAR, NONLIN, YOLO, constants, linear_fixture, main_of, point, run
 from proofs.registry import theorem
 
 
@@ -53,8 +53,8 @@ def _(nonlinear: Program, linear: Program) -> None:
     small_step_agrees(typing, name, [float(v) for v in point(typing, name)], [], FLOAT)
     typing, name = main_of(linear)
     d = typing.signatures[name]
-    gamma = [Fraction(k + 2, 3) for k in range(len(d.params))]
-    small_step_agrees(typing, name, gamma, [Fraction(2 * k - 1, 3) for k in range(len(d.lparams))], FRACTION)
+    deltas = [Fraction(2 * k - 1, 3) for k in range(len(d.lparams))]
+    small_step_agrees(typing, name, constants(len(d.params)), deltas, FRACTION)
 
 
 # -- P1, P2: typing of the passes ------------------------------------------------------------------

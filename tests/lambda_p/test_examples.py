@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from calculi.core.errors import CalculusError
 from calculi.core.syntax import Source
 from calculi.core.trace import Fuel
+from calculi.lambda_p import parallel
 from calculi.lambda_p.program import Program
-from calculi.lambda_p.run import run_term, show_value
+from calculi.lambda_p.run import TRACE_ENDS, run_term, show_value
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "lambda_p"
@@ -103,18 +106,33 @@ def test_command_line_prints_values_and_warnings() -> None:
     assert "ask_143.lp:3:8: warning: this handler uses the default traverse clause" in result.stderr
 
 
-def test_command_line_trace_names_the_rules() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "calculi.lambda_p", "run", str(EXAMPLES / "reader_for.lp"), "--trace"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def _command_line(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "calculi.lambda_p", "run", *args],
+                          capture_output=True, text=True, check=False)
+
+
+def test_command_line_full_trace_names_every_rule() -> None:
+    result = _command_line(str(EXAMPLES / "reader_for.lp"), "--full-trace")
     rules = [line.split("]")[0][5:] for line in result.stdout.splitlines() if line.startswith("--> [")]
     assert rules[0] == "traverse"
     assert rules.count("parallel") == 1
     assert rules.index("parallel") < rules.index("return")
     assert result.stdout.splitlines()[-1].endswith("<42, 42, 42, 42, 42>")
+
+
+def test_command_line_trace_summarises_a_long_trace(tmp_path: Path) -> None:
+    path = tmp_path / "count.lp"
+    path.write_text("def count n = if n == 0 then 0 else 1 + count (n - 1)\ncount 6\n", encoding="utf-8")
+    full = _command_line(str(path), "--full-trace").stdout.splitlines()
+    summary = _command_line(str(path), "--trace").stdout.splitlines()
+    steps = [line for line in full if line.startswith("--> [")]
+    assert len(steps) > 3 * TRACE_ENDS and full[-1] == "--> [prim] 6"
+    assert summary[:TRACE_ENDS + 1] == full[:TRACE_ENDS + 1]  # the term and the first steps
+    assert summary[TRACE_ENDS + 1] == f"… {len(steps) - 2 * TRACE_ENDS:,} steps more (--full-trace or " \
+        ":fulltrace shows every step) …"
+    assert summary[TRACE_ENDS + 2:-1] == full[-TRACE_ENDS:]  # the last steps
+    rules = Counter(line.split("]")[0][5:] for line in steps)
+    assert summary[-1] == f"{len(steps):,} steps: " + ", ".join(f"{r} {n:,}" for r, n in rules.most_common())
 
 
 def test_jobs_give_the_same_values() -> None:
@@ -133,3 +151,27 @@ def test_jobs_report_the_lowest_index_error_as_sequential_evaluation_does() -> N
             outcomes.append(info.value.render())
     assert len(set(outcomes)) == 1
     assert "+ expects integers, got a string" in outcomes[0]
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_jobs_give_the_same_values_however_workers_start(method: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers start forked, or (where JAX is loaded) from a fork server, which shares nothing
+    with this process: the program's definitions and the prelude's travel with the iterations."""
+    monkeypatch.setattr(parallel, "START_METHOD", method)
+    in_workers, answered = parallel.in_workers, []
+
+    def counted(*args: Any) -> Any:
+        answered.append(in_workers(*args))
+        return answered[-1]
+
+    monkeypatch.setattr(parallel, "in_workers", counted)
+    program = Program.with_prelude()
+    program.add(Source("def weight x = x * x + 1"))
+    (term,) = program.expressions(Source(
+        "for i:8. runAccum (+) 0 (\\_. fold (+) 0 (map (\\x. accum x; weight x * i) (iota i)))"))
+    expected = "<" + ", ".join(
+        f"({sum((x * x + 1) * i for x in range(i))}, {sum(range(i))})" for i in range(8)) + ">"
+    for machine in ("fast", "small-step"):
+        assert show_value(run_term(term, Fuel(), jobs=2, machine=machine)) == expected
+    assert len(answered) == 2 and None not in answered  # each machine ran the loop in workers

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import queue
 import signal
 import subprocess
 import sys
 import threading
 import time
+
+import pytest
 
 
 def repl(*lines: str) -> list[str]:
@@ -29,13 +32,16 @@ def test_evaluate_define_and_use() -> None:
 
 
 def test_step_and_trace_name_the_rules() -> None:
-    out = repl(":step handle {return -> \\s x. x, ask -> \\s _ k. k s s} 7 (perform ask ())", ":step")
-    assert any(line.startswith("--> [perform]") for line in out)
-    out = repl(":trace handle {return -> \\s x. x, ask -> \\s _ k. k s s} 7 (perform ask ())")
-    rules = [line.split("]")[0][5:] for line in out if line.startswith("--> [")]
-    assert rules[0] == "perform"
-    assert "return" in rules
-    assert out[-1] == "--> [app] 7"
+    term = "handle {return -> \\s x. x, ask -> \\s _ k. k s s} 7 (perform ask ())"
+    mark = ":set fuel 1000"  # answered "fuel = 1,000 steps": where each command's answer ends
+    out = "\n".join(repl(f":step {term}", ":step", mark, f":fulltrace {term}", mark, f":trace {term}"))
+    stepped, full, summary = (part.strip("\n").splitlines() for part in out.split("fuel = 1,000 steps"))
+    assert [line for line in stepped if line.startswith("--> [")] == [full[5]]
+    rules = [line.split("]")[0][5:] for line in full if line.startswith("--> [")]
+    assert rules[0] == "perform" and "return" in rules
+    assert full[-1] == "--> [app] 7"
+    assert summary[:-1] == full  # a short trace is shown whole, then counted
+    assert summary[-1] == f"{len(rules)} steps: app {rules.count('app')}, perform 1, return 1"
 
 
 def test_desugar_shows_the_core_term() -> None:
@@ -125,3 +131,36 @@ def test_ctrl_c_interrupts_an_evaluation_and_keeps_the_session() -> None:
         assert proc.wait(timeout=60) == 0
     finally:
         proc.kill()
+
+
+def test_completion_offers_the_session_definitions_and_the_prelude() -> None:
+    from calculi.core.registry import open_session
+    from calculi.repl import Repl
+
+    session = open_session("lambda_p")
+    out = io.StringIO()
+    shell = Repl(session, out, strict=True)
+    shell.handle("def runTwice f x = f (f x)")
+    assert shell.completions("runT") == ["runTwice"]
+    assert {"runAccum", "runAmb", "runReader", "runRandom", "runSharedState", "runState"} <= set(
+        shell.completions("1 + run"))
+    assert "length" in shell.completions("len")
+
+
+@pytest.mark.parametrize(
+    ("text", "more"),
+    [("<1, 2,", True), ("<1, 2, 3", True), ("<1, 2, 3\n>", False), ("f (x", True), ("a < b", False),
+     ('"(" ++ "<"', False), ("x -- (", False), ("accum 1;", True), ("handle {return -> \\x. x", True),
+     ("<<1>, <2>", True), ("<1, 2>", False), ("<1,\n  2\n  >", False)],
+)
+def test_multi_line_input_goes_on_while_a_bracket_or_an_array_is_open(text: str, more: bool) -> None:
+    from calculi.core.registry import open_session
+
+    assert open_session("lambda_p").incomplete(text) is more
+
+
+def test_an_array_closed_on_the_next_line_parses() -> None:
+    from calculi.core.fuzz import feed
+
+    answers = feed("lambda_p", ["<1, 2,\n  3\n>", "<<1>, <2>\n  >.1", "if 1\n  > 0 then 5 else 6"])
+    assert [a.printed.strip() for a in answers] == ["<1, 2, 3>", "<2>", "5"]

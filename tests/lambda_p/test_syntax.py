@@ -4,15 +4,22 @@ typos pinned, round trips, deep inputs."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
 
 from calculi.core.errors import CalculusError, ParseError, UnboundError
+from calculi.core.parsing import show_int
+from calculi.core.pretty import render
 from calculi.core.syntax import Source
 from calculi.core.trace import Fuel
+from calculi.lambda_p import eval as fast
+from calculi.lambda_p.flat import data_text, flat_data
 from calculi.lambda_p.parse import parse_term
-from calculi.lambda_p.pretty import show
+from calculi.lambda_p.pretty import show, to_doc
 from calculi.lambda_p.program import Program, prelude
-from calculi.lambda_p.run import run_term, show_value
+from calculi.lambda_p.run import run_term, run_text, show_value
+from calculi.lambda_p.strategies import data_texts
 from calculi.lambda_p.syntax import UNIT, App, For, Handle, Lam, Lit, Prim, Var
+from calculi.lambda_p.values import to_term
 
 
 def parse(text: str) -> object:
@@ -168,3 +175,25 @@ def test_stuck_states_are_grouped_as_in_lemma_6_4() -> None:
                 run(text, machine=machine)
             assert getattr(info.value, "group", None) == group, (text, machine, info.value.render())
             assert info.value.span is not None
+
+
+@settings(max_examples=60, deadline=None)
+@given(data_texts())
+def test_data_prints_flat_as_the_printer_lays_it_out(text: str) -> None:
+    """Data printed without documents (from its term, and from the fast evaluator's value) is what
+    the printer's documents give."""
+    term = parse_term(Source(text))
+    value = fast.evaluate(term, Fuel())
+    by_documents = render(to_doc(to_term(value), flat=False), 100)
+    assert flat_data(to_term(value)) == data_text(value) == by_documents == show(to_term(value))
+
+
+def test_huge_integers_print_whole() -> None:
+    program = Program.with_prelude()
+    program.add(Source("def p n = if n == 0 then 1 else 10 * p (n - 1)"))
+    (term,) = program.expressions(Source("(p 4400, show (0 - p 4400))"))
+    assert run_text(term, Fuel()) == f'(1{"0" * 4400}, "-1{"0" * 4400}")'
+    (term,) = program.expressions(Source(f"x <- {'9' * 4300}; (x * x, show x)"))
+    square = show_int(int("9" * 4300) ** 2)
+    for machine in ("fast", "small-step"):
+        assert run_text(term, Fuel(), machine=machine) == f'({square}, "{"9" * 4300}")'

@@ -9,6 +9,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
+from calculi.core.files import cli as run_cli
 from calculi.linear_ad.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +29,7 @@ def cli(*args: str) -> Outcome:
     """Run the command line in this process (one test below runs it as a real subprocess)."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(args))
+        code = run_cli(main, list(args))
     return Outcome(code, out.getvalue(), err.getvalue())
 
 
@@ -54,6 +57,40 @@ def test_bad_input_is_reported_without_a_traceback(tmp_path: Path) -> None:
     assert out.returncode == 1 and "no function named nope" in out.stderr
     out = cli("grad", str(tmp_path / "missing.la"), "f")
     assert out.returncode == 1 and "cannot read" in out.stderr
+
+
+def test_unreadable_files_and_huge_numbers_are_one_located_error(tmp_path: Path) -> None:
+    latin1 = tmp_path / "latin1.la"
+    latin1.write_bytes(b"def f(x: R) -> R = x # caf\xe9\n")
+    out = cli("check", str(latin1))
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.startswith(f"{latin1}:1:27: encoding error: the file is not UTF-8 text (byte 0xe9")
+    big = tmp_path / "big.la"
+    big.write_text("def f(x: R) -> R = x * " + "9" * 4301 + "\n")
+    out = cli("run", str(big), "f", "1.0")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.startswith(f"{big}:1:24: syntax error: integer literal of 4,301 digits is too long")
+    out = cli("run", TOUR, "f", "9" * 4301, "1.0")
+    assert out.returncode == 1
+    assert out.stderr.startswith("<argument>:1:1: syntax error: integer literal of 4,301 digits is too long")
+    out = cli("grad", TOUR, "f", "(1.0,", "2.0")
+    assert out.returncode == 1 and out.stderr.startswith("<argument>:1:5: syntax error: expected a number")
+    out = cli("run", str(tmp_path / "~nosuchuser" / ".." / "x.la"))
+    assert out.returncode == 1 and "cannot read" in out.stderr
+
+
+@pytest.mark.parametrize("fuel", ["-5", "0", "²", "9" * 4301, "many"])
+def test_fuel_must_be_a_positive_whole_number(fuel: str) -> None:
+    with pytest.raises(SystemExit) as exit_, contextlib.redirect_stderr(io.StringIO()) as err:
+        main(["run", TOUR, "f", "1.0", "2.0", "--fuel", fuel])
+    assert exit_.value.code == 2 and "--fuel: expected a positive whole number" in err.getvalue()
+
+
+def test_fuel_bounds_run_grad_and_cost() -> None:
+    for command in ("run", "grad", "cost"):
+        out = cli(command, TOUR, "f", "1.0", "2.0", "--fuel", "5")
+        assert out.returncode == 1 and "out of fuel: no result after 5 steps" in out.stderr, out.stderr
+    assert cli("run", TOUR, "f", "1.0", "2.0", "--fuel", "1000").returncode == 0
 
 
 def test_repl_through_a_pipe() -> None:

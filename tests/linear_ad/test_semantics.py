@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from calculi.core.errors import CalculusError, FuelExhausted, UnboundError, UsageError
+from calculi.core.files import cli as run_cli
 from calculi.core.syntax import Source
 from calculi.core.trace import Fuel
 from calculi.foil.core import add_subst, empty_scope, identity_subst, unsafe_binder
@@ -179,7 +180,7 @@ def test_repl_step_and_trace_through_a_pipe() -> None:
 def cli(*args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(args))
+        code = run_cli(main, list(args))
     return code, out.getvalue(), err.getvalue()
 
 

@@ -9,12 +9,15 @@ from hypothesis import given, settings
 
 from calculi.core.errors import CalculusError, ParseError, TypeCheckError, UnboundError
 from calculi.core.syntax import Source
-from calculi.linear_ad.ad import stages
+from calculi.linear_ad import semantics
+from calculi.linear_ad.ad import grad, stages
+from calculi.linear_ad.bench import FAMILIES
 from calculi.linear_ad.check import check_program
+from calculi.linear_ad.eval import evaluate
 from calculi.linear_ad.parse import parse_program
 from calculi.linear_ad.pretty import show_program
 from calculi.linear_ad.strategies import linear_programs, nonlinear_programs
-from calculi.linear_ad.syntax import Block, Program
+from calculi.linear_ad.syntax import MAX_DEPTH, Block, Program
 from calculi.linear_ad.transpose import transpose_program
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "linear_ad").glob("*.la"))
@@ -98,3 +101,23 @@ def test_long_programs_parse_check_and_transform_without_recursion() -> None:
     st = stages(typing, "f")
     assert st.transposed.program.defs[0].name == "f.jvp.lin.T"
     assert len(show_program(st.transposed.program).splitlines()) > n
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", ["sum", "nested-lets", "call-chain"])
+def test_the_deepest_programs_run_through_every_stage_and_one_level_more_is_refused(family: str) -> None:
+    """Just below ``MAX_DEPTH`` every stage runs (no ``RecursionError``); a little past it, the parser
+    or the checker refuses the program with its position."""
+    levels = {"sum": 2, "nested-lets": 2, "call-chain": 1}[family]
+    program = FAMILIES[family](levels * (MAX_DEPTH - 6))
+    typing = check_program(parse(show_program(program)))
+    name = typing.program.defs[-1].name
+    assert MAX_DEPTH - 12 <= typing.depths[name] <= MAX_DEPTH
+    value = evaluate(typing, name, [0.5])
+    assert semantics.evaluate(typing, name, [0.5]) == value
+    st = stages(typing, name)
+    round_trips(st.program("jvp"))
+    assert grad(typing, name, [0.5])[0] == value[0][0]
+    with pytest.raises(CalculusError, match=r"nested too deeply|nests too deeply") as info:
+        check_program(parse(show_program(FAMILIES[family](levels * (MAX_DEPTH + 6)))))
+    assert info.value.span is not None
