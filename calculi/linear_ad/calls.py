@@ -20,8 +20,17 @@ from calculi.linear_ad.parse_forms import literal
 from calculi.linear_ad.primitives import Value
 from calculi.linear_ad.syntax import MAX_DEPTH
 
-_TOKEN = re.compile(r"\s*(?:(?P<num>-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
-                    r"|(?P<name>[^\W\d][\w.'\u0300-\u036f]*)|(?P<punct>[(),;]))")
+_SKIP = re.compile(r"(?:\s|#[^\n]*|--[^\n]*)*")
+"""What separates tokens: white space and comments (``#`` or ``--`` to the end of the line)."""
+_TOKEN = re.compile(r"(?P<num>-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|(?P<name>[^\W\d][\w.'\u0300-\u036f]*)"
+                    r"|(?P<punct>[(),;])")
+
+
+def _skip(text: str, pos: int) -> int:
+    """Where the next token starts: past the white space and comments at ``pos``."""
+    m = _SKIP.match(text, pos)
+    return pos if m is None else m.end()
+
 
 KEYWORDS = {"let", "in", "unpack", "unpackL", "zero"}
 
@@ -51,15 +60,16 @@ class CallParser:
         self.i = 0
 
     def peek(self) -> Token | None:
-        while self.i >= len(self.tokens) and self.source.text[self.pos:].strip():
+        text = self.source.text
+        while self.i >= len(self.tokens) and _skip(text, self.pos) < len(text):
             self.tokens.append(self.lex())
         return self.tokens[self.i] if self.i < len(self.tokens) else None
 
     def lex(self) -> Token:
         text = self.source.text
-        m = _TOKEN.match(text, self.pos)
-        if m is None or m.end() == self.pos:
-            at = len(text) - len(text[self.pos:].lstrip())
+        at = _skip(text, self.pos)
+        m = _TOKEN.match(text, at)
+        if m is None:
             raise ParseError(f"unexpected {text[at]!r} in a call; write f 1.5 2.0 or f(1.5, 2.0)",
                              self.source.span(at))
         kind = m.lastgroup or "punct"

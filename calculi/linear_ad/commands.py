@@ -33,7 +33,9 @@ from calculi.linear_ad.transpose import transpose_program
 from calculi.linear_ad.types import REAL, Mixed
 from calculi.linear_ad.unzip import POLICIES, Policy
 
-_DEF = re.compile(r"\s*def\b")
+_COMMENTS = r"(?:\s*(?:#|--)[^\n]*(?:\n|$))*\s*"
+_DEF = re.compile(_COMMENTS + r"def\b")
+_BLANK = re.compile(_COMMENTS)
 _NAME = re.compile(r"[^\W\d][\w.'\u0300-\u036f]*")
 
 
@@ -196,6 +198,8 @@ class Session(registry.Session[Term]):
             yield f"--> [{nxt.rule}] {self.show(nxt.term)}"
 
     def input(self, source: Source) -> str:
+        if _BLANK.fullmatch(source.text):
+            return ""
         if _DEF.match(source.text):
             return "\n".join(self.signature(d) for d in self.define(source))
         return self.call(source)

@@ -20,8 +20,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
@@ -54,9 +55,26 @@ from calculi.linear_ad.syntax import (
 )
 from calculi.linear_ad.types import REAL, Mixed
 
+T = TypeVar("T")
+
 LITERALS = ("0.5", "2.0", "-1.5", "3.0", "0.25", "-2.0")
 FACTORS = ("0.5", "2.0", "-1.5", "3.0", "0.25", "-2.0", "1.25", "-0.75", "4.0", "-3.0", "0.125", "2.5")
 """Scale factors of the linear programs: rationals other than 0 and 1, so Jacobians are general."""
+
+
+def choose(draw: Any, options: Sequence[T]) -> T:
+    """One of ``options``, shrinking towards the first: an index drawn with ``integers`` (whose
+    strategies Hypothesis caches) rather than a new ``sampled_from`` strategy for every list."""
+    n = len(options)
+    strategy = _INDICES.get(n)
+    if strategy is None:
+        strategy = _INDICES[n] = st.integers(0, n - 1)
+    index: int = draw(strategy)
+    return options[index]
+
+
+_INDICES: dict[int, st.SearchStrategy[int]] = {}
+"""``integers(0, n - 1)`` for each n: looking a strategy up here is cheaper than Hypothesis's cache."""
 
 
 def show(value: object) -> str:
@@ -82,9 +100,8 @@ class _NonLinear:
         self.max_ops = max_ops
 
     def pick(self) -> Var:
-        unused = [v for v in self.vars if self.uses[v.name] == 0]
-        pool = unused if unused and self.draw(st.booleans()) else self.vars
-        v: Var = self.draw(st.sampled_from(pool))
+        """A live variable, those not used yet twice as likely (one choice, so it shrinks fast)."""
+        v = choose(self.draw, self.vars + [v for v in self.vars if self.uses[v.name] == 0])
         self.uses[v.name] += 1
         return v
 
@@ -101,31 +118,31 @@ class _NonLinear:
         """A small expression tree (depth ≤ 2), so J and unzip meet nested sub-terms too."""
         if depth == 0 or self.draw(st.integers(0, 2)) > 0:
             return self.pick()
-        choice = self.draw(st.sampled_from(["sin", "cos", "add", "mul", "lit"]))
+        choice = choose(self.draw, ["sin", "cos", "add", "mul", "lit"])
         if choice in ("sin", "cos"):
             return Prim(SIN if choice == "sin" else COS, (self.operand(depth - 1),))
         if choice == "lit":
-            return Prim(MUL, (Lit(self.draw(st.sampled_from(LITERALS))), self.operand(depth - 1)))
+            return Prim(MUL, (Lit(choose(self.draw, LITERALS)), self.operand(depth - 1)))
         return Prim(ADD if choice == "add" else MUL, (self.operand(depth - 1), self.operand(depth - 1)))
 
     def step(self) -> None:
         kinds = ["sin", "cos", "exp", "add", "mul", "mul", "lit", "tuple", "nested"]
         if self.helpers:
             kinds.extend(["call", "call"])
-        kind = self.draw(st.sampled_from(kinds))
+        kind = choose(self.draw, kinds)
         if kind in ("sin", "cos"):
             self.bind(Prim(SIN if kind == "sin" else COS, (self.pick(),)), bounded=True)
         elif kind == "exp":
             bounded = [v for v in self.vars if v.name in self.bounded]
-            v = self.draw(st.sampled_from(bounded))
+            v = choose(self.draw, bounded)
             self.uses[v.name] += 1
             self.bind(Prim(EXP, (v,)))
         elif kind in ("add", "mul"):
             self.bind(Prim(ADD if kind == "add" else MUL, (self.pick(), self.pick())))
         elif kind == "lit":
-            self.bind(Lit(self.draw(st.sampled_from(LITERALS))), bounded=True, hint="r")
+            self.bind(Lit(choose(self.draw, LITERALS)), bounded=True, hint="r")
         elif kind == "nested":
-            self.bind(Prim(self.draw(st.sampled_from([ADD, MUL])), (self.operand(2), self.operand(2))))
+            self.bind(Prim(choose(self.draw, [ADD, MUL]), (self.operand(2), self.operand(2))))
         elif kind == "tuple":
             t = self.bind(Tup((self.pick(), self.pick())), hint="t")
             self.vars.remove(t)
@@ -134,7 +151,7 @@ class _NonLinear:
             self.bindings.append(UnpackB((a, b), t))
             self.vars.extend((var_of(a), var_of(b)))
         else:
-            helper = self.draw(st.sampled_from(self.helpers))
+            helper = choose(self.draw, self.helpers)
             args = tuple(self.pick() for _ in helper.params)
             outs = tuple(self.supply.binder("c") for _ in helper.result.nonlin)
             self.bindings.append(LetB(outs, (), Call(helper.name, args, ())))
@@ -160,7 +177,7 @@ def nonlinear_programs(draw: Any, max_ops: int = 10, max_arity: int = 3) -> Prog
     """A well-typed program whose last function ``f`` is non-linear, with one ℝ result, and up to two
     helpers of one or two results."""
     helpers: list[FuncDef] = []
-    for name in ("g", "h")[:draw(st.sampled_from([0, 1, 1, 2]))]:
+    for name in ("g", "h")[:choose(draw, [0, 1, 1, 2])]:
         arity = draw(st.integers(1, 3))
         maker = _NonLinear(draw, name, arity, list(helpers), max_ops // 2)
         helpers.append(maker.build(draw(st.integers(1, 2))))
@@ -197,7 +214,7 @@ class _Linear:
             supported = [i for i in pool if self.support[self.live[i].name]]
             if len(supported) == 1:
                 pool.remove(supported[0])
-        i = self.draw(st.sampled_from(pool))
+        i = choose(self.draw, pool)
         return self.live.pop(i)
 
     def droppable(self) -> bool:
@@ -212,24 +229,22 @@ class _Linear:
         return made
 
     def scalar(self) -> Var:
-        s: Var = self.draw(st.sampled_from(self.scalars))
+        s = choose(self.draw, self.scalars)
         self.used.add(s.name)
         return s
 
     def factor(self) -> Expr:
         """A scale factor: a rational literal other than 0 and 1, a non-linear value, or a sum or
         product of the two."""
-        lit = Lit(self.draw(st.sampled_from(FACTORS)))
-        kinds = ["lit", "var", "product", "sum", "square"] if self.scalars else ["lit"]
-        kind = self.draw(st.sampled_from(kinds))
+        kind = choose(self.draw, ("lit", "var", "product", "sum", "square") if self.scalars else ("lit",))
         if kind == "lit":
-            return lit
+            return Lit(choose(self.draw, FACTORS))
         s = self.scalar()
         if kind == "var":
             return s
         if kind == "square":
             return Prim(MUL, (s, self.scalar()))
-        return Prim(MUL if kind == "product" else ADD, (s, lit))
+        return Prim(MUL if kind == "product" else ADD, (s, Lit(choose(self.draw, FACTORS))))
 
     def step(self) -> None:
         n = len(self.live)
@@ -237,7 +252,7 @@ class _Linear:
             ["call", "call", "call"] * bool(self.callable()) + (["dup"] if n else []) + \
             (["add", "tuple"] if n >= 2 else []) + ["factor-let", "zero"] + \
             (["drop", "drop-scaled"] if self.droppable() else []) + (["drop-sum"] if n >= 3 else [])
-        kind = self.draw(st.sampled_from(kinds))
+        kind = choose(self.draw, kinds)
         if kind == "zero":
             self.let(Zero(REAL), 1, frozenset())
         elif kind == "factor-let":
@@ -285,7 +300,7 @@ class _Linear:
     def call(self) -> None:
         """``let (; ż̄) = h(s̄ ; ẏ̄)``: non-linear arguments in any order (repeats allowed), linear
         ones drawn from the live variables in any order (dup-ing one when too few are live)."""
-        h = self.draw(st.sampled_from(self.callable()))
+        h = choose(self.draw, self.callable())
         while len(self.live) < len(h.lparams):
             if self.live:
                 v = self.take()
@@ -305,7 +320,7 @@ class _Linear:
             self.step()
         supported = [i for i, v in enumerate(self.live) if self.support[v.name]]
         if results is None and not self.scaled and supported:  # not a mere routing of the inputs
-            self.scale(self.live.pop(self.draw(st.sampled_from(supported))))
+            self.scale(self.live.pop(choose(self.draw, supported)))
         while results is not None and len(self.live) < results:
             if self.live:
                 v = self.take()
@@ -325,11 +340,11 @@ class _Linear:
 
 
 @st.composite
-def linear_programs(draw: Any, max_ops: int = 10) -> Program:
+def linear_programs(draw: Any, max_ops: int = 8) -> Program:
     """A well-typed program whose last function is linear, ``g(s̄ : ℝ ; ẏ̄ : ℝ) → (; ℝ…)``, and up to
     two linear helpers it calls (the second may call the first)."""
     helpers: dict[str, tuple[FuncDef, list[frozenset[int]]]] = {}
-    for name in ("h", "k")[:draw(st.sampled_from([0, 1, 1, 2]))]:
+    for name in ("h", "k")[:choose(draw, [0, 1, 1, 2])]:
         maker = _Linear(draw, name, draw(st.integers(0, 2)), draw(st.integers(1, 3)), dict(helpers),
                         max_ops // 2)
         h = maker.finish(draw(st.integers(1, 2)))
