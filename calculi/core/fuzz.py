@@ -15,12 +15,13 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from calculi.core.errors import CalculusError
 from calculi.core.registry import open_session
 
-__all__ = ["Answer", "feed", "inputs", "mutations", "unlocated"]
+__all__ = ["Answer", "answer_located", "feed", "fuzzing", "inputs", "mutations", "unlocated"]
 
 TRICKY = ["(", ")", "[", "]", "{", "}", "<", ">", "\\", ".", ",", ":", ";", "=", "λ", "²", "٣", "\t",
           "\n", "\x00", "\u200b", "𝑥", "-", "0", "9" * 4301, "x100000000000", "--", "#", "\"", "'"]
@@ -92,3 +93,15 @@ def unlocated(answers: Sequence[Answer]) -> list[Answer]:
     return [a for a in answers
             if a.error is not None and a.error.span is None and not a.text.lstrip().startswith(":")
             and a.text.strip()]
+
+
+def answer_located(calculus: str, text: str, prelude: Sequence[str] = (), fuel: int = 20_000) -> None:
+    """Answer ``text`` after ``prelude``: an internal error propagates, an unlocated one fails."""
+    answers = feed(calculus, [*prelude, text], fuel=fuel)
+    assert unlocated(answers) == [], [a.printed for a in unlocated(answers)]
+
+
+def fuzzing(examples: int) -> settings:
+    """Hypothesis settings for a fuzz test of ``examples`` inputs (no deadline, no database)."""
+    return settings(max_examples=examples, deadline=None, database=None,
+                    suppress_health_check=list(HealthCheck))

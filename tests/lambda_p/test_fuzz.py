@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
-from calculi.core.fuzz import feed, inputs, unlocated
+from calculi.core.fuzz import answer_located, feed, fuzzing, inputs, unlocated
 from calculi.core.syntax import Source
 from calculi.lambda_p.program import items
 from calculi.lambda_p.tree import MAX_DEPTH
@@ -34,23 +34,17 @@ EXAMPLES += README + COMMANDS
 
 
 def check(text: str) -> None:
-    answers = feed("lambda_p", [text], fuel=20_000)  # an internal error propagates: a failure
-    assert unlocated(answers) == [], [a.printed for a in unlocated(answers)]
+    answer_located("lambda_p", text)
 
 
-def fuzz(examples: int) -> settings:
-    return settings(max_examples=examples, deadline=None, database=None,
-                    suppress_health_check=list(HealthCheck))
-
-
-@fuzz(100)
+@fuzzing(100)
 @given(inputs(EXAMPLES))
 def test_fuzzed_inputs_end_in_lambda_p_errors_with_positions(text: str) -> None:
     check(text)
 
 
 @pytest.mark.slow
-@fuzz(2_000)
+@fuzzing(2_000)
 @given(inputs(EXAMPLES))
 def test_many_fuzzed_inputs_end_in_lambda_p_errors_with_positions(text: str) -> None:
     check(text)

@@ -10,9 +10,9 @@ import io
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
-from calculi.core.fuzz import feed, inputs, unlocated
+from calculi.core.fuzz import answer_located, feed, fuzzing, inputs, unlocated
 from calculi.core.registry import open_session
 from calculi.linear_ad.syntax import MAX_DEPTH
 from calculi.repl import Repl
@@ -43,23 +43,17 @@ PRELUDE = ["def f(x: R, y: R) -> R = sin(x) * y", "def g(s: R ; dx: R) -> (; R) 
 
 
 def check(text: str) -> None:
-    answers = feed("linear_ad", [*PRELUDE, text], fuel=20_000)  # an internal error propagates
-    assert unlocated(answers) == [], [a.printed for a in unlocated(answers)]
+    answer_located("linear_ad", text, PRELUDE)
 
 
-def fuzz(examples: int) -> settings:
-    return settings(max_examples=examples, deadline=None, database=None,
-                    suppress_health_check=list(HealthCheck))
-
-
-@fuzz(100)
+@fuzzing(100)
 @given(inputs(EXAMPLES))
 def test_fuzzed_inputs_end_in_linear_ad_errors_with_positions(text: str) -> None:
     check(text)
 
 
 @pytest.mark.slow
-@fuzz(2_000)
+@fuzzing(2_000)
 @given(inputs(EXAMPLES))
 def test_many_fuzzed_inputs_end_in_linear_ad_errors_with_positions(text: str) -> None:
     check(text)

@@ -10,10 +10,10 @@ Each is answered after a ``:mesh`` line in a fresh session; no internal error ma
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from calculi.core.fuzz import feed, inputs, unlocated
+from calculi.core.fuzz import feed, fuzzing, inputs, unlocated
 
 HUGE = "9" * 4301
 MANY_AXES = ",".join(f"a{i}=2" for i in range(24))
@@ -45,14 +45,14 @@ def answer(mesh: str, text: str) -> None:
     assert unlocated(answers) == [], [a.printed for a in unlocated(answers)]
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@fuzzing(100)
 @given(st.sampled_from(MESHES), inputs(EXAMPLES))
 def test_fuzzed_inputs_end_in_located_errors(mesh: str, text: str) -> None:
     answer(mesh, text)
 
 
 @pytest.mark.slow
-@settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
+@fuzzing(2_000)
 @given(st.sampled_from(MESHES), inputs(EXAMPLES))
 def test_fuzzed_inputs_end_in_located_errors_thoroughly(mesh: str, text: str) -> None:
     answer(mesh, text)
