@@ -79,6 +79,8 @@ class Result:
         return self.status in ("passed", "skipped")
 
 
+NO_SHRINK = tuple(p for p in hypothesis.Phase if p is not hypothesis.Phase.shrink)
+
 THEOREMS: dict[str, Theorem] = {}
 MUTANTS: dict[str, Mutant] = {}
 
@@ -141,8 +143,11 @@ def select(paper: str | None = None, theorem_id: str | None = None) -> list[Theo
     return chosen
 
 
-def check(thm: Theorem, profile: str = "ci", seed: int = 0) -> Result:
-    """Run one theorem under a Hypothesis profile and seed; never raises."""
+def check(thm: Theorem, profile: str = "ci", seed: int = 0, *, shrink: bool = True) -> Result:
+    """Run one theorem under a Hypothesis profile and seed; never raises.
+
+    ``shrink=False`` reports the first failing example as found (a mutant hunt needs a failure,
+    not the smallest one, and shrinking is most of its time)."""
     from proofs.profiles import settings_for
 
     calls: list[dict[str, object]] = []
@@ -167,7 +172,8 @@ def check(thm: Theorem, profile: str = "ci", seed: int = 0) -> Result:
                 base.max_examples, thm.max_examples
             )
             runner = hypothesis.seed(seed)(
-                hypothesis.settings(base, max_examples=max(1, limit))(
+                hypothesis.settings(base, max_examples=max(1, limit),
+                                    phases=tuple(hypothesis.Phase) if shrink else NO_SHRINK)(
                     hypothesis.given(**thm.given)(counted)
                 )
             )
@@ -203,17 +209,17 @@ def _show(show: Show, value: object) -> str:
 
 def kills(mutant: Mutant, profile: str = "ci", seeds: int = 10) -> list[Result | None]:
     """``hunt`` under each of the seeds ``0 … seeds-1``: which theorem (if any) killed it."""
-    return [hunt(mutant, profile, seed) for seed in range(seeds)]
+    return [hunt(mutant, profile, seed, shrink=seed == 0) for seed in range(seeds)]
 
 
-def hunt(mutant: Mutant, profile: str = "ci", seed: int = 0) -> Result | None:
+def hunt(mutant: Mutant, profile: str = "ci", seed: int = 0, *, shrink: bool = True) -> Result | None:
     """Run the theorems of the mutant's calculus with the mutant active; the first failure."""
     load_all(mutant.calculus)
     for thm in THEOREMS.values():
         if thm.calculus != mutant.calculus:
             continue
         with mutant.activate():
-            result = check(thm, profile, seed)
+            result = check(thm, profile, seed, shrink=shrink)
         if not result.ok:
             return result
     return None
