@@ -88,7 +88,11 @@ def trace_summary(
         else:
             last.append((rule, tuple(frames), new))
 
-    deep(lambda: machine.evaluate(term, fuel, on_step))
+    try:
+        deep(lambda: machine.evaluate(term, fuel, on_step))
+        stopped = None
+    except CalculusError as err:  # stuck, or out of fuel: the steps up to there, then the error
+        stopped = err
     yield from first
     total = sum(counts.values())
     if total > 3 * ends:
@@ -98,6 +102,8 @@ def trace_summary(
         yield f"--> [{rule}] {deep(partial(show, plug_all(list(frames), new), width))}"
     rules = ", ".join(f"{rule} {n:,}" for rule, n in counts.most_common())
     yield f"{total:,} step{'s' if total != 1 else ''}: {rules}" if total else "no step: a value already"
+    if stopped is not None:
+        raise stopped
 
 
 def trace_lines(term: Term, fuel: Fuel, variant: str = "icfp24", width: int = 100) -> Iterator[str]:

@@ -76,7 +76,9 @@ GRAMMAR = Grammar.load(
 )
 
 MAX_DEPTH = 50_000
-"""The deepest nesting of the syntax tree an input may have (every pass over terms recurses)."""
+"""The deepest nesting of the syntax tree an input may have. The passes over terms (desugaring,
+renaming, compiling, printing) recurse, on the big-stack thread of ``deep``: at most about six
+Python frames a level, so 50,000 levels stay well inside its recursion limit of 500,000."""
 
 _BRACKETS = re.compile(r'[({⟨]|[)}⟩]|"(?:\\.|[^"\\\n])*"|--[^\n]*')
 

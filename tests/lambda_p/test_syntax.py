@@ -18,11 +18,11 @@ from calculi.lambda_p.pretty import show, to_doc
 from calculi.lambda_p.program import Program, prelude
 from calculi.lambda_p.run import run_term, run_text, show_value
 from calculi.lambda_p.strategies import data_texts
-from calculi.lambda_p.syntax import UNIT, App, For, Handle, Lam, Lit, Prim, Var
+from calculi.lambda_p.syntax import UNIT, App, For, Handle, Lam, Lit, Prim, Term, Var
 from calculi.lambda_p.values import to_term
 
 
-def parse(text: str) -> object:
+def parse(text: str) -> Term:
     return parse_term(Source(text), prelude())
 
 
