@@ -28,9 +28,6 @@ plain rapier over the whole run (it was 1.5x with the core calls unfused), with 
 from __future__ import annotations
 
 import argparse
-import gc
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +37,7 @@ from calculi.foil.baselines import debruijn as db
 from calculi.foil.debruijn import to_debruijn
 from calculi.foil.normalize import normalize
 from calculi.foil.parse import parse, parse_file
-from calculi.foil.scaling import print_scaling
+from calculi.foil.scaling import print_scaling, seconds
 from calculi.foil.syntax import Expr
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "lambda-n-ways"
@@ -80,16 +77,6 @@ def workloads(random: bool = True) -> dict[str, list[Term]]:
     return loads
 
 
-def _timed(run: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        gc.collect()
-        start = time.process_time()
-        run()
-        best = min(best, time.process_time() - start)
-    return best
-
-
 PEERS = ["foil", "rapier", "β by subst", "always-rename", "de Bruijn"]
 RATIOS = [("foil/rapier", "foil", "rapier"), ("subst/foil", "β by subst", "foil"),
           ("always/rapier", "always-rename", "rapier")]
@@ -98,11 +85,11 @@ RATIOS = [("foil/rapier", "foil", "rapier"), ("subst/foil", "β by subst", "foil
 def measure(terms: list[Term], repeat: int) -> dict[str, float]:
     encoded = [to_debruijn(t) for t in terms]
     return {
-        "foil": _timed(lambda: [normalize(t, FUEL) for t in terms], repeat),
-        "rapier": _timed(lambda: [rapier.normalize(t, FUEL) for t in terms], repeat),
-        "β by subst": _timed(lambda: [rapier.normalize_by_substitution(t, FUEL) for t in terms], repeat),
-        "always-rename": _timed(lambda: [always_rename.normalize(t, FUEL) for t in terms], repeat),
-        "de Bruijn": _timed(lambda: [db.normalize(t, FUEL) for t in encoded], repeat),
+        "foil": seconds(lambda: [normalize(t, FUEL) for t in terms], repeat),
+        "rapier": seconds(lambda: [rapier.normalize(t, FUEL) for t in terms], repeat),
+        "β by subst": seconds(lambda: [rapier.normalize_by_substitution(t, FUEL) for t in terms], repeat),
+        "always-rename": seconds(lambda: [always_rename.normalize(t, FUEL) for t in terms], repeat),
+        "de Bruijn": seconds(lambda: [db.normalize(t, FUEL) for t in encoded], repeat),
     }
 
 

@@ -46,18 +46,19 @@ def subst_app(scope: int, subst: dict[int, Term], term: App[Any]) -> Term:
     return App(apply(scope, subst, term.fun), apply(scope, subst, term.arg))
 
 
-def subst_lam(scope: int, subst: dict[int, Term], term: Lam[Any, Any]) -> Term:
-    binder: int = term.binder  # type: ignore[assignment]
+def under_binder(scope: int, subst: dict[int, Term], binder: int) -> tuple[int, dict[int, Term]]:
+    """The rapier's step under a binder: rename it if it clashes with the scope, else delete it
+    from the substitution. The binder to use, and the substitution for the body."""
     if scope >> binder & 1:
         fresh = scope.bit_length()
-        inner = dict(subst)
-        inner[binder] = Var(fresh)  # type: ignore[arg-type]
-    else:
-        fresh = binder
-        inner = subst
-        if binder in subst:
-            inner = dict(subst)
-            del inner[binder]
+        return fresh, {**subst, binder: Var(fresh)}  # type: ignore[arg-type]
+    if binder in subst:
+        return binder, {k: v for k, v in subst.items() if k != binder}
+    return binder, subst
+
+
+def subst_lam(scope: int, subst: dict[int, Term], term: Lam[Any, Any]) -> Term:
+    fresh, inner = under_binder(scope, subst, term.binder)  # type: ignore[arg-type]
     return Lam(fresh, substitute(scope | 1 << fresh, inner, term.body))  # type: ignore[arg-type]
 
 
@@ -98,17 +99,7 @@ def nf(scope: int, subst: dict[int, Term], term: Term, fuel: Fuel, substitute: S
 def nf_lam(scope: int, subst: dict[int, Term], term: Lam[Any, Any], args: list[Term], fuel: Fuel,
            substitute: Subst) -> Term:
     """Under the binder with the rapier's step (rename on a clash, else the delete)."""
-    binder: int = term.binder  # type: ignore[assignment]
-    if scope >> binder & 1:
-        fresh = scope.bit_length()
-        inner = dict(subst)
-        inner[binder] = Var(fresh)  # type: ignore[arg-type]
-    else:
-        fresh = binder
-        inner = subst
-        if binder in subst:
-            inner = dict(subst)
-            del inner[binder]
+    fresh, inner = under_binder(scope, subst, term.binder)  # type: ignore[arg-type]
     return Lam(fresh, nf(scope | 1 << fresh, inner, term.body, fuel, substitute))  # type: ignore[arg-type]
 
 
