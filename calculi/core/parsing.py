@@ -15,7 +15,6 @@ a better position and reason (say, an unterminated string literal) than the pars
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 
@@ -29,14 +28,32 @@ Hint = Callable[[UnexpectedInput, str, int], "tuple[int, str] | None"]
 """``hint(error, text, offset)``: ``(offset, reason)`` to report instead, or ``None``."""
 
 
-@dataclass(frozen=True, slots=True)
 class Grammar:
-    """A loaded LALR grammar plus the labelled bad examples used to classify its errors."""
+    """An LALR grammar plus the labelled bad examples used to classify its errors. Lark builds
+    the parser on first use, so that importing a calculus costs nothing until it parses."""
 
-    parser: lark.Lark
-    examples: Mapping[str, Sequence[str]]
-    names: Mapping[str, str]
-    hint: Hint | None = None
+    __slots__ = ("_parser", "_start", "_text", "examples", "hint", "names")
+
+    def __init__(self, text: str, start: str | Sequence[str], examples: Mapping[str, Sequence[str]],
+                 names: Mapping[str, str], hint: Hint | None = None) -> None:
+        self._text = text
+        self._start = start
+        self._parser: lark.Lark | None = None
+        self.examples = examples
+        self.names = names
+        self.hint = hint
+
+    @property
+    def parser(self) -> lark.Lark:
+        if self._parser is None:
+            self._parser = lark.Lark(
+                self._text,
+                parser="lalr",
+                start=self._start,
+                propagate_positions=True,
+                maybe_placeholders=False,
+            )
+        return self._parser
 
     @staticmethod
     def load(
@@ -62,14 +79,7 @@ class Grammar:
         hint: Hint | None = None,
     ) -> Grammar:
         """A grammar from its lark source text."""
-        parser = lark.Lark(
-            text,
-            parser="lalr",
-            start=start,
-            propagate_positions=True,
-            maybe_placeholders=False,
-        )
-        return Grammar(parser, examples or {}, names or {}, hint)
+        return Grammar(text, start, examples or {}, names or {}, hint)
 
     def parse(self, source: Source, start: str | None = None) -> lark.Tree[lark.Token]:
         """Parse ``source`` or raise a ``ParseError`` pointing at the offending character."""
