@@ -35,6 +35,7 @@ from backend.ltypes import ArrayT, ArrayType
 from calculi.core.errors import ShapeError, TypeCheckError
 from calculi.linear_ad.primitives import (
     LADD,
+    PRIMITIVES,
     SCALE,
     CostRule,
     ParamDict,
@@ -116,6 +117,8 @@ def define(name: str, impl: Impl, shape: ShapeRule, *, fresh: bool, kind: str | 
     primitive (kind ``tangent``); every other primitive states its ``kind``."""
     if (kind is None) != (larity > 0) or (kind is not None and kind not in KIND_DOC):
         raise ValueError(f"{name}: a linear primitive has no kind, any other one of {list(KIND_DOC)}")
+    if name in PRIMS or name in PRIMITIVES:  # before registering: a refused name must keep its object
+        raise ValueError(f"array primitive {name!r} defined twice")
     p = register(Primitive(name, arity=arity, larity=larity, linear=larity > 0))
 
     def typing(args: Sequence[Type], largs: Sequence[Type], params: ParamDict) -> Type:

@@ -35,7 +35,24 @@ from backend.lprims import (
 from backend.ltypes import ArrayType as ArrayType  # (re-exported: the type of an array value)
 from backend.ltypes import ConstRef
 from calculi.core.errors import ShapeError
-from calculi.linear_ad.primitives import ADD, COS, EXP, LADD, MUL, SCALE, SIN
+from calculi.linear_ad.primitives import (
+    ABS,
+    ADD,
+    COS,
+    DIV,
+    EXP,
+    LADD,
+    LOG,
+    LOGISTIC,
+    MUL,
+    NEG,
+    POW,
+    SCALE,
+    SIN,
+    SQRT,
+    SUB,
+    TANH,
+)
 from calculi.linear_ad.syntax import Primitive
 
 Shape = tuple[int, ...]
@@ -93,17 +110,17 @@ def unary(name: str, fn: Any, kind: str = NONLINEAR) -> Primitive:
     return define(name, fn, same, kind=kind, fresh=True)
 
 
-neg_p = unary("neg", np.negative, LINEAR)
-log_p = unary("log", np.log)
-tanh_p = unary("tanh", np.tanh)
-logistic_p = unary("logistic", _logistic)
+neg_p = extend(NEG, np.negative, same, LINEAR)
+log_p = extend(LOG, np.log, same, NONLINEAR)
+tanh_p = extend(TANH, np.tanh, same, NONLINEAR)
+logistic_p = extend(LOGISTIC, _logistic, same, NONLINEAR)
 softplus_p = unary("softplus", _softplus)
 gelu_tanh_p = unary("gelu_tanh", _gelu_tanh)
-sqrt_p = unary("sqrt", np.sqrt)
+sqrt_p = extend(SQRT, np.sqrt, same, NONLINEAR)
 rsqrt_p = unary("rsqrt", _rsqrt)
 log1p_p = unary("log1p", np.log1p)
 expm1_p = unary("expm1", np.expm1)
-abs_p = unary("abs", np.abs)
+abs_p = extend(ABS, np.abs, same, NONLINEAR)
 sign_p = unary("sign", np.sign, CONSTANT)
 floor_p = unary("floor", np.floor, CONSTANT)
 ceil_p = unary("ceil", np.ceil, CONSTANT)
@@ -133,11 +150,11 @@ def binary(name: str, fn: Any, kind: str = NONLINEAR) -> Primitive:
     return define(name, fn, same, kind=kind, arity=2, fresh=True)
 
 
-sub_p = binary("sub", np.subtract, LINEAR)
-div_p = binary("div", np.divide)
+sub_p = extend(SUB, np.subtract, same, LINEAR)
+div_p = extend(DIV, np.divide, same, NONLINEAR)
 maximum_p = binary("maximum", np.maximum)
 minimum_p = binary("minimum", np.minimum)
-pow_p = binary("pow", np.power)
+pow_p = extend(POW, np.power, same, NONLINEAR)
 
 
 def predicate(name: str, fn: Any) -> Primitive:

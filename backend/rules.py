@@ -31,6 +31,7 @@ import backend.rules_contractions  # noqa: F401  (the rules of the indexing and 
 import backend.structural as S
 from backend.lprims import (
     CONSTANT,
+    EXTENDED,
     KINDS,
     app,
     dropping,
@@ -42,7 +43,7 @@ from backend.lprims import (
     shape_of,
 )
 from backend.rule_coverage import instrument
-from calculi.linear_ad.primitives import ParamDict, defjvp_scale, jvp_rules, transpose_rules
+from calculi.linear_ad.primitives import ParamDict, defjvp_scale, jvp_rules, keep_real_rule, transpose_rules
 from calculi.linear_ad.syntax import Expr, Lit, LVar, Prim, Primitive, Var, Zero
 from calculi.linear_ad.types import Type
 
@@ -235,4 +236,6 @@ def _(xs: tuple[Var, ...], ts: tuple[LVar, ...], types: tuple[Type, ...], ps: Pa
     return app(S.concatenate_p, *xs, axis=axis), ladd(*pieces)
 
 
+for _p in EXTENDED:  # Linear A's primitives on ℝ keep their own JVP rules there
+    keep_real_rule(_p)
 instrument()  # every row above fires its rule (``jvp:tanh``, ``transpose:reshapeL``) for rule coverage

@@ -17,6 +17,8 @@ from calculi.core.files import positive_int
 from calculi.core.syntax import Source
 from calculi.core.trace import Fuel, Step
 from calculi.lambda_p.deep import deep
+from calculi.lambda_p.fp_pretty import show_row, show_type
+from calculi.lambda_p.fp_program import FpProgram
 from calculi.lambda_p.parse import PRIM_FUNCTIONS, Definition
 from calculi.lambda_p.pretty import show
 from calculi.lambda_p.program import VARIANT_NAMES, Item, Program
@@ -36,6 +38,8 @@ class Session(registry.Session[Term]):
         self.machine = "fast"
         self.program = Program.with_prelude(self.variant)
         self.definitions: list[Source] = []
+        self.fp: FpProgram | None = None
+        """The Fp program of ``:type`` (its prelude loaded at the first use)."""
 
     # -- the protocol ------------------------------------------------------------------------
 
@@ -84,7 +88,24 @@ class Session(registry.Session[Term]):
         return depth > 0 or code.rstrip().endswith(";")
 
     def type_of(self, term: Term) -> str:
-        raise UsageError("λp is untyped here: the typed calculus Fp (ICFP'24 §6) is not implemented yet")
+        raise UsageError("λp is untyped: :type reads its input as Fp (ICFP'24 §6), with annotations")
+
+    def _type(self, args: str) -> str:
+        """``:type E``: E read as Fp, and its type and least effect row; an Fp definition
+        (``def``, ``effect``, ``const``) is entered for the next ``:type``s and its type shown."""
+        if not args:
+            raise UsageError("usage: :type TERM (an Fp term, or def / effect / const)")
+        if self.fp is None:
+            self.fp = FpProgram.with_prelude()
+        before = dict(self.fp.ctx.globals)
+        typed = self.fp.add(Source(args, "<input>"))
+        if typed is not None:
+            _, t, row = typed
+            return f"{show_type(t)} | {show_row(row)}"
+        added = [name for name, entry in self.fp.ctx.globals.items() if before.get(name) is not entry]
+        if added:
+            return "\n".join(f"{name} : {show_type(self.fp.ctx.globals[name][0])}" for name in added)
+        return "effect declared"
 
     def input(self, source: Source) -> str:
         before = dict(self.program.table.names)
@@ -133,6 +154,9 @@ class Session(registry.Session[Term]):
                 "variant", ":variant [icfp24|pepm22]", "show or switch the (traverse) rule", self._variant
             ),
             "defs": registry.Command("defs", ":defs", "the names defined (prelude and yours)", self._defs),
+            "type": registry.Command(
+                "type", ":type TERM", "the Fp type and effect row of a term (or enter an Fp def)", self._type
+            ),
             "fulltrace": registry.Command(
                 "fulltrace", ":fulltrace TERM", "every step to the result, with its rule", self._full_trace
             ),

@@ -10,7 +10,9 @@ produced ill-typed code fails at once with the checker's message.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +28,7 @@ from calculi.linear_ad.syntax import Program
 from calculi.linear_ad.transpose import transpose_name, transpose_program
 from calculi.linear_ad.types import REAL
 from calculi.linear_ad.unzip import Policy, UnzipReport, lin_name, nonlin_name, save_all, unzip_program
+from calculi.linear_ad.zeros import zeros_program
 
 
 def load(text: str, filename: str = "<input>") -> Typing:
@@ -71,16 +74,19 @@ def require(typing: Typing, name: str) -> None:
         raise UsageError(f"no function named {name} (defined: {known})")
 
 
-def jvp(typing: Typing, name: str, bind_scales: bool = False) -> Typing:
-    """J of ``name``; ``bind_scales`` let-binds the rules' scale expressions (see ``jvp_program``)."""
+def jvp(typing: Typing, name: str, bind_scales: bool = False, zeros: bool = False) -> Typing:
+    """J of ``name``; ``bind_scales`` let-binds the rules' scale expressions (see ``jvp_program``);
+    ``zeros`` propagates the linear zero through it (``zeros.zeros_program``), each checked."""
     require(typing, name)
-    return check_program(jvp_program(typing, name, bind_scales))
+    j = check_program(jvp_program(typing, name, bind_scales))
+    return check_program(zeros_program(j)) if zeros else j
 
 
 def linearize(typing: Typing, name: str, policy: Policy = save_all,
-              bind_scales: bool = False) -> tuple[Typing, Typing, UnzipReport]:
-    """unzip ∘ jvp: the JVP'd program and its unzipped halves ``f.jvp.nonlin`` / ``f.jvp.lin``."""
-    j = jvp(typing, name, bind_scales)
+              bind_scales: bool = False, zeros: bool = False) -> tuple[Typing, Typing, UnzipReport]:
+    """unzip ∘ jvp: the JVP'd program and its unzipped halves ``f.jvp.nonlin`` / ``f.jvp.lin``; a
+    policy with ``bind_scales`` (``save-coefficients``) binds the scale expressions first."""
+    j = jvp(typing, name, bind_scales or getattr(policy, "bind_scales", False), zeros)
     u = unzip_program(j, jvp_name(name), policy)
     return j, check_program(u.program), u.report
 
@@ -90,10 +96,26 @@ def transpose(unzipped: Typing, name: str) -> Typing:
     return check_program(transpose_program(unzipped, lin_name(jvp_name(name))))
 
 
-def stages(typing: Typing, name: str, policy: Policy = save_all, bind_scales: bool = False) -> Stages:
-    """jvp, unzip and transpose of ``name``, each checked."""
-    j, u, report = linearize(typing, name, policy, bind_scales)
-    return Stages(name, typing, j, u, transpose(u, name), report)
+def stages(typing: Typing, name: str, policy: Policy = save_all, bind_scales: bool = False,
+           zeros: bool = False) -> Stages:
+    """jvp, unzip and transpose of ``name``, each built once and checked once."""
+    with collector_paused():
+        j, u, report = linearize(typing, name, policy, bind_scales, zeros)
+        return Stages(name, typing, j, u, transpose(u, name), report)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cycle collector while the passes build their (acyclic) programs: its full
+    collections rescan the growing heap and cost a third of the pipeline's time at 10^4 operations;
+    the memory is freed by reference counting all the same."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass(slots=True)
@@ -130,3 +152,19 @@ def grad(typing: Typing, name: str, args: Sequence[Value], policy: Policy = save
                          "(use vjp with a cotangent)")
     v = vjp(typing, name, args, policy, domain, fuel)
     return v.value[0], v.pull([domain.literal("1")])
+
+
+def jvp_values(typing: Typing, name: str, args: Sequence[Value], tangents: Sequence[Value],
+               domain: Any = FLOAT, fuel: Fuel | None = None) -> tuple[tuple[Value, ...], tuple[Value, ...]]:
+    """Forward mode at a point: the results of ``name`` at ``args`` and ``J_f(x) v`` for ``v = tangents``."""
+    require(typing, name)
+    Evaluator(typing, domain).check_arguments(name, args)
+    return Evaluator(jvp(typing, name), domain, fuel).call(jvp_name(name), list(args), list(tangents))
+
+
+def vjp_values(typing: Typing, name: str, args: Sequence[Value], cotangents: Sequence[Value],
+               policy: Policy = save_all, domain: Any = FLOAT,
+               fuel: Fuel | None = None) -> tuple[tuple[Value, ...], tuple[Value, ...]]:
+    """Reverse mode at a point: the results of ``name`` at ``args`` and ``J_f(x)ᵀ c``, ``c = cotangents``."""
+    v = vjp(typing, name, args, policy, domain, fuel)
+    return v.value, v.pull(cotangents)

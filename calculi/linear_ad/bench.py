@@ -8,7 +8,9 @@ W(J e)/W(e) and W(T)/W(lin), and the time per operation (µs/op) of the parser, 
 checker, the evaluator and each pass. All of them should stay flat as n grows: a quadratic pass
 shows as µs/op growing with n. ``--double`` times each family at n and 2n instead (best of three)
 and prints the ratio, which is 2 for a linear pass. The nested families stop at ``MAX_DEPTH``
-levels of nesting, where the parser refuses a program with its position.
+levels of nesting, where the parser refuses a program with its position. ``--trade [N]`` prints,
+at n = N, the work symbolic zeros save (W(J)/W without and with the zero pass) and what each unzip
+policy trades: the linear half's work W(lin) against the tape's size.
 
 Times are processor time (``time.process_time``), which other processes on a busy machine disturb
 less than wall-clock time. The garbage collector is paused while timing (as ``timeit`` does): its
@@ -23,13 +25,14 @@ import time
 from collections.abc import Callable
 
 from calculi.core.syntax import Source
-from calculi.linear_ad.check import check_program
-from calculi.linear_ad.eval import evaluate, function_work
+from calculi.linear_ad.ad import linearize
+from calculi.linear_ad.check import Typing, check_program
+from calculi.linear_ad.eval import Evaluator, evaluate, function_work
 from calculi.linear_ad.jvp import jvp_name, jvp_program
 from calculi.linear_ad.names import Supply
 from calculi.linear_ad.parse import parse_program
 from calculi.linear_ad.pretty import show_program
-from calculi.linear_ad.primitives import ADD, COS, MUL, SIN
+from calculi.linear_ad.primitives import ADD, COS, FLOAT, MUL, SIN
 from calculi.linear_ad.rename import canonical
 from calculi.linear_ad.syntax import (
     MAX_DEPTH,
@@ -49,7 +52,8 @@ from calculi.linear_ad.syntax import (
 )
 from calculi.linear_ad.transpose import transpose_name, transpose_program
 from calculi.linear_ad.types import REAL, Mixed
-from calculi.linear_ad.unzip import lin_name, unzip_program
+from calculi.linear_ad.unzip import POLICIES, Unzipped, lin_name, nonlin_name, unzip_program
+from calculi.linear_ad.zeros import zeros_program
 
 
 def _function(name: str, body: Callable[[Supply, Var, list[Binding]], Expr], arity: int = 1) -> FuncDef:
@@ -176,9 +180,48 @@ FAMILIES: dict[str, Callable[[int], Program]] = {
 NESTED = {"call-chain", "nested-lets", "sum"}
 """The families whose nesting grows with n (up to ``MAX_DEPTH``)."""
 
+NESTED_PART = MAX_DEPTH // 2
+"""Past this size a nested family is measured as copies of its program at this size, each called in
+turn by ``f`` (see ``sized``): nesting stays under ``MAX_DEPTH`` and the size grows to 10^5."""
+
+
+def _renamed(e: Expr, names: dict[str, str]) -> Expr:
+    """``e`` with its calls renamed (the nested families call only in let right-hand sides)."""
+    if isinstance(e, Call):
+        return Call(names.get(e.func, e.func), e.args, e.largs)
+    if isinstance(e, Block):
+        return Block(tuple(LetB(b.binders, b.lbinders, _renamed(b.rhs, names)) if isinstance(b, LetB) else b
+                           for b in e.bindings), _renamed(e.result, names))
+    return e
+
+
+def sized(family: str, n: int) -> Program:
+    """The program of ``family`` at size n; a nested family larger than ``NESTED_PART`` is
+    ``f(x) = g_k(… g_1(x))`` over k = ⌈n / ``NESTED_PART``⌉ renamed copies g_j of its program at n / k."""
+    if family not in NESTED or n <= NESTED_PART:
+        return FAMILIES[family](n)
+    copies = -(-n // NESTED_PART)
+    part = FAMILIES[family](n // copies)
+    defs: list[FuncDef] = []
+    for j in range(copies):
+        names = {d.name: f"{d.name}_{j}" for d in part.defs}
+        defs.extend(FuncDef(names[d.name], d.params, d.param_types, d.lparams, d.lparam_types, d.result,
+                            _renamed(d.body, names)) for d in part.defs)
+    tops = [d.name for d in defs if d.name.startswith(f"{part.defs[-1].name}_")]
+
+    def body(s: Supply, x: Var, out: list[Binding]) -> Var:
+        for top in tops:
+            x = _let(s, out, Call(top, (x,), ()), "g")
+        return x
+
+    return Program((*defs, _function("f", body)))
+
+
 PASSES = ("parse", "print", "check", "eval", "J", "U", "T")
+PIPELINE = ("parse", "check", "J", "check J", "U", "check U", "T", "check T", "grad")
+"""The stages of ``grad`` in order, each timed once on the previous one's output: the end-to-end time."""
 COLUMNS = ["ops", "size", "|J|/|e|", "|U|/|e|", "|T|/|e|", "W(J)/W", "W(T)/W(lin)",
-           *(f"{p} µs/op" for p in PASSES)]
+           *(f"{p} µs/op" for p in PASSES), "checks µs/op", "grad µs/op", "e2e µs/op", "parse %"]
 
 
 def timed(results: dict[str, float], label: str, thunk: Callable[[], object]) -> object:
@@ -217,6 +260,7 @@ def _seconds(program: Program) -> tuple[dict[str, float], dict[str, float]]:
     lin = lin_name(jvp_name(name))
     tt = check_program(transpose_program(tu, lin))
     timed(t, "T", lambda: transpose_program(tu, lin))
+    t.update(pipeline(text, name))
     size = program_size(program)
     shape = {"ops": float(function_work(typing, name)), "size": float(size),
              "|J|/|e|": program_size(j) / size, "|U|/|e|": program_size(u.program) / size,
@@ -226,24 +270,73 @@ def _seconds(program: Program) -> tuple[dict[str, float], dict[str, float]]:
     return t, shape
 
 
+def pipeline(text: str, name: str) -> dict[str, float]:
+    """The seconds of each stage of ``grad`` at 0.5, run once in order (``PIPELINE``)."""
+    t: dict[str, float] = {}
+    parsed = timed(t, "parse", lambda: parse_program(Source(text)))
+    assert isinstance(parsed, Program)
+    typing = timed(t, "check", lambda: check_program(parsed))
+    assert isinstance(typing, Typing)
+    j = timed(t, "J", lambda: jvp_program(typing, name))
+    assert isinstance(j, Program)
+    tj = timed(t, "check J", lambda: check_program(j))
+    assert isinstance(tj, Typing)
+    u = timed(t, "U", lambda: unzip_program(tj, jvp_name(name)))
+    assert isinstance(u, Unzipped)
+    tu = timed(t, "check U", lambda: check_program(u.program))
+    assert isinstance(tu, Typing)
+    lin = lin_name(jvp_name(name))
+    tp = timed(t, "T", lambda: transpose_program(tu, lin))
+    assert isinstance(tp, Program)
+    tt = timed(t, "check T", lambda: check_program(tp))
+    assert isinstance(tt, Typing)
+
+    def grad() -> object:
+        tape = Evaluator(tu, FLOAT).call(nonlin_name(jvp_name(name)), [0.5])[0][-1]
+        return Evaluator(tt, FLOAT).call(transpose_name(lin), [tape], [1.0])
+
+    timed(t, "grad", grad)
+    return {"checks": t["check J"] + t["check U"] + t["check T"], "grad": t["grad"],
+            "e2e": sum(t.values()), "e2e parse": t["parse"]}
+
+
 def best_of(program: Program, rounds: int = 3) -> tuple[dict[str, float], dict[str, float]]:
     runs = [seconds(program) for _ in range(rounds)]
-    return {p: min(r[0][p] for r in runs) for p in PASSES}, runs[0][1]
+    return {p: min(r[0][p] for r in runs) for p in (*PASSES, "e2e")}, runs[0][1]
 
 
 def measure(program: Program) -> dict[str, float]:
     """Sizes, work ratios and µs/op of each stage and pass (one run)."""
     t, shape = seconds(program)
     us = 1e6 / max(1.0, shape["ops"])
-    return {**shape, **{f"{p} µs/op": t[p] * us for p in PASSES}}
+    return {**shape, **{f"{p} µs/op": t[p] * us for p in (*PASSES, "checks", "grad", "e2e")},
+            "parse %": 100 * t["e2e parse"] / t["e2e"]}
 
 
 def doubling(family: str, n: int) -> str:
     """Each stage's best-of-three time at n and 2n, and the ratio (2 for a linear stage)."""
-    (small, _), (large, _) = best_of(FAMILIES[family](n)), best_of(FAMILIES[family](2 * n))
+    (small, _), (large, _) = best_of(sized(family, n)), best_of(sized(family, 2 * n))
     cells = "  ".join(f"{p} {small[p] * 1e3:.1f}→{large[p] * 1e3:.1f} ms ×{large[p] / small[p]:.2f}"
-                      for p in PASSES)
+                      for p in (*PASSES, "e2e"))
     return f"{family:<12} n={n:<6} {cells}"
+
+
+TRADE_POLICIES = ("save-all", "recompute-all", "save-coefficients")
+
+
+def trade(family: str, n: int) -> str:
+    """Work saved by symbolic zeros, W(J)/W without and with the zero pass Z, and the pullback's
+    trade under each policy: the linear half's work W(lin) against the tape's size |t|."""
+    typing = check_program(sized(family, n))
+    name = typing.program.defs[-1].name
+    work, jn = function_work(typing, name), jvp_name(name)
+    tj = check_program(jvp_program(typing, name))
+    tz = check_program(zeros_program(tj))
+    cells = [f"W(J)/W {function_work(tj, jn) / work:.3f}", f"W(Z∘J)/W {function_work(tz, jn) / work:.3f}"]
+    for policy in TRADE_POLICIES:
+        _, tu, report = linearize(typing, name, POLICIES[policy])
+        cells.append(f"{policy}: W(lin) {function_work(tu, lin_name(jn))} |t| {report.tape_size[jn]}")
+    return f"{family:<12} n={n:<6} W {work:<6} " + "  ".join(cells)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -254,20 +347,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--double", type=int, nargs="?", const=4_000, metavar="N",
                         help="time each stage at n = N and 2N (nested families: at most "
                              f"{MAX_DEPTH // 4} and twice that)")
+    parser.add_argument("--trade", type=int, nargs="?", const=1_000, metavar="N",
+                        help="at n = N: W(J)/W without and with symbolic zeros, and W(lin) and the tape "
+                             f"under {', '.join(TRADE_POLICIES)}")
     opts = parser.parse_args(argv)
+    if opts.trade:
+        for family in opts.families:
+            print(trade(family, opts.trade), flush=True)
+        return 0
     if opts.double:
         for family in opts.families:
-            n = min(opts.double, MAX_DEPTH // 4) if family in NESTED else opts.double
-            print(doubling(family, n), flush=True)
+            print(doubling(family, opts.double), flush=True)
         return 0
     for family in opts.families:
-        cap = MAX_DEPTH if family in NESTED else opts.max
-        sizes = [n for n in (10, 100, 1_000, 10_000, 100_000) if n <= min(opts.max, cap)]
+        sizes = [n for n in (10, 100, 1_000, 10_000, 100_000) if n <= opts.max]
         print(f"\n{family}")
         print("  ".join(f"{c:>11}" for c in COLUMNS))
         rows = []
         for n in sizes:
-            row = measure(FAMILIES[family](n))
+            row = measure(sized(family, n))
             rows.append(row)
             cells = (f"{row[c]:>11.0f}" if c in ("ops", "size") else f"{row[c]:>11.2f}" for c in COLUMNS)
             print("  ".join(cells), flush=True)

@@ -22,8 +22,14 @@ from calculi.linear_ad.syntax import MAX_DEPTH
 
 _SKIP = re.compile(r"(?:\s|#[^\n]*|--[^\n]*)*")
 """What separates tokens: white space and comments (``#`` or ``--`` to the end of the line)."""
-_TOKEN = re.compile(r"(?P<num>-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|(?P<name>[^\W\d][\w.'\u0300-\u036f]*)"
-                    r"|(?P<punct>[(),;])")
+_DIGITS = r"\d(?:_?\d)*"
+_TOKEN = re.compile(rf"(?P<num>[-+]?(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][-+]?{_DIGITS})?"
+                    r"|[-+](?i:infinity|inf|nan)(?![\w.']))"
+                    r"|(?P<name>[^\W\d][\w.'\u0300-\u036f]*)|(?P<punct>[(),;])")
+"""A number is any finite spelling Python's ``float`` reads (a sign, ``_`` between digits, an
+exponent, any decimal digits), or ``inf``, ``infinity``, ``nan`` in any case with a sign; unsigned,
+those three are names (a function may be called ``inf``), read as numbers where a value is due."""
+NON_FINITE = {"inf", "infinity", "nan"}
 
 
 def _skip(text: str, pos: int) -> int:
@@ -96,7 +102,7 @@ class CallParser:
 
     def value(self, depth: int = 0) -> Value:
         tok = self.peek()
-        if tok is not None and tok[0] == "num":
+        if tok is not None and (tok[0] == "num" or (tok[0] == "name" and tok[1].lower() in NON_FINITE)):
             self.i += 1
             literal(tok[1], self.span(tok))
             return float(tok[1])

@@ -11,16 +11,22 @@ Counting uses is the syntax-directed form of the split: a linear variable's seco
 error "used twice (use dup)", a variable left unused when its scope ends is "never used (use
 drop)". The checker returns a ``Typing``: the type of every expression and binding, which the
 evaluator (cost weights) and the passes (zeros, tapes) consult.
+
+The checker runs after every pass, so it is written for speed: one dispatch per node (a table
+keyed by constructor), one scoped environment (a binder's slot is removed when its scope ends), the
+result types of atoms shared, and the rules' coverage counted only while a recording is open.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from calculi.core import coverage
 from calculi.core.errors import CalculusError, TypeCheckError
-from calculi.core.syntax import Span
 from calculi.linear_ad.freevars import free_vars
-from calculi.linear_ad.primitives import params_dict, typing_rules
+from calculi.linear_ad.primitives import typing_rules
 from calculi.linear_ad.rules import PRIM_TYPING, fire
 from calculi.linear_ad.syntax import (
     MAX_DEPTH,
@@ -46,15 +52,6 @@ from calculi.linear_ad.syntax import (
     room_for_depth,
 )
 from calculi.linear_ad.types import REAL, Mixed, TupleType, Type
-
-
-@dataclass(slots=True)
-class _Slot:
-    type: Type
-    linear: bool
-    hint: str
-    span: Span | None
-    uses: int = 0
 
 
 @dataclass(slots=True)
@@ -85,18 +82,42 @@ def check_program(program: Program) -> Typing:
     return typing
 
 
+def check_open(e: Expr, env: dict[int, Type], typing: Typing | None = None) -> Typing:
+    """Type an open non-linear expression whose free variables have the types ``env`` (they need not
+    all be used): the types of ``e`` and its sub-expressions, recorded in ``typing``."""
+    typing = Typing(Program(())) if typing is None else typing
+    checker = _Checker(typing)
+    for n in free_vars(e)[0]:
+        checker.env[n] = [env[n], False, 1, Binder(n)]
+    checker.expr(e)
+    return typing
+
+
 def _one(t: Mixed, linear: bool) -> Type | None:
     if linear:
         return t.lin[0] if len(t.lin) == 1 and not t.nonlin else None
     return t.nonlin[0] if len(t.nonlin) == 1 and not t.lin else None
 
 
+REAL_NL = Mixed((REAL,), ())
+REAL_LIN = Mixed((), (REAL,))
+NOTHING = Mixed((), ())
+
+Slot = list[Any]  # [type, linear, uses, binder]: a variable in scope (a list: the checker's hottest record)
+TYPE, LINEAR, USES, BINDER = 0, 1, 2, 3
+
+
 class _Checker:
+    __slots__ = ("counting", "deepest", "depth", "env", "rules", "types", "typing")
+
     def __init__(self, typing: Typing) -> None:
         self.typing = typing
-        self.env: dict[int, _Slot] = {}
+        self.env: dict[int, Slot] = {}
         self.depth = 0
         self.deepest = 0
+        self.types = typing.expr_types
+        self.counting = coverage.active()
+        self.rules: dict[int, tuple[Callable[..., Type], str | None]] = {}
 
     def funcdef(self, d: FuncDef) -> None:
         names = [*d.params, *d.lparams]
@@ -111,91 +132,126 @@ class _Checker:
         self.release(names)
 
     def bind(self, b: Binder, ty: Type, linear: bool) -> None:
-        self.env[b.name] = _Slot(ty, linear, b.hint, b.span)
+        self.env[b.name] = [ty, linear, 0, b]
 
     def release(self, binders: list[Binder]) -> None:
         """End of scope: Γ relevant (used ≥ 1), Δ linear (used = 1; overuse was caught at use)."""
+        pop = self.env.pop
         for b in binders:
-            slot = self.env.pop(b.name)
-            if slot.uses == 0:
-                kind = "linear" if slot.linear else "non-linear"
-                raise TypeCheckError(f"{kind} variable {slot.hint} never used (use drop)", slot.span,
-                                     rule="Drop")
+            slot = pop(b.name)
+            if slot[USES] == 0:
+                kind = "linear" if slot[LINEAR] else "non-linear"
+                b = slot[BINDER]
+                raise TypeCheckError(f"{kind} variable {b.hint} never used (use drop)", b.span, rule="Drop")
 
     def use(self, v: Var | LVar) -> Type:
         slot = self.env.get(v.name)
+        linear = isinstance(v, LVar)
+        if slot is None or slot[LINEAR] != linear or (linear and slot[USES]):
+            self.misuse(v, slot, linear)
+        slot[USES] += 1  # type: ignore[index]
+        return slot[TYPE]  # type: ignore[index, no-any-return]
+
+    @staticmethod
+    def misuse(v: Var | LVar, slot: Slot | None, linear: bool) -> None:
         if slot is None:
             raise TypeCheckError(f"{v.hint} is not in scope", v.span, rule="Var")
-        linear = isinstance(v, LVar)
-        if slot.linear != linear:
-            raise TypeCheckError(f"{v.hint} is bound as a {'linear' if slot.linear else 'non-linear'} "
+        if slot[LINEAR] != linear:
+            raise TypeCheckError(f"{v.hint} is bound as a {'linear' if slot[LINEAR] else 'non-linear'} "
                                  "variable", v.span, rule="Var")
-        slot.uses += 1
-        if linear and slot.uses > 1:
-            raise TypeCheckError(f"linear variable {v.hint} used twice (use dup)", v.span, rule="Dup")
-        return slot.type
+        raise TypeCheckError(f"linear variable {v.hint} used twice (use dup)", v.span, rule="Dup")
 
     def expr(self, e: Expr) -> Mixed:
-        self.nest(1, e)
-        t = self.infer(e)
+        self.depth += 1
+        if self.depth > self.deepest:
+            self.deeper(e)
+        rule = INFER.get(type(e))
+        t = rule(self, e) if rule is not None else self.subclass(e)
         self.depth -= 1  # (after an error the checker is dropped, so no finally is needed)
-        self.typing.expr_types[id(e)] = t
+        self.types[id(e)] = t
         return t
 
-    def nest(self, levels: int, e: Expr, callee: str | None = None) -> None:
-        """Go ``levels`` deeper (a sub-expression, or a callee's body); refuse past ``MAX_DEPTH``."""
-        self.depth += levels
-        if self.depth > self.deepest:
-            if self.depth > MAX_DEPTH:
-                what = f"the call of {callee} nests" if callee else "the expression is nested"
-                raise TypeCheckError(f"{what} too deeply (more than {MAX_DEPTH:,} levels, counting each "
-                                     "sub-expression and each callee's own depth); bind sub-expressions "
-                                     "with let", e.span, rule="App" if callee else None)
-            self.deepest = self.depth
+    def deeper(self, e: Expr, callee: str | None = None) -> None:
+        """A new deepest level; refuse past ``MAX_DEPTH``."""
+        if self.depth > MAX_DEPTH:
+            what = f"the call of {callee} nests" if callee else "the expression is nested"
+            raise TypeCheckError(f"{what} too deeply (more than {MAX_DEPTH:,} levels, counting each "
+                                 "sub-expression and each callee's own depth); bind sub-expressions "
+                                 "with let", e.span, rule="App" if callee else None)
+        self.deepest = self.depth
 
-    def infer(self, e: Expr) -> Mixed:
-        if isinstance(e, Var):
-            fire("⊢ Var")
-            return Mixed((self.use(e),), ())
-        if isinstance(e, LVar):
-            fire("⊢ LVar")
-            return Mixed((), (self.use(e),))
-        if isinstance(e, Lit):
-            fire("⊢ Lit")
-            return Mixed((REAL,), ())
-        if isinstance(e, Zero):
-            fire("⊢ Zero")
-            return Mixed((), (e.type,))
-        if isinstance(e, Ret):
-            fire("⊢ Ret")
-            return Mixed(tuple(self.use(v) for v in e.vars), tuple(self.use(v) for v in e.lvars))
-        if isinstance(e, Tup):
-            fire("⊢ Tup")
-            return Mixed((TupleType(tuple(self.use(v) for v in e.vars)),), ())
-        if isinstance(e, TupL):
-            fire("⊢ TupL")
-            return Mixed((), (TupleType(tuple(self.use(v) for v in e.lvars)),))
-        if isinstance(e, Prim):
-            return self.prim(e)
-        if isinstance(e, Dup):
-            fire("⊢ Dup")
-            t = self.expr(e.arg)
-            ty = _one(t, True)
-            if ty is None:
-                raise TypeCheckError(f"dup takes one linear value, got {t} (non-linear variables may "
-                                     "be used many times without dup)", e.span, rule="Dup")
-            return Mixed((), (ty, ty))
-        if isinstance(e, Drop):
-            fire("⊢ Drop")
-            nl, ln = free_vars(e.arg)
-            self.typing.drop_types[id(e)] = {n: self.env[n].type for n in (*nl, *ln) if n in self.env}
-            self.expr(e.arg)
-            return Mixed((), ())
-        if isinstance(e, Call):
-            return self.call(e)
-        if isinstance(e, Block):
-            return self.block(e)
+    def subclass(self, e: Expr) -> Mixed:
+        for cls, rule in INFER.items():
+            if isinstance(e, cls):
+                return rule(self, e)
         raise TypeCheckError(f"unknown expression {type(e).__name__}", e.span)
+
+    def var(self, e: Var) -> Mixed:
+        if self.counting:
+            fire("⊢ Var")
+        slot = self.env.get(e.name)
+        if slot is None or slot[LINEAR]:
+            self.misuse(e, slot, False)
+        slot[USES] += 1  # type: ignore[index]
+        ty = slot[TYPE]  # type: ignore[index]
+        return REAL_NL if ty is REAL else Mixed((ty,), ())
+
+    def lvar(self, e: LVar) -> Mixed:
+        if self.counting:
+            fire("⊢ LVar")
+        slot = self.env.get(e.name)
+        if slot is None or not slot[LINEAR] or slot[USES]:
+            self.misuse(e, slot, True)
+        slot[USES] = 1  # type: ignore[index]
+        ty = slot[TYPE]  # type: ignore[index]
+        return REAL_LIN if ty is REAL else Mixed((), (ty,))
+
+    def lit(self, e: Lit) -> Mixed:
+        if self.counting:
+            fire("⊢ Lit")
+        return REAL_NL
+
+    def zero(self, e: Zero) -> Mixed:
+        if self.counting:
+            fire("⊢ Zero")
+        return REAL_LIN if e.type is REAL else Mixed((), (e.type,))
+
+    def ret(self, e: Ret) -> Mixed:
+        if self.counting:
+            fire("⊢ Ret")
+        use = self.use
+        return Mixed(tuple([use(v) for v in e.vars]), tuple([use(v) for v in e.lvars]))
+
+    def tup(self, e: Tup) -> Mixed:
+        if self.counting:
+            fire("⊢ Tup")
+        use = self.use
+        return Mixed((TupleType(tuple([use(v) for v in e.vars])),), ())
+
+    def tupl(self, e: TupL) -> Mixed:
+        if self.counting:
+            fire("⊢ TupL")
+        use = self.use
+        return Mixed((), (TupleType(tuple([use(v) for v in e.lvars])),))
+
+    def dup(self, e: Dup) -> Mixed:
+        if self.counting:
+            fire("⊢ Dup")
+        t = self.expr(e.arg)
+        ty = _one(t, True)
+        if ty is None:
+            raise TypeCheckError(f"dup takes one linear value, got {t} (non-linear variables may "
+                                 "be used many times without dup)", e.span, rule="Dup")
+        return Mixed((), (ty, ty))
+
+    def drop(self, e: Drop) -> Mixed:
+        if self.counting:
+            fire("⊢ Drop")
+        nl, ln = free_vars(e.arg)
+        env = self.env
+        self.typing.drop_types[id(e)] = {n: env[n][TYPE] for n in (*nl, *ln) if n in env}
+        self.expr(e.arg)
+        return NOTHING
 
     def prim(self, e: Prim) -> Mixed:
         p = e.prim
@@ -203,43 +259,71 @@ class _Checker:
             raise TypeCheckError(f"{p.name} takes {p.arity} non-linear and {p.larity} linear arguments",
                                  e.span, rule=p.name)
         arg_types: list[Type] = []
+        fast = not self.counting and self.depth < self.deepest
+        env, types = self.env, self.types
         for a in e.args:
+            if fast and type(a) is Var:  # ⊢ Var, inline
+                slot = env.get(a.name)
+                if slot is None or slot[LINEAR]:
+                    self.misuse(a, slot, False)
+                slot[USES] += 1  # type: ignore[index]
+                ty = slot[TYPE]  # type: ignore[index]
+                types[id(a)] = REAL_NL if ty is REAL else Mixed((ty,), ())
+                arg_types.append(ty)
+                continue
             t = self.expr(a)
-            ty = _one(t, False)
-            if ty is None:
+            if len(t.nonlin) != 1 or t.lin:
                 what = "a linear value" if t.lin else f"a value of type {t}"
                 role = "as its constant argument" if p.linear else ""
-                raise TypeCheckError(f"{_shown(p.name)} applied to {what}{' ' + role if role else ''}",
+                hint = " (0 is the linear zero; write 0.0 for the number)" if isinstance(a, Zero) else ""
+                raise TypeCheckError(f"{_shown(p.name)} applied to {what}{' ' + role if role else ''}{hint}",
                                      a.span or e.span, rule=p.name)
-            arg_types.append(ty)
+            arg_types.append(t.nonlin[0])
         larg_types: list[Type] = []
         for a in e.largs:
+            if fast and type(a) is LVar:  # ⊢ LVar, inline
+                slot = env.get(a.name)
+                if slot is None or not slot[LINEAR] or slot[USES]:
+                    self.misuse(a, slot, True)
+                slot[USES] = 1  # type: ignore[index]
+                ty = slot[TYPE]  # type: ignore[index]
+                types[id(a)] = REAL_LIN if ty is REAL else Mixed((), (ty,))
+                larg_types.append(ty)
+                continue
             t = self.expr(a)
-            ty = _one(t, True)
-            if ty is None:
+            if len(t.lin) != 1 or t.nonlin:
                 what = "a non-linear value" if t.nonlin else f"a value of type {t}"
                 raise TypeCheckError(f"{_shown(p.name)} applied to {what} where a linear one is "
                                      "expected", a.span or e.span, rule=p.name)
-            larg_types.append(ty)
-        rule = typing_rules.get(p)
-        if rule is None:
-            raise TypeCheckError(f"primitive {p.name} has no typing rule", e.span, rule=p.name)
-        if p in PRIM_TYPING:
-            fire(PRIM_TYPING[p])
+            larg_types.append(t.lin[0])
+        known = self.rules.get(id(p))
+        if known is None:
+            rule = typing_rules.get(p)
+            if rule is None:
+                raise TypeCheckError(f"primitive {p.name} has no typing rule", e.span, rule=p.name)
+            known = self.rules[id(p)] = (rule, PRIM_TYPING.get(p))
+        if self.counting and known[1] is not None:
+            fire(known[1])
         try:
-            result = rule(arg_types, larg_types, params_dict(e.params))
+            result = known[0](arg_types, larg_types, dict(e.params) if e.params else {})
         except CalculusError as err:
             raise type(err)(err.reason, e.span, rule=p.name) from None
+        if result is REAL:
+            return REAL_LIN if p.linear else REAL_NL
         return Mixed((), (result,)) if p.linear else Mixed((result,), ())
 
     def call(self, e: Call) -> Mixed:
         d = self.typing.signatures.get(e.func)
         if d is None:
-            raise TypeCheckError(f"unknown function {e.func} (define it before calling it)", e.span,
-                                 rule="App")
-        fire("⊢ App")
-        self.nest(self.typing.depths.get(e.func, 0), e, e.func)
-        self.depth -= self.typing.depths.get(e.func, 0)
+            raise TypeCheckError(f"unknown function {e.func}: a function may call only those defined before "
+                                 "it (Linear A has no recursion)", e.span, rule="App")
+        if self.counting:
+            fire("⊢ App")
+        levels = self.typing.depths.get(e.func, 0)
+        self.depth += levels
+        if self.depth > self.deepest:
+            self.deeper(e, e.func)
+        self.depth -= levels
         if len(e.args) != len(d.params) or len(e.largs) != len(d.lparams):
             raise TypeCheckError(f"{e.func} takes {len(d.params)} non-linear and {len(d.lparams)} linear "
                                  f"arguments, got {len(e.args)} ; {len(e.largs)}", e.span, rule="App")
@@ -247,49 +331,67 @@ class _Checker:
                                                 *zip(e.largs, d.lparam_types, strict=True)]
         for v, ty in pairs:
             got = self.use(v)
-            if got != ty:
+            if got is not ty and got != ty:
                 raise TypeCheckError(f"argument {v.hint} of {e.func} has type {got}, expected {ty}",
                                      v.span, rule="App")
         return d.result
 
     def block(self, e: Block) -> Mixed:
         bound: list[Binder] = []
+        env = self.env
+        binding_types = self.typing.binding_types
+        counting = self.counting
         for b in e.bindings:
-            if isinstance(b, LetB):
-                fire("⊢ Let")
+            kind = type(b)
+            if kind is LetB:
+                assert isinstance(b, LetB)
+                if counting:
+                    fire("⊢ Let")
                 t = self.expr(b.rhs)
-                if len(t.nonlin) != len(b.binders) or len(t.lin) != len(b.lbinders):
+                nl, ln = b.binders, b.lbinders
+                if len(t.nonlin) != len(nl) or len(t.lin) != len(ln):
                     raise TypeCheckError(
                         f"the right-hand side has type {t}, which does not match the pattern's "
-                        f"{len(b.binders)} non-linear ; {len(b.lbinders)} linear names", b.span, rule="Let")
+                        f"{len(nl)} non-linear ; {len(ln)} linear names", b.span, rule="Let")
                 types = (t.nonlin, t.lin)
-            elif isinstance(b, UnpackB):
-                fire("⊢ Unpack")
+            elif kind is UnpackB:
+                assert isinstance(b, UnpackB)
+                if counting:
+                    fire("⊢ Unpack")
                 ty = self.use(b.var)
-                if not isinstance(ty, TupleType) or len(ty.items) != len(b.binders):
-                    raise TypeCheckError(f"cannot unpack {b.var.hint} of type {ty} into {len(b.binders)} "
+                nl, ln = b.binders, ()
+                if not isinstance(ty, TupleType) or len(ty.items) != len(nl):
+                    raise TypeCheckError(f"cannot unpack {b.var.hint} of type {ty} into {len(nl)} "
                                          "names", b.span, rule="Unpack")
                 types = (ty.items, ())
             else:
                 assert isinstance(b, UnpackLB)
-                fire("⊢ UnpackL")
+                if counting:
+                    fire("⊢ UnpackL")
                 ty = self.use(b.var)
-                if not isinstance(ty, TupleType) or len(ty.items) != len(b.lbinders):
+                nl, ln = (), b.lbinders
+                if not isinstance(ty, TupleType) or len(ty.items) != len(ln):
                     raise TypeCheckError(f"cannot unpackL {b.var.hint} of type {ty} into "
-                                         f"{len(b.lbinders)} names", b.span, rule="UnpackL")
+                                         f"{len(ln)} names", b.span, rule="UnpackL")
                 types = ((), ty.items)
-            self.typing.binding_types[id(b)] = types
-            nl = b.binders if isinstance(b, LetB | UnpackB) else ()
-            ln = b.lbinders if isinstance(b, LetB | UnpackLB) else ()
+            binding_types[id(b)] = types
             for binder, bty in zip(nl, types[0], strict=True):
-                self.bind(binder, bty, False)
+                env[binder.name] = [bty, False, 0, binder]
+                bound.append(binder)
             for binder, bty in zip(ln, types[1], strict=True):
-                self.bind(binder, bty, True)
-            bound.extend(nl)
-            bound.extend(ln)
+                env[binder.name] = [bty, True, 0, binder]
+                bound.append(binder)
         t = self.expr(e.result)
         self.release(bound)
         return t
+
+
+INFER: dict[type, Callable[[_Checker, Expr], Mixed]] = {
+    Var: _Checker.var, LVar: _Checker.lvar, Lit: _Checker.lit, Zero: _Checker.zero,  # type: ignore[dict-item]
+    Ret: _Checker.ret, Tup: _Checker.tup, TupL: _Checker.tupl, Prim: _Checker.prim,  # type: ignore[dict-item]
+    Dup: _Checker.dup, Drop: _Checker.drop, Call: _Checker.call, Block: _Checker.block,  # type: ignore[dict-item]
+}
+"""The typing rule of each constructor (a subclass of a constructor is checked as that constructor)."""
 
 
 def _shown(name: str) -> str:

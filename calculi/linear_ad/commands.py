@@ -3,6 +3,8 @@
     > def f(x: R, y: R) -> R = sin(x) * y
     f : (ℝ, ℝ ; ) → (ℝ ; )
     > :grad f 1.5 2.0
+    > :jvp f 1.5 2.0 ; 1.0 0.0      (forward mode at a point: the results and their tangents)
+    > :vjp f 1.5 2.0 ; 1.0          (reverse mode: the results and the cotangents of the arguments)
     > :unzip f recompute-all
     > :trace f 1.5 2.0              (the small-step semantics, one named rule per line)
 """
@@ -18,10 +20,10 @@ from calculi.core import registry
 from calculi.core.errors import UnboundError, UsageError
 from calculi.core.syntax import Source, Span
 from calculi.core.trace import Fuel, Step, run_steps
-from calculi.linear_ad.ad import grad, jvp, linearize, require, stages
+from calculi.linear_ad.ad import grad, jvp, jvp_values, linearize, require, stages, vjp_values
 from calculi.linear_ad.calls import CallParser, CallText
 from calculi.linear_ad.check import Typing, check_program
-from calculi.linear_ad.eval import Cost, Evaluator
+from calculi.linear_ad.eval import Cost, Evaluator, conforms
 from calculi.linear_ad.parse import parse_program
 from calculi.linear_ad.pretty import show_def, show_program
 from calculi.linear_ad.primitives import FLOAT, Value
@@ -30,26 +32,14 @@ from calculi.linear_ad.semantics import run as run_semantics
 from calculi.linear_ad.semantics import step as step_semantics
 from calculi.linear_ad.syntax import FuncDef, Program
 from calculi.linear_ad.transpose import transpose_program
-from calculi.linear_ad.types import REAL, Mixed
+from calculi.linear_ad.types import REAL, Mixed, Type
 from calculi.linear_ad.unzip import POLICIES, Policy
+from calculi.linear_ad.values import format_value, format_values, ones, positions
 
 _COMMENTS = r"(?:\s*(?:#|--)[^\n]*(?:\n|$))*\s*"
 _DEF = re.compile(_COMMENTS + r"def\b")
 _BLANK = re.compile(_COMMENTS)
 _NAME = re.compile(r"[^\W\d][\w.'\u0300-\u036f]*")
-
-
-def format_values(nl: Sequence[Value], ln: Sequence[Value]) -> str:
-    left = ", ".join(_fmt(v) for v in nl)
-    right = ", ".join(_fmt(v) for v in ln)
-    return f"({left} ; {right})" if right else f"({left})"
-
-
-def _fmt(v: Value) -> str:
-    if isinstance(v, tuple):
-        inner = ", ".join(_fmt(x) for x in v)
-        return f"({inner},)" if len(v) == 1 else f"({inner})"
-    return repr(v)
 
 
 def default_args(d: FuncDef) -> list[Value]:
@@ -246,12 +236,17 @@ class Session(registry.Session[Term]):
         return show_program(p, unicode=not self.ascii)
 
     def cmd_jvp(self, args: str) -> str:
-        name, rest = self._fn(args, ":jvp f")
-        self._only(rest, ":jvp f")
-        return self._show(jvp(self.typing, name).program)
+        usage = ":jvp f [X1 X2 ... ; V1 V2 ...]"
+        name, rest = self._fn(args, usage)
+        if not rest or rest[0][0][0].isalpha():
+            self._only(rest, usage)
+            return self._show(jvp(self.typing, name).program)
+        c = self._point(args, usage, "tangent", lambda d: [ty.tangent() for ty in d.param_types])
+        values, out = jvp_values(self.typing, c.name, c.args, c.largs, fuel=Fuel(self.fuel_limit))
+        return f"value    {format_values(values, ())}\ntangent  {format_values(out, ())}"
 
     def cmd_unzip(self, args: str) -> str:
-        name, rest = self._fn(args, ":unzip f [save-all|recompute-all|save-sin]")
+        name, rest = self._fn(args, f":unzip f [{'|'.join(sorted(POLICIES))}]")
         _, u, report = linearize(self.typing, name, self._policy(rest))
         tape = ", ".join(f"{k}: {v}" for k, v in report.tape_size.items())
         recomputed = ", ".join(f"{k}: {v}" for k, v in report.recomputed_work.items())
@@ -266,15 +261,35 @@ class Session(registry.Session[Term]):
         return self._show(stages(self.typing, name).program("transpose"))
 
     def cmd_vjp(self, args: str) -> str:
-        name, rest = self._fn(args, ":vjp f [policy]")
+        usage = ":vjp f [policy]  or  :vjp f X1 X2 ... ; C1 C2 ..."
+        name, rest = self._fn(args, usage)
+        if rest and not rest[0][0][0].isalpha():
+            c = self._point(args, usage, "cotangent", lambda d: [ty.tangent() for ty in d.result.nonlin])
+            values, out = vjp_values(self.typing, c.name, c.args, c.largs, fuel=Fuel(self.fuel_limit))
+            return f"value     {format_values(values, ())}\ncotangent {format_values(out, ())}"
         st = stages(self.typing, name, self._policy(rest))
         nonlin = st.unzipped.signatures[st.nonlin_fn]
         return self._show(Program((nonlin,))) + "\n\n" + self._show(st.transposed.program)
 
     def cmd_grad(self, args: str) -> str:
-        c = self._values(args, ":grad f X1 X2 ...", lambda d: d.result != Mixed((REAL,), ()),
-                         "grad needs a function with one ℝ result; {f} returns {result} (use :vjp)")
+        """``:grad f X1 X2 …`` and ``:grad f X1 X2 … --wrt 1,3`` (positions counted from 1)."""
+        wrt = re.search(r"\s--wrt(?:\s+|=)(?=\S)", args)
+        c = self._values(args[:wrt.start()] if wrt else args, ":grad f X1 X2 ... [--wrt 1,3]",
+                         lambda d: bool(d.lparams or d.result.lin),
+                         "grad needs a function with one ℝ result; {f} returns {result} and is linear "
+                         "(:transpose {f} transposes it)")
+        d = self.typing.signatures[c.name]
+        if d.result != Mixed((REAL,), ()):
+            point = " ".join(format_value(v) for v in c.args)
+            cts = " ".join(format_value(ones(t)) for t in d.result.nonlin)
+            ts = " ".join(format_value(ones(t)) for t in d.param_types)
+            raise UsageError(f"grad needs a function with one ℝ result; {c.name} returns {d.result}: try  "
+                             f":vjp {c.name} {point} ; {cts}  (a cotangent per result: the cotangents of the "
+                             f"arguments) or  :jvp {c.name} {point} ; {ts}  (a tangent per argument: the "
+                             "tangents of the results)", c.name_span)
+        kept = None if wrt is None else positions(Source(args, "<input>"), wrt.end(), c.name, len(d.params))
         value, gradient = grad(self.typing, c.name, c.args, fuel=Fuel(self.fuel_limit))
+        gradient = gradient if kept is None else tuple(gradient[i] for i in kept)
         return f"value    {value!r}\ngradient {format_values(gradient, ())}"
 
     def cmd_cost(self, args: str) -> str:
@@ -300,23 +315,51 @@ class Session(registry.Session[Term]):
             Evaluator(self.typing, FLOAT).check_arguments(c.name, c.args, (), c.args_span)
         return c
 
+    def _point(self, args: str, usage: str, what: str, types: Callable[[FuncDef], list[Type]]) -> CallText:
+        """``f X1 X2 … ; V1 V2 …``: a non-linear function, values for its parameters, and as many
+        ``what`` (tangents or cotangents) as ``types`` has, each of its type; every error located."""
+        c = CallParser(Source(args, "<input>")).call(f"a function name; usage: {usage}", self.known)
+        d = self.typing.signatures[c.name]
+        if d.lparams or d.result.lin:
+            raise UsageError(f"{c.name} is linear (it has linear parameters or results); {usage.split()[0]} "
+                             f"differentiates non-linear functions (:transpose {c.name} transposes it)",
+                             c.name_span)
+        Evaluator(self.typing, FLOAT).check_arguments(c.name, c.args, (), c.args_span)
+        want = types(d)
+        per = "result" if what == "cotangent" else "argument"
+        if len(c.largs) != len(want):
+            raise UsageError(f"{c.name} takes {len(want)} {what}{'' if len(want) == 1 else 's'} after ';', "
+                             f"one per {per} ({', '.join(map(str, want)) or 'none'}); got {len(c.largs)}",
+                             c.args_span)
+        for i, (v, ty) in enumerate(zip(c.largs, want, strict=True)):
+            if not conforms(v, ty):
+                raise UsageError(f"{what} {i + 1} of {c.name} should be of type {ty}, got {format_value(v)}",
+                                 c.args_span)
+        return c
+
     def cmd_defs(self, args: str) -> str:
         return self._show(self.program) if self.program.defs else "(no functions defined)"
 
     def commands(self) -> Mapping[str, registry.Command]:
         return {
-            "jvp": registry.Command("jvp", ":jvp f", "the JVP of f (forward mode, structurally linear)",
+            "jvp": registry.Command("jvp", ":jvp f [X1 ... ; V1 ...]",
+                                    "the JVP of f (forward mode, structurally linear); given a point "
+                                    "X1 ... and a tangent per argument V1 ..., f's results and their "
+                                    "tangents",
                                     self.cmd_jvp),
             "unzip": registry.Command("unzip", ":unzip f [policy]",
-                                      "linearize f: its non-linear and linear halves (policy: save-all, "
-                                      "recompute-all, save-sin)", self.cmd_unzip),
+                                      "linearize f: its non-linear and linear halves (policy: "
+                                      f"{', '.join(POLICIES)})", self.cmd_unzip),
             "transpose": registry.Command("transpose", ":transpose f",
                                           "transpose a linear f (or the linear half of f's JVP)",
                                           self.cmd_transpose),
-            "vjp": registry.Command("vjp", ":vjp f [policy]", "f's forward half and its transposed pullback",
-                                    self.cmd_vjp),
-            "grad": registry.Command("grad", ":grad f X1 X2 ...", "value and gradient of f at a point",
-                                     self.cmd_grad),
+            "vjp": registry.Command("vjp", ":vjp f [policy | X1 ... ; C1 ...]",
+                                    "f's forward half and its transposed pullback; given a point X1 ... and "
+                                    "a cotangent per result C1 ..., f's results and the cotangents of its "
+                                    "arguments", self.cmd_vjp),
+            "grad": registry.Command("grad", ":grad f X1 X2 ... [--wrt 1,3]",
+                                     "value and gradient of f at a point (--wrt: with respect to these "
+                                     "arguments only, counted from 1)", self.cmd_grad),
             "cost": registry.Command("cost", ":cost f [X1 ...]", "work per operation class of each stage",
                                      self.cmd_cost),
             "defs": registry.Command("defs", ":defs", "print every function defined so far", self.cmd_defs),
@@ -330,4 +373,4 @@ class Session(registry.Session[Term]):
         return {"ascii": set_ascii}
 
 
-__all__ = ["Counter", "Session", "format_cost", "format_values", "stage_costs"]
+__all__ = ["Counter", "Session", "format_cost", "format_value", "format_values", "ones", "stage_costs"]

@@ -83,6 +83,7 @@ class Evaluator:
         self.domain = domain
         self.fuel = fuel if fuel is not None else Fuel()
         self.cost = cost
+        self.impls: dict[int, Callable[..., Value]] = {}
 
     def call(self, name: str, args: Sequence[Value], largs: Sequence[Value] = ()) -> MixedValue:
         """Run ``name`` on argument values, checking that they fit its parameter types."""
@@ -117,45 +118,78 @@ class Evaluator:
             self.cost.charge(op, weight)
 
     def eval(self, e: Expr, env: dict[int, Value]) -> MixedValue:
-        self.fuel.tick(e.span)
-        if isinstance(e, Var):
-            return (env[e.name],), ()
-        if isinstance(e, LVar):
-            return (), (env[e.name],)
-        if isinstance(e, Lit):
+        fuel = self.fuel
+        fuel.used += 1
+        if fuel.used > fuel.limit:
+            fuel.used -= 1
+            fuel.tick(e.span)
+        rule = EVAL.get(type(e))
+        if rule is None:
+            rule = next((r for cls, r in EVAL.items() if isinstance(e, cls)), None)
+            if rule is None:
+                raise StuckError(f"cannot evaluate {type(e).__name__}", e.span)
+        return rule(self, e, env)
+
+    def var(self, e: Var, env: dict[int, Value]) -> MixedValue:
+        return (env[e.name],), ()
+
+    def lvar(self, e: LVar, env: dict[int, Value]) -> MixedValue:
+        return (), (env[e.name],)
+
+    def lit(self, e: Lit, env: dict[int, Value]) -> MixedValue:
+        if self.cost is not None:
             self._charge("lit", WEIGHTS["lit"](self.typing.type_of(e).nonlin[0]))
-            return (self.domain.literal(e.text),), ()
-        if isinstance(e, Zero):
+        return (self.domain.literal(e.text),), ()
+
+    def zero(self, e: Zero, env: dict[int, Value]) -> MixedValue:
+        if self.cost is not None:
             self._charge("0", WEIGHTS["0"](e.type))
-            return (), (e.type.zero(self.domain),)
-        if isinstance(e, Ret):
-            return tuple(env[v.name] for v in e.vars), tuple(env[v.name] for v in e.lvars)
-        if isinstance(e, Tup):
+        return (), (e.type.zero(self.domain),)
+
+    def ret(self, e: Ret, env: dict[int, Value]) -> MixedValue:
+        return tuple([env[v.name] for v in e.vars]), tuple([env[v.name] for v in e.lvars])
+
+    def tup(self, e: Tup, env: dict[int, Value]) -> MixedValue:
+        if self.cost is not None:
             self._charge("tup", WEIGHTS["tup"](self.typing.type_of(e).nonlin[0]))
-            return (tuple(env[v.name] for v in e.vars),), ()
-        if isinstance(e, TupL):
+        return (tuple([env[v.name] for v in e.vars]),), ()
+
+    def tupl(self, e: TupL, env: dict[int, Value]) -> MixedValue:
+        if self.cost is not None:
             self._charge("tupL", WEIGHTS["tupL"](self.typing.type_of(e).lin[0]))
-            return (), (tuple(env[v.name] for v in e.lvars),)
-        if isinstance(e, Prim):
-            return self.prim(e, env)
-        if isinstance(e, Dup):
-            _, (v,) = self.eval(e.arg, env)
+        return (), (tuple([env[v.name] for v in e.lvars]),)
+
+    def dup(self, e: Dup, env: dict[int, Value]) -> MixedValue:
+        _, (v,) = self.eval(e.arg, env)
+        if self.cost is not None:
             self._charge("dup", WEIGHTS["dup"](self.typing.type_of(e).lin[0]))
-            return (), (v, v)
-        if isinstance(e, Drop):
-            if self.cost is not None:
-                self._charge("drop", drop_weight(e, env_types(self.typing, e)))
-            return (), ()
-        if isinstance(e, Call):
-            return self._call(e.func, [env[v.name] for v in e.args], [env[v.name] for v in e.largs])
-        if isinstance(e, Block):
-            return self.block(e, env)
-        raise StuckError(f"cannot evaluate {type(e).__name__}", e.span)
+        return (), (v, v)
+
+    def drop(self, e: Drop, env: dict[int, Value]) -> MixedValue:
+        if self.cost is not None:
+            self._charge("drop", drop_weight(e, env_types(self.typing, e)))
+        return (), ()
+
+    def call_expr(self, e: Call, env: dict[int, Value]) -> MixedValue:
+        return self._call(e.func, [env[v.name] for v in e.args], [env[v.name] for v in e.largs])
+
+    def atom(self, a: Expr, env: dict[int, Value], linear: bool) -> Value:
+        """The value of one argument of a primitive; a variable is read here, without a dispatch."""
+        if type(a) is (LVar if linear else Var):
+            fuel = self.fuel
+            fuel.used += 1
+            if fuel.used > fuel.limit:
+                fuel.used -= 1
+                fuel.tick(a.span)
+            return env[a.name]
+        nl, ln = self.eval(a, env)
+        return ln[0] if linear else nl[0]
 
     def prim(self, e: Prim, env: dict[int, Value]) -> MixedValue:
-        args = [self.eval(a, env)[0][0] for a in e.args]
-        largs = [self.eval(a, env)[1][0] for a in e.largs]
-        params = params_dict(e.params)
+        atom = self.atom
+        args = [atom(a, env, False) for a in e.args]
+        largs = [atom(a, env, True) for a in e.largs]
+        params = params_dict(e.params) if e.params else {}
         if self.cost is not None:
             arg_types = [self.typing.type_of(a).nonlin[0] for a in e.args]
             larg_types = [self.typing.type_of(a).lin[0] for a in e.largs]
@@ -163,8 +197,11 @@ class Evaluator:
             result = (t.lin or t.nonlin)[0]
             self._charge(cost_class.get(e.prim, e.prim.name),
                          work_of(e.prim, arg_types, larg_types, result, params))
+        impl = self.impls.get(id(e.prim))
+        if impl is None:
+            impl = self.impls[id(e.prim)] = impl_rules[e.prim]
         try:
-            value = impl_rules[e.prim](self.domain, *args, *largs, **params)
+            value = impl(self.domain, *args, *largs, **params)
         except CalculusError as err:
             raise type(err)(err.reason, e.span, rule=e.prim.name) from None
         except (ArithmeticError, ValueError, TypeError) as err:
@@ -173,21 +210,36 @@ class Evaluator:
 
     def block(self, e: Block, env: dict[int, Value]) -> MixedValue:
         for b in e.bindings:
-            if isinstance(b, LetB):
+            kind = type(b)
+            if kind is LetB:
+                assert isinstance(b, LetB)
                 nl, ln = self.eval(b.rhs, env)
                 for x, v in zip(b.binders, nl, strict=True):
                     env[x.name] = v
                 for y, v in zip(b.lbinders, ln, strict=True):
                     env[y.name] = v
-            elif isinstance(b, UnpackB):
-                self._charge("unpack", WEIGHTS["unpack"](TupleType(self.typing.binding_types[id(b)][0])))
+            elif kind is UnpackB:
+                assert isinstance(b, UnpackB)
+                if self.cost is not None:
+                    self._charge("unpack", WEIGHTS["unpack"](TupleType(self.typing.binding_types[id(b)][0])))
                 for x, v in zip(b.binders, env[b.var.name], strict=True):
                     env[x.name] = v
-            elif isinstance(b, UnpackLB):
-                self._charge("unpackL", WEIGHTS["unpackL"](TupleType(self.typing.binding_types[id(b)][1])))
+            elif kind is UnpackLB:
+                assert isinstance(b, UnpackLB)
+                if self.cost is not None:
+                    ltypes = self.typing.binding_types[id(b)][1]
+                    self._charge("unpackL", WEIGHTS["unpackL"](TupleType(ltypes)))
                 for y, v in zip(b.lbinders, env[b.var.name], strict=True):
                     env[y.name] = v
         return self.eval(e.result, env)
+
+
+EVAL: dict[type, Callable[[Evaluator, Any, dict[int, Value]], MixedValue]] = {
+    Var: Evaluator.var, LVar: Evaluator.lvar, Lit: Evaluator.lit, Zero: Evaluator.zero, Ret: Evaluator.ret,
+    Tup: Evaluator.tup, TupL: Evaluator.tupl, Prim: Evaluator.prim, Dup: Evaluator.dup, Drop: Evaluator.drop,
+    Call: Evaluator.call_expr, Block: Evaluator.block,
+}
+"""The big-step rule of each constructor (a subclass of a constructor is evaluated as that constructor)."""
 
 
 def env_types(typing: Typing, e: Drop) -> dict[int, Type]:

@@ -21,6 +21,7 @@ from calculi.linear_ad.syntax import (
 
 FV = tuple[frozenset[int], frozenset[int]]
 EMPTY_FV: FV = (frozenset(), frozenset())
+_NONE: frozenset[int] = frozenset()
 
 
 def free_vars(e: Expr, cache: dict[int, FV] | None = None) -> FV:
@@ -36,6 +37,14 @@ def free_vars(e: Expr, cache: dict[int, FV] | None = None) -> FV:
 
 
 def _free(e: Expr, cache: dict[int, FV] | None) -> FV:
+    kind = type(e)
+    if kind is Var:
+        return frozenset((e.name,)), _NONE  # type: ignore[attr-defined]
+    if kind is Prim:
+        assert isinstance(e, Prim)
+        if not e.largs and all(type(a) is Var for a in e.args):
+            return frozenset([a.name for a in e.args]), _NONE  # type: ignore[attr-defined]
+        return _prim(e, cache)
     if isinstance(e, Var):
         return frozenset((e.name,)), frozenset()
     if isinstance(e, LVar):
@@ -49,18 +58,22 @@ def _free(e: Expr, cache: dict[int, FV] | None) -> FV:
     if isinstance(e, Call):
         return frozenset(v.name for v in e.args), frozenset(v.name for v in e.largs)
     if isinstance(e, Prim):
-        nl: set[int] = set()
-        ln: set[int] = set()
-        for a in (*e.args, *e.largs):
-            x, y = free_vars(a, cache)
-            nl |= x
-            ln |= y
-        return frozenset(nl), frozenset(ln)
+        return _prim(e, cache)
     if isinstance(e, Dup | Drop):
         return free_vars(e.arg, cache)
     if isinstance(e, Block):
         return _block(e, cache)
     return EMPTY_FV
+
+
+def _prim(e: Prim, cache: dict[int, FV] | None) -> FV:
+    nl: set[int] = set()
+    ln: set[int] = set()
+    for a in (*e.args, *e.largs):
+        x, y = free_vars(a, cache)
+        nl |= x
+        ln |= y
+    return frozenset(nl), frozenset(ln)
 
 
 def _block(e: Block, cache: dict[int, FV] | None) -> FV:

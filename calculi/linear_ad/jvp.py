@@ -26,7 +26,7 @@ from calculi.linear_ad.check import Typing
 from calculi.linear_ad.freevars import FV, free_vars
 from calculi.linear_ad.names import Supply, dotted
 from calculi.linear_ad.primitives import jvp_rules, params_dict
-from calculi.linear_ad.rename import canonical
+from calculi.linear_ad.renumber import renumber
 from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.syntax import (
     Binding,
@@ -260,7 +260,7 @@ class _Jvp:
         body = self.expr(d.body, tangents)
         tangent_types = tuple(t.tangent() for t in d.param_types)
         result = Mixed(d.result.nonlin, tuple(t.tangent() for t in d.result.nonlin))
-        return canonical(FuncDef(jvp_name(d.name), tuple(params), d.param_types, tuple(lparams),
+        return renumber(FuncDef(jvp_name(d.name), tuple(params), d.param_types, tuple(lparams),
                                  tangent_types, result, body, span=d.span))
 
 

@@ -10,13 +10,16 @@ from calculi.core.mutants import Mutant, patch, patch_entry
 from calculi.linear_ad import jvp as jvp_module
 from calculi.linear_ad import transpose as transpose_module
 from calculi.linear_ad import unzip as unzip_module
-from calculi.linear_ad.primitives import COS, LADD, SCALE, SIN, jvp_rules, transpose_rules
+from calculi.linear_ad import zeros as zeros_module
+from calculi.linear_ad.primitives import ADD, COS, LADD, MUL, SCALE, SIN, TANH, jvp_rules, transpose_rules
 from calculi.linear_ad.syntax import (
     Binder,
+    Binding,
     Call,
     Drop,
     Expr,
     LetB,
+    Lit,
     LVar,
     Prim,
     Ret,
@@ -39,6 +42,17 @@ def _cos_sign(xs: tuple[Var, ...], ts: tuple[LVar, ...], types: tuple[Type, ...]
               ps: dict[str, Any]) -> tuple[Expr, Expr]:
     """J(cos v) = (cos v ; sin v ⊙ v̇): the sign of the derivative flipped."""
     return Prim(COS, xs), Prim(SCALE, (Prim(SIN, xs),), ts)
+
+
+def _tanh_plus(xs: tuple[Var, ...], ts: tuple[LVar, ...], types: tuple[Type, ...],
+               ps: dict[str, Any]) -> tuple[Expr, Expr]:
+    """J(tanh v) = (tanh v ; (1 + tanh² v) ⊙ v̇): the sign inside tanh' flipped."""
+    square = Prim(MUL, (Prim(TANH, xs), Prim(TANH, xs)))
+    return Prim(TANH, xs), Prim(SCALE, (Prim(ADD, (Lit("1.0"), square)),), ts)
+
+
+def _tanh_mutant() -> AbstractContextManager[None]:
+    return patch_entry(jvp_rules, TANH, _tanh_plus)
 
 
 def _ladd_mutant() -> AbstractContextManager[None]:
@@ -112,16 +126,35 @@ def _no_dup() -> Iterator[None]:
         jvp_module._Jvp._take = original  # type: ignore[method-assign]
 
 
+def _zero_absorbs_sum(self: zeros_module._Zeros, e: Prim, zeros: dict[int, Type],
+                      out: list[Binding]) -> tuple[Expr, zeros_module.Mask]:
+    """Z(ė ⊕ 0) → 0, as if a zero summand absorbed the sum like a zero scale (ė dropped: well-typed)."""
+    if e.prim is not LADD:
+        return zeros_module._Zeros.prim(self, e, zeros, out)
+    parts = [self.expr(a, zeros, out) for a in e.largs]
+    if all(m is None for _, (m,) in parts):
+        return Prim(LADD, (), tuple(a for a, _ in parts)), (None,)
+    for a, (m,) in parts:
+        if m is None:
+            out.append(LetB((), (), Drop(a)))
+        else:
+            self.effect(a, out)
+    return Ret((), ()), (self.typing.type_of(e).lin[0],)
+
+
 MUTANTS = [
     Mutant("linear_ad.transpose_add_not_dup", "linear_ad", "T(⊕) is not a dup: the second summand gets 0",
            _ladd_mutant),
     Mutant("linear_ad.jvp_cos_sign", "linear_ad", "the sign of J(cos) is flipped", _cos_mutant),
+    Mutant("linear_ad.jvp_tanh_plus", "linear_ad", "J(tanh) uses 1 + tanh² for 1 − tanh²", _tanh_mutant),
     Mutant("linear_ad.unzip_drops_residual", "linear_ad", "unzip drops a residual from the tape",
            _unzip_mutant),
     Mutant("linear_ad.transpose_drop_wrong", "linear_ad",
            "T(drop e) transposes e against zero cotangents instead of short-circuiting",
            _transpose_drop_mutant),
     Mutant("linear_ad.jvp_forgets_dup", "linear_ad", "J forgets the dup for a shared variable", _no_dup),
+    Mutant("linear_ad.zeros_absorb_sum", "linear_ad", "symbolic zeros: ė ⊕ 0 → 0 instead of ė",
+           lambda: patch(zeros_module._Zeros, "prim", _zero_absorbs_sum)),
     Mutant("linear_ad.transpose_call_reversed", "linear_ad",
            "T(g(x̄ ; ẏ̄)) matches the cotangents g.T returns to ẏ̄ in reverse order",
            _transpose_call_mutant),

@@ -1,9 +1,14 @@
 """Concrete syntax → AST: names resolved through foil scopes, every node with its span.
 
-The grammar (``grammar.lark``) is LALR; a chain of ``let … in`` parses to one flat list, so a
-program of 10^5 bindings parses without deep recursion. A name's kind (non-linear or linear) is
-that of its binder: after ``let (x ; dx) = …``, ``dx`` is linear wherever it is used. The parts
-that need no scope (spans, types, patterns, parameters) are read by ``parse_forms.FormReader``.
+Two parsers read the same language into the same AST, spans included. ``parse_fast`` (a regular
+expression lexer and a precedence-climbing parser) is the one that runs; whatever it does not
+accept, it hands to the reference parser here: the LALR grammar ``grammar.lark``, whose errors
+(positions, expected tokens, hints) are the language's syntax errors, and the builder below,
+whose errors are its scope errors. The theorem ``linear_ad.syntax.fast_parser_agrees`` checks the
+two agree. A chain of ``let … in`` parses to one flat list, so a program of 10^5 bindings parses
+without deep recursion. A name's kind (non-linear or linear) is that of its binder: after
+``let (x ; dx) = …``, ``dx`` is linear wherever it is used. The parts that need no scope (spans,
+types, patterns, parameters) are read by ``parse_forms.FormReader``.
 """
 
 from __future__ import annotations
@@ -13,12 +18,13 @@ from collections.abc import Callable
 import lark
 from lark import Token, Tree
 
-from calculi.core.errors import ParseError, TypeCheckError, UnboundError
+from calculi.core.errors import ParseError, ScopeError, TypeCheckError, UnboundError
 from calculi.core.parsing import Grammar
-from calculi.core.syntax import Source
+from calculi.core.syntax import Source, Span
+from calculi.linear_ad import parse_fast
 from calculi.linear_ad.names import AnyScope, ascii_hint, empty, fresh
-from calculi.linear_ad.parse_forms import STRUCTURAL, FormReader, literal
-from calculi.linear_ad.primitives import ADD, LADD, MUL, PRIMITIVES, SCALE
+from calculi.linear_ad.parse_forms import OPERATORS, STRUCTURAL, FormReader, apply, literal, operator
+from calculi.linear_ad.primitives import PRIMITIVES
 from calculi.linear_ad.syntax import (
     MAX_DEPTH,
     Binder,
@@ -50,13 +56,17 @@ GRAMMAR = Grammar.load(
                                              "def f(x: R) -> R = let y = x"],
         "missing '=' and body after the result type": ["def f(x: R) -> R", "def f(x: R) -> R x"],
         "a function needs a result type: '-> (τ̄ ; σ̄)'": ["def f(x: R) = x"],
-        "missing operand": ["def f(x: R) -> R = x +", "def f(x: R) -> R = x *"],
+        "missing operand": ["def f(x: R) -> R = x +", "def f(x: R) -> R = x *", "def f(x: R) -> R = x -",
+                            "def f(x: R) -> R = x **", "def f(x: R) -> R = x /"],
     },
     names={"SEMI": "';'", "ARROW": "'->'", "NAME": "a name", "NUMBER": "a number", "LADDOP": "'(+)'",
-           "MULOP": "'*'", "SCALEOP": "'*.'", "REALT": "'R'", "$END": "end of input"},
+           "MULOP": "'*'", "SCALEOP": "'*.'", "POWOP": "'**'", "DIVOP": "'/'", "MINUS": "'-'",
+           "REALT": "'R'", "$END": "end of input"},
 )
 
-INFIX = {"add": ADD, "ladd": LADD, "mul": MUL, "scale": SCALE}
+SYMBOLS = {"add": "+", "sub": "-", "ladd": "(+)", "mul": "*", "div": "/", "scale": "*.", "pow": "**"}
+"""The infix rules of the grammar, by the primitive each applies (``parse_forms.OPERATORS``)."""
+assert all(OPERATORS[symbol] == name for name, symbol in SYMBOLS.items())
 
 Env = dict[str, tuple[int, bool]]
 
@@ -64,9 +74,21 @@ Env = dict[str, tuple[int, bool]]
 def parse_program(source: Source, known: Program | None = None) -> Program:
     """Parse a whole file of ``def``s; calls may name functions of ``known`` or earlier ones."""
     room_for_depth()
+    fast = parse_fast.parse(source, known)
+    return fast if fast is not None else parse_reference(source, known)
+
+
+def parse_reference(source: Source, known: Program | None = None) -> Program:
+    """``parse_program`` by the LALR grammar: slower, and the source of every error's wording."""
+    room_for_depth()
     tree = GRAMMAR.parse(source)
+    funcdefs = [t for t in tree.children if isinstance(t, Tree)]
     builder = _Builder(source, known)
-    defs = [builder.funcdef(t) for t in tree.children if isinstance(t, Tree)]
+    for t in funcdefs:
+        name_tok = t.children[0]
+        assert isinstance(name_tok, Token)
+        builder.defined_in_file.setdefault(str(name_tok), builder.span(name_tok))
+    defs = [builder.funcdef(t) for t in funcdefs]
     return Program(tuple(defs), span=source.span(0, len(source.text)))
 
 
@@ -79,7 +101,9 @@ class _Builder(FormReader):
     def __init__(self, source: Source, known: Program | None) -> None:
         super().__init__(source)
         self.functions: dict[str, FuncDef] = {d.name: d for d in known.defs} if known else {}
-        self.defined_here: set[str] = set()
+        self.defined_here: dict[str, Span | None] = {}
+        self.defined_in_file: dict[str, Span | None] = {}
+        self.current = ""
         self.depth = 0
 
     # -- definitions ------------------------------------------------------------------------
@@ -92,7 +116,10 @@ class _Builder(FormReader):
         if name in PRIMITIVES or name in STRUCTURAL:
             raise ParseError(f"{name} is a primitive; choose another function name", self.span(name_tok))
         if name in self.defined_here:
-            raise ParseError(f"function {name} is defined twice", self.span(name_tok))
+            first = self.defined_here[name]
+            raise ScopeError(f"function {name} is defined twice: first at {first}, again here",
+                             self.span(name_tok), rule="Def")
+        self.current = name
         env: Env = {}
         scope = empty()
         groups: list[list[tuple[Binder, Type]]] = [[], []]
@@ -109,7 +136,7 @@ class _Builder(FormReader):
                     groups[which].append((binder, self.type(ptype)))
         result = self.result(result_t)
         body = self.expr(body_t, env, scope)
-        self.defined_here.add(name)
+        self.defined_here[name] = self.span(name_tok)
         fd = FuncDef(name, tuple(b for b, _ in groups[0]), tuple(ty for _, ty in groups[0]),
                      tuple(b for b, _ in groups[1]), tuple(ty for _, ty in groups[1]), result, body,
                      span=self.span(t))
@@ -191,7 +218,7 @@ class _Builder(FormReader):
     def variable(self, tok: Token, env: Env) -> Var | LVar:
         text = str(tok)
         if text not in env:
-            raise UnboundError(f"{text} is not in scope", self.span(tok))
+            raise UnboundError(f"{text} is not in scope", self.span(tok), rule="Var")
         ident, linear = env[text]
         hint = ascii_hint(text)
         return LVar(ident, hint, span=self.span(tok)) if linear else Var(ident, hint, span=self.span(tok))
@@ -214,15 +241,18 @@ class _Builder(FormReader):
         return Zero(self.type(child), span=self.span(t))
 
     def infix(self, t: Tree[Token], env: Env, scope: AnyScope) -> Expr:
-        left, right = t.children[0], t.children[-1]
+        left, op, right = t.children[0], t.children[-2], t.children[-1]
         assert isinstance(left, Tree | Token) and isinstance(right, Tree | Token)
         a, b = self.expr(left, env, scope), self.expr(right, env, scope)
-        p = INFIX[str(t.data)]
-        if p is LADD:
-            return Prim(p, (), (a, b), span=self.span(t))
-        if p is SCALE:
-            return Prim(p, (a,), (b,), span=self.span(t))
-        return Prim(p, (a, b), span=self.span(t))
+        name = str(t.data)
+        p = operator(name, SYMBOLS[name], self.span(op) if isinstance(op, Token) else self.span(t))
+        return apply(p, (a, b), self.span(t))
+
+    def neg(self, t: Tree[Token], env: Env, scope: AnyScope) -> Expr:
+        op, operand = t.children
+        assert isinstance(op, Token) and isinstance(operand, Tree | Token)
+        a = self.expr(operand, env, scope)
+        return apply(operator("neg", "-", self.span(op)), (a,), self.span(t))
 
     def split_args(self, t: Tree[Token] | None, env: Env, scope: AnyScope) -> tuple[list[Expr], list[Expr]]:
         groups: list[list[Expr]] = [[], []]
@@ -259,9 +289,21 @@ class _Builder(FormReader):
                                      span, rule=name)
             return Prim(p, tuple(args), tuple(largs), self.params(params_t), span=span)
         if name not in self.functions:
-            raise UnboundError(f"unknown function or primitive {name} (functions must be defined "
-                               "before they are called)", self.span(name_tok))
+            raise self.unknown(name, self.span(name_tok))
         return Call(name, self.vars(args, "App"), self.lvars(largs, "App"), span=span)
+
+
+    def unknown(self, name: str, span: Span | None) -> UnboundError:
+        """The error for a call of ``name``, which is neither a primitive nor a function defined
+        before: recursion, a call before the definition, or a name defined nowhere."""
+        if name == self.current:
+            return UnboundError(f"{name} calls itself: Linear A functions are not recursive (a function "
+                                "may call only those defined before it)", span, rule="App")
+        if name in self.defined_in_file:
+            return UnboundError(f"{name} is called before its definition at {self.defined_in_file[name]} "
+                                "(define a function before the functions that call it)", span, rule="App")
+        return UnboundError(f"unknown function or primitive {name} (functions must be defined before "
+                            "they are called)", span, rule="App")
 
 
 def _grouping(b: _Builder, t: Tree[Token], env: Env, scope: AnyScope) -> Expr:
@@ -275,13 +317,11 @@ _RULES: dict[str, Callable[[_Builder, Tree[Token], Env, AnyScope], Expr]] = {
     "var": _Builder.var,
     "number": _Builder.number,
     "zero_t": _Builder.zero_t,
-    "add": _Builder.infix,
-    "ladd": _Builder.infix,
-    "mul": _Builder.infix,
-    "scale": _Builder.infix,
+    **{name: _Builder.infix for name in SYMBOLS},
+    "neg": _Builder.neg,
     "ret": _Builder.ret,
     "call": _Builder.call,
     "atom": _grouping,
 }
 
-__all__ = ["GRAMMAR", "lark", "parse_program", "parse_type"]
+__all__ = ["GRAMMAR", "lark", "parse_program", "parse_reference", "parse_type"]

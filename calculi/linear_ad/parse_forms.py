@@ -7,15 +7,15 @@ the scoped part (definitions, blocks, variables, calls).
 
 from __future__ import annotations
 
-import bisect
 from typing import Any, TypeVar
 
 from lark import Token, Tree
 
-from calculi.core.errors import CalculusError, ParseError, TypeCheckError
+from calculi.core.errors import CalculusError, ParseError, TypeCheckError, UnboundError
 from calculi.core.parsing import MAX_DIGITS, integer
 from calculi.core.syntax import Source, Span
-from calculi.linear_ad.syntax import MAX_DEPTH, Drop, Dup, Expr, LVar, Params, Tup, TupL, Var
+from calculi.linear_ad.primitives import PRIMITIVES
+from calculi.linear_ad.syntax import MAX_DEPTH, Drop, Dup, Expr, LVar, Params, Prim, Primitive, Tup, TupL, Var
 from calculi.linear_ad.types import REAL, TYPE_CONSTRUCTORS, Mixed, TupleType, Type
 
 V = TypeVar("V", Var, LVar)
@@ -24,15 +24,38 @@ STRUCTURAL = {"tup", "tupL", "dup", "drop"}
 """The structural forms written like calls: ``tup(x, y)``, ``tupL(dx)``, ``dup(dx)``, ``drop(e)``."""
 
 
+OPERATORS = {"+": "add", "-": "sub", "(+)": "ladd", "⊕": "ladd", "*": "mul", "×": "mul", "/": "div",
+             "*.": "scale", "⊙": "scale", "**": "pow"}
+"""The primitive each infix operator applies; a unary ``-`` applies ``neg``."""
+
+
+def operator(name: str, symbol: str, span: Span | None) -> Primitive:
+    """The primitive registered as ``name`` (looked up when the operator is read, so that a table
+    extended later is seen), or an error at the operator naming the missing primitive."""
+    p = PRIMITIVES.get(name)
+    if p is None:
+        raise UnboundError(f"unknown primitive {name} (the operator {symbol!r} applies it)", span,
+                           rule="Prim")
+    return p
+
+
+def apply(p: Primitive, operands: tuple[Expr, ...], span: Span | None) -> Prim:
+    """``p`` applied to the operands of an operator: a linear primitive takes its first ``arity``
+    operands as constants and the rest as linear arguments (``a ⊙ ẋ``, ``ẋ ⊕ ẏ``)."""
+    if p.linear:
+        k = p.arity or 0
+        return Prim(p, operands[:k], operands[k:], span=span)
+    return Prim(p, operands, span=span)
+
+
 class FormReader:
     """Reads the parts of a parse tree that do not depend on scope, with spans into ``source``."""
 
     def __init__(self, source: Source) -> None:
         self.source = source
-        self.line_starts = [0] + [i + 1 for i, ch in enumerate(source.text) if ch == "\n"]
 
     def span(self, node: Tree[Token] | Token) -> Span | None:
-        """The span of a node, with line and column from a table of line starts (O(log n) each)."""
+        """The span of a node, with line and column from the source's table of line starts."""
         if isinstance(node, Token):
             if node.start_pos is None:
                 return None
@@ -41,18 +64,12 @@ class FormReader:
             if getattr(node.meta, "empty", True):
                 return None
             start, end = node.meta.start_pos, node.meta.end_pos
-        line, column = self.position(start)
-        end_line, end_column = self.position(end)
-        return Span(self.source, start, end, line, column, end_line, end_column)
+        return self.source.span(start, end)
 
     def start(self, node: Tree[Token] | Token) -> Span | None:
         """The span of the first character of a node (a caret there, not under a whole subtree)."""
         whole = self.span(node)
         return None if whole is None else self.source.span(whole.start)
-
-    def position(self, offset: int) -> tuple[int, int]:
-        index = bisect.bisect_right(self.line_starts, offset) - 1
-        return index + 1, offset - self.line_starts[index] + 1
 
     # -- types -----------------------------------------------------------------------------------
 

@@ -5,8 +5,9 @@
       (sin(v) ; cos(v) ⊙ v̇)
 
 Display names come from the hints, made distinct within each function, so printing never
-captures. Infix forms are a table keyed by primitive (``INFIX``); every other primitive prints
-as ``name[k=v](args ; largs)``.
+captures. Operators are a table keyed by primitive name (``INFIX``, and ``neg`` printed ``-x``),
+with the grammar's precedences, so that parentheses appear only where they are needed; every
+other primitive prints as ``name[k=v](args ; largs)``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 
 from calculi.core.pretty import Doc, concat, group, join, line, nest, render, text
 from calculi.linear_ad.names import unicode_name
-from calculi.linear_ad.primitives import ADD, LADD, MUL, SCALE
 from calculi.linear_ad.syntax import (
     Binder,
     Binding,
@@ -29,7 +29,6 @@ from calculi.linear_ad.syntax import (
     Lit,
     LVar,
     Prim,
-    Primitive,
     Program,
     Ret,
     Tup,
@@ -47,15 +46,21 @@ class Infix:
     ascii: str
     unicode: str
     precedence: int
+    right: bool = False
+    """Right-associative (``**``): the left operand is printed one level tighter instead of the right."""
 
 
-INFIX: dict[Primitive, Infix] = {
-    ADD: Infix("+", "+", 1),
-    LADD: Infix("(+)", "⊕", 1),
-    MUL: Infix("*", "×", 2),
-    SCALE: Infix("*.", "⊙", 2),
+SUM, PRODUCT, UNARY, POWER, ATOM = 1, 2, 3, 4, 5
+INFIX: dict[str, Infix] = {
+    "add": Infix("+", "+", SUM),
+    "sub": Infix("-", "-", SUM),
+    "ladd": Infix("(+)", "⊕", SUM),
+    "mul": Infix("*", "×", PRODUCT),
+    "div": Infix("/", "/", PRODUCT),
+    "scale": Infix("*.", "⊙", PRODUCT),
+    "pow": Infix("**", "**", POWER, right=True),
 }
-ATOM = 3
+"""The operators, by the name of the primitive each applies (as ``parse_forms.OPERATORS``)."""
 
 
 class _Namer:
@@ -110,6 +115,8 @@ class Printer:
             return text("(") + nest(1, body) + text(")") if prec > 0 else body
         if isinstance(e, Prim):
             return self.prim(e, prec)
+        if isinstance(e, Lit) and e.text.startswith("-") and prec >= ATOM:
+            return text(f"({e.text})")
         return text(self.atom(e))
 
     def binding(self, b: Binding) -> Doc:
@@ -134,14 +141,20 @@ class Printer:
         return text(f"let ({', '.join(ys) or ';'}) = unpackL {src} in")
 
     def prim(self, e: Prim, prec: int) -> Doc:
-        infix = INFIX.get(e.prim)
-        if infix is not None and not e.params:
-            operands = [*e.args, *e.largs]
-            if len(operands) == 2:
-                op = infix.unicode if self.unicode else infix.ascii
-                doc = group(self.expr(operands[0], infix.precedence) + text(f" {op}") + line()
-                            + self.expr(operands[1], infix.precedence + 1))
-                return text("(") + doc + text(")") if prec > infix.precedence else doc
+        operands = [*e.args, *e.largs]
+        name = e.prim.name
+        infix = INFIX.get(name)
+        if infix is not None and not e.params and len(operands) == 2 and _shaped(e):
+            op = infix.unicode if self.unicode else infix.ascii
+            left, right = (ATOM, UNARY) if infix.right else (infix.precedence, infix.precedence + 1)
+            doc = group(self.expr(operands[0], left) + text(f" {op}") + line()
+                        + self.expr(operands[1], right))
+            return text("(") + doc + text(")") if prec > infix.precedence else doc
+        if name == "neg" and not e.params and len(e.args) == 1 and not e.largs and not e.prim.linear:
+            operand = e.args[0]
+            gap = " " if _starts_with_sign_or_digit(operand) else ""
+            doc = text("-" + gap) + self.expr(operand, UNARY)
+            return text("(") + doc + text(")") if prec > UNARY else doc
         params = ""
         if e.params:
             params = "[" + ", ".join(f"{k}={_pvalue(v)}" for k, v in e.params) + "]"
@@ -175,6 +188,24 @@ class Printer:
             name = "dup" if isinstance(e, Dup) else "drop"
             return f"{name}({render(self.expr(e.arg), 10_000)})"
         raise TypeError(f"cannot print {type(e).__name__}")
+
+
+def _shaped(e: Prim) -> bool:
+    """Whether the operands of ``e`` sit as its operator puts them: a linear primitive takes its
+    first ``arity`` operands as constants (``a ⊙ ẋ``), a non-linear one takes them all."""
+    if e.prim.linear:
+        return len(e.args) == (e.prim.arity or 0)
+    return not e.largs
+
+
+def _starts_with_sign_or_digit(e: Expr) -> bool:
+    """Whether ``e`` printed after a unary ``-`` would start with ``-``, a digit or ``.``: ``- -x``
+    and ``- 1.5`` need a space (``--`` opens a comment, ``-1.5`` is a literal)."""
+    while isinstance(e, Prim) and e.prim.name == "pow" and e.args:
+        e = e.args[0]
+    if isinstance(e, Prim) and e.prim.name == "neg":
+        return True
+    return isinstance(e, Lit) or (isinstance(e, Zero) and e.type == REAL)
 
 
 def _pvalue(v: object) -> str:

@@ -8,6 +8,7 @@ parsing it back gives the same AST.
 
 from __future__ import annotations
 
+from calculi.core.errors import UnboundError
 from calculi.linear_ad.names import AnyScope, empty, fresh
 from calculi.linear_ad.syntax import (
     Binder,
@@ -40,11 +41,18 @@ class _Renamer:
         self.sub[b.name] = name
         return Binder(name, b.hint, span=b.span), scope
 
+    def renamed(self, v: Var | LVar) -> int:
+        """The new name of ``v``; a variable bound nowhere in the function is an error at its use."""
+        name = self.sub.get(v.name)
+        if name is None:
+            raise UnboundError(f"{v.hint} is not in scope", v.span, rule="Var")
+        return name
+
     def var(self, v: Var) -> Var:
-        return Var(self.sub[v.name], v.hint, span=v.span)
+        return Var(self.renamed(v), v.hint, span=v.span)
 
     def lvar(self, v: LVar) -> LVar:
-        return LVar(self.sub[v.name], v.hint, span=v.span)
+        return LVar(self.renamed(v), v.hint, span=v.span)
 
     def expr(self, e: Expr, scope: AnyScope) -> Expr:
         if isinstance(e, Var):

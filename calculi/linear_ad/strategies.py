@@ -2,13 +2,18 @@
 
 * ``nonlinear_programs``: a function ``f(x̄ : ℝ) → ℝ`` (and up to two helpers, each of one to three
   parameters and one or two results, the second of which may call the first) as a chain of lets over
-  sin/cos/exp/+/×/literals/tup-unpack/calls. Operands are drawn from all live variables, so
-  variables are shared (J must insert dups) and a call's arguments come in any order, repeated or
-  not; every variable left unused is dropped explicitly at the end (Γ is relevant). ``exp`` is
-  applied only to bounded values (parameters, literals, sin/cos results), so floats never overflow.
+  the non-linear primitives on ℝ (read from the rule tables: every primitive with a JVP rule is
+  drawn), literals, tup-unpack and calls. Operands are drawn from all live variables, so variables
+  are shared (J must insert dups) and a call's arguments come in any order, repeated or not; every
+  variable left unused is dropped explicitly at the end (Γ is relevant). Values stay finite by
+  construction: ``exp`` and ``pow``'s exponent take bounded values (parameters, literals, results of
+  sin/cos/tanh/logistic/heaviside), and an argument the table marks positive (``positive_args``:
+  log, sqrt, a divisor, pow's base) is built positive, ``v × v + c`` or ``exp b``; ``x ** n`` with
+  an integer literal ``n`` takes any base.
 * ``linear_programs``: a function ``g(s̄ : ℝ ; ẏ̄ : ℝ) → (; ℝ…)`` (and up to two linear helpers of
   one to three linear and up to two non-linear parameters, one or two results) built by keeping a
-  multiset of live linear variables: ⊕ consumes two and makes one, ⊙ one for one, ``a ⊙ ẋ ⊕ b ⊙ ẏ``
+  multiset of live linear variables: ⊕ consumes two and makes one, ⊙ one for one (a quarter of
+  the time under one of the table's unary linear primitives, ``lneg(a ⊙ ẋ)``), ``a ⊙ ẋ ⊕ b ⊙ ẏ``
   two for one, dup one for two, 0 none for one, drop one (or a sum or scaling of some) for none,
   tupL/unpackL two for two, a call k for m. Scale factors are general: rational literals other
   than 0 and 1, non-linear parameters, their sums and products, or non-linear lets of those. Each
@@ -28,7 +33,21 @@ from hypothesis import strategies as st
 
 from calculi.linear_ad.names import Supply
 from calculi.linear_ad.pretty import show_program
-from calculi.linear_ad.primitives import ADD, COS, EXP, LADD, MUL, SCALE, SIN
+from calculi.linear_ad.primitives import (
+    ADD,
+    COS,
+    EXP,
+    LADD,
+    LOGISTIC,
+    MUL,
+    POW,
+    SCALE,
+    SIN,
+    TANH,
+    jvp_rules,
+    positive_args,
+    scalar_primitives,
+)
 from calculi.linear_ad.rename import canonical
 from calculi.linear_ad.syntax import (
     Binding,
@@ -41,6 +60,7 @@ from calculi.linear_ad.syntax import (
     Lit,
     LVar,
     Prim,
+    Primitive,
     Program,
     Ret,
     Tup,
@@ -56,6 +76,16 @@ from calculi.linear_ad.syntax import (
 from calculi.linear_ad.types import REAL, Mixed
 
 T = TypeVar("T")
+
+NONLINEAR = tuple(p for p in scalar_primitives() if not p.linear and p in jvp_rules)
+"""The non-linear primitives the generators draw: every primitive on ℝ with a JVP rule."""
+UNARY_LINEAR = tuple(p for p in scalar_primitives() if p.linear and p.arity == 0 and p.larity == 1)
+BOUNDED = frozenset((SIN, COS, TANH, LOGISTIC)) | frozenset(p for p in NONLINEAR if p.name == "heaviside")
+"""Primitives whose results lie in [-1, 1] whatever their arguments."""
+POSITIVE_CONSTANTS = ("0.5", "2.0", "0.25")
+INTEGER_EXPONENTS = ("2.0", "3.0")
+STEP_VALUES = ("0.0", "0.5", "1.0")
+"""The value at 0 of a generated ``heaviside(x, h)``: a literal, as in the subgradient rules."""
 
 LITERALS = ("0.5", "2.0", "-1.5", "3.0", "0.25", "-2.0")
 FACTORS = ("0.5", "2.0", "-1.5", "3.0", "0.25", "-2.0", "1.25", "-0.75", "4.0", "-3.0", "0.125", "2.5")
@@ -125,20 +155,43 @@ class _NonLinear:
             return Prim(MUL, (Lit(choose(self.draw, LITERALS)), self.operand(depth - 1)))
         return Prim(ADD if choice == "add" else MUL, (self.operand(depth - 1), self.operand(depth - 1)))
 
+    def bounded_var(self) -> Var:
+        v = choose(self.draw, [v for v in self.vars if v.name in self.bounded])
+        self.uses[v.name] += 1
+        return v
+
+    def positive(self) -> Expr:
+        """A positive operand: ``v × v + c`` or ``exp b`` (b bounded)."""
+        if self.draw(st.booleans()):
+            return Prim(EXP, (self.bounded_var(),))
+        v = self.pick()
+        return Prim(ADD, (Prim(MUL, (v, v)), Lit(choose(self.draw, POSITIVE_CONSTANTS))))
+
+    def apply(self, p: Primitive) -> None:
+        """``p`` applied to operands in its domain (finite values by construction)."""
+        assert p.arity is not None
+        if p is POW and self.draw(st.booleans()):
+            args: tuple[Expr, ...] = (self.pick(), Lit(choose(self.draw, INTEGER_EXPONENTS)))
+        elif p is POW:
+            b = self.bounded_var()
+            base = Prim(ADD, (Prim(MUL, (b, b)), Lit(choose(self.draw, POSITIVE_CONSTANTS))))
+            args = (base, self.bounded_var())
+        elif p is EXP:
+            args = (self.bounded_var(),)
+        elif p.name == "heaviside":
+            args = (self.pick(), Lit(choose(self.draw, STEP_VALUES)))
+        else:
+            positive = positive_args.get(p, ())
+            args = tuple(self.positive() if i in positive else self.pick() for i in range(p.arity))
+        self.bind(Prim(p, args), bounded=p in BOUNDED)
+
     def step(self) -> None:
-        kinds = ["sin", "cos", "exp", "add", "mul", "mul", "lit", "tuple", "nested"]
+        kinds = ["prim"] * 6 + ["lit", "tuple", "nested"]
         if self.helpers:
             kinds.extend(["call", "call"])
         kind = choose(self.draw, kinds)
-        if kind in ("sin", "cos"):
-            self.bind(Prim(SIN if kind == "sin" else COS, (self.pick(),)), bounded=True)
-        elif kind == "exp":
-            bounded = [v for v in self.vars if v.name in self.bounded]
-            v = choose(self.draw, bounded)
-            self.uses[v.name] += 1
-            self.bind(Prim(EXP, (v,)))
-        elif kind in ("add", "mul"):
-            self.bind(Prim(ADD if kind == "add" else MUL, (self.pick(), self.pick())))
+        if kind == "prim":
+            self.apply(choose(self.draw, NONLINEAR))
         elif kind == "lit":
             self.bind(Lit(choose(self.draw, LITERALS)), bounded=True, hint="r")
         elif kind == "nested":
@@ -259,6 +312,11 @@ class _Linear:
             c = self.supply.binder("c")
             self.bindings.append(LetB((c,), (), self.factor()))
             self.scalars.append(var_of(c))
+        elif kind == "scale" and choose(self.draw, (False, False, False, True)):
+            v = self.take()
+            self.scaled = True
+            scaled = Prim(SCALE, (self.factor(),), (v,))
+            self.let(Prim(choose(self.draw, UNARY_LINEAR), (), (scaled,)), 1, self.support[v.name])
         elif kind == "scale":
             self.scale(self.take())
         elif kind == "dup":
@@ -354,6 +412,23 @@ def linear_programs(draw: Any, max_ops: int = 8) -> Program:
     return Program((*(h for h, _ in helpers.values()), g))
 
 
+def primitive_programs() -> list[Program]:
+    """One program per non-linear primitive of the table: ``def f(x̄ : ℝ) → ℝ = p(ā)``, each argument
+    a parameter, or ``x × x + 0.5`` where the table wants it positive (for rule coverage)."""
+    out = []
+    for p in NONLINEAR:
+        assert p.arity is not None
+        supply = Supply()
+        params = [supply.binder(f"x{i}") for i in range(p.arity)]
+        args: list[Expr] = [var_of(b) for b in params]
+        for i in positive_args.get(p, ()):
+            v = var_of(params[i])
+            args[i] = Prim(ADD, (Prim(MUL, (v, v)), Lit("0.5")))
+        out.append(Program((FuncDef("f", tuple(params), (REAL,) * p.arity, (), (), Mixed((REAL,), ()),
+                                    Prim(p, tuple(args))),)))
+    return out
+
+
 def rationals() -> st.SearchStrategy[Fraction]:
     return st.fractions(min_value=-3, max_value=3, max_denominator=8)
 
@@ -362,4 +437,4 @@ def points(arity: int) -> st.SearchStrategy[tuple[float, ...]]:
     return st.tuples(*[st.floats(-1.0, 1.0, allow_nan=False) for _ in range(arity)])
 
 
-__all__ = ["linear_programs", "nonlinear_programs", "points", "rationals", "show"]
+__all__ = ["linear_programs", "nonlinear_programs", "points", "primitive_programs", "rationals", "show"]

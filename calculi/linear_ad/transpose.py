@@ -26,7 +26,7 @@ from calculi.linear_ad.check import Typing
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.names import Supply
 from calculi.linear_ad.primitives import LADD, params_dict, transpose_rules
-from calculi.linear_ad.rename import canonical
+from calculi.linear_ad.renumber import renumber
 from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.syntax import (
     Binder,
@@ -277,7 +277,7 @@ class _Transpose:
         self.t(d.body, [lvar_of(c) for c in cts])
         result = Ret((), tuple(self.ct[b.name] for b in d.lparams))
         body = block([*self.forward, *self.back], result)
-        return canonical(FuncDef(transpose_name(d.name), params, d.param_types, cts, d.result.lin,
+        return renumber(FuncDef(transpose_name(d.name), params, d.param_types, cts, d.result.lin,
                                  Mixed((), d.lparam_types), body, span=d.span))
 
 

@@ -26,13 +26,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from calculi.core import coverage
 from calculi.core.errors import TypeCheckError
-from calculi.linear_ad.check import Typing, check_program
+from calculi.linear_ad.check import Typing, check_open
+from calculi.linear_ad.coefficients import save_coefficients
 from calculi.linear_ad.eval import static_work
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.names import Supply
 from calculi.linear_ad.primitives import SIN
-from calculi.linear_ad.rename import canonical
+from calculi.linear_ad.renumber import renumber
 from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.syntax import (
     EMPTY,
@@ -85,6 +87,7 @@ POLICIES: dict[str, Policy] = {
     "save-all": save_all,
     "recompute-all": recompute_all,
     "save-sin": save_only(SIN),
+    "save-coefficients": save_coefficients,
 }
 
 
@@ -130,6 +133,7 @@ class _Unzip:
         self.copies: set[int] = set()
         self.originals: dict[int, LetB] = {}
         self.hints: dict[int, str] = {}
+        self.counting = coverage.active()
 
     def fresh(self, hint: str, ty: Type) -> Binder:
         b = self.supply.binder(hint)
@@ -150,12 +154,23 @@ class _Unzip:
     @staticmethod
     def drain(out: list[Binding], e: Expr) -> None:
         """Keep an expression of type (;) that may still do something (a drop) as a binding."""
-        if e != EMPTY:
+        if e is not EMPTY and e != EMPTY:
             out.append(LetB((), (), e))
 
     def u(self, e: Expr, C: list[Binding], L: list[Binding]) -> tuple[Expr, Expr]:
-        if type(e) in RULE_NAMES:
-            fire(RULE_NAMES[type(e)])
+        kind = type(e)
+        if self.counting and kind in RULE_NAMES:
+            fire(RULE_NAMES[kind])
+        if kind is Var:
+            out = self.sub[e.name]  # type: ignore[attr-defined]
+            assert isinstance(out, Var)
+            return out, EMPTY
+        if kind is Block:
+            assert isinstance(e, Block)
+            return self.block(e, C, L)
+        if kind is Prim:
+            assert isinstance(e, Prim)
+            return self.prim(e, C, L)
         if isinstance(e, Var):
             return self.var(e), EMPTY
         if isinstance(e, LVar):
@@ -171,20 +186,7 @@ class _Unzip:
         if isinstance(e, TupL):
             return EMPTY, TupL(tuple(map(self.lvar, e.lvars)))
         if isinstance(e, Prim):
-            fire_prim("U", e.prim)
-            args = []
-            for a in e.args:
-                aN, aL = self.u(a, C, L)
-                self.drain(L, aL)
-                args.append(aN)
-            largs = []
-            for a in e.largs:
-                aN, aL = self.u(a, C, L)
-                self.drain(C, aN)
-                largs.append(aL)
-            if e.prim.linear:
-                return EMPTY, Prim(e.prim, tuple(args), tuple(largs), e.params)
-            return Prim(e.prim, tuple(args), (), e.params), EMPTY
+            return self.prim(e, C, L)
         if isinstance(e, Dup):
             aN, aL = self.u(e.arg, C, L)
             self.drain(C, aN)
@@ -200,6 +202,28 @@ class _Unzip:
             return self.block(e, C, L)
         raise TypeCheckError(f"unzip has no rule for {type(e).__name__}", e.span, rule="Unzip")
 
+    def prim(self, e: Prim, C: list[Binding], L: list[Binding]) -> tuple[Expr, Expr]:
+        if self.counting:
+            fire_prim("U", e.prim)
+        args = []
+        for a in e.args:
+            if type(a) is Var:
+                args.append(self.sub[a.name])  # (U(x) = (x, ()), inline)
+                if self.counting:
+                    fire("U(x)")
+                continue
+            aN, aL = self.u(a, C, L)
+            self.drain(L, aL)
+            args.append(aN)
+        largs = []
+        for a in e.largs:
+            aN, aL = self.u(a, C, L)
+            self.drain(C, aN)
+            largs.append(aL)
+        if e.prim.linear:
+            return EMPTY, Prim(e.prim, tuple(args), tuple(largs), e.params)
+        return Prim(e.prim, tuple(args), (), e.params), EMPTY
+
     def call(self, e: Call, C: list[Binding]) -> tuple[Expr, Expr]:
         d = self.typing.signatures[e.func]
         tape = self.tapes[e.func]
@@ -212,7 +236,8 @@ class _Unzip:
     def block(self, e: Block, C: list[Binding], L: list[Binding]) -> tuple[Expr, Expr]:
         for b in e.bindings:
             if isinstance(b, LetB):
-                fire("U(let)")
+                if self.counting:
+                    fire("U(let)")
                 nonlin_types, lin_types = self.typing.binding_types[id(b)]
                 eN, eL = self.u(b.rhs, C, L)
                 eN, eL = _as_ret(eN), _as_ret(eL)
@@ -226,9 +251,11 @@ class _Unzip:
                     binding = LetB(xs, (), eN)
                     C.append(binding)
                     if _contains_call(eN) or self.policy(binding):
-                        fire("U(let) save")
+                        if self.counting:
+                            fire("U(let) save")
                     else:
-                        fire("U(let) recompute")
+                        if self.counting:
+                            fire("U(let) recompute")
                         copy = LetB(xs, (), eN)
                         self.copies.add(id(copy))
                         self.originals[id(copy)] = binding
@@ -246,14 +273,16 @@ class _Unzip:
                 else:
                     self.drain(L, eL)
             elif isinstance(b, UnpackB):
-                fire("U(unpack)")
+                if self.counting:
+                    fire("U(unpack)")
                 types = self.typing.binding_types[id(b)][0]
                 xs = tuple(self.fresh(x.hint, ty) for x, ty in zip(b.binders, types, strict=True))
                 C.append(UnpackB(xs, self.var(b.var)))
                 for x, nx in zip(b.binders, xs, strict=True):
                     self.sub[x.name] = var_of(nx)
             elif isinstance(b, UnpackLB):
-                fire("U(unpackL)")
+                if self.counting:
+                    fire("U(unpackL)")
                 types = self.typing.binding_types[id(b)][1]
                 ys = tuple(self.fresh(y.hint, ty) for y, ty in zip(b.lbinders, types, strict=True))
                 L.append(UnpackLB(ys, self.lvar(b.var)))
@@ -272,10 +301,9 @@ class _Unzip:
         L: list[Binding] = []
         eN, eL = self.u(d.body, C, L)
         eN = _as_ret(eN)
-        L, kept = _eliminate(L, eL, set(), lambda b: id(b) in self.copies)
+        L, kept, live = _eliminate(L, eL, set(), lambda b: id(b) in self.copies)
         recomputed = [b for b in kept if id(b) in self.copies]
-        lin_body = block(L, eL)
-        residual_names = sorted(free_vars(lin_body)[0])
+        residual_names = sorted(live)
         residual_types = tuple(self.types[n] for n in residual_names)
         tape_type = TupleType(residual_types)
         self.tapes[d.name] = tape_type
@@ -290,8 +318,9 @@ class _Unzip:
         C.append(LetB((t,), (), make_tape(residuals)))
         nonlin_result = Ret((*results, var_of(t)), ())
         originals = {id(b) for b in self.originals.values()}
-        C, _ = _eliminate(C, nonlin_result, set(), lambda b: id(b) in originals)
-        eliminated = [b for b in self.originals.values() if not any(b is c for c in C)]
+        C, _, _ = _eliminate(C, nonlin_result, set(), lambda b: id(b) in originals)
+        kept_ids = {id(c) for c in C}
+        eliminated = [b for b in self.originals.values() if id(b) not in kept_ids]
         nonlin = FuncDef(nonlin_name(d.name), params, d.param_types, (), (),
                          Mixed((*d.result.nonlin, tape_type), ()), block(C, nonlin_result), span=d.span)
         tb = self.fresh("t", tape_type)
@@ -339,9 +368,10 @@ def _contains_call(e: Expr) -> bool:
 
 
 def _eliminate(bindings: list[Binding], result: Expr, live_out: set[int],
-               removable: Callable[[LetB], bool]) -> tuple[list[Binding], list[LetB]]:
+               removable: Callable[[LetB], bool]) -> tuple[list[Binding], list[LetB], set[int]]:
     """Backward liveness: drop removable non-linear bindings none of whose names is used later;
-    a kept binding with some unused names is followed by a ``drop`` of those names."""
+    a kept binding with some unused names is followed by a ``drop`` of those names. The names live
+    on entry are the free non-linear variables of the kept block (and ``live_out``)."""
     live = set(free_vars(result)[0]) | live_out
     kept_rev: list[Binding] = []
     kept: list[LetB] = []
@@ -362,7 +392,7 @@ def _eliminate(bindings: list[Binding], result: Expr, live_out: set[int],
             live.add(b.var.name)
         kept_rev.append(b)
     kept_rev.reverse()
-    return kept_rev, kept
+    return kept_rev, kept, live
 
 
 def _bound(b: Binding) -> list[int]:
@@ -375,6 +405,11 @@ def _bound(b: Binding) -> list[int]:
     return []
 
 
+def _own_work(b: LetB, types: dict[int, Type]) -> int:
+    """W of a non-linear binding's right-hand side (calls excluded), typed from its free variables."""
+    return static_work(check_open(b.rhs, types), b.rhs, calls=False)
+
+
 def unzip_program(typing: Typing, name: str, policy: Policy = save_all) -> Unzipped:
     """U of ``name`` and of every function it calls: ``g.nonlin`` and ``g.lin`` for each ``g``."""
     from calculi.linear_ad.jvp import callees
@@ -384,11 +419,14 @@ def unzip_program(typing: Typing, name: str, policy: Policy = save_all) -> Unzip
     raw: list[FuncDef] = []
     copies: dict[str, list[LetB]] = {}
     removed: dict[str, list[LetB]] = {}
+    types: dict[str, dict[int, Type]] = {}
     report = UnzipReport()
     for g in callees(program, name):
         d = program.get(g)
         assert d is not None
-        nonlin, lin, recomputed, eliminated = _Unzip(typing, policy, tapes).funcdef(d)
+        unzipper = _Unzip(typing, policy, tapes)
+        nonlin, lin, recomputed, eliminated = unzipper.funcdef(d)
+        types[g] = unzipper.types
         raw.extend((nonlin, lin))
         copies[g] = recomputed
         removed[g] = eliminated
@@ -399,10 +437,8 @@ def unzip_program(typing: Typing, name: str, policy: Policy = save_all) -> Unzip
         names = frozenset(x.name for b in recomputed for x in b.binders)
         report.recomputed_names[g] = names
         report.recomputed_inputs[g] = frozenset(n for b in recomputed for n in free_vars(b.rhs)[0]) - names
-    raw_program = Program(tuple(raw))
-    raw_typing = check_program(raw_program)
     for g in copies:
-        report.recomputed_work[g] = sum(static_work(raw_typing, b.rhs, calls=False) for b in copies[g])
-        report.eliminated_work[g] = sum(static_work(raw_typing, b.rhs, calls=False) for b in removed[g])
-    out = Program(tuple(canonical(d) for d in raw))
+        report.recomputed_work[g] = sum(_own_work(b, types[g]) for b in copies[g])
+        report.eliminated_work[g] = sum(_own_work(b, types[g]) for b in removed[g])
+    out = Program(tuple(renumber(d) for d in raw))
     return Unzipped(out, report, nonlin_name(name), lin_name(name))

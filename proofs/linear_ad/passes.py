@@ -42,7 +42,7 @@ def _(program: Program) -> None:
     typing, name = main_of(program)
     j = stages(typing, name).jvp
     d = typing.signatures[name]
-    xs = sympy.symbols(f"x0:{len(d.params)}")
+    xs = sympy.symbols(f"x0:{len(d.params)}", real=True)
     dxs = sympy.symbols(f"dx0:{len(d.params)}")
     pt = {x: sympy.Rational(q.numerator, q.denominator) for x, q in zip(xs, point(typing, name), strict=True)}
     (primal,), _ = run(typing, name, list(xs), [], SYMPY)
@@ -177,7 +177,7 @@ def _(program: Program) -> None:
 def _(program: Program) -> None:
     typing, name = main_of(program)
     xs = [sympy.Rational(q.numerator, q.denominator) for q in point(typing, name)]
-    symbols = sympy.symbols(f"x0:{len(xs)}")
+    symbols = sympy.symbols(f"x0:{len(xs)}", real=True)
     (primal,), _ = run(typing, name, list(symbols), [], SYMPY)
     _, gradient = grad(typing, name, xs, domain=SYMPY)
     j = stages(typing, name).jvp

@@ -17,11 +17,12 @@ from calculi.linear_ad.primitives import FLOAT, FRACTION
 from calculi.linear_ad.rules import CALCULUS
 from calculi.linear_ad.semantics import run as run_semantics
 from calculi.linear_ad.semantics import start
-from calculi.linear_ad.strategies import linear_programs, nonlinear_programs
+from calculi.linear_ad.strategies import linear_programs, nonlinear_programs, primitive_programs
 from calculi.linear_ad.syntax import Call, Dup, Expr, LetB, Program, children
 from calculi.linear_ad.transpose import transpose_program
 from calculi.linear_ad.unzip import POLICIES
 from proofs.linear_ad.fixtures import YOLO, constants, main_of, point
+from proofs.linear_ad.zeros import exercise as exercise_zeros
 from proofs.quality import distribution, every_rule_fires, sample
 
 SAMPLES = 40
@@ -30,7 +31,7 @@ SAMPLES = 40
 def exercise() -> None:
     """Samples of both generators through every rule: typing, J, U (save and recompute), T, and
     the small-step semantics."""
-    for program in sample(nonlinear_programs(), SAMPLES, seed=1):
+    for program in [*primitive_programs(), *sample(nonlinear_programs(), SAMPLES, seed=1)]:
         typing, name = main_of(program)
         for policy in ("save-all", "recompute-all"):
             stages(typing, name, POLICIES[policy])
@@ -41,6 +42,7 @@ def exercise() -> None:
         d = typing.signatures[name]
         run_semantics(start(typing, name, constants(len(d.params)), [Fraction(1)] * len(d.lparams),
                             FRACTION))
+    exercise_zeros()
 
 
 every_rule_fires(CALCULUS, YOLO, "§2 (J, U, T), §1.3 (typing)", exercise)

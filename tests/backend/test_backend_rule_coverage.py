@@ -74,4 +74,5 @@ def test_the_papers_scalar_primitives_count_on_arrays_only() -> None:
         for t in (REAL, array, REAL):
             rule((Var(0, "x"),), (LVar(1, "dx"),), (t,), {})
     assert counts["backend", "jvp:sin"] == 1
-    assert not jvp_rules[P.tanh_p].arrays_only  # type: ignore[attr-defined]
+    assert jvp_rules[P.tanh_p].arrays_only  # type: ignore[attr-defined]  (tanh is Linear A's too)
+    assert not jvp_rules[P.softplus_p].arrays_only  # type: ignore[attr-defined]

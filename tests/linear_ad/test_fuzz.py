@@ -28,7 +28,8 @@ GOLDEN = ["def f(x: R, y: R) -> R = let (;) = drop(y) in 3.0 * x + 2.0",
           "def g(s: R ; dx: R, dy: R) -> (; R, R) = let (; a, b) = dup(dx) in (; s *. a (+) dy, b)"]
 COMMANDS = [":transpose g", ":vjp f save-sin", ":cost f 0.5 0.25", ":step g 1.0 ; 2.0", ":step",
             ":trace g(1.0 ; 2.0)", "g(1.0 ; 2.0)", "f 1.5 2.0", ":type g", ":defs", ":help grad",
-            ":set ascii on", ":set fuel 100", ":grad f (1.0, 2.0)"]
+            ":set ascii on", ":set fuel 100", ":grad f (1.0, 2.0)", ":jvp f 1.5 2.0 ; 1.0 0.0",
+            ":vjp f 1.5 -2e-3 ; 1.0", ":grad f 1.5 2.0 --wrt 2,1"]
 DEEP = ["def h(x: R) -> R = " + " + ".join(["x"] * (MAX_DEPTH + 50)),
         "def h(x: R) -> R = " + "sin(" * (MAX_DEPTH + 50) + "x" + ")" * (MAX_DEPTH + 50),
         "def h(x: R) -> R = " + "let y = " * (MAX_DEPTH + 50) + "x" + " in y" * (MAX_DEPTH + 50),

@@ -7,18 +7,21 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
-from calculi.core.errors import CalculusError, ParseError, TypeCheckError, UnboundError
+from calculi.core.errors import CalculusError, ParseError, ScopeError, TypeCheckError, UnboundError
 from calculi.core.syntax import Source
-from calculi.linear_ad import semantics
+from calculi.linear_ad import parse_fast, semantics
 from calculi.linear_ad.ad import grad, stages
 from calculi.linear_ad.bench import FAMILIES
+from calculi.linear_ad.calls import CallParser
 from calculi.linear_ad.check import check_program
 from calculi.linear_ad.eval import evaluate
-from calculi.linear_ad.parse import parse_program
+from calculi.linear_ad.parse import parse_program, parse_reference
 from calculi.linear_ad.pretty import show_program
+from calculi.linear_ad.primitives import PRIMITIVES
 from calculi.linear_ad.strategies import linear_programs, nonlinear_programs
-from calculi.linear_ad.syntax import MAX_DEPTH, Block, Program
+from calculi.linear_ad.syntax import MAX_DEPTH, Block, Lit, LVar, Prim, Program, Var, Zero
 from calculi.linear_ad.transpose import transpose_program
+from proofs.linear_ad.syntax import agree
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "linear_ad").glob("*.la"))
 
@@ -121,3 +124,148 @@ def test_the_deepest_programs_run_through_every_stage_and_one_level_more_is_refu
     with pytest.raises(CalculusError, match=r"nested too deeply|nests too deeply") as info:
         check_program(parse(show_program(FAMILIES[family](levels * (MAX_DEPTH + 6)))))
     assert info.value.span is not None
+
+
+# -- operators -------------------------------------------------------------------------------------
+
+
+def shape(text: str) -> object:
+    """The body of ``def f(x: R, y: R) -> R = text`` as a nested tuple of primitive names and leaves."""
+
+    def walk(e: object) -> object:
+        if isinstance(e, Prim):
+            return (e.prim.name, *(walk(a) for a in (*e.args, *e.largs)))
+        if isinstance(e, Var | LVar):
+            return e.hint
+        if isinstance(e, Zero):
+            return "0"
+        assert isinstance(e, Lit)
+        return e.text
+
+    return walk(parse(f"def f(x: R, y: R) -> R = {text}").defs[0].body)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("x - y - x", ("sub", ("sub", "x", "y"), "x")),
+    ("x / y / x", ("div", ("div", "x", "y"), "x")),
+    ("x ** y ** x", ("pow", "x", ("pow", "y", "x"))),
+    ("-x ** 2", ("neg", ("pow", "x", "2"))),
+    ("(-x) ** 2", ("pow", ("neg", "x"), "2")),
+    ("2 ** -x", ("pow", "2", ("neg", "x"))),
+    ("x ** -y ** 2", ("pow", "x", ("neg", ("pow", "y", "2")))),
+    ("-x * y", ("mul", ("neg", "x"), "y")),
+    ("x + y * x - y / x", ("sub", ("add", "x", ("mul", "y", "x")), ("div", "y", "x"))),
+    ("- -x", ("neg", ("neg", "x"))),
+    ("x --comment\n", "x"),
+    # a number may carry its sign, except after an operand (as Python reads it) or before **
+    ("-1.5", "-1.5"),
+    ("- 1.5", ("neg", "1.5")),
+    ("x -1.5", ("sub", "x", "1.5")),
+    ("x-1.5", ("sub", "x", "1.5")),
+    ("x - -1.5", ("sub", "x", "-1.5")),
+    ("x * -1.5", ("mul", "x", "-1.5")),
+    ("-1.5 ** 2", ("neg", ("pow", "1.5", "2"))),
+    ("(-1.5) ** 2", ("pow", "-1.5", "2")),
+    ("x ** -1.5", ("pow", "x", "-1.5")),
+    ("-1e-3", "-1e-3"),
+    ("-0", "-0"),
+])
+def test_operators_bind_as_in_python(text: str, expected: object) -> None:
+    assert shape(text) == expected
+    assert parse_fast.parse(Source(f"def f(x: R, y: R) -> R = {text}")) is not None
+
+
+@pytest.mark.parametrize(("text", "printed"), [
+    ("- -x", "- -x"),
+    ("- 1.5", "- 1.5"),
+    ("-(x ** 2)", "-x ** 2"),
+    ("(-x) ** 2", "(-x) ** 2"),
+    ("(-1.5) ** 2", "(-1.5) ** 2"),
+    ("x - (y - x)", "x - (y - x)"),
+    ("(x - y) - x", "x - y - x"),
+    ("x ** (y ** x)", "x ** y ** x"),
+    ("(x ** y) ** x", "(x ** y) ** x"),
+    ("x / (y * x)", "x / (y * x)"),
+    ("x - -1.5", "x - -1.5"),
+])
+def test_operators_print_with_the_parentheses_they_need(text: str, printed: str) -> None:
+    p = parse(f"def f(x: R, y: R) -> R = {text}")
+    assert show_program(p, unicode=False).split(" = ", 1)[1] == printed
+    round_trips(p)
+
+
+def test_an_operator_whose_primitive_is_missing_is_a_located_error() -> None:
+    sub = PRIMITIVES.pop("sub")
+    try:
+        with pytest.raises(UnboundError, match=r"unknown primitive sub") as info:
+            parse("def f(x: R, y: R) -> R = x * y - x")
+    finally:
+        PRIMITIVES["sub"] = sub
+    assert info.value.rule == "Prim" and info.value.span is not None and info.value.span.column == 32
+
+
+# -- scope errors ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "kind", "rule", "fragment", "column"), [
+    ("def f(x: R) -> R = z", UnboundError, "Var", "z is not in scope", 20),
+    ("def f(x: R) -> R = g(x)", UnboundError, "App", "unknown function or primitive g", 20),
+    ("def f(x: R) -> R = f(x)", UnboundError, "App", "f calls itself", 20),
+    ("def f(x: R) -> R = g(x)\ndef g(x: R) -> R = x", UnboundError, "App",
+     "g is called before its definition at <input>:2:5", 20),
+    ("def f(x: R) -> R = x\ndef f(y: R) -> R = y", ScopeError, "Def",
+     "function f is defined twice: first at <input>:1:5", 5),
+])
+def test_scope_errors_name_their_rule(text: str, kind: type, rule: str, fragment: str, column: int) -> None:
+    with pytest.raises(CalculusError) as info:
+        parse(text)
+    err = info.value
+    assert type(err) is kind and err.rule == rule and fragment in err.reason, err.render()
+    assert err.span is not None and err.span.column == column, err.render()
+    assert f"[{rule}]" in err.render()
+
+
+# -- the fast parser -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_the_fast_parser_reads_the_examples_as_the_reference_does(path: Path) -> None:
+    program = agree(path.read_text(encoding="utf-8"))
+    assert isinstance(program, Program)
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("def f(x: R) -> R = " + "(" * 5_000 + "x" + ")" * 5_000, parse_fast.DEEP),
+    ("def f(x: R) -> R = " + "- " * 5_000 + "x", parse_fast.DEEP),
+    ("def f(x: R) -> R = " + " ** ".join(["x"] * 5_000), parse_fast.DEEP),
+    ("def f(x: R) -> R = sin[k=1](x)", parse_fast.FORM),
+    ("defg(x: R) -> R = x", parse_fast.FORM),
+    ("def f(x: R) -> R = let y = x iny", parse_fast.FORM),
+    ("def f(x: R) -> R = x +", parse_fast.INVALID),
+    ("def f(x: R) -> R = x\ndef f(x: R) -> R = x", parse_fast.INVALID),
+])
+def test_the_fast_parser_hands_over_what_it_does_not_read(text: str, reason: str) -> None:
+    """Deep nesting never reaches a RecursionError; the reference parser then decides."""
+    assert agree(text) == reason
+
+
+def test_syntax_errors_are_the_reference_parsers() -> None:
+    for text in ["def f(x: R) -> R = x +", "def f(x: R) -> R = (x", "def f(x R) -> R = x",
+                 "def f(x: R) -> R = let y = x y", "def f(x: R) -> R = x ** * x"]:
+        with pytest.raises(ParseError) as fast:
+            parse(text)
+        with pytest.raises(ParseError) as reference:
+            parse_reference(Source(text))
+        assert fast.value.render() == reference.value.render()
+
+
+def test_values_on_the_command_line_take_every_float_spelling() -> None:
+    def value(text: str) -> object:
+        return CallParser(Source(text)).argument()
+
+    for text in ["-1e-3", "-1.", "-.5", "+2", "1_000.5", "1E+3", "(1, -2.)"]:
+        assert value(text) == (eval(text.replace("_", "")) if "(" in text else float(text))
+    assert value("-inf") == float("-inf") and value("Infinity") == float("inf")
+    assert value("nan") != value("nan")
+    with pytest.raises(ParseError, match="after the value"):
+        value("1__0")
