@@ -24,6 +24,8 @@ class Mutant:
     calculus: str
     description: str
     activate: Callable[[], AbstractContextManager[None]]
+    theorems: str = ""
+    """The id prefix of the theorems that hunt it; by default every theorem of its calculus."""
 
 
 @contextmanager

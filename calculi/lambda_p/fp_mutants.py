@@ -29,15 +29,18 @@ def rows_as_sets(r1: f.Row, r2: f.Row, names: fp_types.Names | None = None) -> b
     return fp_types._same(r1.tail, r2.tail, names) and set(r1.labels) == set(r2.labels)
 
 
+FP = "lambda_p.fp."
+"""Fp's mutants are hunted by Fp's theorems only: the untyped ones never run its checker."""
+
 MUTANTS = [
     Mutant("lambda_p.fp.handle_forgets_row", "lambda_p",
            "Fp's t-handle checks the handled computation without the handled operation's label in its row",
-           lambda: patch_entry(EXPRESSION_RULES, f.Handle, handle_forgets_row)),
+           lambda: patch_entry(EXPRESSION_RULES, f.Handle, handle_forgets_row), FP),
     Mutant("lambda_p.fp.for_without_fin_bound", "lambda_p",
            "Fp's t-for gives the loop index the type Int instead of Fin n",
-           lambda: patch_entry(EXPRESSION_RULES, f.For, for_without_bound)),
+           lambda: patch_entry(EXPRESSION_RULES, f.For, for_without_bound), FP),
     Mutant("lambda_p.fp.rows_ignore_duplicates", "lambda_p",
            "Fp's row equivalence compares the sets of labels, ignoring repeated labels",
-           lambda: patch(fp_types, "row_equiv", rows_as_sets)),
+           lambda: patch(fp_types, "row_equiv", rows_as_sets), FP),
 ]
 assert fp_check.EXPRESSION_RULES is EXPRESSION_RULES

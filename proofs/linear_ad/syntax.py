@@ -215,5 +215,5 @@ def _sum_to_the_right(self: Any, env: Any, scope: Any) -> Any:
 register_mutants([
     Mutant("linear_ad.fast_parser_sum_right", "linear_ad",
            "the fast parser groups + and - to the right (a - b - c as a - (b - c))",
-           lambda: patch(parse_fast._Parser, "sum", _sum_to_the_right)),
+           lambda: patch(parse_fast._Parser, "sum", _sum_to_the_right), "linear_ad.syntax."),
 ])
