@@ -65,6 +65,8 @@ class Typing:
     drop_types: dict[int, dict[int, Type]] = field(default_factory=dict)
     depths: dict[str, int] = field(default_factory=dict)
     """The nesting depth of each function, its callees' depths included (at most ``MAX_DEPTH``)."""
+    calls: dict[str, set[str]] = field(default_factory=dict)
+    """The functions each function calls directly."""
 
     def type_of(self, e: Expr) -> Mixed:
         return self.expr_types[id(e)]
@@ -79,6 +81,7 @@ def check_program(program: Program) -> Typing:
         checker.funcdef(d)
         typing.signatures[d.name] = d
         typing.depths[d.name] = checker.deepest
+        typing.calls[d.name] = checker.called
     return typing
 
 
@@ -108,7 +111,7 @@ TYPE, LINEAR, USES, BINDER = 0, 1, 2, 3
 
 
 class _Checker:
-    __slots__ = ("counting", "deepest", "depth", "env", "rules", "types", "typing")
+    __slots__ = ("called", "counting", "deepest", "depth", "env", "rules", "types", "typing")
 
     def __init__(self, typing: Typing) -> None:
         self.typing = typing
@@ -118,6 +121,7 @@ class _Checker:
         self.types = typing.expr_types
         self.counting = coverage.active()
         self.rules: dict[int, tuple[Callable[..., Type], str | None]] = {}
+        self.called: set[str] = set()
 
     def funcdef(self, d: FuncDef) -> None:
         names = [*d.params, *d.lparams]
@@ -319,6 +323,7 @@ class _Checker:
                                  "it (Linear A has no recursion)", e.span, rule="App")
         if self.counting:
             fire("⊢ App")
+        self.called.add(e.func)
         levels = self.typing.depths.get(e.func, 0)
         self.depth += levels
         if self.depth > self.deepest:

@@ -21,9 +21,8 @@ from __future__ import annotations
 import cmath
 import math
 from fractions import Fraction
+from types import ModuleType
 from typing import Any
-
-import numpy as np
 
 from calculi.core.errors import StuckError
 
@@ -33,9 +32,19 @@ EXACT_BITS = 100_000
 """The largest exact power FRACTION computes (bits of its numerator or denominator)."""
 
 
-def _np(fn: Any, *xs: float) -> float:
+def numpy() -> ModuleType:
+    """NumPy, imported on first use: a command line that evaluates no ``pow``, ``max``, ``min``,
+    ``heaviside`` or division by zero in floats, and no NUMPY domain, starts without it."""
+    import numpy as np  # deliberately lazy: numpy is a third of the command line's start-up
+
+    return np
+
+
+def _np(name: str, *xs: float) -> float:
+    """NumPy's function ``name`` on float64 scalars, with IEEE results and no warnings."""
+    np = numpy()
     with np.errstate(all="ignore"):
-        return float(fn(*(np.float64(x) for x in xs)))
+        return float(getattr(np, name)(*(np.float64(x) for x in xs)))
 
 
 class FloatDomain:
@@ -82,25 +91,25 @@ class FloatDomain:
 
     @staticmethod
     def div(x: float, y: float) -> float:
-        return x / y if y != 0 else _np(np.divide, x, y)
+        return x / y if y != 0 else _np("divide", x, y)
 
     @staticmethod
     def pow(x: float, y: float) -> float:
-        return _np(np.power, x, y)
+        return _np("power", x, y)
 
     abs = staticmethod(abs)
 
     @staticmethod
     def max(x: float, y: float) -> float:
-        return _np(np.maximum, x, y)
+        return _np("maximum", x, y)
 
     @staticmethod
     def min(x: float, y: float) -> float:
-        return _np(np.minimum, x, y)
+        return _np("minimum", x, y)
 
     @staticmethod
     def heaviside(x: float, h: float) -> float:
-        return _np(np.heaviside, x, h)
+        return _np("heaviside", x, h)
 
 
 class ComplexDomain:
@@ -291,26 +300,36 @@ class SympyDomain:
 
 
 def _ignoring(fn: Any) -> Any:
+    np = numpy()
+
     def call(*xs: Any) -> Any:
         with np.errstate(all="ignore"):
             return fn(*xs)
 
-    return staticmethod(call)
+    return call
 
 
 class NumpyDomain:
-    """NumPy float64 scalars and arrays, elementwise, with NumPy's IEEE results."""
+    """NumPy float64 scalars and arrays, elementwise, with NumPy's IEEE results (numpy is imported
+    on first use; each function is then kept on the instance)."""
 
     name = "numpy"
 
     def literal(self, text: str) -> Value:
-        return np.float64(text)
+        return numpy().float64(text)
 
-    sin, cos, exp, log = _ignoring(np.sin), _ignoring(np.cos), _ignoring(np.exp), _ignoring(np.log)
-    sqrt, tanh, div, pow = _ignoring(np.sqrt), _ignoring(np.tanh), _ignoring(np.divide), _ignoring(np.power)
-    abs, max, min = _ignoring(np.abs), _ignoring(np.maximum), _ignoring(np.minimum)
-    heaviside = _ignoring(np.heaviside)
-    logistic = _ignoring(lambda x: 1.0 / (1.0 + np.exp(-x)))
+    def __getattr__(self, what: str) -> Any:
+        np = numpy()
+        table: dict[str, Any] = {
+            "sin": np.sin, "cos": np.cos, "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "tanh": np.tanh,
+            "div": np.divide, "pow": np.power, "abs": np.abs, "max": np.maximum, "min": np.minimum,
+            "heaviside": np.heaviside, "logistic": lambda x: 1.0 / (1.0 + np.exp(-x)),
+        }
+        if what not in table:
+            raise AttributeError(what)
+        fn = _ignoring(table[what])
+        setattr(self, what, fn)
+        return fn
 
 
 FLOAT = FloatDomain()

@@ -25,7 +25,7 @@ from calculi.core.errors import TypeCheckError
 from calculi.linear_ad.check import Typing
 from calculi.linear_ad.freevars import FV, free_vars
 from calculi.linear_ad.names import Supply, dotted
-from calculi.linear_ad.primitives import jvp_rules, params_dict
+from calculi.linear_ad.primitives import jvp_rules, located, params_dict
 from calculi.linear_ad.renumber import renumber
 from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.syntax import (
@@ -149,7 +149,7 @@ class _Jvp:
             primals.append(v)
             tans.append(dv)
         types = tuple(self.typing.type_of(a).nonlin[0] for a in e.args)
-        pe, te = rule(tuple(primals), tuple(tans), types, params_dict(e.params))
+        pe, te = (located(x, e.span) for x in rule(tuple(primals), tuple(tans), types, params_dict(e.params)))
         if self.bind_scales:
             te = self.bound_scales(te, out)
         return self.pair(out, pe, te, "y")
@@ -264,24 +264,33 @@ class _Jvp:
                                  tangent_types, result, body, span=d.span))
 
 
-def callees(program: Program, name: str) -> list[str]:
-    """``name`` and every function it calls, transitively, in definition order."""
+def callees(typing: Typing, name: str) -> list[str]:
+    """``name`` and every function it calls, transitively, in definition order (from the calls the
+    checker recorded; a function it did not check is walked)."""
     wanted = {name}
-    for d in reversed(program.defs):
+    calls = typing.calls
+    for d in reversed(typing.program.defs):
         if d.name in wanted:
-            stack: list[Expr] = [d.body]
-            while stack:
-                e = stack.pop()
-                if isinstance(e, Call):
-                    wanted.add(e.func)
-                if isinstance(e, Block):
-                    stack.extend(b.rhs for b in e.bindings if isinstance(b, LetB))
-                    stack.append(e.result)
-                elif isinstance(e, Prim):
-                    stack.extend((*e.args, *e.largs))
-                elif isinstance(e, Dup | Drop):
-                    stack.append(e.arg)
-    return [d.name for d in program.defs if d.name in wanted]
+            called = calls.get(d.name)
+            wanted |= _calls_in(d.body) if called is None else called
+    return [d.name for d in typing.program.defs if d.name in wanted]
+
+
+def _calls_in(body: Expr) -> set[str]:
+    found: set[str] = set()
+    stack: list[Expr] = [body]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, Call):
+            found.add(e.func)
+        if isinstance(e, Block):
+            stack.extend(b.rhs for b in e.bindings if isinstance(b, LetB))
+            stack.append(e.result)
+        elif isinstance(e, Prim):
+            stack.extend((*e.args, *e.largs))
+        elif isinstance(e, Dup | Drop):
+            stack.append(e.arg)
+    return found
 
 
 def jvp_program(typing: Typing, name: str, bind_scales: bool = False) -> Program:
@@ -290,7 +299,7 @@ def jvp_program(typing: Typing, name: str, bind_scales: bool = False) -> Program
     them under the unzip policy; the paper's and the prototype's J keeps them inline."""
     program = typing.program
     defs = []
-    for g in callees(program, name):
+    for g in callees(typing, name):
         d = program.get(g)
         assert d is not None
         defs.append(_Jvp(typing, bind_scales).funcdef(d))

@@ -15,7 +15,9 @@ from calculi.foil.core import (
     Scope,
     empty_scope,
     extend_scope,
+    fresh_id,
     raw,
+    unsafe_binder,
     unsafe_scope,
     with_fresh,
 )
@@ -52,15 +54,27 @@ class Supply:
 
     Passes that move bindings between blocks (unzip, transpose) draw from one supply, so that
     names stay distinct across the whole output; ``canonical`` then rebinds them lexically.
+    The foil's fresh name for a scope is one past its largest name, so after the first draw the
+    supply only counts: ``scope`` (the start scope and every name drawn) is built when asked for.
     """
 
-    __slots__ = ("scope",)
+    __slots__ = ("next", "start", "start_scope")
 
     def __init__(self, scope: AnyScope | None = None) -> None:
-        self.scope: AnyScope = empty() if scope is None else scope
+        self.start_scope: AnyScope = empty() if scope is None else scope
+        self.start = fresh_id(self.start_scope)
+        self.next = self.start
+
+    @property
+    def scope(self) -> AnyScope:
+        scope = self.start_scope
+        for name in range(self.start, self.next):
+            scope = extend_scope(unsafe_binder(name), scope)
+        return scope
 
     def binder(self, hint: str) -> Binder:
-        name, self.scope = fresh(self.scope)
+        name = self.next
+        self.next = name + 1
         return Binder(name, hint)
 
     def binders(self, hints: list[str] | tuple[str, ...]) -> tuple[Binder, ...]:

@@ -10,32 +10,22 @@ what it accepts; the theorem ``linear_ad.syntax.fast_parser_agrees`` checks that
 Lark's lexer is contextual (it tries only the tokens the parser state accepts); this one is not,
 and differs in one place that matters: after an operand, ``-1.5`` is ``-`` then ``1.5`` (``x -1.5``
 is a subtraction), which the parser splits itself (``sum``).
+
+The reading is in three layers: ``parse_fast_cursor`` (tokens, spans, names), ``parse_fast_heads``
+(types, parameters, patterns), and here definitions and expressions.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
-
 from calculi.core.errors import CalculusError
-from calculi.core.syntax import Source, Span
-from calculi.linear_ad.names import AnyScope, ascii_hint, empty, fresh
-from calculi.linear_ad.parse_forms import OPERATORS, STRUCTURAL, FormReader, literal, operator
-from calculi.linear_ad.parse_tokens import (
-    DEEP,
-    FORM,
-    INVALID,
-    SET_SPAN,
-    new,
-    new_binder,
-    new_letb,
-    new_lvar,
-    new_prim,
-    new_var,
-    tokens,
-)
+from calculi.core.syntax import Source
+from calculi.linear_ad.names import AnyScope, empty
+from calculi.linear_ad.parse_fast_cursor import LIMIT, Env, Parsed, Refuse, Undo
+from calculi.linear_ad.parse_fast_heads import HeadReader
+from calculi.linear_ad.parse_forms import STRUCTURAL, literal
+from calculi.linear_ad.parse_tokens import DEEP, FORM, INVALID, new_letb, tokens
 from calculi.linear_ad.primitives import PRIMITIVES
 from calculi.linear_ad.syntax import (
-    MAX_DEPTH,
     Binder,
     Binding,
     Block,
@@ -45,7 +35,6 @@ from calculi.linear_ad.syntax import (
     Lit,
     LVar,
     Prim,
-    Primitive,
     Program,
     Ret,
     UnpackB,
@@ -54,22 +43,11 @@ from calculi.linear_ad.syntax import (
     Zero,
     room_for_depth,
 )
-from calculi.linear_ad.types import REAL, TYPE_CONSTRUCTORS, Mixed, TupleType, Type
+from calculi.linear_ad.types import REAL
 
 _ADDITIVE = {"+", "-", "(+)", "⊕"}
 _MULTIPLICATIVE = {"*", "×", "/", "*.", "⊙"}
 _AFTER_ARGUMENT = {",", ")", ";"}
-
-LIMIT = MAX_DEPTH - 16
-"""Nesting past which the fast parser hands over (the reference parser refuses past ``MAX_DEPTH``)."""
-
-
-class _Refuse(Exception):
-    """The fast parser does not accept the text; the reference parser decides."""
-
-    def __init__(self, reason: str = INVALID) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def parse(source: Source, known: Program | None = None) -> Program | None:
@@ -86,97 +64,14 @@ def attempt(source: Source, known: Program | None = None) -> Program | str:
         return lexed
     try:
         return _Parser(source, known, *lexed).program()
-    except _Refuse as refusal:
+    except Refuse as refusal:
         return refusal.reason
     except CalculusError:
         return INVALID
 
 
-Env = dict[str, tuple[int, bool]]
-Parsed = tuple[Expr, int, int, int]
-"""An expression, where it starts and ends counting enclosing parentheses (the extent the
-reference parser gives the operator above it), and its height (nesting of expressions)."""
-
-
-class _Parser:
-    def __init__(self, source: Source, known: Program | None, kinds: list[str], starts: list[int],
-                 ends: list[int]) -> None:
-        self.source = source
-        self.forms = FormReader(source)
-        self.text = source.text
-        self.kinds = [*kinds, "$END"]
-        self.starts = [*starts, len(source.text)]
-        self.ends = [*ends, len(source.text)]
-        self.i = 0
-        self.nest = 0
-        self.functions = {d.name: d for d in known.defs} if known else {}
-        self.hints: dict[str, str] = {}
-        self.operators: dict[str, Primitive] = {}
-        self.line_starts = source.line_starts
-        self.first = source.first_line - 1
-
-    # -- tokens and spans ------------------------------------------------------------------------
-
-    def expect(self, kind: str) -> int:
-        """Consume a token of ``kind``; its index."""
-        i = self.i
-        if self.kinds[i] != kind:
-            raise _Refuse
-        self.i = i + 1
-        return i
-
-    def keyword(self, word: str) -> int:
-        """Consume ``in`` or ``def`` where no name may stand; lark's lexer, trying only the tokens
-        that may come next, reads ``iny`` there as ``in y``, which is handed over."""
-        i = self.i
-        if self.kinds[i] == "NAME" and self.word(i).startswith(word):
-            raise _Refuse(FORM)
-        return self.expect(word)
-
-    def at(self, start: int, end: int) -> Span:
-        """``source.span(start, end)``, built field by field (a third faster than through the frozen
-        dataclass's ``__init__``, which is most of the parser's time)."""
-        ls = self.line_starts
-        line = bisect_right(ls, start)
-        end_line = bisect_right(ls, end, line - 1)
-        span = new(Span)
-        source, start_, end_, line_, column, end_line_, end_column = SET_SPAN
-        source(span, self.source)
-        start_(span, start)
-        end_(span, end)
-        line_(span, line + self.first)
-        column(span, start - ls[line - 1] + 1)
-        end_line_(span, end_line + self.first)
-        end_column(span, end - ls[end_line - 1] + 1)
-        return span
-
-    def tok(self, i: int) -> Span:
-        return self.at(self.starts[i], self.ends[i])
-
-    def word(self, i: int) -> str:
-        return self.text[self.starts[i]:self.ends[i]]
-
-    def operator(self, symbol: str) -> Primitive:
-        """The primitive an operator applies (``neg``: the unary minus), looked up once a parse."""
-        p = self.operators.get(symbol)
-        if p is None:
-            name = OPERATORS.get(symbol, symbol)
-            p = self.operators[symbol] = operator(name, symbol, None)
-        return p
-
-    def apply(self, symbol: str, operands: tuple[Expr, ...], span: Span) -> Expr:
-        """``parse_forms.apply`` of the operator's primitive."""
-        p = self.operator(symbol)
-        if p.linear:
-            k = p.arity or 0
-            return new_prim(p, operands[:k], operands[k:], (), span)
-        return new_prim(p, operands, (), (), span)
-
-    def hint(self, text: str) -> str:
-        hint = self.hints.get(text)
-        if hint is None:
-            hint = self.hints[text] = ascii_hint(text)
-        return hint
+class _Parser(HeadReader):
+    """Definitions and expressions, by precedence climbing."""
 
     # -- definitions -----------------------------------------------------------------------------
 
@@ -188,7 +83,7 @@ class _Parser:
             self.i -= 1
             d = self.funcdef()
             if d.name in PRIMITIVES or d.name in STRUCTURAL or d.name in here:
-                raise _Refuse
+                raise Refuse
             here.add(d.name)
             self.functions[d.name] = d
             defs.append(d)
@@ -199,119 +94,26 @@ class _Parser:
         name = self.word(self.expect("NAME"))
         self.expect("(")
         env: Env = {}
-        scope = empty()
-        groups: list[list[tuple[Binder, Type]]] = [[], []]
-        for which in (0, 1):
-            if which == 1:
-                if self.kinds[self.i] != ";":
-                    break
-                self.i += 1
-            if self.kinds[self.i] == "NAME":
-                while True:
-                    binder, scope = self.bind(self.expect("NAME"), which == 1, env, scope)
-                    self.expect(":")
-                    groups[which].append((binder, self.type(0)))
-                    if self.kinds[self.i] != ",":
-                        break
-                    self.i += 1
+        groups, scope = self.parameters(env, empty())
         self.expect(")")
         if self.kinds[self.i] not in ("->", "→"):
-            raise _Refuse
+            raise Refuse
         self.i += 1
         result = self.result()
         self.expect("=")
         body, _, end, height = self.expr(env, scope)
         if height > LIMIT:
-            raise _Refuse(DEEP)
+            raise Refuse(DEEP)
         return FuncDef(name, tuple(b for b, _ in groups[0]), tuple(ty for _, ty in groups[0]),
                        tuple(b for b, _ in groups[1]), tuple(ty for _, ty in groups[1]), result, body,
                        span=self.at(start, end))
-
-    def bind(self, i: int, linear: bool, env: Env, scope: AnyScope,
-             undo: dict[str, tuple[int, bool] | None] | None = None) -> tuple[Binder, AnyScope]:
-        text = self.word(i)
-        ident, scope = fresh(scope)
-        if undo is not None and text not in undo:
-            undo[text] = env.get(text)
-        env[text] = (ident, linear)
-        return new_binder(ident, self.hint(text), self.tok(i)), scope
-
-    # -- types -----------------------------------------------------------------------------------
-
-    def result(self) -> Mixed:
-        """``τ`` or ``(τ̄ ; σ̄)``: a parenthesised type is a result of one type unless it has ``;``."""
-        if self.kinds[self.i] != "(":
-            return Mixed((self.type(0),), ())
-        self.i += 1
-        kinds = self.kinds
-        items: list[Type] = []
-        if kinds[self.i] == ")":
-            self.i += 1
-            return Mixed((TupleType(()),), ())
-        if kinds[self.i] != ";":
-            items.append(self.type(1))
-            while kinds[self.i] == ",":
-                self.i += 1
-                if kinds[self.i] == ")" and len(items) == 1:
-                    self.i += 1
-                    return Mixed((TupleType((items[0],)),), ())
-                items.append(self.type(1))
-            if kinds[self.i] == ")":
-                self.i += 1
-                return Mixed((items[0] if len(items) == 1 else TupleType(tuple(items)),), ())
-        self.expect(";")
-        after: list[Type] = []
-        if kinds[self.i] != ")":
-            after.append(self.type(1))
-            while kinds[self.i] == ",":
-                self.i += 1
-                after.append(self.type(1))
-        self.expect(")")
-        return Mixed(tuple(items), tuple(after))
-
-    def type(self, depth: int) -> Type:
-        if depth > LIMIT:
-            raise _Refuse(DEEP)
-        i = self.i
-        kind = self.kinds[i]
-        self.i = i + 1
-        if kind == "ℝ":
-            return REAL
-        if kind == "NAME":
-            name = self.word(i)
-            if self.kinds[i + 1] == "[":
-                raise _Refuse(FORM)
-            if name in ("R", "Real"):
-                return REAL
-            if name in TYPE_CONSTRUCTORS:
-                return TYPE_CONSTRUCTORS[name](())
-            raise _Refuse
-        if kind != "(":
-            raise _Refuse
-        if self.kinds[self.i] == ")":
-            self.i += 1
-            return TupleType(())
-        items = [self.type(depth + 1)]
-        if self.kinds[self.i] == ")":
-            self.i += 1
-            return items[0]
-        self.expect(",")
-        if self.kinds[self.i] == ")":
-            self.i += 1
-            return TupleType((items[0],))
-        items.append(self.type(depth + 1))
-        while self.kinds[self.i] == ",":
-            self.i += 1
-            items.append(self.type(depth + 1))
-        self.expect(")")
-        return TupleType(tuple(items))
 
     # -- expressions -----------------------------------------------------------------------------
 
     def expr(self, env: Env, scope: AnyScope) -> Parsed:
         self.nest += 1
         if self.nest > LIMIT:
-            raise _Refuse(DEEP)
+            raise Refuse(DEEP)
         try:
             if self.kinds[self.i] == "let":
                 return self.block(env, scope)
@@ -320,7 +122,7 @@ class _Parser:
             self.nest -= 1
 
     def block(self, env: Env, scope: AnyScope) -> Parsed:
-        undo: dict[str, tuple[int, bool] | None] = {}
+        undo: Undo = {}
         bindings: list[Binding] = []
         start = self.starts[self.i]
         height = 0
@@ -339,7 +141,7 @@ class _Parser:
         return Block(tuple(bindings), result, span=self.at(start, end)), start, end, max(height, h) + 1
 
     def binding(self, env: Env, scope: AnyScope,
-                undo: dict[str, tuple[int, bool] | None]) -> tuple[Binding, AnyScope, int]:
+                undo: Undo) -> tuple[Binding, AnyScope, int]:
         start = self.starts[self.i]
         self.i += 1
         before, after, mixed = self.pattern()
@@ -350,10 +152,10 @@ class _Parser:
             self.i += 1
             value: Expr = self.variable(self.expect("NAME"), env)
             if kind == "unpack" and (not isinstance(value, Var) or after):
-                raise _Refuse
+                raise Refuse
             if kind == "unpackL":
                 if not isinstance(value, LVar) or (mixed and before):
-                    raise _Refuse
+                    raise Refuse
                 before, after = [], after if mixed else before
         else:
             value, _, _, height = self.expr(env, scope)
@@ -371,40 +173,6 @@ class _Parser:
             assert isinstance(value, LVar)
             return UnpackLB(tuple(bound[1]), value, span=span), scope, 0
         return new_letb(tuple(bound[0]), tuple(bound[1]), value, span), scope, height
-
-    def pattern(self) -> tuple[list[int], list[int], bool]:
-        """The name tokens of a pattern, before and after ``;`` (a pattern without ``;`` has them
-        all before), and whether it has a ``;``."""
-        if self.kinds[self.i] == "NAME":
-            self.i += 1
-            return [self.i - 1], [], False
-        self.expect("(")
-        groups: tuple[list[int], list[int]] = ([], [])
-        semi = False
-        for which in (0, 1):
-            if which == 1:
-                if self.kinds[self.i] != ";":
-                    break
-                semi = True
-                self.i += 1
-            if self.kinds[self.i] == "NAME":
-                groups[which].append(self.expect("NAME"))
-                while self.kinds[self.i] == ",":
-                    self.i += 1
-                    groups[which].append(self.expect("NAME"))
-        if not semi and not groups[0]:
-            raise _Refuse
-        self.expect(")")
-        return groups[0], groups[1], semi
-
-    def variable(self, i: int, env: Env) -> Var | LVar:
-        text = self.word(i)
-        slot = env.get(text)
-        if slot is None:
-            raise _Refuse
-        if slot[1]:
-            return new_lvar(slot[0], self.hint(text), self.tok(i))
-        return new_var(slot[0], self.hint(text), self.tok(i))
 
     def sum(self, env: Env, scope: AnyScope) -> Parsed:
         """``prod (("+" | "-" | "⊕") prod)*``, left-associative. After an operand, a number
@@ -434,7 +202,7 @@ class _Parser:
             kind = kinds[self.i]
             if kind == "NAME" and self.text[self.starts[self.i]] == "×":
                 if self.ends[self.i] - self.starts[self.i] > 1:
-                    raise _Refuse(FORM)
+                    raise Refuse(FORM)
                 kind = "×"
             elif kind not in _MULTIPLICATIVE:
                 return left, start, end, height
@@ -453,13 +221,13 @@ class _Parser:
             self.i = i + 1
             self.nest += 1
             if self.nest > LIMIT:
-                raise _Refuse(DEEP)
+                raise Refuse(DEEP)
             operand, _, end, height = self.unary(env, scope)
             self.nest -= 1
             return self.apply("neg", (operand,), self.at(start, end)), start, end, height + 1
         if kinds[i] == "NAME" and kinds[i + 1] != "(":
             if kinds[i + 1] == "[":
-                raise _Refuse(FORM)
+                raise Refuse(FORM)
             self.i = i + 1
             base: Expr = self.variable(i, env)
             start, end, height = self.starts[i], self.ends[i], 1
@@ -470,7 +238,7 @@ class _Parser:
         self.i += 1
         self.nest += 1
         if self.nest > LIMIT:
-            raise _Refuse(DEEP)
+            raise Refuse(DEEP)
         exponent, _, end, h = self.unary(env, scope)
         self.nest -= 1
         pow_ = self.apply("**", (base, exponent), self.at(start, end))
@@ -498,7 +266,7 @@ class _Parser:
             end = self.ends[self.expect(")")]
             return Zero(ty, span=self.at(start, end)), start, end, 1
         if kind != "(":
-            raise _Refuse
+            raise Refuse
         self.i = i + 1
         args: list[Expr] = []
         height = 0
@@ -565,12 +333,12 @@ class _Parser:
         elif name in PRIMITIVES:
             p = PRIMITIVES[name]
             if p.arity is not None and (len(args) != p.arity or len(largs) != p.larity):
-                raise _Refuse
+                raise Refuse
             e = Prim(p, tuple(args), tuple(largs), span=span)
         elif name in self.functions:
             e = Call(name, self.forms.vars(args, "App"), self.forms.lvars(largs, "App"), span=span)
         else:
-            raise _Refuse
+            raise Refuse
         return e, start, end, height + 1
 
 

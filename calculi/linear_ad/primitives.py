@@ -59,12 +59,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from calculi.core.errors import TypeCheckError
+from calculi.core.syntax import Span
 from calculi.linear_ad.domains import COMPLEX as COMPLEX  # (re-exported: the scalar domains)
 from calculi.linear_ad.domains import DOMAINS as DOMAINS
 from calculi.linear_ad.domains import FLOAT as FLOAT
 from calculi.linear_ad.domains import FRACTION as FRACTION
 from calculi.linear_ad.domains import NUMPY as NUMPY
 from calculi.linear_ad.domains import SYMPY as SYMPY
+from calculi.linear_ad.parse_tokens import new_prim
 from calculi.linear_ad.syntax import (
     Block,
     Drop,
@@ -121,6 +123,43 @@ def params_dict(params: Params) -> ParamDict:
 def app(p: Primitive, *args: Expr, largs: tuple[Expr, ...] = (), params: Params = ()) -> Prim:
     """Build the application ``p[params](args ; largs)``."""
     return Prim(p, tuple(args), largs, params)
+
+
+def located(e: Expr, span: Span | None) -> Expr:
+    """The expression a rule built, each application in it that has no span placed at ``span``, the
+    source operation the rule was applied to: an error evaluating the generated code (``log`` of a
+    negative rational in ``f.jvp``, ``f.jvp.nonlin`` or ``f.jvp.lin.T``) points there. Atoms keep
+    theirs: a literal or a variable cannot fail."""
+    if span is None:
+        return e
+    kind = type(e)
+    if kind is Prim:
+        assert isinstance(e, Prim)
+        if e.span is not None:
+            return e
+        args, largs = e.args, e.largs
+        for a in args:
+            if type(a) is not Var:
+                args = tuple([located(a, span) for a in args])
+                break
+        for a in largs:
+            if type(a) is not LVar:
+                largs = tuple([located(a, span) for a in largs])
+                break
+        return new_prim(e.prim, args, largs, e.params, span)
+    if kind is Var or kind is LVar:
+        return e
+    if kind is Lit or kind is Zero:
+        return e
+    if kind is Dup or kind is Drop:
+        assert isinstance(e, Dup | Drop)
+        return kind(located(e.arg, span), span=e.span or span)
+    if kind is Block:
+        assert isinstance(e, Block)
+        bindings = tuple(LetB(b.binders, b.lbinders, located(b.rhs, span), span=b.span or span)
+                         if isinstance(b, LetB) else b for b in e.bindings)
+        return Block(bindings, located(e.result, span), span=e.span or span)
+    return e
 
 
 def work_of(p: Primitive, arg_types: Sequence[Type], larg_types: Sequence[Type], result: Type,

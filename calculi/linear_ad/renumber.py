@@ -5,7 +5,9 @@ the empty scope and adding one fresh name at a time, a scope always holds exactl
 ``0 … k-1``, so the fresh name of a binder is ``k``, the number of binders in scope. ``renumber``
 counts instead of asking the foil, and keeps every sub-tree whose names do not change (the same
 object, not a copy): the passes draw names in the order they write them, so most of their output is
-already canonical and is walked, not rebuilt. It answers to ``canonical`` in the theorem
+already canonical and is walked, not rebuilt. While every binder so far has its canonical name
+(J's and T's output, whole), a binding whose right-hand side binds nothing is kept without walking
+its right-hand side, and names are recorded only once one changes. It answers to ``canonical`` in the theorem
 ``linear_ad.renumber_is_canonical``.
 """
 
@@ -32,14 +34,44 @@ from calculi.linear_ad.syntax import (
 )
 
 
+def _binds(e: Expr) -> bool:
+    """Does ``e`` contain a binder (a block)?"""
+    kind = type(e)
+    if kind is Prim:
+        assert isinstance(e, Prim)
+        for a in e.args:
+            if type(a) is not Var and _binds(a):
+                return True
+        for a in e.largs:  # noqa: SIM110 (a loop: any() over a generator is slower on this hot path)
+            if type(a) is not LVar and _binds(a):
+                return True
+        return False
+    if kind is Block:
+        return True
+    if kind is Dup or kind is Drop:
+        assert isinstance(e, Dup | Drop)
+        return _binds(e.arg)
+    return False
+
+
 class _Renumber:
-    __slots__ = ("sub",)
+    __slots__ = ("identity", "sub")
 
     def __init__(self) -> None:
         self.sub: dict[int, int] = {}
+        self.identity = True
+        """Every binder so far has its canonical name: ``sub`` is the identity and left empty (the
+        passes' names are distinct, so a name missing from ``sub`` is one kept as it was)."""
 
     def binders(self, bs: tuple[Binder, ...], k: int) -> tuple[Binder, ...]:
         """Give ``bs`` the names ``k, k+1, …``; the same tuple when they have them already."""
+        if self.identity:
+            for i, b in enumerate(bs):
+                if b.name != k + i:
+                    self.identity = False
+                    break
+            else:
+                return bs
         sub = self.sub
         same = True
         for i, b in enumerate(bs):
@@ -53,17 +85,17 @@ class _Renumber:
     def vars(self, vs: tuple[Var, ...]) -> tuple[Var, ...]:
         sub = self.sub
         for v in vs:
-            if sub[v.name] != v.name:
-                return tuple(v if sub[v.name] == v.name else Var(sub[v.name], v.hint, span=v.span)
-                             for v in vs)
+            if sub.get(v.name, v.name) != v.name:
+                return tuple(v if sub.get(v.name, v.name) == v.name
+                             else Var(sub[v.name], v.hint, span=v.span) for v in vs)
         return vs
 
     def lvars(self, vs: tuple[LVar, ...]) -> tuple[LVar, ...]:
         sub = self.sub
         for v in vs:
-            if sub[v.name] != v.name:
-                return tuple(v if sub[v.name] == v.name else LVar(sub[v.name], v.hint, span=v.span)
-                             for v in vs)
+            if sub.get(v.name, v.name) != v.name:
+                return tuple(v if sub.get(v.name, v.name) == v.name
+                             else LVar(sub[v.name], v.hint, span=v.span) for v in vs)
         return vs
 
     def exprs(self, es: tuple[Expr, ...], k: int) -> tuple[Expr, ...]:
@@ -72,7 +104,7 @@ class _Renumber:
         for i, a in enumerate(es):
             b: Expr
             if type(a) is Var:
-                n = sub[a.name]
+                n = sub.get(a.name, a.name)
                 b = a if n == a.name else Var(n, a.hint, span=a.span)
             else:
                 b = self.expr(a, k)
@@ -86,11 +118,11 @@ class _Renumber:
         kind = type(e)
         if kind is Var:
             assert isinstance(e, Var)
-            n = self.sub[e.name]
+            n = self.sub.get(e.name, e.name)
             return e if n == e.name else Var(n, e.hint, span=e.span)
         if kind is LVar:
             assert isinstance(e, LVar)
-            n = self.sub[e.name]
+            n = self.sub.get(e.name, e.name)
             return e if n == e.name else LVar(n, e.hint, span=e.span)
         if kind is Block:
             assert isinstance(e, Block)
@@ -131,7 +163,7 @@ class _Renumber:
             nb: Binding
             if kind is LetB:
                 assert isinstance(b, LetB)
-                rhs = self.expr(b.rhs, k)
+                rhs = b.rhs if self.identity and not _binds(b.rhs) else self.expr(b.rhs, k)
                 xs = self.binders(b.binders, k)
                 k += len(xs)
                 ys = self.binders(b.lbinders, k)
@@ -140,14 +172,14 @@ class _Renumber:
                 nb = b if same else LetB(xs, ys, rhs, span=b.span)
             elif kind is UnpackB:
                 assert isinstance(b, UnpackB)
-                n = self.sub[b.var.name]
+                n = self.sub.get(b.var.name, b.var.name)
                 src = b.var if n == b.var.name else Var(n, b.var.hint, span=b.var.span)
                 xs = self.binders(b.binders, k)
                 k += len(xs)
                 nb = b if src is b.var and xs is b.binders else UnpackB(xs, src, span=b.span)
             elif kind is UnpackLB:
                 assert isinstance(b, UnpackLB)
-                n = self.sub[b.var.name]
+                n = self.sub.get(b.var.name, b.var.name)
                 lsrc = b.var if n == b.var.name else LVar(n, b.var.hint, span=b.var.span)
                 ys = self.binders(b.lbinders, k)
                 k += len(ys)
@@ -156,7 +188,7 @@ class _Renumber:
                 nb = b
             changed = changed or nb is not b
             out.append(nb)
-        result = self.expr(e.result, k)
+        result = e.result if self.identity and not _binds(e.result) else self.expr(e.result, k)
         if not changed and result is e.result:
             return e
         return Block(tuple(out), result, span=e.span)

@@ -95,7 +95,7 @@ class _Transpose:
         if isinstance(e, Call):
             return Call(e.func, tuple(self.sub[v.name] for v in e.args), ())
         if isinstance(e, Prim):
-            return Prim(e.prim, tuple(self.copy(a) for a in e.args), (), e.params)
+            return Prim(e.prim, tuple(self.copy(a) for a in e.args), (), e.params, span=e.span)
         if isinstance(e, Drop):
             return Drop(self.copy(e.arg))
         if isinstance(e, Block):
@@ -302,7 +302,7 @@ def transpose_program(typing: Typing, name: str) -> Program:
 
     program = typing.program
     defs = []
-    for g in callees(program, name):
+    for g in callees(typing, name):
         d = program.get(g)
         assert d is not None
         defs.append(_Transpose(typing).funcdef(d) if is_linear_function(d) or g == name else d)

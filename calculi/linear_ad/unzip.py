@@ -17,23 +17,23 @@ unpacks the tape and runs eL.
 
 Checkpointing is the free choice in unzipping ``let x̄ = e1N``: *save* it (its value becomes a
 residual) or *recompute* it (copy the binding into the linear half, so its free variables
-become residuals instead). A ``Policy`` decides per binding; copies the linear half does not
-need, and non-linear bindings that only fed recomputed ones, are removed afterwards.
+become residuals instead). A ``Policy`` (``checkpoint.py``) decides per binding; copies the
+linear half does not need, and non-linear bindings that only fed recomputed ones, are removed
+afterwards.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from calculi.core import coverage
 from calculi.core.errors import TypeCheckError
 from calculi.linear_ad.check import Typing, check_open
-from calculi.linear_ad.coefficients import save_coefficients
+from calculi.linear_ad.checkpoint import POLICIES, Policy, UnzipReport, recompute_all, save_all, save_only
 from calculi.linear_ad.eval import static_work
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.names import Supply
-from calculi.linear_ad.primitives import SIN
 from calculi.linear_ad.renumber import renumber
 from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.syntax import (
@@ -50,7 +50,6 @@ from calculi.linear_ad.syntax import (
     Lit,
     LVar,
     Prim,
-    Primitive,
     Program,
     Ret,
     Tup,
@@ -65,46 +64,8 @@ from calculi.linear_ad.syntax import (
 )
 from calculi.linear_ad.types import Mixed, TupleType, Type
 
-Policy = Callable[[LetB], bool]
-"""Given a non-linear binding ``let x̄ = eN`` of the unzipped program: save it (True) or recompute it."""
-
-
-def save_all(b: LetB) -> bool:
-    return True
-
-
-def recompute_all(b: LetB) -> bool:
-    return False
-
-
-def save_only(*prims: Primitive) -> Policy:
-    """Save bindings whose right-hand side applies one of ``prims``; recompute the rest."""
-    chosen = set(prims)
-    return lambda b: isinstance(b.rhs, Prim) and b.rhs.prim in chosen
-
-
-POLICIES: dict[str, Policy] = {
-    "save-all": save_all,
-    "recompute-all": recompute_all,
-    "save-sin": save_only(SIN),
-    "save-coefficients": save_coefficients,
-}
-
-
-@dataclass(slots=True)
-class UnzipReport:
-    """What checkpointing did, per function: recomputed work added to the linear half and dead
-    work removed from the non-linear half (each function's own code, calls excluded); the tape
-    size Σ|τ_r|; and, in the pass's own names (which do not depend on the policy), the residuals,
-    the names the linear half recomputes, and the free variables of what it recomputes."""
-
-    recomputed_work: dict[str, int] = field(default_factory=dict)
-    eliminated_work: dict[str, int] = field(default_factory=dict)
-    tape_size: dict[str, int] = field(default_factory=dict)
-    residuals: dict[str, frozenset[int]] = field(default_factory=dict)
-    recomputed_names: dict[str, frozenset[int]] = field(default_factory=dict)
-    recomputed_inputs: dict[str, frozenset[int]] = field(default_factory=dict)
-
+__all__ = ["POLICIES", "Policy", "UnzipReport", "Unzipped", "lin_name", "make_tape", "nonlin_name",
+           "recompute_all", "save_all", "save_only", "unzip_program"]
 
 @dataclass(slots=True)
 class Unzipped:
@@ -221,8 +182,8 @@ class _Unzip:
             self.drain(C, aN)
             largs.append(aL)
         if e.prim.linear:
-            return EMPTY, Prim(e.prim, tuple(args), tuple(largs), e.params)
-        return Prim(e.prim, tuple(args), (), e.params), EMPTY
+            return EMPTY, Prim(e.prim, tuple(args), tuple(largs), e.params, span=e.span)
+        return Prim(e.prim, tuple(args), (), e.params, span=e.span), EMPTY
 
     def call(self, e: Call, C: list[Binding]) -> tuple[Expr, Expr]:
         d = self.typing.signatures[e.func]
@@ -250,7 +211,7 @@ class _Unzip:
                         self.sub[x.name] = var_of(nx)
                     binding = LetB(xs, (), eN)
                     C.append(binding)
-                    if _contains_call(eN) or self.policy(binding):
+                    if self.policy(binding) or _contains_call(eN):
                         if self.counting:
                             fire("U(let) save")
                     else:
@@ -421,7 +382,7 @@ def unzip_program(typing: Typing, name: str, policy: Policy = save_all) -> Unzip
     removed: dict[str, list[LetB]] = {}
     types: dict[str, dict[int, Type]] = {}
     report = UnzipReport()
-    for g in callees(program, name):
+    for g in callees(typing, name):
         d = program.get(g)
         assert d is not None
         unzipper = _Unzip(typing, policy, tapes)

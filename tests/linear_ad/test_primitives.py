@@ -4,7 +4,10 @@ located errors in the exact domains, and every table row present."""
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 import sympy
@@ -15,6 +18,7 @@ from calculi.linear_ad.eval import Evaluator
 from calculi.linear_ad.primitives import (
     FLOAT,
     FRACTION,
+    NUMPY,
     SYMPY,
     cost_class,
     impl_rules,
@@ -153,3 +157,38 @@ def test_operators_are_the_primitives() -> None:
     assert run(text, [2.0, 3.0]) == -2.0 - 3.0 / 8.0
     assert gradient(text, 2.0, 3.0) == gradient("def f(x: R, y: R) -> R = sub(neg(x), div(y, pow(x, y)))",
                                                 2.0, 3.0)
+
+
+# -- NumPy on first use -----------------------------------------------------------------------
+
+_STARTS = """
+import runpy, sys
+sys.argv = ["calculi.linear_ad", *sys.argv[1:]]
+try:
+    runpy.run_module("calculi.linear_ad", run_name="__main__", alter_sys=True)
+except SystemExit as done:
+    assert not done.code, done.code
+print("numpy" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("command", [["check", "examples/linear_ad/tour.la"],
+                                     ["grad", "examples/linear_ad/tour.la", "f", "1.0", "2.0"]])
+def test_the_command_line_starts_without_numpy(command: list[str]) -> None:
+    """The domains import NumPy when a NumPy function is first called (it is a third of the start-up)."""
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", _STARTS, *command], cwd=root, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.splitlines()[-1] == "False"
+
+
+def test_numpy_functions_are_numpys_on_first_use() -> None:
+    import numpy as np
+
+    fresh = type(NUMPY)()
+    assert "sin" not in vars(fresh)
+    assert fresh.div(np.float64(1.0), np.float64(0.0)) == np.inf
+    assert "div" in vars(fresh) and fresh.literal("2.5") == np.float64(2.5)
+    with pytest.raises(AttributeError):
+        _ = fresh.no_such_function
+    assert FLOAT.max(-0.0, 0.0) == 0.0 and math.isnan(FLOAT.min(math.nan, 1.0))

@@ -1,0 +1,153 @@
+"""The fast parser's cursor over the tokens of ``parse_tokens``: consuming tokens, building spans,
+looking up operators, and binding and resolving names.
+
+``parse_fast_heads`` (types, parameters, patterns) and ``parse_fast`` (definitions, expressions)
+read the language on top of it. A text the fast parser does not accept raises ``Refuse``, and the
+reference parser decides.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from calculi.core.syntax import Source, Span
+from calculi.linear_ad.names import AnyScope, ascii_hint, fresh
+from calculi.linear_ad.parse_forms import OPERATORS, FormReader, operator
+from calculi.linear_ad.parse_tokens import (
+    FORM,
+    INVALID,
+    SET_SPAN,
+    new,
+    new_binder,
+    new_lvar,
+    new_prim,
+    new_var,
+)
+from calculi.linear_ad.syntax import MAX_DEPTH, Binder, Expr, FuncDef, LVar, Primitive, Program, Var
+
+LIMIT = MAX_DEPTH - 16
+"""Nesting past which the fast parser hands over (the reference parser refuses past ``MAX_DEPTH``)."""
+
+
+class Refuse(Exception):
+    """The fast parser does not accept the text; the reference parser decides."""
+
+    def __init__(self, reason: str = INVALID) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+Env = dict[str, tuple[int, bool]]
+"""The names in scope: each one's identifier, and whether it is linear."""
+Undo = dict[str, tuple[int, bool] | None]
+"""What a block's binders shadowed in ``Env`` (``None``: nothing), restored when it ends."""
+Parsed = tuple[Expr, int, int, int]
+"""An expression, where it starts and ends counting enclosing parentheses (the extent the
+reference parser gives the operator above it), and its height (nesting of expressions)."""
+
+
+class Cursor:
+    """A position in the tokens of ``source``, with the names and operators seen so far."""
+
+    def __init__(self, source: Source, known: Program | None, kinds: list[str], starts: list[int],
+                 ends: list[int]) -> None:
+        self.source = source
+        self.forms = FormReader(source)
+        self.text = source.text
+        self.kinds = [*kinds, "$END"]
+        self.starts = [*starts, len(source.text)]
+        self.ends = [*ends, len(source.text)]
+        self.i = 0
+        self.nest = 0
+        self.functions: dict[str, FuncDef] = {d.name: d for d in known.defs} if known else {}
+        self.hints: dict[str, str] = {}
+        self.operators: dict[str, Primitive] = {}
+        self.line_starts = source.line_starts
+        self.first = source.first_line - 1
+
+    # -- tokens and spans ------------------------------------------------------------------------
+
+    def expect(self, kind: str) -> int:
+        """Consume a token of ``kind``; its index."""
+        i = self.i
+        if self.kinds[i] != kind:
+            raise Refuse
+        self.i = i + 1
+        return i
+
+    def keyword(self, word: str) -> int:
+        """Consume ``in`` or ``def`` where no name may stand; lark's lexer, trying only the tokens
+        that may come next, reads ``iny`` there as ``in y``, which is handed over."""
+        i = self.i
+        if self.kinds[i] == "NAME" and self.word(i).startswith(word):
+            raise Refuse(FORM)
+        return self.expect(word)
+
+    def at(self, start: int, end: int) -> Span:
+        """``source.span(start, end)``, built field by field (a third faster than through the frozen
+        dataclass's ``__init__``, which is most of the parser's time)."""
+        ls = self.line_starts
+        line = bisect_right(ls, start)
+        end_line = bisect_right(ls, end, line - 1)
+        span = new(Span)
+        source, start_, end_, line_, column, end_line_, end_column = SET_SPAN
+        source(span, self.source)
+        start_(span, start)
+        end_(span, end)
+        line_(span, line + self.first)
+        column(span, start - ls[line - 1] + 1)
+        end_line_(span, end_line + self.first)
+        end_column(span, end - ls[end_line - 1] + 1)
+        return span
+
+    def tok(self, i: int) -> Span:
+        return self.at(self.starts[i], self.ends[i])
+
+    def word(self, i: int) -> str:
+        return self.text[self.starts[i]:self.ends[i]]
+
+    # -- operators -------------------------------------------------------------------------------
+
+    def operator(self, symbol: str) -> Primitive:
+        """The primitive an operator applies (``neg``: the unary minus), looked up once a parse."""
+        p = self.operators.get(symbol)
+        if p is None:
+            name = OPERATORS.get(symbol, symbol)
+            p = self.operators[symbol] = operator(name, symbol, None)
+        return p
+
+    def apply(self, symbol: str, operands: tuple[Expr, ...], span: Span) -> Expr:
+        """``parse_forms.apply`` of the operator's primitive."""
+        p = self.operator(symbol)
+        if p.linear:
+            k = p.arity or 0
+            return new_prim(p, operands[:k], operands[k:], (), span)
+        return new_prim(p, operands, (), (), span)
+
+    # -- names -----------------------------------------------------------------------------------
+
+    def hint(self, text: str) -> str:
+        hint = self.hints.get(text)
+        if hint is None:
+            hint = self.hints[text] = ascii_hint(text)
+        return hint
+
+    def bind(self, i: int, linear: bool, env: Env, scope: AnyScope,
+             undo: Undo | None = None) -> tuple[Binder, AnyScope]:
+        """Bind the name token ``i`` in ``env``, noting in ``undo`` what it shadows."""
+        text = self.word(i)
+        ident, scope = fresh(scope)
+        if undo is not None and text not in undo:
+            undo[text] = env.get(text)
+        env[text] = (ident, linear)
+        return new_binder(ident, self.hint(text), self.tok(i)), scope
+
+    def variable(self, i: int, env: Env) -> Var | LVar:
+        """The variable the name token ``i`` refers to in ``env``."""
+        text = self.word(i)
+        slot = env.get(text)
+        if slot is None:
+            raise Refuse
+        if slot[1]:
+            return new_lvar(slot[0], self.hint(text), self.tok(i))
+        return new_var(slot[0], self.hint(text), self.tok(i))
