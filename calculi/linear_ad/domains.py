@@ -179,17 +179,24 @@ class FractionDomain:
     def literal(self, text: str) -> Value:
         return Fraction(text)
 
+    # sin, cos and exp of a non-zero rational are irrational (Lindemann–Weierstrass); at 0 they are exact.
     @staticmethod
     def sin(x: Fraction) -> Fraction:
-        raise _inexact("sin")
+        if x == 0:
+            return Fraction(0)
+        raise _inexact(f"sin {x}")
 
     @staticmethod
     def cos(x: Fraction) -> Fraction:
-        raise _inexact("cos")
+        if x == 0:
+            return Fraction(1)
+        raise _inexact(f"cos {x}")
 
     @staticmethod
     def exp(x: Fraction) -> Fraction:
-        raise _inexact("exp")
+        if x == 0:
+            return Fraction(1)
+        raise _inexact(f"exp {x}")
 
     @staticmethod
     def log(x: Fraction) -> Fraction:

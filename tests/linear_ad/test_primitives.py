@@ -126,6 +126,8 @@ def test_exact_domain_errors_are_located(body: str, x: Fraction, reason: str) ->
     ("log(x)", Fraction(1), Fraction(0)), ("pow(x, -2.0)", Fraction(-2), Fraction(1, 4)),
     ("div(x, 3.0)", Fraction(1), Fraction(1, 3)), ("logistic(x)", Fraction(0), Fraction(1, 2)),
     ("max(x, 0.5)", Fraction(1, 3), Fraction(1, 2)), ("abs(x)", Fraction(-2, 3), Fraction(2, 3)),
+    ("sin(x)", Fraction(0), Fraction(0)), ("cos(x)", Fraction(0), Fraction(1)),
+    ("exp(x)", Fraction(0), Fraction(1)), ("tanh(x)", Fraction(0), Fraction(0)),
 ])
 def test_exact_values_in_fractions(body: str, x: Fraction, expected: Fraction) -> None:
     assert run(f"def f(x: R) -> R = {body}", [x], FRACTION) == expected
