@@ -58,6 +58,8 @@ GRAMMAR = Grammar.load(
         "a function needs a result type: '-> (τ̄ ; σ̄)'": ["def f(x: R) = x"],
         "missing operand": ["def f(x: R) -> R = x +", "def f(x: R) -> R = x *", "def f(x: R) -> R = x -",
                             "def f(x: R) -> R = x **", "def f(x: R) -> R = x /"],
+        "results are written '(x, y ;)', with ';' before the linear ones (a tuple value is 'tup(x, y)')":
+            ["def f(x: R) -> R = (x, x)"],
     },
     names={"SEMI": "';'", "ARROW": "'->'", "NAME": "a name", "NUMBER": "a number", "LADDOP": "'(+)'",
            "MULOP": "'*'", "SCALEOP": "'*.'", "POWOP": "'**'", "DIVOP": "'/'", "MINUS": "'-'",

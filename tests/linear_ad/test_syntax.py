@@ -84,6 +84,7 @@ def test_pretty_form_is_close_to_the_paper() -> None:
     ("def f(x: R) -> (R ; R) = (x ; sin(x))", TypeCheckError, "only variables", 31),
     ("def f(x: Q) -> R = x", ParseError, "unknown type Q", 10),
     ("def sin(x: R) -> R = x", ParseError, "sin is a primitive", 5),
+    ("def f(x: R, y: R) -> (R, R ;) = (x, y)", ParseError, "results are written '(x, y ;)'", 38),
 ])
 def test_bad_input_is_a_calculus_error_with_a_span(text: str, kind: type, fragment: str, column: int) -> None:
     with pytest.raises(CalculusError) as info:
