@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from calculi.linear_ad.check import Typing
 from calculi.linear_ad.eval import static_work
-from calculi.linear_ad.syntax import Block, Call, Drop, Dup, Expr, LetB, Lit, Prim, Var
+from calculi.linear_ad.syntax import Call, Expr, LetB, Lit, Prim, Var, subexpressions
 
 
 class SaveCoefficients:
@@ -44,20 +44,8 @@ save_coefficients = SaveCoefficients()
 def coefficients(e: Expr) -> list[Expr]:
     """The scale coefficients in ``e``: non-atomic constant arguments of linear primitives (what
     ``save-coefficients`` binds and saves; an atom is already a variable or a literal)."""
-    out: list[Expr] = []
-    stack = [e]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Prim):
-            if node.prim.linear:
-                out.extend(a for a in node.args if not isinstance(a, Var | Lit))
-            stack.extend((*node.args, *node.largs))
-        elif isinstance(node, Dup | Drop):
-            stack.append(node.arg)
-        elif isinstance(node, Block):
-            stack.extend(b.rhs for b in node.bindings if isinstance(b, LetB))
-            stack.append(node.result)
-    return out
+    return [a for node in subexpressions(e) if isinstance(node, Prim) and node.prim.linear
+            for a in node.args if not isinstance(a, Var | Lit)]
 
 
 def coefficient_work(typing: Typing, name: str) -> int:
@@ -72,17 +60,7 @@ def coefficient_bound(typing: Typing, name: str, memo: dict[str, int] | None = N
         return memo[name]
     body = typing.signatures[name].body
     total = sum(typing.type_of(c).nonlin[0].size() for c in coefficients(body))
-    stack = [body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Call):
-            total += coefficient_bound(typing, node.func, memo)
-        elif isinstance(node, Prim):
-            stack.extend((*node.args, *node.largs))
-        elif isinstance(node, Dup | Drop):
-            stack.append(node.arg)
-        elif isinstance(node, Block):
-            stack.extend(b.rhs for b in node.bindings if isinstance(b, LetB))
-            stack.append(node.result)
+    total += sum(coefficient_bound(typing, node.func, memo) for node in subexpressions(body)
+                 if isinstance(node, Call))
     memo[name] = total
     return total

@@ -284,6 +284,15 @@ def children(e: Expr) -> Iterator[Expr]:
         yield from e.lvars
 
 
+def subexpressions(e: Expr) -> Iterator[Expr]:
+    """``e`` and every expression nested in it, iteratively (depth-first)."""
+    stack: list[Expr] = [e]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(children(node))
+
+
 def size(e: Expr) -> int:
     """|e|: the number of AST nodes (bindings and binders count one each), computed iteratively."""
     total = 0

@@ -60,6 +60,7 @@ from calculi.linear_ad.syntax import (
     Zero,
     block,
     lvar_of,
+    subexpressions,
     var_of,
 )
 from calculi.linear_ad.types import Mixed, TupleType, Type
@@ -313,19 +314,7 @@ def _as_ret(e: Expr) -> Expr:
 
 
 def _contains_call(e: Expr) -> bool:
-    stack = [e]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Call):
-            return True
-        if isinstance(node, Prim):
-            stack.extend((*node.args, *node.largs))
-        elif isinstance(node, Dup | Drop):
-            stack.append(node.arg)
-        elif isinstance(node, Block):
-            stack.extend(b.rhs for b in node.bindings if isinstance(b, LetB))
-            stack.append(node.result)
-    return False
+    return any(isinstance(node, Call) for node in subexpressions(e))
 
 
 def _eliminate(bindings: list[Binding], result: Expr, live_out: set[int],

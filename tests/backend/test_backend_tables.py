@@ -20,6 +20,7 @@ from backend import checks, lprims, strategies
 from backend.dispatch import bind
 from calculi.core.mutants import patch_entry
 from calculi.linear_ad.primitives import PRIMITIVES, impl_rules, jvp_rules, transpose_rules, typing_rules
+from calculi.linear_ad.types import REAL
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,8 +69,10 @@ def test_a_new_primitive_without_rules_is_found() -> None:
 def test_each_primitive_is_one_object_named_once() -> None:
     assert all(lprims.PRIMS[p.name] is p for p in lprims.KINDS)
     assert all(PRIMITIVES[p.name] is p for p in lprims.KINDS)  # the parser reads the same objects
+    before = PRIMITIVES["tanh"]
     with pytest.raises(ValueError, match="defined twice"):
         lprims.define("tanh", np.tanh, P.same, kind=lprims.NONLINEAR, fresh=True)
+    assert PRIMITIVES["tanh"] is before and typing_rules[before]([REAL], [], {}) == REAL  # refused: untouched
     with patch_entry(lprims.IMPLS, P.tanh_p, lambda x: x + 1):  # bind reads the object's row
         assert bind(P.tanh_p, np.zeros(2)).tolist() == [1.0, 1.0]
 
