@@ -1,0 +1,1 @@
+"""Dex: typed index sets, pointful tables built with ``for``, effect rows, and a compiler to NumPy."""

@@ -1,0 +1,220 @@
+"""NumPy values of compiled Dex: arrays that vary along loop axes, and the operations on them.
+
+An ``Arr`` is a scalar or table value whose leading dimensions are the loop axes it varies along
+(``axes``, outermost first) and whose trailing ones are its table dimensions; ``align`` broadcasts
+values against each other, ``gather_axis`` turns a loop axis into a table dimension (the result of
+a parallel ``for``), ``scatter`` is ``np.add.at`` (accumulation into computed entries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from calculi.dex.check import size
+from calculi.dex.syntax import Enum, IntT, PairT, RealT, TableT, Type, UnitT
+from calculi.dex.values import Label, Table, Value
+
+INT_LIMIT = 2**62
+
+
+class Unsupported(Exception):
+    """Raised where the compiled program would leave what NumPy computes exactly as the rules do."""
+
+
+@dataclass(slots=True)
+class Arr:
+    """A scalar or table value varying along the loop axes ``axes`` (the leading dimensions)."""
+
+    data: np.ndarray[Any, Any]
+    axes: tuple[int, ...]
+
+
+@dataclass(slots=True)
+class Idx:
+    """An index of an index set of ``size`` elements: its ordinals, as an integer ``Arr``."""
+
+    ordinal: Arr
+    size: int
+    labels: tuple[str, ...] | None = None
+    loop: int | None = None
+    """The loop axis, when this is the index of a parallel ``for`` (its ordinals are that
+    axis's ``arange``): then ``x.i`` is a view of ``x``, not a gather."""
+
+
+def scatter(target: np.ndarray[Any, Any], where: tuple[Any, ...], values: Any) -> None:
+    """``target[where] += values``, adding every value even where indices repeat: ``bincount``
+    into a vector of reals, ``np.add.at`` otherwise."""
+    if target.ndim == 1 and len(where) == 1 and target.dtype.kind == "f":
+        points = np.asarray(where[0]).ravel()
+        if not any(np.asarray(values).strides):  # one value broadcast: count, then scale
+            value = np.ravel(values)[0] if np.size(values) else 0.0
+            target += value * np.bincount(points, minlength=target.size)[:target.size]
+            return
+        weights = np.broadcast_to(values, np.shape(where[0])).ravel()
+        target += np.bincount(points, weights=weights, minlength=target.size)[:target.size]
+        return
+    np.add.at(target, where, values)
+
+
+def align(values: Sequence[Arr]) -> tuple[list[np.ndarray[Any, Any]], tuple[int, ...]]:
+    """The arrays of ``values`` with loop axes made the same (the union, sorted), size-1 where a
+    value does not vary along one."""
+    union = tuple(sorted(set().union(*(v.axes for v in values))))
+    out = []
+    for v in values:
+        data = v.data
+        for position, axis in enumerate(union):
+            if axis not in v.axes:
+                data = np.expand_dims(data, position)
+        out.append(data)
+    return out, union
+
+
+def check_int(data: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    if data.dtype.kind == "i" and data.size and int(np.abs(data).max()) >= INT_LIMIT:
+        raise Unsupported("an integer beyond 62 bits")
+    return data
+
+
+def _bound(data: np.ndarray[Any, Any]) -> int:
+    return int(np.abs(data).max()) if data.size else 0
+
+
+def arith(op: str, a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    if a.dtype.kind == "i" and op in "+-*":
+        limit = _bound(a) * _bound(b) if op == "*" else _bound(a) + _bound(b)
+        if limit >= INT_LIMIT:
+            raise Unsupported("an integer beyond 62 bits")
+    if op == "%" and b.size and (b == 0).any():
+        raise ZeroDivisionError
+    if op == "/" and b.size and (b == 0).any():
+        raise ZeroDivisionError
+    result: np.ndarray[Any, Any] = _ARITH[op](a, b)
+    return result
+
+
+_ARITH: dict[str, Callable[[Any, Any], Any]] = {
+    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "%": np.mod,
+    "<": np.less, "<=": np.less_equal, "==": np.equal,
+}
+UNARY: dict[str, Callable[[Any], Any]] = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt}
+
+
+def full(value: Arr, axes: tuple[int, ...], shape: tuple[int, ...]) -> np.ndarray[Any, Any]:
+    """``value`` broadcast over all the loop ``axes`` (a superset of its own), of sizes ``shape``."""
+    data = value.data
+    for position, axis in enumerate(axes):
+        if axis not in value.axes:
+            data = np.expand_dims(data, position)
+    return np.broadcast_to(data, shape + data.shape[len(axes):])
+
+
+def empty_table(elem: Type, active: Sequence[tuple[int, int]]) -> object:
+    """The table of no ``elem``s, in each lane of the ``active`` loop axes (axis, size)."""
+    axes = tuple(axis for axis, _ in active)
+    if isinstance(elem, PairT):
+        return (empty_table(elem.fst, active), empty_table(elem.snd, active))
+    if isinstance(elem, UnitT):
+        return ()
+    if not isinstance(elem, RealT | IntT | TableT) or not _dims_of_scalars(elem):
+        raise Unsupported("an empty table of functions, indices or pairs")
+    dtype = np.int64 if isinstance(_leaf(elem), IntT) else np.float64
+    lanes = tuple(n for _, n in active)
+    return Arr(np.zeros((*lanes, 0, *dims(elem)), dtype=dtype), axes)
+
+
+def _leaf(ty: Type) -> Type:
+    return _leaf(ty.elem) if isinstance(ty, TableT) else ty
+
+
+def _dims_of_scalars(ty: Type) -> bool:
+    return isinstance(_leaf(ty), RealT | IntT)
+
+
+def dims(ty: Type) -> tuple[int, ...]:
+    return (size(ty.index), *dims(ty.elem)) if isinstance(ty, TableT) else ()
+
+
+def index_value(n: Type, ordinal: Arr) -> object:
+    if isinstance(n, PairT):
+        inner = size(n.snd)
+        return (index_value(n.fst, Arr(ordinal.data // max(inner, 1), ordinal.axes)),
+                index_value(n.snd, Arr(ordinal.data % max(inner, 1), ordinal.axes)))
+    return Idx(ordinal, size(n), n.labels if isinstance(n, Enum) else None)
+
+
+def loop_index(n: Type, count: int, axis: int) -> object:
+    """The index of a parallel ``for`` over ``n``: ``arange(|n|)`` along its loop axis."""
+    index = index_value(n, Arr(np.arange(count), (axis,)))
+    if isinstance(index, Idx):
+        index.loop = axis
+    return index
+
+
+def as_index(index: object) -> Idx:
+    """A pair index as one index of the pair set (row-major ordinals)."""
+    if isinstance(index, Idx):
+        return index
+    assert isinstance(index, tuple)
+    a, b = as_index(index[0]), as_index(index[1])
+    (ad, bd), axes = align([a.ordinal, b.ordinal])
+    return Idx(Arr(ad * b.size + bd, axes), a.size * b.size)
+
+
+def gather_axis(value: object, axis: int, count: int) -> object:
+    """The table of ``value`` over the loop ``axis``: that loop axis becomes a table dimension."""
+    if isinstance(value, tuple):
+        return tuple(gather_axis(v, axis, count) for v in value)
+    if not isinstance(value, Arr):
+        raise Unsupported("a table of functions or indices")
+    if axis in value.axes:
+        p = value.axes.index(axis)
+        rest = tuple(a for a in value.axes if a != axis)
+        return Arr(np.moveaxis(value.data, p, len(rest)), rest)
+    p = len(value.axes)
+    data = np.expand_dims(value.data, p)
+    return Arr(np.broadcast_to(data, (*data.shape[:p], count, *data.shape[p + 1:])), value.axes)
+
+
+def stack(results: list[object]) -> object:
+    first = results[0]
+    if isinstance(first, tuple):
+        return tuple(stack([r[k] for r in results]) for k in range(len(first)))  # type: ignore[index]
+    if not all(isinstance(r, Arr) for r in results):
+        raise Unsupported("a table of functions or indices")
+    arrays, axes = align(results)  # type: ignore[arg-type]
+    return Arr(np.stack(np.broadcast_arrays(*arrays), axis=len(axes)), axes)
+
+
+def to_numpy(value: Value) -> object:
+    """An interpreter value as the compiled program returns it (tables as float arrays)."""
+    if isinstance(value, Table):
+        parts: list[Any] = [to_numpy(v) for v in value.elems]
+        if parts and isinstance(parts[0], tuple):
+            return tuple(np.array([p[k] for p in parts]) for k in range(len(parts[0])))
+        return np.array(parts, dtype=np.float64 if not parts or not isinstance(parts[0], int)
+                        else np.int64)
+    if isinstance(value, tuple):
+        return tuple(to_numpy(v) for v in value)
+    if isinstance(value, Fraction):
+        return float(value)
+    if isinstance(value, Label):
+        return value.ordinal
+    return value
+
+
+def from_numpy(data: object, ty: Type) -> Value:
+    """An argument array as an interpreter value of type ``ty``."""
+    array = np.asarray(data)
+    if isinstance(ty, TableT):
+        return Table(ty.index, tuple(from_numpy(array[k], ty.elem) for k in range(size(ty.index))))
+    if isinstance(ty, RealT):
+        return float(array)
+    if isinstance(ty, IntT):
+        return int(array)
+    raise Unsupported(f"an argument of type {ty}")

@@ -1,0 +1,15 @@
+"""Theorems of Dex, checked on generated well-typed programs.
+
+Importing this package registers the theorems and mutants, in a fixed order: the language's
+(round trip, progress, preservation, index ranges, order independence of parallel ``for``),
+then the compiler's.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+ORDER = ("language", "compiler")
+
+for _module in ORDER:
+    importlib.import_module(f"{__name__}.{_module}")

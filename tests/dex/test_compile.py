@@ -1,0 +1,83 @@
+"""The compiler to NumPy: the examples, the benchmark's programs against their hand-written peers,
+fallbacks to the interpreter, and run-time errors with positions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from calculi.core.errors import CalculusError, StuckError
+from calculi.core.syntax import Source
+from calculi.dex.bench import CASES, Case
+from calculi.dex.compile import Compiled, compile_program
+from calculi.dex.parse import parse_program
+
+
+def compiled(text: str) -> Compiled:
+    return compile_program(parse_program(Source(text)))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_benchmark_programs_match_hand_written_numpy(case: Case) -> None:
+    rng = np.random.default_rng(1)
+    for n in (1, 3):
+        program = compile_program(parse_program(Source(case.program(n))))
+        args = case.inputs(n, rng)
+        got = program(*args)
+        assert program.mode == "numpy"
+        assert np.allclose(np.asarray(got), np.asarray(case.hand(*args)), rtol=1e-9), case.name
+        assert np.allclose(np.asarray(got), np.asarray(program.interpret(args)), rtol=1e-9)
+
+
+def test_contraction_and_gather_agree_with_the_interpreter() -> None:
+    text = ("\\a:Fin 3=>Fin 4=>Real. \\b:Fin 4=>Fin 2=>Real. for i:Fin 3. for k:Fin 2. "
+            "sum (for j:Fin 4. a.i.j * b.j.k) + sum (for j:Fin 4. a.i.((3 - ordinal j)@Fin 4))")
+    program = compile_program(parse_program(Source(text)))
+    rng = np.random.default_rng(2)
+    a, b = rng.random((3, 4)), rng.random((4, 2))
+    want = a @ b + a.sum(axis=1, keepdims=True)
+    assert np.allclose(np.asarray(program(a, b)), want) and program.mode == "numpy"
+    assert np.allclose(np.asarray(program.interpret((a, b))), want)
+
+
+def test_histogram_with_repeated_bins() -> None:
+    text = ("snd (run_accum (Fin 3=>Real) \\h. for i:Fin 10. for j:Fin 2. "
+            "h!((ordinal i % 3)@Fin 3) += 1.0)")
+    assert np.asarray(compiled(text)()).tolist() == [8.0, 6.0, 6.0]
+
+
+def test_accumulation_counts_every_iteration() -> None:
+    text = "snd (run_accum Real \\r. for i:Fin 4. for j:Fin 5. r += 0.5)"
+    assert float(np.asarray(compiled(text)())) == 10.0
+
+
+def test_a_table_of_functions_falls_back_to_the_interpreter() -> None:
+    program = compiled("let fs = for i:Fin 2. \\x:Real. x + to_real (ordinal i) in "
+                       "fs.(1@Fin 2) 1.0")
+    assert float(np.asarray(program())) == 2.0
+    assert program.mode == "interpreter"
+
+
+def test_run_time_errors_are_located() -> None:
+    with pytest.raises(StuckError) as info:
+        compiled("let x = for i:Fin 3. 1.0 in for i:Fin 3. x.((ordinal i + 1)@Fin 3)")()
+    assert info.value.rule == "E-At" and info.value.span is not None
+    with pytest.raises(StuckError):
+        compiled("for i:Fin 3. 1.0 / to_real (ordinal i)")()
+
+
+def test_a_huge_loop_nest_is_left_to_the_fuel_of_the_interpreter() -> None:
+    program = compiled("sum (for i:Fin 100000000000. 1.0)")
+    with pytest.raises(CalculusError) as info:
+        program()
+    assert program.mode == "interpreter" and info.value.kind == "out of fuel"
+
+
+def test_a_running_sum_is_a_cumsum_and_agrees_with_the_loop() -> None:
+    text = ("\\x:Fin 6=>Real. for r:Fin 2. fst (run_state (to_real (ordinal r)) \\s. "
+            "for i:Fin 6. s := get s + x.i * 2.0; get s)")
+    program = compiled(text)
+    x = np.arange(6.0)
+    want = np.array([[0.0], [1.0]]) + np.cumsum(2 * x)[None, :]
+    assert np.allclose(np.asarray(program(x)), want) and program.mode == "numpy"
+    assert np.allclose(np.asarray(program.interpret((x,))), want)
