@@ -1,0 +1,130 @@
+"""The REPL session: ``python -m calculi.repl partir``.
+
+A program (``mesh ...`` then ``func ... { ... }``, over several lines) becomes the current one and is
+run by the reference semantics on fixed random inputs. Then:
+
+    :schedule ManualPartition({x: 0}, batch); ManualPartition({w1: 1}, model)
+    :apply                  the partitioned program in PartIR:Core (loops and slices)
+    :spmd                   the lowered per-device program with its collectives
+    :simulate               the cost estimate, and a simulated run checked against the reference
+    :search batch, model    automap's beam search (``:set memory 128KiB`` limits each device)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+
+import numpy as np
+
+from calculi.core import registry
+from calculi.core.errors import ShapeError, UsageError
+from calculi.core.syntax import Source
+from calculi.core.trace import Fuel
+from calculi.partir.automap import search
+from calculi.partir.check import check_func
+from calculi.partir.loops import to_loops
+from calculi.partir.lower import lower
+from calculi.partir.parse import parse_func, parse_schedule
+from calculi.partir.pretty import show_func, show_shape
+from calculi.partir.prims import PRIMS
+from calculi.partir.propagation import Partitioning
+from calculi.partir.report import inputs_for, show_estimate, show_results, show_spmd
+from calculi.partir.semantics import evaluate
+from calculi.partir.simulator import CostModel, estimate, run
+from calculi.partir.syntax import Func
+from calculi.partir.tactics import Tactic, apply_schedule, unpartitioned
+from calculi.redistribution.memory import parse_memory, show_bytes
+
+COMMANDS_HELP = __doc__
+
+
+def simulate_text(part: Partitioning, model: CostModel) -> str:
+    spmd = lower(part)
+    args = inputs_for(part.func)
+    outs = run(spmd, args).outputs
+    ref = evaluate(part.func, args)
+    worst = max(float(np.max(np.abs(a - b))) if a.size else 0.0 for a, b in zip(outs, ref, strict=True))
+    if worst > 1e-6:
+        raise ShapeError(f"the simulated run differs from the reference by {worst:.3g}", part.func.span,
+                         rule="lowering")
+    verdict = f"\nsimulated run    equals the reference (max error {worst:.1e})"
+    return show_estimate(estimate(spmd, model), model) + verdict
+
+
+class Session(registry.Session[Func]):
+    name = "partir"
+    prompt = "partir> "
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.func: Func | None = None
+        self.schedule: tuple[Tactic, ...] = ()
+        self.memory: int | None = None
+        self.model = CostModel()
+
+    def parse(self, source: Source) -> Func:
+        func = parse_func(source)
+        check_func(func)
+        return func
+
+    def show(self, term: Func) -> str:
+        return show_func(term)
+
+    def evaluate(self, term: Func, fuel: Fuel) -> str:
+        fuel.tick(amount=len(term.body))
+        self.func = term
+        return show_results(term, evaluate(term, inputs_for(term)))
+
+    def type_of(self, term: Func) -> str:
+        shapes = check_func(term)
+        return ", ".join(f"{r} : {show_shape(shapes[r])}" for r in term.results)
+
+    def names(self) -> Iterable[str]:
+        return (*PRIMS, "loop", "slice", "ManualPartition", "Replicate", "AutomaticPartition")
+
+    def load(self, source: Source) -> Iterator[str]:
+        """A file holds one program."""
+        yield self.evaluate(self.parse(source), Fuel(self.fuel_limit))
+
+    def _need(self) -> Func:
+        if self.func is None:
+            raise UsageError("no program yet: enter one (mesh ... func ... { ... }) or :load FILE")
+        return self.func
+
+    def _part(self) -> Partitioning:
+        return apply_schedule(self._need(), self.schedule)
+
+    def _schedule(self, args: str) -> str:
+        if args.strip():
+            self.schedule = parse_schedule(Source(args))
+            self._part()
+        return "; ".join(map(str, self.schedule)) or "(empty schedule)"
+
+    def _search(self, args: str) -> str:
+        func = self._need()
+        axes = tuple(a.strip() for a in args.split(",") if a.strip()) or func.mesh.names
+        found = search(unpartitioned(func), axes, memory=self.memory, model=self.model)
+        return "\n".join([f"found: {'; '.join(map(str, found.schedule)) or '(nothing)'}",
+                          show_estimate(found.estimate, self.model),
+                          f"search           {found.evaluated} schedules in {found.seconds:.2f} s"])
+
+    def _set_memory(self, value: str) -> str:
+        self.memory = parse_memory(value)
+        return f"memory = {show_bytes(self.memory)} per device"
+
+    def commands(self) -> Mapping[str, registry.Command]:
+        C = registry.Command
+        return {
+            "schedule": C("schedule", ":schedule TACTIC; ...", "set (alone: show) the schedule",
+                          self._schedule),
+            "apply": C("apply", ":apply", "the partitioned program in PartIR:Core",
+                       lambda _: show_func(to_loops(self._part()))),
+            "spmd": C("spmd", ":spmd", "the per-device program with collectives",
+                      lambda _: show_spmd(lower(self._part()))),
+            "simulate": C("simulate", ":simulate", "predicted cost, and a simulated run checked",
+                          lambda _: simulate_text(self._part(), self.model)),
+            "search": C("search", ":search [AXES]", "automap: search for a schedule", self._search),
+        }
+
+    def settings(self) -> Mapping[str, Callable[[str], str]]:
+        return {"memory": self._set_memory}

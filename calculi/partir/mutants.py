@@ -1,0 +1,30 @@
+"""Seeded bugs the theorems of ``proofs/partir`` must kill."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from calculi.core.mutants import Mutant, patch, patch_entry
+from calculi.partir import lower
+from calculi.partir.prims import FACTOR_RULES, Factor, Params, einsum_factors
+from calculi.partir.syntax import Shape
+from calculi.redistribution.reductions import AllReduce, PartialType, ReduceScatter
+from calculi.redistribution.syntax import DistType, Mesh
+
+_reshard = lower.reshard_ops
+
+
+def _einsum_forgets_sum(params: Params, shapes: Sequence[Shape], out: Shape) -> list[Factor]:
+    return [Factor(f.operands, f.result, False) for f in einsum_factors(params, shapes, out)]
+
+
+def _drops_reshard(source: PartialType, target: DistType, mesh: Mesh) -> tuple[object, ...]:
+    return tuple(op for op in _reshard(source, target, mesh) if isinstance(op, AllReduce | ReduceScatter))
+
+
+MUTANTS = [
+    Mutant("partir.forget_sum", "partir", "einsum's propagation rule forgets #sum on a contracted index",
+           lambda: patch_entry(FACTOR_RULES, "einsum", _einsum_forgets_sum), theorems="partir."),
+    Mutant("partir.drop_reshard", "partir", "the lowering drops the resharding collectives",
+           lambda: patch(lower, "reshard_ops", _drops_reshard), theorems="partir.lowering"),
+]

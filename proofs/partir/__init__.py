@@ -1,0 +1,10 @@
+"""Theorems of PartIR (tactics, propagation, lowering, simulator) on generated programs and schedules."""
+
+from __future__ import annotations
+
+import importlib
+
+ORDER = ("paper",)
+
+for _module in ORDER:
+    importlib.import_module(f"{__name__}.{_module}")
