@@ -3,11 +3,13 @@
     python -m calculi.redistribution synth --mesh x=2,y=3 "[3{x}6]" "[2{y}6]"
     python -m calculi.redistribution synth --mesh x=2,y=3 "[3{x}6]" "[2{y}6]" --json --strategy xla
     python -m calculi.redistribution synth --mesh x=2,y=3 "[3{x}6]" "[2{y}6]" --engine jax
+    python -m calculi.redistribution synth --mesh x=4,y=2 "[3{x}12, 6{y}12]" "[12, 3{x}12]" --strategy optimal
     python -m calculi.redistribution check --mesh x=2,y=3 "[3{x}6]" "DynSlice(0, y); AllGather(0, x)"
     python -m calculi.redistribution run FILE        (a file of REPL inputs: ':mesh ...', 'A -> B')
 
 Runs (``--engine``, ``run``) are refused when they would hold more than ``--memory`` (default 1GiB);
-synthesis spends at most ``--fuel`` rewrites. Bad input ends in one located error and status 1.
+the paper's synthesis spends at most ``--fuel`` rewrites; the optimal search refuses graphs past its limits
+(``optimal.MAX_TYPES``). Bad input ends in one located error and status 1.
 """
 
 from __future__ import annotations

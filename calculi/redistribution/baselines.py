@@ -1,6 +1,8 @@
 """The two baselines, and the table of strategies the command line offers.
 
 * naive: the easy program (gather everything, then slice); its peak is the global array.
+* optimal: the least peak, then the least traffic, by search over all programs (``optimal``);
+  optimal-subaxes searches the programs that also split mesh axes into sub-axes (``subaxes``).
 * xla: the decision list of XLA's SPMD partitioner (``ReshardNoCache``): nothing if the types are
   equal; one collective-permute if only the device assignment differs; one all-to-all if one
   dimension's tiling moves to another; the partial-replication handlers (slice more, or gather some
@@ -14,6 +16,8 @@ from collections.abc import Callable
 from calculi.core.errors import TypeCheckError
 from calculi.core.trace import Fuel
 from calculi.redistribution.check import check_program, same_problem
+from calculi.redistribution.optimal import optimal, optimum
+from calculi.redistribution.subaxes import candidate_ops as sub_axis_candidates
 from calculi.redistribution.syntax import (
     AllGather,
     AllPermute,
@@ -76,15 +80,20 @@ def xla_like(source: DistType, target: DistType, mesh: Mesh) -> Program:
             or easy_program(source, target, mesh))
 
 
+def optimal_subaxes(source: DistType, target: DistType, mesh: Mesh) -> Program:
+    return optimum(source, target, mesh, sub_axis_candidates).program
+
+
 Strategy = Callable[[DistType, DistType, Mesh], Program]
 
-STRATEGIES: dict[str, Strategy] = {"paper": paper, "naive": naive, "xla": xla_like}
+STRATEGIES: dict[str, Strategy] = {"paper": paper, "optimal": optimal, "optimal-subaxes": optimal_subaxes,
+                                   "naive": naive, "xla": xla_like}
 
 
 def synthesize(source: DistType, target: DistType, mesh: Mesh, strategy: str = "paper",
                fuel: Fuel | None = None) -> Program:
-    """A program from ``source`` to ``target`` by the named strategy (paper, naive or xla); the
-    paper's rewriting spends ``fuel``, one unit per rewrite."""
+    """A program from ``source`` to ``target`` by the named strategy (``STRATEGIES``); the paper's
+    rewriting spends ``fuel``, one unit per rewrite."""
     same_problem(source, target, mesh)
     if strategy == "paper":
         return paper(source, target, mesh, fuel)

@@ -4,11 +4,14 @@ For each case (a mesh, a global shape, source and target PartitionSpecs) both ru
 devices: our synthesised program lowered to ``shard_map``, and ``jit(identity, out_shardings=...)``.
 Printed per case: XLA's ``memory_analysis`` temporary bytes per device for both, the bytes each
 moves (received over all devices, read off the compiled HLO by ``hlo.received_bytes``), the median
-wall time, and the ratios XLA/ours, with geometric means. A case marked ``*`` is one where XLA
-falls back to materialising the whole array (its temporary memory is at least the global size).
-Runs on whatever devices JAX has: CPU devices are faked (``--devices N``, default 8) unless GPUs are
-present. ``--markdown`` prints a README table. ``--scaling`` instead times the front end (parse,
-print, check, synthesis) at sizes n and 2n, with no JAX (``scaling``).
+wall time, and the ratios XLA/ours, with geometric means. The ``optimal`` strategy runs in the same
+process beside them (columns "opt"), and so does ``optimal-subaxes`` (columns "sub"); where the
+paper's program is worse than optimal's in (peak, elements moved), a column names the rewrite it
+lacks (``misses``). A case marked ``*`` is one where XLA falls back to materialising the whole
+array (its temporary memory is at least the global size). Runs on whatever devices JAX has: CPU
+devices are faked (``--devices N``, default 8) unless GPUs are present. ``--markdown`` prints a
+README table. ``--scaling`` instead times the front end (parse, print, check, synthesis) at sizes n
+and 2n, with no JAX (``scaling``).
 """
 
 from __future__ import annotations
@@ -29,7 +32,10 @@ from calculi.core.errors import CalculusError
 from calculi.core.files import cli, positive_int
 from calculi.core.syntax import Source
 from calculi.redistribution import engine, scaling
+from calculi.redistribution.baselines import optimal_subaxes
 from calculi.redistribution.check import check_mesh
+from calculi.redistribution.misses import lacking
+from calculi.redistribution.optimal import optimal
 from calculi.redistribution.parse import parse_mesh
 from calculi.redistribution.pretty import show_program
 from calculi.redistribution.simulator import scatter
@@ -85,6 +91,31 @@ class Row:
     ours_seconds: float
     xla_seconds: float
     fallback: bool
+    optimal_program: str
+    optimal_temp: int
+    optimal_moved: int
+    optimal_seconds: float
+    paper_lacks: str
+    sub_program: str
+    sub_temp: int
+    sub_moved: int
+    sub_seconds: float
+
+    @property
+    def optimal_memory_ratio(self) -> float:
+        return max(self.xla_temp, 1) / max(self.optimal_temp, 1)
+
+    @property
+    def optimal_speedup(self) -> float:
+        return self.xla_seconds / self.optimal_seconds
+
+    @property
+    def sub_memory_ratio(self) -> float:
+        return max(self.xla_temp, 1) / max(self.sub_temp, 1)
+
+    @property
+    def sub_speedup(self) -> float:
+        return self.xla_seconds / self.sub_seconds
 
     @property
     def memory_ratio(self) -> float:
@@ -119,19 +150,27 @@ def run_case(group: str, mesh_text: str, rank: int, src: Spec, tgt: Spec, elemen
     shape = _shape(rank, mesh.device_count, elements)
     source, target = type_of_spec(src, shape, mesh), type_of_spec(tgt, shape, mesh)
     program = paper(source, target, mesh)
+    best = optimal(source, target, mesh)
+    split = optimal_subaxes(source, target, mesh)
     data = np.arange(math.prod(shape), dtype=np.float32).reshape(shape)
     x = engine.place(data, source, mesh)
     ours = engine.compile_program(source, program, mesh, x)
+    opt = engine.compile_program(source, best, mesh, x)
+    sub = engine.compile_program(source, split, mesh, x)
     theirs = engine.xla_reshard(target, mesh, x)
     expected = scatter(data, target, mesh)
-    for name, fn in (("ours", ours.run), ("XLA", theirs.run)):
+    runs = (("ours", ours.run), ("optimal", opt.run), ("optimal-subaxes", sub.run), ("XLA", theirs.run))
+    for name, fn in runs:
         got = engine.shards(fn(x), mesh)
         if any(not np.array_equal(got[c], expected[c]) for c in mesh.devices()):
             raise CalculusError(f"{name} misplaced data: {mesh_text} {_spec_text(src)} -> {_spec_text(tgt)}")
     fallback = theirs.temp_bytes >= data.nbytes  # XLA's "involuntary full rematerialization"
     return Row(group, mesh_text, shape, _spec_text(src), _spec_text(tgt), show_program(program),
                ours.temp_bytes, theirs.temp_bytes, ours.received_bytes, theirs.received_bytes,
-               _median_time(ours.run, x, repeat), _median_time(theirs.run, x, repeat), fallback)
+               _median_time(ours.run, x, repeat), _median_time(theirs.run, x, repeat), fallback,
+               show_program(best), opt.temp_bytes, opt.received_bytes, _median_time(opt.run, x, repeat),
+               lacking(program, best, source, target, mesh), show_program(split), sub.temp_bytes,
+               sub.received_bytes, _median_time(sub.run, x, repeat))
 
 
 def _mib(n: int) -> str:
@@ -140,10 +179,14 @@ def _mib(n: int) -> str:
 
 def table(rows: Sequence[Row], markdown: bool) -> str:
     head = ["case", "mesh", "source -> target", "temp MiB ours", "temp MiB XLA", "mem ×", "moved MiB ours",
-            "moved MiB XLA", "ms ours", "ms XLA", "speedup"]
+            "moved MiB XLA", "ms ours", "ms XLA", "speedup", "temp MiB opt", "moved MiB opt", "ms opt",
+            "speedup opt", "paper lacks", "temp MiB sub", "moved MiB sub", "ms sub", "speedup sub"]
     body = [[f"{i + 1}{'*' if r.fallback else ''}", r.mesh, f"{r.source} -> {r.target}", _mib(r.ours_temp),
              _mib(r.xla_temp), f"{r.memory_ratio:.2f}", _mib(r.ours_moved), _mib(r.xla_moved),
-             f"{r.ours_seconds * 1e3:.2f}", f"{r.xla_seconds * 1e3:.2f}", f"{r.speedup:.2f}"]
+             f"{r.ours_seconds * 1e3:.2f}", f"{r.xla_seconds * 1e3:.2f}", f"{r.speedup:.2f}",
+             _mib(r.optimal_temp), _mib(r.optimal_moved), f"{r.optimal_seconds * 1e3:.2f}",
+             f"{r.optimal_speedup:.2f}", r.paper_lacks or "-", _mib(r.sub_temp), _mib(r.sub_moved),
+             f"{r.sub_seconds * 1e3:.2f}", f"{r.sub_speedup:.2f}"]
             for i, r in enumerate(rows)]
     if markdown:
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -165,7 +208,30 @@ def summary(rows: Sequence[Row]) -> str:
     if fallbacks:
         least = min(r.memory_ratio for r in fallbacks)
         lines.append(f"XLA fallback cases (*): {len(fallbacks)}, temporary memory at least {least:.2f}x less")
+    lines += _optimal_summary(rows)
     return "\n".join(lines)
+
+
+def _optimal_summary(rows: Sequence[Row]) -> list[str]:
+    """The issue's targets, for the optimal strategies."""
+    lines = [f"paper not optimal on: {[i + 1 for i, r in enumerate(rows) if r.paper_lacks] or 'none'}"]
+    fallbacks = [k for k, r in enumerate(rows) if r.fallback]
+    for name, temp, moved, speedup in (
+            ("optimal", [r.optimal_temp for r in rows], [r.optimal_moved for r in rows],
+             [r.optimal_speedup for r in rows]),
+            ("optimal-subaxes", [r.sub_temp for r in rows], [r.sub_moved for r in rows],
+             [r.sub_speedup for r in rows])):
+        speed = math.exp(statistics.fmean(math.log(s) for s in speedup))
+        lines += [f"{name}: geometric-mean speedup over XLA {speed:.2f}x (target >= 1.22x)",
+                  f"{name}: cases with more temporary memory than XLA: "
+                  f"{[k + 1 for k, r in enumerate(rows) if temp[k] > r.xla_temp] or 'none'}",
+                  f"{name}: cases moving more bytes than XLA: "
+                  f"{[k + 1 for k, r in enumerate(rows) if moved[k] > r.xla_moved] or 'none'}"]
+        if fallbacks:
+            least = min(max(rows[k].xla_temp, 1) / max(temp[k], 1) for k in fallbacks)
+            lines.append(f"{name}: XLA fallback cases, temporary memory at least {least:.2f}x less "
+                         "(target >= 3x)")
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -199,7 +265,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         rows.append(run_case(group, mesh, rank, src, tgt, args.elements, args.repeat))
     if args.json:
-        print(json.dumps([{**asdict(r), "memory_ratio": r.memory_ratio, "speedup": r.speedup} for r in rows]))
+        ratios = [{"memory_ratio": r.memory_ratio, "speedup": r.speedup, "optimal_memory_ratio":
+                   r.optimal_memory_ratio, "optimal_speedup": r.optimal_speedup,
+                   "sub_memory_ratio": r.sub_memory_ratio, "sub_speedup": r.sub_speedup} for r in rows]
+        print(json.dumps([{**asdict(r), **extra} for r, extra in zip(rows, ratios, strict=True)]))
         return 0
     print(table(rows, args.markdown))
     print()

@@ -4,7 +4,8 @@ For a dimension ``n{a1,...,ak}N`` (major → minor) device ``c`` holds ``[o, o +
 
     o(c) = Σ_i c[a_i] · n · Π_{j>i} |a_j|
 
-and its local block is the Cartesian product of these ranges over the dimensions.
+and its local block is the Cartesian product of these ranges over the dimensions; for a sub-axis
+``c[a]`` is the device's coordinate along that factor (``Mesh.coordinate``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ def offset(ty: DistType, i: int, mesh: Mesh, coord: Coord) -> int:
     d = ty.dims[i]
     o, stride = 0, d.local
     for a in reversed(d.axes):
-        o += coord[mesh.index(a)] * stride
+        o += mesh.coordinate(a, coord) * stride
         stride *= mesh.size(a)
     return o
 

@@ -2,6 +2,11 @@
 
     n · Π_{a∈A} |a| = N   for every dimension n{A}N,   the A's pairwise disjoint, A ⊆ axes(M)
 
+A sub-axis ``y:(p)s`` is on the mesh when ``p·s`` divides ``|y|`` and ``2 ≤ s < |y|``; "disjoint"
+means that no two (sub-)axes of one type share coordinates of a mesh axis (``syntax.overlap``): ``y``
+and ``y:2`` overlap, ``y:2`` and ``y:(2)2`` do not. The premise "x ∉ axes(τ)" of ``DynSlice`` reads
+"x overlaps no axis of τ".
+
 A program is checked by folding the rules from its source type; an ill-typed step is a
 ``TypeCheckError`` naming the rule (``DynSlice``, ``AllGather``, ``AllToAll``, ``AllPermute``).
 A type has at most ``MAX_RANK`` dimensions, the rank NumPy and JAX arrays can have.
@@ -9,6 +14,7 @@ A type has at most ``MAX_RANK`` dimensions, the rank NumPy and JAX arrays can ha
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 
 from calculi.core import coverage
@@ -25,6 +31,11 @@ from calculi.redistribution.syntax import (
     Mesh,
     Op,
     Program,
+    axis_parts,
+    base_axis,
+    extent,
+    is_sub_axis,
+    overlap,
 )
 
 WF = "Type-Wf"
@@ -40,7 +51,7 @@ def check_mesh(mesh: Mesh) -> Mesh:
         if name in seen:
             raise TypeCheckError(f"mesh axis {name!r} is declared twice", mesh.span, rule="Mesh")
         if size < 1:
-            raise TypeCheckError(f"mesh axis {name!r} has size {size}; sizes are at least 1",
+            raise TypeCheckError(f"mesh axis {name!r} has size {size}; sizes must be positive (at least 1)",
                                  mesh.span, rule="Mesh")
         seen.add(name)
     if not mesh.axes:
@@ -55,6 +66,7 @@ def check_type(ty: DistType, mesh: Mesh) -> DistType:
         raise TypeCheckError(f"the type has {ty.rank:,} dimensions; arrays have at most {MAX_RANK} "
                              "(the limit of NumPy and JAX)", ty.span, rule=WF)
     used: dict[str, int] = {}
+    spans: dict[str, list[tuple[int, int, str]]] = {}
     for i, d in enumerate(ty.dims):
         where = d.span or ty.span
         if d.size < 1:
@@ -62,12 +74,12 @@ def check_type(ty: DistType, mesh: Mesh) -> DistType:
                                  where, rule=WF)
         parts = 1
         for a in d.axes:
-            if a not in mesh:
-                raise UnboundError(f"axis {a!r} of dimension {i} is not on the mesh ({_names(mesh)})",
-                                   where, rule=WF)
-            if a in used:
-                other = "this dimension" if used[a] == i else f"dimension {used[a]}"
-                raise TypeCheckError(f"axis {a!r} is used twice (dimension {i} and {other}); "
+            _axis(mesh, a, where, WF, f" of dimension {i}")
+            clash = _clash(spans, a, mesh)
+            if clash is not None:
+                other = "this dimension" if used[clash] == i else f"dimension {used[clash]}"
+                what = "is used twice" if clash == a else f"overlaps {clash!r}"
+                raise TypeCheckError(f"axis {a!r} {what} (dimension {i} and {other}); "
                                      "each axis splits at most one dimension once", where, rule=WF)
             used[a] = i
             parts *= mesh.size(a)
@@ -84,9 +96,43 @@ def _names(mesh: Mesh, most: int = 8) -> str:
     return shown + (f", ... ({len(mesh.names):,} axes)" if len(mesh.names) > most else "")
 
 
-def _axis(mesh: Mesh, axis: str, span: Span | None, rule: str) -> int:
+def _clash(spans: dict[str, list[tuple[int, int, str]]], axis: str, mesh: Mesh) -> str | None:
+    """The (sub-)axis already in ``spans`` that ``axis`` overlaps, else record ``axis`` there.
+    ``spans`` keeps, per mesh axis, the extents used so far sorted by start; they are disjoint and
+    chained, so only the neighbours of a new extent can overlap it (a check in log time)."""
+    name = base_axis(axis)
+    lo, hi = extent(axis, mesh.size(name))
+    row = spans.setdefault(name, [])
+    k = bisect.bisect_left(row, (lo, hi, axis))
+    for _, _, other in row[max(0, k - 1) : k + 1]:
+        if other == axis or overlap(other, axis, mesh.size(name)):
+            return other
+    row.insert(k, (lo, hi, axis))
+    return None
+
+
+def _overlapping(used: dict[str, int] | tuple[str, ...], axis: str, mesh: Mesh) -> str | None:
+    """The first of ``used`` that shares coordinates with ``axis`` (itself included)."""
+    name = base_axis(axis)
+    for other in used:
+        if other == axis or (base_axis(other) == name and overlap(other, axis, mesh.size(name))):
+            return other
+    return None
+
+
+def _axis(mesh: Mesh, axis: str, span: Span | None, rule: str, where: str = "") -> int:
     if axis not in mesh:
-        raise UnboundError(f"axis {axis!r} is not on the mesh ({_names(mesh)})", span, rule=rule)
+        name, pre, size = axis_parts(axis)
+        if not is_sub_axis(axis) or name not in mesh:
+            raise UnboundError(f"axis {name!r}{where} is not on the mesh ({_names(mesh)})", span, rule=rule)
+        whole = mesh.size(name)
+        assert size is not None
+        why = (f"write {name} for all of it" if pre == 1 and size == whole else
+               "a sub-axis has at least 2 coordinates" if size < 2 else
+               "the size before a sub-axis is at least 1" if pre < 1 else
+               f"{pre}·{size} does not divide |{name}| = {whole}")
+        raise TypeCheckError(f"sub-axis {axis!r}{where} is not a factor of {name}={whole}: {why}",
+                             span, rule=rule)
     return mesh.size(axis)
 
 
@@ -109,8 +155,10 @@ def rule_dyn_slice(op: DynSlice, ty: DistType, mesh: Mesh) -> DistType:
     rule, span = "DynSlice", op.span
     size = _axis(mesh, op.axis, span, rule)
     d = _dim(ty, op.dim, span, rule)
-    if op.axis in ty.used_axes:
-        raise TypeCheckError(f"DynSlice needs an axis the type does not use, but {op.axis!r} is used "
+    clash = _overlapping(ty.used_axes, op.axis, mesh)
+    if clash is not None:
+        what = "is used" if clash == op.axis else f"overlaps {clash!r}, used"
+        raise TypeCheckError(f"DynSlice needs an axis the type does not use, but {op.axis!r} {what} "
                              f"in {show_type(ty)}", span, rule=rule)
     if d.local % size:
         raise TypeCheckError(f"DynSlice needs |{op.axis}| = {show_count(size)} to divide the local size "

@@ -2,7 +2,7 @@
 
     :mesh x=2,y=3              set the mesh (``:mesh`` alone shows it)
     :check [3{x}6]             check a type; ``:check TYPE PROGRAM`` checks a program from it
-    :synth [3{x}6] -> [2{y}6]  synthesise (strategy from ``:set strategy paper|naive|xla``)
+    :synth [3{x}6] -> [2{y}6]  synthesise (strategy from ``:set strategy paper|optimal|naive|xla``)
     :run [A -> B]              run the last (or given) redistribution on ``:set engine sim|jax``
     :step [3{x}6] -> [2{y}6]   then ``:step`` applies one collective at a time, naming its rule
 
@@ -12,6 +12,7 @@ refused when they would hold more than ``:set memory SIZE`` (1 GiB unless set).
 
 from __future__ import annotations
 
+import re
 from argparse import ArgumentTypeError
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -41,6 +42,14 @@ class Term:
     remaining: Program
 
 
+_COLLECTIVE_CALL = re.compile(r"\b(?:DynSlice|AllGather|AllToAll|AllPermute)\s*\(")
+
+
+def _is_redistribution(text: str) -> bool:
+    """``SOURCE -> TARGET`` asks for a synthesis; a program (collectives applied) is checked."""
+    return "->" in text and not _COLLECTIVE_CALL.search(text)
+
+
 class Session(registry.Session[Term]):
     name = "redistribution"
     prompt = "redist> "
@@ -65,7 +74,7 @@ class Session(registry.Session[Term]):
 
     def parse(self, source: Source) -> Term:
         mesh = self._need_mesh()
-        if "->" in source.text and "(" not in source.text:
+        if _is_redistribution(source.text):
             src, tgt = parse_redistribution(source)
             return Term(src, synthesize(src, tgt, mesh, self.strategy, Fuel(self.fuel_limit)))
         ty, program = parse_checked(source)
@@ -96,7 +105,7 @@ class Session(registry.Session[Term]):
         term = self.parse(source)
         if self.tracing:
             return "\n".join(self.trace(source))
-        if "->" in source.text and "(" not in source.text:
+        if _is_redistribution(source.text):
             return self.evaluate(term, Fuel(self.fuel_limit))
         return self.type_of(term)
 

@@ -5,6 +5,11 @@
     AllToAll(i→j, x)  lax.all_to_all(v, x, split_axis=j, concat_axis=i)  (chunks of j leading, untiled)
     AllPermute(τ')    lax.ppermute(v, all mesh axes, perm=[(src, dst) ...])  (row-major device numbers)
 
+Sub-axes run on the refined mesh (``subaxes.refine``): each axis cut by the program's sub-axes
+becomes a JAX mesh axis per factor, with the devices in the same order, and a (sub-)axis is the
+tuple of its factors (a collective over a tuple of axis names, ``axis_index`` of a tuple: the
+row-major index over them). A program without sub-axes runs on the mesh as written.
+
 A run of gathers of one dimension, or of flat steps that together move a suffix of one dimension's
 axes to another, is lowered as one collective over a tuple of mesh axes (``plan``), as XLA does.
 
@@ -36,6 +41,7 @@ from calculi.redistribution.check import check_program
 from calculi.redistribution.hlo import received_bytes
 from calculi.redistribution.memory import DEFAULT_BUDGET, engine_check
 from calculi.redistribution.spec import spec_of
+from calculi.redistribution.subaxes import Refinement, refine
 from calculi.redistribution.syntax import (
     AllGather,
     AllPermute,
@@ -87,45 +93,56 @@ def _lax() -> Any:
     return ensure_devices().lax
 
 
-Lowering = Callable[[Op, Any, DistType, DistType, Mesh], Any]
+Lowering = Callable[[Op, Any, DistType, DistType, Refinement], Any]
 
 
-def _dyn_slice(op: Op, v: Any, before: DistType, after: DistType, mesh: Mesh) -> Any:
+def _axis_name(ref: Refinement, axes: tuple[str, ...]) -> Any:
+    """The JAX axis name of a run of (sub-)axes: one name, or the tuple of their factors."""
+    names = tuple(f for a in axes for f in ref.factors(a))
+    return names if len(names) > 1 else names[0]
+
+
+def _dyn_slice(op: Op, v: Any, before: DistType, after: DistType, ref: Refinement) -> Any:
     lax = _lax()
     assert isinstance(op, DynSlice)
     n = after.dims[op.dim].local
-    return lax.dynamic_slice_in_dim(v, lax.axis_index(op.axis) * n, n, axis=op.dim)
+    return lax.dynamic_slice_in_dim(v, lax.axis_index(_axis_name(ref, (op.axis,))) * n, n, axis=op.dim)
 
 
-def _gather(v: Any, axes: tuple[str, ...], i: int) -> Any:
-    return _lax().all_gather(v, axes if len(axes) > 1 else axes[0], axis=i, tiled=True)
+def _gather(v: Any, name: Any, i: int) -> Any:
+    return _lax().all_gather(v, name, axis=i, tiled=True)
 
 
-def _exchange(v: Any, axes: tuple[str, ...], i: int, j: int, size: int) -> Any:
-    """All-to-all over ``axes``: the chunks of dimension ``j`` are moved to a leading axis, exchanged
-    untiled, then merged into dimension ``i`` (XLA needs less temporary memory than for the tiled form)."""
+def _exchange(v: Any, name: Any, i: int, j: int, size: int) -> Any:
+    """All-to-all over the axis or axes ``name``: the chunks of dimension ``j`` are moved to a leading
+    axis, exchanged untiled, then merged into dimension ``i`` (XLA needs less temporary memory than
+    for the tiled form)."""
     jnp, lax, shape = ensure_devices().numpy, _lax(), v.shape
     v = v.reshape((*shape[:j], size, shape[j] // size, *shape[j + 1 :]))
-    v = lax.all_to_all(jnp.moveaxis(v, j, 0), axes if len(axes) > 1 else axes[0], 0, 0, tiled=False)
+    v = lax.all_to_all(jnp.moveaxis(v, j, 0), name, 0, 0, tiled=False)
     v = jnp.moveaxis(v, 0, i)
     return v.reshape((*v.shape[:i], v.shape[i] * v.shape[i + 1], *v.shape[i + 2 :]))
 
 
-def _all_gather(op: Op, v: Any, before: DistType, after: DistType, mesh: Mesh) -> Any:
+def _all_gather(op: Op, v: Any, before: DistType, after: DistType, ref: Refinement) -> Any:
     assert isinstance(op, AllGather)
-    return _gather(v, (op.axis,), op.dim)
+    return _gather(v, _axis_name(ref, (op.axis,)), op.dim)
 
 
-def _all_to_all(op: Op, v: Any, before: DistType, after: DistType, mesh: Mesh) -> Any:
+def _all_to_all(op: Op, v: Any, before: DistType, after: DistType, ref: Refinement) -> Any:
     assert isinstance(op, AllToAll)
-    return _exchange(v, (op.axis,), op.src_dim, op.dst_dim, mesh.size(op.axis))
+    return _exchange(v, _axis_name(ref, (op.axis,)), op.src_dim, op.dst_dim, ref.original.size(op.axis))
 
 
-def _all_permute(op: Op, v: Any, before: DistType, after: DistType, mesh: Mesh) -> Any:
-    lax = _lax()
+def _all_permute(op: Op, v: Any, before: DistType, after: DistType, ref: Refinement) -> Any:
+    """A ppermute over every axis (row-major device numbers, the same on the refined mesh); nothing
+    when every device keeps its block (``{y}`` rewritten as ``{y:2, y:(2)2}``, say)."""
+    mesh = ref.original
     receive_from = permutation(before, after, mesh)
+    if all(src == dst for dst, src in receive_from.items()):
+        return v
     pairs = [(mesh.linear(src), mesh.linear(dst)) for dst, src in receive_from.items()]
-    return lax.ppermute(v, mesh.names, perm=pairs)
+    return _lax().ppermute(v, ref.mesh.names, perm=pairs)
 
 
 LOWERINGS: dict[type, Lowering] = {
@@ -162,47 +179,55 @@ def _moved_suffix(before: DistType, after: DistType) -> tuple[int, int, tuple[st
     return None
 
 
-def _fused(run: Program, before: DistType, after: DistType, mesh: Mesh) -> Kernel | None:
+def _fused(run: Program, before: DistType, after: DistType, ref: Refinement) -> Kernel | None:
     """A run of two or more collectives whose net effect is one collective over several axes."""
     if all(isinstance(op, AllGather) for op in run) and (g := _gathered_suffix(before, after)):
         i, axes = g
-        return lambda v: _gather(v, axes, i)
+        return lambda v: _gather(v, _axis_name(ref, axes), i)
     if all(isinstance(op, AllToAll | AllPermute) for op in run) and (m := _moved_suffix(before, after)):
-        i, j, axes = m
-        return lambda v: _exchange(v, axes, i, j, mesh.product(axes))
+        i, j, moved = m
+        return lambda v: _exchange(v, _axis_name(ref, moved), i, j, ref.original.product(moved))
     return None
 
 
-def _single(op: Op, before: DistType, after: DistType, mesh: Mesh) -> Kernel:
+def _single(op: Op, before: DistType, after: DistType, ref: Refinement) -> Kernel:
     lowering = LOWERINGS[type(op)]
-    return lambda v: lowering(op, v, before, after, mesh)
+    return lambda v: lowering(op, v, before, after, ref)
 
 
 def plan(source: DistType, program: Program, mesh: Mesh) -> list[tuple[Program, Kernel]]:
     """The per-device kernels, one per op, except that a run of ops that together are one collective
     over several mesh axes (JAX takes a tuple of axis names) becomes that one collective."""
     types = check_program(source, program, mesh)
+    ref = refine(mesh, types, program)
     steps: list[tuple[Program, Kernel]] = []
     k = 0
     while k < len(program):
         for end in range(len(program), k + 1, -1):
-            kernel = _fused(program[k:end], types[k], types[end], mesh)
+            kernel = _fused(program[k:end], types[k], types[end], ref)
             if kernel is not None:
                 steps.append((program[k:end], kernel))
                 k = end
                 break
         else:
-            steps.append(((program[k],), _single(program[k], types[k], types[k + 1], mesh)))
+            steps.append(((program[k],), _single(program[k], types[k], types[k + 1], ref)))
             k += 1
     return steps
+
+
+def _sharding(ty: DistType, ref: Refinement) -> tuple[Any, Any]:
+    """The JAX mesh and PartitionSpec of ``ty`` on the refined mesh."""
+    from jax.sharding import PartitionSpec
+
+    spec: Any = PartitionSpec
+    return jax_mesh(ref.mesh), spec(*spec_of(ref.expand_type(ty)))
 
 
 def lower(source: DistType, program: Program, mesh: Mesh) -> Callable[[Any], Any]:
     """A jitted function from an array sharded as ``source`` to the same array sharded as the target."""
     jax = ensure_devices()
-    from jax.sharding import PartitionSpec
-
     types = check_program(source, program, mesh)
+    ref = refine(mesh, types, program)
     steps = plan(source, program, mesh)
 
     def per_device(v: Any) -> Any:
@@ -210,20 +235,20 @@ def lower(source: DistType, program: Program, mesh: Mesh) -> Callable[[Any], Any
             v = kernel(v)
         return v
 
-    spec: Any = PartitionSpec
-    mapped = jax.shard_map(per_device, mesh=jax_mesh(mesh), in_specs=spec(*spec_of(source)),
-                           out_specs=spec(*spec_of(types[-1])), check_vma=False)
+    grid, in_spec = _sharding(source, ref)
+    mapped = jax.shard_map(per_device, mesh=grid, in_specs=in_spec,
+                           out_specs=_sharding(types[-1], ref)[1], check_vma=False)
     jitted: Callable[[Any], Any] = jax.jit(mapped)
     return jitted
 
 
 def place(data: np.ndarray, ty: DistType, mesh: Mesh) -> Any:
-    """``data`` on the devices, laid out as ``ty`` (``jax.device_put`` with a ``NamedSharding``)."""
+    """``data`` on the devices, laid out as ``ty`` (``jax.device_put`` with a ``NamedSharding``; a
+    type with sub-axes on its refined mesh)."""
     jax = ensure_devices()
-    from jax.sharding import NamedSharding, PartitionSpec
+    from jax.sharding import NamedSharding
 
-    spec: Any = PartitionSpec
-    return jax.device_put(data, NamedSharding(jax_mesh(mesh), spec(*spec_of(ty))))
+    return jax.device_put(data, NamedSharding(*_sharding(ty, refine(mesh, (ty,)))))
 
 
 def shards(array: Any, mesh: Mesh) -> dict[Coord, np.ndarray]:
@@ -290,10 +315,9 @@ def compile_program(source: DistType, program: Program, mesh: Mesh, x: Any) -> C
 def xla_reshard(target: DistType, mesh: Mesh, x: Any) -> Compiled:
     """JAX/XLA's own resharding: ``jit(identity, out_shardings=NamedSharding(mesh, target))``."""
     jax = ensure_devices()
-    from jax.sharding import NamedSharding, PartitionSpec
+    from jax.sharding import NamedSharding
 
-    spec: Any = PartitionSpec
-    fn = jax.jit(lambda a: a, out_shardings=NamedSharding(jax_mesh(mesh), spec(*spec_of(target))))
+    fn = jax.jit(lambda a: a, out_shardings=NamedSharding(*_sharding(target, refine(mesh, (target,)))))
     with expected_fallback_warnings():
         return _compiled(fn, x, mesh.device_count)
 

@@ -7,6 +7,10 @@
 * ``all_to_all_cost_whole_buffer``: AllToAll's cost rule counts the whole buffer as sent and received,
   forgetting the chunk a device keeps.
 * ``dyn_slice_any_size``: DynSlice's typing rule forgets its premise that ``|x|`` divides ``n_i``.
+* ``sub_axis_from_minor_end``: a device's coordinate along ``y:(p)s`` counts ``p`` from the minor end.
+* ``sub_axes_may_overlap``: well-formedness and DynSlice only refuse an axis used twice verbatim, so
+  ``y`` and ``y:2`` may split one type.
+* ``sub_axis_gather_cost_whole_axis``: AllGather's cost over a sub-axis counts the whole mesh axis.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from calculi.redistribution.syntax import (
     Mesh,
     Op,
     Program,
+    axis_parts,
+    base_axis,
 )
 
 
@@ -86,6 +92,25 @@ def _dyn_slice_any_size(op: Op, ty: DistType, mesh: Mesh) -> DistType:
     return ty.with_dim(op.dim, Dim(d.local // size, (*d.axes, op.axis), d.size))
 
 
+def _coordinate_from_minor_end(self: Mesh, axis: str, coord: Coord) -> int:
+    _, pre, size = axis_parts(axis)
+    c = coord[self.index(axis)]
+    return c if size is None else c // pre % size
+
+
+def _overlap_verbatim(a: str, b: str, mesh_size: int) -> bool:
+    return a == b
+
+
+def _all_gather_cost_whole_axis(op: Op, before: DistType, after: DistType, mesh: Mesh,
+                                c: Coord) -> costs.OpCost:
+    assert isinstance(op, AllGather)
+    moved = (mesh.size(base_axis(op.axis)) - 1) * before.local_size
+    return costs.OpCost(after.local_size, moved, moved)
+
+
+SUB = "redistribution.subaxes"
+
 MUTANTS = [
     Mutant("redistribution.rewrite_drops_dynslice", "redistribution",
            "flattening a peak AllGather(i,a);DynSlice(j,b) drops the DynSlice",
@@ -105,4 +130,13 @@ MUTANTS = [
     Mutant("redistribution.dyn_slice_any_size", "redistribution",
            "DynSlice's typing rule forgets that |x| must divide the local size",
            lambda: patch_entry(check.TYPING_RULES, DynSlice, _dyn_slice_any_size)),
+    Mutant("redistribution.sub_axis_from_minor_end", "redistribution",
+           "a device's coordinate along y:(p)s counts p coordinates from the minor end of y",
+           lambda: patch(Mesh, "coordinate", _coordinate_from_minor_end), theorems=SUB),
+    Mutant("redistribution.sub_axes_may_overlap", "redistribution",
+           "well-formedness and DynSlice refuse only an axis used twice verbatim (y with y:2 passes)",
+           lambda: patch(check, "overlap", _overlap_verbatim), theorems=SUB),
+    Mutant("redistribution.sub_axis_gather_cost_whole_axis", "redistribution",
+           "AllGather's cost over a sub-axis counts the whole mesh axis",
+           lambda: patch_entry(costs.COST_RULES, AllGather, _all_gather_cost_whole_axis), theorems=SUB),
 ]

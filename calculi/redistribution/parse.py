@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -20,6 +21,7 @@ from calculi.redistribution.syntax import (
     Mesh,
     Op,
     Program,
+    sub_axis,
 )
 
 GRAMMAR = Grammar.load(
@@ -43,6 +45,7 @@ GRAMMAR = Grammar.load(
         "SEMICOLON": "';'",
         "LPAR": "'('",
         "RPAR": "')'",
+        "COLON": "':'",
     },
 )
 
@@ -56,8 +59,41 @@ def _parse(source: Source, start: str, build: Callable[[Tree, Source], T]) -> T:
     return build(GRAMMAR.parse(source, start), source)
 
 
+_MESH_AXIS = re.compile(r"\s*(?P<name>[^=,\s]*)\s*(?:=\s*(?P<size>[^,]*?)\s*)?(?:,|$)")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SIZE = re.compile(r"-\s*\d+")
+
+
+def _mesh_hint(source: Source) -> None:
+    """A mistake in a mesh said in terms of meshes: a name that is not an identifier, a size that is
+    not a positive number (the grammar alone would blame whatever its parser state was closest to)."""
+    text, at = source.text, 0
+    while at < len(text):
+        m = _MESH_AXIS.match(text, at)
+        if m is None or m.end() == at:
+            return
+        name, size = m.group("name"), m.group("size")
+        if not name and (size is not None or m.group(0).strip() == ","):
+            raise ParseError("a mesh axis is missing here: a mesh is written NAME=SIZE, NAME=SIZE, ...",
+                             source.span(m.start("name"), m.start("name") + 1))
+        if name and not _IDENTIFIER.fullmatch(name):
+            raise ParseError(f"mesh axis name {name!r}: a mesh is written NAME=SIZE, ... with each NAME "
+                             "a letter or '_' then letters, digits or '_' (x=2, data=4)",
+                             source.span(m.start("name"), m.end("name")))
+        if size is not None and _SIZE.fullmatch(size) and size.startswith("-"):
+            raise ParseError(f"mesh axis {name}={size}: sizes must be positive (at least 1)",
+                             source.span(m.start("size"), m.end("size")))
+        at = m.end()
+    if text.rstrip().endswith(","):
+        end = len(text.rstrip())
+        raise ParseError("a mesh axis is missing after the last ',': a mesh is written NAME=SIZE, "
+                         "NAME=SIZE, ...", source.span(end - 1, end))
+
+
 def parse_mesh(source: Source) -> Mesh:
     """``x=2, y=3`` → ``Mesh``."""
+    if source.text.strip():
+        _mesh_hint(source)
     return _parse(source, "mesh", _mesh)
 
 
@@ -112,9 +148,26 @@ def _type(tree: object, source: Source) -> DistType:
         else:
             local, size = d.children[0], d.children[-1]
             names = d.children[1] if len(d.children) == 3 else None
-            axes = tuple(str(a) for a in names.children) if isinstance(names, lark.Tree) else ()
+            axes = tuple(_axis(a, source) for a in names.children) if isinstance(names, lark.Tree) else ()
             dims.append(Dim(_int(local, source), axes, _int(size, source), span=span))
     return DistType(tuple(dims), span=span_of(tree, source))
+
+
+def _axis(tree: object, source: Source) -> str:
+    """An axis, or a sub-axis in its canonical spelling (``y:(1)2`` is ``y:2``)."""
+    if isinstance(tree, lark.Token):
+        return str(tree)
+    assert isinstance(tree, lark.Tree)
+    name = str(tree.children[0])
+    if tree.data == "whole_axis":
+        return name
+    if tree.data == "major_axis":
+        return sub_axis(name, 1, _int(tree.children[1], source))
+    pre = _int(tree.children[1], source)
+    if pre < 1:
+        raise ParseError(f"sub-axis {name}:({pre})...: the size before it is at least 1",
+                         span_of(tree.children[1], source))
+    return sub_axis(name, pre, _int(tree.children[2], source))
 
 
 _DIM_OPS: dict[str, Callable[..., Op]] = {"DynSlice": DynSlice, "AllGather": AllGather}
@@ -142,10 +195,11 @@ def _program(tree: object, source: Source) -> Program:
                       else f"unknown collective {name!r}; expected {' or '.join(expected)}")
             raise ParseError(reason, span_of(node.children[0], source))
         if node.data == "dim_op":
-            ops.append(_DIM_OPS[name](_int(node.children[1], source), str(node.children[2]), span=span))
+            ops.append(_DIM_OPS[name](_int(node.children[1], source), _axis(node.children[2], source),
+                                      span=span))
         elif node.data == "move_op":
             _, i, j, axis = node.children
-            ops.append(AllToAll(_int(i, source), _int(j, source), str(axis), span=span))
+            ops.append(AllToAll(_int(i, source), _int(j, source), _axis(axis, source), span=span))
         else:
             ops.append(AllPermute(_type(node.children[1], source), span=span))
     return tuple(ops)

@@ -5,6 +5,7 @@ Three ways an input grows, each built by a function of n:
     dimensions  a type of n dimensions (at most 64: the rank arrays can have)
     axes        a mesh of n axes and a type splitting one dimension over all of them
     program     a program of n collectives from one type
+    sub-axes    a mesh of n axes of size 4 and a type splitting one dimension over both halves of each
 
 Each stage (parse, print, check, synthesise, normalise) is timed, best of ``repeat`` with the
 garbage collector off, and printed with the ratio t(2n)/t(n): about 2 is linear. Synthesis is shown
@@ -92,10 +93,25 @@ def program(n: int) -> dict[str, Callable[[], object]]:
             "normalise": lambda: synth.normalize(ops, ty, mesh, Fuel(10 * n))}
 
 
+def halves(n: int) -> dict[str, Callable[[], object]]:
+    names = [f"a{i}" for i in range(n)]
+    mesh_text = ",".join(f"{a}=4" for a in names)
+    mesh = check_mesh(parse_mesh(Source(mesh_text)))
+    size = 4**n
+    text = f"[1{{{','.join(f'{a}:2,{a}:(2)2' for a in names)}}}{size}]"
+    ty = parse_type(Source(text))
+    gathers = "; ".join(f"AllGather(0, {a}:(2)2); AllGather(0, {a}:2)" for a in reversed(names))
+    ops = parse_program(Source(gathers))
+    return {"parse": lambda: (parse_mesh(Source(mesh_text)), parse_type(Source(text))),
+            "print": lambda: show_type(ty), "check": lambda: check_type(ty, mesh),
+            "check program": lambda: check_program(ty, ops, mesh)}
+
+
 FAMILIES: dict[str, tuple[Callable[[int], dict[str, Callable[[], object]]], int]] = {
     "dimensions": (dimensions, 32),
     "axes": (axes, 24),
     "program": (program, 3000),
+    "sub-axes": (halves, 24),
 }
 """Each family with its default n (n and 2n are measured)."""
 

@@ -43,18 +43,18 @@ class Traffic:
 
 
 def _group(mesh: Mesh, c: Coord, axis: str) -> list[Coord]:
-    """The devices that differ from ``c`` only in ``axis``, in order of their ``axis`` coordinate."""
-    k = mesh.index(axis)
-    return [(*c[:k], q, *c[k + 1 :]) for q in range(mesh.size(axis))]
+    """The devices that differ from ``c`` only in ``axis`` (an axis or a sub-axis), in order of their
+    ``axis`` coordinate."""
+    return mesh.peers(c, axis)
 
 
 def _dyn_slice(op: Op, bufs: Buffers, mesh: Mesh, before: DistType, after: DistType, t: Traffic) -> Buffers:
     assert isinstance(op, DynSlice)
-    k, size = mesh.index(op.axis), mesh.size(op.axis)
+    size = mesh.size(op.axis)
     out: Buffers = {}
     for c, v in bufs.items():
         chunks = np.split(v, size, axis=op.dim)
-        out[c] = chunks[c[k]]
+        out[c] = chunks[mesh.coordinate(op.axis, c)]
     return out
 
 
@@ -73,16 +73,16 @@ def _all_gather(op: Op, bufs: Buffers, mesh: Mesh, before: DistType, after: Dist
 
 def _all_to_all(op: Op, bufs: Buffers, mesh: Mesh, before: DistType, after: DistType, t: Traffic) -> Buffers:
     assert isinstance(op, AllToAll)
-    k, size = mesh.index(op.axis), mesh.size(op.axis)
+    size = mesh.size(op.axis)
     pieces = {c: np.split(v, size, axis=op.dst_dim) for c, v in bufs.items()}
     out: Buffers = {}
     for c in bufs:
-        peers = _group(mesh, c, op.axis)
-        out[c] = np.concatenate([pieces[p][c[k]] for p in peers], axis=op.src_dim)
+        peers, q = _group(mesh, c, op.axis), mesh.coordinate(op.axis, c)
+        out[c] = np.concatenate([pieces[p][q] for p in peers], axis=op.src_dim)
         for p in peers:
             if p != c:
-                t.received[c] += pieces[p][c[k]].size
-                t.sent[p] += pieces[p][c[k]].size
+                t.received[c] += pieces[p][q].size
+                t.sent[p] += pieces[p][q].size
     return out
 
 

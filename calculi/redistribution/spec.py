@@ -2,6 +2,8 @@
 
 The pure conversion works on plain tuples (``None`` | ``"x"`` | ``("x", "y")`` per dimension), so it
 needs no JAX; ``to_partition_spec`` builds a real ``jax.sharding.PartitionSpec`` when JAX is there.
+A sub-axis appears in a spec by its own spelling (``'y:(2)2'``); JAX knows it only on the refined
+mesh, where the engine writes it as the names of its factors (``subaxes.refine``).
 """
 
 from __future__ import annotations

@@ -149,6 +149,27 @@ def general_problems(draw: st.DrawFn, max_devices: int = 16) -> Problem:
     return Problem(mesh, type_of(src, shape, mesh), type_of(tgt, shape, mesh))
 
 
+def union_divisible(problem: Problem) -> bool:
+    """Every global dimension is a multiple of the product of the mesh axes that the source or the
+    target puts on it (weaker than a multiple of the mesh size)."""
+    return all(s.size % problem.mesh.product(tuple(dict.fromkeys((*s.axes, *t.axes)))) == 0
+               for s, t in zip(problem.source.dims, problem.target.dims, strict=True))
+
+
+@st.composite
+def uneven_problems(draw: st.DrawFn, max_devices: int = 16) -> Problem:
+    """Two different random types, each global dimension a multiple of the axes either type puts on
+    it (``union_divisible``) and often not of the mesh size, so that an axis the types do not put on
+    a dimension may not divide it."""
+    mesh = draw(meshes(max_devices, min_size=2))
+    rank = draw(st.integers(1, 3))
+    src, tgt = draw(assignments(mesh, rank)), draw(assignments(mesh, rank))
+    tgt = distinct(src, tgt, mesh, draw(st.integers(0, len(mesh.names) - 1)))
+    shape = [mesh.product(tuple(dict.fromkeys((*a, *b)))) * draw(st.sampled_from([1, 1, 3, 5]))
+             for a, b in zip(src, tgt, strict=True)]
+    return Problem(mesh, type_of(src, shape, mesh), type_of(tgt, shape, mesh))
+
+
 @st.composite
 def hard_problems(draw: st.DrawFn, max_devices: int = 16) -> Problem:
     """XLA's fallback cases: ``x`` on one dimension becomes ``y`` (another size, or replicated) or moves."""

@@ -3,10 +3,18 @@
 A mesh ``{x1:s1, ..., xk:sk}`` names its axes; a device is a coordinate ``c ∈ Π [0, si)``, numbered
 in row-major order. A type ``[n1{A1}N1, ...]`` gives, per dimension, the local size ``n``, the axes
 ``A`` it is split over (major → minor) and the global size ``N``; axes used nowhere mean replication.
+
+An axis of a type may also be a sub-axis, written as Shardy writes them: ``y:(p)s`` is the factor of
+size ``s`` of mesh axis ``y`` that has ``p`` coordinates of ``y`` above it, so that with ``|y| = p·s·q``
+a device's ``y:(p)s`` coordinate is ``(c[y] // q) mod s``. The major factor ``y:(1)s`` is written
+``y:s``; on ``y=4``, ``y:2`` is the major half and ``y:(2)2`` the minor half, and ``{y:2, y:(2)2}``
+splits a dimension exactly as ``{y}`` does. In the AST a sub-axis is the string of its canonical
+spelling (``sub_axis``), so a type's axes stay a tuple of names.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Iterator
@@ -18,6 +26,50 @@ from calculi.core.syntax import Node
 
 Coord = tuple[int, ...]
 MAX_DEVICES = 4096
+
+
+@functools.lru_cache(maxsize=4096)
+def axis_parts(axis: str) -> tuple[str, int, int | None]:
+    """``"y"`` → ``("y", 1, None)`` (the whole axis); ``"y:(2)2"`` → ``("y", 2, 2)``; ``"y:2"`` →
+    ``("y", 1, 2)``."""
+    name, colon, rest = axis.partition(":")
+    if not colon:
+        return name, 1, None
+    if rest.startswith("("):
+        pre, _, size = rest[1:].partition(")")
+        return name, int(pre), int(size)
+    return name, 1, int(rest)
+
+
+def sub_axis(name: str, pre: int, size: int) -> str:
+    """The canonical spelling of a sub-axis: ``y:s`` for the major factor, else ``y:(p)s``."""
+    return f"{name}:{size}" if pre == 1 else f"{name}:({pre}){size}"
+
+
+def base_axis(axis: str) -> str:
+    """The mesh axis a (sub-)axis is part of."""
+    return axis.partition(":")[0]
+
+
+def is_sub_axis(axis: str) -> bool:
+    return ":" in axis
+
+
+def extent(axis: str, mesh_size: int) -> tuple[int, int]:
+    """The factor a (sub-)axis covers of an axis of ``mesh_size`` coordinates, as the pre-sizes
+    ``[p, p·s)`` it spans (``[1, |y|)`` for the whole axis)."""
+    _, pre, size = axis_parts(axis)
+    return pre, pre * (mesh_size if size is None else size)
+
+
+def overlap(a: str, b: str, mesh_size: int) -> bool:
+    """Two (sub-)axes of one mesh axis share coordinates unless one ends (in pre-size) where or
+    before the other starts and divides that start, so that their coordinates are independent."""
+    (p1, e1), (p2, e2) = extent(a, mesh_size), extent(b, mesh_size)
+    if e1 > p2 and e2 > p1:
+        return True
+    lo_end, hi_start = (e1, p2) if e1 <= p2 else (e2, p1)
+    return hi_start % lo_end != 0
 
 
 def show_count(n: int) -> str:
@@ -54,15 +106,51 @@ class Mesh(Node):
         return Mesh(tuple(sizes.items()))
 
     def size(self, axis: str) -> int:
-        return self.shape[self._position[axis]]
+        """The number of coordinates of an axis or sub-axis."""
+        if axis in self._position:
+            return self.shape[self._position[axis]]
+        _, _, size = axis_parts(axis)
+        if size is None:
+            raise KeyError(axis)
+        return size
 
     def index(self, axis: str) -> int:
-        if axis not in self._position:
+        """The position of an axis (of a sub-axis: of the axis it is part of) in the coordinates."""
+        name = base_axis(axis)
+        if name not in self._position:
             raise ValueError(f"{axis!r} is not a mesh axis")
-        return self._position[axis]
+        return self._position[name]
 
     def __contains__(self, axis: object) -> bool:
-        return axis in self._position
+        """A mesh axis, or a sub-axis of one whose factor divides it (``y:(p)s`` with ``p·s`` dividing
+        ``|y|``, ``s`` at least 2 and smaller than ``|y|``)."""
+        if not isinstance(axis, str):
+            return False
+        if axis in self._position:
+            return True
+        name, pre, size = axis_parts(axis)
+        if name not in self._position or size is None:
+            return False
+        whole = self.shape[self._position[name]]
+        return pre >= 1 and 2 <= size < whole and whole % (pre * size) == 0
+
+    def coordinate(self, axis: str, coord: Coord) -> int:
+        """Device ``coord``'s coordinate along an axis or sub-axis."""
+        k = self.index(axis)
+        _, pre, size = axis_parts(axis)
+        if size is None:
+            return coord[k]
+        return coord[k] // (self.shape[k] // (pre * size)) % size
+
+    def peers(self, coord: Coord, axis: str) -> list[Coord]:
+        """The devices that differ from ``coord`` only along ``axis``, in order of that coordinate."""
+        k = self.index(axis)
+        _, pre, size = axis_parts(axis)
+        if size is None:
+            return [(*coord[:k], q, *coord[k + 1 :]) for q in range(self.shape[k])]
+        stride = self.shape[k] // (pre * size)
+        rest = coord[k] - self.coordinate(axis, coord) * stride
+        return [(*coord[:k], rest + q * stride, *coord[k + 1 :]) for q in range(size)]
 
     @property
     def device_count(self) -> int:

@@ -47,8 +47,9 @@ from calculi.redistribution.syntax import (
 REWRITE_FUEL = 10_000
 
 EASY = "easy program"
-PEAK_CANCEL, PEAK_PERMUTE, PEAK_VALLEY, PEAK_ALL_TO_ALL, PEAK_SWAP = (
-    "peak: cancel", "peak: AllPermute", "peak: valley", "peak: AllToAll", "peak: slice first")
+PEAK_CANCEL, PEAK_PERMUTE, PEAK_VALLEY, PEAK_ALL_TO_ALL, PEAK_SWAP, PEAK_THROUGH = (
+    "peak: cancel", "peak: AllPermute", "peak: valley", "peak: AllToAll", "peak: slice first",
+    "peak: through another dimension")
 RISE_PAST_ALL_TO_ALL, RISE_INTO, RISE_OUT_OF, RISE_PAST_PERMUTE = (
     "rise later: past AllToAll", "rise later: AllToAll into its dimension",
     "rise later: AllToAll out of its dimension", "rise later: past AllPermute")
@@ -58,12 +59,13 @@ FALL_PAST_ALL_TO_ALL, FALL_FROM, FALL_INTO, FALL_PAST_PERMUTE = (
 MERGE_PERMUTES, PERMUTE_PAST_ALL_TO_ALL, CANCEL_ALL_TO_ALL, DROP_PERMUTE, COLLAPSE_FLAT = (
     "merge AllPermutes", "AllPermute past AllToAll", "cancel AllToAlls", "drop identity AllPermute",
     "collapse flat run")
+GATHER_AT_SOURCE = "gather where the AllToAll started"
 
 RULES = coverage.declare(CALCULUS, [
-    EASY, PEAK_CANCEL, PEAK_PERMUTE, PEAK_VALLEY, PEAK_ALL_TO_ALL, PEAK_SWAP,
+    EASY, PEAK_CANCEL, PEAK_PERMUTE, PEAK_VALLEY, PEAK_ALL_TO_ALL, PEAK_SWAP, PEAK_THROUGH,
     RISE_PAST_ALL_TO_ALL, RISE_INTO, RISE_OUT_OF, RISE_PAST_PERMUTE,
     FALL_PAST_ALL_TO_ALL, FALL_FROM, FALL_INTO, FALL_PAST_PERMUTE,
-    MERGE_PERMUTES, PERMUTE_PAST_ALL_TO_ALL, CANCEL_ALL_TO_ALL, DROP_PERMUTE, COLLAPSE_FLAT,
+    MERGE_PERMUTES, PERMUTE_PAST_ALL_TO_ALL, CANCEL_ALL_TO_ALL, DROP_PERMUTE, COLLAPSE_FLAT, GATHER_AT_SOURCE,
 ])
 """The rules of the calculus: the typing rules (``check``), then synthesis: the easy program and
 the rewrites, named by the shape of the memory profile they flatten (a peak ``/\\``, a rise moved
@@ -135,7 +137,8 @@ Rewrite = Callable[[Op, Op, DistType, DistType, DistType, Mesh], Rewritten | Non
 
 
 def flatten_peak(p: Op, q: Op, t0: DistType, t1: DistType, t2: DistType, mesh: Mesh) -> Rewritten | None:
-    """/\\ : AllGather(i,a) ; DynSlice(j,b)."""
+    """/\\ : AllGather(i,a) ; DynSlice(j,b). Where |b| does not divide n_i (no valley), the slice goes
+    to another dimension k and comes back by an AllToAll: DynSlice(k,b) ; AllGather(i,a) ; AllToAll(k→i,b)."""
     assert isinstance(p, AllGather) and isinstance(q, DynSlice)
     i, a, j, b = p.dim, p.axis, q.dim, q.axis
     if i == j and a == b:
@@ -143,8 +146,11 @@ def flatten_peak(p: Op, q: Op, t0: DistType, t1: DistType, t2: DistType, mesh: M
     if i == j and mesh.size(a) == mesh.size(b):
         return PEAK_PERMUTE, [AllPermute(t2)]
     if i == j:
-        t_sliced = check_program(t0, (DynSlice(i, b),), mesh)[-1]
-        return PEAK_VALLEY, [DynSlice(i, b), AllPermute(_swap_minor(t_sliced, i)), AllGather(i, a)]
+        if t0.dims[i].local % mesh.size(b) == 0:
+            t_sliced = check_program(t0, (DynSlice(i, b),), mesh)[-1]
+            return PEAK_VALLEY, [DynSlice(i, b), AllPermute(_swap_minor(t_sliced, i)), AllGather(i, a)]
+        k = next((k for k, d in enumerate(t0.dims) if k != i and d.local % mesh.size(b) == 0), None)
+        return None if k is None else (PEAK_THROUGH, [DynSlice(k, b), AllGather(i, a), AllToAll(k, i, b)])
     if a == b:
         return PEAK_ALL_TO_ALL, [AllToAll(i, j, a)]
     return PEAK_SWAP, [DynSlice(j, b), AllGather(i, a)]
@@ -233,6 +239,14 @@ def cancel_all_to_all(
     return (CANCEL_ALL_TO_ALL, []) if t2 == t0 else None
 
 
+def gather_at_source(p: Op, q: Op, t0: DistType, t1: DistType, t2: DistType, mesh: Mesh) -> Rewritten | None:
+    """AllToAll(i→j,x) ; AllGather(j,x) = AllGather(i,x): the same type, without moving x's chunks twice."""
+    assert isinstance(p, AllToAll) and isinstance(q, AllGather)
+    if (q.dim, q.axis) != (p.dst_dim, p.axis):
+        return None
+    return GATHER_AT_SOURCE, [AllGather(p.src_dim, p.axis)]
+
+
 REWRITES: dict[tuple[type, type], Rewrite] = {
     (AllGather, DynSlice): flatten_peak,
     (AllGather, AllToAll): gather_after_all_to_all,
@@ -242,6 +256,7 @@ REWRITES: dict[tuple[type, type], Rewrite] = {
     (AllPermute, AllPermute): merge_permutes,
     (AllPermute, AllToAll): permute_after_all_to_all,
     (AllToAll, AllToAll): cancel_all_to_all,
+    (AllToAll, AllGather): gather_at_source,
 }
 
 

@@ -362,11 +362,24 @@ def _() -> None:
     assert _run(problem, program).local_sizes == [16, 16]
 
 
+THROUGH = ("x=4,y=2", "[3{x}12, 6{y}12]", "[12, 3{x}12]")
+
+
+@theorem("redistribution.examples.peak_through", paper=REDIST, section="example", label="example",
+         statement="on x=4,y=2, [3{x}12, 6{y}12] -> [12, 3{x}12] peaks at 36 local elements, not at the "
+                   "whole 144: dimension 0 is not divisible by |y|, so the peak goes through dimension 1")
+def _() -> None:
+    problem, program = _golden(*THROUGH)
+    run = _run(problem, program)
+    assert max(run.local_sizes) == 36, show_program(program)
+
+
 # -- the suite's own quality: every rule fires, and what the generators produce ---------------------
 
 
 def _exercise() -> None:
     """Synthesis on drawn problems, and normalisation of programs ending in each rewrite's pair."""
+    _golden(*THROUGH)
     for p in sample(weighted_problems(), 48):
         synth.paper(p.source, p.target, p.mesh, Fuel(synth.REWRITE_FUEL))
     for key in synth.REWRITES:

@@ -47,6 +47,23 @@ def test_strategies() -> None:
     assert xla["peak_local_elements"] == 6
 
 
+def test_optimal_strategy() -> None:
+    proc = cli("synth", "--mesh", "x=4,y=2", "[3{x}12, 6{y}12]", "[12, 3{x}12]", "--json", "--engine", "sim",
+               "--strategy", "optimal")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["strategy"] == "optimal" and out["peak_local_elements"] == 36
+    assert [op["op"] for op in out["program"]] == ["AllGather", "AllToAll"]
+    assert out["checked"].startswith("checked on the NumPy simulator")
+    proc = cli("synth", "--mesh", "a=2,b=2,c=2,d=2,e=2", "[64{a}128, 128, 128]", "[128, 128, 64{b}128]",
+               "--strategy", "optimal")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("source:1:1: search limit [optimal]: the optimal search would visit more")
+    proc = cli("synth", "--mesh", "x=100000,y=100000", "[100000{x}10000000000]", "[100000{y}10000000000]",
+               "--strategy", "optimal")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and "optimal search would" in proc.stderr
+
+
 def test_bad_input_is_a_message_not_a_traceback() -> None:
     proc = cli("synth", "--mesh", "x=2,y=3", "[3{x}6]", "[2{z}6]")
     assert proc.returncode == 1
@@ -65,7 +82,7 @@ def test_check_a_program() -> None:
 @pytest.mark.engine
 def test_synth_runs_on_jax_devices() -> None:
     pytest.importorskip("jax")
-    for strategy in ("paper", "xla"):
+    for strategy in ("paper", "optimal", "xla"):
         proc = cli("synth", "--mesh", "x=2,y=3", "[3{x}6, 4]", "[2{y}6, 4]", "--engine", "jax",
                    "--strategy", strategy)
         assert proc.returncode == 0, proc.stderr[-2000:]

@@ -30,6 +30,9 @@ EXAMPLES = [
     "[4{x}8, 4{y}8, 8] -> [8, 2{z,x}8, 4{y}8]", "[16{x}64, 64] -> [64, 32{y}64]",
     ":set strategy xla", ":set strategy naive", ":set memory 1GiB", ":set memory 12", ":set fuel 50",
     ":help synth",
+    # sub-axes and bad meshes
+    ":check [2{a:2}8] DynSlice(0, a:(2)2); AllGather(0, a:(2)2)", "[1{a:2,a:(2)2}4] -> [4]",
+    "[4{a:(2)2}8] AllPermute([4{a:2}8])", ":check [2{a:(2)4, x:3}6]", ":mesh ξ=2", ":mesh 1=2", ":mesh x=-2",
     # made to hurt: huge sizes, many axes, many dimensions, long programs, memory bombs
     f":mesh x={HUGE}", f"[{HUGE}] -> [{HUGE}]", f":check [2] AllToAll(0 -> {HUGE}, x)",
     "[4096{x}16777216] -> [16777216]", ":synth [4096{x}16777216] -> [16777216]",

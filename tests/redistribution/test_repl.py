@@ -28,6 +28,15 @@ def test_a_session() -> None:
     assert "strategy = xla" in out and "peak local elements: 6" in out
 
 
+def test_the_optimal_strategy_in_the_repl() -> None:
+    out = repl(":mesh x=4,y=2", ":set strategy optimal", ":synth [3{x}12, 6{y}12] -> [12, 3{x}12]", ":run",
+               ":set strategy best")
+    assert "strategy = optimal" in out and "(strategy optimal)" in out
+    assert "AllToAll(0 -> 1, x)" in out and "peak local elements: 36" in out
+    assert "checked on the NumPy simulator" in out
+    assert "strategies: paper, optimal, optimal-subaxes, naive, xla" in out
+
+
 def test_stepping_names_each_rule() -> None:
     out = repl(":mesh x=2,y=3", ":step [3{x}6] -> [2{y}6]", ":step", ":step", ":step", ":step")
     assert "--> [DynSlice] [1{x,y}6] AllPermute([1{y,x}6]); AllGather(0, x)" in out

@@ -111,3 +111,36 @@ def test_partition_spec_without_jax_says_so(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setitem(sys.modules, "jax.sharding", None)
     with pytest.raises(UsageError, match="needs JAX"):
         to_partition_spec(ty("[3{x}6]"))
+
+
+@pytest.mark.parametrize(("text", "column"), [("ξ=2", 1), ("1=2", 1), ("x=2, 2y=3", 6), ("x-y=2", 1)])
+def test_a_bad_mesh_axis_name_gets_a_hint_about_meshes(text: str, column: int) -> None:
+    with pytest.raises(ParseError) as info:
+        parse_mesh(Source(text))
+    reason = info.value.reason
+    assert "mesh" in reason and "NAME=SIZE" in reason and "dimension" not in reason
+    assert info.value.span is not None and info.value.span.column == column
+
+
+@pytest.mark.parametrize("text", ["x=-2", "x=2, y=-1", "x = - 3"])
+def test_a_negative_mesh_size_says_sizes_must_be_positive(text: str) -> None:
+    with pytest.raises(ParseError, match="sizes must be positive") as info:
+        parse_mesh(Source(text))
+    assert info.value.span is not None
+
+
+@pytest.mark.parametrize("text", ["x=2,", ",x=2", "x=2,,y=3", "=2"])
+def test_a_missing_mesh_axis_is_said_in_terms_of_meshes(text: str) -> None:
+    with pytest.raises(ParseError, match="a mesh axis is missing"):
+        parse_mesh(Source(text))
+
+
+def test_no_message_names_the_parsers_end_token() -> None:
+    texts = ["x=2,", "x=2, y", "[", "[3{x}", "[3{x}6] ->", "DynSlice(0,", "AllToAll(0 ->", "[2{y:", "[2{y:(",
+             "AllPermute([", "[3{x}6] DynSlice(0, x);", "x=", "[1{x,}2]"]
+    parsers = [parse_mesh, parse_type, parse_program]
+    for text in texts:
+        for parse in parsers:
+            with pytest.raises(CalculusError) as info:
+                parse(Source(text))
+            assert "$end" not in info.value.reason.lower() and "$" not in info.value.reason

@@ -1,0 +1,67 @@
+"""Seeded bugs in the optimal search that its theorems (``redistribution.optimal``) must kill.
+
+* ``optimal.permute_moves_everyone``: an AllPermute is costed as moving every device's block,
+  forgetting the devices that already hold theirs.
+* ``optimal.no_all_to_all``: the candidates forget AllToAll.
+* ``optimal.slice_unsplit_only``: the candidates slice only dimensions no axis splits yet.
+* ``optimal.gather_cost_one_device``: collectives other than AllPermute are costed on one device,
+  not summed over the mesh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+from calculi.core.mutants import Mutant, patch
+from calculi.redistribution import optimal
+from calculi.redistribution.syntax import AllPermute, AllToAll, DistType, DynSlice, Mesh, Op
+
+THEOREMS = "redistribution.optimal"
+
+
+def _permute_moves_everyone(group: list[DistType], mesh: Mesh) -> np.ndarray:
+    moved = optimal.permute_moved(group, mesh)
+    everyone = np.full(moved.shape, mesh.device_count * group[0].local_size, dtype=object)
+    np.fill_diagonal(everyone, 0)
+    return everyone
+
+
+_candidates = optimal.candidate_ops
+
+
+def _no_all_to_all(ty: DistType, mesh: Mesh, permutable: Iterable[DistType] = ()) -> Iterator[Op]:
+    return (op for op in _candidates(ty, mesh, permutable) if not isinstance(op, AllToAll))
+
+
+def _slice_unsplit_only(ty: DistType, mesh: Mesh, permutable: Iterable[DistType] = ()) -> Iterator[Op]:
+    return (op for op in _candidates(ty, mesh, permutable)
+            if not (isinstance(op, DynSlice) and ty.dims[op.dim].axes))
+
+
+_build_graph = optimal.build_graph
+
+
+def _one_device(source: DistType, mesh: Mesh) -> optimal.Graph:
+    graph = _build_graph(source, mesh)
+    devices = mesh.device_count
+    edges = {ty: [(op, after, moved if isinstance(op, AllPermute) else moved // devices)
+                  for op, after, moved in out] for ty, out in graph.edges.items()}
+    return optimal.Graph(graph.mesh, graph.types, edges)
+
+
+MUTANTS = [
+    Mutant("redistribution.optimal.permute_moves_everyone", "redistribution",
+           "the optimal search costs an AllPermute as moving every device's block",
+           lambda: patch(optimal, "permute_moved", _permute_moves_everyone), THEOREMS),
+    Mutant("redistribution.optimal.no_all_to_all", "redistribution",
+           "the optimal search's candidates forget AllToAll",
+           lambda: patch(optimal, "candidate_ops", _no_all_to_all), THEOREMS),
+    Mutant("redistribution.optimal.slice_unsplit_only", "redistribution",
+           "the optimal search's candidates slice only dimensions that no axis splits yet",
+           lambda: patch(optimal, "candidate_ops", _slice_unsplit_only), THEOREMS),
+    Mutant("redistribution.optimal.gather_cost_one_device", "redistribution",
+           "the optimal search costs collectives other than AllPermute on one device only",
+           lambda: patch(optimal, "build_graph", _one_device), THEOREMS),
+]
