@@ -28,8 +28,11 @@ from typing import Any
 
 import numpy as np
 
+import backend.numpy as bnp
+from backend.dispatch import Traced
 from backend.executor import Compiled
 from backend.guards import Guard, environment
+from backend.inline import Interpreter, is_traced_tree, ordinary, standins, traced_integers, zeros_of
 from backend.pytree import PyTree, TreeDef, flatten, unflatten
 from backend.tracing import TracedFunction, fed, split_args, trace, weakly_typed
 from calculi.core.errors import UsageError
@@ -56,6 +59,15 @@ class Compilation:
     compiled: Compiled
     names: dict[str, str]
     report: UnzipReport | None
+    program: Program
+    """The program compiled (the last stage with the functions it calls)."""
+    embedded: Program | None = None
+
+    def ordinary(self) -> Program:
+        """The compiled program read as an ordinary one (``backend.inline``), built once."""
+        if self.embedded is None:
+            self.embedded = ordinary(self.program)
+        return self.embedded
 
 
 @dataclass
@@ -167,12 +179,13 @@ def build(f: Callable[..., Any], args: Sequence[Any], argnums: Argnums, stage: s
     if stage not in STAGES:
         raise UsageError(f"unknown stage {stage!r}; one of {', '.join(STAGES)}")
     policy = policy if policy is not None else policy_of(f)
-    jit = static is not None
+    jit = static is not None or traced_integers(args)
+    args = standins(args)
     static = tuple(static or ())
     nums = split_args(args, argnums)[0]
     try:
         signature = _signature(args, nums, static, jit)
-        key: Hashable = (_reference(f), tuple(nums), static, signature, stage, policy)
+        key: Hashable = (_reference(f), tuple(nums), static, signature, stage, policy, jit)
         hash(key)
     except TypeError:
         raise UsageError("static arguments (and non-array leaves) of a transformed function must be "
@@ -233,14 +246,24 @@ def _compile(traced: TracedFunction, stage: str, policy: Policy) -> Compilation:
             typing = check_program(Program(
                 tuple(d for d in typing.program.defs if d.name != names["lin"])
                 + tuple(d for d in transposed.program.defs if d.name == names["transpose"])))
-    compilation = Compilation(programs, Compiled(typing.program, typing), names, report)
+    compilation = Compilation(programs, Compiled(typing.program, typing), names, report, typing.program)
     _remember(_COMPILATIONS, key, compilation, COMPILATIONS)
     return compilation
 
 
 def diff_leaves(args: Sequence[Any], argnums: Argnums) -> tuple[list[Any], TreeDef, bool]:
     _, leaves, tree = split_args(args, argnums)
-    return [np.asarray(x) for x in leaves], tree, isinstance(argnums, int)
+    return [x if isinstance(x, Traced) else np.asarray(x) for x in leaves], tree, isinstance(argnums, int)
+
+
+def _run(p: Pipeline, stage: str, args: Sequence[Any], linear: Sequence[Any],
+         feeds: Sequence[Any]) -> list[Any]:
+    """Run function ``stage`` of ``p``: compiled on arrays, or, when a value is traced (this
+    transformation is called inside another's trace), interpreted into that trace (``backend.inline``)."""
+    name = p.names[stage]
+    if is_traced_tree(args) or is_traced_tree(linear) or is_traced_tree(feeds):
+        return Interpreter(p.compilation.ordinary(), feeds).call(name, [*args, *linear])
+    return list(p.compiled.run(name, args, linear, feeds=feeds))
 
 
 def _outputs(p: Pipeline, values: Sequence[Any]) -> PyTree:
@@ -259,9 +282,10 @@ def _like(given: PyTree, wanted: TreeDef, shapes: Sequence[tuple[int, ...]], dty
         raise UsageError(f"the {what} have the structure {tree}; the {what.split()[-1]} must have {wanted}")
     out = []
     for i, (x, shape, dtype) in enumerate(zip(leaves, shapes, dtypes, strict=True)):
-        if np.shape(x) != tuple(shape):
+        if tuple(x.shape if isinstance(x, Traced) else np.shape(x)) != tuple(shape):
             raise UsageError(f"leaf {i} of the {what} has shape {np.shape(x)}; it must be {tuple(shape)}")
-        out.append(np.asarray(x, dtype))
+        out.append(x if isinstance(x, Traced) and x.dtype == dtype else
+                   bnp.astype(x, dtype) if isinstance(x, Traced) else np.asarray(x, dtype))
     return out
 
 
@@ -272,7 +296,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     p = build(f, primals, argnums, "jvp")
     xs, tree, _ = diff_leaves(primals, argnums)
     ts = _like(tuple(tangents), tree, [x.shape for x in xs], [x.dtype for x in xs], "tangents of the primals")
-    values = p.compiled.run(p.names["jvp"], xs, ts, feeds=p.feeds(primals))
+    values = _run(p, "jvp", xs, ts, p.feeds(primals))
     return _outputs(p, values[: p.n_out]), unflatten(p.traced.out_tree, list(values[p.n_out:]))
 
 
@@ -283,12 +307,12 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[PyTree, Callable[..
     p = build(f, primals, argnums, "unzip")
     xs, tree, _ = diff_leaves(primals, argnums)
     feeds = p.feeds(primals)
-    values = p.compiled.run(p.names["nonlin"], xs, feeds=feeds)
+    values = _run(p, "nonlin", xs, (), feeds)
     tape = values[p.n_out]
 
     def f_lin(*tangents: Any) -> PyTree:
         ts = _like(tangents, tree, [x.shape for x in xs], [x.dtype for x in xs], "tangents of the primals")
-        return unflatten(p.traced.out_tree, list(p.compiled.run(p.names["lin"], [tape], ts, feeds=feeds)))
+        return unflatten(p.traced.out_tree, _run(p, "lin", [tape], ts, feeds))
 
     return _outputs(p, values[: p.n_out]), f_lin
 
@@ -302,17 +326,17 @@ def vjp(f: Callable[..., Any], *primals: Any, argnums: Argnums | None = None,
     p = build(target, primals, nums, "transpose")
     xs, tree, single = diff_leaves(primals, nums)
     feeds = p.feeds(primals)
-    values = p.compiled.run(p.names["nonlin"], xs, feeds=feeds)
+    values = _run(p, "nonlin", xs, (), feeds)
     tape = values[p.n_out]
     outs = _outputs(p, values[: p.n_out])
     main = flatten(outs[0] if has_aux else outs)
-    shapes = [np.shape(v) for v in values[: len(main[0])]]
-    dtypes = [np.asarray(v).dtype for v in values[: len(main[0])]]
+    shapes = [bnp.shape(v) for v in values[: len(main[0])]]
+    dtypes = [bnp.dtype_of(v) for v in values[: len(main[0])]]
 
     def f_vjp(ct: PyTree) -> PyTree:
         cts = _like(ct, main[1], shapes, dtypes, "cotangent leaves of the output")
-        cts += [np.zeros_like(np.asarray(v)) for v in values[len(cts): p.n_out]]
-        grads = p.compiled.run(p.names["transpose"], [tape], cts, feeds=feeds)
+        cts += [zeros_of(v) for v in values[len(cts): p.n_out]]
+        grads = _run(p, "transpose", [tape], cts, feeds)
         value = unflatten(tree, list(grads))
         return value[0] if single else value
 
@@ -345,9 +369,9 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0,
     def run(*args: Any) -> Any:
         result = vjp(f, *args, argnums=argnums, has_aux=has_aux)
         value, f_vjp = result[0], result[1]
-        if np.shape(value) != ():
-            raise UsageError(f"grad needs a scalar output, got shape {np.shape(value)} (use vjp)")
-        dtype = np.asarray(value).dtype
+        if bnp.shape(value) != ():
+            raise UsageError(f"grad needs a scalar output, got shape {bnp.shape(value)} (use vjp)")
+        dtype = bnp.dtype_of(value)
         if dtype.kind not in "fc":
             raise UsageError(f"grad needs a floating-point output, got {dtype} (an integer or boolean "
                              "output has no gradient)")
@@ -429,7 +453,7 @@ def jit(f: Callable[..., Any], static_argnums: Argnums = ()) -> Callable[..., Py
                 raise UsageError(f"static_argnums {i} is out of range for {n} positional arguments")
         static = tuple(sorted(i % n for i in statics))
         p = build(f, args, (), "source", static=static)
-        return _outputs(p, p.compiled.run(p.names["source"], (), feeds=p.feeds(args)))
+        return _outputs(p, _run(p, "source", (), (), p.feeds(args)))
 
     run.__name__ = getattr(f, "__name__", "jitted")
     run.__doc__ = f.__doc__

@@ -12,6 +12,7 @@ module imports nothing above the primitives.
 
 from __future__ import annotations
 
+import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import Any
@@ -26,8 +27,20 @@ from calculi.linear_ad.syntax import Primitive
 __all__ = ["Trace", "Traced", "bind", "is_traced", "type_of"]
 
 
+_LEVELS = itertools.count(1)
+
+
 class Trace(ABC):
-    """An interpretation of primitives on traced values (the tracer of ``backend.tracing``)."""
+    """An interpretation of primitives on traced values (the tracer of ``backend.tracing``).
+
+    ``level`` orders nested traces: a trace begun while another is recording (a transformation called
+    inside a transformed function) has the higher level, and a primitive with operands of both goes
+    to it, the outer value entering as a constant of the inner trace."""
+
+    level: int = 0
+
+    def begin(self) -> None:
+        self.level = next(_LEVELS)
 
     @abstractmethod
     def process(self, prim: Primitive, operands: tuple[object, ...], params: dict[str, Any]) -> Traced: ...
@@ -94,10 +107,13 @@ def is_traced(value: object) -> bool:
 
 
 def bind(prim: Primitive, *operands: object, **params: Any) -> Any:
-    """Apply ``prim``: through the owning trace if an operand is traced, else with NumPy."""
+    """Apply ``prim``: through the innermost trace that owns an operand, else with NumPy."""
+    owner: Trace | None = None
     for x in operands:
-        if isinstance(x, Traced):
-            return x.trace.process(prim, operands, params)
+        if isinstance(x, Traced) and (owner is None or x.trace.level > owner.level):
+            owner = x.trace
+    if owner is not None:
+        return owner.process(prim, operands, params)
     arrays = [np.asarray(x) for x in operands]
     impl = IMPLS.get(prim)
     if impl is None:

@@ -27,7 +27,7 @@ from collections.abc import Callable
 import numpy as np
 
 import backend.primitives as P
-import backend.rules_contractions  # noqa: F401  (the rules of the indexing and sequence primitives)
+import backend.rules_contractions  # (the rules of the indexing and sequence primitives)
 import backend.structural as S
 from backend.lprims import (
     CONSTANT,
@@ -42,7 +42,6 @@ from backend.lprims import (
     scale,
     shape_of,
 )
-from backend.rule_coverage import instrument
 from calculi.linear_ad.primitives import ParamDict, defjvp_scale, jvp_rules, keep_real_rule, transpose_rules
 from calculi.linear_ad.syntax import Expr, Lit, LVar, Prim, Primitive, Var, Zero
 from calculi.linear_ad.types import Type
@@ -238,4 +237,4 @@ def _(xs: tuple[Var, ...], ts: tuple[LVar, ...], types: tuple[Type, ...], ps: Pa
 
 for _p in EXTENDED:  # Linear A's primitives on ℝ keep their own JVP rules there
     keep_real_rule(_p)
-instrument()  # every row above fires its rule (``jvp:tanh``, ``transpose:reshapeL``) for rule coverage
+import backend.second_order  # noqa: E402, F401  (the second-order rows; it instruments every row for coverage)

@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 
 import backend.numpy  # (gives traced values their array operators and methods)
-import backend.rules  # noqa: F401  (registers the JVP and transpose rules)
+import backend.rules
+import backend.second_order  # noqa: F401  (the embedding's readings and the helpers' JVP rules)
 from backend.dispatch import Trace, Traced, type_of
 from backend.ltypes import ArrayT, ConstRef
 from backend.primitives import ArrayType, const_p
@@ -82,6 +83,9 @@ class Builder(Trace):
     captured: list[Any] = field(default_factory=list)
     types: dict[int, ArrayType] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.begin()
+
     def fresh(self, hint: str) -> Binder:
         return self.supply.binder(hint)
 
@@ -103,6 +107,18 @@ class Builder(Trace):
         self.kept_alive.append(value)
         return var
 
+    def outer(self, x: Tracer) -> Var:
+        """A value of an enclosing trace that ``f`` closes over: a captured feed, filled with that
+        value when this trace's stages run inside the enclosing one (``backend.inline``)."""
+        key = id(x)
+        if key not in self.consts:
+            ref = ConstRef(ArrayT.of(x.type), None, len(self.feeds), "cap")
+            self.feeds.append(ref)
+            self.captured.append(x)
+            self.kept_alive.append(x)
+            self.consts[key] = self.bind(Prim(const_p, (), (), (("value", ref),)), "cap", x.type)
+        return self.consts[key]
+
     def feed(self, value: Any, name: str = "in") -> Var:
         """Feed slot ``len(feeds)``: the arguments' feeds come first, then the captured ones."""
         t = ArrayType.of(value)
@@ -119,8 +135,7 @@ class Builder(Trace):
     def atom(self, x: object) -> tuple[Var, ArrayType]:
         if isinstance(x, Tracer):
             if x.trace is not self:
-                raise UsageError("a traced value escaped from another trace (nested transformations "
-                                 "of closures over traced values are not supported)")
+                return self.outer(x), x.type
             return x.variable, x.type
         return self.constant(x), ArrayType.of(x)
 
@@ -150,7 +165,7 @@ class TracedFunction:
         out: list[Any] = []
         for i, a in enumerate(args):
             if i not in nums:
-                out.extend(x if type(x) is np.ndarray else np.asarray(x)
+                out.extend(x if type(x) is np.ndarray or isinstance(x, Traced) else np.asarray(x)
                            for x in flatten(a)[0] if fed(x, feed_ints))
         out.extend(self.captured)
         return out
@@ -168,7 +183,7 @@ def weakly_typed(leaf: object) -> bool:
 
 def fed(leaf: object, feed_ints: bool) -> bool:
     """Whether a leaf of a non-differentiated argument is a feed (else it is static)."""
-    return isinstance(leaf, FLOATS) or (feed_ints and isinstance(leaf, INTEGERS))
+    return isinstance(leaf, (*FLOATS, Traced)) or (feed_ints and isinstance(leaf, INTEGERS))
 
 
 def split_args(args: Sequence[Any], argnums: int | Sequence[int]) -> tuple[list[int], list[Any], TreeDef]:
@@ -221,8 +236,8 @@ def trace(f: Callable[..., Any], args: Sequence[Any], argnums: int | Sequence[in
     results: list[Var] = []
     constants: dict[int, Any] = {}
     for i, leaf in enumerate(out_leaves):
-        if isinstance(leaf, Tracer) and leaf.trace is builder:
-            results.append(leaf.variable)
+        if isinstance(leaf, Tracer):
+            results.append(builder.atom(leaf)[0])
         else:
             constants[i] = leaf
             results.append(builder.constant(leaf))

@@ -182,3 +182,102 @@ prompt = text.encode("The ")
 sampled = stream.sample(params, cfg, prompt, 80, np.random.default_rng(1), temperature=0.8)
 print(text.decode(prompt) + text.decode(np.fromiter(sampled, np.int64)))
 print(f"state: {stream.state_bytes(griffin.init_state(cfg, 1)):,} bytes at any length")
+
+# %% [markdown]
+# ## 8. Derivatives of derivatives
+#
+# A derivative program is a Linear A program too. Read its linear part as ordinary (the embedding:
+# each linear primitive by its non-linear twin, `ẋ ⊕ ẏ` as `x + y`, `s ⊙ ẋ` as `s × x`) and it can be
+# traced, differentiated and compiled again, so the transformations nest as in JAX:
+# `jvp(grad(f))` is the Hessian-vector product (forward over reverse), `jit(grad(f))`,
+# `grad(grad(f))` … and `hessian = jacfwd(jacrev(f))`.
+#
+# Newton's method on the Rosenbrock function, each step solving `H d = −∇f` by conjugate
+# gradients, where `H` is only ever applied through `hvp`:
+
+# %%
+def rosenbrock(x):
+    return bnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+gradient = backend.jit(backend.grad(rosenbrock))
+hvp = backend.jit(lambda x, v: backend.jvp(backend.grad(rosenbrock), (x,), (v,))[1])
+
+
+def conjugate_gradient(apply, b, iterations=50, tol=1e-12):
+    x = np.zeros_like(b)
+    r = b.copy()
+    p = r.copy()
+    for _ in range(iterations):
+        hp = apply(p)
+        alpha = (r @ r) / (p @ hp)
+        x, r_new = x + alpha * p, r - alpha * hp
+        if r_new @ r_new < tol:
+            return x
+        p = r_new + (r_new @ r_new) / (r @ r) * p
+        r = r_new
+    return x
+
+
+x = np.array([-1.2, 1.0])
+steps = 0
+while np.linalg.norm(gradient(x)) > 1e-10 and steps < 100:
+    g = gradient(x)
+    step = conjugate_gradient(lambda v, x=x: hvp(x, v), -g)
+    if step @ g >= 0:  # H is not positive definite here: fall back to the gradient direction
+        step = -g
+    t = 1.0
+    while rosenbrock(x + t * step) > rosenbrock(x) and t > 1e-8:  # backtracking keeps Newton descending
+        t /= 2
+    x = x + t * step
+    steps += 1
+print(f"Newton with hvp: x = {np.round(x, 8)} after {steps} steps, |∇f| = {np.linalg.norm(gradient(x)):.1e}")
+assert np.allclose(x, 1.0, atol=1e-6)
+hessian = backend.hessian(rosenbrock)(x)
+assert np.allclose(hessian, hessian.T) and np.all(np.linalg.eigvalsh(hessian) > 0)
+
+# %% [markdown]
+# Per-example gradient norms of the digits MLP on held-out images: the misclassified ones pull hardest.
+# `vmap` maps the gradient over the examples with a batching rule per primitive, so all the
+# per-example gradients come from one batched program: `vmap(grad(loss), in_axes=(None, 0, 0))`.
+
+# %%
+from backend.models import mlp  # noqa: E402
+
+digits = data.digits(dtype=np.float64)
+images, labels = digits.x_train, digits.y_train
+n = 64 if SMALL else 512
+net = mlp.init([64, 32, 10], seed=0, dtype=np.float64)
+train_step = backend.jit(backend.value_and_grad(mlp.loss))
+for _ in range(20 if SMALL else 100):
+    _, g = train_step(net, images[:n], labels[:n])
+    net = {k: {p: net[k][p] - 0.5 * g[k][p] for p in net[k]} for k in net}
+def example_loss(p, x, y):
+    return mlp.loss(p, x[None], y[None])
+
+
+per_example = backend.jit(backend.vmap(backend.grad(example_loss), in_axes=(None, 0, 0)))
+test_x, test_y = digits.x_test, digits.y_test  # examples the network has not been trained on
+grads = per_example(net, test_x, test_y)  # each leaf with a leading axis of one entry per example
+norms = np.sqrt(sum(np.sum(v.reshape(len(test_y), -1) ** 2, axis=1) for layer in grads.values()
+                    for v in layer.values()))
+one = backend.grad(example_loss)(net, test_x[0], test_y[0])
+assert np.allclose(grads["layer0"]["w"][0], one["layer0"]["w"])
+correct = np.argmax(mlp.logits(net, test_x), axis=1) == test_y
+print(f"per-example |∇L| on {len(norms)} held-out digits: median {np.median(norms[correct]):.3f} when "
+      f"classified right ({correct.sum()}), {np.median(norms[~correct]):.3f} when wrong ({(~correct).sum()})")
+assert np.median(norms[~correct]) > np.median(norms[correct])
+
+# %%
+try:
+    import matplotlib.pyplot as plt
+
+    plt.figure()
+    plt.hist([norms[correct], norms[~correct]], bins=30, label=["classified right", "classified wrong"],
+             log=True)
+    plt.xlabel("per-example gradient norm")
+    plt.ylabel("examples")
+    plt.legend()
+    plt.savefig(os.path.join(tempfile.gettempdir(), "backend_per_example.png"))
+except ImportError:
+    print(np.histogram(norms, bins=8))

@@ -28,6 +28,8 @@ CALCULI: Mapping[str, tuple[str, str]] = {
         "calculi.redistribution.commands",
         "distributed array types and typed collectives",
     ),
+    "partir": ("calculi.partir.commands", "PartIR: tactics, propagation, SPMD lowering, automap"),
+    "dex": ("calculi.dex.commands", "Dex: index sets, pointful tables, typed effects"),
 }
 
 

@@ -54,7 +54,7 @@ def mutant(id_: str, description: str, patched: Callable[[], AbstractContextMana
     return Mutant(id_, "backend", description, lambda: _fresh(patched))
 
 
-ORDER = ("calls", "arrays", "mutants", "transforms", "coverage")
+ORDER = ("calls", "arrays", "mutants", "transforms", "second_order", "batching", "coverage")
 
 for _module in ORDER:
     importlib.import_module(f"{__name__}.{_module}")

@@ -20,15 +20,16 @@ from backend.strategies import CONSTANT, GENERATORS, Case, applications
 from backend.strategies_programs import Call, Point, calls
 from proofs.backend import YOLO
 from proofs.backend.arrays import every
+from proofs.backend.second_order import SECOND, loss_of
 from proofs.quality import distribution, every_rule_fires, sample
 
 DRAWN = list(GENERATORS)
 
 
 def exercise(samples: int = 1) -> None:
-    """Each primitive's drawn cases through J (``jvp``), T (``vjp``, then its cotangent applied) and
-    T twice (the transposes of the transposes: ``wgradL``, ``scatter_alongL`` …), with the caches
-    emptied first, so that every program is transformed anew."""
+    """Each primitive's drawn cases through J (``jvp``), T (``vjp``, then its cotangent applied), T
+    twice (the transposes of the transposes: ``wgradL``, ``scatter_alongL`` …) and J of the embedded
+    gradient (second order), with the caches emptied first, so that every program is transformed anew."""
     clear_cache()
     for cases in sample(every(DRAWN), samples):
         for case in cases:
@@ -39,6 +40,10 @@ def exercise(samples: int = 1) -> None:
             out, f_vjp = backend.vjp(f, *xs)
             f_vjp(np.ones_like(out))
             checks.involution_gap(f, xs)
+            if case.prim in SECOND:  # J of the embedded gradient: the helpers' rules and the readings
+                loss, floats = loss_of(case)
+                grad = backend.grad(loss, argnums=tuple(range(len(floats))))
+                backend.jvp(grad, tuple(floats), tuple(checks.tangents_for(floats)))
 
 
 every_rule_fires("backend", YOLO, "P3, P8 (arrays)", exercise)
