@@ -32,6 +32,7 @@ from calculi.foil.core import (
     with_fresh,
     with_refreshed,
 )
+from calculi.foil.nbe import normalize_by_evaluation
 
 # %% [markdown]
 # ## 1. Capture
@@ -110,6 +111,21 @@ print(pretty(normalize(parse(r"\x0. (\x1. \x0. x1) (\x2. x0)"))))
 # %%
 term = parse(r"\x. x y", free=True)
 assert with_fresh(theta, lambda b, ev: sink(term, ev)) is term
+
+# %% [markdown]
+# ## 4. Normalisation by evaluation
+#
+# `normalize` substitutes (lazily, in an environment). `normalize_by_evaluation` evaluates the term
+# into closures and neutral terms, sharing each argument's value (call by need), then reads the
+# value back: under a closure it takes the closure's own binder, refreshed when it clashes with
+# Θ. A renamed binder keeps its hint, so the printer shows `y` renamed as `y1`:
+
+# %%
+print(pretty(normalize_by_evaluation(k_y)))
+print(pretty(normalize_by_evaluation(parse(r"(\x. \y. \y1. x) (y y1)", free=True))))
+church = r"(\f. \x. f (f (f x)))"
+cube = parse(rf"(\m. \n. n m) {church} {church}")
+assert alpha_equiv(normalize_by_evaluation(cube), normalize(cube))
 
 # %% [markdown]
 # The benchmark (`python -m calculi.foil.bench`) measures what the typed calls cost in Python

@@ -30,6 +30,7 @@ from calculi.foil.core import (
     raw,
     sink,
     sink_name,
+    unsafe_binder,
     unsafe_name,
     unsafe_scope,
     unsink_name,
@@ -38,6 +39,8 @@ from calculi.foil.core import (
 )
 from calculi.foil.debruijn import from_debruijn, to_debruijn
 from calculi.foil.mutants import MUTANTS
+from calculi.foil.names import intern
+from calculi.foil.nbe import normalize_by_evaluation
 from calculi.foil.normalize import normalize, weak_head
 from calculi.foil.parse import parse
 from calculi.foil.pretty import pretty
@@ -308,6 +311,47 @@ def _p11(term: Term) -> None:
     assert foil_fuel.used == db_fuel.used
     if out is not None:
         assert to_debruijn(out, sorted(free_names(term))) == expected
+
+
+@st.composite
+def _capturing(draw: st.DrawFn) -> Term:
+    """``(λx. λy. e) y`` with FV(e) ⊆ {x, y, …}: reading the result back must rename the inner y."""
+    x, y = draw(st.lists(gen.names, min_size=2, max_size=2, unique=True))
+    body = draw(gen.terms_in([x, y], max_size=10, prefer=[y]))
+    inner: Term = Lam(unsafe_binder(y), body)
+    return App(Lam(unsafe_binder(x), inner), Var(unsafe_name(y)))
+
+
+@theorem("foil.nbe.agrees_with_nf", paper=FOIL, section="NbE (free-foil's future work)", label="derived",
+         show=show,
+         statement="normalisation by evaluation ≡α the substitution normaliser's nf, in at most as many "
+                   f"β-steps (sharing); its result prints as text that parses back to it up to α (or nf "
+                   f"diverges past {FUEL} steps)",
+         given={"term": st.one_of(gen.closed_terms(), gen.open_terms(), _capturing())})
+def _nbe(term: Term) -> None:
+    fuel = Fuel(FUEL)
+    try:
+        expected = normalize(term, fuel)
+    except FuelExhausted:
+        return
+    spent = Fuel(FUEL)
+    out = normalize_by_evaluation(term, spent)
+    assert spent.used <= fuel.used
+    assert alpha_equiv(out, expected)
+    assert to_debruijn(out, sorted(free_names(term))) == to_debruijn(expected, sorted(free_names(term)))
+    assert alpha_equiv(parse(pretty(out), free=True), out)
+
+
+@theorem("foil.nbe.names_from_hints", paper=FOIL, section="NbE, names", label="derived", show=show,
+         statement="read-back and substitution rename a clashing binder from its own spelling (y to y1), "
+                   "the same text whatever names the process interned before")
+def _hints() -> None:
+    for run in (normalize, normalize_by_evaluation):
+        before = pretty(run(parse(r"(\x. \y. \y1. x) (y y1)", free=True)))
+        for k in range(1, 6):
+            intern(f"y{k + 5}")
+        assert pretty(run(parse(r"(\x. \y. \y1. x) (y y1)", free=True))) == before == r"\y2. \y3. y y1"
+        assert pretty(run(parse(r"(\x. \y. x) y", free=True))) == r"\y1. y"
 
 
 @theorem("foil.whnf.idempotent", paper=FOIL, section="§3 P12", show=show,

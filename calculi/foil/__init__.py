@@ -4,7 +4,7 @@ Public API (used by suites and notebooks)::
 
     from calculi.foil import parse, pretty, normalize, alpha_equiv, substitute
     e = parse(r"(\\x. \\y. x) y", free=True)
-    pretty(normalize(e))                # '\\x2. y': the binder y was renamed, nothing captured
+    pretty(normalize(e))                # '\\y1. y': the binder y was renamed y1, nothing captured
 
 The strategies for other people's suites are in ``calculi.foil.strategies`` (imported lazily,
 since they need Hypothesis): ``closed_terms()``, ``open_terms()``, ``terms_in(scope)``, ...
@@ -21,6 +21,7 @@ from calculi.foil.checks import check_substitution, check_well_scoped
 from calculi.foil.core import Scope, Substitution, empty_scope, identity_subst, unsafe_name
 from calculi.foil.debruijn import from_debruijn, to_debruijn
 from calculi.foil.names import intern, spell
+from calculi.foil.nbe import normalize_by_evaluation
 from calculi.foil.normalize import normalize, weak_head
 from calculi.foil.parse import Term, Top, parse, parse_file
 from calculi.foil.pretty import pretty
@@ -52,6 +53,7 @@ __all__ = [
     "identity_subst",
     "intern",
     "normalize",
+    "normalize_by_evaluation",
     "open_lam",
     "parse",
     "parse_file",

@@ -1,11 +1,13 @@
 """``python -m calculi.repl foil``: terms in, normal forms out, plus the foil's own commands.
 
     > (\\x. \\y. x) y
-    \\x2. y
+    \\y1. y
     > :alpha (\\x0. \\x1. x1) (\\x1. \\x0. x0)
     α-equivalent
     > :subst \\y. x [x := y]
-    \\x2. y
+    \\y1. y
+    > :nbe (\\x. \\y. x) y
+    \\y1. y
     > :debruijn \\x. \\y. x
     λ λ 1
 
@@ -28,6 +30,7 @@ from calculi.foil.alpha import alpha_equiv
 from calculi.foil.baselines.debruijn import DB, DLam, DVar
 from calculi.foil.debruijn import to_debruijn
 from calculi.foil.names import spell
+from calculi.foil.nbe import normalize_by_evaluation
 from calculi.foil.normalize import normalize, weak_head
 from calculi.foil.parse import Term, parse_source, split_terms
 from calculi.foil.pretty import pretty
@@ -90,6 +93,8 @@ class Session(registry.Session[Term]):
             for c in [
                 registry.Command("nf", ":nf TERM", "the β-normal form (normal order)", self._nf),
                 registry.Command("whnf", ":whnf TERM", "the weak-head normal form", self._whnf),
+                registry.Command("nbe", ":nbe TERM", "the β-normal form by evaluation (shares arguments)",
+                                 self._nbe),
                 registry.Command("alpha", ":alpha A B", "are A and B α-equivalent? (parenthesise λs)",
                                  self._alpha),
                 registry.Command("subst", ":subst TERM [x := A, y := B]",
@@ -108,6 +113,9 @@ class Session(registry.Session[Term]):
 
     def _nf(self, args: str) -> str:
         return self.evaluate(self._term(args, ":nf TERM"), Fuel(self.fuel_limit))
+
+    def _nbe(self, args: str) -> str:
+        return pretty(normalize_by_evaluation(self._term(args, ":nbe TERM"), Fuel(self.fuel_limit)))
 
     def _whnf(self, args: str) -> str:
         return pretty(weak_head(self._term(args, ":whnf TERM"), Fuel(self.fuel_limit)))

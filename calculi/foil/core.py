@@ -32,6 +32,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, final
 
 from calculi.core.errors import ScopeError
+from calculi.foil.names import SPELLINGS
 
 CHECKS = os.environ.get("FOIL_CHECKS") == "1"
 
@@ -45,6 +46,8 @@ V = TypeVar("V")
 V2 = TypeVar("V2")
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
+A = TypeVar("A")
+A_contra = TypeVar("A_contra", contravariant=True)
 
 
 @final
@@ -152,6 +155,24 @@ def with_refreshed(scope: Scope[O], name: Name[I], k: FreshK[O, R]) -> R:
     return k(name, _EVIDENCE)  # type: ignore[arg-type]
 
 
+def fresh_unspelled(scope: Scope[N]) -> int:
+    """A name fresh for Θ that is also no spelled name: one past the largest name in Θ, and at
+    least ``names.SPELLINGS.ceiling``. The λ-calculus renames binders with it, so that a renamed
+    binder never takes the identifier of a name of the text further in (which would then be
+    renamed in turn): which binders get renamed depends on the term only, not on how many names
+    the process has read before, and results print the same in every run."""
+    fresh: int = scope.bit_length()  # type: ignore[attr-defined]
+    ceiling = SPELLINGS.ceiling
+    return fresh if fresh >= ceiling else ceiling
+
+
+def with_refreshed_unspelled(scope: Scope[O], name: Name[I], k: FreshK[O, R]) -> R:
+    """``with_refreshed`` with the fresh name chosen by ``fresh_unspelled``."""
+    if scope >> name & 1:  # type: ignore[operator]
+        return k(fresh_unspelled(scope), _EVIDENCE)  # type: ignore[arg-type]
+    return k(name, _EVIDENCE)  # type: ignore[arg-type]
+
+
 def unsafe_binder(identifier: int) -> NameBinder[N, L]:
     """Trusted: a binder for a known identifier (parsers and converters use this, then check)."""
     return identifier  # type: ignore[return-value]
@@ -212,6 +233,12 @@ def lookup_subst(
 
 if TYPE_CHECKING:
 
+    def extend_subst_owned(subst: Substitution[V, I, O], binder: NameBinder[I, I2], value: V) -> None:
+        """σ[x ↦ v] in O(1), by updating σ itself: only for a caller that holds the only
+        reference to σ and never uses it at its old scope again (the normaliser's machine, whose
+        σ grows by one entry per β-step, and holds σ at a type it cannot state: see
+        ``normalize.py``)."""
+
     def lookup_subst_or(subst: Substitution[V, I, O], name: Name[I], unchanged: V) -> V:
         """σ(x), or ``unchanged`` when σ leaves ``x`` alone: the caller passes its own occurrence
         of ``x`` (sunk into ``O``), so a name that is not substituted is reused, not rebuilt."""
@@ -220,7 +247,9 @@ if TYPE_CHECKING:
         """Does σ leave every name alone? (Dex: an identity substitution is a coercion, I ⊆ O.)"""
 
 else:
-    # Erased to C-level calls: a substitution is a dict, so these are ``dict.get`` and ``not``.
+    # Erased to C-level calls: a substitution is a dict, so these are ``dict.__setitem__``,
+    # ``dict.get`` and ``not``.
+    extend_subst_owned = dict.__setitem__
     lookup_subst_or = dict.get
     is_identity = operator.not_
 
@@ -235,16 +264,6 @@ def add_subst(subst: Substitution[V, I, O], binder: NameBinder[I, I2], value: V)
     out = dict(subst)  # type: ignore[call-overload]
     out[binder] = value
     return out  # type: ignore[no-any-return]
-
-
-def add_subst_owned(
-    subst: Substitution[V, I, O], binder: NameBinder[I, I2], value: V
-) -> Substitution[V, I2, O]:
-    """σ[x ↦ v] in O(1), by updating σ itself: only for a caller that holds the only reference to
-    σ and never uses it again (the normaliser's machine, whose σ grows by one entry per β-step)."""
-    table: dict[object, V] = subst  # type: ignore[assignment]
-    table[binder] = value
-    return subst  # type: ignore[return-value]
 
 
 def add_rename(
@@ -299,6 +318,49 @@ def under_binder(
     return go(x, theta | 1 << x, sigma)  # type: ignore[no-any-return]
 
 
+class UnderWithK(Protocol[O, I2, A_contra, R_co]):
+    """``UnderK`` with one more argument, passed through: ``∀o'. NameBinder o o' -> Scope o' ->
+    Substitution v i' o' -> a -> r``."""
+
+    def __call__(
+        self,
+        binder: NameBinder[O, O2],
+        scope: Scope[O2],
+        subst: Substitution[Any, I2, O2],
+        payload: A_contra,
+        /,
+    ) -> R_co: ...
+
+
+def under_binder_with(
+    scope: Scope[O],
+    subst: Substitution[V, I, O],
+    binder: NameBinder[I, I2],
+    inject: Callable[[Any], object],
+    k: UnderWithK[O, I2, A, R],
+    payload: A,
+) -> R:
+    """``under_binder`` whose continuation also receives ``payload`` (the continuation can then
+    be a module-level function instead of a closure made at every binder: one allocation less
+    per binder on the hot path), and whose fresh name is ``fresh_unspelled``'s."""
+    theta: Any = scope
+    sigma: Any = subst
+    x: Any = binder
+    go: Any = k
+    if theta >> x & 1:
+        fresh = theta.bit_length()
+        ceiling = SPELLINGS.ceiling
+        if fresh < ceiling:
+            fresh = ceiling
+        table = dict(sigma)
+        table[x] = inject(fresh)
+        return go(fresh, theta | 1 << fresh, table, payload)  # type: ignore[no-any-return]
+    if x in sigma:
+        sigma = dict(sigma)
+        del sigma[x]
+    return go(x, theta | 1 << x, sigma, payload)  # type: ignore[no-any-return]
+
+
 def extend_if_fresh(binder: NameBinder[N, L], scope: Scope[N]) -> Scope[L] | None:
     """``extend_scope(x, Θ)`` when ``x ∉ Θ``, else ``None`` (the clash test and the extension in one)."""
     if scope >> binder & 1:  # type: ignore[operator]
@@ -309,9 +371,6 @@ def extend_if_fresh(binder: NameBinder[N, L], scope: Scope[N]) -> Scope[L] | Non
 def subst_items(subst: Substitution[V, I, O]) -> list[tuple[Name[I], V]]:
     """The explicit entries of σ (names σ does not map are left alone)."""
     return list(subst.items())  # type: ignore[attr-defined]
-
-
-A = TypeVar("A")
 
 
 @final

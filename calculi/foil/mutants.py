@@ -3,9 +3,10 @@
 These are the rapier's classic mistakes (reference note §1): forgetting the delete at a binder
 that keeps its name, never renaming a binder that clashes with Θ, not extending Θ under a
 binder, and applying σ twice; and an α-equivalence check that lets two binders keep their own
-name whenever one of them is fresh (``λx. x`` / ``λy. x`` then look equal). Each patches one
-name of ``calculi.foil.substitution`` or ``calculi.foil.alpha`` (or one entry of a rule table) while
-active; ``python -m proofs --paper foil --mutants`` must kill all.
+name whenever one of them is fresh (``λx. x`` / ``λy. x`` then look equal); and NbE reading a
+closure back under its own binder name when that name is already in scope. Each patches one
+name of ``calculi.foil.substitution``, ``calculi.foil.alpha`` or ``calculi.foil.nbe`` (or one entry
+of a rule table) while active; ``python -m proofs --paper foil --mutants`` must kill all.
 """
 
 from __future__ import annotations
@@ -14,23 +15,24 @@ from collections.abc import Callable
 from typing import Any
 
 from calculi.core.mutants import Mutant, patch, patch_entry
-from calculi.foil import alpha, substitution
+from calculi.foil import alpha, nbe, substitution
+from calculi.foil.core import fresh_unspelled
 from calculi.foil.syntax import Var
 
 
 def _under_binder(*, delete: bool = True, rename: bool = True, extend: bool = True) -> Callable[..., Any]:
-    """``core.under_binder`` with one of its three duties dropped."""
+    """``core.under_binder_with`` with one of its three duties dropped."""
 
-    def step(scope: Any, subst: Any, binder: Any, inject: Any, k: Any) -> Any:
+    def step(scope: Any, subst: Any, binder: Any, inject: Any, k: Any, payload: Any) -> Any:
         table = dict(subst)
         if rename and scope >> binder & 1:
-            fresh = scope.bit_length()
+            fresh = fresh_unspelled(scope)
             table[binder] = inject(fresh)
         else:
             fresh = binder
             if delete:
                 table.pop(binder, None)
-        return k(fresh, scope | 1 << fresh if extend else scope, table)
+        return k(fresh, scope | 1 << fresh if extend else scope, table, payload)
 
     return step
 
@@ -50,6 +52,11 @@ def _unify_slips_when_one_is_fresh(x: Any, y: Any, theta: Any) -> Any:
     if not theta >> x & 1 or not theta >> y & 1:
         return x, x
     return _unify_binders(x, y, theta)
+
+
+def _never_refreshed(scope: Any, name: Any, k: Any) -> Any:
+    """``with_refreshed_unspelled`` that keeps the name even when it clashes with Θ."""
+    return k(name, None)
 
 
 MUTANTS = [
@@ -82,5 +89,12 @@ MUTANTS = [
         "foil",
         "α-equivalence slips when only one side's binder is fresh: both take the left binder's name",
         lambda: patch(alpha, "unify_binders", _unify_slips_when_one_is_fresh),
+    ),
+    Mutant(
+        "foil.nbe_no_refresh",
+        "foil",
+        "NbE's read-back reuses a closure's binder name without refreshing it on a clash with Θ",
+        lambda: patch(nbe, "with_refreshed_unspelled", _never_refreshed),
+        theorems="foil.nbe",
     ),
 ]

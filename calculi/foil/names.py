@@ -5,15 +5,21 @@ so identifiers must stay small: every new spelling gets the next unused identifi
 whatever it looks like. A spelling never chooses its own number: ``x100000000000`` is one more
 dense identifier, not bit 10¹¹ of every scope it enters.
 
-The printer looks spellings up. The table is injective and only grows, so printing and re-parsing
-a term gives back the very same identifiers (the round-trip property is exact, not only up to
-α). An identifier nobody spelled (a fresh name chosen by ``with_fresh``) is shown as ``x<n>``, or
-``x<n>'``, ``x<n>''``, ... when that spelling already belongs to another name, and keeps that
-spelling from then on.
+The printer looks spellings up, except for binders renamed by substitution or read-back: those
+are fresh identifiers nobody spelled, and the printer shows them from the binder's hint (the
+spelled name they were renamed from: ``y`` renamed is shown as ``y1``), chosen per printed term so
+that the text does not depend on what the process did before (``syntax.display_names``).
+
+The table is injective and only grows, so printing and re-parsing a term with no renamed binder
+gives back the very same identifiers (the round-trip property is exact, not only up to α; with
+renamed binders it is up to α). An identifier nobody spelled (a fresh name chosen by
+``with_fresh``, with no hint) is shown as ``x<n>``, or ``x<n>'``, ``x<n>''``, ... when that
+spelling already belongs to another name, and keeps that spelling from then on.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 
 
@@ -24,6 +30,9 @@ class Spellings:
         self._ids: dict[str, int] = {}
         self._names: dict[int, str] = {}
         self._next = 0
+        self.ceiling = 0
+        """One past the largest spelled identifier: a fresh name at or above it is no name of
+        any text read so far (``core.fresh_unspelled``)."""
         self._lock = threading.Lock()
 
     def intern(self, spelling: str) -> int:
@@ -62,6 +71,8 @@ class Spellings:
     def _bind(self, identifier: int, spelling: str) -> None:
         self._ids[spelling] = identifier
         self._names[identifier] = spelling
+        if identifier >= self.ceiling:
+            self.ceiling = identifier + 1
 
 
 SPELLINGS = Spellings()
@@ -73,3 +84,12 @@ def intern(spelling: str) -> int:
 
 def spell(identifier: int) -> str:
     return SPELLINGS.spell(identifier)
+
+
+_SUFFIX = re.compile(r"[0-9']+$")
+
+
+def stem(spelling: str) -> str:
+    """A spelling without its trailing digits and primes (``x`` if nothing is left): ``y2`` and
+    ``y'`` have the stem ``y``."""
+    return _SUFFIX.sub("", spelling) or "x"

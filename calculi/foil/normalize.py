@@ -19,10 +19,11 @@ semantics, so it spends the same fuel as ``semantics.step`` and the de Bruijn or
 and step.agrees_with_nf); but a ``let`` with n bindings costs O(n), not O(n²): the body is walked
 once, not once per β-step.
 
-σ grows by one entry per β-step in place (``add_subst_owned``): the machine holds the only
-reference to it, since arguments are substituted when they are pushed. The loop holds the pair
-(σ, e) at a scope ``I`` that changes with every β-step, an existential type Python cannot state,
-so the pair is ``Any`` inside ``head_normal`` and typed at the boundaries of every function here.
+σ grows by one entry per β-step in place (``extend_subst_owned``, erased to
+``dict.__setitem__``): the machine holds the only reference to it, since arguments are
+substituted when they are pushed. The loop holds the pair (σ, e) at a scope ``I`` that changes
+with every β-step, an existential type Python cannot state, so the pair is ``Any`` inside
+``head_normal`` and typed at the boundaries of every function here.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from calculi.foil.core import (
     NameBinder,
     Scope,
     Substitution,
-    add_subst_owned,
+    extend_subst_owned,
     identity_subst,
     lookup_subst_or,
 )
@@ -70,7 +71,7 @@ def head_normal(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Expr[
             if not args:
                 return sigma, head, args
             fuel.tick(head.span)
-            sigma = add_subst_owned(sigma, head.binder, args.pop())
+            extend_subst_owned(sigma, head.binder, args.pop())
             head = head.body
         else:
             value = lookup_subst_or(sigma, head.name, None)
@@ -99,14 +100,17 @@ def nf(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Expr[I], fuel:
 def nf_lam(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Lam[I, L], args: list[Expr[O]],
            fuel: Fuel) -> Expr[O]:
     """λx. e ↦ λx'. nf(e): under the binder with the rapier's step (x' = x unless it clashes)."""
-    body = term.body
+    return substitution.under_binder(scope, subst, term.binder, Var, _nf_under, (term, fuel))
 
-    def under(
-        fresh: NameBinder[O, O2], inner_scope: Scope[O2], inner: Substitution[Expr[O2], L, O2]
-    ) -> Expr[O]:
-        return Lam(fresh, nf(inner_scope, inner, body, fuel))
 
-    return substitution.under_binder(scope, subst, term.binder, Var, under)
+def _nf_under(
+    fresh: NameBinder[O, O2], scope: Scope[O2], subst: Substitution[Expr[O2], L, O2],
+    payload: tuple[Lam[Any, L], Fuel],
+) -> Expr[O]:
+    """The continuation at a binder: λx'. nf(Θ', σ', e), the binder keeping its hint."""
+    term, fuel = payload
+    hint = term.hint
+    return Lam(fresh, nf(scope, subst, term.body, fuel), term.binder if hint is None else hint)  # type: ignore[arg-type]
 
 
 def nf_var(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Var[I], args: list[Expr[O]],
@@ -125,7 +129,7 @@ NF_RULES: dict[type, Callable[..., Expr[Any]]] = {Lam: nf_lam, Var: nf_var}
 def normalize(term: Expr[N], fuel: Fuel | int | None = None) -> Expr[N]:
     """The β-normal form of ``term`` (normal order), or ``FuelExhausted`` after ``fuel`` β-steps."""
     spent = _fuel(fuel)
-    with _located(term, spent):
+    with located(term, spent):
         return nf(scope_of(term), identity_subst(), term, spent)
 
 
@@ -133,12 +137,12 @@ def normalize(term: Expr[N], fuel: Fuel | int | None = None) -> Expr[N]:
 def weak_head(term: Expr[N], fuel: Fuel | int | None = None) -> Expr[N]:
     """The weak-head normal form of ``term`` (normal order at the head)."""
     spent = _fuel(fuel)
-    with _located(term, spent):
+    with located(term, spent):
         return whnf(scope_of(term), term, spent)
 
 
 @contextmanager
-def _located(term: Expr[Any], fuel: Fuel) -> Iterator[None]:
+def located(term: Expr[Any], fuel: Fuel) -> Iterator[None]:
     """Running out of fuel at a λ made by substitution (no span) points at the whole term; the
     β-steps taken count for rule coverage."""
     before = fuel.used

@@ -11,11 +11,11 @@ document and rendering it (calculi.core.pretty) are both iterative.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from calculi.core.pretty import DEFAULT_WIDTH, Doc, concat, group, line, nest, parens, render, text
-from calculi.foil.names import spell
-from calculi.foil.syntax import App, Expr, Lam, Var, size
+from calculi.foil.syntax import App, Expr, Lam, Var, display_names, flat, size
 
 # A part of the document: (kind, doc), kind "atom" (a name), "app" or "lam" (what it prints as).
 _Part = tuple[str, Doc]
@@ -23,17 +23,22 @@ _Part = tuple[str, Doc]
 
 def pretty(term: Expr[Any], width: int | None = DEFAULT_WIDTH) -> str:
     """The term as text; ``width=None`` prints on one line (fast, for big terms)."""
+    name = display_names(term)
     if width is None:
-        return flat(term)
+        return flat(term, name)
     if size(term) <= width:
-        line = flat(term)
+        line = flat(term, name)
         if len(line) <= width:  # it fits: the layout would put it on one line
             return line
-    return render(to_doc(term, max(1, width // 4)), width)
+    return render(to_doc(term, max(1, width // 4), name), width)
 
 
-def to_doc(term: Expr[Any], levels: int = DEFAULT_WIDTH // 4) -> Doc:
-    """The document of ``term``; parts nested ``levels`` groups deep are single lines."""
+def to_doc(
+    term: Expr[Any], levels: int = DEFAULT_WIDTH // 4, name: Callable[[int], str] | None = None
+) -> Doc:
+    """The document of ``term``; parts nested ``levels`` groups deep are single lines; ``name``
+    spells names (by default ``display_names(term)``)."""
+    spell = display_names(term) if name is None else name
     results: list[_Part] = []
     stack: list[tuple[Expr[Any], int] | tuple[str, Any]] = [(term, 0)]
     while stack:
@@ -46,7 +51,7 @@ def to_doc(term: Expr[Any], levels: int = DEFAULT_WIDTH // 4) -> Doc:
         if isinstance(t, Var):
             results.append(("atom", text(spell(t.name))))  # type: ignore[arg-type]
         elif level >= levels:
-            results.append(("app" if isinstance(t, App) else "lam", text(flat(t))))
+            results.append(("app" if isinstance(t, App) else "lam", text(flat(t, spell))))
         elif isinstance(t, App):
             args: list[Expr[Any]] = []
             head: Expr[Any] = t
@@ -81,30 +86,3 @@ def _combine(results: list[_Part], kind: str, extra: Any) -> None:
     else:
         header = " ".join(f"\\{name}." for name in extra)
         results.append(("lam", group(concat([text(header), nest(2, concat([line(), results.pop()[1]]))]))))
-
-
-def flat(term: Expr[Any]) -> str:
-    """One-line printing with an explicit stack (no document, linear time)."""
-    out: list[str] = []
-    stack: list[Expr[Any] | str] = [term]
-    while stack:
-        t = stack.pop()
-        if isinstance(t, str):
-            out.append(t)
-        elif isinstance(t, Var):
-            out.append(spell(t.name))  # type: ignore[arg-type]
-        elif isinstance(t, Lam):
-            out.append(f"\\{spell(t.binder)}. ")  # type: ignore[arg-type]
-            stack.append(t.body)
-        elif isinstance(t, App):
-            arg, fun = t.arg, t.fun
-            if isinstance(arg, Var):
-                stack.append(arg)
-            else:
-                stack.extend((")", arg, "("))
-            stack.append(" ")
-            if isinstance(fun, Lam):
-                stack.extend((")", fun, "("))
-            else:
-                stack.append(fun)
-    return "".join(out)

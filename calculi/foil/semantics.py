@@ -44,12 +44,14 @@ def contract(scope: Scope[N], term: Expr[N]) -> Expr[N] | None:
             head = beta(scope, head, args.pop())
             return _rebuild(head, args)
 
+        hint: int = head.binder if head.hint is None else head.hint  # type: ignore[assignment]
+
         def under(binder: NameBinder[N, L2], inner: Scope[L2], body: Expr[L2]) -> Expr[N] | None:
             stepped = contract(inner, body)
             if stepped is None:
                 return None
             fired(XI)
-            return Lam(binder, stepped)
+            return Lam(binder, stepped, hint)
 
         return open_lam(scope, head, under)
     for index in range(len(args) - 1, -1, -1):

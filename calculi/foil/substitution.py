@@ -9,9 +9,13 @@ output terms, ``e : Expr[I]``:
     S(Θ, σ, λx. e)   = λx'. S(Θ ∪ {x'}, σ', e)      x' = x if x ∉ Θ, else fresh for Θ
                                                      σ' = σ \\ {x} if x' = x, else σ[x ↦ x']
 
-(the step at a binder is ``core.under_binder``: ``with_refreshed``, ``add_rename`` and
-``extend_scope`` fused into one trusted call; the normaliser's machine takes the same step from
+(the step at a binder is ``core.under_binder_with``: ``with_refreshed_unspelled``, ``add_rename`` and
+``extend_scope`` fused into one trusted call, whose continuation is a module-level function given
+the λ as an argument, not a closure made at each binder; the normaliser's machine takes the same step from
 here, so that a mutant of it changes both).
+
+A binder keeps its hint (the spelled name it was renamed from, or its own name), so that the
+printer shows a renamed ``y`` as ``y1`` (``syntax.display_names``).
 
 The types force the rapier's invariants: the range of σ lives in ``O``, so Θ covers FV(range σ)
 (SIa); names of ``e`` live in ``I``, so they cannot be used without going through σ (SIb); the
@@ -36,10 +40,11 @@ from calculi.foil.core import (
     identity_subst,
     is_identity,
     lookup_subst_or,
+    name_of,
     singleton_subst,
-    under_binder,
-    with_fresh,
+    with_refreshed_unspelled,
 )
+from calculi.foil.core import under_binder_with as under_binder
 from calculi.foil.syntax import App, Expr, Lam, Var
 
 N = TypeVar("N")
@@ -81,14 +86,15 @@ def subst_app(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: App[I])
 
 def subst_lam(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Lam[I, L]) -> Expr[O]:
     """S(Θ, σ, λx. e) = λx'. S(Θ ∪ {x'}, σ', e): the rapier's step at a binder."""
-    body = term.body
+    return under_binder(scope, subst, term.binder, Var, _subst_under, term)
 
-    def under(
-        fresh: NameBinder[O, O2], inner_scope: Scope[O2], inner: Substitution[Expr[O2], L, O2]
-    ) -> Expr[O]:
-        return Lam(fresh, substitute(inner_scope, inner, body))
 
-    return under_binder(scope, subst, term.binder, Var, under)
+def _subst_under(
+    fresh: NameBinder[O, O2], scope: Scope[O2], subst: Substitution[Expr[O2], L, O2], term: Lam[Any, L]
+) -> Expr[O]:
+    """The continuation at a binder: λx'. S(Θ', σ', e), the binder keeping its hint."""
+    hint = term.hint
+    return Lam(fresh, substitute(scope, subst, term.body), term.binder if hint is None else hint)  # type: ignore[arg-type]
 
 
 SUBST_RULES: dict[type, Callable[..., Expr[Any]]] = {Var: subst_var, App: subst_app, Lam: subst_lam}
@@ -121,7 +127,7 @@ def open_lam(scope: Scope[N], lam: Lam[N, L], k: OpenK[N, R]) -> R:
         renaming: Substitution[Expr[O2], L, O2] = add_rename(identity_subst(), binder, evidence, fresh, Var)
         return k(fresh, inner, substitute(inner, renaming, body))
 
-    return with_fresh(scope, renamed)
+    return with_refreshed_unspelled(scope, name_of(binder), renamed)
 
 
 __all__ = ["SUBST_RULES", "OpenK", "beta", "open_lam", "substitute", "under_binder"]

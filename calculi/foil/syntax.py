@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from calculi.core.syntax import Node
 from calculi.foil.core import Name, NameBinder, Scope, unsafe_scope
+from calculi.foil.names import spell, stem
 
 N = TypeVar("N")
 L = TypeVar("L")
@@ -37,9 +38,7 @@ class Expr(Node, Generic[N]):
         return hash(tuple(tokens(self)))
 
     def __repr__(self) -> str:
-        from calculi.foil.pretty import pretty
-
-        return f"{type(self).__name__}<{pretty(self, width=None)}>"
+        return f"{type(self).__name__}<{flat(self)}>"
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -63,6 +62,10 @@ class Lam(Expr[N], Generic[N, L]):
 
     binder: NameBinder[N, L]
     body: Expr[L]
+    hint: int | None = None
+    """The spelled name this binder was renamed from (substitution and read-back rename a binder
+    that clashes with Θ to a fresh, unspelled identifier); the printer shows such a binder from
+    its hint, ``y`` renamed as ``y1`` (``display_names``). Equality and hashing ignore it."""
 
 
 def tokens(term: Expr[Any]) -> Iterator[int]:
@@ -196,3 +199,87 @@ def depth(term: Expr[Any]) -> int:
         elif isinstance(t, Lam):
             stack.append((t.body, d + 1))
     return deepest
+
+
+def display_names(term: Expr[Any]) -> Callable[[int], str]:
+    """How the printer spells the names of ``term``: by their spelling (``names.spell``), except
+    that a binder renamed by substitution or read-back (its ``hint`` is the name it was renamed
+    from, not itself) is shown, with every occurrence of its name, as its
+    hint's stem and the first number that no other name of the term is shown as: ``y`` renamed is
+    ``y1``. The choice depends only on the term, not on the process's history, so a result prints
+    the same in every run; the map is injective on the term's names, so the text parses back to an
+    α-equivalent term (the same one exactly when nothing was renamed)."""
+    hinted: dict[int, int] = {}
+    names: set[int] = set()
+    stack: list[Expr[Any]] = [term]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, Var):
+            names.add(t.name)  # type: ignore[arg-type]
+        elif isinstance(t, App):
+            stack.append(t.arg)
+            stack.append(t.fun)
+        elif isinstance(t, Lam):
+            binder: int = t.binder  # type: ignore[assignment]
+            if t.hint is not None and t.hint != binder and binder not in hinted:
+                hinted[binder] = t.hint
+            names.add(binder)
+            stack.append(t.body)
+    if not hinted:
+        return spell
+    taken = {spell(x) for x in names if x not in hinted}
+    shown: dict[int, str] = {}
+    counters: dict[str, int] = {}
+    for binder, hint in sorted(hinted.items(), key=_first_seen(term)):
+        base = stem(spell(hint))
+        k = counters.get(base, 1)
+        while f"{base}{k}" in taken:
+            k += 1
+        counters[base] = k + 1
+        shown[binder] = f"{base}{k}"
+        taken.add(shown[binder])
+
+    def name(x: int) -> str:
+        found = shown.get(x)
+        return spell(x) if found is None else found
+
+    return name
+
+
+def _first_seen(term: Expr[Any]) -> Callable[[tuple[int, int]], int]:
+    """Order renamed binders by where they first occur in the term (so numbering follows the
+    text from left to right)."""
+    order: dict[int, int] = {}
+    for position, token in enumerate(tokens(term)):
+        if token <= -2:
+            order.setdefault(-2 - token, position)
+    return lambda item: order[item[0]]
+
+
+def flat(term: Expr[Any], name: Callable[[int], str] | None = None) -> str:
+    """One-line printing with an explicit stack (no document, linear time); ``name`` spells the
+    names (by default ``display_names(term)``)."""
+    spell = display_names(term) if name is None else name
+    out: list[str] = []
+    stack: list[Expr[Any] | str] = [term]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, str):
+            out.append(t)
+        elif isinstance(t, Var):
+            out.append(spell(t.name))  # type: ignore[arg-type]
+        elif isinstance(t, Lam):
+            out.append(f"\\{spell(t.binder)}. ")  # type: ignore[arg-type]
+            stack.append(t.body)
+        elif isinstance(t, App):
+            arg, fun = t.arg, t.fun
+            if isinstance(arg, Var):
+                stack.append(arg)
+            else:
+                stack.extend((")", arg, "("))
+            stack.append(" ")
+            if isinstance(fun, Lam):
+                stack.extend((")", fun, "("))
+            else:
+                stack.append(fun)
+    return "".join(out)

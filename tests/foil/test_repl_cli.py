@@ -93,8 +93,29 @@ def test_bench_runs_every_peer_on_a_small_workload() -> None:
 
     power = parse(rf"(\m. \n. n m) {bench.church(2)} {bench.church(3)}")
     assert pretty(normalize(power)).count(" (") == 7  # 2^3 = 8 applications of f
-    row = bench.measure([power], repeat=1)
-    assert set(row) == {"foil", "rapier", "β by subst", "always-rename", "de Bruijn"} == set(bench.PEERS)
+    row = bench.measure([power], repeat=1, budget=30.0)
+    assert set(row) == {"foil", "rapier", "always-rename", "de Bruijn", "NbE"} == set(bench.PEERS)
+    assert all(seconds is not None and seconds >= 0 for seconds in row.values())
+
+
+def test_bench_stops_a_cell_past_its_budget() -> None:
+    from calculi.foil import bench
+
+    def forever() -> None:
+        while True:
+            pass
+
+    assert bench.timed(forever, repeat=3, budget=0.05) is None
+    assert bench.timed(lambda: sum(range(1000)), repeat=2, budget=5.0) is not None
+
+
+@pytest.mark.slow
+def test_bench_table_reports_the_cells_over_budget(capsys: pytest.CaptureFixture[str]) -> None:
+    from calculi.foil import bench
+
+    bench.run_table(["t1"], repeat=1, budget=0.02)
+    out = capsys.readouterr().out
+    assert "scott sum 160" in out and "over the budget of 0.02s CPU: " in out and "scott sum 160 (" in out
 
 
 @pytest.mark.slow

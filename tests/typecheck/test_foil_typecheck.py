@@ -25,7 +25,9 @@ ERROR = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): error: .*\[(?P<code>[a-z-]+
 pytestmark = pytest.mark.typecheck
 
 
-def test_marked_lines_fail_and_well_scoped_code_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_marked_lines_fail_and_well_scoped_code_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(ROOT)
     expected: set[tuple[int, str]] = set()
     stripped: list[str] = []

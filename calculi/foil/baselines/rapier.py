@@ -7,10 +7,12 @@ the machine of ``normalize.py`` (substitution delayed in an environment); ``nf_b
 is the textbook normal order that substitutes at every β-step, the foil's algorithm before the
 machine (the benchmark shows both).
 
-Names are raw ``int``s, Θ an ``int`` bit set, σ a ``dict``; the rapier's steps are written
-inline instead of through ``with_refreshed``/``add_rename``/``extend_scope``/``sink``, with no
-continuations and no evidence. It is what the foil erases to, and the benchmark's yardstick for
-the paper's "no run-time overhead" (``python -m calculi.foil.bench``).
+Names are raw ``int``s, Θ an ``int`` bit set, σ a ``dict``; a renamed binder gets the foil's fresh
+name (``core.fresh_unspelled``: above every spelled name) and keeps its hint, as the foil's does;
+the rapier's steps are written inline instead of through ``with_refreshed``/``add_rename``/
+``extend_scope``/``sink``, with no continuations and no evidence. It is what the foil erases to,
+and the benchmark's yardstick for the paper's "no run-time overhead" (``python -m
+calculi.foil.bench``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from calculi.core.trace import Fuel
 from calculi.foil.deep import deep
+from calculi.foil.names import SPELLINGS
 from calculi.foil.syntax import App, Expr, Lam, Var, scope_of
 
 Term = Expr[Any]
@@ -51,6 +54,8 @@ def under_binder(scope: int, subst: dict[int, Term], binder: int) -> tuple[int, 
     from the substitution. The binder to use, and the substitution for the body."""
     if scope >> binder & 1:
         fresh = scope.bit_length()
+        if fresh < SPELLINGS.ceiling:
+            fresh = SPELLINGS.ceiling
         return fresh, {**subst, binder: Var(fresh)}  # type: ignore[arg-type]
     if binder in subst:
         return binder, {k: v for k, v in subst.items() if k != binder}
@@ -59,7 +64,9 @@ def under_binder(scope: int, subst: dict[int, Term], binder: int) -> tuple[int, 
 
 def subst_lam(scope: int, subst: dict[int, Term], term: Lam[Any, Any]) -> Term:
     fresh, inner = under_binder(scope, subst, term.binder)  # type: ignore[arg-type]
-    return Lam(fresh, substitute(scope | 1 << fresh, inner, term.body))  # type: ignore[arg-type]
+    hint = term.hint
+    return Lam(fresh, substitute(scope | 1 << fresh, inner, term.body),  # type: ignore[arg-type]
+               term.binder if hint is None else hint)  # type: ignore[arg-type]
 
 
 SUBST_RULES: dict[type, Callable[..., Term]] = {Var: subst_var, App: subst_app, Lam: subst_lam}
@@ -100,7 +107,9 @@ def nf_lam(scope: int, subst: dict[int, Term], term: Lam[Any, Any], args: list[T
            substitute: Subst) -> Term:
     """Under the binder with the rapier's step (rename on a clash, else the delete)."""
     fresh, inner = under_binder(scope, subst, term.binder)  # type: ignore[arg-type]
-    return Lam(fresh, nf(scope | 1 << fresh, inner, term.body, fuel, substitute))  # type: ignore[arg-type]
+    hint = term.hint
+    return Lam(fresh, nf(scope | 1 << fresh, inner, term.body, fuel, substitute),  # type: ignore[arg-type]
+               term.binder if hint is None else hint)  # type: ignore[arg-type]
 
 
 def nf_var(scope: int, subst: dict[int, Term], term: Var[Any], args: list[Term], fuel: Fuel,
