@@ -8,9 +8,13 @@
     jvp FILE f ARGS... --tangent V...      forward mode: f's results and their tangents, one V per argument
     vjp FILE f ARGS... --cotangent C...    reverse mode: f's results and the cotangents of its arguments,
                                            one C per result
+    hvp FILE f X... V...                   the Hessian-vector product H(x)·v of an f of ℝ arguments with
+                                           one ℝ result (forward over reverse: J of the embedded gradient)
+    hessian FILE f X...                    the Hessian H(x), one row per line
     show FILE f --stage source|jvp|unzip|transpose [--policy POLICY] [--ascii]
                                            a stage of f's reverse mode; a linear f (one with linear
-                                           parameters or results) is transposed as written
+                                           parameters or results) is transposed as written; --stage
+                                           grad|dir|hvp|fof|rof prints a second-order program
     cost FILE f ARGS...                    work per operation class of f and of each stage
 
 ARGS, V and C are numbers or tuples of numbers: ``1.5``, ``-1e-3`` or ``"(1.0, 2.0)"``, each of the type
@@ -60,7 +64,8 @@ def _policies() -> dict[str, Policy]:
 def argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["run", "check", "grad", "jvp", "vjp", "show", "cost"])
+    parser.add_argument("command", choices=["run", "check", "grad", "jvp", "vjp", "show", "cost", "hvp",
+                                                         "hessian"])
     parser.add_argument("file")
     parser.add_argument("function", nargs="?")
     parser.add_argument("args", nargs="*", metavar="ARG", default=[])
@@ -71,7 +76,8 @@ def argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--wrt", metavar="I,J,...",
                         help="grad: differentiate with respect to these arguments only, counted from 1 "
                              "(default: all), the gradient in this order")
-    parser.add_argument("--stage", default="transpose", choices=["source", "jvp", "unzip", "transpose"])
+    parser.add_argument("--stage", default="transpose",
+                        choices=["source", "jvp", "unzip", "transpose", "grad", "dir", "hvp", "fof", "rof"])
     parser.add_argument("--policy", default="save-all", metavar="POLICY",
                         help="show, grad, vjp, cost: what unzip saves on the tape (default save-all; "
                              "an unknown name lists them)")
@@ -199,7 +205,11 @@ def _show(opts: argparse.Namespace, typing: Typing, name: str) -> str:
     from calculi.linear_ad.transpose import is_linear_function, transpose_program
 
     d = typing.signatures[name]
-    if opts.stage == "source":
+    if opts.stage in SECOND_ORDER_STAGES:
+        from calculi.linear_ad.second_order import second_order
+
+        program = second_order(typing, name, _policy(opts)).program(opts.stage)
+    elif opts.stage == "source":
         program = typing.program
     elif is_linear_function(d):
         if opts.stage != "transpose":
@@ -219,8 +229,33 @@ def _cost(opts: argparse.Namespace, typing: Typing, name: str) -> str:
     return format_cost(stage_costs(typing, name, args, _policy(opts), Fuel(opts.fuel)))
 
 
+def _hvp(opts: argparse.Namespace, typing: Typing, name: str) -> str:
+    from calculi.linear_ad.second_order import hvp_text  # lazy start-up
+
+    d = _nonlinear(opts, typing, name)
+    n = len(d.params)
+    given = [parse_value(a) for a in opts.args]
+    if len(given) != 2 * n:
+        raise UsageError(f"hvp {name} takes {n} arguments and then {n} direction components; "
+                         f"got {len(given)}",
+                         given[2 * n][1] if len(given) > 2 * n else None)
+    x = _fit(given[:n], d.param_types, d, "argument")
+    v = _fit(given[n:], d.param_types, d, "direction")
+    return hvp_text(typing, name, x, v, _policy(opts))
+
+
+def _hessian(opts: argparse.Namespace, typing: Typing, name: str) -> str:
+    from calculi.linear_ad.second_order import hessian_text  # lazy start-up
+
+    d = _nonlinear(opts, typing, name)
+    x = _fit([parse_value(a) for a in opts.args], d.param_types, d, "argument")
+    return hessian_text(typing, name, x, _policy(opts))
+
+
+SECOND_ORDER_STAGES = ("grad", "dir", "hvp", "fof", "rof")
 COMMANDS: dict[str, Callable[[argparse.Namespace, Typing, str], str]] = {
-    "run": _run, "grad": _grad, "jvp": _jvp, "vjp": _vjp, "show": _show, "cost": _cost,
+    "run": _run, "grad": _grad, "jvp": _jvp, "vjp": _vjp, "show": _show, "cost": _cost, "hvp": _hvp,
+    "hessian": _hessian,
 }
 
 

@@ -72,12 +72,16 @@ class Typing:
         return self.expr_types[id(e)]
 
 
+RuleCache = dict[int, tuple[Callable[..., Type], str | None]]  # a primitive's typing rule, by identity
+
+
 def check_program(program: Program) -> Typing:
     """Check every function; raise a ``TypeCheckError`` naming the rule and pointing at the culprit."""
     room_for_depth()
     typing = Typing(program)
+    rules: RuleCache = {}
     for d in program.defs:
-        checker = _Checker(typing)
+        checker = _Checker(typing, rules)
         checker.funcdef(d)
         typing.signatures[d.name] = d
         typing.depths[d.name] = checker.deepest
@@ -113,14 +117,14 @@ TYPE, LINEAR, USES, BINDER = 0, 1, 2, 3
 class _Checker:
     __slots__ = ("called", "counting", "deepest", "depth", "env", "rules", "types", "typing")
 
-    def __init__(self, typing: Typing) -> None:
+    def __init__(self, typing: Typing, rules: RuleCache | None = None) -> None:
         self.typing = typing
         self.env: dict[int, Slot] = {}
         self.depth = 0
         self.deepest = 0
         self.types = typing.expr_types
         self.counting = coverage.active()
-        self.rules: dict[int, tuple[Callable[..., Type], str | None]] = {}
+        self.rules = {} if rules is None else rules
         self.called: set[str] = set()
 
     def funcdef(self, d: FuncDef) -> None:
@@ -380,12 +384,14 @@ class _Checker:
                                          f"{len(ln)} names", b.span, rule="UnpackL")
                 types = ((), ty.items)
             binding_types[id(b)] = types
-            for binder, bty in zip(nl, types[0], strict=True):
-                env[binder.name] = [bty, False, 0, binder]
-                bound.append(binder)
-            for binder, bty in zip(ln, types[1], strict=True):
-                env[binder.name] = [bty, True, 0, binder]
-                bound.append(binder)
+            if nl:
+                for binder, bty in zip(nl, types[0], strict=True):
+                    env[binder.name] = [bty, False, 0, binder]
+                bound += nl
+            if ln:
+                for binder, bty in zip(ln, types[1], strict=True):
+                    env[binder.name] = [bty, True, 0, binder]
+                bound += ln
         t = self.expr(e.result)
         self.release(bound)
         return t

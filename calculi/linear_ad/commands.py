@@ -5,6 +5,7 @@
     > :grad f 1.5 2.0
     > :jvp f 1.5 2.0 ; 1.0 0.0      (forward mode at a point: the results and their tangents)
     > :vjp f 1.5 2.0 ; 1.0          (reverse mode: the results and the cotangents of the arguments)
+    > :hessian f 1.5 2.0            (the Hessian, one row per line; :hvp f 1.5 2.0 ; 1.0 0.0 for H·v)
     > :unzip f recompute-all
     > :trace f 1.5 2.0              (the small-step semantics, one named rule per line)
 """
@@ -27,6 +28,7 @@ from calculi.linear_ad.eval import Cost, Evaluator, conforms
 from calculi.linear_ad.parse import parse_program
 from calculi.linear_ad.pretty import show_def, show_program
 from calculi.linear_ad.primitives import FLOAT, Value
+from calculi.linear_ad.second_order import hessian_text, hvp_text
 from calculi.linear_ad.semantics import State, show_mixed, show_state, start
 from calculi.linear_ad.semantics import run as run_semantics
 from calculi.linear_ad.semantics import step as step_semantics
@@ -292,6 +294,26 @@ class Session(registry.Session[Term]):
         gradient = gradient if kept is None else tuple(gradient[i] for i in kept)
         return f"value    {value!r}\ngradient {format_values(gradient, ())}"
 
+    def _second(self, c: CallText) -> None:
+        d = self.typing.signatures[c.name]
+        if d.result != Mixed((REAL,), ()) or any(t != REAL for t in d.param_types):
+            raise UsageError(f"second-order derivatives need a function of ℝ arguments with one ℝ result; "
+                             f"{c.name} returns {d.result}", c.name_span)
+
+    def cmd_hessian(self, args: str) -> str:
+        """``:hessian f X1 X2 …``: H(x), one row per line."""
+        c = self._values(args, ":hessian f X1 X2 ...", lambda d: bool(d.lparams or d.result.lin),
+                         "{f} is linear; :hessian differentiates a non-linear function twice")
+        self._second(c)
+        return hessian_text(self.typing, c.name, c.args)
+
+    def cmd_hvp(self, args: str) -> str:
+        """``:hvp f X1 X2 … ; V1 V2 …``: the value, the gradient and H(x)·v."""
+        usage = ":hvp f X1 X2 ... ; V1 V2 ..."
+        c = self._point(args, usage, "direction component", lambda d: list(d.param_types))
+        self._second(c)
+        return hvp_text(self.typing, c.name, c.args, c.largs)
+
     def cmd_cost(self, args: str) -> str:
         c = self._values(args, ":cost f [X1 X2 ...]", lambda d: bool(d.lparams),
                          "{f} is linear; :cost measures the stages of a non-linear function", optional=True)
@@ -360,6 +382,11 @@ class Session(registry.Session[Term]):
             "grad": registry.Command("grad", ":grad f X1 X2 ... [--wrt 1,3]",
                                      "value and gradient of f at a point (--wrt: with respect to these "
                                      "arguments only, counted from 1)", self.cmd_grad),
+            "hvp": registry.Command("hvp", ":hvp f X1 ... ; V1 ...",
+                                    "value, gradient and Hessian-vector product H(x)·v of f (forward over "
+                                    "reverse: J of the embedded gradient program)", self.cmd_hvp),
+            "hessian": registry.Command("hessian", ":hessian f X1 X2 ...", "the Hessian of f at a point, "
+                                        "one row per line", self.cmd_hessian),
             "cost": registry.Command("cost", ":cost f [X1 ...]", "work per operation class of each stage",
                                      self.cmd_cost),
             "defs": registry.Command("defs", ":defs", "print every function defined so far", self.cmd_defs),

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from calculi.core import coverage
 from calculi.core.errors import TypeCheckError
 from calculi.linear_ad.check import Typing
 from calculi.linear_ad.freevars import FV, free_vars
@@ -69,12 +70,15 @@ class _Jvp:
         self.sub: dict[int, Var] = {}
         self.hints: dict[int, str] = {}
         self.fv_cache: dict[int, FV] = {}
+        self.counting = coverage.active()
 
     def fv(self, e: Expr) -> frozenset[int]:
         return free_vars(e, self.fv_cache)[0]
 
     def split(self, uses: list[frozenset[int]], tangents: Tangents, out: list[Binding]) -> list[Tangents]:
         """Give each of ``uses`` its own tangent for every variable it mentions, dup-ing shared ones."""
+        if len(uses) == 1:  # (nothing is shared: each tangent is handed over)
+            return [{v: tangents.pop(v) for v in sorted(uses[0])}]
         count: Counter[int] = Counter()
         for fv in uses:
             count.update(fv)
@@ -98,13 +102,16 @@ class _Jvp:
 
     def expr(self, e: Expr, tangents: Tangents) -> Expr:
         if isinstance(e, Var):
-            fire("J(x)")
+            if self.counting:
+                fire("J(x)")
             return Ret((self.sub[e.name],), (tangents[e.name],))
         if isinstance(e, Lit):
-            fire("J(r)")
+            if self.counting:
+                fire("J(r)")
             return self.pair([], e, Zero(REAL), "r")
         if isinstance(e, Ret | Tup | Call):
-            fire("J((x̄ ;))" if isinstance(e, Ret) else "J(tup)" if isinstance(e, Tup) else "J(f)")
+            if self.counting:
+                fire("J((x̄ ;))" if isinstance(e, Ret) else "J(tup)" if isinstance(e, Tup) else "J(f)")
             args = e.vars if isinstance(e, Ret | Tup) else e.args
             out: list[Binding] = []
             parts = self.split([frozenset((v.name,)) for v in args], tangents, out)
@@ -118,7 +125,8 @@ class _Jvp:
         if isinstance(e, Prim):
             return self.prim(e, tangents)
         if isinstance(e, Drop):
-            fire("J(drop)")
+            if self.counting:
+                fire("J(drop)")
             names = sorted(self.fv(e.arg))
             return Drop(Ret(tuple(self.sub[n] for n in names), tuple(tangents[n] for n in names)))
         if isinstance(e, Block):
@@ -135,7 +143,8 @@ class _Jvp:
         rule = jvp_rules.get(e.prim)
         if rule is None:
             raise TypeCheckError(f"no JVP rule for primitive {e.prim.name}", e.span, rule="JVP")
-        fire_prim("J", e.prim)
+        if self.counting:
+            fire_prim("J", e.prim)
         out: list[Binding] = []
         parts = self.split([self.fv(a) for a in e.args], tangents, out)
         primals: list[Var] = []
@@ -148,7 +157,8 @@ class _Jvp:
             (v,), (dv,) = self.spliced(out, self.expr(a, part), ("v",), ("dv",))
             primals.append(v)
             tans.append(dv)
-        types = tuple(self.typing.type_of(a).nonlin[0] for a in e.args)
+        expr_types = self.typing.expr_types
+        types = tuple([expr_types[id(a)].nonlin[0] for a in e.args])
         pe, te = (located(x, e.span) for x in rule(tuple(primals), tuple(tans), types, params_dict(e.params)))
         if self.bind_scales:
             te = self.bound_scales(te, out)
@@ -202,7 +212,8 @@ class _Jvp:
             count.update(fv)
         for idx, b in enumerate(e.bindings):
             part = self._take(fvs[idx], count, tangents, out)
-            fire("J(let)" if isinstance(b, LetB) else "J(unpack)")
+            if self.counting:
+                fire("J(let)" if isinstance(b, LetB) else "J(unpack)")
             if isinstance(b, LetB):
                 if b.lbinders:
                     raise TypeCheckError("jvp applies to non-linear programs; this let binds linear names",
@@ -234,7 +245,8 @@ class _Jvp:
         for v in sorted(fv):
             count[v] -= 1
             if count[v] > 0:
-                fire("J(share)")
+                if self.counting:
+                    fire("J(share)")
                 a = self.supply.binder(tangents[v].hint)
                 b = self.supply.binder(tangents[v].hint)
                 out.append(LetB((), (a, b), Dup(tangents[v])))

@@ -1,15 +1,13 @@
 """The parser's scope-free readers: spans, types, binding patterns, primitive parameters, and the
 A-normal-form checks on operand lists.
 
-None of these needs to know which names are in scope; ``parse._Builder`` extends ``FormReader`` with
-the scoped part (definitions, blocks, variables, calls).
+None of these needs to know which names are in scope; ``parse_lark._Builder`` extends ``FormReader``
+with the scoped part (definitions, blocks, variables, calls).
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
-
-from lark import Token, Tree
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from calculi.core.errors import CalculusError, ParseError, TypeCheckError, UnboundError
 from calculi.core.parsing import MAX_DIGITS, integer
@@ -17,6 +15,9 @@ from calculi.core.syntax import Source, Span
 from calculi.linear_ad.primitives import PRIMITIVES
 from calculi.linear_ad.syntax import MAX_DEPTH, Drop, Dup, Expr, LVar, Params, Prim, Primitive, Tup, TupL, Var
 from calculi.linear_ad.types import REAL, TYPE_CONSTRUCTORS, Mixed, TupleType, Type
+
+if TYPE_CHECKING:
+    from lark import Token, Tree
 
 V = TypeVar("V", Var, LVar)
 
@@ -56,7 +57,7 @@ class FormReader:
 
     def span(self, node: Tree[Token] | Token) -> Span | None:
         """The span of a node, with line and column from the source's table of line starts."""
-        if isinstance(node, Token):
+        if isinstance(node, str):  # a token: lark's tokens are strings, its trees are not
             if node.start_pos is None:
                 return None
             start, end = node.start_pos, node.end_pos if node.end_pos is not None else node.start_pos + 1
@@ -76,21 +77,21 @@ class FormReader:
     def result(self, t: Tree[Token]) -> Mixed:
         if t.data == "single_result":
             child = t.children[0]
-            assert isinstance(child, Tree)
+            assert not isinstance(child, str)
             return Mixed((self.type(child),), ())
         groups: list[tuple[Type, ...]] = [(), ()]
         which = 0
         for child in t.children:
-            if isinstance(child, Token):
+            if isinstance(child, str):
                 which = 1
-            elif isinstance(child, Tree):
-                groups[which] = tuple(self.type(c) for c in child.children if isinstance(c, Tree))
+            else:
+                groups[which] = tuple(self.type(c) for c in child.children if not isinstance(c, str))
         return Mixed(groups[0], groups[1])
 
     def type(self, t: Tree[Token], depth: int = 0) -> Type:
         if depth >= MAX_DEPTH:
             raise ParseError(f"type nested too deeply (more than {MAX_DEPTH:,} levels)", self.start(t))
-        kids = [c for c in t.children if isinstance(c, Tree)]
+        kids = [c for c in t.children if not isinstance(c, str)]
         if t.data == "real_t":
             return REAL
         if t.data == "named_t":
@@ -112,7 +113,7 @@ class FormReader:
         args: list[int | str] = []
         for k in kids:
             tok = k.children[0]
-            number = isinstance(tok, Token) and tok.type == "INT"
+            number = isinstance(tok, str) and tok.type == "INT"
             args.append(integer(str(tok), self.span(k)) if number else str(tok))
         try:
             return TYPE_CONSTRUCTORS[name](tuple(args))
@@ -124,7 +125,7 @@ class FormReader:
     def pattern(self, t: Tree[Token], linear_plain: bool) -> tuple[list[Token], list[Token]]:
         if t.data == "single_pat":
             tok = t.children[0]
-            assert isinstance(tok, Token)
+            assert isinstance(tok, str)
             return ([], [tok]) if linear_plain else ([tok], [])
         if t.data == "plain_pat":
             toks = self.names(t.children[0])
@@ -132,9 +133,9 @@ class FormReader:
         groups: list[list[Token]] = [[], []]
         which = 0
         for child in t.children:
-            if isinstance(child, Token) and child.type == "SEMI":
+            if isinstance(child, str) and child.type == "SEMI":
                 which = 1
-            elif isinstance(child, Tree):
+            elif not isinstance(child, str):
                 groups[which] = self.names(child)
         if linear_plain and groups[0]:
             raise ParseError("unpackL binds linear names only: let (dx, dy) = unpackL dt", self.span(t))
@@ -142,8 +143,8 @@ class FormReader:
 
     @staticmethod
     def names(t: Tree[Token] | Token) -> list[Token]:
-        assert isinstance(t, Tree)
-        return [c for c in t.children if isinstance(c, Token)]
+        assert not isinstance(t, str)
+        return [c for c in t.children if isinstance(c, str)]
 
     # -- operands in A-normal form ---------------------------------------------------------------
 
@@ -175,14 +176,13 @@ class FormReader:
             return ()
         out: list[tuple[str, Any]] = []
         for p in t.children:
-            assert isinstance(p, Tree)
+            assert not isinstance(p, str)
             key, value = p.children
-            assert isinstance(value, Tree | Token)
             out.append((str(key), self.pvalue(value, 0)))
         return tuple(out)
 
     def pvalue(self, t: Tree[Token] | Token, depth: int) -> Any:
-        if isinstance(t, Token):
+        if isinstance(t, str):
             return str(t)
         if depth >= MAX_DEPTH:
             raise ParseError(f"parameter nested too deeply (more than {MAX_DEPTH:,} levels)", self.start(t))
@@ -195,7 +195,7 @@ class FormReader:
             return str(t.children[0])
         if t.data == "pstring":
             return str(t.children[0])[1:-1]
-        return tuple(self.pvalue(c, depth + 1) for c in t.children if isinstance(c, Tree | Token))
+        return tuple(self.pvalue(c, depth + 1) for c in t.children)
 
 
 def literal(text: str, span: Span | None) -> None:

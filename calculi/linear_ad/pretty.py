@@ -12,10 +12,12 @@ other primitive prints as ``name[k=v](args ; largs)``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from calculi.core.pretty import Doc, concat, group, join, line, nest, render, text
 from calculi.linear_ad.names import unicode_name
+from calculi.linear_ad.renumber import binds
 from calculi.linear_ad.syntax import (
     Binder,
     Binding,
@@ -94,13 +96,82 @@ class Printer:
 
     def funcdef(self, d: FuncDef) -> Doc:
         self.names = _Namer(self.unicode)
+        return group(text(self.head(d)) + nest(2, line() + self.expr(d.body)))
+
+    def funcdef_text(self, d: FuncDef, width: int) -> str:
+        """``render(self.funcdef(d), width)``, laid out without the document of a long body.
+
+        When a body ``let b1 in … e`` does not fit on the head's line, each binding goes on its own
+        line at indent 2, and its group breaks only when its flat text is wider than ``width - 2``
+        (the line break after it ends the room it needs): that flat text is written directly, and
+        only a binding too wide for its line is laid out by ``render``, on its own. A body with a
+        block nested in it is rendered whole. The theorem ``linear_ad.printer_fast_is_render``
+        checks the two agree."""
+        body = d.body
+        if not isinstance(body, Block) or binds(body.result) or any(
+                isinstance(b, LetB) and binds(b.rhs) for b in body.bindings):
+            return render(self.funcdef(d), width)
+        self.names = _Namer(self.unicode)
+        head = self.head(d)
+        flats: list[str] = []
+        docs: list[Callable[[], Doc] | None] = []
+        for b in body.bindings:
+            if isinstance(b, LetB):
+                flat, doc = self.let_text(b)
+            else:
+                flat, doc = render(self.binding(b), width), None
+            flats.append(flat)
+            docs.append(doc)
+        result = body.result
+        flats.append(self.flat(result))
+        docs.append(lambda: self.expr(result))
+        if len(head) + sum(len(f) + 1 for f in flats) <= width:
+            return " ".join([head, *flats])
+        out = [head]
+        for flat, doc in zip(flats, docs, strict=True):
+            if doc is None or len(flat) + 2 <= width:
+                out.append("\n  " + flat)
+            else:
+                out.append(render(nest(2, line() + doc()), width))
+        return "".join(out)
+
+    def head(self, d: FuncDef) -> str:
         u = self.unicode
         params = [f"{self.names.bind(b, False)}: {t.show(u)}" for b, t in zip(d.params, d.param_types,
                                                                              strict=True)]
         lparams = [f"{self.names.bind(b, True)}: {t.show(u)}" for b, t in zip(d.lparams, d.lparam_types,
                                                                             strict=True)]
-        head = f"def {d.name}({self.mixed(params, lparams)}) {'→' if u else '->'} {d.result.show(u)} ="
-        return group(text(head) + nest(2, line() + self.expr(d.body)))
+        return f"def {d.name}({self.mixed(params, lparams)}) {'→' if u else '->'} {d.result.show(u)} ="
+
+    def let_text(self, b: LetB) -> tuple[str, Callable[[], Doc]]:
+        """The flat text of a binding whose right-hand side binds nothing, and its document."""
+        rhs = self.flat(b.rhs, 1)
+        pattern = self.pattern(b)
+        return f"let {pattern} = {rhs} in", lambda: self.let_doc(pattern, self.expr(b.rhs, 1))
+
+    def flat(self, e: Expr, prec: int = 0) -> str:
+        """``self.expr(e, prec)`` laid out on one line, for an ``e`` that binds nothing."""
+        if isinstance(e, Prim):
+            operands = [*e.args, *e.largs]
+            name = e.prim.name
+            infix = INFIX.get(name)
+            if infix is not None and not e.params and len(operands) == 2 and _shaped(e):
+                op = infix.unicode if self.unicode else infix.ascii
+                left, right = (ATOM, UNARY) if infix.right else (infix.precedence, infix.precedence + 1)
+                shown = f"{self.flat(operands[0], left)} {op} {self.flat(operands[1], right)}"
+                return f"({shown})" if prec > infix.precedence else shown
+            if name == "neg" and not e.params and len(e.args) == 1 and not e.largs and not e.prim.linear:
+                operand = e.args[0]
+                gap = " " if _starts_with_sign_or_digit(operand) else ""
+                shown = f"-{gap}{self.flat(operand, UNARY)}"
+                return f"({shown})" if prec > UNARY else shown
+            args = ", ".join([self.flat(a) for a in e.args])
+            if e.largs or e.prim.linear:
+                args += (" ; " if e.args else "; ") + ", ".join([self.flat(a) for a in e.largs])
+            return f"{name}{_params(e)}({args})"
+        if isinstance(e, Lit) and e.text.startswith("-") and prec >= ATOM:
+            return f"({e.text})"
+        return self.atom(e)
 
     @staticmethod
     def mixed(left: list[str], right: list[str]) -> str:
@@ -122,15 +193,7 @@ class Printer:
     def binding(self, b: Binding) -> Doc:
         if isinstance(b, LetB):
             rhs = self.expr(b.rhs, 1)
-            xs = [self.names.bind(x, False) for x in b.binders]
-            ys = [self.names.bind(y, True) for y in b.lbinders]
-            if len(xs) == 1 and not ys:
-                pat = xs[0]
-            elif ys:
-                pat = f"({self.mixed(xs, ys)})"
-            else:
-                pat = f"({', '.join(xs)} ;)" if xs else "(;)"
-            return group(text(f"let {pat} =") + nest(2, line() + rhs) + text(" in"))
+            return self.let_doc(self.pattern(b), rhs)
         if isinstance(b, UnpackB):
             src = self.atom(b.var)
             xs = [self.names.bind(x, False) for x in b.binders]
@@ -139,6 +202,20 @@ class Printer:
         src = self.atom(b.var)
         ys = [self.names.bind(y, True) for y in b.lbinders]
         return text(f"let ({', '.join(ys) or ';'}) = unpackL {src} in")
+
+    def pattern(self, b: LetB) -> str:
+        """The pattern of ``let``, its names bound (after its right-hand side's)."""
+        xs = [self.names.bind(x, False) for x in b.binders]
+        ys = [self.names.bind(y, True) for y in b.lbinders]
+        if len(xs) == 1 and not ys:
+            return xs[0]
+        if ys:
+            return f"({self.mixed(xs, ys)})"
+        return f"({', '.join(xs)} ;)" if xs else "(;)"
+
+    @staticmethod
+    def let_doc(pattern: str, rhs: Doc) -> Doc:
+        return group(text(f"let {pattern} =") + nest(2, line() + rhs) + text(" in"))
 
     def prim(self, e: Prim, prec: int) -> Doc:
         operands = [*e.args, *e.largs]
@@ -155,12 +232,9 @@ class Printer:
             gap = " " if _starts_with_sign_or_digit(operand) else ""
             doc = text("-" + gap) + self.expr(operand, UNARY)
             return text("(") + doc + text(")") if prec > UNARY else doc
-        params = ""
-        if e.params:
-            params = "[" + ", ".join(f"{k}={_pvalue(v)}" for k, v in e.params) + "]"
         args = [self.expr(a) for a in e.args]
         largs = [self.expr(a) for a in e.largs]
-        return text(f"{e.prim.name}{params}(") + self.mixed_docs(args, largs, e.prim.linear) + text(")")
+        return text(f"{e.prim.name}{_params(e)}(") + self.mixed_docs(args, largs, e.prim.linear) + text(")")
 
     def mixed_docs(self, left: list[Doc], right: list[Doc], force_semi: bool = False) -> Doc:
         if not right and not force_semi:
@@ -208,6 +282,10 @@ def _starts_with_sign_or_digit(e: Expr) -> bool:
     return isinstance(e, Lit) or (isinstance(e, Zero) and e.type == REAL)
 
 
+def _params(e: Prim) -> str:
+    return "[" + ", ".join(f"{k}={_pvalue(v)}" for k, v in e.params) + "]" if e.params else ""
+
+
 def _pvalue(v: object) -> str:
     if isinstance(v, tuple):
         inner = ", ".join(_pvalue(x) for x in v)
@@ -219,11 +297,11 @@ def _pvalue(v: object) -> str:
 
 def show_program(p: Program, unicode: bool = True, width: int = 100) -> str:
     printer = Printer(unicode)
-    return "\n\n".join(render(printer.funcdef(d), width) for d in p.defs)
+    return "\n\n".join(printer.funcdef_text(d, width) for d in p.defs)
 
 
 def show_def(d: FuncDef, unicode: bool = True, width: int = 100) -> str:
-    return render(Printer(unicode).funcdef(d), width)
+    return Printer(unicode).funcdef_text(d, width)
 
 
 def show_expr(e: Expr, unicode: bool = True, width: int = 100) -> str:

@@ -190,7 +190,7 @@ def real_args(name: str) -> TypingRule:
 
     def rule(args: Sequence[Type], largs: Sequence[Type], params: ParamDict) -> Type:
         for ty in args:
-            if ty != REAL:
+            if ty is not REAL and ty != REAL:
                 raise TypeCheckError(f"{name} expects ℝ arguments, got {ty}")
         return REAL
 
@@ -203,7 +203,7 @@ def same_linear(name: str) -> TypingRule:
     def rule(args: Sequence[Type], largs: Sequence[Type], params: ParamDict) -> Type:
         first = largs[0]
         for ty in largs[1:]:
-            if ty != first:
+            if ty is not first and ty != first:
                 raise TypeCheckError(f"{name} of different types {first} and {ty}")
         return first
 
@@ -212,7 +212,7 @@ def same_linear(name: str) -> TypingRule:
 
 def scale_typing(args: Sequence[Type], largs: Sequence[Type], params: ParamDict) -> Type:
     """(Scale)  s : ℝ,  ė : σ  ⟹  s ⊙ ė : σ."""
-    if args[0] != REAL:
+    if args[0] is not REAL and args[0] != REAL:
         raise TypeCheckError(f"the scale factor of ⊙ must be ℝ, not {args[0]}")
     return largs[0]
 

@@ -34,23 +34,23 @@ from calculi.linear_ad.syntax import (
 )
 
 
-def _binds(e: Expr) -> bool:
+def binds(e: Expr) -> bool:
     """Does ``e`` contain a binder (a block)?"""
     kind = type(e)
     if kind is Prim:
         assert isinstance(e, Prim)
         for a in e.args:
-            if type(a) is not Var and _binds(a):
+            if type(a) is not Var and binds(a):
                 return True
         for a in e.largs:  # noqa: SIM110 (a loop: any() over a generator is slower on this hot path)
-            if type(a) is not LVar and _binds(a):
+            if type(a) is not LVar and binds(a):
                 return True
         return False
     if kind is Block:
         return True
     if kind is Dup or kind is Drop:
         assert isinstance(e, Dup | Drop)
-        return _binds(e.arg)
+        return binds(e.arg)
     return False
 
 
@@ -155,15 +155,43 @@ class _Renumber:
             return e if arg is e.arg else type(e)(arg, span=e.span)
         return e
 
+    def canonical_prefix(self, bindings: tuple[Binding, ...], k: int) -> tuple[int, int]:
+        """While every binder so far is canonical: how many of ``bindings`` bind the next names in
+        order with right-hand sides that bind nothing (kept as they are), and the count after them."""
+        for i, b in enumerate(bindings):
+            kind = type(b)
+            if kind is LetB:
+                assert isinstance(b, LetB)
+                if binds(b.rhs):
+                    return i, k
+                groups = (b.binders, b.lbinders)
+            elif kind is UnpackB:
+                assert isinstance(b, UnpackB)
+                groups = (b.binders, ())
+            else:
+                assert isinstance(b, UnpackLB)
+                groups = (b.lbinders, ())
+            j = k
+            for group in groups:
+                for x in group:
+                    if x.name != j:
+                        return i, k
+                    j += 1
+            k = j
+        return len(bindings), k
+
     def block(self, e: Block, k: int) -> Block:
+        start = 0
+        if self.identity:
+            start, k = self.canonical_prefix(e.bindings, k)
         out: list[Binding] = []
         changed = False
-        for b in e.bindings:
+        for b in e.bindings[start:] if start else e.bindings:
             kind = type(b)
             nb: Binding
             if kind is LetB:
                 assert isinstance(b, LetB)
-                rhs = b.rhs if self.identity and not _binds(b.rhs) else self.expr(b.rhs, k)
+                rhs = b.rhs if self.identity and not binds(b.rhs) else self.expr(b.rhs, k)
                 xs = self.binders(b.binders, k)
                 k += len(xs)
                 ys = self.binders(b.lbinders, k)
@@ -188,10 +216,10 @@ class _Renumber:
                 nb = b
             changed = changed or nb is not b
             out.append(nb)
-        result = e.result if self.identity and not _binds(e.result) else self.expr(e.result, k)
+        result = e.result if self.identity and not binds(e.result) else self.expr(e.result, k)
         if not changed and result is e.result:
             return e
-        return Block(tuple(out), result, span=e.span)
+        return Block((*e.bindings[:start], *out), result, span=e.span)
 
 
 def renumber(d: FuncDef) -> FuncDef:

@@ -13,6 +13,7 @@ constructor, ``Prim``, keyed by a ``Primitive`` object; see ``primitives.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
@@ -229,6 +230,30 @@ class Program(Node):
         """This program with ``defs`` added, replacing same-named functions."""
         new = {d.name for d in defs}
         return Program(tuple(d for d in self.defs if d.name not in new) + defs)
+
+
+def _quick_init(cls: type[Node]) -> None:
+    """Give the node class ``cls`` an ``__init__`` that sets each slot through its descriptor: the
+    frozen dataclass's own goes through ``object.__setattr__`` and takes half as long again, and the
+    passes build their whole output from these nodes. Same parameters, defaults and fields."""
+    fields = [f for f in dataclasses.fields(cls) if f.init]
+    env: dict[str, object] = {}
+    params: list[str] = []
+    for f in sorted(fields, key=lambda f: f.kw_only is True):
+        if f.kw_only and "*" not in params:
+            params.append("*")
+        env[f"set_{f.name}"] = getattr(cls, f.name).__set__
+        if f.default is not dataclasses.MISSING:
+            env[f"default_{f.name}"] = f.default
+        params.append(f.name if f.default is dataclasses.MISSING else f"{f.name}=default_{f.name}")
+    body = "".join(f"\n    set_{f.name}(self, {f.name})" for f in fields)
+    exec(f"def __init__(self, {', '.join(params)}) -> None:{body}", env)
+    setattr(cls, "__init__", env["__init__"])  # noqa: B010 (mypy refuses assigning a method)
+
+
+for _cls in (Var, LVar, Lit, Zero, Ret, Tup, TupL, Prim, Dup, Drop, Call, Binder, LetB, UnpackB, UnpackLB,
+             Block, FuncDef):
+    _quick_init(_cls)
 
 
 # -- builders ---------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from calculi.core import coverage
 from calculi.core.errors import TypeCheckError
 from calculi.linear_ad.check import Typing
 from calculi.linear_ad.freevars import free_vars
@@ -74,6 +75,7 @@ class _Transpose:
         self.hoisted: set[int] = set()
         self.back: list[Binding] = []
         self.ct: dict[int, LVar] = {}
+        self.counting = coverage.active()
 
     def cot(self, hint: str = "c") -> LVar:
         return lvar_of(self.supply.binder(hint))
@@ -128,11 +130,13 @@ class _Transpose:
                         if b.lbinders:
                             raise TypeCheckError("transpose applies to linear code; this let binds both "
                                                  "non-linear and linear names", b.span, rule="Transpose")
-                        fire("T(replay)")
+                        if self.counting:
+                            fire("T(replay)")
                         self.forward.append(LetB(self.rebind(b.binders), (), self.copy(b.rhs)))
                         self.hoisted.add(id(b))
                     elif isinstance(b, UnpackB):
-                        fire("T(unpack)")
+                        if self.counting:
+                            fire("T(unpack)")
                         self.forward.append(UnpackB(self.rebind(b.binders), self.sub[b.var.name]))
                         self.hoisted.add(id(b))
                     elif isinstance(b, LetB):
@@ -172,7 +176,8 @@ class _Transpose:
     def lvar(self, e: Expr, cts: list[LVar]) -> None:
         """T(ẏ, c) = {ẏ ↦ c}."""
         assert isinstance(e, LVar)
-        fire("T(ẏ)")
+        if self.counting:
+            fire("T(ẏ)")
         self.ct[e.name] = cts[0]
 
     def ret(self, e: Expr, cts: list[LVar]) -> None:
@@ -181,14 +186,16 @@ class _Transpose:
         if e.vars:
             raise TypeCheckError("transpose applies to linear code; this returns non-linear values",
                                  e.span, rule="Transpose")
-        fire("T((; ẏ̄))")
+        if self.counting:
+            fire("T((; ẏ̄))")
         for v, c in zip(e.lvars, cts, strict=True):
             self.ct[v.name] = c
 
     def tupl(self, e: Expr, cts: list[LVar]) -> None:
         """T(tupL ẏ̄, c) = let (c̄') = unpackL c."""
         assert isinstance(e, TupL)
-        fire("T(tupL)")
+        if self.counting:
+            fire("T(tupL)")
         parts = self.supply.binders(tuple("c" for _ in e.lvars))
         self.emit(UnpackLB(parts, cts[0]))
         for v, p in zip(e.lvars, parts, strict=True):
@@ -196,13 +203,15 @@ class _Transpose:
 
     def zero(self, e: Expr, cts: list[LVar]) -> None:
         """T(0, c) = drop(c)."""
-        fire("T(0)")
+        if self.counting:
+            fire("T(0)")
         self.emit(LetB((), (), Drop(cts[0])))
 
     def dup(self, e: Expr, cts: list[LVar]) -> None:
         """T(dup ė, (c1, c2)) = let c = c1 ⊕ c2 then T(ė, c)."""
         assert isinstance(e, Dup)
-        fire("T(dup)")
+        if self.counting:
+            fire("T(dup)")
         summed = self.supply.binder("c")
         self.emit(LetB((), (summed,), Prim(LADD, (), tuple(cts))))
         self.t(e.arg, [lvar_of(summed)])
@@ -210,7 +219,8 @@ class _Transpose:
     def drop(self, e: Expr, cts: list[LVar]) -> None:
         """T(drop e, ()) = drop (x̄ ;) and ċi = 0 for each ẏi ∈ FV(e): e itself is not transposed."""
         assert isinstance(e, Drop)
-        fire("T(drop)")
+        if self.counting:
+            fire("T(drop)")
         nl, ln = free_vars(e.arg)
         if nl:
             self.emit(LetB((), (), Drop(Ret(tuple(self.sub[n] for n in sorted(nl)), ()))))
@@ -222,7 +232,8 @@ class _Transpose:
     def call(self, e: Expr, cts: list[LVar]) -> None:
         """T(g(x̄ ; ẏ̄), c̄) = let (; c̄') = g.T(x̄ ; c̄)."""
         assert isinstance(e, Call)
-        fire("T(f)")
+        if self.counting:
+            fire("T(f)")
         d = self.typing.signatures[e.func]
         outs = self.supply.binders(tuple("c" for _ in d.lparams))
         self.emit(LetB((), outs, Call(transpose_name(e.func), tuple(self.sub[v.name] for v in e.args),
@@ -240,11 +251,14 @@ class _Transpose:
         if rule is None:
             raise TypeCheckError(f"no transpose rule for the linear primitive {e.prim.name}", e.span,
                                  rule="Transpose")
-        fire_prim("T", e.prim)
-        consts = tuple(self.copy(a) for a in e.args)
-        ltypes = tuple(self.typing.type_of(a).lin[0] for a in e.largs)
-        outs = self.supply.binders(tuple("c" for _ in e.largs))
-        self.emit(LetB((), outs, rule(consts, cts[0], ltypes, params_dict(e.params))))
+        if self.counting:
+            fire_prim("T", e.prim)
+        consts = tuple([self.copy(a) for a in e.args])
+        types = self.typing.expr_types
+        ltypes = tuple([types[id(a)].lin[0] for a in e.largs])
+        binder = self.supply.binder
+        outs = tuple([binder("c") for _ in e.largs])
+        self.back.append(LetB((), outs, rule(consts, cts[0], ltypes, params_dict(e.params))))
         for a, o in zip(e.largs, outs, strict=True):
             self.t(a, [lvar_of(o)])
 
@@ -256,10 +270,12 @@ class _Transpose:
             if id(b) in self.hoisted:
                 continue
             if isinstance(b, LetB):
-                fire("T(let)")
+                if self.counting:
+                    fire("T(let)")
                 self.t(b.rhs, [self.ct.pop(y.name) for y in b.lbinders])
             elif isinstance(b, UnpackLB):
-                fire("T(unpackL)")
+                if self.counting:
+                    fire("T(unpackL)")
                 c = self.supply.binder("c")
                 self.emit(LetB((), (c,), TupL(tuple(self.ct.pop(x.name) for x in b.lbinders))))
                 self.ct[b.var.name] = lvar_of(c)

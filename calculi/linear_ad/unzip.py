@@ -24,7 +24,6 @@ afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from calculi.core import coverage
@@ -33,6 +32,7 @@ from calculi.linear_ad.check import Typing, check_open
 from calculi.linear_ad.checkpoint import POLICIES, Policy, UnzipReport, recompute_all, save_all, save_only
 from calculi.linear_ad.eval import static_work
 from calculi.linear_ad.freevars import free_vars
+from calculi.linear_ad.liveness import eliminate
 from calculi.linear_ad.names import Supply
 from calculi.linear_ad.renumber import renumber
 from calculi.linear_ad.rules import fire, fire_prim
@@ -76,6 +76,11 @@ class Unzipped:
     lin: str
 
 
+LINEAR_NAMES = 1 << 48
+"""Where the linear half's own binders are drawn from (``lsupply``), apart from every non-linear name:
+the non-linear half, drawn from 0 in the order it is written, comes out canonical as it is."""
+
+
 def nonlin_name(name: str) -> str:
     return f"{name}.nonlin"
 
@@ -90,6 +95,8 @@ class _Unzip:
         self.policy = policy
         self.tapes = tapes
         self.supply = Supply()
+        self.lsupply = Supply()
+        self.lsupply.next = LINEAR_NAMES
         self.sub: dict[int, Expr] = {}
         self.types: dict[int, Type] = {}
         self.copies: set[int] = set()
@@ -200,13 +207,13 @@ class _Unzip:
             if isinstance(b, LetB):
                 if self.counting:
                     fire("U(let)")
-                nonlin_types, lin_types = self.typing.binding_types[id(b)]
                 eN, eL = self.u(b.rhs, C, L)
                 eN, eL = _as_ret(eN), _as_ret(eL)
                 if b.binders and isinstance(eN, Ret):
                     for x, v in zip(b.binders, eN.vars, strict=True):
                         self.sub[x.name] = v
                 elif b.binders:
+                    nonlin_types = self.typing.binding_types[id(b)][0]
                     xs = tuple(self.fresh(x.hint, ty) for x, ty in zip(b.binders, nonlin_types, strict=True))
                     for x, nx in zip(b.binders, xs, strict=True):
                         self.sub[x.name] = var_of(nx)
@@ -228,7 +235,7 @@ class _Unzip:
                     for y, lv in zip(b.lbinders, eL.lvars, strict=True):
                         self.sub[y.name] = lv
                 elif b.lbinders:
-                    ys = tuple(self.fresh(y.hint, ty) for y, ty in zip(b.lbinders, lin_types, strict=True))
+                    ys = tuple(self.lsupply.binder(y.hint) for y in b.lbinders)
                     for y, ny in zip(b.lbinders, ys, strict=True):
                         self.sub[y.name] = lvar_of(ny)
                     L.append(LetB((), ys, eL))
@@ -245,8 +252,7 @@ class _Unzip:
             elif isinstance(b, UnpackLB):
                 if self.counting:
                     fire("U(unpackL)")
-                types = self.typing.binding_types[id(b)][1]
-                ys = tuple(self.fresh(y.hint, ty) for y, ty in zip(b.lbinders, types, strict=True))
+                ys = tuple(self.lsupply.binder(y.hint) for y in b.lbinders)
                 L.append(UnpackLB(ys, self.lvar(b.var)))
                 for y, ny in zip(b.lbinders, ys, strict=True):
                     self.sub[y.name] = lvar_of(ny)
@@ -254,7 +260,7 @@ class _Unzip:
 
     def funcdef(self, d: FuncDef) -> tuple[FuncDef, FuncDef, list[LetB], list[LetB]]:
         params = tuple(self.fresh(b.hint, ty) for b, ty in zip(d.params, d.param_types, strict=True))
-        lparams = tuple(self.fresh(b.hint, ty) for b, ty in zip(d.lparams, d.lparam_types, strict=True))
+        lparams = tuple(self.lsupply.binder(b.hint) for b in d.lparams)
         for b, nb in zip(d.params, params, strict=True):
             self.sub[b.name] = var_of(nb)
         for b, nb in zip(d.lparams, lparams, strict=True):
@@ -263,7 +269,7 @@ class _Unzip:
         L: list[Binding] = []
         eN, eL = self.u(d.body, C, L)
         eN = _as_ret(eN)
-        L, kept, live = _eliminate(L, eL, set(), lambda b: id(b) in self.copies)
+        L, kept, live = eliminate(L, eL, set(), lambda b: id(b) in self.copies)
         recomputed = [b for b in kept if id(b) in self.copies]
         residual_names = sorted(live)
         residual_types = tuple(self.types[n] for n in residual_names)
@@ -279,13 +285,15 @@ class _Unzip:
         residuals = tuple(Var(n, self.supply_hint(n)) for n in residual_names)
         C.append(LetB((t,), (), make_tape(residuals)))
         nonlin_result = Ret((*results, var_of(t)), ())
-        originals = {id(b) for b in self.originals.values()}
-        C, _, _ = _eliminate(C, nonlin_result, set(), lambda b: id(b) in originals)
-        kept_ids = {id(c) for c in C}
-        eliminated = [b for b in self.originals.values() if id(b) not in kept_ids]
+        eliminated: list[LetB] = []
+        if self.originals:  # (with nothing recomputed, nothing in C is removable: no walk)
+            originals = {id(b) for b in self.originals.values()}
+            C, _, _ = eliminate(C, nonlin_result, set(), lambda b: id(b) in originals)
+            kept_ids = {id(c) for c in C}
+            eliminated = [b for b in self.originals.values() if id(b) not in kept_ids]
         nonlin = FuncDef(nonlin_name(d.name), params, d.param_types, (), (),
                          Mixed((*d.result.nonlin, tape_type), ()), block(C, nonlin_result), span=d.span)
-        tb = self.fresh("t", tape_type)
+        tb = self.lsupply.binder("t")
         rbs = tuple(Binder(n, self.supply_hint(n)) for n in residual_names)
         lin = FuncDef(lin_name(d.name), (tb,), (tape_type,), lparams, d.lparam_types,
                       Mixed((), d.result.lin), block([UnpackB(rbs, var_of(tb)), *L], eL), span=d.span)
@@ -315,44 +323,6 @@ def _as_ret(e: Expr) -> Expr:
 
 def _contains_call(e: Expr) -> bool:
     return any(isinstance(node, Call) for node in subexpressions(e))
-
-
-def _eliminate(bindings: list[Binding], result: Expr, live_out: set[int],
-               removable: Callable[[LetB], bool]) -> tuple[list[Binding], list[LetB], set[int]]:
-    """Backward liveness: drop removable non-linear bindings none of whose names is used later;
-    a kept binding with some unused names is followed by a ``drop`` of those names. The names live
-    on entry are the free non-linear variables of the kept block (and ``live_out``)."""
-    live = set(free_vars(result)[0]) | live_out
-    kept_rev: list[Binding] = []
-    kept: list[LetB] = []
-    for b in reversed(bindings):
-        if isinstance(b, LetB) and not b.lbinders and b.binders and removable(b):
-            used = [x for x in b.binders if x.name in live]
-            if not used:
-                continue
-            unused = [x for x in b.binders if x.name not in live]
-            if unused:
-                kept_rev.append(LetB((), (), Drop(Ret(tuple(map(var_of, unused)), ()))))
-            kept.append(b)
-        names = _bound(b)
-        live.difference_update(names)
-        if isinstance(b, LetB):
-            live |= free_vars(b.rhs)[0]
-        elif isinstance(b, UnpackB):
-            live.add(b.var.name)
-        kept_rev.append(b)
-    kept_rev.reverse()
-    return kept_rev, kept, live
-
-
-def _bound(b: Binding) -> list[int]:
-    if isinstance(b, LetB):
-        return [x.name for x in (*b.binders, *b.lbinders)]
-    if isinstance(b, UnpackB):
-        return [x.name for x in b.binders]
-    if isinstance(b, UnpackLB):
-        return [x.name for x in b.lbinders]
-    return []
 
 
 def _own_work(b: LetB, types: dict[int, Type]) -> int:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import importlib
 
-ORDER = ("screening", "primitives", "passes", "cost", "rejects", "zeros", "speed", "syntax", "quality",
-         "mutants")
+ORDER = ("screening", "primitives", "passes", "cost", "rejects", "zeros", "speed", "syntax", "second_order",
+         "quality", "mutants")
 
 for _module in ORDER:
     importlib.import_module(f"{__name__}.{_module}")

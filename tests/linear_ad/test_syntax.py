@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from calculi.linear_ad.primitives import PRIMITIVES
 from calculi.linear_ad.strategies import linear_programs, nonlinear_programs
 from calculi.linear_ad.syntax import MAX_DEPTH, Block, Lit, LVar, Prim, Program, Var, Zero
 from calculi.linear_ad.transpose import transpose_program
+from proofs.linear_ad.speed import rendered
 from proofs.linear_ad.syntax import agree
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "linear_ad").glob("*.la"))
@@ -270,3 +272,36 @@ def test_values_on_the_command_line_take_every_float_spelling() -> None:
     assert value("nan") != value("nan")
     with pytest.raises(ParseError, match="after the value"):
         value("1__0")
+
+
+PRINTED_BODIES = ["- -x", "(-1.5) ** 2", "x - (y - x) ** y", "exp(sin(x) * y) / (x + -2.0)", "max(x, y)",
+                  "let u = x * y in let v = u * u in v - y"]
+
+
+@pytest.mark.parametrize("text", PRINTED_BODIES)
+def test_the_fast_printer_lays_bodies_out_as_the_document_renders(text: str) -> None:
+    body = f"let z = {text} in let w = (let u = {text} in u * z) in let t = tup(w, z) in " \
+           f"let (a, b) = unpack t in let (;) = drop(a) in b + (let q = z in q * y) - w * x"
+    p = check_program(parse(f"def f(x: R, y: R) -> R = {body}")).program
+    st = stages(check_program(p), "f")
+    for q in (p, st.program("jvp"), st.program("unzip"), st.program("transpose")):
+        for unicode in (True, False):
+            for width in (100, 24, 3):
+                assert show_program(q, unicode, width) == rendered(q, unicode, width)
+
+
+def test_nodes_built_by_their_quick_constructors_are_the_dataclasses() -> None:
+    span = Source("x").span(0, 1)
+    v = Var(3, "y", span=span)
+    assert (v.name, v.hint, v.span) == (3, "y", span) and Var(3).hint == "x" and Var(3).span is None
+    linear: object = LVar(3)
+    assert v == Var(3, "z") and hash(v) == hash(Var(3)) and v != linear
+    p = Prim(PRIMITIVES["sin"], (v,))
+    assert (p.largs, p.params, p.span) == ((), (), None) and p == Prim(PRIMITIVES["sin"], (Var(3),), ())
+    assert repr(Block((), v)) == "Block(bindings=(), result=Var(name=3, hint='y'))"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        v.name = 4  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        Var()  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        Var(1, "x", span)  # type: ignore[call-arg]
