@@ -11,8 +11,8 @@ arrays, which of them are batched, and the parameters, and applies primitives to
     slice, pad              a full range for the batch axis prepended to each parameter
     einsum[spec](x, y)      a fresh letter for the batch axis in each batched operand and the result
 
-A primitive with no row here is batched by its loop: applied to each example and stacked, so that
-``vmap(f)(x) = stack([f(x[b]) for b])`` holds for every primitive; ``BATCHING`` lists what has a rule.
+Every primitive has a row (``backend.vmap.rows``); ``_loop`` (apply to each example, stack) stays
+only as the reference the rules are checked against and for a primitive defined later without one.
 Values of an enclosing trace pass through (``bind``), so ``vmap`` nests with the AD transformations:
 ``vmap(grad(loss), in_axes=(None, 0, 0))`` runs the gradient program with batched operands.
 """
@@ -64,7 +64,9 @@ class BatchTrace(Trace):
 
     def process(self, prim: Primitive, operands: tuple[object, ...], params: dict[str, Any]) -> Traced:
         values, batched = zip(*(self.lift(x) for x in operands), strict=True) if operands else ((), ())
-        rule = BATCHING.get(prim, _loop(prim))
+        if not any(batched):  # a constant made inside the batched function: the same for every example
+            return BatchTracer(self, _full(bind(prim, *values, **params), False, self.size))
+        rule = BATCHING.get(prim) or _loop(prim)
         return BatchTracer(self, rule(list(values), list(batched), params, self.size))
 
 
@@ -174,16 +176,50 @@ def _concatenate(values: list[Any], batched: list[bool], params: dict[str, Any],
     return bind(S.concatenate_p, *full, axis=params["axis"] + 1)
 
 
-def _array_first(prim: Primitive, shifted: str = "axis") -> Rule:
-    """``p(x, i)`` with the array ``x`` batched and the indices not: ``axis`` moves past the batch
-    axis; batched indices go example by example."""
+def _scatter_add(values: list[Any], batched: list[bool], params: dict[str, Any], size: int) -> Any:
+    """``scatter_add[axis](g, i)``, the transpose of ``take``, batched as ``take`` is: shared indices
+    move ``axis`` past the batch axis; batched ones scatter along ``[B, A…, J, R…]`` (``J`` the
+    indices flattened)."""
+    from backend.second_order import scatter_along_p
 
-    def rule(values: list[Any], batched: list[bool], params: dict[str, Any], size: int) -> Any:
-        if batched[1]:
-            return _loop(prim)(values, batched, params, size)
-        return bind(prim, *values, **dict(params, **{shifted: params[shifted] + 1}))
+    g, i = values
+    axis = params["axis"]
+    if not batched[1]:
+        return bind(I.scatter_add_p, g, i, **dict(params, axis=axis + 1))
+    g = _full(g, batched[0], size)
+    inner = typeof(i).shape[1:]
+    gs = typeof(g).shape
+    lead, rest = gs[1: axis + 1], gs[axis + 1 + len(inner):]
+    j = int(np.prod(inner, dtype=np.int64))
+    wide = _indices(i, size, lead, j, rest)
+    flat = bind(S.reshape_p, g, shape=(size, *lead, j, *rest))
+    return bind(scatter_along_p, flat, wide, axis=axis + 1, size=params["size"])
 
-    return rule
+
+def _indices(i: Any, size: int, lead: tuple[int, ...], j: int, rest: tuple[int, ...]) -> Any:
+    """Batched indices ``[B, I…]`` flattened to ``[B, J]`` and broadcast to ``[B, A…, J, R…]``."""
+    flat = bind(S.reshape_p, i, shape=(size, *(1,) * len(lead), j, *(1,) * len(rest)))
+    return bind(S.broadcast_p, flat, shape=(size, *lead, j, *rest))
+
+
+def _take(values: list[Any], batched: list[bool], params: dict[str, Any], size: int) -> Any:
+    """``take[axis](x, i)`` with ``x : [A…, V, R…]`` and ``i : [I…]`` per example. Indices shared:
+    ``axis`` moves past the batch axis. Batched indices into a shared array: ``take`` itself, its
+    batch axis (at ``axis``) moved in front. Both batched: ``take_along`` on ``[B, A…, V, R…]`` with
+    the indices, flattened to ``[B, J]``, broadcast to ``[B, A…, J, R…]``."""
+    import backend.numpy as bnp
+
+    x, i = values
+    axis = params["axis"]
+    if not batched[1]:
+        return bind(I.take_p, x, i, axis=axis + 1)
+    if not batched[0]:
+        return bnp.moveaxis(bind(I.take_p, x, i, axis=axis), axis, 0)
+    xs, inner = typeof(x).shape, typeof(i).shape[1:]
+    lead, rest = xs[1: axis + 1], xs[axis + 2:]
+    j = int(np.prod(inner, dtype=np.int64))
+    out = bind(I.take_along_p, x, _indices(i, size, lead, j, rest), axis=axis + 1)
+    return bind(S.reshape_p, out, shape=(size, *lead, *inner, *rest))
 
 
 def _take_along(values: list[Any], batched: list[bool], params: dict[str, Any], size: int) -> Any:
@@ -206,15 +242,51 @@ def _scan(prim: Primitive, states: int) -> Rule:
     return rule
 
 
+def _into_channels(x: Any) -> Any:
+    """``x`` with its batch axis (first) folded into its last (channel) axis: ``[N, …, D]`` as
+    ``[…, D·N]`` (the channel ``d`` of example ``n`` at ``d·N + n``)."""
+    import backend.numpy as bnp
+
+    shape = typeof(x).shape
+    return bind(S.reshape_p, bnp.moveaxis(x, 0, -1), shape=(*shape[1:-1], shape[-1] * shape[0]))
+
+
+def _out_of_channels(y: Any, size: int) -> Any:
+    import backend.numpy as bnp
+
+    shape = typeof(y).shape
+    return bnp.moveaxis(bind(S.reshape_p, y, shape=(*shape[:-1], shape[-1] // size, size)), -1, 0)
+
+
 def _conv1d(values: list[Any], batched: list[bool], params: dict[str, Any], size: int) -> Any:
-    """Examples of [B, T, D] with one kernel: the batch folded into B; a batched kernel goes example
-    by example."""
+    """Examples of [B, T, D] with one kernel [K, D]: the batch folded into B. A batched kernel: the
+    batch folded into the channels of both (the convolution is channel by channel)."""
+    x, w = values
     if batched[1]:
-        return _loop(C.conv1d_p)(values, batched, params, size)
-    x = values[0]
+        folded = [_into_channels(_full(v, m, size)) for v, m in zip(values, batched, strict=True)]
+        return _out_of_channels(bind(C.conv1d_p, *folded, **params), size)
     shape = typeof(x).shape
     flat = bind(S.reshape_p, x, shape=(size * shape[1], *shape[2:]))
-    return bind(S.reshape_p, bind(C.conv1d_p, flat, values[1], **params), shape=shape)
+    return bind(S.reshape_p, bind(C.conv1d_p, flat, w, **params), shape=shape)
+
+
+def _wgrad(values: list[Any], batched: list[bool], params: dict[str, Any], size: int) -> Any:
+    """``wgrad(x, g) : [K, D]`` sums over the examples' own [B, T]: the batch folded into the channels."""
+    from backend.second_order import wgrad_p
+
+    folded = [_into_channels(_full(v, m, size)) for v, m in zip(values, batched, strict=True)]
+    return _out_of_channels(bind(wgrad_p, *folded, **params), size)
+
+
+def _scatter_along(values: list[Any], batched: list[bool], params: dict[str, Any], size: int) -> Any:
+    from backend.second_order import scatter_along_p
+
+    full = [_full(v, m, size) for v, m in zip(values, batched, strict=True)]
+    return bind(scatter_along_p, *full, **dict(params, axis=params["axis"] + 1))
+
+
+def _const(values: list[Any], batched: list[bool], params: dict[str, Any], size: int) -> Any:
+    return _full(bind(P.const_p, **params), False, size)
 
 
 ELEMENTWISE_SHAPES = {P.same, P.boolean}
@@ -247,14 +319,17 @@ def _register() -> None:
     BATCHING[second_order.masked_p] = _select
     BATCHING[S.concatenate_p] = _concatenate
     BATCHING[I.one_hot_p] = _elementwise(I.one_hot_p)
-    BATCHING[I.take_p] = _array_first(I.take_p)
-    BATCHING[I.scatter_add_p] = _array_first(I.scatter_add_p)
+    BATCHING[I.take_p] = _take
+    BATCHING[I.scatter_add_p] = _scatter_add
     BATCHING[I.take_along_p] = _take_along
     BATCHING[C.linear_scan_p] = _scan(C.linear_scan_p, 1)
     BATCHING[C.scan_prev_p] = _scan(C.scan_prev_p, 1)
     BATCHING[second_order.scan_lin_p] = _scan(second_order.scan_lin_p, 0)
     BATCHING[second_order.scan_lin_prev_p] = _scan(second_order.scan_lin_prev_p, 0)
     BATCHING[C.conv1d_p] = _conv1d
+    BATCHING[second_order.wgrad_p] = _wgrad
+    BATCHING[second_order.scatter_along_p] = _scatter_along
+    BATCHING[P.const_p] = _const
 
 
 _register()

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -98,7 +100,8 @@ def mlp_hvp(n: int, hidden: int, rounds: int, turn: float) -> None:
     leaves, tree = flatten(params)
     rng = np.random.default_rng(1)
     v = unflatten(tree, [rng.standard_normal(np.shape(a)) for a in leaves])
-    print(f"\nHessian-vector product of the MLP 64-{hidden}-10 loss on {n} digits (float64); ratios to ours")
+    print(f"\nHessian-vector product of the MLP 64-{hidden}-10 loss on {n} digits (float64, process time); "
+          "ratios to ours")
 
     def product(p: Any, t: Any, xs: Any, ys: Any) -> Any:
         return hvp(lambda q: mlp.loss(q, xs, ys), (p,), (t,))
@@ -117,7 +120,8 @@ def mlp_hvp(n: int, hidden: int, rounds: int, turn: float) -> None:
                   for a, b in zip(flatten(got)[0], want, strict=True))
         if gap > 1e-8:
             failed[name] = f"disagrees with ours (relative gap {gap:.2g})"
-    times = interleaved({k: f for k, f in calls.items() if k not in failed}, rounds, turn)
+    times = interleaved({k: f for k, f in calls.items() if k not in failed}, rounds, turn,
+                        time.process_time)
     for name, seconds in times.items():
         row(name, seconds, times[ours])
     for name, why in failed.items():
@@ -129,7 +133,8 @@ def per_example(n: int, hidden: int, rounds: int, turn: float) -> None:
     compiled gradient over the examples and ``jax.jit(jax.vmap(jax.grad))`` (target: ≥ 10× the loop)."""
     x, y = _digits(n)
     params = mlp.init([64, hidden, 10], seed=0, dtype=np.float64)
-    print(f"\nPer-example gradients of the MLP 64-{hidden}-10 at batch {n} (float64); ratios to vmap")
+    print(f"\nPer-example gradients of the MLP 64-{hidden}-10 at batch {n} (float64, process time); "
+          "ratios to vmap")
 
     def example_loss(p: Any, xi: Any, yi: Any) -> Any:
         return mlp.loss(p, xi[None], yi[None])
@@ -158,7 +163,8 @@ def per_example(n: int, hidden: int, rounds: int, turn: float) -> None:
     gap = max(float(np.max(np.abs(want[k][b] - np.asarray(flatten(loop[b])[0][k])))) for b in range(n)
               for k in range(len(want)))
     print(f"  vmap against the loop: largest gap {gap:.1e}")
-    times = interleaved({k: f for k, f in calls.items() if k not in failed}, rounds, turn)
+    times = interleaved({k: f for k, f in calls.items() if k not in failed}, rounds, turn,
+                        time.process_time)
     for name, seconds in times.items():
         row(name, seconds, times[vm])
     for name, why in failed.items():
@@ -170,7 +176,14 @@ def per_example(n: int, hidden: int, rounds: int, turn: float) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m backend.bench_second_order")
     ap.add_argument("--quick", action="store_true", help="a small batch, few rounds (seconds)")
+    ap.add_argument("--threads", type=int, default=1, help="BLAS threads for every engine (default 1)")
     args = ap.parse_args(argv)
+    if peers.available("threadpoolctl"):
+        importlib.import_module("threadpoolctl").threadpool_limits(args.threads)
+        print(f"BLAS threads: {args.threads} (every engine in this process; process time counts each "
+              "thread, and idle BLAS threads spin)")
+    else:
+        print("threadpoolctl not installed: BLAS uses its default threads (set OPENBLAS_NUM_THREADS)")
     rounds, turn = (3, 0.05) if args.quick else (7, 0.2)
     mlp_hvp(128 if args.quick else 1437, 32 if args.quick else 128, rounds, turn)
     per_example(128, 32 if args.quick else 128, rounds, turn)

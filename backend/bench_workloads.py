@@ -120,17 +120,18 @@ def warm(calls: dict[str, Callable[[], Any]]) -> tuple[dict[str, Any], dict[str,
     return results, failed
 
 
-def interleaved(calls: dict[str, Callable[[], Any]], rounds: int, turn: float) -> dict[str, float]:
-    """The fastest call of each callable (already warm), in seconds: the callables take turns round
-    after round, each turn about ``turn`` seconds of calls timed one by one, so that a noisy stretch
-    of a shared machine falls on every peer alike and each keeps its quietest moment. A callable
-    slower than ``SLOW_CALL`` takes at most ``SLOW_TURNS`` turns."""
+def interleaved(calls: dict[str, Callable[[], Any]], rounds: int, turn: float,
+                clock: Callable[[], float] = time.perf_counter) -> dict[str, float]:
+    """The fastest call of each callable (already warm), in seconds of ``clock``: the callables take
+    turns round after round, each turn about ``turn`` seconds of calls timed one by one, so that a
+    noisy stretch of a shared machine falls on every peer alike and each keeps its quietest moment. A
+    callable slower than ``SLOW_CALL`` takes at most ``SLOW_TURNS`` turns."""
     best_of: dict[str, float] = {}
     number: dict[str, int] = {}
     for name, f in calls.items():
-        t = time.perf_counter()
+        t = clock()
         f()
-        best_of[name] = time.perf_counter() - t
+        best_of[name] = clock() - t
         number[name] = max(1, int(turn / max(best_of[name], 1e-9)))
     turns = {name: rounds if best_of[name] < SLOW_CALL else min(rounds, SLOW_TURNS) for name in calls}
     for i in range(rounds):
@@ -139,9 +140,9 @@ def interleaved(calls: dict[str, Callable[[], Any]], rounds: int, turn: float) -
                 continue
             fastest = best_of[name]
             for _ in range(number[name]):
-                t = time.perf_counter()
+                t = clock()
                 f()
-                fastest = min(fastest, time.perf_counter() - t)
+                fastest = min(fastest, clock() - t)
             best_of[name] = fastest
     return best_of
 

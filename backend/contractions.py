@@ -135,12 +135,13 @@ def einsum_kernel(spec: str, sx: Shape, sy: Shape) -> Kernel:
     prep_x = _operand(plan.sum_x, plan.perm_x, plan.shape_x, stacked)
     prep_y = _operand(plan.sum_y, plan.perm_y, plan.shape_y, stacked)
     shape_out, perm_out = plan.shape_out, plan.perm_out
+    product = np.multiply if plan.shape_x[2] == 1 else np.matmul  # contracting one index of size 1
     if _identity(perm_out):
         def einsum(x: Array, y: Array) -> Array:
-            return np.matmul(prep_x(x), prep_y(y)).reshape(shape_out)  # type: ignore[no-any-return]
+            return product(prep_x(x), prep_y(y)).reshape(shape_out)
     else:
         def einsum(x: Array, y: Array) -> Array:
-            return np.matmul(prep_x(x), prep_y(y)).reshape(shape_out).transpose(perm_out)  # type: ignore[no-any-return]
+            return product(prep_x(x), prep_y(y)).reshape(shape_out).transpose(perm_out)
     einsum.__name__ = f"einsum[spec={spec!r}]"
     return einsum
 

@@ -18,6 +18,7 @@ Four linear primitives have no ordinary twin; their readings are primitives defi
                              (as wgrad(x, g) = wgrad[¬reverse](g, x))
     J(scan_lin(a, x))     = (h ; scanL(a ; ẋ ⊕ h_prev ⊙ ȧ'))   h_prev the state each step starts from,
                              ȧ' = ȧ (the scan) or ȧ shifted one step (its adjoint)
+    J(scan_lin_prev(a, x)) = (h_prev ; shift(ḣ))     ḣ the tangent above, moved one step as h_prev is
 
 The helpers' derivatives, written with the result where JAX writes them so::
 
@@ -239,6 +240,18 @@ def _(xs: tuple[Var, ...], ts: tuple[LVar, ...], types: tuple[Type, ...], ps: Pa
         da = _shift(ts[0], shape, later=rev) if adj else ts[0]
         drive = ladd(ts[1], scale(prev, da))
     return app(scan_lin_p, a, x, **dict(ps)), app(C.scanL_p, a, largs=(drive,), **dict(ps))
+
+
+@jvp(scan_lin_prev_p)
+def _(xs: tuple[Var, ...], ts: tuple[LVar, ...], types: tuple[Type, ...], ps: ParamDict) -> Rule:
+    """``scan_lin_prev`` is ``scan_lin`` moved one step (0 entering), a linear map of its result:
+    J(scan_lin_prev(a, x)) = (scan_lin_prev(a, x) ; shift(ḣ)) with ḣ the tangent of ``scan_lin``."""
+    primal = app(scan_lin_prev_p, *xs, **dict(ps))
+    shape = shape_of(types[1])
+    if shape[1] == 1:  # one step: the state it starts from is 0
+        return primal, dropping(ts, Zero(result_type(scan_lin_prev_p, types, ps)))
+    _, tangent = jvp_rules[scan_lin_p](xs, ts, types, ps)
+    return primal, _shift(tangent, shape, later=ps["reverse"] == ps["adjoint"])
 
 
 def _moved(x: Expr, shape: tuple[int, ...], later: bool) -> Expr:

@@ -104,3 +104,33 @@ centred = x - x.mean(axis=1, keepdims=True)
 assert np.allclose(out, centred / np.sqrt((centred ** 2).mean(axis=1, keepdims=True) + 1e-5))
 assert np.allclose(out[:3], np.asarray(layer_norm.interpret((x,)))[:3])
 print(layer_norm.mode, out.shape, float(out[0, :4].sum()))
+
+# %% [markdown]
+# ## Reverse mode that stays parallel
+#
+# `grad` linearizes the program (`jvp`) and transposes the linear part. A read `x.i` inside a
+# parallel `for` transposes to an accumulation `r!i += c` into the cotangent of `x`, inside a
+# `for` that is still parallel: the transposed program has no `State` and no sequential loop.
+# Here, the gradient of a quadratic form `sum_i sum_j x.i * a.i.j * x.j` in `x` and `a`.
+
+# %%
+from calculi.dex.ad import vjp  # noqa: E402
+from calculi.dex.commands import describe  # noqa: E402
+from calculi.dex.pretty import show  # noqa: E402
+from calculi.dex.syntax import REAL, Fin, TableT  # noqa: E402
+
+say("x = for i:Fin 3. to_real (ordinal i) - 1.0")
+say("a = for i:Fin 3. for j:Fin 3. to_real (ordinal i * ordinal j + 1)")
+quadratic = "sum (for i:Fin 3. sum (for j:Fin 3. x.i * a.i.j * x.j))"
+print(session.gradient(session.parse(Source(quadratic))))
+
+# %% [markdown]
+# The transposed program, and its loops: each is parallel, and its body's row holds only
+# `Accum` effects on the cotangents.
+
+# %%
+transposed = vjp(parse_program(Source(quadratic)),
+                 {"x": TableT(Fin(3), REAL), "a": TableT(Fin(3), TableT(Fin(3), REAL))})
+print(show(transposed.program)[:400], "…")
+print(describe(transposed.checked))
+assert not transposed.checked.sequential

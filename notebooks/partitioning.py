@@ -17,21 +17,33 @@
 
 # %%
 import os
+import sys
+from pathlib import Path
 
-import numpy as np
+# Run as a script, this folder comes first on sys.path, and it holds a notebook named like the
+# backend package: take the folder off before importing the package.
+_here = globals().get("__file__")
+if _here is not None:
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(_here).resolve().parent]
 
-from calculi.core.errors import CalculusError
-from calculi.core.files import read_source
-from calculi.partir.automap import search
-from calculi.partir.bench import hand_written, spearman, transformer
-from calculi.partir.loops import to_loops
-from calculi.partir.lower import lower
-from calculi.partir.parse import parse_func
-from calculi.partir.pretty import show_func
-from calculi.partir.report import inputs_for, show_estimate, show_spmd
-from calculi.partir.semantics import evaluate
-from calculi.partir.simulator import CostModel, estimate, run
-from calculi.partir.tactics import ManualPartition, apply_schedule, megatron, unpartitioned
+import numpy as np  # noqa: E402
+
+from backend.api import value_and_grad  # noqa: E402
+from backend.partition import partition, to_partir  # noqa: E402
+from backend.partition_models import init_mlp, mlp_loss  # noqa: E402
+from calculi.core.errors import CalculusError  # noqa: E402
+from calculi.core.files import read_source  # noqa: E402
+from calculi.partir.automap import search  # noqa: E402
+from calculi.partir.bench import hand_written, spearman, transformer  # noqa: E402
+from calculi.partir.loops import to_loops  # noqa: E402
+from calculi.partir.lower import lower  # noqa: E402
+from calculi.partir.parse import parse_func  # noqa: E402
+from calculi.partir.pretty import show_func  # noqa: E402
+from calculi.partir.report import inputs_for, show_estimate, show_spmd  # noqa: E402
+from calculi.partir.semantics import evaluate  # noqa: E402
+from calculi.partir.simulator import CostModel, estimate, run  # noqa: E402
+from calculi.partir.tactics import ManualPartition, apply_schedule, megatron, unpartitioned  # noqa: E402
+from calculi.redistribution.syntax import Mesh  # noqa: E402
 
 SMALL = os.environ.get("CALCULI_SMALL") == "1"
 
@@ -83,6 +95,27 @@ spmd = lower(part)
 print(show_spmd(spmd))
 print(show_estimate(estimate(spmd), CostModel()))
 assert all(np.allclose(a, b) for a, b in zip(run(spmd, args).outputs, evaluate(mlp, args), strict=True))
+
+# %% [markdown]
+# ## The training step, partitioned after reverse mode
+#
+# The backend's models are written once with `backend.numpy`. With `grad=True` the bridge
+# partitions the program that Linear A's reverse mode produces (the non-linear half, then the
+# transposed linear half), as PartIR does: the tactics name the same parameters and inputs, and
+# the gradient comes out equal to the unpartitioned one. Under batch parallelism each parameter's
+# gradient is all-reduced once over the batch axis, and the loss's sum once more.
+
+# %%
+params = init_mlp()
+rng = np.random.default_rng(3)
+xs, ys = rng.normal(size=(8, 16)), rng.normal(size=(8, 8))
+loss, grads = value_and_grad(mlp_loss)(params, xs, ys)
+bp_mp = [ManualPartition({"in0": 0, "in1": 0}, "batch"), megatron("w1", "model")]
+got = partition(mlp_loss, "batch=2, model=4", bp_mp, grad=True)(params, xs, ys)
+assert np.isclose(got[0], loss)
+assert all(np.allclose(g, grads[k]) for g, k in zip(got[1:], sorted(grads), strict=True))
+step, _ = to_partir(mlp_loss, Mesh.of(batch=2, model=4), (params, xs, ys), grad=True)
+print(show_estimate(estimate(lower(apply_schedule(step, bp_mp[:1]))), CostModel()))
 
 # %% [markdown]
 # ## A transformer layer, and automap

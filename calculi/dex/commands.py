@@ -6,6 +6,9 @@
                                              the type, the effect row, and each for: parallel
                                              or sequential, with the row of its body
     :loops PROGRAM                           the same, for the loops alone
+    :grad PROGRAM                            the gradient of a Real PROGRAM with respect to the
+                                             parameters (closed definitions of reals or tables
+                                             of reals), and the transposed program's loops
 
 A file (``:load FILE``) is a series of definitions ``NAME = EXPR`` and programs, each starting at
 the beginning of a line; indented lines continue the item above.
@@ -20,6 +23,7 @@ from calculi.core import registry
 from calculi.core.errors import UsageError
 from calculi.core.syntax import Source
 from calculi.core.trace import Fuel
+from calculi.dex.ad import Definition, file_gradient
 from calculi.dex.check import Checked, check
 from calculi.dex.parse import parse_definition, parse_program
 from calculi.dex.pretty import show, show_row, show_type
@@ -52,6 +56,7 @@ class Session(registry.Session[Expr]):
         self.values: dict[str, Value] = {}
         self.last: tuple[Value, Type] | None = None
         """The value of the last input, with its type."""
+        self.definitions: list[Definition] = []
 
     def parse(self, source: Source) -> Expr:
         expr = parse_program(source)
@@ -89,7 +94,19 @@ class Session(registry.Session[Expr]):
         name, term = parse_definition(source)
         value, checked = self.run(term, Fuel(self.fuel_limit))
         self.types[name], self.values[name] = checked.type, value
+        self.definitions = [d for d in self.definitions if d.name != name]
+        self.definitions.append(Definition(name, term, checked.type, value))
         return name, checked
+
+    def gradient(self, program: Expr) -> str:
+        """``∂program/∂p`` for each parameter ``p``, then the loops of the transposed program."""
+        params, vjp, grads = file_gradient(self.definitions, program, Fuel(self.fuel_limit))
+        lines = [f"d/d{p} = {show_value(grads[p], ty)} : {show_type(ty)}" for p, ty in params.items()]
+        loops = describe(vjp.checked).splitlines()[1:]
+        parallel = sum("parallel" in line and "sequential" not in line for line in loops)
+        lines.append(f"transposed program: {len(loops)} for, {parallel} parallel, "
+                     f"{len(vjp.checked.sequential)} sequential")
+        return "\n".join(lines)
 
     def load(self, source: Source) -> Iterator[str]:
         for first, text in items(source.text):
@@ -99,7 +116,15 @@ class Session(registry.Session[Expr]):
     def commands(self) -> Mapping[str, registry.Command]:
         return {"loops": registry.Command("loops", ":loops PROGRAM",
                                           "each for of the program: parallel or sequential",
-                                          self._loops)}
+                                          self._loops),
+                "grad": registry.Command("grad", ":grad PROGRAM",
+                                         "the gradient of a Real program in the parameters",
+                                         self._grad)}
+
+    def _grad(self, args: str) -> str:
+        if not args.strip():
+            raise UsageError("usage: :grad PROGRAM")
+        return self.gradient(self.parse(Source(args)))
 
     def _loops(self, args: str) -> str:
         if not args.strip():

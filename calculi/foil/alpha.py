@@ -31,9 +31,9 @@ from calculi.foil.core import (
     name_of,
     unsafe_binder,
     unsafe_evidence,
-    unsafe_scope,
 )
 from calculi.foil.rules import fired
+from calculi.foil.scopes import extend, union
 from calculi.foil.syntax import App, Expr, Lam, Var, scope_of
 
 _Names = Substitution[Any, Any, Any]
@@ -58,7 +58,7 @@ def unify_binders(x: Any, y: Any, theta: Any) -> tuple[Any, Any]:
 
 def alpha_equiv(left: Expr[Any], right: Expr[Any]) -> bool:
     """Are the two terms equal up to the names of their binders?"""
-    scope: Any = unsafe_scope(scope_of(left) | scope_of(right))  # type: ignore[operator]
+    scope: Any = union(scope_of(left), scope_of(right))  # type: ignore[arg-type]
     start: _Names = identity_subst()
     stack: list[tuple[Expr[Any], Expr[Any], _Names, _Names, Any]] = [(left, right, start, start, scope)]
     while stack:
@@ -77,7 +77,7 @@ def alpha_equiv(left: Expr[Any], right: Expr[Any]) -> bool:
             evidence: Any = unsafe_evidence()
             rho_a = add_rename(rho_a, x, evidence, new_x, _same)
             rho_b = add_rename(rho_b, y, evidence, new_y, _same)
-            inner = extend_scope(new_x, theta) if new_x == new_y else theta | 1 << new_x | 1 << new_y
+            inner = extend_scope(new_x, theta) if new_x == new_y else extend(extend(theta, new_x), new_y)
             stack.append((a.body, b.body, rho_a, rho_b, inner))
         else:
             fired("α-mismatch")

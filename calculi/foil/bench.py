@@ -17,6 +17,7 @@ that missed one of them has no total). The
 ratios are foil / rapier (the paper's "no run-time overhead" claim: 1.00 would be no overhead)
 and foil / NbE (what evaluation with sharing saves).
 
+``--scopes`` times scope extension when the largest name is 10³ … 3·10⁶ (``scopes.py``).
 ``--scaling`` times the front end and the evaluator on inputs of size n and 2n (see
 ``scaling.py``). ``--substrate`` runs the λp and Linear A benchmarks under the profiler and prints
 how much of their time is spent in the foil (``calculi/foil``), by function.
@@ -46,6 +47,7 @@ from typing import Any
 from calculi.core.files import positive_int
 from calculi.foil.baselines import always_rename, rapier
 from calculi.foil.baselines import debruijn as db
+from calculi.foil.core import extend_scope, fresh_id, unsafe_binder, unsafe_scope
 from calculi.foil.debruijn import to_debruijn
 from calculi.foil.nbe import normalize_by_evaluation
 from calculi.foil.normalize import normalize
@@ -203,6 +205,36 @@ def substrate(top: int) -> None:
             print(f"  {seconds:8.3f}s  {where}")
 
 
+SCOPE_SIZES = [1_000, 30_000, 300_000, 3_000_000]
+
+
+def _per_extension(scope: Any, extend: Callable[[Any], Any], repeat: int) -> float:
+    """Best CPU time, in µs, of one extension by a fresh name (five in a row from ``scope``)."""
+    rounds = 400
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        for _ in range(rounds):
+            inner = scope
+            for _ in range(5):
+                inner = extend(inner)
+        best = min(best, (time.process_time() - start) / (5 * rounds))
+    return best * 1e6
+
+
+def print_scope_extension(repeat: int) -> None:
+    """Scope extension (``fresh_id`` then ``extend_scope``) in a scope whose largest name is n,
+    against the same step on a plain ``int`` bit set, the foil's only representation before
+    ``scopes.Wide`` (time proportional to n)."""
+    print(f"{'largest name':>12}  {'foil scope':>12}  {'int bit set':>12}")
+    for n in SCOPE_SIZES:
+        bits = 1 | 1 << (n - 1)
+        grow: Callable[[Any], Any] = lambda s: extend_scope(unsafe_binder(fresh_id(s)), s)  # noqa: E731
+        foil_us = _per_extension(unsafe_scope(bits), grow, repeat)
+        bits_us = _per_extension(bits, lambda s: s | 1 << s.bit_length(), repeat)
+        print(f"{n:>12,}  {foil_us:>10.2f}µs  {bits_us:>10.2f}µs")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m calculi.foil.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=positive_int, default=3, help="runs per cell (the best is kept)")
@@ -212,8 +244,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="time the front end and the evaluator at sizes N and 2N instead (default 4000)")
     parser.add_argument("--substrate", action="store_true",
                         help="profile the λp and Linear A benchmarks: how much of their time is the foil's")
+    parser.add_argument("--scopes", action="store_true",
+                        help="time scope extension at 1k, 30k, 300k and 3M names")
     args = parser.parse_args(argv)
-    if args.scaling:
+    if args.scopes:
+        print_scope_extension(args.repeat)
+    elif args.scaling:
         print_scaling(args.scaling, args.repeat)
     elif args.substrate:
         substrate(8)

@@ -5,9 +5,11 @@ the rapier's invariants, and at run time the type machinery is erased:
 
 * a ``Name[N]`` and a ``NameBinder[N, L]`` are plain ``int`` identifiers, dense: text's names are
   interned to 0, 1, 2, … whatever their spelling (``names.py``), and fresh names come next;
-* a ``Scope[N]`` (the rapier's in-scope set Θ) is an ``int`` bit set over those identifiers, so
-  membership, extension and the choice of a fresh name (one past the largest, as free-foil does)
-  are single integer operations on a set as large as the number of names in use;
+* a ``Scope[N]`` (the rapier's in-scope set Θ) is an ``int`` bit set over those identifiers while
+  they are small, so membership, extension and the choice of a fresh name (one past the largest,
+  as free-foil does) are single integer operations; a scope with a name at or above
+  ``scopes.WIDE`` is a persistent trie answering the same operations (``scopes.py``), so that
+  extension never costs time proportional to the largest name;
 * a ``Substitution[V, I, O]`` is a ``dict`` from names of ``I`` to values of scope ``O``, treated
   as immutable; a missing key means the identity, as in free-foil;
 * evidence (``DExt[N, L]``: ``L`` is a distinct extension of ``N``) is one shared token, minted
@@ -33,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, final
 
 from calculi.core.errors import ScopeError
 from calculi.foil.names import SPELLINGS
+from calculi.foil.scopes import WIDE, from_bits, widen
 
 CHECKS = os.environ.get("FOIL_CHECKS") == "1"
 
@@ -71,7 +74,8 @@ class NameBinder(Generic[N, L]):
 
 @final
 class Scope(Generic[N]):
-    """The run-time counterpart of ``N`` (the rapier's Θ). Erased: an ``int`` bit set."""
+    """The run-time counterpart of ``N`` (the rapier's Θ). Erased: an ``int`` bit set, or a
+    ``scopes.Wide`` once it holds a large name."""
 
     __slots__ = ()
 
@@ -135,7 +139,9 @@ def extend_scope(binder: NameBinder[N, L], scope: Scope[N]) -> Scope[L]:
     """Θ ∪ {x}."""
     if CHECKS and member(name_of(binder), scope):
         raise ScopeError(f"extend_scope: name {raw(binder)} is already in scope (Distinct violated)")
-    return scope | 1 << binder  # type: ignore[operator, return-value]
+    theta: Any = scope
+    x: Any = binder
+    return theta | 1 << x if x < WIDE else widen(theta, x)  # type: ignore[return-value]
 
 
 def fresh_id(scope: Scope[N]) -> int:
@@ -185,7 +191,7 @@ def unsafe_name(identifier: int) -> Name[N]:
 
 def unsafe_scope(identifiers: int) -> Scope[N]:
     """Trusted: a scope from a bit set of identifiers."""
-    return identifiers  # type: ignore[return-value]
+    return from_bits(identifiers)  # type: ignore[return-value]
 
 
 def unsafe_evidence() -> DExt[N, L]:
@@ -303,7 +309,7 @@ def under_binder(
     It means exactly that composition (the tests check it), and saves the interpreter the calls
     in between: Python charges for every function call, so this is how the foil gets close to the
     plain rapier's speed. ``inject`` builds the variable term of a name (``Var``)."""
-    theta: Any = scope  # erased: the in-scope set is an int bit set, σ a dict, names ints
+    theta: Any = scope  # erased: Θ is an int bit set (or a scopes.Wide), σ a dict, names ints
     sigma: Any = subst
     x: Any = binder
     go: Any = k
@@ -311,11 +317,11 @@ def under_binder(
         fresh = theta.bit_length()
         table = dict(sigma)
         table[x] = inject(fresh)
-        return go(fresh, theta | 1 << fresh, table)  # type: ignore[no-any-return]
+        return go(fresh, theta | 1 << fresh if fresh < WIDE else widen(theta, fresh), table)  # type: ignore[no-any-return]
     if x in sigma:
         sigma = dict(sigma)
         del sigma[x]
-    return go(x, theta | 1 << x, sigma)  # type: ignore[no-any-return]
+    return go(x, theta | 1 << x if x < WIDE else widen(theta, x), sigma)  # type: ignore[no-any-return]
 
 
 class UnderWithK(Protocol[O, I2, A_contra, R_co]):
@@ -354,18 +360,20 @@ def under_binder_with(
             fresh = ceiling
         table = dict(sigma)
         table[x] = inject(fresh)
-        return go(fresh, theta | 1 << fresh, table, payload)  # type: ignore[no-any-return]
+        return go(fresh, theta | 1 << fresh if fresh < WIDE else widen(theta, fresh), table, payload)  # type: ignore[no-any-return]
     if x in sigma:
         sigma = dict(sigma)
         del sigma[x]
-    return go(x, theta | 1 << x, sigma, payload)  # type: ignore[no-any-return]
+    return go(x, theta | 1 << x if x < WIDE else widen(theta, x), sigma, payload)  # type: ignore[no-any-return]
 
 
 def extend_if_fresh(binder: NameBinder[N, L], scope: Scope[N]) -> Scope[L] | None:
     """``extend_scope(x, Θ)`` when ``x ∉ Θ``, else ``None`` (the clash test and the extension in one)."""
-    if scope >> binder & 1:  # type: ignore[operator]
+    theta: Any = scope
+    x: Any = binder
+    if theta >> x & 1:
         return None
-    return scope | 1 << binder  # type: ignore[operator, return-value]
+    return theta | 1 << x if x < WIDE else widen(theta, x)  # type: ignore[return-value]
 
 
 def subst_items(subst: Substitution[V, I, O]) -> list[tuple[Name[I], V]]:

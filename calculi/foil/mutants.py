@@ -17,6 +17,7 @@ from typing import Any
 from calculi.core.mutants import Mutant, patch, patch_entry
 from calculi.foil import alpha, nbe, substitution
 from calculi.foil.core import fresh_unspelled
+from calculi.foil.scopes import extend as extend_raw
 from calculi.foil.syntax import Var
 
 
@@ -32,7 +33,7 @@ def _under_binder(*, delete: bool = True, rename: bool = True, extend: bool = Tr
             fresh = binder
             if delete:
                 table.pop(binder, None)
-        return k(fresh, scope | 1 << fresh if extend else scope, table, payload)
+        return k(fresh, extend_raw(scope, fresh) if extend else scope, table, payload)
 
     return step
 

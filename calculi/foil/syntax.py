@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from calculi.core.syntax import Node
-from calculi.foil.core import Name, NameBinder, Scope, unsafe_scope
+from calculi.foil.core import Name, NameBinder, Scope
 from calculi.foil.names import spell, stem
+from calculi.foil.scopes import from_names
+from calculi.foil.scopes import names as scope_names
 
 N = TypeVar("N")
 L = TypeVar("L")
@@ -158,27 +160,46 @@ def free_occurrences(term: Expr[Any]) -> Iterator[Var[Any]]:
 
 
 def free_names(term: Expr[Any]) -> set[int]:
-    """FV(e): the raw names occurring free in the term."""
-    return {v.name for v in free_occurrences(term)}  # type: ignore[misc]
+    """FV(e): the raw names occurring free in the term. Both normalisers and the rapier baseline
+    start from it (Θ = FV(e)), so it is ``free_occurrences``'s walk without the generator and the
+    ``isinstance`` chain: a binder's count leaves ``bound`` when its scope ends, so a name is free
+    exactly when it is not a key."""
+    free: set[int] = set()
+    bound: dict[int, int] = {}
+    stack: list[Any] = [term]
+    pop = stack.pop
+    push = stack.append
+    while stack:
+        t = pop()
+        kind = t.__class__
+        if kind is App:
+            push(t.arg)
+            push(t.fun)
+        elif kind is Var:
+            if t.name not in bound:
+                free.add(t.name)
+        elif kind is int:
+            count = bound[t] - 1
+            if count:
+                bound[t] = count
+            else:
+                del bound[t]
+        else:
+            binder = t.binder
+            bound[binder] = bound.get(binder, 0) + 1
+            push(binder)
+            push(t.body)
+    return free
 
 
 def scope_of(term: Expr[N]) -> Scope[N]:
     """The smallest run-time scope for a term: exactly its free names."""
-    bits = 0
-    for name in free_names(term):
-        bits |= 1 << name
-    return unsafe_scope(bits)
+    return from_names(free_names(term))  # type: ignore[return-value]
 
 
 def names_of_scope(scope: Scope[N]) -> list[int]:
     """The raw names of a scope, in increasing order."""
-    bits: int = scope  # type: ignore[assignment]
-    out: list[int] = []
-    while bits:
-        low = bits & -bits
-        out.append(low.bit_length() - 1)
-        bits ^= low
-    return out
+    return scope_names(scope)  # type: ignore[arg-type]
 
 
 def size(term: Expr[Any]) -> int:

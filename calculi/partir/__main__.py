@@ -1,6 +1,7 @@
 """``python -m calculi.partir run|apply|simulate|search FILE``.
 
-    run FILE                         the reference semantics on fixed random inputs
+    run FILE [--trace]               the reference semantics on fixed random inputs (--trace: the
+                                     small-step semantics, every step with its rule)
     apply FILE --schedule S          the partitioned program (PartIR:Core) and its SPMD lowering
     simulate FILE --schedule S       predicted cost; a simulated (or --engine jax) run checked
     search FILE [--axes a,b] [--memory SIZE]   automap's beam search
@@ -40,7 +41,10 @@ def _program(args: argparse.Namespace) -> Session:
 
 def _run(args: argparse.Namespace) -> str:
     session = Session()
-    return "\n".join(session.load(read_source(args.file)))
+    source = read_source(args.file)
+    if args.trace:
+        return "\n".join(session.trace(source))
+    return "\n".join(session.load(source))
 
 
 def _apply(args: argparse.Namespace) -> str:
@@ -76,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a program by the reference semantics")
     run.add_argument("file")
+    run.add_argument("--trace", action="store_true", help="every step of the small-step semantics")
     run.set_defaults(handler=_run)
     for name, handler, text in (("apply", _apply, "print the partitioned program and its SPMD lowering"),
                                 ("simulate", _simulate, "predict the cost and check a simulated run")):

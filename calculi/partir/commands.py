@@ -8,6 +8,7 @@ run by the reference semantics on fixed random inputs. Then:
     :spmd                   the lowered per-device program with its collectives
     :simulate               the cost estimate, and a simulated run checked against the reference
     :search batch, model    automap's beam search (``:set memory 128KiB`` limits each device)
+    :step PROGRAM, :trace PROGRAM   the small-step semantics (``calculi.partir.steps``), rule by rule
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 from calculi.core import registry
 from calculi.core.errors import ShapeError, UsageError
 from calculi.core.syntax import Source
-from calculi.core.trace import Fuel
+from calculi.core.trace import Fuel, Step
 from calculi.partir.automap import search
 from calculi.partir.check import check_func
 from calculi.partir.loops import to_loops
@@ -31,6 +32,7 @@ from calculi.partir.propagation import Partitioning
 from calculi.partir.report import inputs_for, show_estimate, show_results, show_spmd
 from calculi.partir.semantics import evaluate
 from calculi.partir.simulator import CostModel, estimate, run
+from calculi.partir.steps import Machine, show_machine, step
 from calculi.partir.syntax import Func
 from calculi.partir.tactics import Tactic, apply_schedule, unpartitioned
 from calculi.redistribution.memory import parse_memory, show_bytes
@@ -51,7 +53,11 @@ def simulate_text(part: Partitioning, model: CostModel) -> str:
     return show_estimate(estimate(spmd, model), model) + verdict
 
 
-class Session(registry.Session[Func]):
+Term = Func | Machine
+"""What the session steps: a program, then the machine running it."""
+
+
+class Session(registry.Session[Term]):
     name = "partir"
     prompt = "partir> "
 
@@ -67,17 +73,28 @@ class Session(registry.Session[Func]):
         check_func(func)
         return func
 
-    def show(self, term: Func) -> str:
-        return show_func(term)
+    def show(self, term: Term) -> str:
+        return show_machine(term)
 
-    def evaluate(self, term: Func, fuel: Fuel) -> str:
+    def evaluate(self, term: Term, fuel: Fuel) -> str:
+        if isinstance(term, Machine):
+            while (nxt := step(term)) is not None:
+                fuel.tick()
+                term = nxt.term
+            return show_results(term.func, term.results())
         fuel.tick(amount=len(term.body))
         self.func = term
         return show_results(term, evaluate(term, inputs_for(term)))
 
-    def type_of(self, term: Func) -> str:
-        shapes = check_func(term)
-        return ", ".join(f"{r} : {show_shape(shapes[r])}" for r in term.results)
+    def step(self, term: Term) -> Step[Term] | None:
+        """The machine's next step; a program first binds the session's fixed random inputs."""
+        nxt = step(term, inputs_for(term)) if isinstance(term, Func) else step(term)
+        return None if nxt is None else Step(nxt.rule, nxt.term)
+
+    def type_of(self, term: Term) -> str:
+        func = term.func if isinstance(term, Machine) else term
+        shapes = check_func(func)
+        return ", ".join(f"{r} : {show_shape(shapes[r])}" for r in func.results)
 
     def names(self) -> Iterable[str]:
         return (*PRIMS, "loop", "slice", "ManualPartition", "Replicate", "AutomaticPartition")

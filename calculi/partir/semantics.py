@@ -60,8 +60,8 @@ def check_size(func: Func) -> None:
                              f"{MAX_ELEMENTS:,}", func.span, rule="size")
 
 
-def evaluate(func: Func, args: Mapping[str, Array]) -> tuple[Array, ...]:
-    """Run ``func`` on named global arrays (checked against the inputs' shapes)."""
+def bind_inputs(func: Func, args: Mapping[str, Array]) -> dict[str, Array]:
+    """The inputs' values, checked against their shapes (and the program against the size limit)."""
     check_size(func)
     env: dict[str, Array] = {}
     for i in func.inputs:
@@ -71,5 +71,11 @@ def evaluate(func: Func, args: Mapping[str, Array]) -> tuple[Array, ...]:
         if value.shape != i.shape:
             raise ShapeError(f"input {i.name} should have shape {i.shape}, got {value.shape}", i.span)
         env[i.name] = value
+    return env
+
+
+def evaluate(func: Func, args: Mapping[str, Array]) -> tuple[Array, ...]:
+    """Run ``func`` on named global arrays (checked against the inputs' shapes)."""
+    env = bind_inputs(func, args)
     run_body(func.body, env, {}, func.mesh)
     return tuple(env[r] for r in func.results)

@@ -5,10 +5,12 @@ devices: our synthesised program lowered to ``shard_map``, and ``jit(identity, o
 Printed per case: XLA's ``memory_analysis`` temporary bytes per device for both, the bytes each
 moves (received over all devices, read off the compiled HLO by ``hlo.received_bytes``), the median
 wall time, and the ratios XLA/ours, with geometric means. The ``optimal`` strategy runs in the same
-process beside them (columns "opt"), and so does ``optimal-subaxes`` (columns "sub"); where the
+process beside them (columns "opt"), and so does ``optimal-subaxes`` (columns "sub"), each timed in
+interleaved rounds (``_median_times``), with geometric means per column; where the
 paper's program is worse than optimal's in (peak, elements moved), a column names the rewrite it
 lacks (``misses``). A case marked ``*`` is one where XLA falls back to materialising the whole
-array (its temporary memory is at least the global size). Runs on whatever devices JAX has: CPU
+array (its temporary memory is at least the global size). ``--gather-by-exchange`` lowers our
+programs with ``engine.plan``'s option of that name. Runs on whatever devices JAX has: CPU
 devices are faked (``--devices N``, default 8) unless GPUs are present. ``--markdown`` prints a
 README table. ``--scaling`` instead times the front end (parse, print, check, synthesis) at sizes n
 and 2n, with no JAX (``scaling``).
@@ -22,7 +24,7 @@ import math
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -135,17 +137,23 @@ def _spec_text(spec: Spec) -> str:
     return "P(" + ", ".join(repr(e) for e in spec) + ")"
 
 
-def _median_time(fn: Any, x: Any, repeat: int) -> float:
-    fn(x).block_until_ready()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+def _median_times(fns: Sequence[Any], x: Any, repeat: int) -> list[float]:
+    """The median wall time of each function, timed in interleaved rounds (one run of each per round,
+    the order rotating), so that a slow spell of the machine falls on all of them alike."""
+    for fn in fns:
         fn(x).block_until_ready()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    times: list[list[float]] = [[] for _ in fns]
+    for r in range(repeat):
+        for k in range(len(fns)):
+            which = (k + r) % len(fns)
+            start = time.perf_counter()
+            fns[which](x).block_until_ready()
+            times[which].append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
 
 
-def run_case(group: str, mesh_text: str, rank: int, src: Spec, tgt: Spec, elements: int, repeat: int) -> Row:
+def run_case(group: str, mesh_text: str, rank: int, src: Spec, tgt: Spec, elements: int, repeat: int,
+             by_exchange: bool = False) -> Row:
     mesh = check_mesh(parse_mesh(Source(mesh_text)))
     shape = _shape(rank, mesh.device_count, elements)
     source, target = type_of_spec(src, shape, mesh), type_of_spec(tgt, shape, mesh)
@@ -154,9 +162,9 @@ def run_case(group: str, mesh_text: str, rank: int, src: Spec, tgt: Spec, elemen
     split = optimal_subaxes(source, target, mesh)
     data = np.arange(math.prod(shape), dtype=np.float32).reshape(shape)
     x = engine.place(data, source, mesh)
-    ours = engine.compile_program(source, program, mesh, x)
-    opt = engine.compile_program(source, best, mesh, x)
-    sub = engine.compile_program(source, split, mesh, x)
+    ours = engine.compile_program(source, program, mesh, x, by_exchange)
+    opt = engine.compile_program(source, best, mesh, x, by_exchange)
+    sub = engine.compile_program(source, split, mesh, x, by_exchange)
     theirs = engine.xla_reshard(target, mesh, x)
     expected = scatter(data, target, mesh)
     runs = (("ours", ours.run), ("optimal", opt.run), ("optimal-subaxes", sub.run), ("XLA", theirs.run))
@@ -165,12 +173,12 @@ def run_case(group: str, mesh_text: str, rank: int, src: Spec, tgt: Spec, elemen
         if any(not np.array_equal(got[c], expected[c]) for c in mesh.devices()):
             raise CalculusError(f"{name} misplaced data: {mesh_text} {_spec_text(src)} -> {_spec_text(tgt)}")
     fallback = theirs.temp_bytes >= data.nbytes  # XLA's "involuntary full rematerialization"
+    t_ours, t_opt, t_sub, t_xla = _median_times([fn for _, fn in runs], x, repeat)
     return Row(group, mesh_text, shape, _spec_text(src), _spec_text(tgt), show_program(program),
                ours.temp_bytes, theirs.temp_bytes, ours.received_bytes, theirs.received_bytes,
-               _median_time(ours.run, x, repeat), _median_time(theirs.run, x, repeat), fallback,
-               show_program(best), opt.temp_bytes, opt.received_bytes, _median_time(opt.run, x, repeat),
+               t_ours, t_xla, fallback, show_program(best), opt.temp_bytes, opt.received_bytes, t_opt,
                lacking(program, best, source, target, mesh), show_program(split), sub.temp_bytes,
-               sub.received_bytes, _median_time(sub.run, x, repeat))
+               sub.received_bytes, t_sub)
 
 
 def _mib(n: int) -> str:
@@ -178,15 +186,16 @@ def _mib(n: int) -> str:
 
 
 def table(rows: Sequence[Row], markdown: bool) -> str:
-    head = ["case", "mesh", "source -> target", "temp MiB ours", "temp MiB XLA", "mem ×", "moved MiB ours",
-            "moved MiB XLA", "ms ours", "ms XLA", "speedup", "temp MiB opt", "moved MiB opt", "ms opt",
-            "speedup opt", "paper lacks", "temp MiB sub", "moved MiB sub", "ms sub", "speedup sub"]
-    body = [[f"{i + 1}{'*' if r.fallback else ''}", r.mesh, f"{r.source} -> {r.target}", _mib(r.ours_temp),
-             _mib(r.xla_temp), f"{r.memory_ratio:.2f}", _mib(r.ours_moved), _mib(r.xla_moved),
-             f"{r.ours_seconds * 1e3:.2f}", f"{r.xla_seconds * 1e3:.2f}", f"{r.speedup:.2f}",
-             _mib(r.optimal_temp), _mib(r.optimal_moved), f"{r.optimal_seconds * 1e3:.2f}",
-             f"{r.optimal_speedup:.2f}", r.paper_lacks or "-", _mib(r.sub_temp), _mib(r.sub_moved),
-             f"{r.sub_seconds * 1e3:.2f}", f"{r.sub_speedup:.2f}"]
+    """One row per case; for each measure the columns XLA, paper, opt(imal), sub (optimal-subaxes)."""
+    names = ("XLA", "paper", "opt", "sub")
+    head = ["case", "mesh", "source -> target", *(f"temp MiB {n}" for n in names),
+            *(f"moved MiB {n}" for n in names), *(f"ms {n}" for n in names),
+            *(f"speedup {n}" for n in names[1:]), "paper lacks"]
+    body = [[f"{i + 1}{'*' if r.fallback else ''}", r.mesh, f"{r.source} -> {r.target}",
+             *map(_mib, (r.xla_temp, r.ours_temp, r.optimal_temp, r.sub_temp)),
+             *map(_mib, (r.xla_moved, r.ours_moved, r.optimal_moved, r.sub_moved)),
+             *(f"{t * 1e3:.2f}" for t in (r.xla_seconds, r.ours_seconds, r.optimal_seconds, r.sub_seconds)),
+             *(f"{x:.2f}" for x in (r.speedup, r.optimal_speedup, r.sub_speedup)), r.paper_lacks or "-"]
             for i, r in enumerate(rows)]
     if markdown:
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -196,42 +205,33 @@ def table(rows: Sequence[Row], markdown: bool) -> str:
     return "\n".join("  ".join(x.ljust(w) for x, w in zip(row, widths, strict=True)) for row in [head, *body])
 
 
+def _geomean(xs: Iterable[float]) -> float:
+    return math.exp(statistics.fmean(math.log(x) for x in xs))
+
+
 def summary(rows: Sequence[Row]) -> str:
-    speed = math.exp(statistics.fmean(math.log(r.speedup) for r in rows))
-    memory = math.exp(statistics.fmean(math.log(r.memory_ratio) for r in rows))
-    fallbacks = [r for r in rows if r.fallback]
-    worse = [i + 1 for i, r in enumerate(rows) if r.ours_temp > r.xla_temp]
-    best = max(r.speedup for r in rows)
-    lines = [f"geometric-mean speedup (XLA time / ours): {speed:.2f}x   (max {best:.2f}x)",
-             f"geometric-mean temporary-memory ratio (XLA / ours): {memory:.2f}x",
-             f"cases where ours needs more temporary memory than XLA: {worse or 'none'}"]
-    if fallbacks:
-        least = min(r.memory_ratio for r in fallbacks)
-        lines.append(f"XLA fallback cases (*): {len(fallbacks)}, temporary memory at least {least:.2f}x less")
-    lines += _optimal_summary(rows)
-    return "\n".join(lines)
-
-
-def _optimal_summary(rows: Sequence[Row]) -> list[str]:
-    """The issue's targets, for the optimal strategies."""
-    lines = [f"paper not optimal on: {[i + 1 for i, r in enumerate(rows) if r.paper_lacks] or 'none'}"]
+    """Per strategy (column): geometric means of the speedup and of the temporary-memory ratio over
+    XLA, and the issue's targets."""
     fallbacks = [k for k, r in enumerate(rows) if r.fallback]
+    lines = [f"paper not optimal on: {[i + 1 for i, r in enumerate(rows) if r.paper_lacks] or 'none'}"]
     for name, temp, moved, speedup in (
+            ("paper", [r.ours_temp for r in rows], [r.ours_moved for r in rows], [r.speedup for r in rows]),
             ("optimal", [r.optimal_temp for r in rows], [r.optimal_moved for r in rows],
              [r.optimal_speedup for r in rows]),
             ("optimal-subaxes", [r.sub_temp for r in rows], [r.sub_moved for r in rows],
              [r.sub_speedup for r in rows])):
-        speed = math.exp(statistics.fmean(math.log(s) for s in speedup))
-        lines += [f"{name}: geometric-mean speedup over XLA {speed:.2f}x (target >= 1.22x)",
+        memory = _geomean(max(r.xla_temp, 1) / max(t, 1) for r, t in zip(rows, temp, strict=True))
+        lines += [f"{name}: geometric-mean speedup over XLA {_geomean(speedup):.2f}x "
+                  f"(max {max(speedup):.2f}x, target >= 1.22x); temporary memory {memory:.2f}x less",
                   f"{name}: cases with more temporary memory than XLA: "
                   f"{[k + 1 for k, r in enumerate(rows) if temp[k] > r.xla_temp] or 'none'}",
                   f"{name}: cases moving more bytes than XLA: "
                   f"{[k + 1 for k, r in enumerate(rows) if moved[k] > r.xla_moved] or 'none'}"]
         if fallbacks:
             least = min(max(rows[k].xla_temp, 1) / max(temp[k], 1) for k in fallbacks)
-            lines.append(f"{name}: XLA fallback cases, temporary memory at least {least:.2f}x less "
-                         "(target >= 3x)")
-    return lines
+            lines.append(f"{name}: {len(fallbacks)} XLA fallback cases (*), temporary memory at least "
+                         f"{least:.4f}x less (target >= 3x)")
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -240,9 +240,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="CPU devices to fake when JAX has no GPUs")
     parser.add_argument("--elements", type=positive_int, default=1 << 22,
                         help="about this many elements per array")
-    parser.add_argument("--repeat", type=positive_int, default=5,
-                        help="timed runs per case (the median is shown)")
+    parser.add_argument("--repeat", type=positive_int, default=9,
+                        help="timed rounds per case, each running every program once (the median is shown)")
     parser.add_argument("--markdown", action="store_true", help="print the table in Markdown")
+    parser.add_argument("--gather-by-exchange", action="store_true",
+                        help="lower a gather after another step by exchange (less temporary memory, "
+                             "more traffic than the cost rules: engine.plan)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     parser.add_argument("--cases", type=positive_int, default=len(CASES), help="run only the first N cases")
     parser.add_argument("--scaling", action="store_true",
@@ -263,7 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if needed > len(devices):
             print(f"# skipped {mesh} (needs {needed} devices)", file=sys.stderr)
             continue
-        rows.append(run_case(group, mesh, rank, src, tgt, args.elements, args.repeat))
+        rows.append(run_case(group, mesh, rank, src, tgt, args.elements, args.repeat,
+                             args.gather_by_exchange))
     if args.json:
         ratios = [{"memory_ratio": r.memory_ratio, "speedup": r.speedup, "optimal_memory_ratio":
                    r.optimal_memory_ratio, "optimal_speedup": r.optimal_speedup,

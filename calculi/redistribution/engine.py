@@ -1,7 +1,7 @@
 """The real engine: lower a program to ``jax.shard_map`` with ``jax.lax`` collectives and run it.
 
     DynSlice(i, x)    lax.dynamic_slice_in_dim(v, axis_index(x) · n', n', i)
-    AllGather(i, x)   lax.all_gather(v, x, axis=i, tiled=True)
+    AllGather(i, x)   lax.all_gather(v, x, axis=i, tiled=True)  (or by exchange: ``plan``)
     AllToAll(i→j, x)  lax.all_to_all(v, x, split_axis=j, concat_axis=i)  (chunks of j leading, untiled)
     AllPermute(τ')    lax.ppermute(v, all mesh axes, perm=[(src, dst) ...])  (row-major device numbers)
 
@@ -109,8 +109,17 @@ def _dyn_slice(op: Op, v: Any, before: DistType, after: DistType, ref: Refinemen
     return lax.dynamic_slice_in_dim(v, lax.axis_index(_axis_name(ref, (op.axis,))) * n, n, axis=op.dim)
 
 
-def _gather(v: Any, name: Any, i: int) -> Any:
-    return _lax().all_gather(v, name, axis=i, tiled=True)
+def _gather(v: Any, name: Any, i: int, size: int, by_exchange: bool = False) -> Any:
+    """A tiled all-gather of dimension ``i`` over ``size`` devices. Gathering a dimension that is not
+    the outermost, XLA on CPU gathers in a transposed layout and copies that into the row-major
+    result: a result-sized temporary. With ``by_exchange``, where dimension 0 divides by ``size``,
+    the gather is written instead as an exchange that gathers ``i`` while splitting dimension 0,
+    then a gather of dimension 0 laid out as the result: a temporary of the input's size, at the
+    cost of moving the input once more."""
+    lax = _lax()
+    if by_exchange and i > 0 and v.shape[0] % size == 0 and v.shape[0] > 1:
+        return lax.all_gather(_exchange(v, name, i, 0, size), name, axis=0, tiled=True)
+    return lax.all_gather(v, name, axis=i, tiled=True)
 
 
 def _exchange(v: Any, name: Any, i: int, j: int, size: int) -> Any:
@@ -126,7 +135,7 @@ def _exchange(v: Any, name: Any, i: int, j: int, size: int) -> Any:
 
 def _all_gather(op: Op, v: Any, before: DistType, after: DistType, ref: Refinement) -> Any:
     assert isinstance(op, AllGather)
-    return _gather(v, _axis_name(ref, (op.axis,)), op.dim)
+    return _gather(v, _axis_name(ref, (op.axis,)), op.dim, ref.original.size(op.axis))
 
 
 def _all_to_all(op: Op, v: Any, before: DistType, after: DistType, ref: Refinement) -> Any:
@@ -179,38 +188,48 @@ def _moved_suffix(before: DistType, after: DistType) -> tuple[int, int, tuple[st
     return None
 
 
-def _fused(run: Program, before: DistType, after: DistType, ref: Refinement) -> Kernel | None:
+def _fused(run: Program, before: DistType, after: DistType, ref: Refinement,
+           by_exchange: bool) -> Kernel | None:
     """A run of two or more collectives whose net effect is one collective over several axes."""
     if all(isinstance(op, AllGather) for op in run) and (g := _gathered_suffix(before, after)):
         i, axes = g
-        return lambda v: _gather(v, _axis_name(ref, axes), i)
+        return lambda v: _gather(v, _axis_name(ref, axes), i, ref.original.product(axes), by_exchange)
     if all(isinstance(op, AllToAll | AllPermute) for op in run) and (m := _moved_suffix(before, after)):
         i, j, moved = m
         return lambda v: _exchange(v, _axis_name(ref, moved), i, j, ref.original.product(moved))
     return None
 
 
-def _single(op: Op, before: DistType, after: DistType, ref: Refinement) -> Kernel:
+def _single(op: Op, before: DistType, after: DistType, ref: Refinement, by_exchange: bool) -> Kernel:
+    if by_exchange and isinstance(op, AllGather):
+        return lambda v: _gather(v, _axis_name(ref, (op.axis,)), op.dim, ref.original.size(op.axis), True)
     lowering = LOWERINGS[type(op)]
     return lambda v: lowering(op, v, before, after, ref)
 
 
-def plan(source: DistType, program: Program, mesh: Mesh) -> list[tuple[Program, Kernel]]:
+def plan(source: DistType, program: Program, mesh: Mesh,
+         by_exchange: bool = False) -> list[tuple[Program, Kernel]]:
     """The per-device kernels, one per op, except that a run of ops that together are one collective
-    over several mesh axes (JAX takes a tuple of axis names) becomes that one collective."""
+    over several mesh axes (JAX takes a tuple of axis names) becomes that one collective.
+
+    ``by_exchange`` trades traffic for temporary memory: a gather that is not the program's first
+    step (its input is already a temporary of the program) gathers by exchange (``_gather``), so
+    that no result-sized copy is held beside it, moving more than the cost rules say an AllGather
+    moves. Off by default, so that what a run moves is what the calculus costs it at."""
     types = check_program(source, program, mesh)
     ref = refine(mesh, types, program)
     steps: list[tuple[Program, Kernel]] = []
     k = 0
     while k < len(program):
         for end in range(len(program), k + 1, -1):
-            kernel = _fused(program[k:end], types[k], types[end], ref)
+            kernel = _fused(program[k:end], types[k], types[end], ref, k > 0 and by_exchange)
             if kernel is not None:
                 steps.append((program[k:end], kernel))
                 k = end
                 break
         else:
-            steps.append(((program[k],), _single(program[k], types[k], types[k + 1], ref)))
+            kernel = _single(program[k], types[k], types[k + 1], ref, k > 0 and by_exchange)
+            steps.append(((program[k],), kernel))
             k += 1
     return steps
 
@@ -223,12 +242,13 @@ def _sharding(ty: DistType, ref: Refinement) -> tuple[Any, Any]:
     return jax_mesh(ref.mesh), spec(*spec_of(ref.expand_type(ty)))
 
 
-def lower(source: DistType, program: Program, mesh: Mesh) -> Callable[[Any], Any]:
-    """A jitted function from an array sharded as ``source`` to the same array sharded as the target."""
+def lower(source: DistType, program: Program, mesh: Mesh, by_exchange: bool = False) -> Callable[[Any], Any]:
+    """A jitted function from an array sharded as ``source`` to the same array sharded as the target
+    (``by_exchange``: see ``plan``)."""
     jax = ensure_devices()
     types = check_program(source, program, mesh)
     ref = refine(mesh, types, program)
-    steps = plan(source, program, mesh)
+    steps = plan(source, program, mesh, by_exchange)
 
     def per_device(v: Any) -> Any:
         for _, kernel in steps:
@@ -308,8 +328,9 @@ def _compiled(fn: Any, x: Any, devices: int) -> Compiled:
                     received_bytes(text, devices))
 
 
-def compile_program(source: DistType, program: Program, mesh: Mesh, x: Any) -> Compiled:
-    return _compiled(lower(source, program, mesh), x, mesh.device_count)
+def compile_program(source: DistType, program: Program, mesh: Mesh, x: Any,
+                    by_exchange: bool = False) -> Compiled:
+    return _compiled(lower(source, program, mesh, by_exchange), x, mesh.device_count)
 
 
 def xla_reshard(target: DistType, mesh: Mesh, x: Any) -> Compiled:
@@ -330,12 +351,12 @@ class EngineRun:
 
 
 def run(data: np.ndarray, source: DistType, program: Program, mesh: Mesh,
-        budget: int = DEFAULT_BUDGET) -> EngineRun:
+        budget: int = DEFAULT_BUDGET, by_exchange: bool = False) -> EngineRun:
     """Place ``data`` as ``source``, run the lowered program, and return each device's block, if what
-    the run holds fits in ``budget`` bytes."""
+    the run holds fits in ``budget`` bytes (``by_exchange``: see ``plan``)."""
     engine_check(check_program(source, program, mesh), mesh, data.itemsize, budget)
     x = place(data, source, mesh)
-    compiled = compile_program(source, program, mesh, x)
+    compiled = compile_program(source, program, mesh, x, by_exchange)
     start = time.perf_counter()
     y = compiled.run(x)
     y.block_until_ready()

@@ -102,10 +102,6 @@ def show_shape(ty: DistType) -> str:
     return f"[{shown}{', ...' if ty.rank > 8 else ''}]"
 
 
-def _permutes(ty: DistType, mesh: Mesh, group: list[DistType], candidates: Candidates) -> Iterator[Op]:
-    return (op for op in candidates(ty, mesh, group) if isinstance(op, AllPermute))
-
-
 def _limit(reason: str, source: DistType, mesh: Mesh) -> SearchLimit:
     return SearchLimit(f"the optimal search would {reason}; use the paper strategy for problems this large",
                        source.span or mesh.span, rule="optimal")
@@ -202,9 +198,18 @@ def _graph(source: DistType, mesh: Mesh, candidates: Candidates, rules: object) 
         moved = permute_moved(group, mesh)
         index = {ty: k for k, ty in enumerate(group)}
         for k, ty in enumerate(group):
-            edges[ty].extend((op, after, int(moved[k, index[after]]))
-                             for op, after in _typed(ty, _permutes(ty, mesh, group, candidates), mesh))
+            edges[ty].extend((op, op.target, int(moved[k, index[op.target]]))
+                             for op in _permutes(ty, group))
     return Graph(mesh, list(steps), edges)
+
+
+def _permutes(ty: DistType, group: list[DistType]) -> Iterator[AllPermute]:
+    """The AllPermutes from ``ty`` to the others of its ``group``: what both candidate generators
+    offer for ``permutable`` (an AllPermute to each but ``ty``), without generating their other ops
+    once more. Every type of the closure is a conclusion of a typing rule from a well-formed type,
+    hence well-formed, and a group shares one global and one local shape: the premises of the
+    AllPermute rule, so it holds without a well-formedness check per pair."""
+    return (AllPermute(other) for other in group if other is not ty)
 
 
 # -- the search ----------------------------------------------------------------------------------
@@ -221,8 +226,13 @@ def op_key(op: Op, mesh: Mesh) -> OpKey:
         case AllToAll(src_dim=i, dst_dim=j, axis=x):
             return OP_RANK[AllToAll], i, j, mesh.index(x), ""
         case AllPermute(target=t):
-            return OP_RANK[AllPermute], 0, 0, 0, show_type(t)
+            return OP_RANK[AllPermute], 0, 0, 0, _shown(t)
     raise TypeError(op)
+
+
+@functools.lru_cache(maxsize=8192)
+def _shown(ty: DistType) -> str:
+    return show_type(ty)
 
 
 def least_bottleneck(graph: Graph, source: DistType, target: DistType) -> int:

@@ -16,6 +16,7 @@ independent coordinates; a set of types whose sub-axes of one axis cut it incomp
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -55,23 +56,31 @@ def sub_axes(mesh: Mesh, name: str) -> list[str]:
             for s in range(2, whole // p + 1) if (whole // p) % s == 0 and (p, s) != (1, whole)]
 
 
+@functools.lru_cache(maxsize=64)
+def _all_axes(mesh: Mesh) -> tuple[str, ...]:
+    return tuple(a for name in mesh.names for a in (name, *sub_axes(mesh, name)))
+
+
 def all_axes(mesh: Mesh) -> list[str]:
     """The mesh's axes, each followed by its sub-axes."""
-    return [a for name in mesh.names for a in (name, *sub_axes(mesh, name))]
+    return list(_all_axes(mesh))
 
 
 def free_axes(ty: DistType, mesh: Mesh, subaxes: bool = True) -> list[str]:
-    """The axes (and, with ``subaxes``, sub-axes) of size at least 2 that overlap no axis ``ty`` uses:
-    those a DynSlice may split by."""
-    used = ty.used_axes
+    """The axes (and, with ``subaxes``, sub-axes) that overlap no axis ``ty`` uses: those a DynSlice
+    may split by (an axis of size 1 too, as in the paper's candidates: a source or target may use
+    it, and the search must reach every type)."""
+    return list(_free_axes(ty.used_axes, mesh, subaxes))
+
+
+@functools.lru_cache(maxsize=4096)
+def _free_axes(used: tuple[str, ...], mesh: Mesh, subaxes: bool) -> tuple[str, ...]:
     out: list[str] = []
-    for a in all_axes(mesh) if subaxes else mesh.names:
-        if mesh.size(a) < 2:
-            continue
+    for a in _all_axes(mesh) if subaxes else mesh.names:
         name = base_axis(a)
         if not any(base_axis(u) == name and (u == a or overlap(u, a, mesh.size(name))) for u in used):
             out.append(a)
-    return out
+    return tuple(out)
 
 
 def candidate_ops(ty: DistType, mesh: Mesh, permutable: Iterable[DistType] = ()) -> Iterator[Op]:
@@ -80,8 +89,9 @@ def candidate_ops(ty: DistType, mesh: Mesh, permutable: Iterable[DistType] = ())
     each of ``permutable``. Splitting a minor-most axis ``y`` into ``y:(p)s`` factors is not an op:
     the type that writes ``y`` as its factors holds the same blocks, and an AllPermute reaches it
     moving nothing."""
+    free = _free_axes(ty.used_axes, mesh, True)
     for i, d in enumerate(ty.dims):
-        yield from (DynSlice(i, a) for a in free_axes(ty, mesh))
+        yield from (DynSlice(i, a) for a in free)
         if d.axes:
             yield AllGather(i, d.axes[-1])
             yield from (AllToAll(i, j, d.axes[-1]) for j in range(ty.rank) if j != i)

@@ -1,15 +1,19 @@
 """``vmap``'s batching rules: for every drawn primitive, mapping over a batch equals the Python loop
 over its examples, with every argument mapped and with only the first one mapped; and the table
-complete (every primitive a user applies or a derivative program contains has a row, but for the
-few that are batched by their loop)."""
+complete (every primitive a user applies or a derivative program contains has a row); and the rules
+for operands the drawn cases leave unmapped (indices, kernels) against the loop on their own."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
+from hypothesis import strategies as st
 
+import backend.contractions as C
+import backend.indexing as I
 import backend.structural as S
 from backend import checks
 from backend.batching import BATCHING, vmap
@@ -17,13 +21,11 @@ from backend.dispatch import bind
 from backend.lprims import DIFFERENTIATED, HELPER, KINDS
 from backend.strategies import GENERATORS, Case
 from calculi.core.mutants import patch_entry
+from calculi.linear_ad.syntax import Primitive
 from proofs.backend import YOLO, mutant
 from proofs.backend.arrays import every, show_cases
 from proofs.registry import register_mutants, theorem
 
-LOOPED = ("const", "scatter_along", "wgrad")
-"""Batched example by example: ``const`` has no operand; the other two only meet batched operands
-inside second-order programs under ``vmap``."""
 BATCH = 3
 
 
@@ -63,20 +65,91 @@ def _(cases: tuple[Case, ...]) -> None:
 
 
 @theorem("backend.vmap.rows", paper=YOLO, section="§ batching (arrays)", label="derived",
-         statement="every array primitive but the linear ones has a batching rule, except "
-                   f"{', '.join(LOOPED)} (batched by their loop)")
+         statement="every array primitive but the linear ones has a batching rule (a missing row fails)")
 def _() -> None:
     missing = sorted(p.name for p, kind in KINDS.items()
                      if kind in (*DIFFERENTIATED, HELPER, "source") and p not in BATCHING)
-    assert tuple(missing) == LOOPED, f"without a batching rule: {missing}"
+    assert not missing, f"without a batching rule (batched by the loop): {missing}"
+
+
+def _apply(prim: Primitive, **params: Any) -> Callable[..., Any]:
+    return lambda *xs: bind(prim, *xs, **params)
+
+
+@st.composite
+def _indexed(draw: st.DrawFn) -> tuple[str, Callable[..., Any], list[np.ndarray]]:
+    """One of the rules whose operands the drawn cases leave unmapped: ``take`` and ``scatter_add``
+    with mapped indices, ``conv1d`` with a mapped kernel, and the second-order helpers ``wgrad`` and
+    ``scatter_along``, on drawn shapes (indices negative too)."""
+    from backend.second_order import scatter_along_p, wgrad_p
+
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    dims = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3))
+    axis = draw(st.integers(0, len(dims) - 1))
+    inner = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    v = dims[axis]
+    which = draw(st.sampled_from(["take", "scatter_add", "conv1d", "wgrad", "scatter_along"]))
+    if which == "take":
+        return which, _apply(I.take_p, axis=axis), [rng.standard_normal(dims),
+                                                   rng.integers(-v, v, inner)]
+    if which == "scatter_add":
+        g = rng.standard_normal((*dims[:axis], *inner, *dims[axis + 1:]))
+        return which, _apply(I.scatter_add_p, axis=axis, size=v), [g, rng.integers(-v, v, inner)]
+    b, t, d, k = (draw(st.integers(1, 3)) for _ in range(4))
+    reverse = draw(st.booleans())
+    if which == "conv1d":
+        return which, _apply(C.conv1d_p, reverse=reverse), [rng.standard_normal((b, t, d)),
+                                                            rng.standard_normal((k, d))]
+    if which == "wgrad":
+        return which, _apply(wgrad_p, width=k, reverse=reverse), [rng.standard_normal((b, t, d)),
+                                                                  rng.standard_normal((b, t, d))]
+    size = dims[axis] + draw(st.integers(0, 2))
+    shape = (*dims[:axis], draw(st.integers(1, 3)), *dims[axis + 1:])
+    return which, _apply(scatter_along_p, axis=axis, size=size), [rng.standard_normal(shape),
+                                                                  rng.integers(-size, size, shape)]
+
+
+def _mapped_gap(which: str, f: Callable[..., Any], xs: list[np.ndarray]) -> str | None:
+    for mapped in ({0, 1}, {0}, {1}):
+        args = [_batch(x, k) if k in mapped and x.dtype.kind == "f" else np.stack([np.roll(x, b) for b in
+                range(BATCH)]) if k in mapped else x for k, x in enumerate(xs)]
+        got = np.asarray(vmap(f, in_axes=tuple(0 if k in mapped else None for k in range(2)))(*args))
+        want = np.stack([np.asarray(f(*(a[b] if k in mapped else a for k, a in enumerate(args))))
+                         for b in range(BATCH)])
+        if got.shape != want.shape or not np.allclose(got, want, rtol=1e-12, atol=1e-12):
+            return f"{which} with arguments {sorted(mapped)} mapped: vmap and the loop differ"
+    return None
+
+
+def _show_indexed(case: object) -> str:
+    if isinstance(case, tuple) and len(case) == 3:
+        return f"{case[0]} at {[np.shape(x) for x in case[2]]}"
+    return repr(case)
+
+
+@theorem("backend.vmap.indices_and_kernels", paper=YOLO, section="§ batching (arrays)", label="derived",
+         statement="vmap equals the loop for take and scatter_add with mapped indices (array shared or "
+                   "mapped), conv1d with a mapped kernel, and the helpers wgrad and scatter_along",
+         given={"case": _indexed()}, show=_show_indexed,
+         max_examples=30)
+def _(case: tuple[str, Callable[..., Any], list[np.ndarray]]) -> None:
+    gap = _mapped_gap(*case)
+    assert gap is None, gap
 
 
 def _unshifted(values: list[Any], batched: list[bool], params: dict[str, Any], size: int) -> Any:
     return bind(S.reduce_sum_p, values[0], **params)
 
 
+def _shared_indices(values: list[Any], batched: list[bool], params: dict[str, Any], size: int) -> Any:
+    return bind(I.take_p, *values, axis=params["axis"] + 1)
+
+
 register_mutants([replace(m, theorems="backend.vmap") for m in (
     mutant("backend.vmap_reduce_axes_unshifted", "the batching rule of reduce_sum keeps the axes (the batch "
            "axis is summed, an example axis kept)",
            lambda: patch_entry(BATCHING, S.reduce_sum_p, _unshifted)),
+    mutant("backend.vmap_take_indices_shared", "take's batching rule reads mapped indices as shared ones "
+           "(every example gathers with every example's indices)",
+           lambda: patch_entry(BATCHING, I.take_p, _shared_indices)),
 )])

@@ -2,14 +2,14 @@
 
 Importing this package registers the theorems and mutants, in a fixed order: the language's
 (round trip, progress, preservation, index ranges, order independence of parallel ``for``),
-then the compiler's.
+then the compiler's, then reverse mode's (gradients, linearity, work, parallel transposes).
 """
 
 from __future__ import annotations
 
 import importlib
 
-ORDER = ("language", "compiler")
+ORDER = ("language", "compiler", "ad")
 
 for _module in ORDER:
     importlib.import_module(f"{__name__}.{_module}")

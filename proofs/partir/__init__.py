@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-ORDER = ("paper",)
+ORDER = ("paper", "steps", "bridge")
 
 for _module in ORDER:
     importlib.import_module(f"{__name__}.{_module}")

@@ -111,11 +111,12 @@ def _(problem: Problem) -> None:
 # -- the oracle: every type, every op, Bellman–Ford ---------------------------------------------------
 
 
-def _all_types(shape: tuple[int, ...], mesh: Mesh) -> list[DistType]:
-    """Every well-formed type of ``shape``: each axis unused or in one dimension, in every order."""
+def _all_types(shape: tuple[int, ...], mesh: Mesh, axes: tuple[str, ...]) -> list[DistType]:
+    """Every well-formed type of ``shape`` over ``axes``: each unused or in one dimension, in every
+    order (the well-formedness rule rejects overlapping sub-axes)."""
     out: list[DistType] = []
-    for places in itertools.product(range(-1, len(shape)), repeat=len(mesh.names)):
-        chosen = [[a for a, p in zip(mesh.names, places, strict=True) if p == i] for i in range(len(shape))]
+    for places in itertools.product(range(-1, len(shape)), repeat=len(axes)):
+        chosen = [[a for a, p in zip(axes, places, strict=True) if p == i] for i in range(len(shape))]
         for orders in itertools.product(*(itertools.permutations(axes) for axes in chosen)):
             dims = tuple(Dim(n // mesh.product(axes), axes, n) for n, axes in zip(shape, orders, strict=True))
             try:
@@ -125,20 +126,22 @@ def _all_types(shape: tuple[int, ...], mesh: Mesh) -> list[DistType]:
     return out
 
 
-def _all_ops(ty: DistType, types: list[DistType], mesh: Mesh) -> list[Op]:
+def _all_ops(ty: DistType, types: list[DistType], axes: tuple[str, ...]) -> list[Op]:
     ops: list[Op] = [AllPermute(t) for t in types]
-    for i, a in itertools.product(range(ty.rank), mesh.names):
+    for i, a in itertools.product(range(ty.rank), axes):
         ops += [DynSlice(i, a), AllGather(i, a), *(AllToAll(i, j, a) for j in range(ty.rank))]
     return ops
 
 
-def oracle(problem: Problem) -> Cost:
-    """The least (peak, moved) over all programs, found without the optimal search's graph."""
+def oracle(problem: Problem, axes: tuple[str, ...] | None = None) -> Cost:
+    """The least (peak, moved) over all programs over ``axes`` (default: the mesh's axes), found
+    without the optimal search's graph."""
     mesh, source, goal = problem.mesh, problem.source, problem.target
-    types = _all_types(source.global_shape, mesh)
+    axes = mesh.names if axes is None else axes
+    types = _all_types(source.global_shape, mesh, axes)
     edges: list[tuple[DistType, DistType, int]] = []
     for ty in types:
-        for op in _all_ops(ty, types, mesh):
+        for op in _all_ops(ty, types, axes):
             try:
                 prof = profile(ty, (op,), mesh)
             except TypeCheckError:

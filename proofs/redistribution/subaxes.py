@@ -4,8 +4,9 @@ A type may split a dimension by ``y:(p)s``, the factor of size ``s`` of mesh axi
 coordinates above it (``y:2`` and ``y:(2)2`` are the halves of ``y=4``). The theorems: such a type
 means what its expansion on the refined mesh means (each factor an axis of its own); the typing
 rules over sub-axes are sound for the simulator, and the simulator and the JAX engine agree on them;
-and on the two cases where XLA moves fewer bytes than the paper's types can, a program with
-sub-axes moves no more than XLA and fewer than the paper's program.
+on the two cases where XLA moves fewer bytes than the paper's types can, a program with sub-axes
+moves no more than XLA and fewer than the paper's program; and the ``optimal-subaxes`` search is
+exact, against the oracle of ``proofs.redistribution.optimal`` run over every (sub-)axis.
 """
 
 from __future__ import annotations
@@ -15,19 +16,23 @@ import subprocess
 import sys
 
 import numpy as np
+from hypothesis import strategies as st
 
 from calculi.core.syntax import Source
 from calculi.redistribution.blocks import block
 from calculi.redistribution.check import check_program, check_type
 from calculi.redistribution.costs import profile
+from calculi.redistribution.optimal import optimum
 from calculi.redistribution.parse import parse_program, parse_type
 from calculi.redistribution.pretty import show_program, show_type
 from calculi.redistribution.simulator import misplaced, simulate
-from calculi.redistribution.strategies import Problem, show
-from calculi.redistribution.subaxes import expand_program, refine
+from calculi.redistribution.strategies import Problem, show, weighted_problems
+from calculi.redistribution.subaxes import all_axes, expand_program, refine
+from calculi.redistribution.subaxes import candidate_ops as sub_axis_candidates
 from calculi.redistribution.subaxes_cases import CASES, measure
 from calculi.redistribution.subaxes_strategies import Cut, SubWalk, sub_problems, sub_walks
 from calculi.redistribution.syntax import DistType, Mesh
+from proofs.redistribution.optimal import oracle
 from proofs.redistribution.paper import REDIST
 from proofs.registry import theorem
 
@@ -139,3 +144,22 @@ def _() -> None:
         row = measure(case)
         assert row.sub_elements < row.paper_elements, row
         assert row.sub_bytes < row.paper_bytes and row.sub_bytes <= row.xla_bytes, row
+
+
+@theorem("redistribution.subaxes.optimal_exact", paper=REDIST, section="past the paper: sub-axes",
+         label="derived",
+         statement="optimal-subaxes' (peak, elements moved) is the least over all programs over the "
+                   "mesh's axes and sub-axes, as the exhaustive oracle (every type over every (sub-)axis, "
+                   "every op, Bellman–Ford per peak bound) finds it, from types with or without sub-axes",
+         given={"problem": st.one_of(weighted_problems(max_devices=8),
+                                     sub_problems(max_devices=8).map(lambda pair: pair[1]))},
+         show=show, max_examples=5)
+def _(problem: Problem) -> None:
+    if problem.source.rank > 2:
+        problem = Problem(problem.mesh, DistType(problem.source.dims[:2]), DistType(problem.target.dims[:2]))
+    found = optimum(problem.source, problem.target, problem.mesh, sub_axis_candidates)
+    expected = oracle(problem, tuple(all_axes(problem.mesh)))
+    assert (found.peak, found.moved) == expected, f"search {(found.peak, found.moved)}, oracle {expected}"
+    costs = profile(problem.source, found.program, problem.mesh)
+    assert costs.types[-1] == problem.target
+    assert (max(t.local_size for t in costs.types), sum(costs.received.values())) == expected

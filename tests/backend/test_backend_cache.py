@@ -11,7 +11,7 @@ import pytest
 
 import backend
 import backend.numpy as bnp
-from backend import api
+from backend import api, pipeline
 from backend.models import mlp
 from calculi.core.errors import UsageError
 
@@ -107,16 +107,16 @@ def test_a_closure_per_step_shares_one_compilation_and_keeps_nothing_alive() -> 
         for a, b in zip(backend.pytree.flatten(grads)[0], backend.pytree.flatten(expected)[0], strict=True):
             np.testing.assert_array_equal(a, b)
     gc.collect()
-    assert len(api._COMPILATIONS) == 2  # the closure's program and mlp.loss's
-    assert len(api._TRACES) <= 2  # each closure's trace died with it
+    assert len(pipeline._COMPILATIONS) == 2  # the closure's program and mlp.loss's
+    assert len(pipeline._TRACES) <= 2  # each closure's trace died with it
 
 
 def test_the_caches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(api, "TRACES", 4)
+    monkeypatch.setattr(pipeline, "TRACES", 4)
     keep = [lambda w, k=k: bnp.sum(w * float(k)) for k in range(10)]
     for k, f in enumerate(keep):
         np.testing.assert_allclose(backend.grad(f)(W), np.full(3, float(k)))
-    assert len(api._TRACES) <= 4
+    assert len(pipeline._TRACES) <= 4
 
 
 def test_static_objects_are_compared_by_value_or_guarded() -> None:

@@ -106,3 +106,25 @@ def test_out_axes_none_needs_an_unmapped_output() -> None:
         backend.vmap(lambda x: x * 2.0, out_axes=None)(np.ones((2, 3)))
     unmapped = backend.vmap(lambda x: (x, np.ones(2)), out_axes=(0, None))(np.ones((3, 2)))[1]
     np.testing.assert_array_equal(unmapped, np.ones(2))
+
+
+def test_mapped_indices_and_kernels_equal_the_loop() -> None:
+    """Per-example gradients of an embedding and a causal convolution (``take`` and ``scatter_add``
+    with mapped token indices, ``conv1d`` and its weight gradient per example), and a convolution
+    mapped over kernels, each against the loop."""
+    emb, w = RNG.standard_normal((7, 3)), RNG.standard_normal((2, 3))
+    tokens = RNG.integers(-7, 7, (5, 4))
+
+    def loss(e: Any, k: Any, ids: Any) -> Any:
+        h = bnp.conv1d(bnp.take(e, ids, axis=0)[None], k)
+        return bnp.sum(bnp.tanh(h) ** 2)
+
+    per_example = backend.jit(backend.vmap(backend.grad(loss, argnums=(0, 1)), in_axes=(None, None, 0)))
+    got = per_example(emb, w, tokens)
+    for b in range(5):
+        for leaf, want in zip(got, backend.grad(loss, argnums=(0, 1))(emb, w, tokens[b]), strict=True):
+            np.testing.assert_allclose(leaf[b], want, rtol=1e-12, atol=1e-12)
+    kernels, x = RNG.standard_normal((4, 3, 2)), RNG.standard_normal((2, 5, 2))
+    mapped = backend.vmap(lambda k: bnp.conv1d(x, k))(kernels)
+    one = backend.jit(lambda k: bnp.conv1d(x, k))
+    np.testing.assert_allclose(mapped, np.stack([one(k) for k in kernels]), rtol=1e-12, atol=1e-12)

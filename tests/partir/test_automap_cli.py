@@ -22,7 +22,8 @@ ROOT = Path(__file__).parents[2]
 LAYER = ROOT / "calculi" / "partir" / "examples" / "transformer.partir"
 
 
-@pytest.mark.parametrize("mesh", ["batch=2, model=4", "batch=4, model=2"])
+@pytest.mark.parametrize("mesh", [pytest.param("batch=2, model=4", marks=pytest.mark.slow),
+                                  "batch=4, model=2"])
 def test_automap_finds_batch_parallelism_and_megatron(mesh: str) -> None:
     layer = transformer(mesh, 4, 16, 64, 4, 256)
     model = CostModel()
@@ -67,6 +68,12 @@ def test_cli_apply_simulate_search(capsys: pytest.CaptureFixture[str]) -> None:
     assert status == 0 and "2×AllReduce" in out and "equals the reference" in out
     status, out, _ = in_process(capsys, "search", str(LAYER), "--memory", "88KiB")
     assert status == 0 and "found: " in out and "2×AllReduce" in out
+    status, out, _ = in_process(capsys, "run", str(LAYER))
+    assert status == 0 and "y : [4, 16, 64]" in out
+
+
+@pytest.mark.slow
+def test_the_module_runs_as_a_command() -> None:
     proc = cli("run", str(LAYER))
     assert proc.returncode == 0 and "y : [4, 16, 64]" in proc.stdout
 

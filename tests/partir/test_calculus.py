@@ -143,10 +143,24 @@ def test_session_commands() -> None:
     assert "found: " in str(s.commands()["search"].run("batch"))
 
 
-@settings(max_examples=150, deadline=None)
-@given(inputs([(EXAMPLES / "mlp.partir").read_text(), "mesh a=2 func f(x: [4]) { y = loop a #sum "
-               "{ s = slice(x, 0, a) yield s } return y }"]))
+FUZZED = inputs([(EXAMPLES / "mlp.partir").read_text(), "mesh a=2 func f(x: [4]) { y = loop a #sum "
+                 "{ s = slice(x, 0, a) yield s } return y }"])
+
+
+@settings(max_examples=50, deadline=None)
+@given(FUZZED)
 def test_bad_text_is_a_calculus_error(text: str) -> None:
+    _only_located_errors(text)
+
+
+@pytest.mark.slow
+@settings(max_examples=500, deadline=None)
+@given(FUZZED)
+def test_bad_text_is_a_calculus_error_thoroughly(text: str) -> None:
+    _only_located_errors(text)
+
+
+def _only_located_errors(text: str) -> None:
     error: CalculusError | None = None
     try:
         Session().input(Source(text))

@@ -104,6 +104,7 @@ def test_benchmark_prints_a_markdown_table() -> None:
                           capture_output=True, text=True, check=False, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.splitlines()
-    assert lines[0].startswith("| case | mesh | source -> target | temp MiB ours")
+    assert lines[0].startswith("| case | mesh | source -> target | temp MiB XLA | temp MiB paper"
+                               " | temp MiB opt | temp MiB sub |")
     assert len([line for line in lines if line.startswith("| ")]) == 4
     assert "geometric-mean speedup" in proc.stdout

@@ -48,17 +48,26 @@ SCRIPT = textwrap.dedent("""
     from calculi.redistribution.synth import paper
 
     cases = [("d=2, m=4", "[8{d,m}64, 64]", "[64, 8{d,m}64]"), ("x=2, y=3", "[3{x}6, 4]", "[2{y}6, 4]"),
-             ("x=2, y=2, z=2", "[4{x}8, 4{y}8, 8]", "[8, 2{z,x}8, 4{y}8]"), ("x=2, y=3", "[1{x,y}6]", "[6]")]
-    for mesh, s, t in cases:
+             ("x=2, y=2, z=2", "[4{x}8, 4{y}8, 8]", "[8, 2{z,x}8, 4{y}8]"), ("x=2, y=3", "[1{x,y}6]", "[6]"),
+             # by exchange: a gather of a later dimension after a slice, also over two axes at once
+             ("x=2, y=3", "[96, 32{y}96]", "[48{x}96, 96]"),
+             ("x=2, y=2, z=2", "[96, 24{y,z}96]", "[48{x}96, 96]"),
+             ("x=2, y=2", "[32, 4, 16{y}32]", "[16{x}32, 4, 32]"),
+             # ... and directly where dimension 0 does not divide by the axis
+             ("x=2, y=3", "[4, 2{y}6]", "[2{x}4, 6]")]
+    exchanges = {4: True, 5: True, 6: True, 7: False}
+    for k, (mesh, s, t) in enumerate(cases):
         m = parse_mesh(Source(mesh))
         src, tgt = parse_type(Source(s)), parse_type(Source(t))
         data = np.arange(np.prod(src.global_shape), dtype=np.int32).reshape(src.global_shape)
-        out = engine.run(data, src, paper(src, tgt, m), m)
+        out = engine.run(data, src, paper(src, tgt, m), m, by_exchange=k in exchanges)
         expected = scatter(data, tgt, m)
         assert all(np.array_equal(out.buffers[c], expected[c]) for c in m.devices()), (mesh, s, t)
         x = engine.place(data, src, m)
         xla = engine.xla_reshard(tgt, m, x)
         assert out.compiled.temp_bytes <= max(xla.temp_bytes, 64), (mesh, s, t)
+        if k in exchanges:
+            assert ("all-to-all" in out.compiled.collectives) == exchanges[k], (mesh, s, t)
     print("ok", engine.device_count())
 """)
 

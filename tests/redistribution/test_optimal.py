@@ -159,3 +159,11 @@ def test_past_the_limits_a_located_refusal(mesh: str, source: str, target: str) 
     with pytest.raises(CalculusError, match="optimal search would") as err:
         optimal.optimum(src, tgt, m)
     assert err.value.span is not None and err.value.rule == "optimal"
+
+
+def test_the_sub_axis_search_reaches_types_over_an_axis_of_size_one() -> None:
+    m = parse_mesh(Source("x=2, y=1"))
+    src, tgt = check_type(parse_type(Source("[1{x,y}2]")), m), check_type(parse_type(Source("[2{y}2]")), m)
+    program = optimal_subaxes(src, tgt, m)
+    assert profile(src, program, m).types[-1] == tgt
+    assert show_program(program) == show_program(optimal.optimal(src, tgt, m))

@@ -13,6 +13,7 @@ from typing import Any
 from calculi.core.trace import Fuel
 from calculi.foil.baselines import rapier
 from calculi.foil.deep import deep
+from calculi.foil.scopes import extend
 from calculi.foil.syntax import App, Expr, Lam, Var, scope_of
 
 Term = Expr[Any]
@@ -30,7 +31,7 @@ def substitute(scope: int, subst: dict[int, Term], term: Term) -> Term:
     fresh = scope.bit_length()
     inner = dict(subst)
     inner[binder] = Var(fresh)  # type: ignore[arg-type]
-    return Lam(fresh, substitute(scope | 1 << fresh, inner, term.body))  # type: ignore[arg-type, attr-defined]
+    return Lam(fresh, substitute(extend(scope, fresh), inner, term.body))  # type: ignore[arg-type, attr-defined]
 
 
 @deep

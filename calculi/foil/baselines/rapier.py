@@ -7,7 +7,8 @@ the machine of ``normalize.py`` (substitution delayed in an environment); ``nf_b
 is the textbook normal order that substitutes at every β-step, the foil's algorithm before the
 machine (the benchmark shows both).
 
-Names are raw ``int``s, Θ an ``int`` bit set, σ a ``dict``; a renamed binder gets the foil's fresh
+Names are raw ``int``s, Θ the foil's erased scope (``scopes.py``: an ``int`` bit set while its
+names are small), σ a ``dict``; a renamed binder gets the foil's fresh
 name (``core.fresh_unspelled``: above every spelled name) and keeps its hint, as the foil's does;
 the rapier's steps are written inline instead of through ``with_refreshed``/``add_rename``/
 ``extend_scope``/``sink``, with no continuations and no evidence. It is what the foil erases to,
@@ -23,6 +24,7 @@ from typing import Any
 from calculi.core.trace import Fuel
 from calculi.foil.deep import deep
 from calculi.foil.names import SPELLINGS
+from calculi.foil.scopes import WIDE, extend, widen
 from calculi.foil.syntax import App, Expr, Lam, Var, scope_of
 
 Term = Expr[Any]
@@ -65,7 +67,8 @@ def under_binder(scope: int, subst: dict[int, Term], binder: int) -> tuple[int, 
 def subst_lam(scope: int, subst: dict[int, Term], term: Lam[Any, Any]) -> Term:
     fresh, inner = under_binder(scope, subst, term.binder)  # type: ignore[arg-type]
     hint = term.hint
-    return Lam(fresh, substitute(scope | 1 << fresh, inner, term.body),  # type: ignore[arg-type]
+    inner_scope = scope | 1 << fresh if fresh < WIDE else widen(scope, fresh)
+    return Lam(fresh, substitute(inner_scope, inner, term.body),  # type: ignore[arg-type]
                term.binder if hint is None else hint)  # type: ignore[arg-type]
 
 
@@ -108,7 +111,8 @@ def nf_lam(scope: int, subst: dict[int, Term], term: Lam[Any, Any], args: list[T
     """Under the binder with the rapier's step (rename on a clash, else the delete)."""
     fresh, inner = under_binder(scope, subst, term.binder)  # type: ignore[arg-type]
     hint = term.hint
-    return Lam(fresh, nf(scope | 1 << fresh, inner, term.body, fuel, substitute),  # type: ignore[arg-type]
+    inner_scope = scope | 1 << fresh if fresh < WIDE else widen(scope, fresh)
+    return Lam(fresh, nf(inner_scope, inner, term.body, fuel, substitute),  # type: ignore[arg-type]
                term.binder if hint is None else hint)  # type: ignore[arg-type]
 
 
@@ -155,9 +159,9 @@ def nf_by_substitution(scope: int, term: Term, fuel: Fuel, substitute: Subst = s
         body = head.body
         if scope >> binder & 1:
             fresh = scope.bit_length()
-            body = substitute(scope | 1 << fresh, {binder: Var(fresh)}, body)  # type: ignore[arg-type]
+            body = substitute(extend(scope, fresh), {binder: Var(fresh)}, body)  # type: ignore[arg-type]
             binder = fresh
-        return Lam(binder, nf_by_substitution(scope | 1 << binder, body, fuel, substitute))  # type: ignore[arg-type]
+        return Lam(binder, nf_by_substitution(extend(scope, binder), body, fuel, substitute))  # type: ignore[arg-type]
     args: list[Term] = []
     while isinstance(head, App):
         args.append(head.arg)
