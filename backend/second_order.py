@@ -26,11 +26,13 @@ The helpers' derivatives, written with the result where JAX writes them so::
     sqrt_grad(y) = 1/(2y)     J = −1/(2y²) ⊙ ẏ        rsqrt_grad(y) = −y³/2         J = −3y²/2 ⊙ ẏ
     gelu_grad(x)              J = gelu''(x) ⊙ ẋ       sqrt_bound_grad(y)            J = −2g² [2y > 1/m] ⊙ ẏ
     max_share, argmax_weights  piecewise constant: J = 0
+    prod_others(v) = L ⊙ R    J = R ⊙ L̇ ⊕ L ⊙ Ṙ   L, R the exclusive products from either end (scans)
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import numpy as np
@@ -297,6 +299,67 @@ def _(xs: tuple[Var, ...], ts: tuple[LVar, ...], types: tuple[Type, ...], ps: Pa
     drive = ladd(dx1, scale(prev, _shift(da, shape, later=not rev)))
     tangent = app(C.scanL_p, a1, largs=(drive,), reverse=rev, adjoint=False)
     return app(C.scan_prev_p, a, x, h0, reverse=rev), tangent
+
+
+def _grouped(x: Expr, shape: tuple[int, ...], axes: tuple[int, ...], linear: bool) -> Expr:
+    """``x`` with the reduced ``axes`` moved last and each side flattened: ``[B, n]``."""
+    rest = tuple(i for i in range(len(shape)) if i not in axes)
+    flat = (math.prod(shape[i] for i in rest), math.prod(shape[i] for i in axes))
+    if linear:
+        return app(S.reshapeL_p, largs=(app(S.transposeL_p, largs=(x,), perm=(*rest, *axes)),), shape=flat)
+    return app(S.reshape_p, app(S.transpose_p, x, perm=(*rest, *axes)), shape=flat)
+
+
+def _ungrouped(t: Expr, shape: tuple[int, ...], axes: tuple[int, ...]) -> Expr:
+    perm = (*(i for i in range(len(shape)) if i not in axes), *axes)
+    moved = tuple(shape[i] for i in perm)
+    back = tuple(int(i) for i in np.argsort(perm))
+    return app(S.transposeL_p, largs=(app(S.reshapeL_p, largs=(t,), shape=moved),), perm=back)
+
+
+def _twice(x: Expr, grid: tuple[int, int], flip: ConstRef, linear: bool) -> Expr:
+    """``[x ; x reversed along its rows]``, a ``[2B, n]`` array (one use of ``x``, so linear too)."""
+    rows, n = grid
+    if linear:
+        one = app(S.reshapeL_p, largs=(x,), shape=(1, rows, n))
+        both = app(S.broadcastL_p, largs=(one,), shape=(2, rows, n))
+        return app(I.take_alongL_p, app(P.const_p, value=flip),
+                   largs=(app(S.reshapeL_p, largs=(both,), shape=(2 * rows, n)),), axis=1)
+    both = app(S.broadcast_p, app(S.reshape_p, x, shape=(1, rows, n)), shape=(2, rows, n))
+    return app(I.take_along_p, app(S.reshape_p, both, shape=(2 * rows, n)), app(P.const_p, value=flip),
+               axis=1)
+
+
+@jvp(S.prod_others_p)
+def _(xs: tuple[Var, ...], ts: tuple[LVar, ...], types: tuple[Type, ...], ps: ParamDict) -> Rule:
+    """With each group a row of ``v [B, n]``, prod_others = L ⊙ R for the exclusive products
+    L = scan_prev(v, 0, 1) from the left and R from the right (no division, so zeros are exact).
+    L_{t+1} = v_t L_t gives L̇ = shift(scanL(v ; L ⊙ v̇)), and Ṙ alike the other way, so
+    J = (prod_others v ; R ⊙ L̇ ⊕ L ⊙ Ṙ). Both halves run as one forward scan over the rows of
+    w = [v ; v reversed], whose exclusive products are [L ; R reversed] and [R ; L reversed], so that
+    v̇ is used once."""
+    shape, axes = shape_of(types[0]), tuple(ps["axes"])
+    primal = app(S.prod_others_p, xs[0], **dict(ps))
+    n = math.prod(shape[i] for i in axes)
+    rows = math.prod(shape) // n if n else 0
+    if n < 2 or rows == 0:  # a group of at most one element: the product of the others is 1
+        return primal, dropping(ts, Zero(result_type(S.prod_others_p, types, ps)))
+    dtype = shape_dtype(types[0])
+    grid, wide = (rows, n), (2 * rows, n)
+    order = np.arange(n)
+    index = np.concatenate([np.broadcast_to(order, grid), np.broadcast_to(order[::-1], grid)])
+    flip = ConstRef(ArrayT.of(ArrayType.of(index)), index)
+    w = _twice(_grouped(xs[0], shape, axes, linear=False), grid, flip, linear=False)
+    dw = _twice(_grouped(ts[0], shape, axes, linear=True), grid, flip, linear=True)
+    zero = app(S.broadcast_p, app(P.const_p, value=_scalar(0.0, dtype)), shape=wide)
+    one = app(S.broadcast_p, app(P.const_p, value=_scalar(1.0, dtype)), shape=(2 * rows,))
+    left, right = (app(C.scan_prev_p, w, zero, one, reverse=rev) for rev in (False, True))
+    ahead = app(C.scanL_p, w, largs=(scale(left, dw),), reverse=False, adjoint=False)
+    d_left = _shift(ahead, wide, later=True)
+    halves = app(I.take_alongL_p, app(P.const_p, value=flip), largs=(scale(right, d_left),), axis=1)
+    stacked = app(S.reshapeL_p, largs=(halves,), shape=(2, rows, n))
+    tangent = app(S.reduce_sumL_p, largs=(stacked,), axes=(0,))
+    return primal, _ungrouped(tangent, shape, axes)
 
 
 instrument()  # every row of the backend fires its rule (``jvp:tanh``, ``transpose:reshapeL`` …)

@@ -12,18 +12,21 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+import backend
 import backend.contractions as C
 import backend.indexing as I
+import backend.numpy as bnp
 import backend.structural as S
 from backend import checks
-from backend.batching import BATCHING, vmap
+from backend.batching import BATCHING, BatchTrace, BatchTracer, _loop, vmap
 from backend.dispatch import bind
 from backend.lprims import DIFFERENTIATED, HELPER, KINDS
 from backend.strategies import GENERATORS, Case
-from calculi.core.mutants import patch_entry
+from calculi.core.mutants import patch, patch_entry
 from calculi.linear_ad.syntax import Primitive
 from proofs.backend import YOLO, mutant
 from proofs.backend.arrays import every, show_cases
+from proofs.backend.second_order import SECOND, loss_of
 from proofs.registry import register_mutants, theorem
 
 BATCH = 3
@@ -137,6 +140,50 @@ def _(case: tuple[str, Callable[..., Any], list[np.ndarray]]) -> None:
     assert gap is None, gap
 
 
+def _per_example_gap(case: Case) -> str | None:
+    """vmap of grad of the case's loss, written as users write it (a literal power, Python floats, a
+    scale ``s`` no example maps), against the loop over the examples; mapped: every argument, or the
+    first only (the others then unbatched floats)."""
+    loss, xs = loss_of(case)
+
+    def user(*args: Any) -> Any:
+        *ys, s = args
+        return loss(*ys) * (s * s + 1.0) + bnp.sum(ys[0] ** 3) * 0.5 - s ** 2
+
+    nums = tuple(range(len(xs)))
+    grads = backend.grad(user, argnums=nums)
+    s = np.float64(0.75)
+    for mapped in ({*nums}, {0}):
+        args = [_batch(x, k) if k in mapped else x for k, x in enumerate(xs)]
+        got = vmap(grads, in_axes=(*(0 if k in mapped else None for k in nums), None))(*args, s)
+        rows = [grads(*(a[b] if k in mapped else a for k, a in enumerate(args)), s) for b in range(BATCH)]
+        for k in nums:
+            want = np.stack([np.asarray(r[k]) for r in rows])
+            have = np.asarray(got[k])
+            bound = 1e-9 * (1 + np.max(np.abs(want), initial=0))
+            if have.shape != want.shape or not np.max(np.abs(have - want), initial=0) <= bound:
+                return f"{case.show()}: vmap(grad), argument {k}, {sorted(mapped)} mapped: not the loop"
+    return None
+
+
+@theorem("backend.vmap.per_example_gradients", paper=YOLO, section="§ batching (arrays)", label="derived",
+         statement="vmap(grad L)(x̄, s) = stack([grad L(x̄[b], s) for b]) to 1e-9 relative for "
+                   "L = Σ w ⊙ p(x̄)² · (s² + 1) + Σ x̄₀³ / 2 − s² (literals, an integer power and an unmapped "
+                   "float made inside the mapped function), every drawn primitive p with a derivative, all "
+                   "arguments mapped and the first only",
+         given={"cases": every(SECOND)}, show=show_cases, max_examples=1)
+def _(cases: tuple[Case, ...]) -> None:
+    gaps = [g for g in map(_per_example_gap, cases) if g]
+    assert not gaps, "; ".join(gaps)
+
+
+def _process_always_batched(self: BatchTrace, prim: Primitive, operands: tuple[object, ...],
+                            params: dict[str, Any]) -> Any:
+    values, batched = zip(*(self.lift(x) for x in operands), strict=True) if operands else ((), ())
+    rule = BATCHING.get(prim) or _loop(prim)
+    return BatchTracer(self, rule(list(values), list(batched), params, self.size))
+
+
 def _unshifted(values: list[Any], batched: list[bool], params: dict[str, Any], size: int) -> Any:
     return bind(S.reduce_sum_p, values[0], **params)
 
@@ -152,4 +199,7 @@ register_mutants([replace(m, theorems="backend.vmap") for m in (
     mutant("backend.vmap_take_indices_shared", "take's batching rule reads mapped indices as shared ones "
            "(every example gathers with every example's indices)",
            lambda: patch_entry(BATCHING, I.take_p, _shared_indices)),
+    mutant("backend.vmap_constants_batched", "BatchTrace.process hands an application with no mapped "
+           "operand (a constant made inside the mapped function) to the batching rules",
+           lambda: patch(BatchTrace, "process", _process_always_batched)),
 )])

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 import backend
+import backend.numpy as bnp
 import backend.primitives as P
 import backend.structural as S
 from backend import checks
@@ -44,6 +45,19 @@ def exercise(samples: int = 1) -> None:
                 loss, floats = loss_of(case)
                 grad = backend.grad(loss, argnums=tuple(range(len(floats))))
                 backend.jvp(grad, tuple(floats), tuple(checks.tangents_for(floats)))
+    third_order_scans()
+
+
+def third_order_scans() -> None:
+    """grad of grad of grad through a scan of several steps, each way: the derivative scans' own
+    helpers (``scan_lin_prev``) are differentiated too (the drawn cases may have a single step)."""
+    rng = np.random.default_rng(5)
+    a, x = rng.uniform(0.2, 0.9, (2, 4, 3)), rng.standard_normal((2, 4, 3))
+    for reverse in (False, True):
+        def loss(s: Any, reverse: bool = reverse) -> Any:
+            return bnp.sum(bnp.sin(bnp.linear_scan(a * s, x * s, reverse=reverse)))
+
+        backend.grad(backend.grad(backend.grad(loss)))(np.float64(0.8))
 
 
 every_rule_fires("backend", YOLO, "P3, P8 (arrays)", exercise)

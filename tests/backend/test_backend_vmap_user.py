@@ -47,3 +47,20 @@ def test_an_unbatched_float_argument_is_read_at_each_call(s: float) -> None:
     jboth = jax.vmap(jax.grad(scaled(jnp), argnums=(0, 1)))(XS, np.array([s, s + 1.0, s - 1.0]))
     for a, b in zip(both, jboth, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_per_example_hessian_vector_products_of_prod_with_zeros() -> None:
+    """vmap over jvp(grad f) meets the JVP rule of ``prod_others`` (exact with zeros) and its batching
+    rule."""
+    xs = np.array([[0.5, 0.0, 1.5, 2.0], [0.0, 0.0, 1.25, -1.0], [1.5, -0.5, 0.75, 2.0]])
+    vs = np.array([[1.0, -0.5, 0.25, 2.0], [0.5, 1.5, -1.0, 0.75], [-2.0, 0.5, 1.0, 0.5]])
+
+    def hvp_of(np_: Any, ad: Any) -> Callable[[Any, Any], Any]:
+        def f(x: Any) -> Any:
+            return np_.sum(np_.prod(x.reshape(2, 2), axis=1) ** 2) + np_.prod(x) * 3.0
+
+        return lambda x, v: ad.jvp(ad.grad(f), (x,), (v,))[1]
+
+    got = backend.vmap(hvp_of(bnp, backend))(xs, vs)
+    want = jax.jit(jax.vmap(hvp_of(jnp, jax)))(xs, vs)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
