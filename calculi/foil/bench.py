@@ -22,13 +22,15 @@ and foil / NbE (what evaluation with sharing saves).
 ``scaling.py``). ``--substrate`` runs the λp and Linear A benchmarks under the profiler and prints
 how much of their time is spent in the foil (``calculi/foil``), by function.
 
-Where the foil's overhead comes from in CPython: the erased representation costs nothing (the
-same code with the core's calls written inline runs at 1.00x the rapier). What is left is one
-Python call per binder: the rapier's step at a binder is one trusted core call
-(``under_binder``: ``with_refreshed``, ``add_rename`` and ``extend_scope`` fused) plus the rank-2
-continuation it calls, which is how the scope type stays rigid. Lookups at names, the identity
-test and the machine's extension of σ are erased to C-level calls (``dict.get``, ``not``,
-``dict.__setitem__``).
+Where the foil's overhead comes from in CPython: the erased representation costs nothing, and
+the step at a binder costs what the rapier's does: the λ rows of the rule tables are made by the
+trusted core (``core.lam_row``, ``core.subst_row``: ``with_refreshed``, ``add_rename``,
+``extend_scope`` and the recursion into the body fused), so there is one Python call per binder,
+and the binder never reaches code outside the core. Lookups at names, the identity test and the
+machine's extension of σ are erased to C-level calls (``dict.get``, ``not``,
+``dict.__setitem__``); called unbound, they cost a little more than the rapier's inline
+``subst.get``, ``not subst`` and ``subst[x] = a``, which shows on Church numerals (many lookups,
+few binders).
 """
 
 from __future__ import annotations

@@ -324,47 +324,86 @@ def under_binder(
     return go(x, theta | 1 << x if x < WIDE else widen(theta, x), sigma)  # type: ignore[no-any-return]
 
 
-class UnderWithK(Protocol[O, I2, A_contra, R_co]):
-    """``UnderK`` with one more argument, passed through: ``∀o'. NameBinder o o' -> Scope o' ->
-    Substitution v i' o' -> a -> r``."""
+class Into(Protocol[A_contra]):
+    """The traversal a λ row goes on with under its binder: ``∀o i. Scope o -> Substitution v i o
+    -> e i -> a -> e o``, generic in both scopes (``e`` is ``Any``: no higher-kinded types)."""
 
     def __call__(
-        self,
-        binder: NameBinder[O, O2],
-        scope: Scope[O2],
-        subst: Substitution[Any, I2, O2],
-        payload: A_contra,
-        /,
-    ) -> R_co: ...
+        self, scope: Scope[O], subst: Substitution[Any, I, O], body: Any, payload: A_contra, /
+    ) -> Any: ...
 
 
-def under_binder_with(
-    scope: Scope[O],
-    subst: Substitution[V, I, O],
-    binder: NameBinder[I, I2],
-    inject: Callable[[Any], object],
-    k: UnderWithK[O, I2, A, R],
-    payload: A,
-) -> R:
-    """``under_binder`` whose continuation also receives ``payload`` (the continuation can then
-    be a module-level function instead of a closure made at every binder: one allocation less
-    per binder on the hot path), and whose fresh name is ``fresh_unspelled``'s."""
-    theta: Any = scope
-    sigma: Any = subst
-    x: Any = binder
-    go: Any = k
-    if theta >> x & 1:
-        fresh = theta.bit_length()
-        ceiling = SPELLINGS.ceiling
-        if fresh < ceiling:
-            fresh = ceiling
-        table = dict(sigma)
-        table[x] = inject(fresh)
-        return go(fresh, theta | 1 << fresh if fresh < WIDE else widen(theta, fresh), table, payload)  # type: ignore[no-any-return]
-    if x in sigma:
-        sigma = dict(sigma)
-        del sigma[x]
-    return go(x, theta | 1 << x if x < WIDE else widen(theta, x), sigma, payload)  # type: ignore[no-any-return]
+class IntoS(Protocol):
+    """``Into`` without a payload: ``∀o i. Scope o -> Substitution v i o -> e i -> e o``."""
+
+    def __call__(self, scope: Scope[O], subst: Substitution[Any, I, O], body: Any, /) -> Any: ...
+
+
+class Build(Protocol):
+    """The binder's constructor: ``∀n l. NameBinder n l -> e l -> hint -> e n`` (``Lam``)."""
+
+    def __call__(self, binder: NameBinder[N, L], body: Any, hint: Any, /) -> Any: ...
+
+
+def lam_row(build: Build, inject: Callable[[Any], object], into: Into[A]) -> Callable[..., Any]:
+    """The λ row of a rule table over ``S(Θ, σ, ·)``, made here in the trusted core:
+
+        row(Θ, σ, λx. e, _, a) = build(x', into(Θ ∪ {x'}, σ', e, a), hint)
+
+    where ``x'``, ``σ'`` are ``under_binder``'s step with ``fresh_unspelled``'s fresh name, and the
+    hint is the original binder's spelling (or its own hint). The binder ``x'`` and its scope never
+    leave the core: ``into`` is generic in both scopes, so it cannot be fixed to one, and ``build``
+    receives ``x'`` only to bind it. One Python call per binder (the row itself), as the plain
+    rapier. The fourth argument (the machine's empty argument stack) is ignored."""
+    go: Any = into
+    make: Any = build
+
+    def row(scope: Any, sigma: Any, term: Any, args: Any, payload: Any) -> Any:
+        x = term.binder
+        hint = term.hint
+        if scope >> x & 1:
+            fresh = scope.bit_length()
+            ceiling = SPELLINGS.ceiling
+            if fresh < ceiling:
+                fresh = ceiling
+            table = dict(sigma)
+            table[x] = inject(fresh)
+            inner = scope | 1 << fresh if fresh < WIDE else widen(scope, fresh)
+            return make(fresh, go(inner, table, term.body, payload), x if hint is None else hint)
+        if x in sigma:
+            sigma = dict(sigma)
+            del sigma[x]
+        return make(x, go(scope | 1 << x if x < WIDE else widen(scope, x), sigma, term.body, payload),
+                    x if hint is None else hint)
+
+    return row
+
+
+def subst_row(build: Build, inject: Callable[[Any], object], into: IntoS) -> Callable[..., Any]:
+    """``lam_row`` for a table whose rules take ``(Θ, σ, e)`` only (substitution's):
+    ``row(Θ, σ, λx. e) = build(x', into(Θ ∪ {x'}, σ', e), hint)``."""
+    go: Any = into
+    make: Any = build
+
+    def row(scope: Any, sigma: Any, term: Any) -> Any:
+        x = term.binder
+        hint = term.hint
+        if scope >> x & 1:
+            fresh = scope.bit_length()
+            ceiling = SPELLINGS.ceiling
+            if fresh < ceiling:
+                fresh = ceiling
+            table = dict(sigma)
+            table[x] = inject(fresh)
+            inner = scope | 1 << fresh if fresh < WIDE else widen(scope, fresh)
+            return make(fresh, go(inner, table, term.body), x if hint is None else hint)
+        if x in sigma:
+            sigma = dict(sigma)
+            del sigma[x]
+        return make(x, go(scope | 1 << x if x < WIDE else widen(scope, x), sigma, term.body),
+                    x if hint is None else hint)
+
+    return row
 
 
 def extend_if_fresh(binder: NameBinder[N, L], scope: Scope[N]) -> Scope[L] | None:

@@ -5,37 +5,59 @@ that keeps its name, never renaming a binder that clashes with Θ, not extending
 binder, and applying σ twice; and an α-equivalence check that lets two binders keep their own
 name whenever one of them is fresh (``λx. x`` / ``λy. x`` then look equal); and NbE reading a
 closure back under its own binder name when that name is already in scope. Each patches one
-name of ``calculi.foil.substitution``, ``calculi.foil.alpha`` or ``calculi.foil.nbe`` (or one entry
-of a rule table) while active; ``python -m proofs --paper foil --mutants`` must kill all.
+name of ``calculi.foil.alpha`` or ``calculi.foil.nbe``, or the entries of the rule tables for one
+rule (the λ rows of substitution and of the normaliser together) while active;
+``python -m proofs --paper foil --mutants`` must kill all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from calculi.core.mutants import Mutant, patch, patch_entry
 from calculi.foil import alpha, nbe, substitution
-from calculi.foil.core import fresh_unspelled
+from calculi.foil.core import fresh_unspelled, unsafe_name
+from calculi.foil.normalize import NF_RULES, nf
 from calculi.foil.scopes import extend as extend_raw
-from calculi.foil.syntax import Var
+from calculi.foil.syntax import Lam, Var
 
 
-def _under_binder(*, delete: bool = True, rename: bool = True, extend: bool = True) -> Callable[..., Any]:
-    """``core.under_binder_with`` with one of its three duties dropped."""
+def _step(scope: Any, subst: Any, binder: Any, delete: bool, rename: bool, extend: bool) -> Any:
+    """The rapier's step at a binder with one of its three duties dropped: ``(x', Θ', σ')``."""
+    table = dict(subst)
+    if rename and scope >> binder & 1:
+        fresh = fresh_unspelled(scope)
+        table[binder] = Var(unsafe_name(fresh))
+    else:
+        fresh = binder
+        if delete:
+            table.pop(binder, None)
+    return fresh, extend_raw(scope, fresh) if extend else scope, table
 
-    def step(scope: Any, subst: Any, binder: Any, inject: Any, k: Any, payload: Any) -> Any:
-        table = dict(subst)
-        if rename and scope >> binder & 1:
-            fresh = fresh_unspelled(scope)
-            table[binder] = inject(fresh)
-        else:
-            fresh = binder
-            if delete:
-                table.pop(binder, None)
-        return k(fresh, extend_raw(scope, fresh) if extend else scope, table, payload)
 
-    return step
+def _hint(term: Any) -> Any:
+    return term.binder if term.hint is None else term.hint
+
+
+@contextmanager
+def _lam_rows(*, delete: bool = True, rename: bool = True, extend: bool = True) -> Iterator[None]:
+    """Both λ rows (substitution's and the normaliser's, ``core.subst_row`` and ``core.lam_row``)
+    with the same duty of the step dropped."""
+
+    def subst_lam(scope: Any, subst: Any, term: Any) -> Any:
+        fresh, inner, table = _step(scope, subst, term.binder, delete, rename, extend)
+        return Lam(fresh, substitution.substitute(inner, table, term.body), _hint(term))
+
+    def nf_lam(scope: Any, subst: Any, term: Any, args: Any, fuel: Any) -> Any:
+        fresh, inner, table = _step(scope, subst, term.binder, delete, rename, extend)
+        return Lam(fresh, nf(inner, table, term.body, fuel), _hint(term))
+
+    with ExitStack() as stack:
+        stack.enter_context(patch_entry(substitution.SUBST_RULES, Lam, subst_lam))
+        stack.enter_context(patch_entry(NF_RULES, Lam, nf_lam))
+        yield
 
 
 def _subst_var_twice(scope: Any, subst: Any, term: Any) -> Any:
@@ -65,19 +87,19 @@ MUTANTS = [
         "foil.no_delete",
         "foil",
         "no delete at binders: a binder that keeps its name does not drop σ's entry for it",
-        lambda: patch(substitution, "under_binder", _under_binder(delete=False)),
+        lambda: _lam_rows(delete=False),
     ),
     Mutant(
         "foil.no_rename_on_clash",
         "foil",
         "no renaming when a binder is already in scope (the binder always keeps its name)",
-        lambda: patch(substitution, "under_binder", _under_binder(rename=False)),
+        lambda: _lam_rows(rename=False),
     ),
     Mutant(
         "foil.scope_not_extended",
         "foil",
         "the in-scope set is not extended under a binder",
-        lambda: patch(substitution, "under_binder", _under_binder(extend=False)),
+        lambda: _lam_rows(extend=False),
     ),
     Mutant(
         "foil.subst_twice",

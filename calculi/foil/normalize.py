@@ -13,7 +13,7 @@ the arguments already in ``O``:
 
 It stops at a λ with no argument (the weak-head normal form, still under σ) or at a name σ leaves
 alone. The full normal form goes on in normal order: under the λ with the rapier's step at a binder
-(substitution's ``under_binder``, renaming only on a clash with Θ), or into the arguments of the
+(``core.lam_row``, renaming only on a clash with Θ), or into the arguments of the
 name, from left to right. Each β-step of the machine is a head β-step of the substitution
 semantics, so it spends the same fuel as ``semantics.step`` and the de Bruijn oracle (theorems P11
 and step.agrees_with_nf); but a ``let`` with n bindings costs O(n), not O(n²): the body is walked
@@ -34,13 +34,12 @@ from typing import Any, TypeVar
 
 from calculi.core.errors import FuelExhausted
 from calculi.core.trace import DEFAULT_FUEL, Fuel
-from calculi.foil import substitution
 from calculi.foil.core import (
-    NameBinder,
     Scope,
     Substitution,
     extend_subst_owned,
     identity_subst,
+    lam_row,
     lookup_subst_or,
 )
 from calculi.foil.rules import fired, operation
@@ -51,7 +50,6 @@ N = TypeVar("N")
 L = TypeVar("L")
 I = TypeVar("I")  # noqa: E741
 O = TypeVar("O")  # noqa: E741
-O2 = TypeVar("O2")
 
 Head = tuple[Any, Any, list[Any]]
 """The machine stopped at ``(σ : I → O, e : Expr[I], arguments : list[Expr[O]])``, last argument
@@ -97,20 +95,9 @@ def nf(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Expr[I], fuel:
     return rule(scope, sigma, head, args, fuel)
 
 
-def nf_lam(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Lam[I, L], args: list[Expr[O]],
-           fuel: Fuel) -> Expr[O]:
-    """λx. e ↦ λx'. nf(e): under the binder with the rapier's step (x' = x unless it clashes)."""
-    return substitution.under_binder(scope, subst, term.binder, Var, _nf_under, (term, fuel))
-
-
-def _nf_under(
-    fresh: NameBinder[O, O2], scope: Scope[O2], subst: Substitution[Expr[O2], L, O2],
-    payload: tuple[Lam[Any, L], Fuel],
-) -> Expr[O]:
-    """The continuation at a binder: λx'. nf(Θ', σ', e), the binder keeping its hint."""
-    term, fuel = payload
-    hint = term.hint
-    return Lam(fresh, nf(scope, subst, term.body, fuel), term.binder if hint is None else hint)  # type: ignore[arg-type]
+nf_lam = lam_row(Lam, Var, nf)
+"""λx. e ↦ λx'. nf(e): under the binder with the rapier's step (x' = x unless it clashes), the
+binder keeping its hint."""
 
 
 def nf_var(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Var[I], args: list[Expr[O]],

@@ -29,6 +29,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from calculi.core import coverage
 from calculi.foil import substitution
+from calculi.foil.core import subst_row
 from calculi.foil.deep import deep
 from calculi.foil.syntax import App, Lam, Var
 
@@ -92,15 +93,20 @@ def _count_substitute(run: Callable[..., Any]) -> Callable[..., Any]:
 @contextmanager
 def counting() -> Iterator[None]:
     """Count the substitution cases: wrap each entry of ``SUBST_RULES`` (and ``substitute``, for
-    S-id) as it is now (a mutant's entry included), and put them back afterwards."""
+    S-id) as it is now (a mutant's entry included), and put them back afterwards. The λ row holds
+    its recursion into the body, so the row itself is remade around the counted ``substitute``."""
     global _counting
     if _counting:
         yield
         return
     table = substitution.SUBST_RULES
     saved, run = dict(table), substitution.substitute
-    table.update({Var: _count_var(saved[Var]), App: _count_app(saved[App]), Lam: _count_lam(saved[Lam])})
-    substitution.substitute = _count_substitute(run)
+    counted = _count_substitute(run)
+    lam = saved[Lam]
+    if lam is substitution.subst_lam:
+        lam = subst_row(Lam, Var, counted)
+    table.update({Var: _count_var(saved[Var]), App: _count_app(saved[App]), Lam: _count_lam(lam)})
+    substitution.substitute = counted
     _counting = True
     try:
         yield

@@ -9,10 +9,10 @@ output terms, ``e : Expr[I]``:
     S(Θ, σ, λx. e)   = λx'. S(Θ ∪ {x'}, σ', e)      x' = x if x ∉ Θ, else fresh for Θ
                                                      σ' = σ \\ {x} if x' = x, else σ[x ↦ x']
 
-(the step at a binder is ``core.under_binder_with``: ``with_refreshed_unspelled``, ``add_rename`` and
-``extend_scope`` fused into one trusted call, whose continuation is a module-level function given
-the λ as an argument, not a closure made at each binder; the normaliser's machine takes the same step from
-here, so that a mutant of it changes both).
+(the λ row is ``core.subst_row``: the rapier's step at a binder (``with_refreshed_unspelled``,
+``add_rename`` and ``extend_scope``) and the recursion into the body, made in the trusted core so
+that the binder never leaves it; the normaliser's machine has its own row made the same way,
+``core.lam_row``).
 
 A binder keeps its hint (the spelled name it was renamed from, or its own name), so that the
 printer shows a renamed ``y`` as ``y1`` (``syntax.display_names``).
@@ -42,9 +42,9 @@ from calculi.foil.core import (
     lookup_subst_or,
     name_of,
     singleton_subst,
+    subst_row,
     with_refreshed_unspelled,
 )
-from calculi.foil.core import under_binder_with as under_binder
 from calculi.foil.syntax import App, Expr, Lam, Var
 
 N = TypeVar("N")
@@ -84,17 +84,8 @@ def subst_app(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: App[I])
     return App(apply(scope, subst, term.fun), apply(scope, subst, term.arg))
 
 
-def subst_lam(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Lam[I, L]) -> Expr[O]:
-    """S(Θ, σ, λx. e) = λx'. S(Θ ∪ {x'}, σ', e): the rapier's step at a binder."""
-    return under_binder(scope, subst, term.binder, Var, _subst_under, term)
-
-
-def _subst_under(
-    fresh: NameBinder[O, O2], scope: Scope[O2], subst: Substitution[Expr[O2], L, O2], term: Lam[Any, L]
-) -> Expr[O]:
-    """The continuation at a binder: λx'. S(Θ', σ', e), the binder keeping its hint."""
-    hint = term.hint
-    return Lam(fresh, substitute(scope, subst, term.body), term.binder if hint is None else hint)  # type: ignore[arg-type]
+subst_lam = subst_row(Lam, Var, substitute)
+"""S(Θ, σ, λx. e) = λx'. S(Θ ∪ {x'}, σ', e): the rapier's step at a binder, the binder keeping its hint."""
 
 
 SUBST_RULES: dict[type, Callable[..., Expr[Any]]] = {Var: subst_var, App: subst_app, Lam: subst_lam}
@@ -130,4 +121,4 @@ def open_lam(scope: Scope[N], lam: Lam[N, L], k: OpenK[N, R]) -> R:
     return with_refreshed_unspelled(scope, name_of(binder), renamed)
 
 
-__all__ = ["SUBST_RULES", "OpenK", "beta", "open_lam", "substitute", "under_binder"]
+__all__ = ["SUBST_RULES", "OpenK", "beta", "open_lam", "substitute"]

@@ -1,4 +1,5 @@
-"""``core.under_binder`` is exactly with_refreshed; add_rename; extend_scope, fused."""
+"""``core.under_binder`` is exactly with_refreshed; add_rename; extend_scope, fused; and the λ rows
+``core.lam_row`` / ``core.subst_row`` are that step (with ``fresh_unspelled``) and the recursion."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from calculi.foil import core
+from calculi.foil.syntax import Lam
 
 scopes = st.sets(st.integers(0, 40), max_size=12).map(lambda s: sum(1 << i for i in s))
 substs = st.dictionaries(st.integers(0, 40), st.integers(100, 200), max_size=6)
@@ -38,3 +40,31 @@ def test_extend_if_fresh(scope: Any, binder: Any) -> None:
         assert extended is None
     else:
         assert extended == core.extend_scope(binder, scope)
+
+
+@given(scope=scopes, subst=substs, binder=st.integers(0, 40), hint=st.none() | st.integers(0, 40),
+       payload=st.integers())
+def test_lam_rows_are_the_step_then_the_recursion(
+    scope: Any, subst: Any, binder: Any, hint: Any, payload: Any
+) -> None:
+    def inject(name: int) -> object:
+        return ("var", name)
+
+    def build(fresh: Any, body: Any, kept: Any) -> object:
+        return fresh, body, kept
+
+    def into(inner_scope: Any, inner: Any, body: Any, *rest: Any) -> object:
+        return inner_scope, inner, body, rest
+
+    def composed(fresh: Any, evidence: Any) -> tuple[Any, Any]:
+        return fresh, core.add_rename(subst, binder, evidence, fresh, inject)
+
+    term = Lam(binder, "body", hint)  # type: ignore[arg-type]
+    fresh, inner = core.with_refreshed_unspelled(scope, binder, composed)
+    kept = binder if hint is None else hint
+    inner_scope = core.extend_scope(fresh, scope)
+    row = core.lam_row(build, inject, into)
+    assert row(scope, subst, term, [], payload) == (fresh, (inner_scope, inner, "body", (payload,)), kept)
+    plain = core.subst_row(build, inject, into)
+    assert plain(scope, subst, term) == (fresh, (inner_scope, inner, "body", ()), kept)
+    assert subst == dict(subst)

@@ -6,7 +6,7 @@ tests/typecheck/test_foil_typecheck.py checks that each marked line fails with e
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from calculi.foil.core import (
     DExt,
@@ -16,6 +16,7 @@ from calculi.foil.core import (
     Substitution,
     VoidS,
     extend_scope,
+    lam_row,
     lookup_subst,
     name_of,
     with_fresh,
@@ -92,3 +93,30 @@ def output_term_used_as_input(scope: Scope[O], subst: Substitution[Expr[O], I, O
 
 def name_of_empty_scope_in_a_term(x: Name[VoidS], scope: Scope[N]) -> Expr[N]:
     return Var(x)  # type: ignore[arg-type]
+
+
+def row_recursion_fixed_to_one_scope() -> object:
+    def into(scope: Scope[VoidS], subst: Substitution[Any, I, VoidS], body: Any, fuel: int) -> Any:
+        return body
+
+    return lam_row(Lam, Var, into)  # type: ignore[arg-type]
+
+
+def row_recursion_into_the_input_scope() -> object:
+    def into(scope: Scope[I], subst: Substitution[Any, I, O], body: Any, fuel: int) -> Any:
+        return body
+
+    return lam_row(Lam, Var, into)  # type: ignore[arg-type]
+
+
+def row_builder_fixed_to_one_scope() -> object:
+    def build(binder: NameBinder[VoidS, VoidS], body: Any, hint: Any) -> Any:
+        return body
+
+    return lam_row(build, Var, substitute_with_fuel)  # type: ignore[arg-type]
+
+
+def substitute_with_fuel(
+    scope: Scope[O], subst: Substitution[Expr[O], I, O], body: Expr[I], fuel: int
+) -> Expr[O]:
+    return substitute(scope, subst, body)

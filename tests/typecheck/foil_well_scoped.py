@@ -3,7 +3,8 @@ mypy --strict must accept all of them."""
 
 from __future__ import annotations
 
-from typing import TypeVar, assert_type
+from collections.abc import Callable
+from typing import Any, TypeVar, assert_type
 
 from calculi.foil.core import (
     DExt,
@@ -14,6 +15,7 @@ from calculi.foil.core import (
     add_subst,
     extend_scope,
     identity_subst,
+    lam_row,
     lookup_subst,
     name_of,
     sink_name,
@@ -92,3 +94,13 @@ def refreshed(scope: Scope[O], x: Name[I]) -> Expr[O]:
         return Lam(b, Var(name_of(b)))
 
     return with_refreshed(scope, x, k)
+
+
+def substitute_with_fuel(
+    scope: Scope[O], subst: Substitution[Expr[O], I, O], body: Expr[I], fuel: int
+) -> Expr[O]:
+    return substitute(scope, subst, body)
+
+
+def a_lam_row() -> Callable[..., Any]:
+    return lam_row(Lam, Var, substitute_with_fuel)
