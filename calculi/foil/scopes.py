@@ -176,11 +176,21 @@ def bit_names(bits: int) -> Iterator[int]:
 
 
 def from_bits(bits: int) -> RawScope:
-    """The scope of an ``int`` bit set (``unsafe_scope``'s conversion): linear in its length."""
+    """The scope of an ``int`` bit set (``unsafe_scope``'s conversion): linear in its length, with
+    the trie built bottom-up from the bit set's bytes, a leaf at a time (not a name at a time)."""
     if bits <= _LOW_MASK:
         return bits
-    data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
-    return from_names(8 * i + j for i, byte in enumerate(data) if byte for j in range(8) if byte >> j & 1)
+    data = (bits >> WIDE << WIDE).to_bytes((bits.bit_length() + 7) // 8, "little")
+    size = 1 << (LEAF_BITS - 3)
+    level: list[Any] = [int.from_bytes(data[k:k + size], "little") or None for k in range(0, len(data), size)]
+    height = 1
+    while len(level) > FAN ** height:
+        height += 1
+    for _ in range(height):
+        level += [None] * (-len(level) % FAN)
+        level = [None if all(c is None for c in level[k:k + FAN]) else tuple(level[k:k + FAN])
+                 for k in range(0, len(level), FAN)]
+    return Wide(bits & _LOW_MASK, level[0], height, bits.bit_length())
 
 
 def names(scope: RawScope) -> list[int]:

@@ -122,3 +122,16 @@ def test_substitution_with_wide_scopes(case: Any, offset: int) -> None:
     wide_sigma = {x + offset: shifted(v, offset) for x, v in sigma.items()}
     wide = substitute(scopes.from_names(x + offset for x in theta_o), wide_sigma, shifted(term, offset))
     assert nameless(wide, offset) == nameless(small, 0)
+
+
+@given(st.lists(names, max_size=30), st.lists(names, max_size=10))
+def test_a_bit_set_converts_to_the_scope_its_names_build(members: list[int], probes: list[int]) -> None:
+    """``unsafe_scope`` of an ``int`` (λp and Linear A hand the foil bit sets) builds the trie a leaf at
+    a time; it must hold the names that extending one by one gives, and extend the same way after."""
+    bits = sum(1 << n for n in set(members))
+    converted, (built, model) = scopes.from_bits(bits), build(members)
+    assert scopes.names(converted) == sorted(model) == scopes.names(built)
+    assert converted.bit_length() == built.bit_length()
+    for n in probes:
+        assert converted >> n & 1 == (n in model)
+        assert scopes.names(scopes.extend(converted, n)) == sorted(model | {n})
