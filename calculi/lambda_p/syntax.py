@@ -107,7 +107,7 @@ class Globals:
     _COUNT: ClassVar[list[int]] = [0]
 
     def __init__(self, parent: Globals | None = None) -> None:
-        self.scope: int = parent.scope if parent is not None else 0
+        self.scope: foil.Scope[Any] = parent.scope if parent is not None else foil.empty_scope()
         self.names: dict[str, Global] = dict(parent.names) if parent is not None else {}
         self.terms: dict[int, Term] = {}
         self.sites: dict[int, Span | None] = {}
@@ -119,8 +119,8 @@ class Globals:
 
     def fresh(self, name: str, site: Span | None) -> Global:
         """A new global for ``name``: a fresh foil name, not yet what ``name`` denotes."""
-        key = foil.fresh_id(foil.unsafe_scope(self.scope))
-        self.scope |= 1 << key
+        key = foil.fresh_id(self.scope)
+        self.scope = foil.extend_scope(foil.unsafe_binder(key), self.scope)
         self.sites[key] = site
         return Global(name, key, self)
 
