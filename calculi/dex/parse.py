@@ -35,6 +35,7 @@ from calculi.dex.syntax import (
     Lam,
     Let,
     Neg,
+    Omitted,
     Pair,
     PairT,
     Put,
@@ -53,7 +54,8 @@ GRAMMAR = Grammar.load(
     start=["start", "type", "definition"],
     examples={
         "a binder is written '\\x:TYPE. body'": ["\\x. x", "\\x:Real x"],
-        "a for is written 'for i:INDEXSET. body'": ["for i. x", "for i:Fin 3 x", "for i:. x"],
+        "a for is written 'for i:INDEXSET. body' or 'for i. body'": ["for i:Fin 3 x", "for i:. x",
+                                                                      "for i x"],
         "missing body after '.'": ["\\x:Real.", "for i:Fin 3."],
         "a let is written 'let x = e in body'": ["let x = 1", "let x 1 in x", "let x = 1 in"],
         "an if is written 'if c then a else b'": ["if x then y", "if x y else z"],
@@ -162,8 +164,10 @@ class _Builder:
                 return Lam(self.name(kids[0]), self.type(kids[1]), e(kids[2]), span=span)
             case "for_":
                 return For(self.name(kids[0]), self.type(kids[1]), e(kids[2]), span=span)
+            case "for_inferred":
+                return For(self.name(kids[0]), Omitted(), e(kids[1]), span=span)
             case "let":
-                return Let(self.name(kids[0]), e(kids[1]), e(kids[2]), span=span)
+                return self.lets(node)
             case "if_":
                 return If(e(kids[0]), e(kids[1]), e(kids[2]), span=span)
             case "case":
@@ -191,6 +195,20 @@ class _Builder:
             case "at":
                 return At(e(kids[0]), self.type(kids[1]), span=span)
         raise ParseError(f"unknown construct {node.data}", span)
+
+    def lets(self, node: Tree) -> Expr:
+        """A chain ``let x1 = e1 in … let xn = en in body``, walked along its spine (not recursively),
+        so that thousands of lets build."""
+        spine: list[Tree] = []
+        child: Child = node
+        while isinstance(child, lark.Tree) and child.data == "let":
+            spine.append(child)
+            child = child.children[2]
+        out = self.expr(child)
+        for link in reversed(spine):
+            kids = link.children
+            out = Let(self.name(kids[0]), self.expr(kids[1]), out, span=self.span(link))
+        return out
 
     def alt(self, node: Child) -> tuple[str, Expr]:
         assert isinstance(node, lark.Tree)

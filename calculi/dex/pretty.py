@@ -27,11 +27,13 @@ from calculi.dex.syntax import (
     Handle,
     If,
     Index,
+    IndexVar,
     IntLit,
     IntT,
     Lam,
     Let,
     Neg,
+    Omitted,
     Pair,
     PairT,
     Put,
@@ -116,6 +118,8 @@ def _type(ty: Type, level: int, out: list[str]) -> None:
             out.append(" ->" + (show_row(row) + " " if row else " "))
             _type(b, 0, out)
             _close(level > 0, out)
+        case IndexVar(index=i):
+            out.append(f"(the index set of {i})")
         case _:
             raise TypeError(ty)
 
@@ -165,13 +169,17 @@ def _expr(e: Expr, level: int, out: list[str]) -> None:
         case Lam(param=x, type=t, body=body):
             _binder(f"\\{x}:{show_type(t)}. ", body, level, out)
         case For(index=i, type=t, body=body):
-            _binder(f"for {i}:{show_type(t)}. ", body, level, out)
-        case Let(name=x, bound=bound, body=body):
+            head = f"for {i}. " if isinstance(t, Omitted) else f"for {i}:{show_type(t)}. "
+            _binder(head, body, level, out)
+        case Let():
             _open(level > 0, out)
-            out.append(f"let {x} = ")
-            _expr(bound, 0, out)
-            out.append(" in ")
-            _expr(body, 0, out)
+            link: Expr = e
+            while isinstance(link, Let):  # along the spine: thousands of lets print
+                out.append(f"let {link.name} = ")
+                _expr(link.bound, 0, out)
+                out.append(" in ")
+                link = link.body
+            _expr(link, 0, out)
             _close(level > 0, out)
         case If(cond=c, then=a, orelse=b):
             _open(level > 0, out)

@@ -163,11 +163,8 @@ class Interpreter:
                 inner = dict(fv.env)
                 inner[fv.param] = av
                 return self.eval(fv.body, inner)
-            case Let(name=x, bound=bound, body=body):
-                coverage.fired("dex", "E-Let")
-                bound_value = self.eval(bound, env)
-                with self.bind(env, x, bound_value):
-                    return self.eval(body, env)
+            case Let():
+                return self.lets(e, env)
             case Seq(first=a, then=b):
                 coverage.fired("dex", "E-Seq")
                 self.eval(a, env)
@@ -229,6 +226,28 @@ class Interpreter:
                 assert isinstance(held, Buffer)
                 return Ref(ref.cell, (*ref.path, ordinal(index, held.index)))
         raise StuckError(f"no rule for {type(e).__name__}", e.span)
+
+    def lets(self, e: Let, env: dict[str, Value]) -> Value:
+        """E-Let along a chain of lets, iteratively: thousands of lets run without deep recursion."""
+        missing = object()
+        saved: list[tuple[str, object]] = []
+        link: Expr = e
+        try:
+            while isinstance(link, Let):
+                coverage.fired("dex", "E-Let")
+                if link is not e:
+                    self.fuel.tick(link.span)
+                value = self.eval(link.bound, env)
+                saved.append((link.name, env.get(link.name, missing)))
+                env[link.name] = value
+                link = link.body
+            return self.eval(link, env)
+        finally:
+            for name, old in reversed(saved):
+                if old is missing:
+                    del env[name]
+                else:
+                    env[name] = old  # type: ignore[assignment]
 
     def free_vars(self, lam: Lam) -> tuple[str, ...]:
         key = id(lam)

@@ -95,6 +95,21 @@ class RefT(Type):
     label: int
 
 
+@dataclass(frozen=True, slots=True)
+class Omitted(Type):
+    """The index set of ``for i. e``, left out: the checker infers it from the uses of ``i``
+    (``x.i`` with ``x : n=>a`` fixes ``n``) and writes it into the ``for``, so that every later pass
+    sees ``for i:n. e``."""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexVar(Type):
+    """While the checker infers an omitted index set: the unknown index set of ``index``."""
+
+    ident: int
+    index: str
+
+
 REAL, INT, BOOL, UNIT = RealT(), IntT(), BoolT(), UnitT()
 
 
@@ -207,7 +222,8 @@ class Neg(Expr):
 
 @dataclass(frozen=True, slots=True)
 class For(Expr):
-    """``for i:n. e``: the table of ``e`` at every index ``i`` of ``n``."""
+    """``for i:n. e``: the table of ``e`` at every index ``i`` of ``n`` (``for i. e`` is parsed
+    with ``Omitted()`` for ``n``, which the checker replaces by the inferred index set)."""
 
     index: str
     type: Type

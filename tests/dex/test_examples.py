@@ -12,6 +12,7 @@ from calculi.core.files import read_source
 from calculi.core.syntax import Source
 from calculi.dex.check import check
 from calculi.dex.commands import Session, items
+from calculi.dex.pretty import show_type
 from calculi.dex.syntax import Fin
 from calculi.dex.values import Table, Value
 
@@ -96,3 +97,15 @@ def test_the_prefix_sum_is_sequential_and_the_histogram_parallel() -> None:
     assert loops_of_last_item("matmul") == ([], 0)  # the loops are inside the definition
     assert loops_of_last_item("conv1d") == ([], 2)
     assert loops_of_last_item("histogram") == ([], 1)
+
+
+def test_examples_leave_index_sets_to_inference() -> None:
+    """``for i. e`` in the examples: the index sets come from the tables the bodies index."""
+    session = Session()
+    list(session.load(read_source(EXAMPLES / "matmul.dx")))
+    assert show_type(session.types["matmul"]) == \
+        "Fin 2=>Fin 3=>Real -> Fin 3=>Fin 2=>Real -> Fin 2=>Fin 2=>Real"
+    assert "for i. for k. sum (for j. " in (EXAMPLES / "matmul.dx").read_text()
+    session = Session()
+    list(session.load(read_source(EXAMPLES / "pairwise.dx")))
+    assert show_type(session.types["curry"]) == "(Fin 3, Fin 3)=>Real -> Fin 3=>Fin 3=>Real"

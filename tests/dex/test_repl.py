@@ -39,6 +39,17 @@ def test_definitions_values_and_types() -> None:
     assert len(repl.errors) == 1 and repl.errors[0].span is not None
 
 
+def test_for_infers_its_index_set_from_session_definitions() -> None:
+    out, repl = session("x = for i:Fin 3. to_real (ordinal i)", "for i. x.i * 2.0",
+                        ":type run_accum Real \\r. for i. r += x.i", "for i. 1.0",
+                        "y = for j:Fin 4. 1.0", "for i. x.i + y.i")
+    assert "[0.0, 2.0, 4.0] : Fin 3=>Real" in out
+    assert "(Fin 3=>(), Real) ! {}" in out
+    assert "cannot infer the index set of i; write for i:n. e" in out
+    assert "i is used as an index of Fin 3 at 1:10 and of Fin 4 here" in out
+    assert len(repl.errors) == 2 and all(e.span is not None for e in repl.errors)
+
+
 def test_shadowing_a_primitive() -> None:
     out, _ = session("sum = \\x:Real. x * 2.0", "sum 1.5", "ordinal (2@Fin 3)")
     assert "3.0 : Real" in out and "2 : Int" in out

@@ -9,7 +9,8 @@ from calculi.core.errors import CalculusError, ParseError
 from calculi.core.syntax import Source
 from calculi.dex.check import check
 from calculi.dex.parse import parse_program
-from calculi.dex.pretty import show_row, show_type
+from calculi.dex.pretty import show, show_row, show_type
+from calculi.dex.semantics import evaluate
 from calculi.dex.syntax import PRIMITIVES
 
 X = "let x = for i:Fin 3. to_real (ordinal i) in "
@@ -92,7 +93,7 @@ def test_an_effectful_function_type_names_its_row() -> None:
         check(parse_program(Source("run_accum Real \\r. \\x:Real. r += x")))
 
 
-BAD_SYNTAX = ["for i. x", "\\x. x", "let x = 1", "1 +", "(1", "for i:Fin. x", "9" * 5000,
+BAD_SYNTAX = ["for i x", "for i.", "\\x. x", "let x = 1", "1 +", "(1", "for i:Fin. x", "9" * 5000,
               "x = 1", "", "-- only a comment", "case c of", "{red}", "r +="]
 
 
@@ -108,3 +109,82 @@ def test_every_primitive_has_a_typing_rule() -> None:
         with pytest.raises(CalculusError) as info:
             check(parse_program(Source(f"{p} ()")))
         assert info.value.rule in ("T-Prim", "T-Get", "T-Ask"), (p, info.value.render())
+
+
+INFERRED = [
+    (X + "for i. x.i * 2.0", "Fin 3=>Real", ["Fin 3"]),
+    (X + "let m = for i:Fin 2. x in for i. for j. m.i.j", "Fin 2=>Fin 3=>Real", ["Fin 3", "Fin 2"]),
+    (X + "let m = for i:Fin 2. x in for j. for i. m.i.j", "Fin 3=>Fin 2=>Real", ["Fin 2", "Fin 3"]),
+    (X + "for i. to_real (ordinal i) + x.i", "Fin 3=>Real", ["Fin 3"]),
+    ("\\t:(Fin 2, Fin 3)=>Real. for i. for j. t.(i, j)", "(Fin 2, Fin 3)=>Real -> Fin 2=>Fin 3=>Real",
+     ["Fin 3", "Fin 2"]),
+    ("\\t:(Fin 2, Fin 3)=>Real. for p. t.p", "(Fin 2, Fin 3)=>Real -> (Fin 2, Fin 3)=>Real",
+     ["(Fin 2, Fin 3)"]),
+    (X + "run_accum (Fin 3=>Real) \\r. for i. r!i += x.i", "(Fin 3=>(), Fin 3=>Real)", ["Fin 3"]),
+    (X + "for i. for j:Fin 3. if i == j then x.j else 0.0", "Fin 3=>Fin 3=>Real",
+     ["Fin 3", "Fin 3"]),
+]
+
+
+@pytest.mark.parametrize(("text", "ty", "loops"), INFERRED, ids=[t for t, _, _ in INFERRED])
+def test_for_infers_its_index_set(text: str, ty: str, loops: list[str]) -> None:
+    """``for i. e`` takes the index set the uses of ``i`` fix, and is elaborated to ``for i:n. e``."""
+    expr = parse_program(Source(text))
+    checked = check(expr)
+    assert show_type(checked.type) == ty
+    assert [show_type(loop.type) for loop, _ in checked.loops][-len(loops):] == loops
+    assert "for i. " not in show(expr) and "for j. " not in show(expr) and "for p. " not in show(expr)
+    assert check(parse_program(Source(show(expr)))).type == checked.type
+
+
+NOT_INFERRED = [
+    ("for i. 1.0", "T-For", "cannot infer the index set of i; write for i:n. e", (1, 1)),
+    (X + "for i. to_real (ordinal i)", "T-For", "cannot infer the index set of i", (1, 45)),
+    (X + "let y = for j:Fin 4. 1.0 in for i. x.i + y.i", "T-Index",
+     "i is used as an index of Fin 3 at 1:82 and of Fin 4 here", (1, 88)),
+    (X + "let m = for i:Fin 2. x in for i. m.i.i", "T-Index",
+     "i is used as an index of Fin 2 at 1:80 and of Fin 3 here", (1, 82)),
+    ("\\t:(Fin 2, Fin 3)=>Real. for p. to_real (ordinal p) + t.p", "T-Prim",
+     "ordinal takes an index of Fin n or of an enumeration; p is an index of (Fin 2, Fin 3)", (1, 50)),
+    ("\\t:(Fin 2, Fin 3)=>Real. for p. t.p + to_real (ordinal p)", "T-Prim",
+     "ordinal takes an index of Fin n or of an enumeration", (1, 56)),
+]
+
+
+@pytest.mark.parametrize(("text", "rule", "reason", "where"), NOT_INFERRED,
+                         ids=[t for t, *_ in NOT_INFERRED])
+def test_index_set_left_open_or_in_conflict(text: str, rule: str, reason: str,
+                                            where: tuple[int, int] | None) -> None:
+    with pytest.raises(CalculusError) as info:
+        check(parse_program(Source(text)))
+    assert info.value.rule == rule, info.value.render()
+    assert reason in info.value.reason, info.value.render()
+    assert info.value.span is not None
+    if where is not None:
+        assert (info.value.span.line, info.value.span.column) == where, info.value.render()
+
+
+@pytest.mark.parametrize("n", [1000, 2000])
+def test_long_let_chains_parse_check_run_and_print(n: int) -> None:
+    """The let spine is walked, not recursed on: thousands of lets are a program like any other."""
+    lines = ["let x0 = 1 in", *(f"let x{k} = x{k - 1} + {k % 3} in" for k in range(1, n)), f"x{n - 1}"]
+    expr = parse_program(Source("\n".join(lines)))
+    checked = check(expr)
+    assert show_type(checked.type) == "Int"
+    assert evaluate(expr, parallel=checked.parallel) == 1 + sum(k % 3 for k in range(1, n))
+    text = show(expr)
+    assert show(parse_program(Source(text))) == text
+
+
+def test_an_omitted_index_set_prints_and_parses_back() -> None:
+    text = "\\x:Fin 2=>Real. for i. x.i + 1.0"
+    expr = parse_program(Source(text))
+    assert show(expr) == text and parse_program(Source(show(expr))) == expr
+    check(expr)
+    assert show(expr) == "\\x:Fin 2=>Real. for i:Fin 2. x.i + 1.0"
+
+
+def test_inner_loops_see_the_index_set_inferred_for_an_outer_one() -> None:
+    checked = check(parse_program(Source(X + "for i. (for j:Fin 2. i, x.i)")))
+    assert sorted(show_type(t) for t in checked.bodies.values()) == ["(Fin 2=>Fin 3, Real)", "Fin 3",
+                                                                      "Real"]
