@@ -4,7 +4,8 @@
                                      small-step semantics, every step with its rule)
     apply FILE --schedule S          the partitioned program (PartIR:Core) and its SPMD lowering
     simulate FILE --schedule S       predicted cost; a simulated (or --engine jax) run checked
-    search FILE [--axes a,b] [--memory SIZE]   automap's beam search
+    search FILE [--axes a,b] [--memory SIZE] [--method beam|mcts] [--width N] [--episodes N] [--seed N]
+                                     automap: beam search or Monte Carlo tree search
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from calculi.core.errors import ShapeError
 from calculi.core.files import cli, positive_int, read_source
 from calculi.core.syntax import Source
+from calculi.partir.automap import METHODS
 from calculi.partir.commands import Session, simulate_text
 from calculi.partir.engine import measure, run_jax
 from calculi.partir.loops import to_loops
@@ -70,8 +72,9 @@ def _simulate(args: argparse.Namespace) -> str:
 
 def _search(args: argparse.Namespace) -> str:
     session = _program(args)
-    session.memory = args.memory
-    return session._search(args.axes or "")
+    session.memory, session.width = args.memory, args.width
+    session.episodes, session.seed = args.episodes, args.seed
+    return session._search(f"{args.method} {args.axes}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -95,7 +98,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     find.add_argument("--axes", default="", help="mesh axes to partition over (default: all)")
     find.add_argument("--memory", type=memory_argument, default=None, metavar="SIZE",
                       help="per-device memory limit, e.g. 128KiB")
-    find.add_argument("--width", type=positive_int, default=4)
+    find.add_argument("--method", choices=METHODS, default="beam",
+                      help="beam search, or Monte Carlo tree search (UCT) as in the automap paper")
+    find.add_argument("--width", type=positive_int, default=4, help="beam search: schedules kept per length")
+    find.add_argument("--episodes", type=positive_int, default=300, help="tree search: its budget")
+    find.add_argument("--seed", type=int, default=0, help="tree search: its random seed")
     find.set_defaults(handler=_search)
     args = parser.parse_args(argv)
     print(args.handler(args))

@@ -1,8 +1,10 @@
 """Predicted against measured: hand-written schedules and automap's on a transformer layer.
 
-``python -m calculi.partir.bench [--size small|medium] [--repeat N]`` runs each schedule on JAX
-devices (8 fake CPU devices unless there are real ones), prints predicted and measured time per step
-side by side, and the Spearman rank correlation between them. Wall time, best of ``repeat``.
+``python -m calculi.partir.bench [--size small|medium] [--repeat N] [--episodes N] [--seed N]`` runs
+automap's two searches (beam search and Monte Carlo tree search) side by side, with their search
+time and the number of partitionings each scored, then each schedule on JAX devices (8 fake CPU
+devices unless there are real ones); it prints predicted and measured time per step side by side,
+and the Spearman rank correlation between them. Wall time, best of ``repeat``.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import numpy as np
 
 from calculi.core.files import cli, positive_int
 from calculi.core.syntax import Source
-from calculi.partir.automap import search
+from calculi.partir.automap import Found, search
 from calculi.partir.engine import measure
 from calculi.partir.lower import lower
+from calculi.partir.mcts import mcts
 from calculi.partir.parse import parse_func
 from calculi.partir.simulator import CostModel, estimate, host_model
 from calculi.partir.syntax import Func
@@ -91,6 +94,8 @@ class Row:
     predicted: float
     measured: float
     collectives: int
+    peak: int
+    """Bytes per device."""
 
 
 def table(func: Func, schedules: dict[str, list[Tactic]], repeat: int, model: CostModel) -> list[Row]:
@@ -101,8 +106,36 @@ def table(func: Func, schedules: dict[str, list[Tactic]], repeat: int, model: Co
         spmd = lower(apply_schedule(func, schedule))
         est = estimate(spmd, model)
         rows.append(Row(name, "; ".join(map(str, schedule)), est.time, measure(spmd, args, repeat),
-                        est.collectives))
+                        est.collectives, est.peak * model.itemsize))
     return rows
+
+
+def bp_megatron(func: Func, schedule: Sequence[Tactic]) -> str | None:
+    """The batch axis, where ``schedule`` is batch parallelism on one axis and Megatron on the other:
+    x tiled at its batch dimension; the heads of wq, wk, wv, wo and the hidden dimension of w1 (columns)
+    and w2 (rows) over the other axis; one AllReduce per block."""
+    part = apply_schedule(func, schedule)
+    tiled = dict(part.inputs)
+    if len(tiled.get("x", ())) != 1 or tiled["x"][0][1] != 0:
+        return None
+    data = tiled["x"][0][0]
+    mp = next((a for a in func.mesh.names if a != data), None)
+    want = {"wq": 1, "wk": 1, "wv": 1, "wo": 0, "w1": 1, "w2": 0}
+    if any(tiled.get(w, ()) != ((mp, d),) for w, d in want.items()):
+        return None
+    return data if estimate(lower(part)).names == ["AllReduce", "AllReduce"] else None
+
+
+def searches(func: Func, found: dict[str, Found], episodes: int) -> str:
+    """The searches side by side: what each found, its predicted time, search time and evaluations."""
+    lines = [f"{'search':<22}{'predicted µs':>14}{'search s':>10}{'scored':>8}  {'BP+Megatron':<16}schedule"]
+    for method, f in found.items():
+        name = f"mcts ({episodes} episodes)" if method == "mcts" else "beam (width 4)"
+        data = bp_megatron(func, f.schedule)
+        verdict = f"yes (BP {data})" if data else "no"
+        lines.append(f"{name:<22}{f.estimate.time * 1e6:>14,.1f}{f.seconds:>10.2f}{f.evaluated:>8}  "
+                     f"{verdict:<16}{'; '.join(map(str, f.schedule)) or '(nothing)'}")
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -110,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--size", choices=list(SIZES), default="small")
     parser.add_argument("--repeat", type=positive_int, default=5)
     parser.add_argument("--memory", type=int, default=None, help="automap's per-device limit in bytes")
+    parser.add_argument("--episodes", type=positive_int, default=300, help="the tree search's budget")
+    parser.add_argument("--seed", type=int, default=0, help="the tree search's seed")
     args = parser.parse_args(argv)
     jax = ensure_devices(8)
     cpu = jax.devices()[0].platform == "cpu"
@@ -120,15 +155,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         func = transformer(mesh, *SIZES[args.size])
         full = estimate(lower(unpartitioned(func)), model).peak * model.itemsize
         memory = args.memory or full // 4
-        found = search(unpartitioned(func), func.mesh.names, memory=memory, model=model)
+        part = unpartitioned(func)
+        found = {"beam": search(part, func.mesh.names, memory=memory, model=model),
+                 "mcts": mcts(part, func.mesh.names, memory=memory, episodes=args.episodes, seed=args.seed,
+                              model=model)}
         schedules = hand_written(data, mp)
-        schedules["automap"] = list(found.schedule)
+        schedules |= {f"automap {m}": list(f.schedule) for m, f in found.items()}
         rows = table(func, schedules, args.repeat, model)
-        print(f"\nmesh {mesh}; automap under {memory:,} bytes per device found "
-              f"{'; '.join(map(str, found.schedule))} in {found.seconds:.2f} s ({found.evaluated} schedules)")
-        print(f"{'schedule':<16}{'predicted µs':>14}{'measured µs':>14}{'collectives':>13}")
+        print(f"\nmesh {mesh}; automap under {memory:,} bytes per device")
+        print(searches(func, found, args.episodes))
+        print(f"{'schedule':<16}{'predicted µs':>14}{'measured µs':>14}{'collectives':>13}{'peak bytes':>12}"
+              "  fits")
         for r in rows:
-            print(f"{r.name:<16}{r.predicted * 1e6:>14,.1f}{r.measured * 1e6:>14,.1f}{r.collectives:>13}")
+            print(f"{r.name:<16}{r.predicted * 1e6:>14,.1f}{r.measured * 1e6:>14,.1f}{r.collectives:>13}"
+                  f"{r.peak:>12,}  {'yes' if r.peak <= memory else 'no'}")
         rho = spearman([r.predicted for r in rows], [r.measured for r in rows])
         print(f"Spearman rank correlation of predicted and measured over {len(rows)} schedules: {rho:.2f}")
     return 0

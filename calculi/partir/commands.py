@@ -7,7 +7,9 @@ run by the reference semantics on fixed random inputs. Then:
     :apply                  the partitioned program in PartIR:Core (loops and slices)
     :spmd                   the lowered per-device program with its collectives
     :simulate               the cost estimate, and a simulated run checked against the reference
-    :search batch, model    automap's beam search (``:set memory 128KiB`` limits each device)
+    :search [beam|mcts] [AXES]   automap's beam search or Monte Carlo tree search over the axes
+                            (default all); ``:set memory 128KiB`` limits each device, ``:set
+                            episodes 300`` and ``:set seed 0`` set the tree search's budget and seed
     :step PROGRAM, :trace PROGRAM   the small-step semantics (``calculi.partir.steps``), rule by rule
 """
 
@@ -21,10 +23,11 @@ from calculi.core import registry
 from calculi.core.errors import ShapeError, UsageError
 from calculi.core.syntax import Source
 from calculi.core.trace import Fuel, Step
-from calculi.partir.automap import search
+from calculi.partir.automap import METHODS, Found, search
 from calculi.partir.check import check_func
 from calculi.partir.loops import to_loops
 from calculi.partir.lower import lower
+from calculi.partir.mcts import mcts
 from calculi.partir.parse import parse_func, parse_schedule
 from calculi.partir.pretty import show_func, show_shape
 from calculi.partir.prims import PRIMS
@@ -67,6 +70,7 @@ class Session(registry.Session[Term]):
         self.schedule: tuple[Tactic, ...] = ()
         self.memory: int | None = None
         self.model = CostModel()
+        self.width, self.episodes, self.seed = 4, 300, 0
 
     def parse(self, source: Source) -> Func:
         func = parse_func(source)
@@ -117,13 +121,30 @@ class Session(registry.Session[Term]):
             self._part()
         return "; ".join(map(str, self.schedule)) or "(empty schedule)"
 
+    def search(self, method: str, axes: tuple[str, ...]) -> Found:
+        part = unpartitioned(self._need())
+        if method == "mcts":
+            return mcts(part, axes, memory=self.memory, episodes=self.episodes, seed=self.seed,
+                        model=self.model)
+        return search(part, axes, memory=self.memory, width=self.width, model=self.model)
+
     def _search(self, args: str) -> str:
         func = self._need()
-        axes = tuple(a.strip() for a in args.split(",") if a.strip()) or func.mesh.names
-        found = search(unpartitioned(func), axes, memory=self.memory, model=self.model)
+        method, _, rest = args.strip().partition(" ")
+        method = method.rstrip(",")
+        if method not in METHODS:
+            method, rest = "beam", args
+        axes = tuple(a.strip() for a in rest.split(",") if a.strip()) or func.mesh.names
+        unknown = [a for a in axes if a not in func.mesh]
+        if unknown:
+            raise UsageError(f"{', '.join(unknown)}: not an axis of the mesh {', '.join(func.mesh.names)} "
+                             f"(:search [beam|mcts] [AXES])")
+        found = self.search(method, axes)
+        budget = f"{self.episodes} episodes, seed {self.seed}" if method == "mcts" else f"width {self.width}"
         return "\n".join([f"found: {'; '.join(map(str, found.schedule)) or '(nothing)'}",
                           show_estimate(found.estimate, self.model),
-                          f"search           {found.evaluated} schedules in {found.seconds:.2f} s"])
+                          f"search           {method} ({budget}): {found.evaluated} schedules scored "
+                          f"in {found.seconds:.2f} s"])
 
     def _set_memory(self, value: str) -> str:
         self.memory = parse_memory(value)
@@ -140,8 +161,19 @@ class Session(registry.Session[Term]):
                       lambda _: show_spmd(lower(self._part()))),
             "simulate": C("simulate", ":simulate", "predicted cost, and a simulated run checked",
                           lambda _: simulate_text(self._part(), self.model)),
-            "search": C("search", ":search [AXES]", "automap: search for a schedule", self._search),
+            "search": C("search", ":search [beam|mcts] [AXES]", "automap: search for a schedule",
+                        self._search),
         }
 
+    def _set_count(self, name: str) -> Callable[[str], str]:
+        def set_count(value: str) -> str:
+            digits = value.strip()
+            if not (digits.isascii() and digits.isdigit()) or (name != "seed" and int(digits) == 0):
+                raise UsageError(f"{name} must be a {'non-negative' if name == 'seed' else 'positive'} "
+                                 f"whole number, not {digits!r}")
+            setattr(self, name, int(digits))
+            return f"{name} = {int(digits)}"
+        return set_count
+
     def settings(self) -> Mapping[str, Callable[[str], str]]:
-        return {"memory": self._set_memory}
+        return {"memory": self._set_memory, **{n: self._set_count(n) for n in ("width", "episodes", "seed")}}

@@ -68,6 +68,9 @@ def test_cli_apply_simulate_search(capsys: pytest.CaptureFixture[str]) -> None:
     assert status == 0 and "2×AllReduce" in out and "equals the reference" in out
     status, out, _ = in_process(capsys, "search", str(LAYER), "--memory", "88KiB")
     assert status == 0 and "found: " in out and "2×AllReduce" in out
+    status, out, _ = in_process(capsys, "search", str(LAYER), "--memory", "88KiB", "--method", "mcts",
+                                "--episodes", "300", "--seed", "1")
+    assert status == 0 and "2×AllReduce" in out and "mcts (300 episodes, seed 1)" in out
     status, out, _ = in_process(capsys, "run", str(LAYER))
     assert status == 0 and "y : [4, 16, 64]" in out
 
@@ -83,6 +86,7 @@ def test_the_module_runs_as_a_command() -> None:
     (("apply", str(LAYER), "--schedule", "ManualPartition({x: 0}, batch"), "syntax error"),
     (("run", "no/such/file.partir"), "cannot read"),
     (("search", str(LAYER), "--memory", "1KiB", "--axes", "batch"), "no schedule fits"),
+    (("search", str(LAYER), "--memory", "1KiB", "--method", "mcts", "--episodes", "5"), "no schedule fits"),
 ])
 def test_cli_errors_are_one_line_and_a_caret(capsys: pytest.CaptureFixture[str], args: tuple[str, ...],
                                              words: str) -> None:
