@@ -2,9 +2,9 @@
 the reference interpreter (exact when the inputs are rationals and the program is rational).
 
 A file's gradient (``python -m calculi.dex grad FILE``, the REPL's ``:grad``) is that of its last
-item, a program of type ``Real``, with respect to its *parameters*: the definitions of type
-``Real`` or a table of reals whose right-hand side uses no other definition, and that the
-program uses. Every other
+item, a program of type ``Real``, with respect to its *parameters*: the definitions of a type
+in which ``Real`` occurs (reals, tables and pairs of them) whose right-hand side uses no other
+definition, and that the program uses. Every other
 definition is let-bound in front of the program, so that the gradient flows through it.
 """
 
@@ -39,8 +39,9 @@ def vjp(expr: Expr, inputs: Mapping[str, Type], env: Mapping[str, Type] | None =
     types = {**(env or {}), **inputs}
     result = check(expr, types).type
     if not differentiable(result):
-        raise TypeCheckError(f"the program has type {show_type(result)}; reverse mode needs Real "
-                             "or a table of reals", expr.span, rule="AD-Fragment")
+        raise TypeCheckError(f"the program has type {show_type(result)}; reverse mode needs a "
+                             "type in which Real occurs (Real, tables, pairs)", expr.span,
+                             rule="AD-Fragment")
     try:
         lin = jvp(expr, dict(inputs), dict(env or {}))
         program = transpose(lin, ct, transposer)

@@ -1,39 +1,41 @@
-"""Forward mode as a program transformation: ``jvp`` splits a pure Dex program into its primal
-lets and a linear program over the tangents of its inputs.
+"""Forward mode as a program transformation: ``jvp`` splits a Dex program into its primal lets and
+a linear program over the tangents of its inputs.
 
 First every function is inlined (binders are renamed apart, so no substitution captures), then
-each differentiable value (``Real`` or a table of them) is let-bound once and given a tangent
+each value with a tangent (one in which a ``Real`` occurs) is let-bound once and given a tangent
 ``d``: the linear program is built of the rules below, in which each tangent occurs linearly and
 the primal appears only as a coefficient.
 
     J(a + b) = ȧ + ḃ      J(a * b) = ȧ * b + a * ḃ      J(a / b) = ȧ / b - (t / b) * ḃ
     J(exp a) = t * ȧ      J(log a) = ȧ / a             J(sqrt a) = (0.5 / t) * ȧ
     J(sum a) = sum ȧ      J(x.i) = ẋ.i                 J(for i:n. e) = for i:n. J(e)
-    J(if c then a else b) = if c then J(a) else J(b)
+    J((a, b)) = (ȧ, ḃ)    J(fst p) = fst ṗ             J(snd p) = snd ṗ
+    J(if c then a else b) = if c then J(a) else J(b)    J(case e of l -> a) = case e of l -> J(a)
 
 (``t`` is the primal result.) A ``for`` with a tangent keeps the intermediates of its body in a
 table of residuals that its linear loop reads back, so nested loops are not recomputed; the
-branches of an ``if`` recompute their own primal lets in the linear program (work grows with the
-nesting of ``if`` inside ``if``, not with the nesting of loops). Values of other types
-(indices, Int, Bool) have no tangent and stay as written; effects, pairs of reals and unapplied
-functions are outside the fragment and raise an error naming the rule ``AD-Fragment``.
+branches of an ``if`` or ``case`` recompute their own primal lets in the linear program (work
+grows with the nesting of branches, not of loops). The effects' rules are in ``jvp_effects``.
+Values without a ``Real`` (indices, Int, Bool) have no tangent and stay as written; a function
+left unapplied is outside the fragment and raises an error naming the rule ``AD-Fragment``.
+A run of ``let``s is walked as a loop, so a body of thousands of lets is linear work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, TypeVar, cast
 
-from calculi.core.errors import TypeCheckError
-from calculi.core.syntax import Span
-from calculi.dex.check import check
+from calculi.dex.inlining import inline, names_in
+from calculi.dex.jvp_effects import EffectRules, Jvp
 from calculi.dex.pretty import show_type
-from calculi.dex.semantics import children
 from calculi.dex.syntax import (
+    BOOL,
+    INT,
     PRIMITIVES,
     REAL,
+    UNIT,
     App,
     At,
     BinOp,
@@ -42,147 +44,31 @@ from calculi.dex.syntax import (
     Enum,
     Expr,
     For,
-    Handle,
     If,
     Index,
     IntLit,
-    Lam,
     Let,
     Neg,
     Pair,
+    PairT,
     RealLit,
     RealT,
+    Seq,
     TableT,
     Type,
     UnitLit,
     Var,
 )
-
-V = TypeVar("V")
-
-
-def differentiable(ty: Type) -> bool:
-    """Whether values of ``ty`` have a tangent: ``Real`` and tables of them."""
-    return isinstance(ty, RealT) or (isinstance(ty, TableT) and differentiable(ty.elem))
-
-
-def fragment_error(reason: str, span: Span | None) -> TypeCheckError:
-    return TypeCheckError(reason, span, rule="AD-Fragment")
-
-
-class Names:
-    """Fresh names, ``base'k``, distinct from every name in ``taken``."""
-
-    def __init__(self, taken: set[str]) -> None:
-        self.taken = taken
-        self.count = 0
-
-    def fresh(self, base: str) -> str:
-        stem = base.split("'", 1)[0] or "t"
-        while True:
-            self.count += 1
-            name = f"{stem}'{self.count}"
-            if name not in self.taken:
-                self.taken.add(name)
-                return name
-
-
-def names_in(e: Expr) -> set[str]:
-    out: set[str] = set()
-    stack = [e]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Var):
-            out.add(node.name)
-        for value in _fields(node):
-            if isinstance(value, Expr):
-                stack.append(value)
-            elif isinstance(value, tuple):
-                stack += [alt for _, alt in value if isinstance(alt, Expr)]
-        if isinstance(node, Lam | For):
-            out.add(node.param if isinstance(node, Lam) else node.index)
-        elif isinstance(node, Let):
-            out.add(node.name)
-        elif isinstance(node, Handle):
-            out.add(node.ref)
-    return out
-
-
-def _fields(node: Expr) -> Iterator[object]:
-    for name in type(node).__slots__:
-        yield getattr(node, name)
-
-
-def inline(e: Expr, names: Names, funs: dict[str, Lam] | None = None,
-           rename: dict[str, str] | None = None) -> Expr:
-    """``e`` with every function that is let-bound or applied inlined, every binder renamed apart."""
-    funs, rename = funs or {}, rename or {}
-
-    def go(e: Expr, funs: dict[str, Lam], rename: dict[str, str]) -> Expr:
-        match e:
-            case Var(name=x):
-                if x in funs:
-                    return go(funs[x], {}, {})
-                return Var(rename.get(x, x), span=e.span)
-            case Let(name=x, bound=Lam() as f, body=body):
-                lam = go(f, funs, rename)
-                assert isinstance(lam, Lam)
-                return go(body, {**funs, x: lam}, _drop(rename, x))
-            case Let(name=x, bound=bound, body=body):
-                y = names.fresh(x)
-                return Let(y, go(bound, funs, rename), go(body, _drop(funs, x), {**rename, x: y}),
-                           span=e.span)
-            case Lam(param=x, type=t, body=body):
-                y = names.fresh(x)
-                return Lam(y, t, go(body, _drop(funs, x), {**rename, x: y}), span=e.span)
-            case For(index=i, type=n, body=body):
-                j = names.fresh(i)
-                return For(j, n, go(body, _drop(funs, i), {**rename, i: j}), span=e.span)
-            case App(fun=Var(name=p), arg=arg) if p in PRIMITIVES and p not in funs and p not in rename:
-                return App(e.fun, go(arg, funs, rename), span=e.span)
-            case App(fun=f, arg=arg):
-                fun, value = go(f, funs, rename), go(arg, funs, rename)
-                if isinstance(fun, Lam):
-                    return go(Let(fun.param, value, fun.body, span=e.span), {}, {})
-                return App(fun, value, span=e.span)
-            case Handle():
-                raise fragment_error("reverse mode covers pure programs; this one runs a handler "
-                                     f"({e.handler})", e.span)
-            case At(value=v, index=n):
-                return e if isinstance(n, Enum) else At(go(v, funs, rename), n, span=e.span)
-            case Case(scrutinee=s, alts=alts):
-                return Case(go(s, funs, rename), tuple((lab, go(b, funs, rename)) for lab, b in alts),
-                            span=e.span)
-        return _map(e, lambda c: go(c, funs, rename))
-
-    return go(e, funs, rename)
-
-
-def _drop(d: dict[str, V], key: str) -> dict[str, V]:
-    return {k: v for k, v in d.items() if k != key} if key in d else d
-
-
-def _map(e: Expr, f: Callable[[Expr], Expr]) -> Expr:
-    """``e`` with ``f`` applied to each direct subexpression (a constructor binding nothing)."""
-    if not children(e):
-        return e
-    changed = {name: f(value) for name in type(e).__slots__
-               if isinstance(value := getattr(e, name), Expr)}
-    return replace(e, **cast(dict[str, Any], changed))
-
-
-@dataclass(frozen=True, slots=True)
-class Binding:
-    name: str
-    bound: Expr
-    linear: bool
-
-
-def nest(bindings: list[Binding], body: Expr, *, primal_only: bool = False) -> Expr:
-    for b in reversed(bindings):
-        if not (primal_only and b.linear):
-            body = Let(b.name, b.bound, body)
-    return body
+from calculi.dex.tangents import (
+    Binding,
+    Names,
+    differentiable,
+    fragment_error,
+    keep_residuals,
+    linear_half,
+    nest,
+    zero_of,
+)
 
 
 @dataclass
@@ -201,6 +87,8 @@ class Linearized:
     names: Names = field(default_factory=lambda: Names(set()))
     env: dict[str, Type] = field(default_factory=dict)
     """The types of the other free variables."""
+    states: dict[str, Type] = field(default_factory=dict)
+    """Each tangent ``State`` reference with the type of its state."""
 
     def inputs_types(self) -> dict[str, Type]:
         return {x: ty for x, (_, ty) in self.inputs.items()}
@@ -210,14 +98,9 @@ class Linearized:
         return nest(self.primal, Pair(self.result, self.tangent or zero_of(self.type)))
 
 
-def zero_of(ty: Type) -> Expr:
-    if isinstance(ty, TableT):
-        return For("z'", ty.index, zero_of(ty.elem))
-    return RealLit(Fraction(0))
-
-
-class _Jvp:
+class _Jvp(EffectRules):
     def __init__(self, env: dict[str, Type], names: Names) -> None:
+        super().__init__()
         self.env: dict[str, tuple[Type, str | None]] = {x: (t, None) for x, t in env.items()}
         self.names = names
         self.types: dict[str, Type] = {}
@@ -233,99 +116,125 @@ class _Jvp:
         out.append(Binding(t, bound, False))
         return Var(t)
 
-    def go(self, e: Expr, out: list[Binding]) -> tuple[Expr, Expr | None, Type]:
-        """The primal atom of ``e``, its tangent atom (``None``: zero), and its type."""
+    def go(self, e: Expr, out: list[Binding]) -> Jvp:
+        while isinstance(e, Let | Seq):
+            if isinstance(e, Seq):
+                pa, _, _ = self.go(e.first, out)
+                if not isinstance(pa, UnitLit | Var):
+                    self.primal(out, "u", pa)
+                e = e.then
+                continue
+            if self.alias(e.name, e.bound, out):
+                e = e.body
+                continue
+            pa, da, ty = self.go(e.bound, out)
+            out.append(Binding(e.name, pa, False))
+            d = None
+            if da is not None:
+                d = self.names.fresh("d" + e.name)
+                self.types[d] = ty
+                out.append(Binding(d, da, True))
+            self.env[e.name] = (ty, d)
+            e = e.body
+        return self.step(e, out)
+
+    def step(self, e: Expr, out: list[Binding]) -> Jvp:
         match e:
-            case Var(name=x):
+            case Var(name=x) if x in self.env:
                 ty, d = self.env[x]
                 return e, (Var(d) if d else None), ty
             case RealLit():
                 return e, None, REAL
-            case IntLit() | BoolLit() | UnitLit() | At():
-                return e, None, self.plain(e)
-            case BinOp(op=op, left=a, right=b) if op in ("+", "-", "*", "/"):
-                pa, da, ty = self.go(a, out)
+            case IntLit():
+                return e, None, INT
+            case BoolLit():
+                return e, None, BOOL
+            case UnitLit():
+                return e, None, UNIT
+            case At(value=v, index=n):
+                return (e if isinstance(n, Enum) else At(self.go(v, out)[0], n, span=e.span)), None, n
+            case Pair(fst=a, snd=b):
+                (pa, da, ta), (pb, db, tb) = self.go(a, out), self.go(b, out)
+                ty = PairT(ta, tb)
+                if da is None and db is None:
+                    return Pair(pa, pb, span=e.span), None, ty
+                return Pair(pa, pb, span=e.span), Pair(da or zero_of(ta), db or zero_of(tb)), ty
+            case BinOp(op=op, left=a, right=b):
+                (pa, da, ty), (pb, db, _) = self.go(a, out), self.go(b, out)
+                if op in ("<", "<=", "=="):
+                    return BinOp(op, pa, pb, span=e.span), None, BOOL
                 if not isinstance(ty, RealT):
-                    return e, None, ty
-                pb, db, _ = self.go(b, out)
+                    return BinOp(op, pa, pb, span=e.span), None, ty
                 t = self.primal(out, "t", BinOp(op, pa, pb, span=e.span))
                 return t, self.binop(op, pa, da, pb, db, t, out), REAL
-            case BinOp():
-                return e, None, self.plain(e)
             case Neg(arg=a):
                 pa, da, ty = self.go(a, out)
                 if not isinstance(ty, RealT):
-                    return e, None, ty
+                    return Neg(pa, span=e.span), None, ty
                 t = self.primal(out, "t", Neg(pa, span=e.span))
                 return t, (self.linear(out, "t", Neg(da), REAL) if da else None), REAL
             case App(fun=Var(name=p), arg=a) if p in PRIMITIVES and p not in self.env:
                 return self.prim(p, a, e, out)
-            case Let(name=x, bound=bound, body=body):
-                pa, da, ty = self.go(bound, out)
-                out.append(Binding(x, pa, False))
-                d = None
-                if da is not None:
-                    d = self.names.fresh("d" + x)
-                    self.types[d] = ty
-                    out.append(Binding(d, da, True))
-                self.env[x] = (ty, d)
-                return self.go(body, out)
             case For(index=i, type=n, body=body):
                 self.env[i] = (n, None)
                 inner: list[Binding] = []
                 pb, db, ty = self.go(body, inner)
                 table = TableT(n, ty)
-                if not differentiable(table):
-                    return e, None, table
-                if db is None:
+                if db is None and not any(b.linear for b in inner):
                     body_primal = nest(inner, pb, primal_only=True)
                     return self.primal(out, "t", For(i, n, body_primal, span=e.span)), None, table
-                return self.residual_loop(i, n, inner, pb, db, table, out)
+                return self.residual_loop(e, inner, pb, db, table, out)
             case Index(table=x, index=i):
-                px, dx, tx = self.go(x, out)
+                (px, dx, tx), (pi, _, _) = self.go(x, out), self.go(i, out)
                 assert isinstance(tx, TableT)
-                return Index(px, i, span=e.span), (Index(dx, i) if dx else None), tx.elem
+                return Index(px, pi, span=e.span), (Index(dx, pi) if dx else None), tx.elem
             case If(cond=c, then=a, orelse=b):
-                left: list[Binding] = []
-                right: list[Binding] = []
-                pa, da, ty = self.go(a, left)
-                pb, db, _ = self.go(b, right)
-                if not differentiable(ty):
-                    return e, None, ty
-                t = self.primal(out, "t", If(c, nest(left, pa, primal_only=True),
-                                             nest(right, pb, primal_only=True), span=e.span))
-                if da is None and db is None:
-                    return t, None, ty
-                tangent = If(c, nest(left, da or zero_of(ty)), nest(right, db or zero_of(ty)))
-                return t, self.linear(out, "t", tangent, ty), ty
-        raise fragment_error(f"reverse mode covers Real arithmetic, for, indexing, sum, exp, log, "
-                             f"sqrt, let and if; not this {type(e).__name__}", e.span)
+                pc, _, _ = self.go(c, out)
+                return self.branches(lambda bs: If(pc, bs[0], bs[1], span=e.span), [a, b], out)
+            case Case(scrutinee=s, alts=alts):
+                ps, _, _ = self.go(s, out)
+                labels = [label for label, _ in alts]
+                return self.branches(lambda bs: Case(ps, tuple(zip(labels, bs, strict=True)),
+                                                     span=e.span), [b for _, b in alts], out)
+        effect = self.effect(e, out)
+        if effect is not None:
+            return effect
+        raise fragment_error(f"reverse mode covers Real arithmetic, pairs, for, indexing, sum, exp, "
+                             f"log, sqrt, let, if, case and the handlers; not this "
+                             f"{type(e).__name__}", e.span)
 
-    def residual_loop(self, i: str, n: Type, inner: list[Binding], pb: Expr, db: Expr,
-                      table: Type, out: list[Binding]) -> tuple[Expr, Expr, Type]:
+    def branches(self, build: Callable[[list[Expr]], Expr], bodies: list[Expr],
+                 out: list[Binding]) -> Jvp:
+        """``if`` and ``case``: one linear branch per primal branch, each recomputing its primal
+        lets (but not its effects on outer references, which the primal branch has run)."""
+        done = []
+        for body in bodies:
+            inner: list[Binding] = []
+            done.append((inner, *self.go(body, inner)))
+        ty = done[0][3]
+        t = self.primal(out, "t", build([nest(inner, p, primal_only=True) for inner, p, _, _ in done]))
+        if all(d is None and not any(b.linear for b in inner) for inner, _, d, _ in done):
+            return t, None, ty
+        tangent = build([nest(self.recomputed(inner), d or zero_of(ty)) for inner, _, d, _ in done])
+        if not differentiable(ty):
+            self.linear(out, "u", tangent, UNIT)
+            return t, None, ty
+        return t, self.linear(out, "t", tangent, ty), ty
+
+    def residual_loop(self, loop: For, inner: list[Binding], pb: Expr, db: Expr | None,
+                      table: TableT, out: list[Binding]) -> Jvp:
         """A ``for`` with a tangent: its primal loop also keeps each intermediate of its body
         (the residuals ``R.i = (b, (t1, (t2, …())))``), which the linear loop reads back instead of
         computing them again; so nested loops do not recompute their inner bodies."""
-        kept = [b for b in inner if not b.linear]
-        record: Expr = UnitLit()
-        for b in reversed(kept):
-            record = Pair(Var(b.name), record)
-        residuals = self.primal(out, "res", For(i, n, nest(kept, Pair(pb, record))))
+        i, n, span = loop.index, loop.type, loop.span
+        residuals = self.primal(out, "res", For(i, n, keep_residuals(inner, pb), span=span))
         t = self.primal(out, "t", For(i, n, App(Var("fst"), Index(residuals, Var(i)))))
-        cursor = self.names.fresh("s")
-        reads = [Binding(cursor, App(Var("snd"), Index(residuals, Var(i))), False)]
-        for b in kept:
-            reads.append(Binding(b.name, App(Var("fst"), Var(cursor)), False))
-            following = self.names.fresh("s")
-            reads.append(Binding(following, App(Var("snd"), Var(cursor)), False))
-            cursor = following
-        linear = [b for b in inner if b.linear]
-        body = nest(reads[:-1] + linear, db)
-        return t, self.linear(out, "t", For(i, n, body), table), table
-
-    def plain(self, e: Expr) -> Type:
-        """The type of an expression without a tangent (an index, Int or Bool)."""
-        return check(e, {x: t for x, (t, _) in self.env.items()}).type
+        record = App(Var("snd"), Index(residuals, Var(i)))
+        body = linear_half(inner, record, self.names, db or UnitLit())
+        if db is None:
+            self.linear(out, "u", For(i, n, body, span=span), TableT(n, UNIT))
+            return t, None, table
+        return t, self.linear(out, "t", For(i, n, body, span=span), table), table
 
     def binop(self, op: str, pa: Expr, da: Expr | None, pb: Expr, db: Expr | None, t: Var,
               out: list[Binding]) -> Expr | None:
@@ -349,12 +258,20 @@ class _Jvp:
             body = BinOp(sign, body, term)
         return self.linear(out, "t", body, REAL)
 
-    def prim(self, p: str, a: Expr, e: Expr, out: list[Binding]) -> tuple[Expr, Expr | None, Type]:
-        if p in ("floor", "ordinal", "to_real"):
-            return e, None, self.plain(e)
-        if p not in ("sum", "exp", "log", "sqrt"):
-            raise fragment_error(f"reverse mode does not cover the primitive {p}", e.span)
+    def prim(self, p: str, a: Expr, e: Expr, out: list[Binding]) -> Jvp:
+        if p in ("get", "ask"):
+            return self.read(p, a, e, out)
         pa, da, ty = self.go(a, out)
+        if p in ("fst", "snd"):
+            assert isinstance(ty, PairT)
+            part = ty.fst if p == "fst" else ty.snd
+            if da is None or not differentiable(part):
+                return App(Var(p), pa, span=e.span), None, part
+            if isinstance(da, Pair):
+                return App(Var(p), pa, span=e.span), (da.fst if p == "fst" else da.snd), part
+            return App(Var(p), pa, span=e.span), App(Var(p), da), part
+        if p in ("floor", "ordinal", "to_real"):
+            return App(Var(p), pa, span=e.span), None, REAL if p == "to_real" else INT
         elem = ty.elem if isinstance(ty, TableT) else REAL
         t = self.primal(out, "t", App(Var(p), pa, span=e.span))
         if da is None:
@@ -372,8 +289,8 @@ class _Jvp:
 
 
 def jvp(expr: Expr, inputs: dict[str, Type], env: dict[str, Type] | None = None) -> Linearized:
-    """Linearize ``expr`` (checked, pure) in the free variables ``inputs`` (each ``Real`` or a table
-    of them); ``env`` types the other free variables."""
+    """Linearize ``expr`` (checked) in the free variables ``inputs`` (each of a type in which a
+    ``Real`` occurs); ``env`` types the other free variables."""
     names = Names(names_in(expr) | set(inputs) | set(env or {}))
     program = inline(expr, names)
     machine = _Jvp({**(env or {}), **inputs}, names)
@@ -386,8 +303,13 @@ def jvp(expr: Expr, inputs: dict[str, Type], env: dict[str, Type] | None = None)
         machine.types[d] = ty
         tangents[x] = (d, ty)
     out: list[Binding] = []
-    result, tangent, ty = machine.go(program, out)
-    return Linearized(out, result, tangent, ty, tangents, machine.types, names, dict(env or {}))
+    try:
+        result, tangent, ty = machine.go(program, out)
+    except KeyError as missing:
+        raise fragment_error(f"{missing.args[0]} is used in a way reverse mode does not follow "
+                             "(a reference or function passed as data)", expr.span) from None
+    return Linearized(out, result, tangent, ty, tangents, machine.types, names, dict(env or {}),
+                      machine.states)
 
 
 __all__ = ["Binding", "Linearized", "Names", "differentiable", "inline", "jvp", "nest", "zero_of"]

@@ -1,6 +1,8 @@
 """Reverse mode (§5 of the paper): gradients are right (exactly on polynomial programs, against
 central differences on the rest), transposition is linear and conserves work, and the transposed
-program of a parallel program stays parallel: no ``State``, no sequential ``for``."""
+program of a parallel program stays parallel: no ``State``, no sequential ``for``. The programs
+have pairs, ``case``, readers and accumulation; programs that thread a ``State`` through a
+sequential loop are checked forward against differences and backward against forward."""
 
 from __future__ import annotations
 
@@ -13,13 +15,33 @@ from calculi.core.trace import Fuel
 from calculi.dex.ad import run_vjp, tangent, vjp
 from calculi.dex.check import check
 from calculi.dex.commands import describe
+from calculi.dex.jvp import jvp
+from calculi.dex.mutants_ad import MUTANTS
 from calculi.dex.pretty import show
 from calculi.dex.semantics import evaluate
 from calculi.dex.strategies_ad import AdProgram, ad_programs, environments
-from calculi.dex.syntax import App, BinOp, Expr, For, If, Index, Let, Neg, Var
+from calculi.dex.syntax import (
+    Accum,
+    App,
+    BinOp,
+    Case,
+    Expr,
+    For,
+    Handle,
+    If,
+    Index,
+    Let,
+    Neg,
+    Pair,
+    RefIndex,
+    Seq,
+    Var,
+)
 from calculi.dex.values import Table, Value
 from proofs.dex.language import DEX
-from proofs.registry import theorem
+from proofs.registry import register_mutants, theorem
+
+register_mutants(MUTANTS)
 
 WORK_CONSTANT = 20
 """The transposed program does at most this many times the primal's evaluation steps, plus the
@@ -48,20 +70,29 @@ def dot(a: Value, b: Value) -> Fraction | float:
 
 
 def degree(e: Expr, env: dict[str, int]) -> int:
-    """A bound on the degree of a polynomial program in its parameters."""
+    """A bound on the degree of a polynomial program (without ``State``) in its parameters; a
+    reader's reference has its value's degree, an accumulation its summands'."""
     match e:
         case Var(name=x):
             return env.get(x, 0)
         case BinOp(op="*", left=a, right=b):
             return degree(a, env) + degree(b, env)
-        case BinOp(left=a, right=b):
+        case BinOp(left=a, right=b) | Pair(fst=a, snd=b) | Seq(first=a, then=b):
             return max(degree(a, env), degree(b, env))
-        case Neg(arg=a) | App(arg=a) | Index(table=a) | For(body=a):
+        case Neg(arg=a) | App(arg=a) | Index(table=a) | For(body=a) | RefIndex(ref=a):
+            return degree(a, env)
+        case Accum(value=a):
             return degree(a, env)
         case Let(name=y, bound=a, body=b):
-            return degree(b, {**env, y: degree(a, env)})
+            bound = degree(a, env)
+            return max(bound, degree(b, {**env, y: bound}))
         case If(then=a, orelse=b):
             return max(degree(a, env), degree(b, env))
+        case Case(alts=alts):
+            return max(degree(b, env) for _, b in alts)
+        case Handle(init=init, ref=r, body=b):
+            start = 0 if init is None else degree(init, env)
+            return max(start, degree(b, {**env, r: start}))
     return 0
 
 
@@ -155,6 +186,37 @@ def _(program: AdProgram, data: st.DataObject) -> None:
     inputs = sum(len(flat(value)) for value in x.values())
     assert reverse.used <= WORK_CONSTANT * primal.used + inputs, \
         f"{reverse.used} steps against {primal.used} for the primal"
+
+
+@theorem("dex.ad.jvp_state_fd", paper=DEX, section="§5", label="derived",
+         statement="forward mode through a State threaded by a sequential for (s := get s * a + b) "
+                   "agrees with central finite differences",
+         given={"program": ad_programs(polynomial=True, state=True), "data": st.data()})
+def _(program: AdProgram, data: st.DataObject) -> None:
+    x = data.draw(environments(program.params))
+    v = data.draw(environments(program.params))
+    _, forward = tangent(jvp(program.expr, program.params), x, v)
+    h = Fraction(1, 10**6)
+    up = _evaluate(program, {k: axpy(h, v[k], x[k]) for k in x})
+    down = _evaluate(program, {k: axpy(-h, v[k], x[k]) for k in x})
+    assert isinstance(forward, Fraction) and isinstance(up, Fraction) and isinstance(down, Fraction)
+    fd = (up - down) / (2 * h)
+    assert abs(forward - fd) <= Fraction(1, 10**4) * max(Fraction(1), abs(fd)), \
+        f"jvp gives {forward}, differences {fd}"
+
+
+@theorem("dex.ad.state_backwards", paper=DEX, section="§5", label="derived",
+         statement="reverse mode through a State loop (its transpose runs the loop backwards, the "
+                   "state's cotangent in a State of its own) is the adjoint of forward mode: "
+                   "⟨∇f(x), v⟩ = ∂f(x)·v exactly",
+         given={"program": ad_programs(polynomial=True, state=True), "data": st.data()})
+def _(program: AdProgram, data: st.DataObject) -> None:
+    x = data.draw(environments(program.params))
+    v = data.draw(environments(program.params))
+    _, forward = tangent(jvp(program.expr, program.params), x, v)
+    grads = run_vjp(vjp(program.expr, program.params), x)
+    got = sum((dot(grads[k], v[k]) for k in x), Fraction(0))
+    assert got == forward, f"⟨∇f, v⟩ = {got}, ∂f·v = {forward}"
 
 
 __all__ = ["WORK_CONSTANT", "degree", "derivative_at_zero"]

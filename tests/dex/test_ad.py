@@ -1,5 +1,6 @@
 """Reverse mode on Dex programs: the MLP example's gradient against finite differences and
-jax.grad, exact gradients of polynomials, the transposed program's loops, the CLI and REPL."""
+jax.grad, exact gradients of polynomials, of pairs, case, readers and accumulation, forward mode
+through State, long runs of lets, the transposed program's loops, the CLI and REPL."""
 
 from __future__ import annotations
 
@@ -17,11 +18,27 @@ from calculi.core.files import read_source
 from calculi.core.fuzz import feed, fuzzing, inputs
 from calculi.core.syntax import Source
 from calculi.dex.__main__ import main
-from calculi.dex.ad import file_gradient, grad, parameters, run_vjp, vjp
+from calculi.dex.ad import file_gradient, grad, parameters, run_vjp, tangent, vjp
 from calculi.dex.commands import Session, items
+from calculi.dex.jvp import jvp
 from calculi.dex.parse import parse_program
 from calculi.dex.semantics import evaluate
-from calculi.dex.syntax import REAL, Accum, Expr, Fin, For, RefIndex, TableT, Var
+from calculi.dex.syntax import (
+    REAL,
+    Accum,
+    App,
+    BinOp,
+    Expr,
+    Fin,
+    For,
+    Index,
+    Let,
+    RealLit,
+    RefIndex,
+    TableT,
+    Var,
+)
+from calculi.dex.transpose import ONE, transpose
 from calculi.dex.values import Table, Value
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "dex"
@@ -144,13 +161,112 @@ def _accumulates_at_index(loop: For) -> bool:
 
 @pytest.mark.parametrize(("text", "rule"), [
     ("fst (run_accum Real \\r. r += w)", "AD-Fragment"),
-    ("fst (w, w)", "AD-Fragment"),
+    ("snd ((\\v:Real. v), w)", "AD-Fragment"),
+    ("fst (snd (run_state (w, 1) \\s. for i:Fin 2. s := (fst (get s) * w, 2)))", "AD-Fragment"),
+    ("snd (run_state w \\s. for c:{lo|hi}. s := get s * w)", "AD-Fragment"),
     ("for i:Fin 2. w", "AD-Fragment"),
 ])
 def test_outside_the_fragment_is_a_located_error(text: str, rule: str) -> None:
     with pytest.raises(CalculusError) as err:
         grad(program(text), {"w": REAL}, {"w": Fraction(1)})
     assert err.value.span is not None and rule in err.value.render()
+
+
+X = TableT(Fin(3), REAL)
+X_VALUE = Table(Fin(3), (Fraction(1, 3), Fraction(-2), Fraction(5, 7)))
+
+
+def exact(text: str) -> dict[str, Value]:
+    return grad(program(text), {"x": X, "w": REAL}, {"x": X_VALUE, "w": Fraction(3, 2)})
+
+
+def entries(value: Value) -> list[Fraction]:
+    assert isinstance(value, Table)
+    return [Fraction(v) for v in value.elems]  # type: ignore[arg-type]
+
+
+def test_gradient_through_pairs_and_tables_of_pairs() -> None:
+    got = exact("let p = (w * w, x) in let t = for i:Fin 3. (x.i * x.i, w) in "
+                "fst p + sum (snd p) + sum (for i:Fin 3. fst t.i * snd t.i)")
+    xs = entries(X_VALUE)
+    assert got["w"] == 3 + sum(v * v for v in xs)
+    assert entries(got["x"]) == [1 + 2 * v * Fraction(3, 2) for v in xs]
+
+
+def test_gradient_through_case() -> None:
+    got = exact("sum (for c:{lo|hi}. case c of lo -> w * x.(0@Fin 3) | hi -> x.(2@Fin 3) * x.(2@Fin 3))")
+    xs = entries(X_VALUE)
+    assert got["w"] == xs[0] and entries(got["x"]) == [Fraction(3, 2), 0, 2 * xs[2]]
+
+
+def _rows(text: str) -> list[str]:
+    result = vjp(program(text), {"x": X, "w": REAL})
+    assert not result.checked.sequential and not result.checked.row
+    return [eff.kind for _, row in result.checked.loops for eff in row]
+
+
+def test_reader_tangent_transposes_to_an_accumulation() -> None:
+    text = "with_reader x \\r. sum (for i:Fin 3. ask r!i * w)"
+    assert entries(exact(text)["x"]) == [Fraction(3, 2)] * 3
+    assert "Accum" in _rows(text) and "State" not in _rows(text)
+
+
+def test_accumulation_transposes_to_a_read() -> None:
+    text = ("let h = snd (run_accum (Fin 3=>Real) \\r. for i:Fin 3. r!((2 - ordinal i)@Fin 3) += "
+            "x.i * x.i) in sum (for k:Fin 3. h.k * to_real (ordinal k)) * w")
+    got = exact(text)
+    xs = entries(X_VALUE)
+    assert entries(got["x"]) == [2 * v * (2 - k) * Fraction(3, 2) for k, v in enumerate(xs)]
+    assert got["w"] == sum(v * v * (2 - k) for k, v in enumerate(xs))
+    kinds = _rows(text)
+    assert "Read" in kinds and "State" not in kinds
+
+
+def test_state_forward_and_backwards() -> None:
+    e = program("snd (run_state 1.0 \\s. for i:Fin 3. s := get s * w + x.i)")
+    lin = jvp(e, {"x": X, "w": REAL})
+    dx = Table(Fin(3), (Fraction(1), Fraction(0), Fraction(2)))
+    value, dot = tangent(lin, {"x": X_VALUE, "w": Fraction(3, 2)}, {"x": dx, "w": Fraction(1)})
+    w, (a, b, c) = Fraction(3, 2), entries(X_VALUE)
+    assert value == ((w + a) * w + b) * w + c
+    assert dot == (3 * w * w) + 2 * w * a + b + (1 * w * w + 2)
+    got = grad(e, {"x": X, "w": REAL}, {"x": X_VALUE, "w": w})
+    assert entries(got["x"]) == [w * w, w, 1]
+    assert got["w"] == 3 * w * w + 2 * w * a + b
+    result = vjp(e, {"x": X, "w": REAL})
+    assert result.checked.sequential  # the transpose of a sequential loop runs it backwards
+
+
+def _chain(n: int) -> Expr:
+    """``sum (for i:Fin 3. let y0 = x.i in let y1 = y0 * 0.5 + x.i in … y(n-1))``."""
+    x_i = Index(Var("x"), Var("i"))
+    body: Expr = Var(f"y{n - 1}")
+    for k in reversed(range(1, n)):
+        step = BinOp("+", BinOp("*", Var(f"y{k - 1}"), RealLit(Fraction(1, 2))), x_i)
+        body = Let(f"y{k}", step, body)
+    return App(Var("sum"), For("i", Fin(3), Let("y0", x_i, body)))
+
+
+def _size(e: object) -> int:
+    stack, count = [e], 0
+    while stack:
+        node = stack.pop()
+        count += 1
+        stack += [getattr(node, f) for f in getattr(type(node), "__slots__", ())
+                  if isinstance(getattr(node, f), Expr)]
+    return count
+
+
+def test_a_long_run_of_lets_differentiates_exactly() -> None:
+    n = 400
+    got = grad(_chain(n), {"x": X}, {"x": X_VALUE})
+    assert entries(got["x"]) == [2 - Fraction(1, 2 ** (n - 1))] * 3
+
+
+def test_thousands_of_lets_transpose_to_a_program_of_linear_size() -> None:
+    small, large = _chain(1000), _chain(2000)
+    sizes = [_size(transpose(jvp(e, {"x": X}), ONE)) for e in (small, large)]
+    assert sizes[1] <= 2.2 * sizes[0]
 
 
 def test_cli_grad(capsys: pytest.CaptureFixture[str]) -> None:
