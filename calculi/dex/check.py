@@ -318,15 +318,18 @@ class _Checker(IndexInference):
             self.refs[id(e)] = ref
             return ref.elem, ra | {Effect(kind, ref.name, ref.label)}
         ta = self.zonk(ta)
-        wrong = error(f"{p} takes {PRIM_ARG[p]}, not a {show_type(ta)}", arg.span, "T-Prim")
+
+        def wrong() -> TypeCheckError:  # built only when raised: show_type of a big type is slow
+            return error(f"{p} takes {PRIM_ARG[p]}, not a {show_type(ta)}", arg.span, "T-Prim")
+
         match p:
             case "fst" | "snd":
                 if not isinstance(ta, PairT):
-                    raise wrong
+                    raise wrong()
                 return (ta.fst if p == "fst" else ta.snd), ra
             case "sum":
                 if not isinstance(ta, TableT) or not isinstance(ta.elem, RealT):
-                    raise wrong
+                    raise wrong()
                 return ta.elem, ra
             case "exp" | "log" | "sqrt":
                 self.expect(ta, REAL, f"the argument of {p}", arg.span, "T-Prim")
@@ -342,9 +345,9 @@ class _Checker(IndexInference):
                     self.ordinal_of(ta, arg.span)
                     return INT, ra
                 if not isinstance(ta, Fin | Enum):
-                    raise wrong
+                    raise wrong()
                 return INT, ra
-        raise wrong
+        raise wrong()
 
     def at(self, v: Expr, n: Type, e: Expr) -> tuple[Type, Row]:
         if isinstance(n, Enum):
