@@ -20,6 +20,7 @@ A literal is a scalar input; ``tanh_grad`` and negative powers are written with 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -101,6 +102,78 @@ def _einsum_linear(c: Converter, params: dict[str, Any], args: list[str]) -> str
     return _einsum(c, params, [*nonlinear[:side], ct, *nonlinear[side:]])
 
 
+def _take(c: Converter, params: dict[str, Any], args: list[str]) -> str:
+    """``take[axis](x, i)``: PartIR's ``take`` gathers rows, so ``axis`` is moved first and back."""
+    x, index = args
+    axis, rank, k = int(params["axis"]), len(c.shapes[x]), len(c.shapes[index])
+    if axis == 0:
+        return c.emit("take", (), (x, index))
+    front = c.emit("transpose", (axis, *range(axis), *range(axis + 1, rank)), (x,))
+    rows = c.emit("take", (), (front, index))
+    back = (*range(k, k + axis), *range(k), *range(k + axis, rank - 1 + k))
+    return c.emit("transpose", back, (rows,))
+
+
+def _logistic_grad(c: Converter, params: dict[str, Any], args: list[str]) -> str:
+    """σ' written from y = σ x: y·(1 − y)."""
+    (y,) = args
+    return c.emit("mul", (), (y, c.emit("sub", (), (c.scalar(1.0, c.shapes[y]), y))))
+
+
+def _rsqrt_grad(c: Converter, params: dict[str, Any], args: list[str]) -> str:
+    """(x^−½)' written from y = x^−½: −½·y·y·y."""
+    (y,) = args
+    cube = c.emit("mul", (), (c.emit("mul", (), (y, y)), y))
+    return c.emit("mul", (), (c.scalar(-0.5, c.shapes[y]), cube))
+
+
+def _softplus(c: Converter, params: dict[str, Any], args: list[str]) -> str:
+    """log(1 + eˣ) = relu x + log(1 + e^−|x|), |x| = relu x + relu(−x): no overflow for large x."""
+    (x,) = args
+    r = c.emit("relu", (), (x,))
+    magnitude = c.emit("add", (), (r, c.emit("relu", (), (c.emit("neg", (), (x,)),))))
+    tail = c.emit("exp", (), (c.emit("neg", (), (magnitude,)),))
+    return c.emit("add", (), (r, c.emit("log", (), (c.emit("add", (), (c.scalar(1.0, c.shapes[x]), tail)),))))
+
+
+GELU_C = math.sqrt(2.0 / math.pi)
+GELU_A = 0.044715
+
+
+def _gelu_tanh(c: Converter, params: dict[str, Any], args: list[str]) -> str:
+    """gelu x = ½·x·(1 + tanh(C·(x + A·x³)))."""
+    (x,) = args
+    k = c.shapes[x]
+    t = _gelu_inner_tanh(c, x)
+    half_x = c.emit("mul", (), (c.scalar(0.5, k), x))
+    return c.emit("mul", (), (half_x, c.emit("add", (), (c.scalar(1.0, k), t))))
+
+
+def _gelu_grad(c: Converter, params: dict[str, Any], args: list[str]) -> str:
+    """gelu' x = ½·(1 + t) + ½·x·(1 − t²)·C·(1 + 3A·x²), t = tanh(C·(x + A·x³))."""
+    (x,) = args
+    k = c.shapes[x]
+    t = _gelu_inner_tanh(c, x)
+    first = c.emit("mul", (), (c.scalar(0.5, k), c.emit("add", (), (c.scalar(1.0, k), t))))
+    slope = c.emit("sub", (), (c.scalar(1.0, k), c.emit("mul", (), (t, t))))
+    poly = c.emit("add", (), (c.scalar(1.0, k), c.emit("mul", (), (c.scalar(3 * GELU_A, k),
+                                                                   c.emit("mul", (), (x, x))))))
+    scaled_x = c.emit("mul", (), (c.scalar(0.5 * GELU_C, k), x))
+    second = c.emit("mul", (), (scaled_x, c.emit("mul", (), (slope, poly))))
+    return c.emit("add", (), (first, second))
+
+
+def _gelu_inner_tanh(c: Converter, x: str) -> str:
+    k = c.shapes[x]
+    cube = c.emit("mul", (), (c.emit("mul", (), (x, x)), x))
+    inner = c.emit("add", (), (x, c.emit("mul", (), (c.scalar(GELU_A, k), cube))))
+    return c.emit("tanh", (), (c.emit("mul", (), (c.scalar(GELU_C, k), inner)),))
+
+
+def _identity(c: Converter, params: dict[str, Any], args: list[str]) -> str:
+    return args[-1]
+
+
 def _first(prim: str) -> Conversion:
     return lambda c, params, args: c.emit(prim, tuple(next(iter(params.values()))), tuple(args))
 
@@ -110,7 +183,12 @@ CONVERSIONS: dict[str, Conversion] = {
     "div": _elementwise("div"), "neg": _elementwise("neg"), "tanh": _elementwise("tanh"),
     "exp": _elementwise("exp"), "einsum": _einsum, "broadcast": _broadcast, "integer_pow": _integer_pow,
     "reduce_sum": _first("sum"), "reshape": _first("reshape"), "transpose": _first("transpose"),
-    "tanh_grad": _tanh_grad,
+    "tanh_grad": _tanh_grad, "log": _elementwise("log"), "logistic": _elementwise("logistic"),
+    "rsqrt": _elementwise("rsqrt"), "take": _take,
+    "takeL": lambda c, params, args: _take(c, params, args[::-1]),
+    "logistic_grad": _logistic_grad, "rsqrt_grad": _rsqrt_grad, "softplus": _softplus,
+    "stop_gradient": _identity, "checkpoint_name": _identity,
+    "gelu_tanh": _gelu_tanh, "gelu_grad": _gelu_grad,
     "scale": _elementwise("mul"), "ladd": _elementwise("add"), "einsumL": _einsum_linear,
 }
 """How each backend primitive is written in PartIR:Core. A linear primitive ``pL`` without an entry

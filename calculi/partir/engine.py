@@ -48,6 +48,10 @@ JAX_IMPLS: dict[str, JaxImpl] = {
     "tanh": lambda jnp, p, xs: jnp.tanh(xs[0]),
     "exp": lambda jnp, p, xs: jnp.exp(xs[0]),
     "relu": lambda jnp, p, xs: jnp.maximum(xs[0], 0.0),
+    "log": lambda jnp, p, xs: jnp.log(xs[0]),
+    "logistic": lambda jnp, p, xs: 0.5 * (jnp.tanh(0.5 * xs[0]) + 1.0),
+    "rsqrt": lambda jnp, p, xs: 1.0 / jnp.sqrt(xs[0]),
+    "take": lambda jnp, p, xs: jnp.take(xs[0], jnp.rint(xs[1]).astype(jnp.int32), axis=0),
     "scale": lambda jnp, p, xs: xs[0] * float(str(p[0])),
     "einsum": lambda jnp, p, xs: jnp.einsum(str(p[0]), *xs),
     "sum": lambda jnp, p, xs: jnp.sum(xs[0], axis=_ints(p)),
@@ -56,7 +60,8 @@ JAX_IMPLS: dict[str, JaxImpl] = {
     "reshape": lambda jnp, p, xs: xs[0].reshape(_ints(p)),
     "atomic": lambda jnp, p, xs: xs[0],
 }
-"""Each primitive's JAX implementation (a test checks that every primitive has one)."""
+"""Each primitive's JAX implementation (a test checks that every primitive has one). ``take`` trusts
+its indices: the reference semantics refuses an index that is no row, JAX would clamp it."""
 
 
 def _all_reduce(lax: Any, op: AllReduce) -> Callable[[Any], Any]:

@@ -19,11 +19,14 @@ from calculi.partir.propagation import Partitioning, local_dims, shapes_of
 from calculi.partir.syntax import Param, Shape
 from calculi.redistribution import synth
 from calculi.redistribution.reductions import AllReduce, PartialType, ReduceScatter, Reduction
-from calculi.redistribution.syntax import Dim, DistType, Mesh, Op
+from calculi.redistribution.syntax import AllGather, AllPermute, AllToAll, Dim, DistType, DynSlice, Mesh, Op
 
 RESHARD, REDUCE_SCATTER, ALL_REDUCE, COMPUTE = (
     "reshard", "ReduceScatter a #sum", "AllReduce a #sum", "compute")
 RULES = coverage.declare(CALCULUS, [COMPUTE, RESHARD, REDUCE_SCATTER, ALL_REDUCE])
+SYNTHESISED = (AllGather, AllToAll, DynSlice, AllPermute)
+"""The collectives a reshard's synthesis emits; each is a rule of its own for coverage."""
+coverage.declare(CALCULUS, [c.__name__ for c in SYNTHESISED])
 
 Collective = Op | Reduction
 
@@ -85,7 +88,10 @@ def reshard_ops(source: PartialType, target: DistType, mesh: Mesh) -> tuple[Coll
             ops.append(AllReduce(a))
     if ty != target:
         coverage.fired(CALCULUS, RESHARD)
-        ops += synth.paper(ty, target, mesh)
+        moves = synth.paper(ty, target, mesh)
+        for op in moves:
+            coverage.fired(CALCULUS, type(op).__name__)
+        ops += moves
     return tuple(ops)
 
 

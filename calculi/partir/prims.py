@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from calculi.core.errors import TypeCheckError
+from calculi.core.errors import ShapeError, TypeCheckError
 from calculi.core.syntax import Span
 from calculi.partir.syntax import Param, Shape
 
@@ -48,6 +48,8 @@ VARIADIC = -1
 PRIMS: dict[str, Prim] = {}
 FACTOR_RULES: dict[str, FactorRule] = {}
 """Propagation's table: one rule per primitive (``atomic`` has none: it stops propagation)."""
+REDUCING: set[str] = set()
+"""The primitives some of whose factors end in ``#sum`` (the others only ever ``#tile``)."""
 
 
 def _fail(reason: str, span: Span | None, rule: str) -> TypeCheckError:
@@ -60,10 +62,12 @@ def _ints(params: Params, name: str, span: Span | None) -> tuple[int, ...]:
     return tuple(p for p in params if isinstance(p, int))
 
 
-def _define(prim: Prim, factors: FactorRule | None) -> Prim:
+def _define(prim: Prim, factors: FactorRule | None, reduces: bool = False) -> Prim:
     PRIMS[prim.name] = prim
     if factors is not None:
         FACTOR_RULES[prim.name] = factors
+    if reduces:
+        REDUCING.add(prim.name)
     return prim
 
 
@@ -98,6 +102,9 @@ NEG = _elementwise("neg", 1, np.negative)
 TANH = _elementwise("tanh", 1, np.tanh, 4)
 EXP = _elementwise("exp", 1, np.exp, 4)
 RELU = _elementwise("relu", 1, lambda x: np.maximum(x, 0.0))
+LOG = _elementwise("log", 1, np.log, 4)
+LOGISTIC = _elementwise("logistic", 1, lambda x: 0.5 * (np.tanh(0.5 * x) + 1.0), 5)
+RSQRT = _elementwise("rsqrt", 1, lambda x: 1.0 / np.sqrt(x), 2)
 
 
 def _scale_shape(params: Params, shapes: Sequence[Shape], span: Span | None) -> Shape:
@@ -160,7 +167,7 @@ def _einsum_flops(params: Params, shapes: Sequence[Shape], out: Shape) -> int:
 
 
 EINSUM = _define(Prim("einsum", VARIADIC, _einsum_shape, lambda p, xs: np.einsum(str(p[0]), *xs),
-                      _einsum_flops), einsum_factors)
+                      _einsum_flops), einsum_factors, reduces=True)
 
 # -- reductions and structure ----------------------------------------------------------------------
 
@@ -181,7 +188,7 @@ def sum_factors(params: Params, shapes: Sequence[Shape], out: Shape) -> list[Fac
 
 
 SUM = _define(Prim("sum", 1, _sum_shape, lambda p, xs: np.sum(xs[0], axis=_ints(p, "sum", None)),
-                   lambda p, s, out: math.prod(s[0])), sum_factors)
+                   lambda p, s, out: math.prod(s[0])), sum_factors, reduces=True)
 
 
 def _transpose_shape(params: Params, shapes: Sequence[Shape], span: Span | None) -> Shape:
@@ -270,6 +277,45 @@ def reshape_factors(params: Params, shapes: Sequence[Shape], out: Shape) -> list
 
 RESHAPE = _define(Prim("reshape", 1, _reshape_shape, lambda p, xs: xs[0].reshape(_ints(p, "reshape", None)),
                        lambda p, s, out: 0, lambda p, out: out), reshape_factors)
+
+
+# -- gather ----------------------------------------------------------------------------------------
+
+
+def _take_shape(params: Params, shapes: Sequence[Shape], span: Span | None) -> Shape:
+    if params:
+        raise _fail("take takes no parameters, take(table, index)", span, "take")
+    table, index = shapes
+    if not table:
+        raise _fail("take needs a table of rank at least 1 to gather rows from", span, "take")
+    return (*index, *table[1:])
+
+
+def take_factors(params: Params, shapes: Sequence[Shape], out: Shape) -> list[Factor]:
+    """Tiling the index's (batch) dimensions or the table's feature dimensions tiles the result.
+
+    The gathered dimension (the table's rows) has no factor: a device holding a block of rows would
+    need its own row offset to mask its local lookups before a ``#sum``, and a loop body does not
+    know its device index. A tiling of the rows therefore stops here, and the lowering gathers the
+    table before the lookup."""
+    table, index = shapes
+    return ([Factor((None, i), i) for i in range(len(index))]
+            + [Factor((k, None), len(index) + k - 1) for k in range(1, len(table))])
+
+
+def _take(params: Params, xs: Sequence[Array]) -> Array:
+    """``take(t, i)[b..., f...] = t[i[b...], f...]``; ``i`` holds whole numbers below ``t``'s rows."""
+    table, index = xs
+    rows = np.rint(index).astype(np.int64)
+    bad = np.argwhere((rows != index) | (rows < 0) | (rows >= table.shape[0]))
+    if bad.size:
+        at = tuple(int(k) for k in bad[0])
+        raise ShapeError(f"take: index {index[at]} at position {at} is not a whole number below "
+                         f"{table.shape[0]} (the table's rows)", None, rule="take")
+    return np.asarray(table[rows])
+
+
+TAKE = _define(Prim("take", 2, _take_shape, _take, lambda p, s, out: 0), take_factors)
 
 
 def _atomic_shape(params: Params, shapes: Sequence[Shape], span: Span | None) -> Shape:

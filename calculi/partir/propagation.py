@@ -22,11 +22,20 @@ from calculi.core.errors import CalculusError, TypeCheckError
 from calculi.core.syntax import Span
 from calculi.partir.check import CALCULUS, check_func
 from calculi.partir.pretty import show_params
-from calculi.partir.prims import FACTOR_RULES, PRIMS, Factor
+from calculi.partir.prims import FACTOR_RULES, PRIMS, REDUCING, Factor
 from calculi.partir.syntax import Apply, Func, Shape
 
 FORWARD, BACKWARD, SEED = "propagate forward", "propagate backward", "tactic"
 RULES = coverage.declare(CALCULUS, [SEED, FORWARD, BACKWARD])
+
+
+def row(prim: str, f: Factor) -> str:
+    """The name of a row of the propagation table: a primitive and the action of one of its factors."""
+    return f"{prim} {'#sum' if f.reduce else '#tile'}"
+
+
+ROWS = coverage.declare(CALCULUS, [f"{p} {a}" for p in FACTOR_RULES
+                                   for a in (("#tile", "#sum") if p in REDUCING else ("#tile",))])
 
 
 class ConflictError(CalculusError):
@@ -138,6 +147,7 @@ def _visit_op(st: _State, name: str, f: Factor, source: str) -> None:
     if not new:
         return
     op = st.ops[name]
+    coverage.fired(CALCULUS, row(op.prim, f))
     why = f"{describe(op)} {describe_factor(op, f)}"
     for arg, e in zip(op.args, f.operands, strict=True):
         if e is not None and arg not in st.part.atomic:

@@ -9,7 +9,7 @@ import numpy as np
 from calculi.partir.lower import Compute, Spmd
 from calculi.partir.pretty import show_params
 from calculi.partir.propagation import Partitioning
-from calculi.partir.semantics import check_size
+from calculi.partir.semantics import check_size, take_rows
 from calculi.partir.simulator import CostModel, Estimate
 from calculi.partir.syntax import Func
 from calculi.redistribution.memory import show_bytes
@@ -64,10 +64,12 @@ def show_partitioning(part: Partitioning) -> str:
 
 
 def inputs_for(func: Func, seed: int = 0) -> dict[str, np.ndarray]:
-    """Deterministic small inputs for a run (uniform in [−0.5, 0.5])."""
+    """Deterministic small inputs for a run (uniform in [−0.5, 0.5]; whole row numbers for the
+    indices of a ``take``)."""
     check_size(func)
-    rng = np.random.default_rng(seed)
-    return {i.name: rng.uniform(-0.5, 0.5, i.shape) for i in func.inputs}
+    rng, rows = np.random.default_rng(seed), take_rows(func)
+    return {i.name: (rng.integers(0, rows[i.name], i.shape).astype(np.float64) if i.name in rows
+                     else rng.uniform(-0.5, 0.5, i.shape)) for i in func.inputs}
 
 
 def show_results(func: Func, outputs: Sequence[np.ndarray]) -> str:

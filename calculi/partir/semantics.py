@@ -74,6 +74,26 @@ def bind_inputs(func: Func, args: Mapping[str, Array]) -> dict[str, Array]:
     return env
 
 
+def take_rows(func: Func) -> dict[str, int]:
+    """The inputs used (directly or through slices) as the indices of a ``take``, and how many rows
+    each may pick from (the fewest of its tables'), so that runs can draw whole row numbers."""
+    shapes, source = check_func(func), {i.name: i.name for i in func.inputs}
+    rows: dict[str, int] = {}
+
+    def walk(body: tuple[Stmt, ...]) -> None:
+        for stmt in body:
+            if isinstance(stmt, Slice) and stmt.arg in source:
+                source[stmt.result] = source[stmt.arg]
+            elif isinstance(stmt, Apply) and stmt.prim == "take" and stmt.args[1] in source:
+                v, n = source[stmt.args[1]], shapes[stmt.args[0]][0]
+                rows[v] = min(n, rows.get(v, n))
+            elif isinstance(stmt, Loop):
+                walk(stmt.body)
+
+    walk(func.body)
+    return rows
+
+
 def evaluate(func: Func, args: Mapping[str, Array]) -> tuple[Array, ...]:
     """Run ``func`` on named global arrays (checked against the inputs' shapes)."""
     env = bind_inputs(func, args)

@@ -2,15 +2,22 @@
 
 Half the tactics partition an input (a weight or the data, as schedules written by people do) and
 half of them reuse the previous tactic's axis: contractions over a partitioned dimension, and the
-sums and reshards they need, are then common (an all-reduce in about one case in six, not thirty)."""
+sums and reshards they need, are then common (an all-reduce in about one case in six, not thirty).
+A third of the schedules begin by tiling a matmul weight's contracted dimension and then a consumer
+of the product over the same axis (a ``#sum`` result wanted tiled: the lowering's ``ReduceScatter``);
+a third by pinning an input's rows to an axis (``atomic``) and then tiling a user over any axis (a
+change of layout: ``AllToAll``, ``AllPermute``, ``AllGather`` or ``DynSlice``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from hypothesis import strategies as st
 
 from calculi.partir.check import check_func
+from calculi.partir.prims import Array
+from calculi.partir.semantics import take_rows
 from calculi.partir.syntax import Apply, Func, Input, Shape
 from calculi.partir.tactics import ManualPartition, Tactic
 from calculi.redistribution.syntax import Mesh
@@ -48,13 +55,20 @@ def funcs(draw: st.DrawFn, max_ops: int = 7) -> Func:
         v = draw(st.sampled_from(sorted(values)))
         s = values[v]
         kind = draw(st.sampled_from(["matmul", "matmul", "unary", "binary", "binary", "sum", "transpose",
-                                     "broadcast", "reshape"]))
-        if kind == "matmul" and len(s) == 2:
+                                     "broadcast", "reshape", "take", "div", "positive"]))
+        if kind == "take" and len(s) == 2:
+            n = draw(st.sampled_from(SIZES))
+            index = draw(st.sampled_from([(n,), (n, 2)]))
+            bind("take", (), (v, new_input(index)), (*index, s[1]))
+        elif kind == "matmul" and len(s) == 2:
             n = draw(st.sampled_from(SIZES))
             w = new_input((s[1], n))
             bind("einsum", ("ij,jk->ik",), (v, w), (s[0], n))
         elif kind == "unary":
-            bind(draw(st.sampled_from(["tanh", "neg", "relu", "exp"])) if max(s) else "neg", (), (v,), s)
+            bind(draw(st.sampled_from(["tanh", "neg", "relu", "exp", "logistic"])), (), (v,), s)
+        elif kind == "positive":
+            bind("exp", (), (v,), s)
+            bind(draw(st.sampled_from(["log", "rsqrt"])), (), (f"v{len(body) - 1}",), s)
         elif kind == "binary":
             others = [u for u in sorted(values) if values[u] == s]
             u = draw(st.sampled_from(others)) if draw(st.booleans()) else new_input(s)
@@ -67,6 +81,13 @@ def funcs(draw: st.DrawFn, max_ops: int = 7) -> Func:
         elif kind == "broadcast" and len(s) == 1:
             n = draw(st.sampled_from(SIZES))
             bind("broadcast", (n, s[0], -1, 1), (v,), (n, s[0]))
+        elif kind == "broadcast" and len(s) == 2:
+            n = draw(st.sampled_from(SIZES))
+            bind("sum", (1,), (v,), (s[0],))
+            bind("broadcast", (s[0], n, -1, 0), (f"v{len(body) - 1}",), (s[0], n))
+        elif kind == "div":
+            bind("exp", (), (v,), s)
+            bind("div", (), (v, f"v{len(body) - 1}"), s)
         elif kind == "reshape" and len(s) == 2:
             bind("reshape", (s[0] * s[1] // 4, 4), (v,), (s[0] * s[1] // 4, 4))
         else:
@@ -83,7 +104,21 @@ def cases(draw: st.DrawFn) -> Case:
     inputs = [i.name for i in func.inputs]
     schedule: list[Tactic] = []
     axis = draw(st.sampled_from(func.mesh.names))
-    for _ in range(draw(st.integers(1, 3))):
+    ops = [op for op in func.body if isinstance(op, Apply)]
+    contractions = [(op.args[1], c.result) for op in ops if op.prim == "einsum" and op.args[1] in inputs
+                    for c in ops if op.result in c.args and shapes[c.result]]
+    uses = [(a, op.result) for op in ops for a in op.args if a in inputs and len(shapes[op.result]) == 2]
+    start = draw(st.sampled_from(["tactics", "reduce-scatter", "relayout"]))
+    if start == "reduce-scatter" and contractions:
+        w, c = draw(st.sampled_from(contractions))
+        d = draw(st.integers(0, len(shapes[c]) - 1))
+        schedule += [ManualPartition({w: 0}, axis), ManualPartition({c: d}, axis)]
+    elif start == "relayout" and uses:
+        p, c = draw(st.sampled_from(uses))
+        schedule += [ManualPartition({p: 0}, axis, atomic=True),
+                     ManualPartition({c: 1}, axis) if draw(st.booleans()) else
+                     ManualPartition({c: draw(st.integers(0, 1))}, draw(st.sampled_from(func.mesh.names)))]
+    for _ in range(draw(st.integers(0, 1) if schedule else st.integers(1, 3))):
         v = draw(st.sampled_from(inputs if draw(st.booleans()) else names))
         rank = len(shapes[v])
         if draw(st.booleans()):
@@ -91,3 +126,10 @@ def cases(draw: st.DrawFn) -> Case:
         schedule.append(ManualPartition({v: draw(st.integers(0, rank - 1))}, axis, atomic=draw(st.booleans())
                                         and draw(st.booleans())))
     return Case(func, tuple(schedule))
+
+
+def example_args(func: Func, seed: int = 0) -> dict[str, Array]:
+    """Values for ``func``'s inputs: whole row numbers for the indices of a ``take``, else uniform."""
+    rng, rows = np.random.default_rng(seed), take_rows(func)
+    return {i.name: (rng.integers(0, rows[i.name], i.shape).astype(np.float64) if i.name in rows
+                     else rng.uniform(-1, 1, i.shape)) for i in func.inputs}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-ORDER = ("paper", "steps", "bridge")
+ORDER = ("paper", "steps", "bridge", "coverage")
 
 for _module in ORDER:
     importlib.import_module(f"{__name__}.{_module}")

@@ -21,7 +21,7 @@ from calculi.partir.pretty import show_func
 from calculi.partir.propagation import Partitioning
 from calculi.partir.semantics import evaluate
 from calculi.partir.simulator import estimate, run
-from calculi.partir.strategies import Case, cases
+from calculi.partir.strategies import Case, cases, example_args
 from calculi.partir.tactics import apply_schedule
 from calculi.redistribution.check import check_program
 from calculi.redistribution.reductions import AllReduce, ReduceScatter, type_of_reduction
@@ -41,8 +41,7 @@ def show(value: object) -> str:
 
 
 def _args(case: Case) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(0)
-    return {i.name: rng.uniform(-1, 1, i.shape) for i in case.func.inputs}
+    return example_args(case.func)
 
 
 def _applied(case: Case) -> Partitioning:
