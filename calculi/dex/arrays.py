@@ -3,7 +3,10 @@
 An ``Arr`` is a scalar or table value whose leading dimensions are the loop axes it varies along
 (``axes``, outermost first) and whose trailing ones are its table dimensions; ``align`` broadcasts
 values against each other, ``gather_axis`` turns a loop axis into a table dimension (the result of
-a parallel ``for``), ``scatter`` is ``np.add.at`` (accumulation into computed entries).
+a parallel ``for``), ``scatter`` is ``bincount`` or ``np.add.at`` (accumulation into computed
+entries). An integer that is an affine function of loop indices (``ordinal i + ordinal k + 1``)
+keeps that form (``Affine``) and builds its array only when asked: a read ``x.(i + k)`` at it is a
+strided view of ``x`` (``window``), never a gather.
 """
 
 from __future__ import annotations
@@ -26,12 +29,104 @@ class Unsupported(Exception):
     """Raised where the compiled program would leave what NumPy computes exactly as the rules do."""
 
 
-@dataclass(slots=True)
-class Arr:
-    """A scalar or table value varying along the loop axes ``axes`` (the leading dimensions)."""
+@dataclass(frozen=True, slots=True)
+class Affine:
+    """The integer ``offset + sum(coef * ordinal)`` over the loop axes ``terms`` (axis, coef,
+    size), sorted by axis, no coefficient zero."""
 
-    data: np.ndarray[Any, Any]
-    axes: tuple[int, ...]
+    offset: int
+    terms: tuple[tuple[int, int, int], ...] = ()
+
+    @property
+    def axes(self) -> tuple[int, ...]:
+        return tuple(axis for axis, _, _ in self.terms)
+
+    def plus(self, other: Affine, scale: int = 1) -> Affine:
+        """``self + scale * other``."""
+        coefs: dict[int, tuple[int, int]] = {a: (c, n) for a, c, n in self.terms}
+        for axis, coef, n in other.terms:
+            c0, _ = coefs.get(axis, (0, n))
+            coefs[axis] = (c0 + scale * coef, n)
+        terms = tuple((a, c, n) for a, (c, n) in sorted(coefs.items()) if c != 0)
+        return Affine(self.offset + scale * other.offset, terms)
+
+    def bounds(self) -> tuple[int, int] | None:
+        """The least and greatest value over all lanes (``None`` when there are none)."""
+        if any(n == 0 for _, _, n in self.terms):
+            return None
+        low = self.offset + sum(min(0, c * (n - 1)) for _, c, n in self.terms)
+        high = self.offset + sum(max(0, c * (n - 1)) for _, c, n in self.terms)
+        return low, high
+
+    def build(self) -> np.ndarray[Any, Any]:
+        data = np.array(self.offset, dtype=np.int64)
+        for p, (_, coef, n) in enumerate(self.terms):
+            shape = [1] * len(self.terms)
+            shape[p] = n
+            data = data + coef * np.arange(n, dtype=np.int64).reshape(shape)
+        return data
+
+
+class Arr:
+    """A scalar or table value varying along the loop axes ``axes`` (the leading dimensions); an
+    ``affine`` integer builds its ``data`` on first use. ``bounds``, where known without looking
+    at the data, holds the least and greatest integer it may be (a remainder's, an affine's)."""
+
+    __slots__ = ("_data", "affine", "axes", "bounds")
+
+    def __init__(self, data: np.ndarray[Any, Any] | None, axes: tuple[int, ...],
+                 affine: Affine | None = None, bounds: tuple[int, int] | None = None) -> None:
+        assert data is not None or (affine is not None and affine.axes == axes)
+        self._data = data
+        self.axes = axes
+        self.affine = affine
+        self.bounds = affine.bounds() if affine is not None and bounds is None else bounds
+
+    @property
+    def data(self) -> np.ndarray[Any, Any]:
+        if self._data is None:
+            assert self.affine is not None
+            self._data = self.affine.build()
+        return self._data
+
+    @data.setter
+    def data(self, value: np.ndarray[Any, Any]) -> None:
+        self._data, self.affine, self.bounds = value, None, None
+
+    def __repr__(self) -> str:
+        return f"Arr({self.data!r}, {self.axes!r})"
+
+
+def affine(a: Affine) -> Arr:
+    """The integer ``a``, its array not built."""
+    bounds = a.bounds()
+    if bounds is not None and max(-bounds[0], bounds[1]) >= INT_LIMIT:
+        raise Unsupported("an integer beyond 62 bits")
+    return Arr(None, a.axes, a)
+
+
+def window(table: Arr, index: Affine) -> Arr | None:
+    """``table.(index)`` as a strided view of ``table`` (an affine index moves the pointer by a
+    fixed stride per lane); ``None`` where the view would not match the lanes. The caller has
+    checked that every lane's index is in range."""
+    td, p = table.data, len(table.axes)
+    sizes = {axis: td.shape[k] for k, axis in enumerate(table.axes)}
+    for axis, _, n in index.terms:
+        if sizes.setdefault(axis, n) != n:
+            return None
+    if 0 in sizes.values() or td.ndim <= p or not 0 <= index.offset < td.shape[p]:
+        return None
+    strides = dict.fromkeys(sizes, 0)
+    for k, axis in enumerate(table.axes):
+        strides[axis] += td.strides[k]
+    for axis, coef, _ in index.terms:
+        strides[axis] += coef * td.strides[p]
+    axes = tuple(sorted(sizes))
+    start = td[(slice(None),) * p + (slice(index.offset, None),)]
+    view = np.lib.stride_tricks.as_strided(
+        start, tuple(sizes[a] for a in axes) + td.shape[p + 1:],
+        tuple(strides[a] for a in axes) + td.strides[p + 1:])
+    return Arr(view, axes)
 
 
 @dataclass(slots=True)
@@ -52,7 +147,7 @@ def scatter(target: np.ndarray[Any, Any], where: tuple[Any, ...], values: Any) -
     if target.ndim == 1 and len(where) == 1 and target.dtype.kind == "f":
         points = np.asarray(where[0]).ravel()
         if not any(np.asarray(values).strides):  # one value broadcast: count, then scale
-            value = np.ravel(values)[0] if np.size(values) else 0.0
+            value = np.asarray(values).flat[0] if np.size(values) else 0.0
             target += value * np.bincount(points, minlength=target.size)[:target.size]
             return
         weights = np.broadcast_to(values, np.shape(where[0])).ravel()
@@ -111,6 +206,8 @@ def full(value: Arr, axes: tuple[int, ...], shape: tuple[int, ...]) -> np.ndarra
     for position, axis in enumerate(axes):
         if axis not in value.axes:
             data = np.expand_dims(data, position)
+    if data.shape[:len(axes)] == shape:
+        return data
     return np.broadcast_to(data, shape + data.shape[len(axes):])
 
 
@@ -150,7 +247,9 @@ def index_value(n: Type, ordinal: Arr) -> object:
 
 def loop_index(n: Type, count: int, axis: int) -> object:
     """The index of a parallel ``for`` over ``n``: ``arange(|n|)`` along its loop axis."""
-    index = index_value(n, Arr(np.arange(count), (axis,)))
+    ordinal = (Arr(None, (axis,), Affine(0, ((axis, 1, count),))) if count
+               else Arr(np.arange(count), (axis,)))
+    index = index_value(n, ordinal)
     if isinstance(index, Idx):
         index.loop = axis
     return index

@@ -117,7 +117,7 @@ CASES = [
 ]
 
 SIZES = {"matmul": 300, "softmax": 20_000, "layernorm": 20_000, "conv1d": 1_000_000,
-         "histogram": 1_000_000, "pairwise": 1_000, "prefix_sum": 100_000, "mlp_loss": 20_000}
+         "histogram": 1_000_000, "pairwise": 1_000, "prefix_sum": 1_000_000, "mlp_loss": 20_000}
 """Sizes where the work dominates (the leading index set of each example)."""
 
 

@@ -7,10 +7,18 @@ from typing import Any
 import numpy as np
 
 from calculi.dex.compile import compile_program
+from calculi.dex.compile_mutants import MUTANTS
 from calculi.dex.pretty import show_type
 from calculi.dex.strategies import Program, histogram_programs, programs, state_programs
+from calculi.dex.strategies_compile import (
+    keyed_accumulation_programs,
+    scan_programs,
+    window_programs,
+)
 from proofs.dex.language import DEX
-from proofs.registry import theorem
+from proofs.registry import register_mutants, theorem
+
+register_mutants(MUTANTS)
 
 
 def agree(got: Any, want: Any) -> bool:
@@ -27,6 +35,19 @@ def agree(got: Any, want: Any) -> bool:
                    "as scatters, sequential for as loops) gives the interpreter's value",
          given={"program": programs() | state_programs() | histogram_programs()})
 def _(program: Program) -> None:
+    _agrees(program)
+
+
+@theorem("dex.compiler.array_rules", paper=DEX, section="§5", label="derived",
+         statement="the array rules (a read at an index affine in the loop indices as a strided "
+                   "view, a sliding-window sum as a correlation, guarded reads, histograms as "
+                   "bincount, running sums as cumsum) give the interpreter's value",
+         given={"program": window_programs() | keyed_accumulation_programs() | scan_programs()})
+def _(program: Program) -> None:
+    _agrees(program)
+
+
+def _agrees(program: Program) -> None:
     compiled = compile_program(program.expr)
     got = compiled()
     want = compiled.interpret(())

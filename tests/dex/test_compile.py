@@ -81,3 +81,38 @@ def test_a_running_sum_is_a_cumsum_and_agrees_with_the_loop() -> None:
     want = np.array([[0.0], [1.0]]) + np.cumsum(2 * x)[None, :]
     assert np.allclose(np.asarray(program(x)), want) and program.mode == "numpy"
     assert np.allclose(np.asarray(program.interpret((x,))), want)
+
+
+def test_a_sliding_window_read_is_a_view_and_a_correlation() -> None:
+    text = ("\\x:Fin 10=>Real. \\w:Fin 3=>Real. "
+            "for i:Fin 7. sum (for k:Fin 3. x.((1 + ordinal i + ordinal k)@Fin 10) * w.k)")
+    program = compiled(text)
+    x, w = np.arange(10.0) ** 2, np.array([1.0, -2.0, 0.5])
+    want = np.array([sum(x[1 + i + k] * w[k] for k in range(3)) for i in range(7)])
+    assert np.allclose(np.asarray(program(x, w)), want) and program.mode == "numpy"
+    assert np.allclose(np.asarray(program.interpret((x, w))), want)
+
+
+def test_a_guarded_read_drops_the_lanes_out_of_range() -> None:
+    text = ("\\x:Fin 4=>Real. for i:Fin 6. if ordinal i - 1 < 4 then "
+            "(if 0 <= ordinal i - 1 then x.((ordinal i - 1)@Fin 4) else 0.0) else 0.0")
+    program = compiled(text)
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    assert np.asarray(program(x)).tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 0.0]
+    assert program.mode == "numpy"
+
+
+def test_a_read_out_of_range_in_a_kept_lane_is_located() -> None:
+    with pytest.raises(StuckError) as info:
+        compiled("let x = for i:Fin 3. 1.0 in for i:Fin 3. "
+                 "if 0 <= ordinal i then x.((ordinal i + 1)@Fin 3) else 0.0")()
+    assert info.value.rule == "E-At" and "index 3" in str(info.value)
+
+
+def test_a_weighted_histogram_is_a_bincount_with_weights() -> None:
+    text = ("\\x:Fin 6=>Real. snd (run_accum (Fin 3=>Real) \\h. "
+            "for i:Fin 6. h!(((2 * ordinal i + 1) % 3)@Fin 3) += x.i)")
+    x = np.arange(6.0)
+    want = np.zeros(3)
+    np.add.at(want, (2 * np.arange(6) + 1) % 3, x)
+    assert np.allclose(np.asarray(compiled(text)(x)), want)
