@@ -13,7 +13,8 @@ array (its temporary memory is at least the global size). ``--gather-by-exchange
 programs with ``engine.plan``'s option of that name. Runs on whatever devices JAX has: CPU
 devices are faked (``--devices N``, default 8) unless GPUs are present. ``--markdown`` prints a
 README table. ``--scaling`` instead times the front end (parse, print, check, synthesis) at sizes n
-and 2n, with no JAX (``scaling``).
+and 2n, with no JAX (``scaling``); ``--search`` times the optimal search on every mesh of up to 3
+axes at rank 3, fast and over the whole graph (``scaling.search_times``).
 """
 
 from __future__ import annotations
@@ -251,9 +252,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scaling", action="store_true",
                         help="time parse, print, check and synthesis at sizes n and 2n instead")
     parser.add_argument("--scale", type=float, default=1.0, help="with --scaling: multiply each n by this")
+    parser.add_argument("--search", action="store_true",
+                        help="time the optimal search (fast, and over the whole graph) instead")
     args = parser.parse_args(argv)
     if args.scaling:
         print(scaling.table(list(scaling.measure(args.scale, min(args.repeat, 3)))))
+        return 0
+    if args.search:
+        print(scaling.search_table(list(scaling.search_times(min(args.repeat, 3)))))
         return 0
     jax = engine.ensure_devices(args.devices)
     devices = jax.devices()

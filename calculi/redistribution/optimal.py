@@ -12,7 +12,12 @@ of any length: first the least bottleneck ``B*`` (the smallest local size such t
 through types no larger), then a shortest path for ``moved`` through the types of local size at
 most ``B*`` (Dijkstra; every weight is at least 0). Ties are broken, in this order, by fewer
 collectives, then by the sequence of ``op_key``: DynSlice before AllToAll before AllPermute before
-AllGather, then lower dimensions, then axes in mesh order, then the permutation's target printed.
+AllGather, then lower dimensions, then axes in mesh order (of one mesh axis the whole axis, then its
+sub-axes by pre-size and size), then the permutation's target printed; no two programs tie on all.
+
+``optimum`` finds that program by ``astar.search``, which explores only what it needs of the graph;
+``reference`` builds the whole graph and searches it (below), and a theorem checks that both return
+the same program.
 
 Every type is reached from τs by AllGathers (to the replicated type) and DynSlices (each premise of
 a slice holds when the sizes of a well-formed type divide), so the nodes are the closure of τs
@@ -20,7 +25,7 @@ under the candidates that change the local shape; an AllPermute joins any two of
 local shape. The graph has about a hundred nodes for 3 axes and rank 3; it grows with
 ``Σ_k C(a, k)·k!·C(k + r − 1, r − 1)`` over the k of the a axes used (3 axes, rank 3: 106 types, found
 in about 40 ms; 4 axes, rank 3: 685 types, about 0.6 s; 4 axes, rank 4: 1,457 types, about 1.3 s), and
-the search refuses, with a located error, more than ``MAX_TYPES`` types (5 axes of size 2 already
+``reference`` refuses, with a located error, more than ``MAX_TYPES`` types (5 axes of size 2 already
 have more), ``MAX_CANDIDATES`` candidate ops tried, or ``MAX_PERMUTE_WORK`` device comparisons for
 the AllPermute edges.
 
@@ -40,10 +45,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from calculi.core.errors import CalculusError, TypeCheckError
+from calculi.core.errors import TypeCheckError
+from calculi.redistribution import astar
+from calculi.redistribution.astar import OP_RANK, OpKey, SearchLimit, axis_key
 from calculi.redistribution.check import TYPING_RULES, same_problem, type_of_op
 from calculi.redistribution.costs import COST_RULES
 from calculi.redistribution.pretty import show_count, show_type
+from calculi.redistribution.subaxes import candidate_ops as sub_axis_candidates
 from calculi.redistribution.syntax import (
     AllGather,
     AllPermute,
@@ -62,10 +70,6 @@ MAX_CANDIDATES = 200_000
 """The most candidate ops the enumeration of the types may try."""
 MAX_PERMUTE_WORK = 50_000_000
 """The most (pair of types × device × dimension) comparisons the AllPermute edges may cost."""
-
-
-class SearchLimit(CalculusError):
-    kind = "search limit"
 
 
 # -- the candidates and the graph ----------------------------------------------------------------
@@ -214,19 +218,15 @@ def _permutes(ty: DistType, group: list[DistType]) -> Iterator[AllPermute]:
 
 # -- the search ----------------------------------------------------------------------------------
 
-OP_RANK: dict[type, int] = {DynSlice: 0, AllToAll: 1, AllPermute: 2, AllGather: 3}
-OpKey = tuple[int, int, int, int, str]
-
-
 def op_key(op: Op, mesh: Mesh) -> OpKey:
     """The order ties are broken by (see the module's docstring)."""
     match op:
         case DynSlice(dim=i, axis=x) | AllGather(dim=i, axis=x):
-            return OP_RANK[type(op)], i, 0, mesh.index(x), ""
+            return OP_RANK[type(op)], i, 0, axis_key(x, mesh), ""
         case AllToAll(src_dim=i, dst_dim=j, axis=x):
-            return OP_RANK[AllToAll], i, j, mesh.index(x), ""
+            return OP_RANK[AllToAll], i, j, axis_key(x, mesh), ""
         case AllPermute(target=t):
-            return OP_RANK[AllPermute], 0, 0, 0, _shown(t)
+            return OP_RANK[AllPermute], 0, 0, (0, 0, 0), _shown(t)
     raise TypeError(op)
 
 
@@ -309,7 +309,30 @@ def _types(source: DistType, program: Program, mesh: Mesh) -> list[DistType]:
     return types
 
 
+def clear_caches() -> None:
+    """Forget every graph, atom table and printed type kept from earlier searches."""
+    _graph.cache_clear()
+    _shown.cache_clear()
+    astar.atoms.cache_clear()
+
+
 def optimum(source: DistType, target: DistType, mesh: Mesh, candidates: Candidates | None = None) -> Optimum:
+    """The least program: by ``astar.search`` for the two candidate generators it knows (the mesh's
+    axes, and with sub-axes), else (or for types over other axes) by ``reference``."""
+    same_problem(source, target, mesh)
+    if source == target:
+        return Optimum((), source.local_size, 0)
+    if candidates is None or candidates is sub_axis_candidates:
+        fast = astar.search(source, target, mesh, subaxes=candidates is not None)
+        if fast is not None:
+            return Optimum(fast.program, fast.peak, fast.moved)
+    return reference(source, target, mesh, candidates)
+
+
+def reference(source: DistType, target: DistType, mesh: Mesh,
+              candidates: Candidates | None = None) -> Optimum:
+    """The least program by ``search`` over the whole graph ``build_graph`` makes (the oracle of
+    ``astar``)."""
     same_problem(source, target, mesh)
     if source == target:
         return Optimum((), source.local_size, 0)

@@ -6,16 +6,21 @@
 * ``optimal.slice_unsplit_only``: the candidates slice only dimensions no axis splits yet.
 * ``optimal.gather_cost_one_device``: collectives other than AllPermute are costed on one device,
   not summed over the mesh.
+* ``optimal.astar_bound_counts_held``: the fast search's bound counts the target elements a device
+  holds, not those it lacks (no longer a lower bound).
+* ``optimal.astar_permute_moves_everyone``: the fast search costs an AllPermute as moving every
+  device's block.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 
 import numpy as np
 
 from calculi.core.mutants import Mutant, patch
-from calculi.redistribution import optimal
+from calculi.redistribution import astar, optimal
 from calculi.redistribution.syntax import AllPermute, AllToAll, DistType, DynSlice, Mesh, Op
 
 THEOREMS = "redistribution.optimal"
@@ -51,6 +56,21 @@ def _one_device(source: DistType, mesh: Mesh) -> optimal.Graph:
     return optimal.Graph(graph.mesh, graph.types, edges)
 
 
+_h_many = astar.Search.h_many
+
+
+def _bound_counts_held(self: astar.Search, codes: list[astar.Code],
+                       ids: np.ndarray | None = None) -> np.ndarray:
+    lacking = _h_many(self, codes, ids)
+    return self.devices * math.prod(self.target_local) - lacking
+
+
+def _astar_everyone(self: astar.Search, group: astar.Group, k: int) -> np.ndarray:
+    everyone = np.full(len(group.codes), self.devices, dtype=np.int64)
+    everyone[k] = 0
+    return everyone
+
+
 MUTANTS = [
     Mutant("redistribution.optimal.permute_moves_everyone", "redistribution",
            "the optimal search costs an AllPermute as moving every device's block",
@@ -64,4 +84,10 @@ MUTANTS = [
     Mutant("redistribution.optimal.gather_cost_one_device", "redistribution",
            "the optimal search costs collectives other than AllPermute on one device only",
            lambda: patch(optimal, "build_graph", _one_device), THEOREMS),
+    Mutant("redistribution.optimal.astar_bound_counts_held", "redistribution",
+           "the fast optimal search bounds what is left by the target elements a device holds",
+           lambda: patch(astar.Search, "h_many", _bound_counts_held), THEOREMS),
+    Mutant("redistribution.optimal.astar_permute_moves_everyone", "redistribution",
+           "the fast optimal search costs an AllPermute as moving every device's block",
+           lambda: patch(astar.Search, "differ", _astar_everyone), THEOREMS),
 ]

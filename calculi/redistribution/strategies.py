@@ -172,8 +172,10 @@ def uneven_problems(draw: st.DrawFn, max_devices: int = 16) -> Problem:
 
 @st.composite
 def hard_problems(draw: st.DrawFn, max_devices: int = 16) -> Problem:
-    """XLA's fallback cases: ``x`` on one dimension becomes ``y`` (another size, or replicated) or moves."""
-    sizes = draw(st.sampled_from([(2, 3), (3, 2), (2, 4), (4, 2), (2, 2), (3, 4)]))
+    """XLA's fallback cases: ``x`` on one dimension becomes ``y`` (another size, or replicated) or moves,
+    on at most ``max_devices`` devices (at least 2: below 4, ``y`` has size 1)."""
+    pairs = [(2, 3), (3, 2), (2, 4), (4, 2), (2, 2), (3, 4)]
+    sizes = draw(st.sampled_from([p for p in pairs if math.prod(p) <= max_devices] or [(2, 1)]))
     names = ("x", "y")
     extra = draw(st.integers(1, max(1, min(2, max_devices // math.prod(sizes)))))
     mesh = Mesh((*zip(names, sizes, strict=True), ("z", extra)))
@@ -195,9 +197,10 @@ def hard_problems(draw: st.DrawFn, max_devices: int = 16) -> Problem:
 def flat_problems(draw: st.DrawFn, max_devices: int = 16) -> Problem:
     """Both types split dimensions by every axis (no replication), so every device holds as much before
     as after: the whole program is the flat middle of the valley, where axes of unequal sizes need
-    the search for the shortest ``AllToAll* ; AllPermute? ; AllToAll*``."""
-    shapes = [(2, 4), (4, 2), (2, 3), (2, 4, 2), (4, 2, 2), (2, 2, 4), (2, 3, 2), (3, 2, 2), (2, 2, 2)]
-    sizes = draw(st.sampled_from([s for s in shapes if math.prod(s) <= max_devices]))
+    the search for the shortest ``AllToAll* ; AllPermute? ; AllToAll*`` (below 4 devices, one axis)."""
+    shapes = [(2, 4), (4, 2), (2, 3), (2, 4, 2), (4, 2, 2), (2, 2, 4), (2, 3, 2), (3, 2, 2), (2, 2, 2),
+              (2, 2)]
+    sizes = draw(st.sampled_from([s for s in shapes if math.prod(s) <= max_devices] or [(2,)]))
     mesh = Mesh(tuple(zip(AXIS_NAMES, sizes, strict=False)))
     rank = draw(st.integers(2, 3 if mesh.device_count <= 8 else 2))
     shape = [mesh.device_count * draw(st.integers(1, 2)) for _ in range(rank)]
@@ -212,6 +215,21 @@ def flat_problems(draw: st.DrawFn, max_devices: int = 16) -> Problem:
     src = deal()
     tgt = distinct(src, deal(), mesh, 0)
     return Problem(mesh, type_of(src, shape, mesh), type_of(tgt, shape, mesh))
+
+
+@st.composite
+def stuck_problems(draw: st.DrawFn) -> Problem:
+    """Axis ``x`` of one dimension becomes ``y`` of another size that shares a factor with it, the
+    dimension too small for both (``|x|·|y|`` does not divide it) and the others too small to take
+    either: no program stays under ``max(|τs|, |τt|)``, so the least peak is above it."""
+    a, b = draw(st.sampled_from([(4, 2), (2, 4), (4, 6), (6, 4)]))
+    mesh = Mesh((("x", a), ("y", b), *([("z", 1)] if draw(st.booleans()) else [])))
+    size = math.lcm(a, b) * draw(st.sampled_from([1, 3]))
+    rest = [draw(st.sampled_from([1, 3])) for _ in range(draw(st.integers(0, 1)))]
+    shape = [size, *rest]
+    none: tuple[str, ...] = ()
+    return Problem(mesh, type_of((("x",), *[none] * len(rest)), shape, mesh),
+                   type_of((("y",), *[none] * len(rest)), shape, mesh))
 
 
 def weighted_problems(max_devices: int = 16) -> st.SearchStrategy[Problem]:
@@ -282,13 +300,14 @@ def _followed(ty: DistType, mesh: Mesh, first: type, second: type) -> list[tuple
 def rewrite_sites(draw: st.DrawFn, key: tuple[type, type] | None = None, max_devices: int = 16) -> Walk:
     """A short well-typed program ending in a pair of ops that a rewrite of synthesis is keyed by
     (a gather before a slice, a permutation before an all-to-all, ...; ``key``, or any): on a mesh
-    of 2 or 3 axes of size at least 2, from a type of rank 2 or 3 that splits a dimension and leaves
-    an axis free, after slices that split more (a slice starts no rewrite, so the pair's own rule
-    is the one that fires)."""
+    of 2 or 3 axes of size at least 2 (at most ``max_devices`` devices, at least 4), from a type of
+    rank 2 or 3 that splits a dimension and leaves an axis free, after slices that split more (a
+    slice starts no rewrite, so the pair's own rule is the one that fires)."""
     axes: list[tuple[str, int]] = []
-    for name in AXIS_NAMES[: draw(st.sampled_from([2, 3, 3]))]:
-        room = max_devices // math.prod(s for _, s in axes)
-        axes.append((name, draw(st.integers(2, max(2, min(4, room // 2))))))
+    count = draw(st.sampled_from([n for n in (2, 3, 3) if 2**n <= max_devices] or [2]))
+    for k, name in enumerate(AXIS_NAMES[:count]):
+        room = max_devices // math.prod(s for _, s in axes) // 2 ** (count - k - 1)
+        axes.append((name, draw(st.integers(2, max(2, min(4, room))))))
     mesh = Mesh(tuple(axes))
     rank = draw(st.sampled_from([2, 3, 3]))
     shape = [mesh.device_count * draw(st.integers(1, 2)) for _ in range(rank)]

@@ -30,8 +30,12 @@ from calculi.redistribution.strategies import (
     general_problems,
     problems,
     show,
+    stuck_problems,
+    uneven_problems,
     weighted_problems,
 )
+from calculi.redistribution.subaxes import candidate_ops as sub_axis_candidates
+from calculi.redistribution.subaxes_strategies import sub_problems
 from calculi.redistribution.syntax import (
     AllGather,
     AllPermute,
@@ -42,6 +46,7 @@ from calculi.redistribution.syntax import (
     Mesh,
     Op,
     Program,
+    is_sub_axis,
 )
 from proofs.redistribution.paper import REDIST
 from proofs.registry import register_mutants, theorem
@@ -175,6 +180,42 @@ def _(problem: Problem) -> None:
     expected = oracle(problem)
     assert (found.peak, found.moved) == expected, f"optimal {(found.peak, found.moved)}, oracle {expected}"
     assert _cost(problem, found.program) == expected
+
+
+# -- the fast search against the whole graph ----------------------------------------------------------
+
+
+@st.composite
+def either_axes(draw: st.DrawFn) -> tuple[Problem, bool]:
+    """A problem (some whose least peak is above both types', where the search raises its bound),
+    and whether to search over sub-axes too (always when its types use them)."""
+    problem = draw(st.one_of(weighted_problems(max_devices=8), general_problems(max_devices=8),
+                             uneven_problems(max_devices=8), stuck_problems(),
+                             sub_problems(max_devices=8).map(lambda p: p[1])))
+    subaxes = draw(st.booleans()) or any(is_sub_axis(a) for ty in (problem.source, problem.target)
+                                         for a in ty.used_axes)
+    return problem, subaxes
+
+
+def show_case(case: object) -> str:
+    assert isinstance(case, tuple)
+    return f"{show(case[0])} sub-axes={case[1]}"
+
+
+@theorem("redistribution.optimal.astar", paper=REDIST, section="past §4.3", label="derived",
+         statement="the fast search (A* with the bound of the elements each device lacks, neighbours made "
+                   "as it goes) returns the very program the search over the whole type graph returns, "
+                   "with its peak and elements moved, over the mesh's axes and over sub-axes",
+         given={"case": either_axes()}, show=show_case)
+def _(case: tuple[Problem, bool]) -> None:
+    problem, subaxes = case
+    candidates = sub_axis_candidates if subaxes else None
+    fast = optimal.optimum(problem.source, problem.target, problem.mesh, candidates)
+    slow = optimal.reference(problem.source, problem.target, problem.mesh, candidates)
+    assert (fast.peak, fast.moved) == (slow.peak, slow.moved), \
+        f"fast {(fast.peak, fast.moved)}, whole graph {(slow.peak, slow.moved)}"
+    assert fast.program == slow.program, f"fast {show_program(fast.program)}, whole graph " \
+                                         f"{show_program(slow.program)}"
 
 
 # -- P8 for optimal: the JAX engine ------------------------------------------------------------------

@@ -55,10 +55,11 @@ def test_optimal_strategy() -> None:
     assert out["strategy"] == "optimal" and out["peak_local_elements"] == 36
     assert [op["op"] for op in out["program"]] == ["AllGather", "AllToAll"]
     assert out["checked"].startswith("checked on the NumPy simulator")
-    proc = cli("synth", "--mesh", "a=2,b=2,c=2,d=2,e=2", "[64{a}128, 128, 128]", "[128, 128, 64{b}128]",
-               "--strategy", "optimal")
+    proc = cli("synth", "--mesh", "a=2,b=2,c=2,d=2,e=2,f=2,g=2,h=2", "[1{a,b,c}8, 1{d,e,f}8, 4{g,h}16]",
+               "[1{h,g,f}8, 1{e,d,c}8, 4{b,a}16]", "--strategy", "optimal")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert proc.stderr.startswith("source:1:1: search limit [optimal]: the optimal search would visit more")
+    assert proc.stderr.startswith("source:1:1: search limit [optimal]: the optimal search would "
+                                  "enumerate more")
     proc = cli("synth", "--mesh", "x=100000,y=100000", "[100000{x}10000000000]", "[100000{y}10000000000]",
                "--strategy", "optimal")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr and "optimal search would" in proc.stderr

@@ -150,8 +150,9 @@ def test_huge_sizes_cost_nothing_to_search() -> None:
 @pytest.mark.parametrize(
     ("mesh", "source", "target"),
     [
-        ("a=2, b=2, c=2, d=2, e=2", "[64{a}128, 128, 128]", "[128, 128, 64{b}128]"),
-        ("a=2, b=2, c=2", "[" + ", ".join(["8"] * 60) + "]", "[" + ", ".join(["8"] * 59) + ", 4{a}8]"),
+        ("a=2, b=2, c=2, d=2, e=2, f=2, g=2, h=2", "[1{a,b,c}8, 1{d,e,f}8, 4{g,h}16]",
+         "[1{h,g,f}8, 1{e,d,c}8, 4{b,a}16]"),
+        ("x=128, y=64", "[1{x}128, 64]", "[128, 1{y}64]"),
     ],
 )
 def test_past_the_limits_a_located_refusal(mesh: str, source: str, target: str) -> None:
@@ -159,6 +160,15 @@ def test_past_the_limits_a_located_refusal(mesh: str, source: str, target: str) 
     with pytest.raises(CalculusError, match="optimal search would") as err:
         optimal.optimum(src, tgt, m)
     assert err.value.span is not None and err.value.rule == "optimal"
+
+
+def test_what_the_whole_graph_refused_the_fast_search_solves() -> None:
+    m, src, tgt = problem("a=2, b=2, c=2, d=2, e=2", "[64{a}128, 128, 128]", "[128, 128, 64{b}128]")
+    with pytest.raises(CalculusError, match="optimal search would"):
+        optimal.reference(src, tgt, m)
+    found = optimal.optimum(src, tgt, m)
+    assert (found.peak, found.moved) == cost(m, src, found.program) <= cost(m, src, synth.paper(src, tgt, m))
+    assert profile(src, found.program, m).types[-1] == tgt
 
 
 def test_the_sub_axis_search_reaches_types_over_an_axis_of_size_one() -> None:
