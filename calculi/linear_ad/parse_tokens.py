@@ -23,14 +23,17 @@ _NUMBER = (r"-(?>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?)(?!(?:[ \t\f\r\n]|#[^\n
 _NAME = (r"(?!(?:let|in|def|unpack|unpackL|zero)\b)[A-Za-z_\u00c0-\u024f\u0370-\u03ff\u1e00-\u1eff]"
          r"[A-Za-z0-9_'\u00c0-\u024f\u0300-\u036f\u0370-\u03ff\u1e00-\u1eff]*(?:\.[A-Za-z0-9_']+)*")
 TOKEN = re.compile(
-    r"(?P<skip>[ \t\f\r\n]+|#[^\n]*|--[^\n]*)"
-    rf"|(?P<NUMBER>{_NUMBER})"
+    r"(?:[ \t\f\r\n]+|#[^\n]*|--[^\n]*)*+"
+    rf"(?:(?P<NUMBER>{_NUMBER})"
     rf"|(?P<NAME>{_NAME})"
     r"|(?P<word>unpackL|unpack|let|in|def|zero)"
     r"|(?P<punct>->|→|\(\+\)|⊕|\*\*|\*\.|⊙|\*|×|\+|-|/|\(|\)|\[|\]|,|;|:|=|ℝ)"
-    r"|(?P<bad>.)", re.DOTALL)
-"""The grammar's terminals, in the order lark tries them: white space and comments first, a
-number before ``-``, a name before a keyword (names exclude the keywords), longer operators first."""
+    r"|(?P<end>\Z)"
+    r"|(?P<bad>.))", re.DOTALL)
+"""The grammar's terminals, in the order lark tries them, each after the white space and comments
+before it (taken whole, no backtracking): a number before ``-``, a name before a keyword (names
+exclude the keywords), longer operators first; ``end`` after the last token. One match a token,
+none a gap between tokens."""
 
 INVALID, DEEP, FORM = "invalid", "nested too deeply", "a form the fast parser leaves to the reference"
 """Why the fast parser hands a text over: it is not a program (the reference parser must reject
@@ -47,12 +50,12 @@ def tokens(text: str) -> tuple[list[str], list[int], list[int]] | str:
     ends: list[int] = []
     for m in TOKEN.finditer(text):
         kind = m.lastgroup
-        if kind == "skip":
-            continue
+        if kind == "end":
+            break
         if kind == "bad" or kind is None:
             return FORM if "[" in text else INVALID
-        kinds.append(kind if kind == "NAME" or kind == "NUMBER" else m.group())
-        starts.append(m.start())
+        kinds.append(kind if kind == "NAME" or kind == "NUMBER" else m.group(kind))
+        starts.append(m.start(kind))
         ends.append(m.end())
     return kinds, starts, ends
 

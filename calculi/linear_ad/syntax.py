@@ -276,12 +276,29 @@ def block(bindings: list[Binding] | tuple[Binding, ...], result: Expr) -> Expr:
     return Block(tuple(bindings), result)
 
 
+_SET_VAR = tuple(getattr(Var, f).__set__ for f in ("name", "hint", "span"))
+_SET_LVAR = tuple(getattr(LVar, f).__set__ for f in ("name", "hint", "span"))
+
+
 def var_of(b: Binder) -> Var:
-    return Var(b.name, b.hint)
+    """``Var(b.name, b.hint)``, built by setting its slots (the passes' most frequent node: the
+    frozen dataclass's ``__init__`` takes half again as long)."""
+    v = object.__new__(Var)
+    name, hint, span = _SET_VAR
+    name(v, b.name)
+    hint(v, b.hint)
+    span(v, None)
+    return v
 
 
 def lvar_of(b: Binder) -> LVar:
-    return LVar(b.name, b.hint)
+    """``LVar(b.name, b.hint)``, built as ``var_of`` builds a ``Var``."""
+    v = object.__new__(LVar)
+    name, hint, span = _SET_LVAR
+    name(v, b.name)
+    hint(v, b.hint)
+    span(v, None)
+    return v
 
 
 def children(e: Expr) -> Iterator[Expr]:

@@ -34,6 +34,7 @@ from calculi.linear_ad.eval import static_work
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.liveness import eliminate
 from calculi.linear_ad.names import Supply
+from calculi.linear_ad.parse_tokens import new_letb, new_prim
 from calculi.linear_ad.renumber import renumber
 from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.syntax import (
@@ -190,8 +191,8 @@ class _Unzip:
             self.drain(C, aN)
             largs.append(aL)
         if e.prim.linear:
-            return EMPTY, Prim(e.prim, tuple(args), tuple(largs), e.params, span=e.span)
-        return Prim(e.prim, tuple(args), (), e.params, span=e.span), EMPTY
+            return EMPTY, new_prim(e.prim, tuple(args), tuple(largs), e.params, e.span)
+        return new_prim(e.prim, tuple(args), (), e.params, e.span), EMPTY
 
     def call(self, e: Call, C: list[Binding]) -> tuple[Expr, Expr]:
         d = self.typing.signatures[e.func]
@@ -217,7 +218,7 @@ class _Unzip:
                     xs = tuple(self.fresh(x.hint, ty) for x, ty in zip(b.binders, nonlin_types, strict=True))
                     for x, nx in zip(b.binders, xs, strict=True):
                         self.sub[x.name] = var_of(nx)
-                    binding = LetB(xs, (), eN)
+                    binding = new_letb(xs, (), eN, None)
                     C.append(binding)
                     if self.policy(binding) or _contains_call(eN):
                         if self.counting:
@@ -238,7 +239,7 @@ class _Unzip:
                     ys = tuple(self.lsupply.binder(y.hint) for y in b.lbinders)
                     for y, ny in zip(b.lbinders, ys, strict=True):
                         self.sub[y.name] = lvar_of(ny)
-                    L.append(LetB((), ys, eL))
+                    L.append(new_letb((), ys, eL, None))
                 else:
                     self.drain(L, eL)
             elif isinstance(b, UnpackB):
