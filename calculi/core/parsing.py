@@ -17,14 +17,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from importlib import resources
-
-import lark
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from typing import TYPE_CHECKING, TypeAlias
 
 from calculi.core.errors import ParseError
 from calculi.core.syntax import Source, Span
 
-Hint = Callable[[UnexpectedInput, str, int], "tuple[int, str] | None"]
+if TYPE_CHECKING:  # lark is imported when a grammar first parses: a command that never parses never pays
+    import lark
+    from lark.exceptions import UnexpectedInput
+
+Hint: TypeAlias = "Callable[[UnexpectedInput, str, int], tuple[int, str] | None]"
 """``hint(error, text, offset)``: ``(offset, reason)`` to report instead, or ``None``."""
 
 
@@ -46,6 +48,8 @@ class Grammar:
     @property
     def parser(self) -> lark.Lark:
         if self._parser is None:
+            import lark
+
             self._parser = lark.Lark(
                 self._text,
                 parser="lalr",
@@ -83,6 +87,8 @@ class Grammar:
 
     def parse(self, source: Source, start: str | None = None) -> lark.Tree[lark.Token]:
         """Parse ``source`` or raise a ``ParseError`` pointing at the offending character."""
+        from lark.exceptions import UnexpectedInput
+
         try:
             return self.parser.parse(source.text, start=start)
         except UnexpectedInput as err:
@@ -104,6 +110,8 @@ class Grammar:
         top state whatever the depth, on the same kind of token with the same expectations
         (``def f x y =`` fails as ``def f x =`` does); the same kind of token with the same
         expectations in any state."""
+        from lark.exceptions import UnexpectedInput
+
         failures: list[tuple[str, UnexpectedInput]] = []
         for label, texts in self.examples.items():
             for text in texts:
@@ -131,6 +139,7 @@ class Grammar:
         return None
 
     def _describe(self, err: UnexpectedInput, source: Source) -> str:
+        from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
         if isinstance(err, UnexpectedCharacters):
             return f"unexpected character {err.char!r}"
         if isinstance(err, UnexpectedEOF):
@@ -165,6 +174,7 @@ class Grammar:
 
 
 def _is_token_error(err: UnexpectedInput) -> bool:
+    from lark.exceptions import UnexpectedEOF, UnexpectedToken
     return isinstance(err, UnexpectedToken | UnexpectedEOF)
 
 
@@ -179,6 +189,7 @@ def _position(err: UnexpectedInput) -> object:
 
 def _same_state(err: UnexpectedInput, other: UnexpectedInput) -> bool:
     """Lark's ``match_examples`` test (whose debug logging fails on LALR states)."""
+    from lark.exceptions import UnexpectedToken
     state = getattr(err, "state", None)
     if state is None or getattr(other, "state", None) != state:
         return False
@@ -188,6 +199,7 @@ def _same_state(err: UnexpectedInput, other: UnexpectedInput) -> bool:
 
 
 def _signature(err: UnexpectedInput) -> tuple[str, frozenset[str]] | None:
+    from lark.exceptions import UnexpectedEOF, UnexpectedToken
     if isinstance(err, UnexpectedToken):
         return err.token.type, frozenset(err.accepts or err.expected)
     if isinstance(err, UnexpectedEOF):
@@ -200,6 +212,7 @@ def _terminal(name: str) -> str:
 
 
 def _offset(err: UnexpectedInput, source: Source) -> int:
+    from lark.exceptions import UnexpectedEOF
     pos: int | None = getattr(err, "pos_in_stream", None)
     if isinstance(err, UnexpectedEOF) or pos is None:
         token = getattr(err, "token", None)
@@ -230,7 +243,7 @@ def show_int(value: int) -> str:
 
 def span_of(node: lark.Tree[lark.Token] | lark.Token, source: Source) -> Span | None:
     """The span of a lark tree or token (``None`` for an empty rule, which has no position)."""
-    if isinstance(node, lark.Token):
+    if isinstance(node, str):  # a lark Token is a str; a Tree is not
         if node.start_pos is None:
             return None
         return source.span(node.start_pos, node.end_pos if node.end_pos is not None else None)
