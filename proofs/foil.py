@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from calculi.core.errors import FuelExhausted
 from calculi.core.trace import Fuel
+from calculi.foil import scopes, substitute
 from calculi.foil import strategies as gen
-from calculi.foil import substitute
 from calculi.foil.alpha import alpha_equiv
 from calculi.foil.baselines import debruijn as db
 from calculi.foil.core import (
@@ -22,6 +22,7 @@ from calculi.foil.core import (
     empty_name_map,
     empty_scope,
     extend_scope,
+    fresh_id,
     identity_subst,
     lookup_name,
     member,
@@ -164,6 +165,29 @@ def _p3(theta: list[int], name: int) -> None:
     kept = with_refreshed(scope, unsafe_name(name), lambda b, ev: raw(b))
     assert (kept == name) == (name not in theta)
     assert not member(unsafe_name(kept), scope)
+
+
+@theorem("foil.scope.is_its_set", paper=FOIL, section="§3 P3", show=str,
+         statement="a scope built by extend_scope from names anywhere below 2^32 (crowded at WIDE and at "
+                   "the trie's leaf and node boundaries) answers member, fresh_id and its names as the set "
+                   "of those names, and every earlier scope still answers as its own set (persistence)",
+         given={"order": st.lists(gen.wide_names(), max_size=24),
+                "probes": st.lists(gen.wide_names(), max_size=12)})
+def _scope_set(order: list[int], probes: list[int]) -> None:
+    scope: Any = empty_scope()
+    model: set[int] = set()
+    history: list[tuple[Any, set[int]]] = [(scope, set())]
+    for name in order:
+        if name not in model:
+            scope = extend_scope(unsafe_binder(name), scope)
+            model = model | {name}
+            history.append((scope, model))
+    near = [n + d for n in order for d in (-1, 1) if n + d >= 0]
+    for earlier, members in history:
+        for name in [*order, *probes, *near]:
+            assert member(unsafe_name(name), earlier) == (name in members), (name, sorted(members))
+        assert fresh_id(earlier) == max(members, default=-1) + 1
+    assert scopes.names(scope) == sorted(model)
 
 
 @theorem("foil.subst.alpha_invariant", paper=FOIL, section="§3 P4", show=show,

@@ -8,11 +8,16 @@ Public API (used by suites and notebooks)::
 
 The strategies for other people's suites are in ``calculi.foil.strategies`` (imported lazily,
 since they need Hypothesis): ``closed_terms()``, ``open_terms()``, ``terms_in(scope)``, ...
+
+The parser (``parse``, ``parse_file``, ``Term``, ``Top``) is loaded on first use: it needs lark,
+and the calculi built on the foil's names (λp, Linear A) import this package without parsing
+its syntax.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import importlib
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from calculi.core.trace import Fuel
 from calculi.foil import core, substitution
@@ -23,12 +28,14 @@ from calculi.foil.debruijn import from_debruijn, to_debruijn
 from calculi.foil.names import intern, spell
 from calculi.foil.nbe import normalize_by_evaluation
 from calculi.foil.normalize import normalize, weak_head
-from calculi.foil.parse import Term, Top, parse, parse_file
 from calculi.foil.pretty import pretty
 from calculi.foil.rules import operation
 from calculi.foil.semantics import step
 from calculi.foil.substitution import beta, open_lam
 from calculi.foil.syntax import App, Expr, Lam, Var, free_names, scope_of
+
+if TYPE_CHECKING:
+    from calculi.foil.parse import Term, Top, parse, parse_file
 
 I = TypeVar("I")  # noqa: E741
 O = TypeVar("O")  # noqa: E741
@@ -86,3 +93,15 @@ def subst(term: Expr[Any], mapping: dict[str, Expr[Any]]) -> Expr[Any]:
     for value in mapping.values():
         scope = scope | scope_of(value)
     return substitute(scope, table, term)
+
+
+_PARSER = {"Term", "Top", "parse", "parse_file"}
+
+
+def __getattr__(name: str) -> object:
+    """The parser's names, imported on first use (a deliberately lazy start-up: lark)."""
+    if name in _PARSER:
+        value = getattr(importlib.import_module("calculi.foil.parse"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,20 +17,23 @@ that missed one of them has no total). The
 ratios are foil / rapier (the paper's "no run-time overhead" claim: 1.00 would be no overhead)
 and foil / NbE (what evaluation with sharing saves).
 
-``--scopes`` times scope extension when the largest name is 10³ … 3·10⁶ (``scopes.py``).
+``--scopes`` times scope extension, membership and the fresh name in scopes of 10³ … 10⁷ names
+(``scopes.py``: constant time, the trie's height fixed).
 ``--scaling`` times the front end and the evaluator on inputs of size n and 2n (see
 ``scaling.py``). ``--substrate`` runs the λp and Linear A benchmarks under the profiler and prints
 how much of their time is spent in the foil (``calculi/foil``), by function.
 
 Where the foil's overhead comes from in CPython: the erased representation costs nothing, and
-the step at a binder costs what the rapier's does: the λ rows of the rule tables are made by the
-trusted core (``core.lam_row``, ``core.subst_row``: ``with_refreshed``, ``add_rename``,
-``extend_scope`` and the recursion into the body fused), so there is one Python call per binder,
-and the binder never reaches code outside the core. Lookups at names, the identity test and the
-machine's extension of σ are erased to C-level calls (``dict.get``, ``not``,
-``dict.__setitem__``); called unbound, they cost a little more than the rapier's inline
-``subst.get``, ``not subst`` and ``subst[x] = a``, which shows on Church numerals (many lookups,
-few binders).
+the steps taken at every node cost what the rapier's do, because the trusted core writes them
+out (``fused.py``): the λ rows of the rule tables (``with_refreshed``, ``add_rename``,
+``extend_scope`` and the recursion into the body, one Python call per binder) and the machine's
+head loop (σ extended in place, looked up and restarted at a name with the dict's own
+operations). What is left are the identity test of ``substitute`` and the fresh σ of each
+argument of a neutral term, erased to C-level calls (``not``, ``dict()``) that cost a little more
+than the rapier's inline ``not subst`` and ``{}``: a few per cent on Church numerals (many
+arguments, few binders). The machine's extension of σ used to go through the slot wrapper
+``dict.__setitem__``, four times the cost of ``σ[x] = v``: that was most of the Church rows'
+12–17 %.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from typing import Any
 from calculi.core.files import positive_int
 from calculi.foil.baselines import always_rename, rapier
 from calculi.foil.baselines import debruijn as db
-from calculi.foil.core import extend_scope, fresh_id, unsafe_binder, unsafe_scope
+from calculi.foil.core import extend_scope, fresh_id, member, unsafe_binder, unsafe_name, unsafe_scope
 from calculi.foil.debruijn import to_debruijn
 from calculi.foil.nbe import normalize_by_evaluation
 from calculi.foil.normalize import normalize
@@ -207,34 +210,37 @@ def substrate(top: int) -> None:
             print(f"  {seconds:8.3f}s  {where}")
 
 
-SCOPE_SIZES = [1_000, 30_000, 300_000, 3_000_000]
+SCOPE_SIZES = [10**3, 10**4, 10**5, 10**6, 10**7]
 
 
-def _per_extension(scope: Any, extend: Callable[[Any], Any], repeat: int) -> float:
-    """Best CPU time, in µs, of one extension by a fresh name (five in a row from ``scope``)."""
-    rounds = 400
+def _per_call(run: Callable[[int], object], repeat: int, rounds: int = 2000) -> float:
+    """Best CPU time, in µs, of one call ``run(k)`` (k = 0 … rounds − 1), loop overhead included."""
     best = float("inf")
     for _ in range(repeat):
         start = time.process_time()
-        for _ in range(rounds):
-            inner = scope
-            for _ in range(5):
-                inner = extend(inner)
-        best = min(best, (time.process_time() - start) / (5 * rounds))
+        for k in range(rounds):
+            run(k)
+        best = min(best, (time.process_time() - start) / rounds)
     return best * 1e6
 
 
-def print_scope_extension(repeat: int) -> None:
-    """Scope extension (``fresh_id`` then ``extend_scope``) in a scope whose largest name is n,
-    against the same step on a plain ``int`` bit set, the foil's only representation before
-    ``scopes.Wide`` (time proportional to n)."""
-    print(f"{'largest name':>12}  {'foil scope':>12}  {'int bit set':>12}")
+def print_scope_costs(repeat: int) -> None:
+    """The three scope operations in a scope of the names 0 … n − 1: extension by a fresh name
+    (``fresh_id`` then ``extend_scope``), membership of a name spread over the scope (``member``),
+    and the fresh name alone (``fresh_id``); and extension of a plain ``int`` bit set, the
+    foil's only representation before ``scopes.Wide`` (time proportional to n), for comparison."""
+    print(f"{'names':>12}  {'held as':>8}  {'extension':>10}  {'membership':>10}  {'fresh name':>10}"
+          f"  {'int bit set':>11}")
     for n in SCOPE_SIZES:
-        bits = 1 | 1 << (n - 1)
-        grow: Callable[[Any], Any] = lambda s: extend_scope(unsafe_binder(fresh_id(s)), s)  # noqa: E731
-        foil_us = _per_extension(unsafe_scope(bits), grow, repeat)
-        bits_us = _per_extension(bits, lambda s: s | 1 << s.bit_length(), repeat)
-        print(f"{n:>12,}  {foil_us:>10.2f}µs  {bits_us:>10.2f}µs")
+        bits = (1 << n) - 1
+        scope: Any = unsafe_scope(bits)
+        probes: list[Any] = [unsafe_name(k * 7919 % n) for k in range(64)]
+        extension = _per_call(lambda k: extend_scope(unsafe_binder(fresh_id(scope)), scope), repeat)  # noqa: B023
+        membership = _per_call(lambda k: member(probes[k & 63], scope), repeat)  # noqa: B023
+        fresh = _per_call(lambda k: fresh_id(scope), repeat)  # noqa: B023
+        plain = _per_call(lambda k: bits | 1 << bits.bit_length(), repeat, 200)  # noqa: B023
+        print(f"{n:>12,}  {type(scope).__name__:>8}  {extension:>8.2f}µs  {membership:>8.2f}µs"
+              f"  {fresh:>8.2f}µs  {plain:>9.2f}µs", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,10 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--substrate", action="store_true",
                         help="profile the λp and Linear A benchmarks: how much of their time is the foil's")
     parser.add_argument("--scopes", action="store_true",
-                        help="time scope extension at 1k, 30k, 300k and 3M names")
+                        help="time scope extension, membership and the fresh name at 10^3 … 10^7 names")
     args = parser.parse_args(argv)
     if args.scopes:
-        print_scope_extension(args.repeat)
+        print_scope_costs(args.repeat)
     elif args.scaling:
         print_scaling(args.scaling, args.repeat)
     elif args.substrate:

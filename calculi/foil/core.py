@@ -8,19 +8,20 @@ the rapier's invariants, and at run time the type machinery is erased:
 * a ``Scope[N]`` (the rapier's in-scope set Θ) is an ``int`` bit set over those identifiers while
   they are small, so membership, extension and the choice of a fresh name (one past the largest,
   as free-foil does) are single integer operations; a scope with a name at or above
-  ``scopes.WIDE`` is a persistent trie answering the same operations (``scopes.py``), so that
-  extension never costs time proportional to the largest name;
+  ``scopes.WIDE`` is a persistent trie of fixed height over the names below 2³² answering the
+  same operations (``scopes.py``), so that all three take constant time, whatever the largest name;
 * a ``Substitution[V, I, O]`` is a ``dict`` from names of ``I`` to values of scope ``O``, treated
   as immutable; a missing key means the identity, as in free-foil;
 * evidence (``DExt[N, L]``: ``L`` is a distinct extension of ``N``) is one shared token, minted
   only here, in the trusted core;
 * ``sink`` returns its argument (paper §3.5: sinking is the identity).
 
-The classes below are therefore never instantiated: they exist for the type checker only. Python
-has no rank-2 types, so "for all ``L``" is a callback protocol with a method-level type variable:
-the continuation passed to ``with_fresh`` must be a generic function (a nested ``def``), and one
-fixed to a particular scope is rejected statically. Python has no higher-kinded types either,
-so a substitution's value type ``V`` is the fully applied term type (``Expr[O]``).
+The types are in ``phantom.py`` (never instantiated: they exist for the type checker only); this
+module is the trusted API over them, the only place, with ``fused.py`` (the rapier's steps
+written out, for speed) and ``namemap.py`` (total maps), where a typed value meets its erased
+self. It re-exports both, so ``calculi.foil.core`` is the whole of the foil's interface. Python
+has no higher-kinded types, so a substitution's value type ``V`` is the fully applied term type
+(``Expr[O]``).
 
 Cheap run-time checks of the invariants (freshness, distinctness, membership) run when the
 environment variable ``FOIL_CHECKS=1`` is set (the test suite sets it) or ``CHECKS`` is true.
@@ -31,10 +32,13 @@ from __future__ import annotations
 import operator
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, final
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from calculi.core.errors import ScopeError
+from calculi.foil.fused import Build, Head, Into, IntoS, Machine, lam_row, machine, subst_row, under_binder
+from calculi.foil.namemap import NameMap, add_name_binder, empty_name_map, lookup_name, pop_name_binder
 from calculi.foil.names import SPELLINGS
+from calculi.foil.phantom import DExt, FreshK, Name, NameBinder, Scope, Substitution, UnderK, VoidS
 from calculi.foil.scopes import WIDE, from_bits, widen
 
 CHECKS = os.environ.get("FOIL_CHECKS") == "1"
@@ -48,68 +52,17 @@ O2 = TypeVar("O2")
 V = TypeVar("V")
 V2 = TypeVar("V2")
 R = TypeVar("R")
-R_co = TypeVar("R_co", covariant=True)
-A = TypeVar("A")
-A_contra = TypeVar("A_contra", contravariant=True)
 
-
-@final
-class VoidS:
-    """The empty scope."""
-
-
-@final
-class Name(Generic[N]):
-    """A name in scope ``N``. Erased: at run time a name is its ``int`` identifier."""
-
-    __slots__ = ()
-
-
-@final
-class NameBinder(Generic[N, L]):
-    """A binder extending scope ``N`` to ``L``. Erased: at run time, the bound name's ``int``."""
-
-    __slots__ = ()
-
-
-@final
-class Scope(Generic[N]):
-    """The run-time counterpart of ``N`` (the rapier's Θ). Erased: an ``int`` bit set, or a
-    ``scopes.Wide`` once it holds a large name."""
-
-    __slots__ = ()
-
-
-@final
-class DExt(Generic[N, L]):
-    """Evidence that ``L`` is a distinct extension of ``N`` (the paper's ``DExt n l``)."""
-
-    __slots__ = ()
-
-
-@final
-class Substitution(Generic[V, I, O]):
-    """A substitution from names of ``I`` to values ``V`` of scope ``O``. Erased: a ``dict``."""
-
-    __slots__ = ()
-
-
-class FreshK(Protocol[N, R_co]):
-    """A continuation ``∀l. DExt n l => NameBinder n l -> r`` (generic in ``L``)."""
-
-    def __call__(self, binder: NameBinder[N, L], evidence: DExt[N, L], /) -> R_co: ...
-
-
-class UnderK(Protocol[O, I2, R_co]):
-    """A continuation ``∀o'. NameBinder o o' -> Scope o' -> Substitution v i' o' -> r``.
-
-    The value type of the substitution is ``Any`` here because Python has no higher-kinded types
-    (it would be ``e o'``); the continuation's own annotation states it."""
-
-    def __call__(
-        self, binder: NameBinder[O, O2], scope: Scope[O2], subst: Substitution[Any, I2, O2], /
-    ) -> R_co: ...
-
+__all__ = [
+    "CHECKS", "EMPTY_SCOPE", "Build", "DExt", "FreshK", "Head", "Into", "IntoS", "Machine", "Name",
+    "NameBinder", "NameMap", "Scope", "Substitution", "UnderK", "VoidS", "add_name_binder",
+    "add_rename", "add_subst", "empty_name_map", "empty_scope", "extend_if_fresh", "extend_scope",
+    "extend_subst_owned", "fresh_id", "fresh_unspelled", "identity_subst", "is_identity", "lam_row",
+    "lookup_name", "lookup_subst", "lookup_subst_or", "machine", "member", "name_of", "pop_name_binder",
+    "raw", "singleton_subst", "sink", "sink_name", "subst_items", "subst_row", "trans", "under_binder",
+    "unsafe_binder", "unsafe_evidence", "unsafe_name", "unsafe_scope", "unsink_name", "with_fresh",
+    "with_refreshed", "with_refreshed_unspelled",
+]
 
 _EVIDENCE: object = object()
 
@@ -224,11 +177,6 @@ def unsink_name(binder: NameBinder[N, L], name: Name[L]) -> Name[N] | None:
     return None if name == binder else name  # type: ignore[comparison-overlap, return-value]
 
 
-def identity_subst() -> Substitution[V, I, I]:
-    """The identity substitution (the empty map)."""
-    return {}  # type: ignore[return-value]
-
-
 def lookup_subst(
     subst: Substitution[V, I, O], name: Name[I], inject: Callable[[Name[O]], V]
 ) -> V:
@@ -239,11 +187,13 @@ def lookup_subst(
 
 if TYPE_CHECKING:
 
+    def identity_subst() -> Substitution[V, I, I]:
+        """The identity substitution (the empty map)."""
+
     def extend_subst_owned(subst: Substitution[V, I, O], binder: NameBinder[I, I2], value: V) -> None:
         """σ[x ↦ v] in O(1), by updating σ itself: only for a caller that holds the only
         reference to σ and never uses it at its old scope again (the normaliser's machine, whose
-        σ grows by one entry per β-step, and holds σ at a type it cannot state: see
-        ``normalize.py``)."""
+        σ grows by one entry per β-step: ``fused.machine`` writes this step inline)."""
 
     def lookup_subst_or(subst: Substitution[V, I, O], name: Name[I], unchanged: V) -> V:
         """σ(x), or ``unchanged`` when σ leaves ``x`` alone: the caller passes its own occurrence
@@ -253,9 +203,11 @@ if TYPE_CHECKING:
         """Does σ leave every name alone? (Dex: an identity substitution is a coercion, I ⊆ O.)"""
 
 else:
-    # Erased to C-level calls: a substitution is a dict, so these are ``dict.__setitem__``,
-    # ``dict.get`` and ``not``.
-    extend_subst_owned = dict.__setitem__
+    # Erased to C-level calls: a substitution is a dict, so these are ``dict()``, ``σ[x] = v``
+    # (through ``operator.setitem``: the slot wrapper ``dict.__setitem__`` costs four times as
+    # much), ``dict.get`` and ``not``.
+    identity_subst = dict
+    extend_subst_owned = operator.setitem
     lookup_subst_or = dict.get
     is_identity = operator.not_
 
@@ -295,117 +247,6 @@ def add_rename(
     return table  # type: ignore[return-value]
 
 
-def under_binder(
-    scope: Scope[O],
-    subst: Substitution[V, I, O],
-    binder: NameBinder[I, I2],
-    inject: Callable[[Any], object],
-    k: UnderK[O, I2, R],
-) -> R:
-    """The rapier's whole step at a binder, fused into one trusted call:
-
-        x' = with_refreshed(Θ, x);  σ' = add_rename(σ, x, x');  Θ' = extend_scope(x', Θ);  k(x', Θ', σ')
-
-    It means exactly that composition (the tests check it), and saves the interpreter the calls
-    in between: Python charges for every function call, so this is how the foil gets close to the
-    plain rapier's speed. ``inject`` builds the variable term of a name (``Var``)."""
-    theta: Any = scope  # erased: Θ is an int bit set (or a scopes.Wide), σ a dict, names ints
-    sigma: Any = subst
-    x: Any = binder
-    go: Any = k
-    if theta >> x & 1:
-        fresh = theta.bit_length()
-        table = dict(sigma)
-        table[x] = inject(fresh)
-        return go(fresh, theta | 1 << fresh if fresh < WIDE else widen(theta, fresh), table)  # type: ignore[no-any-return]
-    if x in sigma:
-        sigma = dict(sigma)
-        del sigma[x]
-    return go(x, theta | 1 << x if x < WIDE else widen(theta, x), sigma)  # type: ignore[no-any-return]
-
-
-class Into(Protocol[A_contra]):
-    """The traversal a λ row goes on with under its binder: ``∀o i. Scope o -> Substitution v i o
-    -> e i -> a -> e o``, generic in both scopes (``e`` is ``Any``: no higher-kinded types)."""
-
-    def __call__(
-        self, scope: Scope[O], subst: Substitution[Any, I, O], body: Any, payload: A_contra, /
-    ) -> Any: ...
-
-
-class IntoS(Protocol):
-    """``Into`` without a payload: ``∀o i. Scope o -> Substitution v i o -> e i -> e o``."""
-
-    def __call__(self, scope: Scope[O], subst: Substitution[Any, I, O], body: Any, /) -> Any: ...
-
-
-class Build(Protocol):
-    """The binder's constructor: ``∀n l. NameBinder n l -> e l -> hint -> e n`` (``Lam``)."""
-
-    def __call__(self, binder: NameBinder[N, L], body: Any, hint: Any, /) -> Any: ...
-
-
-def lam_row(build: Build, inject: Callable[[Any], object], into: Into[A]) -> Callable[..., Any]:
-    """The λ row of a rule table over ``S(Θ, σ, ·)``, made here in the trusted core:
-
-        row(Θ, σ, λx. e, _, a) = build(x', into(Θ ∪ {x'}, σ', e, a), hint)
-
-    where ``x'``, ``σ'`` are ``under_binder``'s step with ``fresh_unspelled``'s fresh name, and the
-    hint is the original binder's spelling (or its own hint). The binder ``x'`` and its scope never
-    leave the core: ``into`` is generic in both scopes, so it cannot be fixed to one, and ``build``
-    receives ``x'`` only to bind it. One Python call per binder (the row itself), as the plain
-    rapier. The fourth argument (the machine's empty argument stack) is ignored."""
-    go: Any = into
-    make: Any = build
-
-    def row(scope: Any, sigma: Any, term: Any, args: Any, payload: Any) -> Any:
-        x = term.binder
-        hint = term.hint
-        if scope >> x & 1:
-            fresh = scope.bit_length()
-            ceiling = SPELLINGS.ceiling
-            if fresh < ceiling:
-                fresh = ceiling
-            table = dict(sigma)
-            table[x] = inject(fresh)
-            inner = scope | 1 << fresh if fresh < WIDE else widen(scope, fresh)
-            return make(fresh, go(inner, table, term.body, payload), x if hint is None else hint)
-        if x in sigma:
-            sigma = dict(sigma)
-            del sigma[x]
-        return make(x, go(scope | 1 << x if x < WIDE else widen(scope, x), sigma, term.body, payload),
-                    x if hint is None else hint)
-
-    return row
-
-
-def subst_row(build: Build, inject: Callable[[Any], object], into: IntoS) -> Callable[..., Any]:
-    """``lam_row`` for a table whose rules take ``(Θ, σ, e)`` only (substitution's):
-    ``row(Θ, σ, λx. e) = build(x', into(Θ ∪ {x'}, σ', e), hint)``."""
-    go: Any = into
-    make: Any = build
-
-    def row(scope: Any, sigma: Any, term: Any) -> Any:
-        x = term.binder
-        hint = term.hint
-        if scope >> x & 1:
-            fresh = scope.bit_length()
-            ceiling = SPELLINGS.ceiling
-            if fresh < ceiling:
-                fresh = ceiling
-            table = dict(sigma)
-            table[x] = inject(fresh)
-            inner = scope | 1 << fresh if fresh < WIDE else widen(scope, fresh)
-            return make(fresh, go(inner, table, term.body), x if hint is None else hint)
-        if x in sigma:
-            sigma = dict(sigma)
-            del sigma[x]
-        return make(x, go(scope | 1 << x if x < WIDE else widen(scope, x), sigma, term.body),
-                    x if hint is None else hint)
-
-    return row
-
-
 def extend_if_fresh(binder: NameBinder[N, L], scope: Scope[N]) -> Scope[L] | None:
     """``extend_scope(x, Θ)`` when ``x ∉ Θ``, else ``None`` (the clash test and the extension in one)."""
     theta: Any = scope
@@ -418,37 +259,3 @@ def extend_if_fresh(binder: NameBinder[N, L], scope: Scope[N]) -> Scope[L] | Non
 def subst_items(subst: Substitution[V, I, O]) -> list[tuple[Name[I], V]]:
     """The explicit entries of σ (names σ does not map are left alone)."""
     return list(subst.items())  # type: ignore[attr-defined]
-
-
-@final
-class NameMap(Generic[N, A]):
-    """A total map from the names of scope ``N`` to values (typing contexts, environments).
-    Erased: a ``dict``; extended only by ``add_name_binder``, so every name of ``N`` has a value."""
-
-    __slots__ = ()
-
-
-def empty_name_map() -> NameMap[VoidS, A]:
-    return {}  # type: ignore[return-value]
-
-
-def add_name_binder(binder: NameBinder[N, L], value: A, names: NameMap[N, A]) -> NameMap[L, A]:
-    """Γ, x : a."""
-    out = dict(names)  # type: ignore[call-overload]
-    out[binder] = value
-    return out  # type: ignore[no-any-return]
-
-
-def lookup_name(name: Name[N], names: NameMap[N, A]) -> A:
-    """Γ(x); total on ``N`` (a missing name is a broken invariant, reported as a ``ScopeError``)."""
-    try:
-        return names[name]  # type: ignore[index, no-any-return]
-    except KeyError:
-        raise ScopeError(f"lookup_name: name {raw(name)} is not in the map (NameMap not total)") from None
-
-
-def pop_name_binder(binder: NameBinder[N, L], names: NameMap[L, A]) -> tuple[NameMap[N, A], A]:
-    """Γ, x : a  ↦  (Γ, a); the outer map no longer has ``x`` (Distinct scopes: ``x ∉ N``)."""
-    out = dict(names)  # type: ignore[call-overload]
-    value = out.pop(binder)
-    return out, value

@@ -3,10 +3,11 @@
 These are the rapier's classic mistakes (reference note §1): forgetting the delete at a binder
 that keeps its name, never renaming a binder that clashes with Θ, not extending Θ under a
 binder, and applying σ twice; and an α-equivalence check that lets two binders keep their own
-name whenever one of them is fresh (``λx. x`` / ``λy. x`` then look equal); and NbE reading a
-closure back under its own binder name when that name is already in scope. Each patches one
-name of ``calculi.foil.alpha`` or ``calculi.foil.nbe``, or the entries of the rule tables for one
-rule (the λ rows of substitution and of the normaliser together) while active;
+name whenever one of them is fresh (``λx. x`` / ``λy. x`` then look equal); NbE reading a
+closure back under its own binder name when that name is already in scope; and a scope's trie
+that reads the last name of each leaf in the next leaf (an off-by-one in the leaf index). Each
+patches one name of ``calculi.foil.alpha``, ``nbe`` or ``scopes``, or the entries of the rule
+tables for one rule (the λ rows of substitution and of the normaliser together) while active;
 ``python -m proofs --paper foil --mutants`` must kill all.
 """
 
@@ -17,7 +18,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from calculi.core.mutants import Mutant, patch, patch_entry
-from calculi.foil import alpha, nbe, substitution
+from calculi.foil import alpha, nbe, scopes, substitution
 from calculi.foil.core import fresh_unspelled, unsafe_name
 from calculi.foil.normalize import NF_RULES, nf
 from calculi.foil.scopes import extend as extend_raw
@@ -66,6 +67,16 @@ def _subst_var_twice(scope: Any, subst: Any, term: Any) -> Any:
     return value if value is term else substitution.substitute(scope, subst, value)
 
 
+def _member_leaf_off_by_one(root: Any, name: int) -> int:
+    """``scopes._member`` with the leaf found from ``name + 1``: right except at the last name of
+    a leaf, which is looked up in the next leaf."""
+    leaf = name + 1
+    node = root[leaf >> scopes.LEAF_BITS + scopes.FAN_BITS * (scopes.LEVELS - 1)]
+    for level in range(1, scopes.LEVELS):
+        node = node[leaf >> scopes.LEAF_BITS + scopes.FAN_BITS * (scopes.LEVELS - 1 - level) & scopes.FAN - 1]
+    return node >> (name & (1 << scopes.LEAF_BITS) - 1)  # type: ignore[no-any-return]
+
+
 _unify_binders = alpha.unify_binders
 
 
@@ -100,6 +111,13 @@ MUTANTS = [
         "foil",
         "the in-scope set is not extended under a binder",
         lambda: _lam_rows(extend=False),
+    ),
+    Mutant(
+        "foil.scope_leaf_off_by_one",
+        "foil",
+        "the scope's trie looks the last name of each leaf up in the next leaf",
+        lambda: patch(scopes, "_member", _member_leaf_off_by_one),
+        theorems="foil.scope",
     ),
     Mutant(
         "foil.subst_twice",

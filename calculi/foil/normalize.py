@@ -19,29 +19,23 @@ semantics, so it spends the same fuel as ``semantics.step`` and the de Bruijn or
 and step.agrees_with_nf); but a ``let`` with n bindings costs O(n), not O(n²): the body is walked
 once, not once per β-step.
 
-σ grows by one entry per β-step in place (``extend_subst_owned``, erased to
-``dict.__setitem__``): the machine holds the only reference to it, since arguments are
-substituted when they are pushed. The loop holds the pair (σ, e) at a scope ``I`` that changes
-with every β-step, an existential type Python cannot state, so the pair is ``Any`` inside
-``head_normal`` and typed at the boundaries of every function here.
+The machine's loop, ``head_normal``, is made by the trusted core (``fused.machine``), as the λ row
+is: σ grows by one entry per β-step in place (the machine holds the only reference to it, since
+arguments are substituted when they are pushed), and the loop holds the pair (σ, e) at a scope
+``I`` that changes with every β-step, an existential type Python cannot state; written in the
+core, σ's operations are the dict's own, as in the plain rapier, and the pair is typed at the
+boundaries of every function here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from calculi.core.errors import FuelExhausted
 from calculi.core.trace import DEFAULT_FUEL, Fuel
-from calculi.foil.core import (
-    Scope,
-    Substitution,
-    extend_subst_owned,
-    identity_subst,
-    lam_row,
-    lookup_subst_or,
-)
+from calculi.foil.core import Head, Scope, Substitution, identity_subst, lam_row, machine
 from calculi.foil.rules import fired, operation
 from calculi.foil.substitution import substitute
 from calculi.foil.syntax import App, Expr, Lam, Var, scope_of
@@ -51,37 +45,22 @@ L = TypeVar("L")
 I = TypeVar("I")  # noqa: E741
 O = TypeVar("O")  # noqa: E741
 
-Head = tuple[Any, Any, list[Any]]
-"""The machine stopped at ``(σ : I → O, e : Expr[I], arguments : list[Expr[O]])``, last argument
-first; ``e`` is a λ (and there are no arguments) or a name σ leaves alone."""
+if TYPE_CHECKING:
 
+    def head_normal(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Expr[I], fuel: Fuel) -> Head:
+        """Run the machine from ``(σ, e)`` to a weak-head normal form ``(σ', e', arguments)``:
+        ``e'`` is a λ with no argument or a name σ' leaves alone; ``σ`` becomes the machine's."""
 
-def head_normal(scope: Scope[O], subst: Substitution[Expr[O], I, O], term: Expr[I], fuel: Fuel) -> Head:
-    """Run the machine from ``(σ, e)`` to a weak-head normal form; ``σ`` becomes the machine's."""
-    sigma: Any = subst
-    head: Any = term
-    args: list[Expr[O]] = []
-    while True:
-        if isinstance(head, App):
-            args.append(substitute(scope, sigma, head.arg))
-            head = head.fun
-        elif isinstance(head, Lam):
-            if not args:
-                return sigma, head, args
-            fuel.tick(head.span)
-            extend_subst_owned(sigma, head.binder, args.pop())
-            head = head.body
-        else:
-            value = lookup_subst_or(sigma, head.name, None)
-            if value is None:
-                return sigma, head, args
-            sigma, head = identity_subst(), value
+else:
+    # The core's machine, stated at the λ-calculus's types above (``Machine`` cannot name ``Expr``).
+    head_normal = machine(App, Lam, substitute)
 
 
 def whnf(scope: Scope[N], term: Expr[N], fuel: Fuel) -> Expr[N]:
     """The weak-head normal form: contract head redexes until the head is a λ with no argument,
     or a name."""
-    sigma, head, args = head_normal(scope, identity_subst(), term, fuel)
+    start: Substitution[Expr[N], N, N] = identity_subst()
+    sigma, head, args = head_normal(scope, start, term, fuel)
     out: Expr[N] = substitute(scope, sigma, head)
     while args:
         out = App(out, args.pop())

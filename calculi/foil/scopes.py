@@ -2,12 +2,20 @@
 
 A scope whose names are all below ``WIDE`` is an ``int`` bit set: membership (``Θ >> x & 1``),
 extension (``Θ | 1 << x``) and the fresh name (``Θ.bit_length()``) are single integer operations,
-as fast as Python gets. A bit set costs time proportional to its largest name, though, and a
-process that has read many names hands out large identifiers; so a scope with a name at or above
-``WIDE`` is a ``Wide``: the names below ``WIDE`` still as an ``int`` bit set, the others in a
-persistent radix trie of bit-set leaves (``LEAF_BITS`` names a leaf, ``FAN`` children a node),
-and the largest name kept alongside. Extending it copies one path of the trie: O(log n) with a
-constant of a few tuple slices, whatever the largest name.
+as fast as Python gets, and cost at most a few 8 KiB integers. A scope with a name at or above
+``WIDE`` is a ``Wide``: the names below ``WIDE`` still an ``int`` bit set, the others in a
+persistent radix trie of fixed height over the whole name space (names below ``LIMIT`` = 2³², as
+a word bounds Haskell's ``IntSet``; names are dense identifiers, so no process comes near it), and
+one past the largest name kept alongside. A name is split into its path through the trie:
+
+    x = i₀ i₁ i₂ i₃ b      (5 + 5 + 5 + 5 bits of node indices, 12 bits of leaf position)
+
+so every name is reached through exactly ``LEVELS`` nodes of ``FAN`` children, whatever the scope
+holds. Membership reads that path; extension copies it (``LEVELS`` lists of ``FAN`` slots) and
+sets one bit of a leaf; the fresh name is the stored top. All three are constant time, with the
+path written out in ``_member`` and ``widen`` rather than looped over. Nodes are lists that are
+never changed once built (extension copies before it writes), and an empty subtree is the one
+shared ``_EMPTY[depth]``, so a scope with a few large names costs a few paths.
 
 ``Wide`` answers the same three integer operations as an ``int`` (``>>``, ``|`` with a bit set,
 ``bit_length``), so code that tests membership or draws a fresh name need not know which it
@@ -21,68 +29,85 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeAlias
 
+from calculi.core.errors import ScopeError
+
 WIDE = 1 << 16
 """Names below this are bits of an ``int``; a scope with a larger name is a ``Wide``. Below it,
 an ``int`` operation (at most 8 KiB of digits) costs less than copying a path of the trie."""
 LEAF_BITS = 12
-FAN_BITS = 4
+FAN_BITS = 5
+LEVELS = 4
 FAN = 1 << FAN_BITS
-_LEAF_MASK = (1 << LEAF_BITS) - 1
-_FAN_MASK = FAN - 1
+LIMIT = 1 << (LEAF_BITS + FAN_BITS * LEVELS)
+"""One past the largest name a scope can hold (2³²)."""
+BOUNDARIES = tuple(1 << (LEAF_BITS + FAN_BITS * k) for k in range(LEVELS + 1))
+"""Where a name's path first changes at each level: 2¹², 2¹⁷, 2²², 2²⁷ and ``LIMIT``."""
+_LEAF = (1 << LEAF_BITS) - 1
+_IDX = FAN - 1
 _LOW_MASK = (1 << WIDE) - 1
-_EMPTY_NODE: tuple[Any, ...] = (None,) * FAN
-
-Trie: TypeAlias = "tuple[Any, ...] | int | None"
+_S0, _S1, _S2, _S3 = (LEAF_BITS + FAN_BITS * k for k in (3, 2, 1, 0))
 
 
-def _names(node: Trie, height: int, base: int) -> Iterator[int]:
-    """The names in ``node``, whose first leaf is number ``base``, in increasing order."""
-    if node is None:
-        return
-    if height == 0:
-        bits: int = node  # type: ignore[assignment]
-        offset = base << LEAF_BITS
+def _empties() -> list[Any]:
+    """``_EMPTY[d]``: the empty subtree at depth d (0 the root, ``LEVELS`` a leaf, the int 0)."""
+    out: list[Any] = [0]
+    for _ in range(LEVELS):
+        out.append([out[-1]] * FAN)
+    return out[::-1]
+
+
+_EMPTY = _empties()
+
+Trie: TypeAlias = "list[Any]"
+
+
+def _names(node: Any, depth: int, first: int) -> Iterator[int]:
+    """The names in ``node`` (at ``depth``, its first leaf number ``first``), in increasing order."""
+    if depth == LEVELS:
+        bits: int = node
+        offset = first << LEAF_BITS
         while bits:
             low = bits & -bits
             yield offset + low.bit_length() - 1
             bits ^= low
         return
-    step = FAN ** (height - 1)
-    for i, child in enumerate(node):  # type: ignore[arg-type]
-        yield from _names(child, height - 1, base + i * step)
+    if node is _EMPTY[depth]:
+        return
+    span = FAN ** (LEVELS - 1 - depth)
+    for i, child in enumerate(node):
+        yield from _names(child, depth + 1, first + i * span)
+
+
+def _member(root: Trie, name: int) -> int:
+    """The leaf of ``name`` shifted to ``name``'s bit (``& 1`` is membership), for WIDE ≤ name < LIMIT."""
+    leaf: int = root[name >> _S0][name >> _S1 & _IDX][name >> _S2 & _IDX][name >> _S3 & _IDX]
+    return leaf >> (name & _LEAF)
 
 
 class Wide:
-    """A scope with a name at or above ``WIDE``: the low names as a bit set, the others in a
-    persistent trie of ``height`` levels, and ``top``, one past the largest name. Immutable."""
+    """A scope with a name at or above ``WIDE``: the low names as a bit set, the others in the
+    fixed-height trie ``root``, and ``top``, one past the largest name. Immutable."""
 
-    __slots__ = ("height", "low", "root", "top")
+    __slots__ = ("low", "root", "top")
 
-    def __init__(self, low: int, root: Trie, height: int, top: int) -> None:
+    def __init__(self, low: int, root: Trie, top: int) -> None:
         self.low = low
         self.root = root
-        self.height = height
         self.top = top
 
     def __rshift__(self, name: int) -> int:
         """``Θ >> x & 1`` is membership, as for a bit set."""
         if name < WIDE:
             return self.low >> name
-        chunk = name >> LEAF_BITS
-        height = self.height
-        if chunk >> (FAN_BITS * height):
+        if name >= LIMIT:
             return 0
-        node: Any = self.root
-        while height and node is not None:
-            height -= 1
-            node = node[chunk >> (FAN_BITS * height) & _FAN_MASK]
-        return 0 if node is None else node >> (name & _LEAF_MASK)
+        return _member(self.root, name)
 
     def __or__(self, other: object) -> RawScope:
         """Union with a bit set (``Θ | 1 << x``) or another scope."""
         if isinstance(other, int):
             if other <= _LOW_MASK:
-                return Wide(self.low | other, self.root, self.height, self.top)
+                return Wide(self.low | other, self.root, self.top)
             return union(self, from_bits(other))
         if isinstance(other, Wide):
             return union(self, other)
@@ -97,7 +122,7 @@ class Wide:
     def names(self) -> Iterator[int]:
         """The names, in increasing order."""
         yield from bit_names(self.low)
-        yield from _names(self.root, self.height, 0)
+        yield from _names(self.root, 0, 0)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (int, Wide)):
@@ -117,34 +142,33 @@ class Wide:
 RawScope: TypeAlias = "int | Wide"
 
 
+def _beyond(name: int) -> ScopeError:
+    return ScopeError(f"name {name} is beyond the name space of a scope: names are below 2^32 ({LIMIT})")
+
+
 def widen(scope: RawScope, name: int) -> Wide:
-    """Θ ∪ {x} for a name ``x`` at or above ``WIDE`` (the caller tests that): O(log x)."""
+    """Θ ∪ {x} for a name ``x`` with WIDE ≤ x (the caller tests that): a copy of x's path, in
+    constant time. A name at or above ``LIMIT`` is a ``ScopeError``."""
     if scope.__class__ is int:
         low: int = scope
-        root: Any = None
-        height, top = 1, 0
+        root, top = _EMPTY[0], 0
     else:
-        low, root, height, top = scope.low, scope.root, scope.height, scope.top  # type: ignore[union-attr]
-    chunk = name >> LEAF_BITS
-    while chunk >> (FAN_BITS * height):
-        if root is not None:
-            root = (root, *_EMPTY_NODE[1:])
-        height += 1
-    path: list[tuple[tuple[Any, ...], int]] = []
-    node = root
-    shift = FAN_BITS * height
-    while shift:
-        shift -= FAN_BITS
-        children = _EMPTY_NODE if node is None else node
-        i = chunk >> shift & _FAN_MASK
-        path.append((children, i))
-        node = children[i]
-    new: Any = 1 << (name & _LEAF_MASK)
-    if node is not None:
-        new |= node
-    for children, i in reversed(path):
-        new = children[:i] + (new,) + children[i + 1 :]  # noqa: RUF005  (faster than unpacking)
-    return Wide(low, new, height, top if top > name else name + 1)
+        low, root, top = scope.low, scope.root, scope.top  # type: ignore[union-attr]
+    if name >= LIMIT:
+        raise _beyond(name)
+    i0 = name >> _S0
+    i1 = name >> _S1 & _IDX
+    i2 = name >> _S2 & _IDX
+    i3 = name >> _S3 & _IDX
+    n0: list[Any] = root.copy()
+    n1: list[Any] = n0[i0].copy()
+    n2: list[Any] = n1[i1].copy()
+    n3: list[Any] = n2[i2].copy()
+    n3[i3] |= 1 << (name & _LEAF)
+    n2[i2] = n3
+    n1[i1] = n2
+    n0[i0] = n1
+    return Wide(low, n0, top if top > name else name + 1)
 
 
 def extend(scope: RawScope, name: int) -> RawScope:
@@ -180,17 +204,17 @@ def from_bits(bits: int) -> RawScope:
     the trie built bottom-up from the bit set's bytes, a leaf at a time (not a name at a time)."""
     if bits <= _LOW_MASK:
         return bits
+    if bits.bit_length() > LIMIT:
+        raise _beyond(bits.bit_length() - 1)
     data = (bits >> WIDE << WIDE).to_bytes((bits.bit_length() + 7) // 8, "little")
     size = 1 << (LEAF_BITS - 3)
-    level: list[Any] = [int.from_bytes(data[k:k + size], "little") or None for k in range(0, len(data), size)]
-    height = 1
-    while len(level) > FAN ** height:
-        height += 1
-    for _ in range(height):
-        level += [None] * (-len(level) % FAN)
-        level = [None if all(c is None for c in level[k:k + FAN]) else tuple(level[k:k + FAN])
+    level: list[Any] = [int.from_bytes(data[k:k + size], "little") for k in range(0, len(data), size)]
+    for depth in range(LEVELS - 1, -1, -1):
+        empty = _EMPTY[depth + 1]
+        level += [empty] * (-len(level) % FAN)
+        level = [_EMPTY[depth] if all(c is empty or c == 0 for c in level[k:k + FAN]) else level[k:k + FAN]
                  for k in range(0, len(level), FAN)]
-    return Wide(bits & _LOW_MASK, level[0], height, bits.bit_length())
+    return Wide(bits & _LOW_MASK, level[0], bits.bit_length())
 
 
 def names(scope: RawScope) -> list[int]:

@@ -13,7 +13,9 @@ a quarter of the compound terms are redexes, under binders as often as not. Size
   mostly terms with λs, e's binders clashing with them;
 * ``alpha_variants()``: pairs ``(e, e')`` with ``e ≡α e'`` and different binder names;
 * ``alpha_pairs()``: pairs of the same shape, α-equivalent or differing only in their binding
-  structure (``λx. x`` / ``λy. x``: a binder fresh on one side only).
+  structure (``λx. x`` / ``λy. x``: a binder fresh on one side only);
+* ``wide_names()``: raw names across a scope's whole name space, crowded at the boundaries of its
+  representation (``scopes.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from hypothesis import strategies as st
 from calculi.foil.baselines.debruijn import DB, DApp, DVar
 from calculi.foil.core import unsafe_binder, unsafe_name
 from calculi.foil.debruijn import to_debruijn
+from calculi.foil.scopes import FAN_BITS, LEAF_BITS, LEVELS, LIMIT, WIDE
 from calculi.foil.shapes import has_lam
 from calculi.foil.syntax import App, Expr, Lam, Var, free_names
 
@@ -86,6 +89,21 @@ def images(draw: st.DrawFn, scope: Sequence[int], max_size: int = 10) -> Term:
     if has_lam(term):
         return term
     return Lam(unsafe_binder(_binder(draw, (), scope)), term)
+
+
+def wide_names() -> st.SearchStrategy[int]:
+    """Names from 0 to ``scopes.LIMIT`` − 1, most within 3 of a boundary of the scope's
+    representation: ``WIDE`` (bit set / trie), ``LIMIT``, and a multiple of the span of a trie
+    leaf or node (2¹², 2¹⁷, 2²², 2²⁷), where a name's path through the trie changes."""
+    spans = [1 << (LEAF_BITS + FAN_BITS * k) for k in range(LEVELS)]
+    multiples = st.sampled_from(spans).flatmap(
+        lambda span: st.integers(1, LIMIT // span - 1).map(span.__mul__))
+    near = st.tuples(st.one_of(st.sampled_from([WIDE, LIMIT, *spans]), multiples), st.integers(-3, 3))
+    return st.one_of(
+        st.integers(0, 64),
+        near.map(lambda edge: min(max(edge[0] + edge[1], 0), LIMIT - 1)),
+        st.integers(0, LIMIT - 1),
+    )
 
 
 def scopes(min_size: int = 0) -> st.SearchStrategy[list[int]]:

@@ -1,30 +1,29 @@
-"""The erased scope (``scopes.py``): bit sets for small names, a persistent trie above ``WIDE``,
-checked against Python sets, through the core's operations and the raw integer ones."""
+"""The erased scope (``scopes.py``): bit sets for small names, a persistent trie of fixed height
+above ``WIDE``, checked against Python sets, through the core's operations and the raw integer
+ones, at names crowded at every boundary of the representation (``strategies.wide_names``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calculi.core.errors import FuelExhausted
+from calculi.core.errors import FuelExhausted, ScopeError
 from calculi.foil import core, scopes
 from calculi.foil.nbe import normalize_by_evaluation
 from calculi.foil.normalize import normalize
-from calculi.foil.scopes import WIDE
-from calculi.foil.strategies import open_terms, substitutions
+from calculi.foil.scopes import LIMIT, WIDE
+from calculi.foil.strategies import open_terms, substitutions, wide_names
 from calculi.foil.substitution import substitute
 from calculi.foil.syntax import App, Lam, Var, free_names, free_occurrences
 
-# small names, names around WIDE and the trie's leaf and node boundaries, and very large names
-names = st.one_of(
-    st.integers(0, 64),
-    st.integers(WIDE - 3, WIDE + 3),
-    st.integers(0, 40_000),
-    st.integers(0, 3_000_000),
-    st.sampled_from([1 << 20, (1 << 25) - 1, 1 << 25, 10**9]),
-)
+# small names, names around WIDE, LIMIT and the trie's leaf and node boundaries, and any name below LIMIT
+names = st.one_of(st.integers(0, 40_000), wide_names())
+# the same below 2²³ (a bit set of them is at most 1 MiB): the boundaries of leaves and of the two
+# lowest node levels
+bit_set_names = wide_names().map(lambda n: n % (1 << 23))
 
 
 def build(order: list[int]) -> tuple[Any, set[int]]:
@@ -124,7 +123,7 @@ def test_substitution_with_wide_scopes(case: Any, offset: int) -> None:
     assert nameless(wide, offset) == nameless(small, 0)
 
 
-@given(st.lists(names, max_size=30), st.lists(names, max_size=10))
+@given(st.lists(bit_set_names, max_size=30), st.lists(names, max_size=10))
 def test_a_bit_set_converts_to_the_scope_its_names_build(members: list[int], probes: list[int]) -> None:
     """``unsafe_scope`` of an ``int`` (λp and Linear A hand the foil bit sets) builds the trie a leaf at
     a time; it must hold the names that extending one by one gives, and extend the same way after."""
@@ -135,3 +134,19 @@ def test_a_bit_set_converts_to_the_scope_its_names_build(members: list[int], pro
     for n in probes:
         assert converted >> n & 1 == (n in model)
         assert scopes.names(scopes.extend(converted, n)) == sorted(model | {n})
+
+
+@pytest.mark.parametrize("top", [(1 << 27) - 1, 1 << 27, (1 << 27) + 1])
+def test_a_bit_set_reaching_the_top_node_level_converts(top: int) -> None:
+    members = [0, WIDE, (1 << 22) - 1, top]
+    converted = scopes.from_bits(sum(1 << n for n in members))
+    assert scopes.names(converted) == members
+    assert [converted >> n & 1 for n in (top - 1, top, top + 1)] == [top - 1 in members, 1, 0]
+
+
+def test_a_name_beyond_the_name_space_is_a_scope_error() -> None:
+    scope = core.extend_scope(core.unsafe_binder(LIMIT - 1), core.empty_scope())
+    assert core.fresh_id(scope) == LIMIT
+    assert scope >> LIMIT & 1 == 0
+    with pytest.raises(ScopeError, match="beyond the name space"):
+        core.extend_scope(core.unsafe_binder(core.fresh_id(scope)), scope)
