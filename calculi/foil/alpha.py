@@ -12,7 +12,7 @@ Each side has a renaming ρ (a foil ``Substitution`` of names), and at a pair of
 (the cases of free-foil's ``unifyNameBinders``; ρ drops x when c = x, the rapier's delete), and
 two names are equal when ρ₁(x) = ρ₂(y). This is free-foil's ``alphaEquiv`` (rename only one side,
 only when the binders differ), made iterative for deep terms; free names compare by their raw
-names. It is checked against de Bruijn equality (proofs/foil.py, P10), on pairs that differ only
+names. It is checked against de Bruijn equality (proofs/foil/normalisation.py, P10), on pairs that differ only
 in their binding structure (``strategies.alpha_pairs``).
 """
 

@@ -8,7 +8,7 @@
 applied to the leftmost-outermost redex: the head redex if there is one, otherwise inside the
 body of a λ, otherwise in the arguments of a name from left to right. Iterating ``step`` reaches
 the same normal form, with the same number of β-steps, as ``normalize.nf`` (a theorem in
-proofs/foil.py checks it). A step's rule is β; ξ and μ (the contexts it went through) count for
+proofs/foil/normalisation.py checks it). A step's rule is β; ξ and μ (the contexts it went through) count for
 rule coverage only.
 """
 
