@@ -32,26 +32,34 @@ from __future__ import annotations
 import operator
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from calculi.core.errors import ScopeError
 from calculi.foil.fused import Build, Head, Into, IntoS, Machine, lam_row, machine, subst_row, under_binder
 from calculi.foil.namemap import NameMap, add_name_binder, empty_name_map, lookup_name, pop_name_binder
 from calculi.foil.names import SPELLINGS
-from calculi.foil.phantom import DExt, FreshK, Name, NameBinder, Scope, Substitution, UnderK, VoidS
+from calculi.foil.phantom import (
+    I2,
+    O2,
+    V2,
+    DExt,
+    FreshK,
+    I,
+    L,
+    N,
+    Name,
+    NameBinder,
+    O,
+    R,
+    Scope,
+    Substitution,
+    UnderK,
+    V,
+    VoidS,
+)
 from calculi.foil.scopes import WIDE, from_bits, widen
 
 CHECKS = os.environ.get("FOIL_CHECKS") == "1"
-
-N = TypeVar("N")
-L = TypeVar("L")
-I = TypeVar("I")  # noqa: E741  (the paper's name for an input scope)
-I2 = TypeVar("I2")
-O = TypeVar("O")  # noqa: E741  (the paper's name for an output scope)
-O2 = TypeVar("O2")
-V = TypeVar("V")
-V2 = TypeVar("V2")
-R = TypeVar("R")
 
 __all__ = [
     "CHECKS", "EMPTY_SCOPE", "Build", "DExt", "FreshK", "Head", "Into", "IntoS", "Machine", "Name",
