@@ -46,8 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from calculi.core.errors import TypeCheckError
-from calculi.redistribution import astar
-from calculi.redistribution.astar import OP_RANK, OpKey, SearchLimit, axis_key
+from calculi.redistribution import astar, typegraph
 from calculi.redistribution.check import TYPING_RULES, same_problem, type_of_op
 from calculi.redistribution.costs import COST_RULES
 from calculi.redistribution.pretty import show_count, show_type
@@ -63,6 +62,7 @@ from calculi.redistribution.syntax import (
     Op,
     Program,
 )
+from calculi.redistribution.typegraph import OP_RANK, OpKey, SearchLimit, axis_key
 
 MAX_TYPES = 4_000
 """The most types the search enumerates before refusing."""
@@ -313,7 +313,7 @@ def clear_caches() -> None:
     """Forget every graph, atom table and printed type kept from earlier searches."""
     _graph.cache_clear()
     _shown.cache_clear()
-    astar.atoms.cache_clear()
+    typegraph.atoms.cache_clear()
 
 
 def optimum(source: DistType, target: DistType, mesh: Mesh, candidates: Candidates | None = None) -> Optimum:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from calculi.core.mutants import Mutant, patch
-from calculi.redistribution import astar, optimal
+from calculi.redistribution import optimal, typegraph
 from calculi.redistribution.syntax import AllPermute, AllToAll, DistType, DynSlice, Mesh, Op
 
 THEOREMS = "redistribution.optimal"
@@ -56,16 +56,16 @@ def _one_device(source: DistType, mesh: Mesh) -> optimal.Graph:
     return optimal.Graph(graph.mesh, graph.types, edges)
 
 
-_h_many = astar.Search.h_many
+_h_many = typegraph.TypeGraph.h_many
 
 
-def _bound_counts_held(self: astar.Search, codes: list[astar.Code],
-                       ids: np.ndarray | None = None) -> np.ndarray:
-    lacking = _h_many(self, codes, ids)
+def _bound_counts_held(self: typegraph.TypeGraph, codes: list[typegraph.Code],
+                       overlaps: list[tuple[int, ...]]) -> np.ndarray:
+    lacking = _h_many(self, codes, overlaps)
     return self.devices * math.prod(self.target_local) - lacking
 
 
-def _astar_everyone(self: astar.Search, group: astar.Group, k: int) -> np.ndarray:
+def _astar_everyone(self: typegraph.TypeGraph, group: typegraph.Group, k: int) -> np.ndarray:
     everyone = np.full(len(group.codes), self.devices, dtype=np.int64)
     everyone[k] = 0
     return everyone
@@ -86,8 +86,8 @@ MUTANTS = [
            lambda: patch(optimal, "build_graph", _one_device), THEOREMS),
     Mutant("redistribution.optimal.astar_bound_counts_held", "redistribution",
            "the fast optimal search bounds what is left by the target elements a device holds",
-           lambda: patch(astar.Search, "h_many", _bound_counts_held), THEOREMS),
+           lambda: patch(typegraph.TypeGraph, "h_many", _bound_counts_held), THEOREMS),
     Mutant("redistribution.optimal.astar_permute_moves_everyone", "redistribution",
            "the fast optimal search costs an AllPermute as moving every device's block",
-           lambda: patch(astar.Search, "differ", _astar_everyone), THEOREMS),
+           lambda: patch(typegraph.TypeGraph, "differ", _astar_everyone), THEOREMS),
 ]
