@@ -20,7 +20,8 @@ from proofs.registry import Result, all_mutants, check, kills, select
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m proofs", description=__doc__)
     parser.add_argument("--paper", help="only the theorems of this paper or calculus")
-    parser.add_argument("--theorem", help="only this theorem id (or id prefix)")
+    parser.add_argument("--theorem", help="only this theorem id (or id prefix); with --mutants, only the "
+                        "mutants whose id starts with it")
     parser.add_argument("--profile", choices=PROFILES, default="ci")
     parser.add_argument("--seed", type=int, help="Hypothesis seed (default: 0 for ci, else random)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
@@ -35,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     seed = args.seed if args.seed is not None else (0 if args.profile == "ci" else random.randrange(2**32))
 
     if args.mutants:
-        return _mutants(args.paper, args.profile, max(1, args.seeds), args.json)
+        return _mutants(args.paper, args.theorem, args.profile, max(1, args.seeds), args.json)
     theorems = select(args.paper, args.theorem)
     if not theorems:
         print("no theorem matches", file=sys.stderr)
@@ -103,10 +104,12 @@ def _coverage(counts: Counter[tuple[str, str]], calculi: list[str]) -> int:
     return never
 
 
-def _mutants(paper: str | None, profile: str, seeds: int, as_json: bool) -> int:
+def _mutants(paper: str | None, prefix: str | None, profile: str, seeds: int, as_json: bool) -> int:
+    """Each mutant (with ``--theorem ID``: those whose id starts with ID) against its theorems."""
     rows = []
     survivors = 0
-    for m in all_mutants(paper):
+    chosen = all_mutants(paper or (prefix.split(".", 1)[0] if prefix else None))
+    for m in (m for m in chosen if prefix is None or m.id.startswith(prefix)):
         killers = kills(m, profile, seeds)
         killer = next((k for k in killers if k is not None), None)
         killed = sum(k is not None for k in killers)
