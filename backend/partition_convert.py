@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from backend.ltypes import ArrayT, ConstRef
+from backend.partition_sequence import SEQUENCE_CONVERSIONS
 from calculi.core.errors import UsageError
 from calculi.linear_ad.syntax import (
     Block,
@@ -190,6 +191,7 @@ CONVERSIONS: dict[str, Conversion] = {
     "stop_gradient": _identity, "checkpoint_name": _identity,
     "gelu_tanh": _gelu_tanh, "gelu_grad": _gelu_grad,
     "scale": _elementwise("mul"), "ladd": _elementwise("add"), "einsumL": _einsum_linear,
+    **SEQUENCE_CONVERSIONS,
 }
 """How each backend primitive is written in PartIR:Core. A linear primitive ``pL`` without an entry
 of its own converts as ``p`` (its operands: the non-linear ones, then the linear one)."""

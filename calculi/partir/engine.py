@@ -39,6 +39,33 @@ def _broadcast(jnp: Any, params: Params, xs: Sequence[Any]) -> Any:
     return jnp.broadcast_to(xs[0].reshape(view), shape)
 
 
+def _window(params: Params, inner: tuple[int, ...]) -> tuple[slice, ...]:
+    ints, rank = _ints(params), len(inner)
+    return tuple(slice(s, s + t * (k - 1) + 1, t)
+                 for s, t, k in zip(ints[:rank], ints[rank:2 * rank], inner, strict=True))
+
+
+def _pad(jnp: Any, params: Params, xs: Sequence[Any]) -> Any:
+    zeros = jnp.zeros(_ints(params)[2 * xs[0].ndim:], xs[0].dtype)
+    return zeros.at[_window(params, xs[0].shape)].set(xs[0])
+
+
+def _scan(jnp: Any, params: Params, xs: Sequence[Any]) -> Any:
+    """The recurrence unrolled over time (the programs' sequences are short)."""
+    a, x, h = xs
+    steps = range(x.shape[1] - 1, -1, -1) if params[0] else range(x.shape[1])
+    out: dict[int, Any] = {}
+    for t in steps:
+        h = out[t] = a[:, t] * h + x[:, t]
+    return jnp.stack([out[t] for t in range(x.shape[1])], axis=1)
+
+
+def _argmax_weights(jnp: Any, params: Params, xs: Sequence[Any]) -> Any:
+    axes = _ints(params)
+    hit = (xs[0] == jnp.max(xs[0], axis=axes, keepdims=True)).astype(xs[0].dtype)
+    return hit / hit.sum(axis=axes, keepdims=True)
+
+
 JAX_IMPLS: dict[str, JaxImpl] = {
     "add": lambda jnp, p, xs: xs[0] + xs[1],
     "sub": lambda jnp, p, xs: xs[0] - xs[1],
@@ -59,6 +86,13 @@ JAX_IMPLS: dict[str, JaxImpl] = {
     "broadcast": _broadcast,
     "reshape": lambda jnp, p, xs: xs[0].reshape(_ints(p)),
     "atomic": lambda jnp, p, xs: xs[0],
+    "sqrt": lambda jnp, p, xs: jnp.sqrt(xs[0]),
+    "maximum": lambda jnp, p, xs: jnp.maximum(xs[0], xs[1]),
+    "strided_slice": lambda jnp, p, xs: xs[0][_window(p, _ints(p)[2 * xs[0].ndim:])],
+    "pad": _pad,
+    "scan": _scan,
+    "max": lambda jnp, p, xs: jnp.max(xs[0], axis=_ints(p)),
+    "argmax_weights": _argmax_weights,
 }
 """Each primitive's JAX implementation (a test checks that every primitive has one). ``take`` trusts
 its indices: the reference semantics refuses an index that is no row, JAX would clamp it."""

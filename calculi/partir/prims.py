@@ -105,6 +105,8 @@ RELU = _elementwise("relu", 1, lambda x: np.maximum(x, 0.0))
 LOG = _elementwise("log", 1, np.log, 4)
 LOGISTIC = _elementwise("logistic", 1, lambda x: 0.5 * (np.tanh(0.5 * x) + 1.0), 5)
 RSQRT = _elementwise("rsqrt", 1, lambda x: 1.0 / np.sqrt(x), 2)
+SQRT = _elementwise("sqrt", 1, np.sqrt, 2)
+MAXIMUM = _elementwise("maximum", 2, np.maximum)
 
 
 def _scale_shape(params: Params, shapes: Sequence[Shape], span: Span | None) -> Shape:
@@ -325,3 +327,6 @@ def _atomic_shape(params: Params, shapes: Sequence[Shape], span: Span | None) ->
 
 
 ATOMIC = _define(Prim("atomic", 1, _atomic_shape, lambda p, xs: xs[0].copy(), lambda p, s, out: 0), None)
+
+
+from calculi.partir import prims_sequence  # noqa: E402, F401  (registers the sequence primitives)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,11 +13,13 @@ from backend.api import value_and_grad
 from backend.models import griffin
 from backend.partition import partition, to_partir
 from backend.partition_models import init_mlp, init_transformer, mlp_loss, transformer_layer
+from backend.pytree import flatten
 from calculi.core.errors import UsageError
 from calculi.core.syntax import Source
 from calculi.partir.check import check_func
 from calculi.partir.lower import Communicate, lower
 from calculi.partir.parse import parse_schedule
+from calculi.partir.syntax import Apply
 from calculi.partir.tactics import apply_schedule
 from calculi.redistribution.reductions import AllReduce
 from calculi.redistribution.syntax import Mesh
@@ -90,17 +93,50 @@ def test_transformer_layer_gradient_under_bp_and_megatron() -> None:
         np.testing.assert_allclose(got, grads[key], rtol=1e-9, atol=1e-12)
 
 
-def test_griffin_training_step_names_every_primitive_without_a_partir_form() -> None:
-    cfg = replace(griffin.preset("tiny", 16), blocks=1)
+def _griffin(blocks: int) -> tuple[Any, dict[str, Any], np.ndarray]:
+    cfg = replace(griffin.preset("tiny", 16), blocks=blocks)
     params = griffin.init(cfg, 0, np.float64)
-    tokens = np.random.default_rng(0).integers(0, 16, size=(2, 8))
-    step = partition(lambda p, t, g: griffin.loss(p, t, g, cfg), "batch=2", "", grad=True)
-    with pytest.raises(UsageError, match=r"primitives .*linear_scan.*one_hot.* have no PartIR form") as err:
-        step(params, tokens, tokens)
-    absent = err.value.reason.split(" have no")[0]
-    converted = {"take", "log", "logistic", "logistic_grad", "rsqrt", "rsqrt_grad", "softplus",
-                 "stop_gradient", "checkpoint_name", "gelu_tanh", "gelu_grad"}
-    assert not converted & set(absent.replace(",", " ").split())
+    tokens = np.random.default_rng(blocks).integers(0, 16, size=(4, 8))
+    return (lambda p, t, g: griffin.loss(p, t, g, cfg)), params, tokens
+
+
+GRIFFIN_BP = "ManualPartition({in0: 0, in1: 0}, batch)"
+
+
+def _matches(out: tuple[np.ndarray, ...], loss: Any, grads: dict[str, Any], rtol: float) -> None:
+    np.testing.assert_allclose(out[0], loss, rtol=rtol)
+    leaves = flatten(grads)[0]
+    assert len(out) == 1 + len(leaves)
+    for got, want in zip(out[1:], leaves, strict=True):
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * 1e-2)
+
+
+@pytest.mark.parametrize(("blocks", "mesh"), [(1, "batch=2"), (1, "batch=4"), (2, "batch=2"), (2, "batch=4")])
+def test_griffin_training_step_partitions_by_batch_and_matches(blocks: int, mesh: str) -> None:
+    step, params, tokens = _griffin(blocks)
+    loss, grads = value_and_grad(step)(params, tokens, tokens)
+    _matches(partition(step, mesh, GRIFFIN_BP, grad=True)(params, tokens, tokens), loss, grads, 1e-10)
+
+
+def test_griffin_training_step_keeps_time_whole_and_sums_gradients_over_the_batch() -> None:
+    step, params, tokens = _griffin(1)
+    func, _ = to_partir(step, Mesh.of(batch=4), (params, tokens, tokens), grad=True)
+    part = apply_schedule(func, parse_schedule(Source(GRIFFIN_BP)))
+    scans = [op.result for op in func.body if isinstance(op, Apply) and op.prim == "scan"]
+    assert scans and all([f.result for _, f in part.loops[s]] == [0] for s in scans)
+    spmd = lower(part)
+    sums = [op for i in spmd.instrs if isinstance(i, Communicate) for op in i.ops]
+    assert all(isinstance(op, AllReduce) and op.axis == "batch" for op in sums)
+    assert len(sums) >= len(flatten(params)[0])
+
+
+@pytest.mark.slow
+def test_griffin_training_step_on_jax_devices() -> None:
+    pytest.importorskip("jax")
+    step, params, tokens = _griffin(1)
+    loss, grads = value_and_grad(step)(params, tokens, tokens)
+    _matches(partition(step, "batch=4", GRIFFIN_BP, engine="jax", grad=True)(params, tokens, tokens), loss,
+             grads, 1e-5)
 
 
 def test_a_non_scalar_loss_is_refused() -> None:
