@@ -231,7 +231,7 @@ class _Checker(IndexInference):
                     raise error(f"negation works on Int or Real, not {show_type(ta)}", e.span, rule)
                 return ta, ra
             case For(index=i, type=n, body=body):
-                if isinstance(n, Omitted):
+                if isinstance(n, Omitted) or e.inferred:
                     n = self.unknown(i)
                 else:
                     n = self.resolve(n, e.span)

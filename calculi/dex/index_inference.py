@@ -4,7 +4,9 @@ The checker binds ``i`` to an unknown index set (``IndexVar``) while it checks t
 use that needs ``i`` at a known index set fixes it: ``x.i`` with ``x : n=>a``, ``r!i``, ``i == j``
 with ``j`` known, an argument of a function of ``n``. A later use at another index set is a type
 error naming both uses; a body that leaves it open is a type error asking for ``for i:n. e``. The
-solved ``for`` is written back into the syntax tree, so later passes see ``for i:n. e``.
+solved ``for`` is written back into the syntax tree, so later passes see ``for i:n. e``; a ``for``
+checked again is inferred again, and one shared by two contexts that fix different index sets is
+refused (T-For) rather than given a stale index set.
 """
 
 from __future__ import annotations
@@ -90,13 +92,23 @@ class IndexInference:
     def settle(self, loop: For, var: IndexVar) -> Type:
         """The inferred index set of ``loop``, written into it; or a type error (T-For)."""
         known = self.unknowns[var.ident]
+        if known.solution is None and loop.inferred:  # a rewritten body (inlining) lost the use
+            known.solution = loop.type                # that fixed it: no use disagrees, so keep it
         if known.solution is None:
             raise error(f"cannot infer the index set of {known.index}; write for {known.index}:n. e",
                         loop.span, "T-For")
         if known.ordinal_at is not None and not isinstance(known.solution, Fin | Enum):
             raise error(f"ordinal takes an index of Fin n or of an enumeration; {known.index} is "
                         f"an index of {show_type(known.solution)}", known.ordinal_at, "T-Prim")
-        object.__setattr__(loop, "type", known.solution)  # the elaboration: for i:n. e
+        if loop.inferred and loop.type != known.solution:
+            raise error(f"this for is shared with a program where {known.index} ranges over "
+                        f"{show_type(loop.type)}, here over {show_type(known.solution)}; write "
+                        f"for {known.index}:n. e", loop.span, "T-For")
+        # The elaboration, for i:n. e, written into the for: every later pass reads the index set
+        # there. A for met again (shared, or checked twice) is inferred again (``inferred``), and
+        # an answer that differs from the one written is refused above, never silently replaced.
+        object.__setattr__(loop, "type", known.solution)
+        object.__setattr__(loop, "inferred", True)
         return known.solution
 
 

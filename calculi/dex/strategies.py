@@ -17,6 +17,7 @@ from fractions import Fraction
 from hypothesis import strategies as st
 
 from calculi.dex.pretty import show
+from calculi.dex.strategies_inference import loop
 from calculi.dex.syntax import (
     INT,
     REAL,
@@ -213,7 +214,10 @@ def _expr_of(draw: st.DrawFn, ctx: Ctx, ty: Type, depth: int) -> Expr:
         case "for":
             assert isinstance(ty, TableT)
             index = draw(st.sampled_from(INDEX_NAMES))
-            return For(index, ty.index, _expr_of(draw, _bind(ctx, index, ty.index), ty.elem, sub))
+            inner = _bind(ctx, index, ty.index)
+            if draw(st.integers(0, 2)) == 0:  # pointful: for i. e.i, fixing the index set of i
+                return loop(draw, index, ty.index, Index(_expr_of(draw, inner, ty, sub), Var(index)))
+            return loop(draw, index, ty.index, _expr_of(draw, inner, ty.elem, sub))
         case "pair":
             assert isinstance(ty, PairT)
             return Pair(_expr_of(draw, ctx, ty.fst, sub), _expr_of(draw, ctx, ty.snd, sub))
@@ -248,7 +252,7 @@ def _accumulation(draw: st.DrawFn, ctx: Ctx, depth: int, into_table: bool | None
     if draw(st.booleans()):
         body = Seq(body, Accum(target, _expr_of(draw, inner, REAL if target != Var(name) else monoid,
                                                     depth - 1)))
-    handler = Handle("run_accum", None, monoid, name, For(index, n, body))
+    handler = Handle("run_accum", None, monoid, name, loop(draw, index, n, body))
     result = App(Var("snd"), handler) if _prim(ctx, "snd") else None
     if result is None:
         return _real_literal(draw)

@@ -24,6 +24,7 @@ from calculi.dex.strategies import (
     _real_literal,
     index_sets,
 )
+from calculi.dex.strategies_inference import loop
 from calculi.dex.syntax import (
     REAL,
     Accum,
@@ -31,7 +32,6 @@ from calculi.dex.syntax import (
     BinOp,
     Expr,
     Fin,
-    For,
     Handle,
     Index,
     Put,
@@ -91,7 +91,7 @@ def _body(draw: st.DrawFn, ctx: Ctx, depth: int) -> Expr:
     n = draw(index_sets())
     inner = _bind(ctx, index, n)
     step: Expr = Seq(_statement(draw, inner, depth), _value_of(draw, inner, REAL, depth))
-    return _call("sum", For(index, n, step))
+    return _call("sum", loop(draw, index, n, step))
 
 
 def _statement(draw: st.DrawFn, ctx: Ctx, depth: int) -> Expr:
@@ -107,7 +107,7 @@ def _statement(draw: st.DrawFn, ctx: Ctx, depth: int) -> Expr:
     if how == "for":
         index = draw(st.sampled_from(INDEX_NAMES))
         n = draw(index_sets())
-        return For(index, n, _statement(draw, _bind(ctx, index, n), depth - 1))
+        return loop(draw, index, n, _statement(draw, _bind(ctx, index, n), depth - 1))
     name, ref = draw(st.sampled_from(refs))
     target: Expr = Var(name)
     elem = ref.elem
@@ -126,7 +126,8 @@ def _value_of(draw: st.DrawFn, ctx: Ctx, ty: Type, depth: int) -> Expr:
     """A value of ``ty`` (Real, or a table of reals) that may read references and indices."""
     if isinstance(ty, TableT):
         index = draw(st.sampled_from(INDEX_NAMES))
-        return For(index, ty.index, _value_of(draw, _bind(ctx, index, ty.index), ty.elem, depth))
+        return loop(draw, index, ty.index,
+                    _value_of(draw, _bind(ctx, index, ty.index), ty.elem, depth))
     readable = _refs(ctx, "State", "Read")
     indices = [x for x, t in ctx.items() if isinstance(t, Fin)]
     how = draw(st.sampled_from(["literal"] + ["read"] * 2 * bool(readable)

@@ -6,7 +6,7 @@ one ``a`` per index of ``n``. Every node is a frozen, slotted dataclass carrying
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from calculi.core.syntax import Node
@@ -223,11 +223,13 @@ class Neg(Expr):
 @dataclass(frozen=True, slots=True)
 class For(Expr):
     """``for i:n. e``: the table of ``e`` at every index ``i`` of ``n`` (``for i. e`` is parsed
-    with ``Omitted()`` for ``n``, which the checker replaces by the inferred index set)."""
+    with ``Omitted()`` for ``n``, which the checker replaces by the inferred index set, marking the
+    ``for`` ``inferred`` so that a later check infers it again rather than trusting it)."""
 
     index: str
     type: Type
     body: Expr
+    inferred: bool = field(default=False, compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

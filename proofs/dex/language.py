@@ -5,6 +5,7 @@ same table whatever the order of its iterations (with exact, rational arithmetic
 from __future__ import annotations
 
 import random
+from dataclasses import fields
 
 from hypothesis import strategies as st
 
@@ -12,6 +13,7 @@ from calculi.core.errors import CalculusError, TypeCheckError
 from calculi.core.syntax import Source
 from calculi.dex.check import check
 from calculi.dex.mutants import MUTANTS
+from calculi.dex.mutants_inference import INFERENCE_MUTANT
 from calculi.dex.parse import parse_program
 from calculi.dex.pretty import show, show_type
 from calculi.dex.semantics import evaluate
@@ -22,7 +24,9 @@ from calculi.dex.strategies import (
     programs,
     state_programs,
 )
-from calculi.dex.syntax import REAL, Accum, App, Expr, For, Handle, Type, Var
+from calculi.dex.strategies_effects import effect_programs
+from calculi.dex.strategies_inference import uninferable_programs
+from calculi.dex.syntax import REAL, Accum, App, Expr, For, Handle, Omitted, Type, Var
 from calculi.dex.values import has_type, show_value
 from proofs.quality import distribution, every_rule_fires, sample
 from proofs.registry import Paper, register_mutants, theorem
@@ -32,6 +36,7 @@ DEX = Paper("dex", "Getting to the Point: Index Sets and Parallelism-Preserving 
             "Ragan-Kelley, Maclaurin)", "ICFP 2021")
 
 register_mutants(MUTANTS)
+register_mutants([INFERENCE_MUTANT])
 
 
 @theorem("dex.syntax.round_trip", paper=DEX, section="§2", label="derived",
@@ -40,6 +45,45 @@ register_mutants(MUTANTS)
 def _(program: Program) -> None:
     text = show(program.expr)
     assert parse_program(Source(text)) == program.expr, text
+
+
+@theorem("dex.types.inference_elaborates", paper=DEX, section="§2.2", label="derived",
+         statement="checking for i. e writes the inferred index set into the program: printing the "
+                   "elaborated program gives text with every index set written out, which parses "
+                   "and checks to the same type",
+         given={"program": programs() | effect_programs()})
+def _(program: Program) -> None:
+    text = show(program.expr)
+    parsed = parse_program(Source(text))
+    checked = check(parsed)
+    elaborated = show(parsed)
+    again = parse_program(Source(elaborated))
+    assert not _omits(again), f"{text} elaborates to {elaborated}, which still omits an index set"
+    assert check(again).type == checked.type, f"{text} : {show_type(checked.type)}, {elaborated}"
+
+
+@theorem("dex.types.inference_errors", paper=DEX, section="§2.2", label="derived",
+         statement="a for i. e whose index set no use of i fixes, or whose uses disagree on it, "
+                   "is a type error at a position (T-For, or the rule of the disagreeing use)",
+         given={"program": uninferable_programs()})
+def _(program: Expr) -> None:
+    text = show(program)
+    failure: TypeCheckError | None = None
+    try:
+        check(parse_program(Source(text)))
+    except TypeCheckError as err:
+        failure = err
+    assert failure is not None, f"{text} was accepted"
+    assert failure.span is not None and failure.rule, f"{text}: {failure.render()} has no position"
+
+
+def _omits(e: object) -> bool:
+    """Does ``e`` leave out the index set of some ``for``?"""
+    if isinstance(e, For) and isinstance(e.type, Omitted):
+        return True
+    if isinstance(e, tuple):
+        return any(_omits(part) for part in e)
+    return isinstance(e, Expr) and any(_omits(getattr(e, f.name)) for f in fields(e))
 
 
 @theorem("dex.types.progress", paper=DEX, section="§3", label="derived",
