@@ -27,12 +27,10 @@ GENERATORS: dict[str, tuple[Callable[[int], st.SearchStrategy[object]], int]] = 
 }
 
 
-@pytest.mark.parametrize("name", sorted(GENERATORS))
-@pytest.mark.parametrize("max_devices", [2, 3, 4])
+@pytest.mark.parametrize(("name", "max_devices"), [
+    (name, n) for name, (_, fewest) in sorted(GENERATORS.items()) for n in (2, 3, 4) if n >= fewest])
 def test_generators_keep_to_their_device_budget(name: str, max_devices: int) -> None:
-    build, fewest = GENERATORS[name]
-    if max_devices < fewest:
-        pytest.skip(f"{name} needs at least {fewest} devices")
+    build, _ = GENERATORS[name]
 
     @settings(max_examples=20, database=None, deadline=None)
     @given(build(max_devices))
