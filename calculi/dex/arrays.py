@@ -290,16 +290,22 @@ def stack(results: list[object]) -> object:
     return Arr(np.stack(np.broadcast_arrays(*arrays), axis=len(axes)), axes)
 
 
-def to_numpy(value: Value) -> object:
-    """An interpreter value as the compiled program returns it (tables as float arrays)."""
+def to_numpy(value: Value, ty: Type | None = None) -> object:
+    """An interpreter value of type ``ty`` as the compiled program returns it (tables as arrays;
+    an empty table has the shape its type gives, ``(0, 3)`` for ``Fin 0=>Fin 3=>Real``)."""
     if isinstance(value, Table):
-        parts: list[Any] = [to_numpy(v) for v in value.elems]
+        elem = ty.elem if isinstance(ty, TableT) else None
+        if not value.elems and isinstance(ty, TableT) and _dims_of_scalars(ty):
+            return np.zeros(dims(ty), dtype=np.int64 if isinstance(_leaf(ty), IntT) else np.float64)
+        parts: list[Any] = [to_numpy(v, elem) for v in value.elems]
         if parts and isinstance(parts[0], tuple):
             return tuple(np.array([p[k] for p in parts]) for k in range(len(parts[0])))
         return np.array(parts, dtype=np.float64 if not parts or not isinstance(parts[0], int)
                         else np.int64)
     if isinstance(value, tuple):
-        return tuple(to_numpy(v) for v in value)
+        halves: tuple[Type | None, ...] = ((ty.fst, ty.snd) if isinstance(ty, PairT)
+                                           else (None,) * len(value))
+        return tuple(to_numpy(v, t) for v, t in zip(value, halves, strict=True))
     if isinstance(value, Fraction):
         return float(value)
     if isinstance(value, Label):

@@ -121,7 +121,7 @@ SIZES = {"matmul": 300, "softmax": 20_000, "layernorm": 20_000, "conv1d": 1_000_
 """Sizes where the work dominates (the leading index set of each example)."""
 
 
-def best(fn: Callable[[], object], repeat: int = 3) -> float:
+def best(fn: Callable[[], object], repeat: int = 7) -> float:
     times = []
     for _ in range(repeat):
         start = time.process_time()

@@ -87,7 +87,7 @@ class Compiled:
             env[value.param] = from_numpy(arg, ty.arg)
             value = evaluate(value.body, env, parallel=self.checked.parallel)
             ty = ty.res
-        return to_numpy(value)
+        return to_numpy(value, ty)
 
 
 def compile_program(expr: Expr) -> Compiled:

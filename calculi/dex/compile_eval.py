@@ -92,13 +92,18 @@ class Compiler(LoopCompiler):
                 fn = self.eval(f, env)
                 assert callable(fn)
                 return fn(self.eval(arg, env))
-            case Let(name=x, bound=bound, body=body):
-                inner = dict(env)
-                inner[x] = self.eval(bound, env)
-                return self.eval(body, inner)
+            case Let():
+                inner = dict(env)  # one scope for the whole spine: a chain of n lets is O(n)
+                while isinstance(e, Let):
+                    inner[e.name] = self.eval(e.bound, inner)
+                    e = e.body
+                return self.eval(e, inner)
             case Seq(first=a, then=b):
                 self.eval(a, env)
                 return self.eval(b, env)
+            case If(cond=BinOp(op="<" | "<=" as op, left=l, right=r), then=a, orelse=b) if (
+                    (a, b) in ((r, l), (l, r)) and not effectful(e)):
+                return self.extremum(op, "max" if (a, b) == (r, l) else "min", e, env)
             case If(cond=c, then=a, orelse=b):
                 cond = self.eval(c, env)
                 assert isinstance(cond, Arr)
@@ -125,24 +130,7 @@ class Compiler(LoopCompiler):
                         self.guarded(Arr(ordinal.data == k, ordinal.axes), b, env)
                         for k, b in enumerate(ordered)], e)
             case BinOp(op=op, left=a, right=b):
-                lv, rv = self.eval(a, env), self.eval(b, env)
-                if isinstance(lv, Idx) and isinstance(rv, Idx):
-                    lv, rv = lv.ordinal, rv.ordinal
-                assert isinstance(lv, Arr) and isinstance(rv, Arr)
-                if lv.affine is not None and rv.affine is not None:
-                    combined = compile_rules.affine_op(op, lv.affine, rv.affine)
-                    if combined is not None:
-                        return arrays.affine(combined)
-                (xd, yd), axes = align([lv, rv])
-                try:
-                    result = arith(op, xd, yd)
-                    if op != "%":
-                        return Arr(check_int(result), axes)
-                    divisor = (int(yd.flat[0]) if yd.size == 1 and xd.dtype.kind == "i"
-                               and yd.dtype.kind == "i" else 0)
-                    return Arr(result, axes, bounds=(0, divisor - 1) if divisor > 0 else None)
-                except (ZeroDivisionError, FloatingPointError):
-                    raise self.stuck("division by zero", e, "E-Arith") from None
+                return self.binop(op, self.eval(a, env), self.eval(b, env), e)
             case Neg(arg=a):
                 av = self.eval(a, env)
                 assert isinstance(av, Arr)
@@ -211,6 +199,43 @@ class Compiler(LoopCompiler):
         except ValueError:
             return None
 
+    def extremum(self, op: str, kind: str, e: If, env: dict[str, object]) -> object:
+        """``if l op r then r else l`` (``max``) or ``then l else r`` (``min``): one
+        ``np.maximum``/``np.minimum`` where that is exact, else a choice lane by lane between the
+        two values the comparison computed (the branches are not evaluated again)."""
+        then = self.eval(e.then, env)
+        orelse = self.eval(e.orelse, env) if e.orelse != e.then else then
+        if isinstance(then, Arr) and isinstance(orelse, Arr) and (then.axes or orelse.axes):
+            picked = compile_rules.extremum(
+                kind, op, then, orelse, _may_be_nan(e.then, then), _may_be_nan(e.orelse, orelse),
+                isinstance(e.orelse, RealLit) and e.orelse.value == 0)
+            if picked is not None:
+                return picked
+        left, right = (then, orelse) if kind == "min" else (orelse, then)
+        cond = self.binop(op, left, right, e)
+        if not cond.axes:
+            return then if bool(cond.data) else orelse
+        return self.select(cond, [then, orelse], e)
+
+    def binop(self, op: str, lv: object, rv: object, e: Expr) -> Arr:
+        if isinstance(lv, Idx) and isinstance(rv, Idx):
+            lv, rv = lv.ordinal, rv.ordinal
+        assert isinstance(lv, Arr) and isinstance(rv, Arr)
+        if lv.affine is not None and rv.affine is not None:
+            combined = compile_rules.affine_op(op, lv.affine, rv.affine)
+            if combined is not None:
+                return arrays.affine(combined)
+        (xd, yd), axes = align([lv, rv])
+        try:
+            result = arith(op, xd, yd)
+            if op != "%":
+                return Arr(check_int(result), axes)
+            divisor = (int(yd.flat[0]) if yd.size == 1 and xd.dtype.kind == "i"
+                       and yd.dtype.kind == "i" else 0)
+            return Arr(result, axes, bounds=(0, divisor - 1) if divisor > 0 else None)
+        except (ZeroDivisionError, FloatingPointError):
+            raise self.stuck("division by zero", e, "E-Arith") from None
+
     def select(self, which: Arr, branches: list[object], e: Expr) -> object:
         """Lane by lane, the branch ``which`` picks (``which`` is a Bool: True picks the first)."""
         if all(isinstance(b, tuple) for b in branches):
@@ -257,3 +282,7 @@ class Compiler(LoopCompiler):
                 return Arr(UNARY[p](v.data), v.axes)
         except FloatingPointError as err:
             raise self.stuck(f"{p}: {err}", e, "E-Prim") from None
+
+
+def _may_be_nan(e: Expr, value: Arr) -> bool:
+    return not isinstance(e, RealLit | IntLit) and value.data.dtype.kind == "f"

@@ -5,6 +5,7 @@
 * ``running_sum_drops_start``: the running sum forgets the state's start.
 * ``count_ignores_value``: a histogram of one repeated value counts instead of adding the value.
 * ``guards_ignored``: an index out of range in a lane a branch drops is an error.
+* ``max_for_min``: ``if l < r then l else r`` (a minimum) as ``np.maximum``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ _window = arrays.window
 _correlate = compile_rules.correlate
 _scatter = arrays.scatter
 _running_sum = compile_rules.running_sum
+_extremum = compile_rules.extremum
 
 
 def _shifted_window(table: Arr, index: Affine) -> Arr | None:
@@ -53,6 +55,10 @@ def _unguarded(self: LoopCompiler, lanes: Arr, e: Expr, env: dict[str, object]) 
     return self.eval(e, env)
 
 
+def _max_for_min(kind: str, *rest: Any) -> Arr | None:
+    return _extremum("max", *rest)
+
+
 MUTANTS = [
     Mutant("dex.window_off_by_one", "dex", "a read x.(i + k + c) as a view starts one entry off",
            lambda: patch(arrays, "window", _shifted_window), "dex.compiler"),
@@ -64,4 +70,6 @@ MUTANTS = [
            lambda: patch(arrays, "scatter", _counts), "dex.compiler"),
     Mutant("dex.guards_ignored", "dex", "an index out of range in a dropped lane is an error",
            lambda: patch(LoopCompiler, "guarded", _unguarded), "dex.compiler"),
+    Mutant("dex.max_for_min", "dex", "an if that picks the lesser value as np.maximum",
+           lambda: patch(compile_rules, "extremum", _max_for_min), "dex.compiler"),
 ]

@@ -6,7 +6,9 @@ correlation), over one table or the rows of a matrix, and sometimes behind guard
 ``if 0 <= e then if e < m then ... else 0.0 else 0.0`` that drop the lanes whose index would be
 out of range. ``keyed_accumulation_programs()`` accumulate into the entry of a table computed per
 index (a histogram, counted or weighted); ``scan_programs()`` are running sums from a zero or
-non-zero start.
+non-zero start. ``extremum_programs()`` are ``if l < r then r else l`` and its kin (both
+comparisons, both branch orders, a literal on either side or none, integers or reals, values
+that tie with the literal), which compile to ``np.maximum``/``np.minimum``.
 """
 
 from __future__ import annotations
@@ -132,4 +134,39 @@ def scan_programs(draw: st.DrawFn) -> Program:
     return Program(Let("x", x, Handle("run_state", init, None, "s", loop)))
 
 
-__all__ = ["keyed_accumulation_programs", "scan_programs", "window_programs"]
+@st.composite
+def extremum_programs(draw: st.DrawFn) -> Program:
+    """``for i:Fin n. if l op r then r else l`` (or ``then l else r``), ``op`` ``<`` or ``<=``,
+    ``l`` and ``r`` a value of ``i`` (a let-bound name or a read of a table) and a literal on
+    either side, or two values; reals on a grid of halves, so that some lanes tie."""
+    n = draw(st.integers(0, 6))
+    real = draw(st.booleans())
+    ctx: dict[str, Type] = {"t": Fin(n)}
+
+    def ramp(offset: int) -> Expr:
+        step = draw(st.integers(-2, 2))
+        ordinal = BinOp("-", BinOp("*", IntLit(step), _ordinal("t")), IntLit(offset))
+        if not real:
+            return ordinal
+        halves = BinOp("*", App(Var("to_real"), ordinal), RealLit(Fraction(1, 2)))
+        return BinOp("+", halves, draw(expr_of(ctx, REAL, 1))) if draw(st.booleans()) else halves
+
+    def literal() -> Expr:
+        k = draw(st.integers(-2, 2))
+        return RealLit(Fraction(k, 2)) if real else IntLit(k)
+
+    x, y = For("t", Fin(n), ramp(draw(st.integers(0, 3)))), For("t", Fin(n), ramp(0))
+    value: Expr = Var("a") if draw(st.booleans()) else Index(Var("x"), Var("i"))
+    other = literal() if draw(st.integers(0, 3)) else Index(Var("y"), Var("i"))
+    left, right = (value, other) if draw(st.booleans()) else (other, value)
+    op = draw(st.sampled_from(["<", "<="]))
+    then, orelse = (right, left) if draw(st.booleans()) else (left, right)
+    body: Expr = If(BinOp(op, left, right), then, orelse)
+    if value == Var("a"):
+        body = Let("a", Index(Var("x"), Var("i")), body)
+    program = Let("x", x, Let("y", y, For("i", Fin(n), body)))
+    return Program(program)
+
+
+__all__ = ["extremum_programs", "keyed_accumulation_programs", "scan_programs",
+           "window_programs"]

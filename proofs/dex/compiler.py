@@ -11,6 +11,7 @@ from calculi.dex.compile_mutants import MUTANTS
 from calculi.dex.pretty import show_type
 from calculi.dex.strategies import Program, histogram_programs, programs, state_programs
 from calculi.dex.strategies_compile import (
+    extremum_programs,
     keyed_accumulation_programs,
     scan_programs,
     window_programs,
@@ -41,8 +42,11 @@ def _(program: Program) -> None:
 @theorem("dex.compiler.array_rules", paper=DEX, section="§5", label="derived",
          statement="the array rules (a read at an index affine in the loop indices as a strided "
                    "view, a sliding-window sum as a correlation, guarded reads, histograms as "
-                   "bincount, running sums as cumsum) give the interpreter's value",
-         given={"program": window_programs() | keyed_accumulation_programs() | scan_programs()})
+                   "bincount, running sums as cumsum, an if choosing the greater or lesser of "
+                   "the values it compares as np.maximum or np.minimum) give the interpreter's "
+                   "value",
+         given={"program": window_programs() | keyed_accumulation_programs() | scan_programs()
+                | extremum_programs()})
 def _(program: Program) -> None:
     _agrees(program)
 

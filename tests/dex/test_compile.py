@@ -116,3 +116,49 @@ def test_a_weighted_histogram_is_a_bincount_with_weights() -> None:
     want = np.zeros(3)
     np.add.at(want, (2 * np.arange(6) + 1) % 3, x)
     assert np.allclose(np.asarray(compiled(text)(x)), want)
+
+
+def _bits(values: object) -> tuple[list[bool], list[bool], list[float]]:
+    array = np.asarray(values, dtype=np.float64)
+    return np.isnan(array).tolist(), np.signbit(array).tolist(), np.nan_to_num(array).tolist()
+
+
+@pytest.mark.parametrize("op", ["<", "<="])
+@pytest.mark.parametrize("constant", ["0.0", "0.5", "-1.0", "y.i"])
+@pytest.mark.parametrize("value_left", [True, False])
+@pytest.mark.parametrize("then_right", [True, False])
+def test_max_and_min_are_the_interpreter_bit_for_bit(op: str, constant: str, value_left: bool,
+                                                     then_right: bool) -> None:
+    """``if l op r then r else l`` and kin, NaN, infinities and both zeros among the values (the
+    rules take ``else`` on NaN, and ``-0.0 < 0.0`` is false)."""
+    left, right = ("x.i", constant) if value_left else (constant, "x.i")
+    then, orelse = (right, left) if then_right else (left, right)
+    text = (f"\\x:Fin 12=>Real. \\y:Fin 12=>Real. "
+            f"for i:Fin 12. if {left} {op} {right} then {then} else {orelse}")
+    program = compiled(text)
+    x = np.array([np.nan, -0.0, 0.0, -np.inf, np.inf, -1.0, 0.5, 2.0, -0.0, 0.0, np.nan, 0.5])
+    y = np.array([1.0, 0.0, -0.0, 0.0, np.inf, np.nan, 0.5, -3.0, -0.0, 0.0, np.nan, -0.5])
+    got = program(x, y)
+    assert program.mode == "numpy"
+    assert _bits(got) == _bits(program.interpret((x, y)))
+
+
+def test_relu_is_one_maximum_and_keeps_negative_zero() -> None:
+    program = compiled("\\x:Fin 4=>Real. for i:Fin 4. let a = x.i in if a < 0.0 then 0.0 else a")
+    got = np.asarray(program(np.array([-0.0, np.nan, -2.0, 3.0])))
+    assert np.signbit(got[0]) and np.isnan(got[1]) and got[2:].tolist() == [0.0, 3.0]
+
+
+def test_max_on_integers() -> None:
+    text = "for i:Fin 7. let a = 2 * ordinal i - 5 in if 1 <= a then a else 1"
+    assert np.asarray(compiled(text)()).tolist() == [1, 1, 1, 1, 3, 5, 7]
+
+
+@pytest.mark.parametrize("n", [1000, 2000])
+def test_a_long_chain_of_lets_compiles(n: int) -> None:
+    text = ("let x0 = for i:Fin 3. to_real (ordinal i) in "
+            + "".join(f"let x{k} = for i:Fin 3. x{k - 1}.i + 0.5 in " for k in range(1, n + 1))
+            + f"x{n}")
+    program = compiled(text)
+    assert np.asarray(program()).tolist() == [n / 2, n / 2 + 1, n / 2 + 2]
+    assert program.mode == "numpy"
