@@ -9,8 +9,9 @@ process beside them (columns "opt"), and so does ``optimal-subaxes`` (columns "s
 interleaved rounds (``_median_times``), with geometric means per column; where the
 paper's program is worse than optimal's in (peak, elements moved), a column names the rewrite it
 lacks (``misses``). A case marked ``*`` is one where XLA falls back to materialising the whole
-array (its temporary memory is at least the global size). ``--gather-by-exchange`` lowers our
-programs with ``engine.plan``'s option of that name. Runs on whatever devices JAX has: CPU
+array (its temporary memory is at least the global size). Our programs gather a later dimension
+in pieces (``engine.plan``; at least ``pieces.PIECES_FROM`` bytes), or, with ``--whole-gathers``, as
+one collective; the header and the summary say which. Runs on whatever devices JAX has: CPU
 devices are faked (``--devices N``, default 8) unless GPUs are present. ``--markdown`` prints a
 README table. ``--scaling`` instead times the front end (parse, print, check, synthesis) at sizes n
 and 2n, with no JAX (``scaling``); ``--search`` times the optimal search on every mesh of up to 3
@@ -34,7 +35,7 @@ import numpy as np
 from calculi.core.errors import CalculusError
 from calculi.core.files import cli, positive_int
 from calculi.core.syntax import Source
-from calculi.redistribution import engine, scaling
+from calculi.redistribution import engine, pieces, scaling
 from calculi.redistribution.baselines import optimal_subaxes
 from calculi.redistribution.check import check_mesh
 from calculi.redistribution.misses import lacking
@@ -154,7 +155,7 @@ def _median_times(fns: Sequence[Any], x: Any, repeat: int) -> list[float]:
 
 
 def run_case(group: str, mesh_text: str, rank: int, src: Spec, tgt: Spec, elements: int, repeat: int,
-             by_exchange: bool = False) -> Row:
+             pieces_from: int | None = pieces.PIECES_FROM) -> Row:
     mesh = check_mesh(parse_mesh(Source(mesh_text)))
     shape = _shape(rank, mesh.device_count, elements)
     source, target = type_of_spec(src, shape, mesh), type_of_spec(tgt, shape, mesh)
@@ -163,9 +164,9 @@ def run_case(group: str, mesh_text: str, rank: int, src: Spec, tgt: Spec, elemen
     split = optimal_subaxes(source, target, mesh)
     data = np.arange(math.prod(shape), dtype=np.float32).reshape(shape)
     x = engine.place(data, source, mesh)
-    ours = engine.compile_program(source, program, mesh, x, by_exchange)
-    opt = engine.compile_program(source, best, mesh, x, by_exchange)
-    sub = engine.compile_program(source, split, mesh, x, by_exchange)
+    ours = engine.compile_program(source, program, mesh, x, pieces_from)
+    opt = engine.compile_program(source, best, mesh, x, pieces_from)
+    sub = engine.compile_program(source, split, mesh, x, pieces_from)
     theirs = engine.xla_reshard(target, mesh, x)
     expected = scatter(data, target, mesh)
     runs = (("ours", ours.run), ("optimal", opt.run), ("optimal-subaxes", sub.run), ("XLA", theirs.run))
@@ -244,9 +245,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=positive_int, default=9,
                         help="timed rounds per case, each running every program once (the median is shown)")
     parser.add_argument("--markdown", action="store_true", help="print the table in Markdown")
-    parser.add_argument("--gather-by-exchange", action="store_true",
-                        help="lower a gather after another step by exchange (less temporary memory, "
-                             "more traffic than the cost rules: engine.plan)")
+    parser.add_argument("--whole-gathers", action="store_true",
+                        help="lower a gather of a later dimension as one collective, not in pieces "
+                             "(more temporary memory, the same traffic: engine.plan)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     parser.add_argument("--cases", type=positive_int, default=len(CASES), help="run only the first N cases")
     parser.add_argument("--scaling", action="store_true",
@@ -264,8 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     jax = engine.ensure_devices(args.devices)
     devices = jax.devices()
     print(f"# {len(devices)} {devices[0].platform} devices ({devices[0].device_kind}), "
-          f"jax {jax.__version__}, ~{args.elements:,} float32 elements per array, median of {args.repeat}",
-          file=sys.stderr)
+          f"jax {jax.__version__}, ~{args.elements:,} float32 elements per array, median of {args.repeat}; "
+          f"gathers of a later dimension {'whole' if args.whole_gathers else 'in pieces'}", file=sys.stderr)
     rows: list[Row] = []
     for group, mesh, rank, src, tgt in CASES[: args.cases]:
         needed = math.prod(int(part.split("=")[1]) for part in mesh.split(","))
@@ -273,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"# skipped {mesh} (needs {needed} devices)", file=sys.stderr)
             continue
         rows.append(run_case(group, mesh, rank, src, tgt, args.elements, args.repeat,
-                             args.gather_by_exchange))
+                             None if args.whole_gathers else pieces.PIECES_FROM))
     if args.json:
         ratios = [{"memory_ratio": r.memory_ratio, "speedup": r.speedup, "optimal_memory_ratio":
                    r.optimal_memory_ratio, "optimal_speedup": r.optimal_speedup,
@@ -282,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     print(table(rows, args.markdown))
     print()
+    mode = "whole (--whole-gathers)" if args.whole_gathers else "in pieces"
+    print(f"our gathers of a later dimension: {mode}")
     print(summary(rows))
     return 0
 

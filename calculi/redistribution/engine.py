@@ -1,7 +1,7 @@
 """The real engine: lower a program to ``jax.shard_map`` with ``jax.lax`` collectives and run it.
 
     DynSlice(i, x)    lax.dynamic_slice_in_dim(v, axis_index(x) · n', n', i)
-    AllGather(i, x)   lax.all_gather(v, x, axis=i, tiled=True)  (or by exchange: ``plan``)
+    AllGather(i, x)   lax.all_gather(v, x, axis=i, tiled=True)  (i > 0: in pieces, ``pieces.Gather``)
     AllToAll(i→j, x)  lax.all_to_all(v, x, split_axis=j, concat_axis=i)  (chunks of j leading, untiled)
     AllPermute(τ')    lax.ppermute(v, all mesh axes, perm=[(src, dst) ...])  (row-major device numbers)
 
@@ -11,7 +11,9 @@ tuple of its factors (a collective over a tuple of axis names, ``axis_index`` of
 row-major index over them). A program without sub-axes runs on the mesh as written.
 
 A run of gathers of one dimension, or of flat steps that together move a suffix of one dimension's
-axes to another, is lowered as one collective over a tuple of mesh axes (``plan``), as XLA does.
+axes to another, is lowered as one collective over a tuple of mesh axes (``plan``), as XLA does. A
+gather of a later dimension is done in pieces with the slices just before it (``pieces``), so that
+XLA holds no result-sized transposed copy beside the result; it moves the same bytes.
 
 It runs on whatever JAX devices exist (GPUs where present). On CPU, ``ensure_devices`` asks for
 fake host devices before JAX starts its backend. JAX's own resharding — ``jit`` with
@@ -30,16 +32,18 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from calculi.core.errors import UsageError
+from calculi.redistribution import pieces
 from calculi.redistribution.blocks import permutation
 from calculi.redistribution.check import check_program
 from calculi.redistribution.hlo import received_bytes
 from calculi.redistribution.memory import DEFAULT_BUDGET, engine_check
+from calculi.redistribution.pieces import PIECES_FROM, Gather, Kernel
 from calculi.redistribution.spec import spec_of
 from calculi.redistribution.subaxes import Refinement, refine
 from calculi.redistribution.syntax import (
@@ -109,33 +113,27 @@ def _dyn_slice(op: Op, v: Any, before: DistType, after: DistType, ref: Refinemen
     return lax.dynamic_slice_in_dim(v, lax.axis_index(_axis_name(ref, (op.axis,))) * n, n, axis=op.dim)
 
 
-def _gather(v: Any, name: Any, i: int, size: int, by_exchange: bool = False) -> Any:
-    """A tiled all-gather of dimension ``i`` over ``size`` devices. Gathering a dimension that is not
-    the outermost, XLA on CPU gathers in a transposed layout and copies that into the row-major
-    result: a result-sized temporary. With ``by_exchange``, where dimension 0 divides by ``size``,
-    the gather is written instead as an exchange that gathers ``i`` while splitting dimension 0,
-    then a gather of dimension 0 laid out as the result: a temporary of the input's size, at the
-    cost of moving the input once more."""
-    lax = _lax()
-    if by_exchange and i > 0 and v.shape[0] % size == 0 and v.shape[0] > 1:
-        return lax.all_gather(_exchange(v, name, i, 0, size), name, axis=0, tiled=True)
-    return lax.all_gather(v, name, axis=i, tiled=True)
-
-
 def _exchange(v: Any, name: Any, i: int, j: int, size: int) -> Any:
     """All-to-all over the axis or axes ``name``: the chunks of dimension ``j`` are moved to a leading
     axis, exchanged untiled, then merged into dimension ``i`` (XLA needs less temporary memory than
     for the tiled form)."""
     jnp, lax, shape = ensure_devices().numpy, _lax(), v.shape
     v = v.reshape((*shape[:j], size, shape[j] // size, *shape[j + 1 :]))
-    v = lax.all_to_all(jnp.moveaxis(v, j, 0), name, 0, 0, tiled=False)
-    v = jnp.moveaxis(v, 0, i)
-    return v.reshape((*v.shape[:i], v.shape[i] * v.shape[i + 1], *v.shape[i + 2 :]))
+    return pieces.merge(lax.all_to_all(jnp.moveaxis(v, j, 0), name, 0, 0, tiled=False), i)
+
+
+def _gather(before: DistType, i: int, axes: tuple[str, ...], ref: Refinement,
+            pieces_from: int | None) -> Gather:
+    """The gather of dimension ``i`` of ``before`` over ``axes``; a later dimension in pieces where
+    the result has at least ``pieces_from`` bytes (never: ``None``)."""
+    shape = before.local_shape
+    count = pieces.count(shape[0]) if pieces_from is not None and i > 0 else 1
+    return Gather(_axis_name(ref, axes), i, ref.original.product(axes), shape, count, pieces_from or 0)
 
 
 def _all_gather(op: Op, v: Any, before: DistType, after: DistType, ref: Refinement) -> Any:
     assert isinstance(op, AllGather)
-    return _gather(v, _axis_name(ref, (op.axis,)), op.dim, ref.original.size(op.axis))
+    return _gather(before, op.dim, (op.axis,), ref, None)(v)
 
 
 def _all_to_all(op: Op, v: Any, before: DistType, after: DistType, ref: Refinement) -> Any:
@@ -162,9 +160,6 @@ LOWERINGS: dict[type, Lowering] = {
 }
 
 
-Kernel = Callable[[Any], Any]
-
-
 def _gathered_suffix(before: DistType, after: DistType) -> tuple[int, tuple[str, ...]] | None:
     """``after`` is ``before`` with a suffix of one dimension's axes gathered."""
     changed = [k for k in range(before.rank) if before.dims[k].axes != after.dims[k].axes]
@@ -189,49 +184,59 @@ def _moved_suffix(before: DistType, after: DistType) -> tuple[int, int, tuple[st
 
 
 def _fused(run: Program, before: DistType, after: DistType, ref: Refinement,
-           by_exchange: bool) -> Kernel | None:
+           pieces_from: int | None) -> Kernel | None:
     """A run of two or more collectives whose net effect is one collective over several axes."""
     if all(isinstance(op, AllGather) for op in run) and (g := _gathered_suffix(before, after)):
-        i, axes = g
-        return lambda v: _gather(v, _axis_name(ref, axes), i, ref.original.product(axes), by_exchange)
+        return _gather(before, *g, ref, pieces_from)
     if all(isinstance(op, AllToAll | AllPermute) for op in run) and (m := _moved_suffix(before, after)):
         i, j, moved = m
         return lambda v: _exchange(v, _axis_name(ref, moved), i, j, ref.original.product(moved))
     return None
 
 
-def _single(op: Op, before: DistType, after: DistType, ref: Refinement, by_exchange: bool) -> Kernel:
-    if by_exchange and isinstance(op, AllGather):
-        return lambda v: _gather(v, _axis_name(ref, (op.axis,)), op.dim, ref.original.size(op.axis), True)
+def _single(op: Op, before: DistType, after: DistType, ref: Refinement, pieces_from: int | None) -> Kernel:
+    if isinstance(op, AllGather):
+        return _gather(before, op.dim, (op.axis,), ref, pieces_from)
     lowering = LOWERINGS[type(op)]
     return lambda v: lowering(op, v, before, after, ref)
 
 
-def plan(source: DistType, program: Program, mesh: Mesh,
-         by_exchange: bool = False) -> list[tuple[Program, Kernel]]:
-    """The per-device kernels, one per op, except that a run of ops that together are one collective
-    over several mesh axes (JAX takes a tuple of axis names) becomes that one collective.
+def _absorb_slices(steps: list[tuple[Program, Kernel]]) -> list[tuple[Program, Kernel]]:
+    """A gather in pieces takes the run of slices just before it into its pieces."""
+    out: list[tuple[Program, Kernel]] = []
+    for ops, kernel in steps:
+        if isinstance(kernel, Gather) and kernel.pieces > 1:
+            pre: list[Kernel] = []
+            while out and all(isinstance(op, DynSlice) for op in out[-1][0]):
+                before, slice_kernel = out.pop()
+                ops, pre = (*before, *ops), [slice_kernel, *pre]
+            kernel = replace(kernel, pre=tuple(pre))
+        out.append((ops, kernel))
+    return out
 
-    ``by_exchange`` trades traffic for temporary memory: a gather that is not the program's first
-    step (its input is already a temporary of the program) gathers by exchange (``_gather``), so
-    that no result-sized copy is held beside it, moving more than the cost rules say an AllGather
-    moves. Off by default, so that what a run moves is what the calculus costs it at."""
+
+def plan(source: DistType, program: Program, mesh: Mesh,
+         pieces_from: int | None = PIECES_FROM) -> list[tuple[Program, Kernel]]:
+    """The per-device kernels, one per op, except that a run of ops that together are one collective
+    over several mesh axes (JAX takes a tuple of axis names) becomes that one collective, and that
+    a gather of a later dimension takes the run of slices just before it and is done in pieces
+    (``pieces.Gather``) where its result has at least ``pieces_from`` bytes (``None``: never)."""
     types = check_program(source, program, mesh)
     ref = refine(mesh, types, program)
     steps: list[tuple[Program, Kernel]] = []
     k = 0
     while k < len(program):
         for end in range(len(program), k + 1, -1):
-            kernel = _fused(program[k:end], types[k], types[end], ref, k > 0 and by_exchange)
+            kernel = _fused(program[k:end], types[k], types[end], ref, pieces_from)
             if kernel is not None:
                 steps.append((program[k:end], kernel))
                 k = end
                 break
         else:
-            kernel = _single(program[k], types[k], types[k + 1], ref, k > 0 and by_exchange)
+            kernel = _single(program[k], types[k], types[k + 1], ref, pieces_from)
             steps.append(((program[k],), kernel))
             k += 1
-    return steps
+    return _absorb_slices(steps)
 
 
 def _sharding(ty: DistType, ref: Refinement) -> tuple[Any, Any]:
@@ -242,13 +247,14 @@ def _sharding(ty: DistType, ref: Refinement) -> tuple[Any, Any]:
     return jax_mesh(ref.mesh), spec(*spec_of(ref.expand_type(ty)))
 
 
-def lower(source: DistType, program: Program, mesh: Mesh, by_exchange: bool = False) -> Callable[[Any], Any]:
+def lower(source: DistType, program: Program, mesh: Mesh,
+          pieces_from: int | None = PIECES_FROM) -> Callable[[Any], Any]:
     """A jitted function from an array sharded as ``source`` to the same array sharded as the target
-    (``by_exchange``: see ``plan``)."""
+    (``pieces_from``: see ``plan``)."""
     jax = ensure_devices()
     types = check_program(source, program, mesh)
     ref = refine(mesh, types, program)
-    steps = plan(source, program, mesh, by_exchange)
+    steps = plan(source, program, mesh, pieces_from)
 
     def per_device(v: Any) -> Any:
         for _, kernel in steps:
@@ -329,8 +335,8 @@ def _compiled(fn: Any, x: Any, devices: int) -> Compiled:
 
 
 def compile_program(source: DistType, program: Program, mesh: Mesh, x: Any,
-                    by_exchange: bool = False) -> Compiled:
-    return _compiled(lower(source, program, mesh, by_exchange), x, mesh.device_count)
+                    pieces_from: int | None = PIECES_FROM) -> Compiled:
+    return _compiled(lower(source, program, mesh, pieces_from), x, mesh.device_count)
 
 
 def xla_reshard(target: DistType, mesh: Mesh, x: Any) -> Compiled:
@@ -351,12 +357,12 @@ class EngineRun:
 
 
 def run(data: np.ndarray, source: DistType, program: Program, mesh: Mesh,
-        budget: int = DEFAULT_BUDGET, by_exchange: bool = False) -> EngineRun:
+        budget: int = DEFAULT_BUDGET, pieces_from: int | None = PIECES_FROM) -> EngineRun:
     """Place ``data`` as ``source``, run the lowered program, and return each device's block, if what
-    the run holds fits in ``budget`` bytes (``by_exchange``: see ``plan``)."""
+    the run holds fits in ``budget`` bytes (``pieces_from``: see ``plan``)."""
     engine_check(check_program(source, program, mesh), mesh, data.itemsize, budget)
     x = place(data, source, mesh)
-    compiled = compile_program(source, program, mesh, x, by_exchange)
+    compiled = compile_program(source, program, mesh, x, pieces_from)
     start = time.perf_counter()
     y = compiled.run(x)
     y.block_until_ready()

@@ -8,7 +8,9 @@ Used by the benchmark to measure XLA's own resharding the same way as ours. Per 
     collective-permute   each pair (src ≠ dst) moves S
 
 Replica groups are read in any of XLA's three spellings: explicit ``{{0,3},{1,4}}``, iota
-``[3,2]<=[6]``, and named-mesh ``mesh['a'=2,'b'=3] {'a'}`` (with sub-axes ``'a':(1)2``).
+``[3,2]<=[6]``, and named-mesh ``mesh['a'=2,'b'=3] {'a'}`` (with sub-axes ``'a':(1)2``). A collective
+in the body of a ``while`` loop counts once per iteration (the loop's ``known_trip_count``; a loop
+without one is refused rather than guessed).
 """
 
 from __future__ import annotations
@@ -46,19 +48,50 @@ def _group_size(rest: str, devices: int) -> int:
     return devices
 
 
-def received_bytes(text: str, devices: int) -> int:
-    """Bytes received over all devices by the collectives of one compiled HLO module."""
-    total = 0
+_COMPUTATION = re.compile(r"^(?:ENTRY\s+)?%?(?P<name>[\w.\-]+)\s*\(.*\)\s*->.*\{\s*$")
+_WHILE = re.compile(r"\bwhile\(.*\bbody=%?(?P<body>[\w.\-]+)")
+_TRIPS = re.compile(r'"known_trip_count":\{"n":"(\d+)"\}')
+
+
+def _times_run(text: str) -> dict[str, int]:
+    """How many times each computation that is a ``while`` body runs per run of the module: its trip
+    count, times that of the computation holding the loop."""
+    holder, body_of = "", {}
     for line in text.splitlines():
+        if m := _COMPUTATION.match(line):
+            holder = m.group("name")
+        elif m := _WHILE.search(line):
+            trips = _TRIPS.search(line)
+            if trips is None:
+                raise ValueError(f"a while loop without a known trip count: {line.strip()[:200]}")
+            body_of[m.group("body")] = (holder, int(trips.group(1)))
+
+    def times(name: str, seen: frozenset[str] = frozenset()) -> int:
+        if name not in body_of or name in seen:
+            return 1
+        outer, trips = body_of[name]
+        return trips * times(outer, seen | {name})
+
+    return {name: times(name) for name in body_of}
+
+
+def received_bytes(text: str, devices: int) -> int:
+    """Bytes received over all devices by the collectives of one compiled HLO module, each counted
+    as many times as it runs (``_times_run``)."""
+    total, times, holder = 0, _times_run(text), ""
+    for line in text.splitlines():
+        if c := _COMPUTATION.match(line):
+            holder = c.group("name")
         m = _INSTRUCTION.search(line)
         if m is None:
             continue
+        runs = times.get(holder, 1)
         size, op, rest = _bytes(m.group("shape")), m.group("op"), m.group("rest")
         if op == "collective-permute":
             listed = rest.split("source_target_pairs=", 1)[-1].split("}}", 1)[0] + "}"
             pairs = re.findall(r"\{(\d+),(\d+)\}", listed)
-            total += size * sum(1 for src, dst in pairs if src != dst)
+            total += runs * size * sum(1 for src, dst in pairs if src != dst)
         else:
             g = _group_size(rest, devices)
-            total += devices * size * (g - 1) // g
+            total += runs * (devices * size * (g - 1) // g)
     return total

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-ORDER = ("paper", "optimal", "subaxes", "uneven")
+ORDER = ("paper", "optimal", "subaxes", "uneven", "lowering")
 
 for _module in ORDER:
     importlib.import_module(f"{__name__}.{_module}")

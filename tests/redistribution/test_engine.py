@@ -13,6 +13,7 @@ from calculi.core.syntax import Source
 from calculi.redistribution.check import check_type
 from calculi.redistribution.engine import plan
 from calculi.redistribution.parse import parse_mesh, parse_type
+from calculi.redistribution.pieces import count
 from calculi.redistribution.pretty import show_program
 from calculi.redistribution.synth import paper
 
@@ -34,6 +35,15 @@ def test_gathers_of_one_dimension_are_one_all_gather() -> None:
     assert planned("x=2, y=3", "[1{x,y}6]", "[6]") == ["AllGather(0, y); AllGather(0, x)"]
 
 
+def test_a_gather_of_a_later_dimension_takes_the_slices_before_it_into_its_pieces() -> None:
+    assert planned("x=2, y=3", "[96, 32{y}96]", "[48{x}96, 96]") == ["DynSlice(0, x); AllGather(1, y)"]
+    assert planned("x=2, y=3", "[96, 16{x,y}96]", "[96, 96]") == ["AllGather(1, y); AllGather(1, x)"]
+
+
+def test_pieces_divide_the_rows_nearest_sixteen() -> None:
+    assert [count(n) for n in (1, 7, 12, 96, 1023, 2039)] == [1, 7, 12, 16, 11, 1]
+
+
 def test_other_steps_are_lowered_one_by_one() -> None:
     assert planned("x=2, y=3", "[3{x}6]", "[2{y}6]") == ["DynSlice(0, y)", "AllPermute([1{y,x}6])",
                                                          "AllGather(0, x)"]
@@ -43,31 +53,52 @@ SCRIPT = textwrap.dedent("""
     import numpy as np
     from calculi.core.syntax import Source
     from calculi.redistribution import engine
+    from calculi.redistribution.pieces import PIECES_FROM
     from calculi.redistribution.parse import parse_mesh, parse_type
-    from calculi.redistribution.simulator import scatter
+    from calculi.redistribution.simulator import scatter, simulate
     from calculi.redistribution.synth import paper
 
     cases = [("d=2, m=4", "[8{d,m}64, 64]", "[64, 8{d,m}64]"), ("x=2, y=3", "[3{x}6, 4]", "[2{y}6, 4]"),
              ("x=2, y=2, z=2", "[4{x}8, 4{y}8, 8]", "[8, 2{z,x}8, 4{y}8]"), ("x=2, y=3", "[1{x,y}6]", "[6]"),
-             # by exchange: a gather of a later dimension after a slice, also over two axes at once
+             # in pieces: a gather of a later dimension after a slice, also over two axes at once
              ("x=2, y=3", "[96, 32{y}96]", "[48{x}96, 96]"),
              ("x=2, y=2, z=2", "[96, 24{y,z}96]", "[48{x}96, 96]"),
              ("x=2, y=2", "[32, 4, 16{y}32]", "[16{x}32, 4, 32]"),
-             # ... and directly where dimension 0 does not divide by the axis
-             ("x=2, y=3", "[4, 2{y}6]", "[2{x}4, 6]")]
-    exchanges = {4: True, 5: True, 6: True, 7: False}
+             # ... directly, and with dimension 0 cut into pieces of one row
+             ("x=2, y=3", "[4, 2{y}6]", "[2{x}4, 6]"), ("x=4", "[7, 3{x}12]", "[7, 12]")]
+    in_pieces = {4, 5, 6, 7, 8}
     for k, (mesh, s, t) in enumerate(cases):
         m = parse_mesh(Source(mesh))
         src, tgt = parse_type(Source(s)), parse_type(Source(t))
         data = np.arange(np.prod(src.global_shape), dtype=np.int32).reshape(src.global_shape)
-        out = engine.run(data, src, paper(src, tgt, m), m, by_exchange=k in exchanges)
+        program = paper(src, tgt, m)
         expected = scatter(data, tgt, m)
-        assert all(np.array_equal(out.buffers[c], expected[c]) for c in m.devices()), (mesh, s, t)
+        modelled = sum(simulate(data, src, program, m).received.values()) * data.itemsize
         x = engine.place(data, src, m)
         xla = engine.xla_reshard(tgt, m, x)
-        assert out.compiled.temp_bytes <= max(xla.temp_bytes, 64), (mesh, s, t)
-        if k in exchanges:
-            assert ("all-to-all" in out.compiled.collectives) == exchanges[k], (mesh, s, t)
+        whole = engine.compile_program(src, program, m, x, pieces_from=None)
+        # by default (in pieces from PIECES_FROM bytes), and in pieces whatever the size
+        for pieces_from in (PIECES_FROM, 0):
+            out = engine.run(data, src, program, m, pieces_from=pieces_from)
+            assert all(np.array_equal(out.buffers[c], expected[c]) for c in m.devices()), (mesh, s, t)
+            assert out.compiled.received_bytes <= modelled, (mesh, s, t)
+            if k in in_pieces:
+                assert out.compiled.received_bytes == whole.received_bytes == modelled, (mesh, s, t)
+            if pieces_from:
+                assert out.compiled.temp_bytes <= max(xla.temp_bytes, 64), (mesh, s, t)
+    # large enough to cut: case 6 of the benchmark, at a sixteenth of its size
+    m = parse_mesh(Source("x=2, y=3"))
+    src, tgt = parse_type(Source("[510, 170{y}510]")), parse_type(Source("[255{x}510, 510]"))
+    data = np.arange(510 * 510, dtype=np.float32).reshape(510, 510)
+    program = paper(src, tgt, m)
+    out = engine.run(data, src, program, m)
+    expected = scatter(data, tgt, m)
+    assert all(np.array_equal(out.buffers[c], expected[c]) for c in m.devices())
+    x = engine.place(data, src, m)
+    whole = engine.compile_program(src, program, m, x, pieces_from=None)
+    xla = engine.xla_reshard(tgt, m, x)
+    assert out.compiled.received_bytes == whole.received_bytes < xla.received_bytes
+    assert 3 * out.compiled.temp_bytes <= xla.temp_bytes and out.compiled.temp_bytes < whole.temp_bytes
     print("ok", engine.device_count())
 """)
 

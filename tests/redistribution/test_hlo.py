@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from calculi.redistribution.hlo import received_bytes
 
 EXPLICIT = ("%all_gather.3 = f32[1366]{0} all-gather(%ppermute.3), channel_id=1, "
@@ -35,3 +37,39 @@ def test_collective_permute_counts_moving_pairs() -> None:
 def test_other_lines_move_nothing() -> None:
     text = "%fusion = f32[8]{0} fusion(%p), kind=kLoop\nROOT %copy = f32[8] copy(%fusion)"
     assert received_bytes(text, 4) == 0
+
+
+LOOP = """HloModule jit_f, is_scheduled=true
+%body (param.8: (s32[], f32[12,6])) -> (s32[], f32[12,6]) {
+  %all_gather.6 = f32[3,1,2]{2,1,0} all-gather(%slice), channel_id=1, replica_groups={{0,1,2},{3,4,5}}
+  ROOT %tuple.21 = (s32[], f32[12,6]{1,0}) tuple(%add, %dus)
+}
+%cond (param.7: (s32[], f32[12,6])) -> pred[] {
+  ROOT %lt.22 = pred[] compare(%p0, %p1), direction=LT, metadata={op_name="jit(f)/shard_map/while/cond/lt"}
+}
+ENTRY %main.4_spmd (param.3: f32[12,2]) -> f32[12,6] {
+  %while.13 = (s32[], f32[12,6]{1,0}) while(%tuple.19), condition=%cond, body=%body,\
+ backend_config={"known_trip_count":{"n":"TRIPS"}}
+  %all_gather.7 = f32[3,1,2]{2,1,0} all-gather(%slice), channel_id=2, replica_groups={{0,1,2},{3,4,5}}
+  ROOT %get-tuple-element.24 = f32[12,6]{1,0} get-tuple-element(%while.13), index=1
+}
+"""
+
+
+def test_a_collective_in_a_loop_counts_once_per_iteration() -> None:
+    once = 6 * 3 * 2 * 4 * 2 // 3
+    assert received_bytes(LOOP.replace("TRIPS", "12"), 6) == 12 * once + once
+    assert received_bytes(LOOP.replace("TRIPS", "1"), 6) == 2 * once
+
+
+def test_nested_loops_multiply_their_trip_counts() -> None:
+    outer = LOOP.replace("TRIPS", "5").replace("ENTRY %main.4_spmd", "%outer_body")
+    entry = ('ENTRY %main (p: f32[1]) -> f32[1] {\n  %w = (s32[]) while(%t), condition=%c, body=%outer_body, '
+             'backend_config={"known_trip_count":{"n":"3"}}\n}\n')
+    once = 6 * 3 * 2 * 4 * 2 // 3
+    assert received_bytes(outer + entry, 6) == 3 * (5 * once + once)
+
+
+def test_a_loop_of_unknown_trip_count_is_refused() -> None:
+    with pytest.raises(ValueError, match="known trip count"):
+        received_bytes(LOOP.replace('backend_config={"known_trip_count":{"n":"TRIPS"}}', ""), 6)
