@@ -5,12 +5,15 @@ program): the least bottleneck ``B*``, then the least ``(moved, length, op keys)
 types of local size at most ``B*``. What makes it fast:
 
 * the neighbours of a type are made when the search first pops it (``typegraph``);
-* the search is A*, ordered by ``(moved + h, length, op keys)`` with the admissible and consistent
-  bound ``h(τ) = Σ_c |T(c) \\ τ(c)|``: every element of its target block a device does not hold it
-  must receive (each op's cost rule counts at least the elements it newly holds, and a step from τ
-  to τ' receives at least |τ'(c) \\ τ(c)|). On the paths to one type ``h`` is one constant, so the
-  order among them is the plain search's, and the first time the target is popped its path is the
-  least, tie-breaks included;
+* the search is A*, ordered by ``(moved + h, length + ops, op keys)`` with the admissible and
+  consistent bound ``h`` the larger of two: ``Σ_c |T(c) \\ τ(c)|``, every element of its target block a device
+  does not hold it must receive (each op's cost rule counts at least the elements it newly holds,
+  and a step from τ to τ' receives at least |τ'(c) \\ τ(c)|); and the traffic the change of local
+  shape from τ's to the target's forces (``shapebound``, under the search's bound), which prices
+  a chain of AllToAlls where the first sees only the data; ``ops`` the fewest ops that change the
+  local shape (``shapebound`` says why the pair is consistent). On the paths to one type ``h`` and
+  ``ops`` are constants, so the order among them is the plain search's, and the first time the
+  target is popped its path is the least, tie-breaks included;
 * ``B*``: the search runs with the bound ``max(|τs|, |τt|)``; when it exhausts the types under it
   without reaching τt, the bound rises to the least local size a step was refused for, and it runs
   again (so ``B*`` is the least bound under which τt is reachable, as in ``least_bottleneck``).
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from calculi.redistribution import shapebound
 from calculi.redistribution.check import type_of_op
 from calculi.redistribution.pretty import show_count
 from calculi.redistribution.syntax import MAX_DEVICES, DistType, Mesh, Program, is_sub_axis
@@ -46,12 +50,22 @@ MAX_POPPED = 20_000
 """The most types the search expands before refusing."""
 
 Path = tuple["Path", Step] | None
-Entry = tuple[int, int, tuple[OpKey, ...], int, int, Code, Path]
-"""f = moved + h, length, op keys, counter, moved, the type reached, the path (linked backwards)."""
+Entry = tuple[int, int, tuple[OpKey, ...], int, int, int, Code, Path]
+"""f = moved + h, length + the ops still needed, op keys, counter, moved, length, the type reached, the
+path (linked backwards)."""
 
 
 class Search(TypeGraph):
     """One search: a global shape on a mesh over ``atoms``, towards ``target``."""
+
+    def reshape_table(self, bound: int) -> dict[tuple[int, ...], tuple[int, int]]:
+        """``shapebound.table`` towards the target under ``bound`` (empty: the search goes without)."""
+        if not self.exact:
+            return {}
+        sizes = self.at.sizes
+        parts = tuple(math.prod(sizes[a] for a in d) for d in self.target)
+        found = shapebound.table(self.shape, parts, frozenset(sizes), self.devices, bound)
+        return {} if found is None else found
 
     # -- A* --------------------------------------------------------------------------------------
 
@@ -62,8 +76,15 @@ class Search(TypeGraph):
         are not pushed)."""
         for group in self.groups.values():  # what an earlier run under a lower bound reached
             group.best.fill(BIG)
+        reshape = self.reshape_table(bound)
+
+        def h(code: Code) -> tuple[int, int]:
+            moved, ops = reshape.get(self.local(code), (0, 0))
+            return max(self.h(code), moved), ops
+
         counter = itertools.count()
-        heap: list[Entry] = [(self.h(source), 0, (), next(counter), 0, source, None)]
+        h_moved, h_ops = h(source)
+        heap: list[Entry] = [(h_moved, h_ops, (), next(counter), 0, 0, source, None)]
         best: dict[Code, tuple[int, int, tuple[OpKey, ...]]] = {source: (0, 0, ())}
         done: set[Code] = set()
         refused, popped = -1, 0
@@ -71,7 +92,8 @@ class Search(TypeGraph):
         def push(moved: int, length: int, keys: tuple[OpKey, ...], step: Step, path: Path) -> None:
             nonlocal ceiling  # lowered to the least moved the target has been pushed with
             after = step[4]
-            f = moved + self.h(after)
+            h_moved, h_ops = h(after)
+            f = moved + h_moved
             if f > ceiling or after in done:
                 return
             label = (moved, length, keys)
@@ -83,10 +105,10 @@ class Search(TypeGraph):
                 group.best[group.index[after]] = min(int(group.best[group.index[after]]), moved)
             if after == self.target:
                 ceiling = min(ceiling, moved)  # exact: compared with ints only
-            heapq.heappush(heap, (f, length, keys, next(counter), moved, after, (path, step)))
+            heapq.heappush(heap, (f, length + h_ops, keys, next(counter), moved, length, after, (path, step)))
 
         while heap:
-            _, length, keys, _, moved, code, path = heapq.heappop(heap)
+            _, _, keys, _, moved, length, code, path = heapq.heappop(heap)
             if code in done:
                 continue
             if code == self.target:
@@ -110,7 +132,8 @@ class Search(TypeGraph):
             differ = self.differ(group, k)
             if self.exact:
                 reach = moved + math.prod(local) * differ
-                chosen = np.flatnonzero((reach <= group.best) & (reach + group.h <= ceiling))
+                left = np.maximum(group.h, reshape.get(local, (0, 0))[0])
+                chosen = np.flatnonzero((reach <= group.best) & (reach + left <= ceiling))
             else:
                 chosen = np.array([m for m in range(len(group.codes)) if m != k], dtype=np.int64)
             for m in chosen.tolist():

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from calculi.core.errors import TypeCheckError
-from calculi.redistribution import astar, typegraph
+from calculi.redistribution import astar, shapebound, typegraph
 from calculi.redistribution.check import TYPING_RULES, same_problem, type_of_op
 from calculi.redistribution.costs import COST_RULES
 from calculi.redistribution.pretty import show_count, show_type
@@ -310,8 +310,9 @@ def _types(source: DistType, program: Program, mesh: Mesh) -> list[DistType]:
 
 
 def clear_caches() -> None:
-    """Forget every graph, atom table and printed type kept from earlier searches."""
+    """Forget every graph, atom table, bound table and printed type kept from earlier searches."""
     _graph.cache_clear()
+    shapebound.table.cache_clear()
     _shown.cache_clear()
     typegraph.atoms.cache_clear()
 

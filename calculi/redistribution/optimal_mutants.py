@@ -10,17 +10,24 @@
   holds, not those it lacks (no longer a lower bound).
 * ``optimal.astar_permute_moves_everyone``: the fast search costs an AllPermute as moving every
   device's block.
+* ``optimal.shape_bound_over_by_one``: the bound of the traffic a change of local shape forces
+  (``shapebound``) is one element over, wherever it is positive (no longer a lower bound).
+* ``optimal.shape_bound_one_more_op``: the fewest ops that change the local shape (``shapebound``)
+  are one over, wherever positive.
+* ``optimal.shape_bound_no_all_to_all``: that bound forgets AllToAll, so a change of shape is
+  priced as gathers (no longer a lower bound).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
 from calculi.core.mutants import Mutant, patch
-from calculi.redistribution import optimal, typegraph
+from calculi.redistribution import optimal, shapebound, typegraph
 from calculi.redistribution.syntax import AllPermute, AllToAll, DistType, DynSlice, Mesh, Op
 
 THEOREMS = "redistribution.optimal"
@@ -71,6 +78,34 @@ def _astar_everyone(self: typegraph.TypeGraph, group: typegraph.Group, k: int) -
     return everyone
 
 
+_table = shapebound.table
+_moves = shapebound.moves
+
+
+def _over_by_one(shape: tuple[int, ...], target: tuple[int, ...], sizes: frozenset[int], devices: int,
+                 bound: int) -> dict[tuple[int, ...], tuple[int, int]] | None:
+    found = _table(shape, target, sizes, devices, bound)
+    return None if found is None else {s: (cost + (cost > 0), ops) for s, (cost, ops) in found.items()}
+
+
+def _one_more_op(shape: tuple[int, ...], target: tuple[int, ...], sizes: frozenset[int], devices: int,
+                 bound: int) -> dict[tuple[int, ...], tuple[int, int]] | None:
+    found = _table(shape, target, sizes, devices, bound)
+    return None if found is None else {s: (cost, ops + (ops > 0)) for s, (cost, ops) in found.items()}
+
+
+@contextmanager
+def _no_all_to_all_bound() -> Iterator[None]:
+    with patch(shapebound, "moves", _moves_no_all_to_all), patch(shapebound, "table", _table.__wrapped__):
+        yield  # the table uncached, so that no table made by the bug outlives it
+
+
+def _moves_no_all_to_all(parts: tuple[int, ...], shape: tuple[int, ...], sizes: frozenset[int], devices: int,
+                         bound: int) -> list[tuple[tuple[int, ...], int]]:
+    return [(after, cost) for after, cost in _moves(parts, shape, sizes, devices, bound)
+            if sum(a != p for a, p in zip(after, parts, strict=True)) < 2]
+
+
 MUTANTS = [
     Mutant("redistribution.optimal.permute_moves_everyone", "redistribution",
            "the optimal search costs an AllPermute as moving every device's block",
@@ -90,4 +125,13 @@ MUTANTS = [
     Mutant("redistribution.optimal.astar_permute_moves_everyone", "redistribution",
            "the fast optimal search costs an AllPermute as moving every device's block",
            lambda: patch(typegraph.TypeGraph, "differ", _astar_everyone), THEOREMS),
+    Mutant("redistribution.optimal.shape_bound_over_by_one", "redistribution",
+           "the fast optimal search's bound of the traffic a change of local shape forces is one over",
+           lambda: patch(shapebound, "table", _over_by_one), THEOREMS),
+    Mutant("redistribution.optimal.shape_bound_one_more_op", "redistribution",
+           "the fast optimal search's bound of the ops a change of local shape needs is one over",
+           lambda: patch(shapebound, "table", _one_more_op), THEOREMS),
+    Mutant("redistribution.optimal.shape_bound_no_all_to_all", "redistribution",
+           "the fast optimal search's bound of the traffic a change of local shape forces forgets AllToAll",
+           _no_all_to_all_bound, THEOREMS),
 ]

@@ -181,3 +181,20 @@ def sub_walks(draw: st.DrawFn, max_devices: int = 16, max_length: int = 6) -> Su
         op, ty = draw(st.sampled_from(choices))
         ops.append(op)
     return SubWalk(cut, Walk(cut.mesh, problem.source, tuple(ops)))
+
+
+CUBES = ((4, 4), (4, 2, 2), (2, 4, 2), (2, 2, 4), (4, 2, 1), (2, 2, 2))
+"""Meshes like the 4x4x4 the optimal search is timed on, small enough for the whole graph."""
+
+
+@st.composite
+def cube_problems(draw: st.DrawFn) -> Problem:
+    """Two types of rank 2–3 on a mesh of ``CUBES``, each axis of size 4 cut into halves (so the
+    types use sub-axes and whole axes alike), the global sizes the mesh size or twice it."""
+    sizes = draw(st.sampled_from(CUBES))
+    mesh = Mesh(tuple(zip(AXIS_NAMES, sizes, strict=False)))
+    cut = Cut(mesh, tuple((1, 2, 4) if s == 4 else (1, s) for s in sizes))  # z=1 too: (1, 1)
+    shape = tuple(mesh.device_count * draw(st.integers(1, 2)) for _ in range(draw(st.integers(2, 3))))
+    source = draw(sub_types(cut, shape))
+    target = draw(sub_types(cut, shape).filter(lambda t: t != source))
+    return Problem(mesh, source, target)

@@ -17,7 +17,7 @@ from hypothesis import target
 
 from calculi.core.errors import TypeCheckError
 from calculi.core.syntax import Source
-from calculi.redistribution import optimal, synth
+from calculi.redistribution import optimal, shapebound, synth, typegraph
 from calculi.redistribution.baselines import naive, xla_like
 from calculi.redistribution.check import check_program, check_type
 from calculi.redistribution.costs import profile
@@ -35,7 +35,7 @@ from calculi.redistribution.strategies import (
     weighted_problems,
 )
 from calculi.redistribution.subaxes import candidate_ops as sub_axis_candidates
-from calculi.redistribution.subaxes_strategies import sub_problems
+from calculi.redistribution.subaxes_strategies import cube_problems, sub_problems
 from calculi.redistribution.syntax import (
     AllGather,
     AllPermute,
@@ -187,11 +187,13 @@ def _(problem: Problem) -> None:
 
 @st.composite
 def either_axes(draw: st.DrawFn) -> tuple[Problem, bool]:
-    """A problem (some whose least peak is above both types', where the search raises its bound),
-    and whether to search over sub-axes too (always when its types use them)."""
+    """A problem (some whose least peak is above both types', where the search raises its bound;
+    some of rank 3 on meshes of axes of size 4, cut into halves, where the bound of ``shapebound``
+    prunes most), and whether to search over sub-axes too (always when its types use them)."""
     problem = draw(st.one_of(weighted_problems(max_devices=8), general_problems(max_devices=8),
                              uneven_problems(max_devices=8), stuck_problems(),
-                             sub_problems(max_devices=8).map(lambda p: p[1])))
+                             sub_problems(max_devices=8).map(lambda p: p[1]), cube_problems(),
+                             cube_problems()))
     subaxes = draw(st.booleans()) or any(is_sub_axis(a) for ty in (problem.source, problem.target)
                                          for a in ty.used_axes)
     return problem, subaxes
@@ -203,9 +205,10 @@ def show_case(case: object) -> str:
 
 
 @theorem("redistribution.optimal.astar", paper=REDIST, section="past §4.3", label="derived",
-         statement="the fast search (A* with the bound of the elements each device lacks, neighbours made "
-                   "as it goes) returns the very program the search over the whole type graph returns, "
-                   "with its peak and elements moved, over the mesh's axes and over sub-axes",
+         statement="the fast search (A* with the larger of the bound of the elements each device lacks and "
+                   "of the traffic its change of local shape forces, neighbours made as it goes) returns "
+                   "the very program the search over the whole type graph returns, with its peak and "
+                   "elements moved, over the mesh's axes and over sub-axes",
          given={"case": either_axes()}, show=show_case)
 def _(case: tuple[Problem, bool]) -> None:
     problem, subaxes = case
@@ -216,6 +219,36 @@ def _(case: tuple[Problem, bool]) -> None:
         f"fast {(fast.peak, fast.moved)}, whole graph {(slow.peak, slow.moved)}"
     assert fast.program == slow.program, f"fast {show_program(fast.program)}, whole graph " \
                                          f"{show_program(slow.program)}"
+
+
+@theorem("redistribution.optimal.shape_bound", paper=REDIST, section="past §4.3", label="derived",
+         statement="the traffic a change of local shape forces and the ops it needs (shapebound) are 0 at "
+                   "the target and drop along no edge of the type graph (sub-axes included) by more than "
+                   "the edge's cost and one op, under every peak bound: consistent lower bounds, so A* "
+                   "ordered by them stays exact",
+         given={"case": either_axes()}, show=show_case)
+def _(case: tuple[Problem, bool]) -> None:
+    problem, subaxes = case
+    graph = optimal.build_graph(problem.source, problem.mesh, sub_axis_candidates if subaxes else None)
+    at = typegraph.atoms(problem.mesh, subaxes)
+    goal = typegraph.encode(problem.target, at)
+    if goal is None:  # a type over an axis the search does not have
+        return
+    parts = tuple(math.prod(at.sizes[a] for a in d) for d in goal)
+    shape, sizes = problem.source.global_shape, frozenset(at.sizes)
+    for bound in sorted({t.local_size for t in graph.types if t.local_size >= problem.target.local_size}):
+        table = shapebound.table(shape, parts, sizes, problem.mesh.device_count, bound)
+        if table is None:
+            continue
+        assert table[problem.target.local_shape] == (0, 0)
+        for ty in graph.types:
+            if ty.local_size > bound:
+                continue
+            for op, after, cost in graph.edges[ty]:
+                if after.local_size <= bound:
+                    here, there = table.get(ty.local_shape, (0, 0)), table.get(after.local_shape, (0, 0))
+                    assert here[0] <= cost + there[0] and here[1] <= 1 + there[1], \
+                        f"under {bound}: {show_type(ty)} {here}, {show_program((op,))} {cost}, then {there}"
 
 
 # -- P8 for optimal: the JAX engine ------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 
 from calculi.core.errors import CalculusError
 from calculi.core.syntax import Source
-from calculi.redistribution import optimal, synth
+from calculi.redistribution import optimal, shapebound, synth
 from calculi.redistribution.baselines import optimal_subaxes, synthesize
 from calculi.redistribution.check import check_type
 from calculi.redistribution.costs import profile
@@ -18,6 +18,7 @@ from calculi.redistribution.parse import parse_mesh, parse_type
 from calculi.redistribution.pretty import show_program
 from calculi.redistribution.simulator import misplaced, simulate
 from calculi.redistribution.strategies import Problem
+from calculi.redistribution.subaxes import candidate_ops as sub_axis_candidates
 from calculi.redistribution.syntax import AllGather, AllPermute, AllToAll, DistType, DynSlice, Mesh, Program
 from proofs.redistribution.optimal import least_moved_count, oracle
 
@@ -177,3 +178,24 @@ def test_the_sub_axis_search_reaches_types_over_an_axis_of_size_one() -> None:
     program = optimal_subaxes(src, tgt, m)
     assert profile(src, program, m).types[-1] == tgt
     assert show_program(program) == show_program(optimal.optimal(src, tgt, m))
+
+
+def test_the_shape_bound_is_the_whole_cost_of_moving_every_axis() -> None:
+    """4x4x4, all axes from dimension 0 to 2: three AllToAlls by 4, each moving 3/4 of every block;
+    the bound of the traffic the change of local shape forces is that much already, so the search
+    settles no ties among the types of the source's local shape."""
+    m, src, tgt = problem("x=4, y=4, z=4", "[2{x,y,z}128, 128, 128]", "[128, 128, 2{z,y,x}128]")
+    table = shapebound.table((128, 128, 128), (1, 1, 64), frozenset({2, 4}), 64, src.local_size)
+    assert table is not None
+    found = optimal.optimum(src, tgt, m, sub_axis_candidates)
+    assert table[src.local_shape] == (found.moved, 3) == (3 * 64 * (3 * 32768 // 4), 3)
+    assert show_program(found.program) == "AllToAll(0 -> 2, z); AllToAll(0 -> 2, y); AllToAll(0 -> 2, x)"
+    assert table[tgt.local_shape] == (0, 0)
+
+
+def test_the_shape_bound_stands_aside_where_it_cannot_name_the_parts() -> None:
+    """Uneven parts (6 elements over 4) or more moves than ``MAX_MOVES``: no table, and
+    the search keeps the bound of the elements each device lacks alone."""
+    assert shapebound.table((6,), (4,), frozenset({4}), 4, 6) is None
+    many = shapebound.table((2**12,) * 8, (1,) * 8, frozenset({2}), 2**12, 2**96)
+    assert many is None
