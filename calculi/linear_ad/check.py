@@ -25,6 +25,7 @@ from typing import Any
 
 from calculi.core import coverage
 from calculi.core.errors import CalculusError, TypeCheckError
+from calculi.linear_ad.check_errors import misapplied, misuse
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.primitives import typing_rules
 from calculi.linear_ad.rules import PRIM_TYPING, fire
@@ -72,20 +73,23 @@ class Typing:
         return self.expr_types[id(e)]
 
 
-RuleCache = dict[int, tuple[Callable[..., Type], str | None]]  # a primitive's typing rule, by identity
+Rule = tuple[Callable[..., Type], str | None, Mixed]
+RuleCache = dict[int, Rule]  # a primitive's typing rule, coverage name and ℝ result, by identity
 
 
 def check_program(program: Program) -> Typing:
     """Check every function; raise a ``TypeCheckError`` naming the rule and pointing at the culprit."""
     room_for_depth()
     typing = Typing(program)
-    rules: RuleCache = {}
+    checker = _Checker(typing)
+    signatures, depths, calls = typing.signatures, typing.depths, typing.calls
     for d in program.defs:
-        checker = _Checker(typing, rules)
-        checker.funcdef(d)
-        typing.signatures[d.name] = d
-        typing.depths[d.name] = checker.deepest
-        typing.calls[d.name] = checker.called
+        checker.depth = checker.deepest = 0
+        checker.called = set()
+        checker.funcdef(d)  # (its scope ends empty: every binder is released)
+        signatures[d.name] = d
+        depths[d.name] = checker.deepest
+        calls[d.name] = checker.called
     return typing
 
 
@@ -109,6 +113,7 @@ def _one(t: Mixed, linear: bool) -> Type | None:
 REAL_NL = Mixed((REAL,), ())
 REAL_LIN = Mixed((), (REAL,))
 NOTHING = Mixed((), ())
+REAL_DUP = Mixed((), (REAL, REAL))
 
 Slot = list[Any]  # [type, linear, uses, binder]: a variable in scope (a list: the checker's hottest record)
 TYPE, LINEAR, USES, BINDER = 0, 1, 2, 3
@@ -117,30 +122,28 @@ TYPE, LINEAR, USES, BINDER = 0, 1, 2, 3
 class _Checker:
     __slots__ = ("called", "counting", "deepest", "depth", "env", "rules", "types", "typing")
 
-    def __init__(self, typing: Typing, rules: RuleCache | None = None) -> None:
+    def __init__(self, typing: Typing) -> None:
         self.typing = typing
         self.env: dict[int, Slot] = {}
         self.depth = 0
         self.deepest = 0
         self.types = typing.expr_types
         self.counting = coverage.active()
-        self.rules = {} if rules is None else rules
+        self.rules: RuleCache = {}
         self.called: set[str] = set()
 
     def funcdef(self, d: FuncDef) -> None:
         names = [*d.params, *d.lparams]
+        env = self.env
         for b, ty in zip(d.params, d.param_types, strict=True):
-            self.bind(b, ty, False)
+            env[b.name] = [ty, False, 0, b]
         for b, ty in zip(d.lparams, d.lparam_types, strict=True):
-            self.bind(b, ty, True)
+            env[b.name] = [ty, True, 0, b]
         body = self.expr(d.body)
-        if body != d.result:
+        if body is not d.result and body != d.result:
             raise TypeCheckError(f"the body of {d.name} has type {body}, but its result is declared "
                                  f"{d.result}", d.body.span or d.span, rule="Def")
         self.release(names)
-
-    def bind(self, b: Binder, ty: Type, linear: bool) -> None:
-        self.env[b.name] = [ty, linear, 0, b]
 
     def release(self, binders: list[Binder]) -> None:
         """End of scope: Γ relevant (used ≥ 1), Δ linear (used = 1; overuse was caught at use)."""
@@ -156,26 +159,17 @@ class _Checker:
         slot = self.env.get(v.name)
         linear = isinstance(v, LVar)
         if slot is None or slot[LINEAR] != linear or (linear and slot[USES]):
-            self.misuse(v, slot, linear)
-        slot[USES] += 1  # type: ignore[index]
-        return slot[TYPE]  # type: ignore[index, no-any-return]
-
-    @staticmethod
-    def misuse(v: Var | LVar, slot: Slot | None, linear: bool) -> None:
-        if slot is None:
-            raise TypeCheckError(f"{v.hint} is not in scope", v.span, rule="Var")
-        if slot[LINEAR] != linear:
-            raise TypeCheckError(f"{v.hint} is bound as a {'linear' if slot[LINEAR] else 'non-linear'} "
-                                 "variable", v.span, rule="Var")
-        raise TypeCheckError(f"linear variable {v.hint} used twice (use dup)", v.span, rule="Dup")
+            misuse(v, slot, linear)
+        slot[USES] += 1
+        return slot[TYPE]  # type: ignore[no-any-return]
 
     def expr(self, e: Expr) -> Mixed:
-        self.depth += 1
-        if self.depth > self.deepest:
+        depth = self.depth = self.depth + 1
+        if depth > self.deepest:
             self.deeper(e)
         rule = INFER.get(type(e))
         t = rule(self, e) if rule is not None else self.subclass(e)
-        self.depth -= 1  # (after an error the checker is dropped, so no finally is needed)
+        self.depth = depth - 1  # (after an error the checker is dropped, so no finally is needed)
         self.types[id(e)] = t
         return t
 
@@ -199,9 +193,9 @@ class _Checker:
             fire("⊢ Var")
         slot = self.env.get(e.name)
         if slot is None or slot[LINEAR]:
-            self.misuse(e, slot, False)
-        slot[USES] += 1  # type: ignore[index]
-        ty = slot[TYPE]  # type: ignore[index]
+            misuse(e, slot, False)
+        slot[USES] += 1
+        ty = slot[TYPE]
         return REAL_NL if ty is REAL else Mixed((ty,), ())
 
     def lvar(self, e: LVar) -> Mixed:
@@ -209,9 +203,9 @@ class _Checker:
             fire("⊢ LVar")
         slot = self.env.get(e.name)
         if slot is None or not slot[LINEAR] or slot[USES]:
-            self.misuse(e, slot, True)
-        slot[USES] = 1  # type: ignore[index]
-        ty = slot[TYPE]  # type: ignore[index]
+            misuse(e, slot, True)
+        slot[USES] = 1
+        ty = slot[TYPE]
         return REAL_LIN if ty is REAL else Mixed((), (ty,))
 
     def lit(self, e: Lit) -> Mixed:
@@ -250,7 +244,7 @@ class _Checker:
         if ty is None:
             raise TypeCheckError(f"dup takes one linear value, got {t} (non-linear variables may "
                                  "be used many times without dup)", e.span, rule="Dup")
-        return Mixed((), (ty, ty))
+        return REAL_DUP if ty is REAL else Mixed((), (ty, ty))
 
     def drop(self, e: Drop) -> Mixed:
         if self.counting:
@@ -263,53 +257,45 @@ class _Checker:
 
     def prim(self, e: Prim) -> Mixed:
         p = e.prim
-        if p.arity is not None and (len(e.args) != p.arity or len(e.largs) != p.larity):
+        args, largs = e.args, e.largs
+        if p.arity is not None and (len(args) != p.arity or len(largs) != p.larity):
             raise TypeCheckError(f"{p.name} takes {p.arity} non-linear and {p.larity} linear arguments",
                                  e.span, rule=p.name)
         arg_types: list[Type] = []
         fast = not self.counting and self.depth < self.deepest
         env, types = self.env, self.types
-        for a in e.args:
+        for a in args:
             if fast and type(a) is Var:  # ⊢ Var, inline
                 slot = env.get(a.name)
                 if slot is None or slot[LINEAR]:
-                    self.misuse(a, slot, False)
-                slot[USES] += 1  # type: ignore[index]
-                ty = slot[TYPE]  # type: ignore[index]
+                    misuse(a, slot, False)
+                slot[USES] += 1
+                ty = slot[TYPE]
                 types[id(a)] = REAL_NL if ty is REAL else Mixed((ty,), ())
                 arg_types.append(ty)
                 continue
             t = self.expr(a)
             if len(t.nonlin) != 1 or t.lin:
-                what = "a linear value" if t.lin else f"a value of type {t}"
-                role = "as its constant argument" if p.linear else ""
-                hint = " (0 is the linear zero; write 0.0 for the number)" if isinstance(a, Zero) else ""
-                raise TypeCheckError(f"{_shown(p.name)} applied to {what}{' ' + role if role else ''}{hint}",
-                                     a.span or e.span, rule=p.name)
+                misapplied(e, a, t, False)
             arg_types.append(t.nonlin[0])
         larg_types: list[Type] = []
-        for a in e.largs:
+        for a in largs:
             if fast and type(a) is LVar:  # ⊢ LVar, inline
                 slot = env.get(a.name)
                 if slot is None or not slot[LINEAR] or slot[USES]:
-                    self.misuse(a, slot, True)
-                slot[USES] = 1  # type: ignore[index]
-                ty = slot[TYPE]  # type: ignore[index]
+                    misuse(a, slot, True)
+                slot[USES] = 1
+                ty = slot[TYPE]
                 types[id(a)] = REAL_LIN if ty is REAL else Mixed((), (ty,))
                 larg_types.append(ty)
                 continue
             t = self.expr(a)
             if len(t.lin) != 1 or t.nonlin:
-                what = "a non-linear value" if t.nonlin else f"a value of type {t}"
-                raise TypeCheckError(f"{_shown(p.name)} applied to {what} where a linear one is "
-                                     "expected", a.span or e.span, rule=p.name)
+                misapplied(e, a, t, True)
             larg_types.append(t.lin[0])
         known = self.rules.get(id(p))
         if known is None:
-            rule = typing_rules.get(p)
-            if rule is None:
-                raise TypeCheckError(f"primitive {p.name} has no typing rule", e.span, rule=p.name)
-            known = self.rules[id(p)] = (rule, PRIM_TYPING.get(p))
+            known = self.rule_of(e)
         if self.counting and known[1] is not None:
             fire(known[1])
         try:
@@ -317,8 +303,17 @@ class _Checker:
         except CalculusError as err:
             raise type(err)(err.reason, e.span, rule=p.name) from None
         if result is REAL:
-            return REAL_LIN if p.linear else REAL_NL
+            return known[2]
         return Mixed((), (result,)) if p.linear else Mixed((result,), ())
+
+    def rule_of(self, e: Prim) -> Rule:
+        """The typing rule of ``e``'s primitive, its coverage name and its ℝ result, looked up once."""
+        p = e.prim
+        rule = typing_rules.get(p)
+        if rule is None:
+            raise TypeCheckError(f"primitive {p.name} has no typing rule", e.span, rule=p.name)
+        known = self.rules[id(p)] = (rule, PRIM_TYPING.get(p), REAL_LIN if p.linear else REAL_NL)
+        return known
 
     def call(self, e: Call) -> Mixed:
         d = self.typing.signatures.get(e.func)
@@ -350,20 +345,32 @@ class _Checker:
         env = self.env
         binding_types = self.typing.binding_types
         counting = self.counting
+        types = self.types
         for b in e.bindings:
-            kind = type(b)
-            if kind is LetB:
-                assert isinstance(b, LetB)
+            if type(b) is LetB:
                 if counting:
                     fire("⊢ Let")
-                t = self.expr(b.rhs)
+                rhs = b.rhs  # self.expr(rhs), inline: one call less per binding
+                depth = self.depth = self.depth + 1
+                if depth > self.deepest:
+                    self.deeper(rhs)
+                rule = INFER.get(type(rhs))
+                t = rule(self, rhs) if rule is not None else self.subclass(rhs)
+                self.depth = depth - 1
+                types[id(rhs)] = t
                 nl, ln = b.binders, b.lbinders
-                if len(t.nonlin) != len(nl) or len(t.lin) != len(ln):
+                tn, tl = t.nonlin, t.lin
+                if len(tn) != len(nl) or len(tl) != len(ln):
                     raise TypeCheckError(
                         f"the right-hand side has type {t}, which does not match the pattern's "
                         f"{len(nl)} non-linear ; {len(ln)} linear names", b.span, rule="Let")
-                types = (t.nonlin, t.lin)
-            elif kind is UnpackB:
+                binding_types[id(b)] = (tn, tl)
+                if len(nl) + len(ln) == 1:  # the common patterns: one name of either kind
+                    x = (nl or ln)[0]
+                    env[x.name] = [tn[0], False, 0, x] if nl else [tl[0], True, 0, x]
+                    bound.append(x)
+                    continue
+            elif type(b) is UnpackB:
                 assert isinstance(b, UnpackB)
                 if counting:
                     fire("⊢ Unpack")
@@ -372,7 +379,8 @@ class _Checker:
                 if not isinstance(ty, TupleType) or len(ty.items) != len(nl):
                     raise TypeCheckError(f"cannot unpack {b.var.hint} of type {ty} into {len(nl)} "
                                          "names", b.span, rule="Unpack")
-                types = (ty.items, ())
+                tn, tl = ty.items, ()
+                binding_types[id(b)] = (tn, tl)
             else:
                 assert isinstance(b, UnpackLB)
                 if counting:
@@ -382,14 +390,14 @@ class _Checker:
                 if not isinstance(ty, TupleType) or len(ty.items) != len(ln):
                     raise TypeCheckError(f"cannot unpackL {b.var.hint} of type {ty} into "
                                          f"{len(ln)} names", b.span, rule="UnpackL")
-                types = ((), ty.items)
-            binding_types[id(b)] = types
+                tn, tl = (), ty.items
+                binding_types[id(b)] = (tn, tl)
             if nl:
-                for binder, bty in zip(nl, types[0], strict=True):
+                for binder, bty in zip(nl, tn, strict=True):
                     env[binder.name] = [bty, False, 0, binder]
                 bound += nl
             if ln:
-                for binder, bty in zip(ln, types[1], strict=True):
+                for binder, bty in zip(ln, tl, strict=True):
                     env[binder.name] = [bty, True, 0, binder]
                 bound += ln
         t = self.expr(e.result)
@@ -404,6 +412,3 @@ INFER: dict[type, Callable[[_Checker, Expr], Mixed]] = {
 }
 """The typing rule of each constructor (a subclass of a constructor is checked as that constructor)."""
 
-
-def _shown(name: str) -> str:
-    return {"ladd": "⊕", "scale": "⊙", "add": "+", "mul": "×"}.get(name, name)

@@ -84,6 +84,8 @@ class Evaluator:
         self.fuel = fuel if fuel is not None else Fuel()
         self.cost = cost
         self.impls: dict[int, Callable[..., Value]] = {}
+        self.params: dict[str, tuple[list[int], Expr]] = {}
+        """Each function's parameter identifiers (non-linear then linear) and body, read once."""
 
     def call(self, name: str, args: Sequence[Value], largs: Sequence[Value] = ()) -> MixedValue:
         """Run ``name`` on argument values, checking that they fit its parameter types."""
@@ -105,13 +107,11 @@ class Evaluator:
                                  f"{v!r}", span)
 
     def _call(self, name: str, args: Sequence[Value], largs: Sequence[Value] = ()) -> MixedValue:
-        d = self.typing.signatures[name]
-        env: dict[int, Value] = {}
-        for b, v in zip(d.params, args, strict=True):
-            env[b.name] = v
-        for b, v in zip(d.lparams, largs, strict=True):
-            env[b.name] = v
-        return self.eval(d.body, env)
+        names = self.params.get(name)
+        if names is None:
+            d = self.typing.signatures[name]
+            names = self.params[name] = ([b.name for b in (*d.params, *d.lparams)], d.body)
+        return self.eval(names[1], dict(zip(names[0], (*args, *largs), strict=True)))
 
     def _charge(self, op: str, weight: int) -> None:
         if self.cost is not None:
@@ -124,10 +124,13 @@ class Evaluator:
             fuel.used -= 1
             fuel.tick(e.span)
         rule = EVAL.get(type(e))
+        return rule(self, e, env) if rule is not None else self.eval_subclass(e, env)
+
+    def eval_subclass(self, e: Expr, env: dict[int, Value]) -> MixedValue:
+        """A subclass of a constructor is evaluated as that constructor."""
+        rule = next((r for cls, r in EVAL.items() if isinstance(e, cls)), None)
         if rule is None:
-            rule = next((r for cls, r in EVAL.items() if isinstance(e, cls)), None)
-            if rule is None:
-                raise StuckError(f"cannot evaluate {type(e).__name__}", e.span)
+            raise StuckError(f"cannot evaluate {type(e).__name__}", e.span)
         return rule(self, e, env)
 
     def var(self, e: Var, env: dict[int, Value]) -> MixedValue:
@@ -173,58 +176,76 @@ class Evaluator:
     def call_expr(self, e: Call, env: dict[int, Value]) -> MixedValue:
         return self._call(e.func, [env[v.name] for v in e.args], [env[v.name] for v in e.largs])
 
-    def atom(self, a: Expr, env: dict[int, Value], linear: bool) -> Value:
-        """The value of one argument of a primitive; a variable is read here, without a dispatch."""
-        if type(a) is (LVar if linear else Var):
-            fuel = self.fuel
-            fuel.used += 1
-            if fuel.used > fuel.limit:
-                fuel.used -= 1
-                fuel.tick(a.span)
-            return env[a.name]
-        nl, ln = self.eval(a, env)
-        return ln[0] if linear else nl[0]
-
     def prim(self, e: Prim, env: dict[int, Value]) -> MixedValue:
-        atom = self.atom
-        args = [atom(a, env, False) for a in e.args]
-        largs = [atom(a, env, True) for a in e.largs]
-        params = params_dict(e.params) if e.params else {}
+        fuel = self.fuel
+        args: list[Value] = []
+        for a in e.args:  # a variable is read here, without a dispatch (it costs one step of fuel)
+            if type(a) is Var:
+                fuel.used += 1
+                if fuel.used > fuel.limit:
+                    fuel.used -= 1
+                    fuel.tick(a.span)
+                args.append(env[a.name])
+            else:
+                args.append(self.eval(a, env)[0][0])
+        for a in e.largs:
+            if type(a) is LVar:
+                fuel.used += 1
+                if fuel.used > fuel.limit:
+                    fuel.used -= 1
+                    fuel.tick(a.span)
+                args.append(env[a.name])
+            else:
+                args.append(self.eval(a, env)[1][0])
+        p = e.prim
+        params = params_dict(e.params) if e.params else None
         if self.cost is not None:
             arg_types = [self.typing.type_of(a).nonlin[0] for a in e.args]
             larg_types = [self.typing.type_of(a).lin[0] for a in e.largs]
             t = self.typing.type_of(e)
             result = (t.lin or t.nonlin)[0]
-            self._charge(cost_class.get(e.prim, e.prim.name),
-                         work_of(e.prim, arg_types, larg_types, result, params))
-        impl = self.impls.get(id(e.prim))
+            self._charge(cost_class.get(p, p.name),
+                         work_of(p, arg_types, larg_types, result, params or {}))
+        impl = self.impls.get(id(p))
         if impl is None:
-            impl = self.impls[id(e.prim)] = impl_rules[e.prim]
+            impl = self.impls[id(p)] = impl_rules[p]
         try:
-            value = impl(self.domain, *args, *largs, **params)
+            value = impl(self.domain, *args) if params is None else impl(self.domain, *args, **params)
         except CalculusError as err:
-            raise type(err)(err.reason, e.span, rule=e.prim.name) from None
+            raise type(err)(err.reason, e.span, rule=p.name) from None
         except (ArithmeticError, ValueError, TypeError) as err:
-            raise StuckError(f"{e.prim.name} failed: {err}", e.span, rule=e.prim.name) from None
-        return ((), (value,)) if e.prim.linear else ((value,), ())
+            raise StuckError(f"{p.name} failed: {err}", e.span, rule=p.name) from None
+        return ((), (value,)) if p.linear else ((value,), ())
 
     def block(self, e: Block, env: dict[int, Value]) -> MixedValue:
+        fuel = self.fuel
         for b in e.bindings:
-            kind = type(b)
-            if kind is LetB:
-                assert isinstance(b, LetB)
-                nl, ln = self.eval(b.rhs, env)
-                for x, v in zip(b.binders, nl, strict=True):
-                    env[x.name] = v
-                for y, v in zip(b.lbinders, ln, strict=True):
-                    env[y.name] = v
-            elif kind is UnpackB:
+            if type(b) is LetB:
+                rhs = b.rhs  # self.eval(rhs, env), inline: one call less per binding
+                fuel.used += 1
+                if fuel.used > fuel.limit:
+                    fuel.used -= 1
+                    fuel.tick(rhs.span)
+                rule = EVAL.get(type(rhs))
+                nl, ln = rule(self, rhs, env) if rule is not None else self.eval_subclass(rhs, env)
+                binders, lbinders = b.binders, b.lbinders
+                if len(binders) == 1:  # the common patterns: one name of either kind
+                    env[binders[0].name] = nl[0]
+                elif binders:
+                    for x, v in zip(binders, nl, strict=True):
+                        env[x.name] = v
+                if len(lbinders) == 1:
+                    env[lbinders[0].name] = ln[0]
+                elif lbinders:
+                    for y, v in zip(lbinders, ln, strict=True):
+                        env[y.name] = v
+            elif type(b) is UnpackB:
                 assert isinstance(b, UnpackB)
                 if self.cost is not None:
                     self._charge("unpack", WEIGHTS["unpack"](TupleType(self.typing.binding_types[id(b)][0])))
                 for x, v in zip(b.binders, env[b.var.name], strict=True):
                     env[x.name] = v
-            elif kind is UnpackLB:
+            elif type(b) is UnpackLB:
                 assert isinstance(b, UnpackLB)
                 if self.cost is not None:
                     ltypes = self.typing.binding_types[id(b)][1]
@@ -247,12 +268,17 @@ def env_types(typing: Typing, e: Drop) -> dict[int, Type]:
 
 
 def conforms(value: Value, ty: Type) -> bool:
-    """Does a value fit a type? Tuples by shape, ℝ any scalar; other types (arrays) are trusted."""
-    if isinstance(ty, TupleType):
-        return isinstance(value, tuple) and len(value) == len(ty.items) and all(
-            conforms(v, t) for v, t in zip(value, ty.items, strict=True))
-    if ty == REAL:
-        return not isinstance(value, tuple)
+    """Does a value fit a type? Tuples by shape, ℝ any scalar; other types (arrays) are trusted.
+    (A loop over a stack: a tape nests as deep as the calls that wrote it.)"""
+    stack = [(value, ty)]
+    while stack:
+        v, t = stack.pop()
+        if isinstance(t, TupleType):
+            if not isinstance(v, tuple) or len(v) != len(t.items):
+                return False
+            stack.extend(zip(v, t.items, strict=True))
+        elif (t is REAL or t == REAL) and isinstance(v, tuple):
+            return False
     return True
 
 

@@ -19,15 +19,14 @@ non-linear variable becomes an explicit linear ``dup``.
 
 from __future__ import annotations
 
-from collections import Counter
-
 from calculi.core import coverage
 from calculi.core.errors import TypeCheckError
+from calculi.linear_ad.built import draw, draws, new_funcdef
 from calculi.linear_ad.check import Typing
 from calculi.linear_ad.freevars import FV, free_vars
 from calculi.linear_ad.names import Supply, dotted
-from calculi.linear_ad.primitives import jvp_rules, located, params_dict
-from calculi.linear_ad.renumber import renumber
+from calculi.linear_ad.parse_tokens import new_letb
+from calculi.linear_ad.primitives import jvp_rules, params_dict, place
 from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.syntax import (
     Binding,
@@ -63,13 +62,17 @@ def jvp_name(name: str) -> str:
 
 
 class _Jvp:
+    """J of one function. Names are drawn in the order they are written, one past the names in
+    scope, so the output is canonical as it is built (``canonical`` of it is itself): a block left
+    nested in a right-hand side gives its names back when it is done, as lexical scope does."""
+
     def __init__(self, typing: Typing, bind_scales: bool = False) -> None:
         self.typing = typing
         self.bind_scales = bind_scales
         self.supply = Supply()
         self.sub: dict[int, Var] = {}
-        self.hints: dict[int, str] = {}
         self.fv_cache: dict[int, FV] = {}
+        self.expr_types = typing.expr_types
         self.counting = coverage.active()
 
     def fv(self, e: Expr) -> frozenset[int]:
@@ -77,34 +80,44 @@ class _Jvp:
 
     def split(self, uses: list[frozenset[int]], tangents: Tangents, out: list[Binding]) -> list[Tangents]:
         """Give each of ``uses`` its own tangent for every variable it mentions, dup-ing shared ones."""
-        if len(uses) == 1:  # (nothing is shared: each tangent is handed over)
-            return [{v: tangents.pop(v) for v in sorted(uses[0])}]
-        count: Counter[int] = Counter()
+        count: dict[int, int] = {}
         for fv in uses:
-            count.update(fv)
+            for v in fv:
+                count[v] = count.get(v, 0) + 1
         return [self._take(fv, count, tangents, out) for fv in uses]
+
+    def bind(self, out: list[Binding], primal: Expr, tangent: Expr, hint: str) -> tuple[Var, LVar]:
+        """(primal ; tangent) as variables, binding each side in ``out`` unless it is a variable."""
+        if type(primal) is Var:
+            p = primal
+        else:
+            pb = draw(self.supply, hint)
+            out.append(new_letb((pb,), (), primal, None))
+            p = var_of(pb)
+        if type(tangent) is LVar:
+            t = tangent
+        else:
+            tb = draw(self.supply, dotted(hint))
+            out.append(new_letb((), (tb,), tangent, None))
+            t = lvar_of(tb)
+        return p, t
 
     def pair(self, out: list[Binding], primal: Expr, tangent: Expr, hint: str = "v") -> Expr:
         """(primal ; tangent) as a Ret of variables, binding each side unless it is a variable."""
-        if isinstance(primal, Var):
-            p = primal
-        else:
-            pb = self.supply.binder(hint)
-            out.append(LetB((pb,), (), primal))
-            p = var_of(pb)
-        if isinstance(tangent, LVar):
-            t = tangent
-        else:
-            tb = self.supply.binder(dotted(hint))
-            out.append(LetB((), (tb,), tangent))
-            t = lvar_of(tb)
+        p, t = self.bind(out, primal, tangent, hint)
         return block(out, Ret((p,), (t,)))
 
     def expr(self, e: Expr, tangents: Tangents) -> Expr:
+        if type(e) is Block:
+            return self.block(e, tangents)
         if isinstance(e, Var):
             if self.counting:
                 fire("J(x)")
             return Ret((self.sub[e.name],), (tangents[e.name],))
+        if isinstance(e, Prim):
+            out: list[Binding] = []
+            v, dv = self.prim(e, tangents, out)
+            return block(out, Ret((v,), (dv,)))
         if isinstance(e, Lit):
             if self.counting:
                 fire("J(r)")
@@ -113,7 +126,7 @@ class _Jvp:
             if self.counting:
                 fire("J((x̄ ;))" if isinstance(e, Ret) else "J(tup)" if isinstance(e, Tup) else "J(f)")
             args = e.vars if isinstance(e, Ret | Tup) else e.args
-            out: list[Binding] = []
+            out = []
             parts = self.split([frozenset((v.name,)) for v in args], tangents, out)
             xs = tuple(self.sub[v.name] for v in args)
             ts = tuple(part[v.name] for v, part in zip(args, parts, strict=True))
@@ -122,8 +135,6 @@ class _Jvp:
             if isinstance(e, Tup):
                 return self.pair(out, Tup(xs), TupL(ts), "t")
             return block(out, Call(jvp_name(e.func), xs, ts))
-        if isinstance(e, Prim):
-            return self.prim(e, tangents)
         if isinstance(e, Drop):
             if self.counting:
                 fire("J(drop)")
@@ -136,33 +147,51 @@ class _Jvp:
                                  rule="JVP")
         raise TypeCheckError(f"jvp has no rule for {type(e).__name__}", e.span, rule="JVP")
 
-    def prim(self, e: Prim, tangents: Tangents) -> Expr:
-        if e.prim.linear or e.largs:
-            raise TypeCheckError(f"jvp applies to non-linear programs; {e.prim.name} is linear", e.span,
+    def prim(self, e: Prim, tangents: Tangents, out: list[Binding]) -> tuple[Var, LVar]:
+        """J(p(e1, …, en)) written into ``out``: the variables of its primal and its tangent."""
+        p = e.prim
+        if p.linear or e.largs:
+            raise TypeCheckError(f"jvp applies to non-linear programs; {p.name} is linear", e.span,
                                  rule="JVP")
-        rule = jvp_rules.get(e.prim)
+        rule = jvp_rules.get(p)
         if rule is None:
-            raise TypeCheckError(f"no JVP rule for primitive {e.prim.name}", e.span, rule="JVP")
+            raise TypeCheckError(f"no JVP rule for primitive {p.name}", e.span, rule="JVP")
         if self.counting:
-            fire_prim("J", e.prim)
-        out: list[Binding] = []
-        parts = self.split([self.fv(a) for a in e.args], tangents, out)
+            fire_prim("J", p)
+        args = e.args
+        sub = self.sub
         primals: list[Var] = []
         tans: list[LVar] = []
-        for a, part in zip(e.args, parts, strict=True):
-            if isinstance(a, Var):
-                primals.append(self.sub[a.name])
+        # one argument, or distinct variables: nothing is shared, each tangent is handed over
+        if len(args) == 1:
+            parts = [tangents]
+        elif all(type(a) is Var for a in args) and len({a.name for a in args}) == len(args):  # type: ignore[attr-defined]
+            parts = [tangents] * len(args)
+        else:
+            parts = self.split([self.fv(a) for a in args], tangents, out)
+        for a, part in zip(args, parts, strict=True):
+            if type(a) is Var:
+                primals.append(sub[a.name])
                 tans.append(part[a.name])
-                continue
-            (v,), (dv,) = self.spliced(out, self.expr(a, part), ("v",), ("dv",))
-            primals.append(v)
-            tans.append(dv)
-        expr_types = self.typing.expr_types
-        types = tuple([expr_types[id(a)].nonlin[0] for a in e.args])
-        pe, te = (located(x, e.span) for x in rule(tuple(primals), tuple(tans), types, params_dict(e.params)))
+            elif type(a) is Prim:
+                v, dv = self.prim(a, part, out)
+                primals.append(v)
+                tans.append(dv)
+            else:
+                start = self.supply.next
+                (v,), (dv,) = self.spliced(out, self.expr(a, part), ("v",), ("dv",), start)
+                primals.append(v)
+                tans.append(dv)
+        expr_types = self.expr_types
+        types = tuple([expr_types[id(a)].nonlin[0] for a in args])
+        pe, te = rule(tuple(primals), tuple(tans), types, params_dict(e.params))
+        span = e.span
+        if span is not None:
+            place(pe, span)
+            place(te, span)
         if self.bind_scales:
             te = self.bound_scales(te, out)
-        return self.pair(out, pe, te, "y")
+        return self.bind(out, pe, te, "y")
 
     def bound_scales(self, e: Expr, out: list[Binding]) -> Expr:
         """``p(s̄ ; ė̄)`` with each non-atomic scale expression ``s`` bound first, ``let c = s in``, so
@@ -173,25 +202,27 @@ class _Jvp:
         args = []
         for a in e.args:
             if not isinstance(a, Var | Lit):
-                b = self.supply.binder("c")
+                b = draw(self.supply, "c")
                 out.append(LetB((b,), (), a))
                 a = var_of(b)
             args.append(a)
         largs = tuple(self.bound_scales(la, out) for la in e.largs)
         return Prim(e.prim, tuple(args), largs, e.params, span=e.span)
 
-    def spliced(self, out: list[Binding], e: Expr, hints: tuple[str, ...],
-                lhints: tuple[str, ...]) -> tuple[tuple[Var, ...], tuple[LVar, ...]]:
-        """Bind the mixed result of ``e`` in ``out``; a block ending in ``(x̄ ; ẏ̄)`` is spliced in
-        (its names are distinct in the whole output), so J's output stays one flat chain."""
+    def spliced(self, out: list[Binding], e: Expr, hints: tuple[str, ...], lhints: tuple[str, ...],
+                start: int) -> tuple[tuple[Var, ...], tuple[LVar, ...]]:
+        """Bind the mixed result of ``e`` (whose names were drawn from ``start`` on) in ``out``; a
+        block ending in ``(x̄ ; ẏ̄)`` is spliced in, so J's output stays one flat chain. A block
+        left nested gives its names back: the binders after it are named from ``start``."""
         if isinstance(e, Block) and isinstance(e.result, Ret):
             out.extend(e.bindings)
             e = e.result
         if isinstance(e, Ret):
             return e.vars, e.lvars
-        xs = self.supply.binders(hints)
-        ys = self.supply.binders(lhints)
-        out.append(LetB(xs, ys, e))
+        self.supply.next = start
+        xs = draws(self.supply, hints)
+        ys = draws(self.supply, lhints)
+        out.append(new_letb(xs, ys, e, None))
         return tuple(map(var_of, xs)), tuple(map(lvar_of, ys))
 
     def block(self, e: Block, tangents: Tangents) -> Expr:
@@ -206,10 +237,12 @@ class _Jvp:
                                      rule="JVP")
         items.append(e.result)
         out: list[Binding] = []
-        count: Counter[int] = Counter()
         fvs = [self.fv(i) for i in items]
+        count: dict[int, int] = {}
         for fv in fvs:
-            count.update(fv)
+            for n in fv:
+                count[n] = count.get(n, 0) + 1
+        sub = self.sub
         for idx, b in enumerate(e.bindings):
             part = self._take(fvs[idx], count, tangents, out)
             if self.counting:
@@ -218,38 +251,48 @@ class _Jvp:
                 if b.lbinders:
                     raise TypeCheckError("jvp applies to non-linear programs; this let binds linear names",
                                          b.span, rule="JVP")
+                rhs = b.rhs
+                if type(rhs) is Prim and len(b.binders) == 1:
+                    v, dv = self.prim(rhs, part, out)
+                    name = b.binders[0].name
+                    sub[name] = v
+                    tangents[name] = dv
+                    continue
                 hints = tuple(x.hint for x in b.binders)
-                vs, dvs = self.spliced(out, self.expr(b.rhs, part), hints, tuple(map(dotted, hints)))
+                start = self.supply.next
+                vs, dvs = self.spliced(out, self.expr(rhs, part), hints, tuple(map(dotted, hints)), start)
                 for x, v, dv in zip(b.binders, vs, dvs, strict=True):
-                    self.sub[x.name] = v
+                    sub[x.name] = v
                     tangents[x.name] = dv
             else:
                 assert isinstance(b, UnpackB)
-                xs, ts = [], []
-                for x in b.binders:
-                    nb = self.supply.binder(x.hint)
-                    tb = self.supply.binder(dotted(x.hint))
-                    self.sub[x.name] = var_of(nb)
+                xs = draws(self.supply, tuple(x.hint for x in b.binders))
+                ts = draws(self.supply, tuple(dotted(x.hint) for x in b.binders))
+                out.append(UnpackB(xs, sub[b.var.name]))
+                out.append(UnpackLB(ts, part[b.var.name]))
+                for x, nb, tb in zip(b.binders, xs, ts, strict=True):
+                    sub[x.name] = var_of(nb)
                     tangents[x.name] = lvar_of(tb)
-                    xs.append(nb)
-                    ts.append(tb)
-                out.append(UnpackB(tuple(xs), self.sub[b.var.name]))
-                out.append(UnpackLB(tuple(ts), part[b.var.name]))
-        result = self.expr(e.result, self._take(fvs[-1], count, tangents, out))
-        return block(out, result)
+        part = self._take(fvs[-1], count, tangents, out)
+        if type(e.result) is Prim:
+            v, dv = self.prim(e.result, part, out)
+            return block(out, Ret((v,), (dv,)))
+        return block(out, self.expr(e.result, part))
 
-    def _take(self, fv: frozenset[int], count: Counter[int], tangents: Tangents,
+    def _take(self, fv: frozenset[int], count: dict[int, int], tangents: Tangents,
               out: list[Binding]) -> Tangents:
         """The tangents one item of a block needs, dup-ing those that later items need too."""
         part: Tangents = {}
-        for v in sorted(fv):
-            count[v] -= 1
-            if count[v] > 0:
+        for v in sorted(fv) if len(fv) > 1 else fv:
+            n = count[v] - 1
+            count[v] = n
+            if n > 0:
                 if self.counting:
                     fire("J(share)")
-                a = self.supply.binder(tangents[v].hint)
-                b = self.supply.binder(tangents[v].hint)
-                out.append(LetB((), (a, b), Dup(tangents[v])))
+                t = tangents[v]
+                a = draw(self.supply, t.hint)
+                b = draw(self.supply, t.hint)
+                out.append(new_letb((), (a, b), Dup(t), None))
                 part[v], tangents[v] = lvar_of(a), lvar_of(b)
             else:
                 part[v] = tangents.pop(v)
@@ -259,21 +302,19 @@ class _Jvp:
         if d.lparams or d.result.lin:
             raise TypeCheckError(f"jvp applies to non-linear functions; {d.name} has linear parameters or "
                                  "results", d.span, rule="JVP")
-        params, lparams = [], []
+        self.supply.next = self.supply.start  # (each function's names start afresh)
+        self.sub = {}
         tangents: Tangents = {}
-        for b in d.params:
-            nb = self.supply.binder(b.hint)
+        params = draws(self.supply, tuple(b.hint for b in d.params))
+        lparams = draws(self.supply, tuple(dotted(b.hint) for b in d.params))
+        for b, nb, tb in zip(d.params, params, lparams, strict=True):
             self.sub[b.name] = var_of(nb)
-            params.append(nb)
-        for b in d.params:
-            tb = self.supply.binder(dotted(b.hint))
             tangents[b.name] = lvar_of(tb)
-            lparams.append(tb)
         body = self.expr(d.body, tangents)
         tangent_types = tuple(t.tangent() for t in d.param_types)
         result = Mixed(d.result.nonlin, tuple(t.tangent() for t in d.result.nonlin))
-        return renumber(FuncDef(jvp_name(d.name), tuple(params), d.param_types, tuple(lparams),
-                                 tangent_types, result, body, span=d.span))
+        return new_funcdef(jvp_name(d.name), params, d.param_types, lparams, tangent_types, result, body,
+                           d.span)
 
 
 def callees(typing: Typing, name: str) -> list[str]:
@@ -310,9 +351,10 @@ def jvp_program(typing: Typing, name: str, bind_scales: bool = False) -> Program
     ``bind_scales`` the scale expressions of the rules are let-bound (A-normal form), which puts
     them under the unzip policy; the paper's and the prototype's J keeps them inline."""
     program = typing.program
+    j = _Jvp(typing, bind_scales)
     defs = []
     for g in callees(typing, name):
         d = program.get(g)
         assert d is not None
-        defs.append(_Jvp(typing, bind_scales).funcdef(d))
+        defs.append(j.funcdef(d))
     return Program(tuple(defs))

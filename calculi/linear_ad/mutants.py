@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from calculi.core.mutants import Mutant, patch, patch_entry
+from calculi.core.syntax import Span
 from calculi.linear_ad import jvp as jvp_module
 from calculi.linear_ad import transpose as transpose_module
 from calculi.linear_ad import unzip as unzip_module
@@ -15,15 +16,18 @@ from calculi.linear_ad.primitives import ADD, COS, LADD, MUL, SCALE, SIN, TANH, 
 from calculi.linear_ad.syntax import (
     Binder,
     Binding,
+    Block,
     Call,
     Drop,
     Expr,
+    FuncDef,
     LetB,
     Lit,
     LVar,
     Prim,
     Ret,
     Tup,
+    UnpackB,
     Var,
     Zero,
     block,
@@ -142,6 +146,51 @@ def _zero_absorbs_sum(self: zeros_module._Zeros, e: Prim, zeros: dict[int, Type]
     return Ret((), ()), (self.typing.type_of(e).lin[0],)
 
 
+def _jvp_keeps_nested_names(self: jvp_module._Jvp, out: list[Binding], e: Expr, hints: tuple[str, ...],
+                            lhints: tuple[str, ...], start: int) -> tuple[tuple[Var, ...], tuple[LVar, ...]]:
+    """J binds the result of a block left nested in a right-hand side past the block's own names,
+    as if they were still in scope (well-typed, distinct names, not canonical)."""
+    return _JVP_SPLICED(self, out, e, hints, lhints, self.supply.next)
+
+
+_JVP_SPLICED = jvp_module._Jvp.spliced
+
+
+def _transpose_keeps_nested_names(self: transpose_module._Transpose, e: Expr) -> Expr:
+    """T's forward copy of a nested block keeps its names drawn: the binders after it skip them."""
+    copied = _T_COPY(self, e)
+    if isinstance(copied, Block):
+        self.supply.next += sum(len(b.binders) for b in copied.bindings if isinstance(b, LetB | UnpackB))
+    return copied
+
+
+_T_COPY = transpose_module._Transpose.copy
+
+
+def _place_shallow(e: Expr, span: Span) -> None:
+    """J places only the outermost node a rule built: the applications nested in it have no span."""
+    if e.span is None and not isinstance(e, Var | LVar | Lit | Zero):
+        object.__setattr__(e, "span", span)
+
+
+def _jvp_names_run_on(self: jvp_module._Jvp, d: FuncDef) -> FuncDef:
+    """J's names run on from one function to the next (distinct, well-typed, not canonical)."""
+    self.supply.start = self.supply.next
+    return _JVP_FUNCDEF(self, d)
+
+
+_JVP_FUNCDEF = jvp_module._Jvp.funcdef
+
+
+def _transpose_names_run_on(self: transpose_module._Transpose, d: FuncDef) -> FuncDef:
+    """T's names run on from one function to the next (distinct, well-typed, not canonical)."""
+    self.supply.start = self.supply.next
+    return _T_FUNCDEF(self, d)
+
+
+_T_FUNCDEF = transpose_module._Transpose.funcdef
+
+
 MUTANTS = [
     Mutant("linear_ad.transpose_add_not_dup", "linear_ad", "T(⊕) is not a dup: the second summand gets 0",
            _ladd_mutant),
@@ -158,4 +207,21 @@ MUTANTS = [
     Mutant("linear_ad.transpose_call_reversed", "linear_ad",
            "T(g(x̄ ; ẏ̄)) matches the cotangents g.T returns to ẏ̄ in reverse order",
            _transpose_call_mutant),
+    Mutant("linear_ad.jvp_nested_names", "linear_ad",
+           "J names the binders after a nested block past the block's own names (not canonical)",
+           lambda: patch(jvp_module._Jvp, "spliced", _jvp_keeps_nested_names), theorems="linear_ad.jvp"),
+    Mutant("linear_ad.transpose_nested_names", "linear_ad",
+           "T names the binders after a copied nested block past the block's own names (not canonical)",
+           lambda: patch(transpose_module._Transpose, "copy", _transpose_keeps_nested_names),
+           theorems="linear_ad.transpose"),
+    Mutant("linear_ad.jvp_place_shallow", "linear_ad",
+           "J places only the outermost node a rule built at the source operation, not those nested in it",
+           lambda: patch(jvp_module, "place", _place_shallow), theorems="linear_ad.jvp"),
+    Mutant("linear_ad.jvp_names_run_on", "linear_ad",
+           "J's names run on from one function to the next instead of starting afresh (not canonical)",
+           lambda: patch(jvp_module._Jvp, "funcdef", _jvp_names_run_on), theorems="linear_ad.jvp"),
+    Mutant("linear_ad.transpose_names_run_on", "linear_ad",
+           "T's names run on from one function to the next instead of starting afresh (not canonical)",
+           lambda: patch(transpose_module._Transpose, "funcdef", _transpose_names_run_on),
+           theorems="linear_ad.transpose"),
 ]

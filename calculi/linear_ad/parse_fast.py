@@ -104,8 +104,9 @@ class _Parser(HeadReader):
         body, _, end, height = self.expr(env, scope)
         if height > LIMIT:
             raise Refuse(DEEP)
-        return FuncDef(name, tuple(b for b, _ in groups[0]), tuple(ty for _, ty in groups[0]),
-                       tuple(b for b, _ in groups[1]), tuple(ty for _, ty in groups[1]), result, body,
+        nl, ln = groups
+        return FuncDef(name, tuple([b for b, _ in nl]), tuple([ty for _, ty in nl]),
+                       tuple([b for b, _ in ln]), tuple([ty for _, ty in ln]), result, body,
                        span=self.at(start, end))
 
     # -- expressions -----------------------------------------------------------------------------

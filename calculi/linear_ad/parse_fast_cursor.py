@@ -101,7 +101,22 @@ class Cursor:
         return span
 
     def tok(self, i: int) -> Span:
-        return self.at(self.starts[i], self.ends[i])
+        """``at`` of token ``i``, which ends on the line it starts on (no token holds a newline)."""
+        start, end = self.starts[i], self.ends[i]
+        ls = self.line_starts
+        line = bisect_right(ls, start)
+        column = start - ls[line - 1] + 1
+        line += self.first
+        span = new(Span)
+        source, start_, end_, line_, column_, end_line_, end_column = SET_SPAN
+        source(span, self.source)
+        start_(span, start)
+        end_(span, end)
+        line_(span, line)
+        column_(span, column)
+        end_line_(span, line)
+        end_column(span, column + end - start)
+        return span
 
     def word(self, i: int) -> str:
         return self.text[self.starts[i]:self.ends[i]]

@@ -31,6 +31,8 @@ How to add a primitive ``p``
    every non-linear primitive: ``primals`` are ``Var`` atoms, ``tangents`` the matching ``LVar``
    atoms, ``types`` the primal argument types. The tangent expression must use each tangent
    exactly once and may use the primals freely (J(p e) = let (v ; v̇) = J e in rule(v, v̇)).
+   The rule builds fresh nodes (no node of the result is shared with another call): J places
+   those without a span at the source operation, in place (``place``).
 6. ``transpose_rules[p] = rule(consts, ct, ltypes, params) -> Expr`` for every linear
    primitive only: given the constant arguments (non-linear expressions, each used exactly
    once in the result) and the cotangent ``ct`` (an ``LVar`` used exactly once), an expression
@@ -59,14 +61,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from calculi.core.errors import TypeCheckError
-from calculi.core.syntax import Span
+from calculi.core.syntax import Node, Span
 from calculi.linear_ad.domains import COMPLEX as COMPLEX  # (re-exported: the scalar domains)
 from calculi.linear_ad.domains import DOMAINS as DOMAINS
 from calculi.linear_ad.domains import FLOAT as FLOAT
 from calculi.linear_ad.domains import FRACTION as FRACTION
 from calculi.linear_ad.domains import NUMPY as NUMPY
 from calculi.linear_ad.domains import SYMPY as SYMPY
-from calculi.linear_ad.parse_tokens import new_prim
 from calculi.linear_ad.syntax import (
     Block,
     Drop,
@@ -125,41 +126,42 @@ def app(p: Primitive, *args: Expr, largs: tuple[Expr, ...] = (), params: Params 
     return Prim(p, tuple(args), largs, params)
 
 
-def located(e: Expr, span: Span | None) -> Expr:
-    """The expression a rule built, each application in it that has no span placed at ``span``, the
-    source operation the rule was applied to: an error evaluating the generated code (``log`` of a
-    negative rational in ``f.jvp``, ``f.jvp.nonlin`` or ``f.jvp.lin.T``) points there. Atoms keep
-    theirs: a literal or a variable cannot fail."""
-    if span is None:
-        return e
+_SET_SPAN: Callable[[object, Span], None] = getattr(Node, "span").__set__  # noqa: B009 (the slot, untyped)
+
+
+def place(e: Expr, span: Span) -> None:
+    """Place each application a rule built that has no span at ``span``, the source operation the
+    rule was applied to: an error evaluating the generated code (``log`` of a negative rational in
+    ``f.jvp``, ``f.jvp.nonlin`` or ``f.jvp.lin.T``) points there. The span is set in place, as the
+    last step of building: a rule's nodes are its own, just built (step 5 above). An application
+    that has a span is kept whole; atoms are left: a literal or a variable cannot fail."""
     kind = type(e)
     if kind is Prim:
         assert isinstance(e, Prim)
         if e.span is not None:
-            return e
-        args, largs = e.args, e.largs
-        for a in args:
+            return
+        _SET_SPAN(e, span)
+        for a in e.args:
             if type(a) is not Var:
-                args = tuple([located(a, span) for a in args])
-                break
-        for a in largs:
+                place(a, span)
+        for a in e.largs:
             if type(a) is not LVar:
-                largs = tuple([located(a, span) for a in largs])
-                break
-        return new_prim(e.prim, args, largs, e.params, span)
-    if kind is Var or kind is LVar:
-        return e
-    if kind is Lit or kind is Zero:
-        return e
-    if kind is Dup or kind is Drop:
+                place(a, span)
+    elif kind is Dup or kind is Drop:
         assert isinstance(e, Dup | Drop)
-        return kind(located(e.arg, span), span=e.span or span)
-    if kind is Block:
+        if e.span is None:
+            _SET_SPAN(e, span)
+        place(e.arg, span)
+    elif kind is Block:
         assert isinstance(e, Block)
-        bindings = tuple(LetB(b.binders, b.lbinders, located(b.rhs, span), span=b.span or span)
-                         if isinstance(b, LetB) else b for b in e.bindings)
-        return Block(bindings, located(e.result, span), span=e.span or span)
-    return e
+        for b in e.bindings:
+            if isinstance(b, LetB):
+                if b.span is None:
+                    _SET_SPAN(b, span)
+                place(b.rhs, span)
+        if e.span is None:
+            _SET_SPAN(e, span)
+        place(e.result, span)
 
 
 def work_of(p: Primitive, arg_types: Sequence[Type], larg_types: Sequence[Type], result: Type,

@@ -23,11 +23,12 @@ from collections.abc import Callable
 
 from calculi.core import coverage
 from calculi.core.errors import TypeCheckError
+from calculi.linear_ad.built import draw, draws, new_funcdef
 from calculi.linear_ad.check import Typing
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.names import Supply
+from calculi.linear_ad.parse_tokens import new_letb, new_prim
 from calculi.linear_ad.primitives import LADD, params_dict, transpose_rules
-from calculi.linear_ad.renumber import renumber
 from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.syntax import (
     Binder,
@@ -54,7 +55,7 @@ from calculi.linear_ad.syntax import (
     lvar_of,
     var_of,
 )
-from calculi.linear_ad.types import Mixed, Type
+from calculi.linear_ad.types import Mixed
 
 
 def transpose_name(name: str) -> str:
@@ -66,25 +67,28 @@ def is_linear_function(d: FuncDef) -> bool:
 
 
 class _Transpose:
+    """T of one function. Names are drawn in the order they are written (the parameters, the
+    forward replay, then the backward pass), one past the names in scope, so the output is canonical
+    as it is built; a block left nested gives its names back when it is done."""
+
     def __init__(self, typing: Typing) -> None:
         self.typing = typing
+        self.expr_types = typing.expr_types
         self.supply = Supply()
         self.sub: dict[int, Var] = {}
-        self.ltypes: dict[int, Type] = {}
         self.forward: list[Binding] = []
-        self.hoisted: set[int] = set()
         self.back: list[Binding] = []
         self.ct: dict[int, LVar] = {}
         self.counting = coverage.active()
 
     def cot(self, hint: str = "c") -> LVar:
-        return lvar_of(self.supply.binder(hint))
+        return lvar_of(draw(self.supply, hint))
 
     # -- non-linear code is replayed forward ----------------------------------------------------
 
     def copy(self, e: Expr) -> Expr:
         """A non-linear expression with its names moved to the output."""
-        if isinstance(e, Var):
+        if type(e) is Var:
             return self.sub[e.name]
         if isinstance(e, Lit):
             return e
@@ -97,69 +101,66 @@ class _Transpose:
         if isinstance(e, Call):
             return Call(e.func, tuple(self.sub[v.name] for v in e.args), ())
         if isinstance(e, Prim):
-            return Prim(e.prim, tuple(self.copy(a) for a in e.args), (), e.params, span=e.span)
+            return new_prim(e.prim, tuple([self.copy(a) for a in e.args]), (), e.params, e.span)
         if isinstance(e, Drop):
             return Drop(self.copy(e.arg))
         if isinstance(e, Block):
+            start = self.supply.next
             out: list[Binding] = []
             for b in e.bindings:
                 if isinstance(b, LetB):
                     rhs = self.copy(b.rhs)
-                    out.append(LetB(self.rebind(b.binders), (), rhs))
+                    out.append(new_letb(self.rebind(b.binders), (), rhs, None))
                 elif isinstance(b, UnpackB):
                     src = self.sub[b.var.name]
                     out.append(UnpackB(self.rebind(b.binders), src))
-            return Block(tuple(out), self.copy(e.result))
+            copied = Block(tuple(out), self.copy(e.result))
+            self.supply.next = start  # its names are its own: the binders after it are named from start
+            return copied
         raise TypeCheckError(f"a linear {type(e).__name__} in non-linear code", e.span, rule="Transpose")
 
     def rebind(self, binders: tuple[Binder, ...]) -> tuple[Binder, ...]:
-        out = self.supply.binders(tuple(b.hint for b in binders))
+        out = draws(self.supply, tuple(b.hint for b in binders))
         for b, nb in zip(binders, out, strict=True):
             self.sub[b.name] = var_of(nb)
         return out
 
     def hoist(self, e: Expr) -> None:
-        """Pre-pass, forward: move every non-linear binding of the linear code to ``forward``."""
+        """Pre-pass, forward: copy every non-linear binding of the linear code to ``forward`` (the
+        backward pass skips them: a let of non-linear names, an unpack)."""
         stack: list[Expr] = [e]
+        forward = self.forward
         while stack:
             node = stack.pop()
-            if isinstance(node, Block):
-                pending: list[Expr] = []
+            kind = type(node)
+            if kind is Block:
+                assert isinstance(node, Block)
                 for b in node.bindings:
-                    if isinstance(b, LetB) and b.binders:
-                        if b.lbinders:
-                            raise TypeCheckError("transpose applies to linear code; this let binds both "
-                                                 "non-linear and linear names", b.span, rule="Transpose")
-                        if self.counting:
-                            fire("T(replay)")
-                        self.forward.append(LetB(self.rebind(b.binders), (), self.copy(b.rhs)))
-                        self.hoisted.add(id(b))
-                    elif isinstance(b, UnpackB):
+                    if type(b) is LetB:
+                        assert isinstance(b, LetB)
+                        if b.binders:
+                            if b.lbinders:
+                                raise TypeCheckError("transpose applies to linear code; this let binds both "
+                                                     "non-linear and linear names", b.span, rule="Transpose")
+                            if self.counting:
+                                fire("T(replay)")
+                            rhs = self.copy(b.rhs)
+                            forward.append(new_letb(self.rebind(b.binders), (), rhs, None))
+                        elif type(b.rhs) in _NESTING:
+                            self.hoist(b.rhs)
+                    elif type(b) is UnpackB:
+                        assert isinstance(b, UnpackB)
                         if self.counting:
                             fire("T(unpack)")
-                        self.forward.append(UnpackB(self.rebind(b.binders), self.sub[b.var.name]))
-                        self.hoisted.add(id(b))
-                    elif isinstance(b, LetB):
-                        self.record(b)
-                        self.hoist_now(b.rhs)
-                    elif isinstance(b, UnpackLB):
-                        self.record(b)
-                pending.append(node.result)
-                stack.extend(reversed(pending))
-            elif isinstance(node, Prim):
-                for a in node.largs:
-                    self.hoist_now(a)
-            elif isinstance(node, Dup):
-                self.hoist_now(node.arg)
-
-    def hoist_now(self, e: Expr) -> None:
-        if isinstance(e, Block | Prim | Dup):
-            self.hoist(e)
-
-    def record(self, b: LetB | UnpackLB) -> None:
-        types = self.typing.binding_types[id(b)][1]
-        for y, ty in zip(b.lbinders, types, strict=True):
-            self.ltypes[y.name] = ty
+                        src = self.sub[b.var.name]
+                        forward.append(UnpackB(self.rebind(b.binders), src))
+                stack.append(node.result)
+            elif kind is Prim:
+                assert isinstance(node, Prim)
+                stack.extend(reversed([a for a in node.largs if type(a) in _NESTING]))
+            elif kind is Dup:
+                assert isinstance(node, Dup)
+                stack.append(node.arg)
 
     # -- linear code is transposed backwards --------------------------------------------------
 
@@ -196,7 +197,7 @@ class _Transpose:
         assert isinstance(e, TupL)
         if self.counting:
             fire("T(tupL)")
-        parts = self.supply.binders(tuple("c" for _ in e.lvars))
+        parts = draws(self.supply, ("c",) * len(e.lvars))
         self.emit(UnpackLB(parts, cts[0]))
         for v, p in zip(e.lvars, parts, strict=True):
             self.ct[v.name] = lvar_of(p)
@@ -205,15 +206,15 @@ class _Transpose:
         """T(0, c) = drop(c)."""
         if self.counting:
             fire("T(0)")
-        self.emit(LetB((), (), Drop(cts[0])))
+        self.emit(new_letb((), (), Drop(cts[0]), None))
 
     def dup(self, e: Expr, cts: list[LVar]) -> None:
         """T(dup ė, (c1, c2)) = let c = c1 ⊕ c2 then T(ė, c)."""
         assert isinstance(e, Dup)
         if self.counting:
             fire("T(dup)")
-        summed = self.supply.binder("c")
-        self.emit(LetB((), (summed,), Prim(LADD, (), tuple(cts))))
+        summed = draw(self.supply, "c")
+        self.emit(new_letb((), (summed,), new_prim(LADD, (), tuple(cts), (), None), None))
         self.t(e.arg, [lvar_of(summed)])
 
     def drop(self, e: Expr, cts: list[LVar]) -> None:
@@ -224,9 +225,10 @@ class _Transpose:
         nl, ln = free_vars(e.arg)
         if nl:
             self.emit(LetB((), (), Drop(Ret(tuple(self.sub[n] for n in sorted(nl)), ()))))
+        types = self.typing.drop_types[id(e)]  # (the checker's: each free variable's type)
         for n in sorted(ln):
-            z = self.supply.binder("c")
-            self.emit(LetB((), (z,), Zero(self.ltypes[n])))
+            z = draw(self.supply, "c")
+            self.emit(new_letb((), (z,), Zero(types[n]), None))
             self.ct[n] = lvar_of(z)
 
     def call(self, e: Expr, cts: list[LVar]) -> None:
@@ -235,9 +237,10 @@ class _Transpose:
         if self.counting:
             fire("T(f)")
         d = self.typing.signatures[e.func]
-        outs = self.supply.binders(tuple("c" for _ in d.lparams))
-        self.emit(LetB((), outs, Call(transpose_name(e.func), tuple(self.sub[v.name] for v in e.args),
-                                      tuple(cts))))
+        outs = draws(self.supply, ("c",) * len(d.lparams))
+        sub = self.sub
+        self.emit(new_letb((), outs, Call(transpose_name(e.func), tuple([sub[v.name] for v in e.args]),
+                                          tuple(cts)), None))
         for v, o in zip(e.largs, outs, strict=True):
             self.ct[v.name] = lvar_of(o)
 
@@ -253,48 +256,59 @@ class _Transpose:
                                  rule="Transpose")
         if self.counting:
             fire_prim("T", e.prim)
-        consts = tuple([self.copy(a) for a in e.args])
-        types = self.typing.expr_types
-        ltypes = tuple([types[id(a)].lin[0] for a in e.largs])
-        binder = self.supply.binder
-        outs = tuple([binder("c") for _ in e.largs])
-        self.back.append(LetB((), outs, rule(consts, cts[0], ltypes, params_dict(e.params))))
-        for a, o in zip(e.largs, outs, strict=True):
-            self.t(a, [lvar_of(o)])
+        sub = self.sub
+        consts = tuple([sub[a.name] if type(a) is Var else self.copy(a) for a in e.args])
+        types = self.expr_types
+        largs = e.largs
+        ltypes = tuple([types[id(a)].lin[0] for a in largs])
+        outs = draws(self.supply, ("c",) * len(largs))
+        self.back.append(new_letb((), outs, rule(consts, cts[0], ltypes, params_dict(e.params)), None))
+        ct = self.ct
+        for a, o in zip(largs, outs, strict=True):
+            if type(a) is LVar:  # T(ẏ, c) = {ẏ ↦ c}
+                if self.counting:
+                    fire("T(ẏ)")
+                ct[a.name] = lvar_of(o)
+            else:
+                self.t(a, [lvar_of(o)])
 
     def block(self, e: Expr, cts: list[LVar]) -> None:
         """T(let (; ẏ̄) = e1 in e2, c̄) = T(e2, c̄) then T(e1, M(ẏ̄)); unpackL ↦ tupL."""
         assert isinstance(e, Block)
         self.t(e.result, cts)
+        ct = self.ct
         for b in reversed(e.bindings):
-            if id(b) in self.hoisted:
-                continue
-            if isinstance(b, LetB):
+            kind = type(b)
+            if kind is LetB:
+                assert isinstance(b, LetB)
+                if b.binders:  # (non-linear: replayed forward by ``hoist``)
+                    continue
                 if self.counting:
                     fire("T(let)")
-                self.t(b.rhs, [self.ct.pop(y.name) for y in b.lbinders])
-            elif isinstance(b, UnpackLB):
+                self.t(b.rhs, [ct.pop(y.name) for y in b.lbinders])
+            elif kind is UnpackLB:
+                assert isinstance(b, UnpackLB)
                 if self.counting:
                     fire("T(unpackL)")
-                c = self.supply.binder("c")
-                self.emit(LetB((), (c,), TupL(tuple(self.ct.pop(x.name) for x in b.lbinders))))
-                self.ct[b.var.name] = lvar_of(c)
+                c = draw(self.supply, "c")
+                self.emit(new_letb((), (c,), TupL(tuple([ct.pop(x.name) for x in b.lbinders])), None))
+                ct[b.var.name] = lvar_of(c)
 
     def funcdef(self, d: FuncDef) -> FuncDef:
         if d.result.nonlin:
             raise TypeCheckError(f"cannot transpose {d.name}: it has non-linear results "
                                  f"({', '.join(map(str, d.result.nonlin))}); transpose applies to linear "
                                  "functions (unzip first)", d.span, rule="Transpose")
+        self.supply.next = self.supply.start  # (each function's names start afresh)
+        self.sub, self.forward, self.back, self.ct = {}, [], [], {}
         params = self.rebind(d.params)
-        for b, ty in zip(d.lparams, d.lparam_types, strict=True):
-            self.ltypes[b.name] = ty
-        cts = self.supply.binders(tuple("c" for _ in d.result.lin))
+        cts = draws(self.supply, ("c",) * len(d.result.lin))
         self.hoist(d.body)
         self.t(d.body, [lvar_of(c) for c in cts])
         result = Ret((), tuple(self.ct[b.name] for b in d.lparams))
         body = block([*self.forward, *self.back], result)
-        return renumber(FuncDef(transpose_name(d.name), params, d.param_types, cts, d.result.lin,
-                                 Mixed((), d.lparam_types), body, span=d.span))
+        return new_funcdef(transpose_name(d.name), params, d.param_types, cts, d.result.lin,
+                           Mixed((), d.lparam_types), body, d.span)
 
 
 Rule = Callable[[_Transpose, Expr, list[LVar]], None]
@@ -311,15 +325,19 @@ RULES: dict[type, Rule] = {
 }
 """The structural transpose rules, keyed by constructor (primitives go through ``transpose_rules``)."""
 
+_NESTING = (Block, Prim, Dup)
+"""The linear constructs that may hold non-linear bindings for ``hoist`` to replay."""
+
 
 def transpose_program(typing: Typing, name: str) -> Program:
     """T of ``name`` and of every linear function it calls (non-linear callees are kept as they are)."""
     from calculi.linear_ad.jvp import callees
 
     program = typing.program
+    t = _Transpose(typing)
     defs = []
     for g in callees(typing, name):
         d = program.get(g)
         assert d is not None
-        defs.append(_Transpose(typing).funcdef(d) if is_linear_function(d) or g == name else d)
+        defs.append(t.funcdef(d) if is_linear_function(d) or g == name else d)
     return Program(tuple(defs))

@@ -12,8 +12,10 @@
     U(dup ė) = (C, eN, dup eL)      U(drop e) = (∅, drop (x̄ ;), drop (; ẏ̄))   x̄ ; ẏ̄ = FV(e)
 
 At function level, ``def f(x̄ ; ẏ̄) = e`` becomes ``f.nonlin(x̄ ;) → (τ̄, R ;)``, returning its results
-and the tape ``t = tup(R̄)`` of residuals R = FV_nl(eL), and ``f.lin(t ; ẏ̄) → (; σ̄)``, which
-unpacks the tape and runs eL.
+and the tape ``t = tup(R̄)`` of residuals R = FV_nl(eL) (in the order eL first reads them), and
+``f.lin(t ; ẏ̄) → (; σ̄)``, which unpacks the tape and runs eL. Both halves are written with their
+canonical names (the parser's, ``rename.canonical``'s) as they are built (``unzip_names``): only a
+half checkpointing removed bindings from is renumbered.
 
 Checkpointing is the free choice in unzipping ``let x̄ = e1N``: *save* it (its value becomes a
 residual) or *recompute* it (copy the binding into the linear half, so its free variables
@@ -24,7 +26,9 @@ afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from calculi.core import coverage
 from calculi.core.errors import TypeCheckError
@@ -33,8 +37,7 @@ from calculi.linear_ad.checkpoint import POLICIES, Policy, UnzipReport, recomput
 from calculi.linear_ad.eval import static_work
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.liveness import eliminate
-from calculi.linear_ad.names import Supply
-from calculi.linear_ad.parse_tokens import new_letb, new_prim
+from calculi.linear_ad.parse_tokens import new_binder, new_letb, new_prim
 from calculi.linear_ad.renumber import renumber
 from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.syntax import (
@@ -60,14 +63,26 @@ from calculi.linear_ad.syntax import (
     Var,
     Zero,
     block,
-    lvar_of,
     subexpressions,
     var_of,
 )
 from calculi.linear_ad.types import Mixed, TupleType, Type
+from calculi.linear_ad.unzip_names import Lin
 
 __all__ = ["POLICIES", "Policy", "UnzipReport", "Unzipped", "lin_name", "make_tape", "nonlin_name",
            "recompute_all", "save_all", "save_only", "unzip_program"]
+
+
+class Halves(NamedTuple):
+    """U of one function: its two halves, the bindings the linear half recomputes and those removed
+    from the non-linear half (in the non-linear half's names), and the residuals (in those names)."""
+
+    nonlin: FuncDef
+    lin: FuncDef
+    recomputed: list[LetB]
+    eliminated: list[LetB]
+    residuals: frozenset[int]
+
 
 @dataclass(slots=True)
 class Unzipped:
@@ -75,11 +90,6 @@ class Unzipped:
     report: UnzipReport
     nonlin: str
     lin: str
-
-
-LINEAR_NAMES = 1 << 48
-"""Where the linear half's own binders are drawn from (``lsupply``), apart from every non-linear name:
-the non-linear half, drawn from 0 in the order it is written, comes out canonical as it is."""
 
 
 def nonlin_name(name: str) -> str:
@@ -91,25 +101,24 @@ def lin_name(name: str) -> str:
 
 
 class _Unzip:
-    def __init__(self, typing: Typing, policy: Policy, tapes: dict[str, TupleType]) -> None:
+    def __init__(self, typing: Typing, policy: Policy, tapes: dict[str, TupleType], lparams: int) -> None:
         self.typing = typing
         self.policy = policy
         self.tapes = tapes
-        self.supply = Supply()
-        self.lsupply = Supply()
-        self.lsupply.next = LINEAR_NAMES
+        self.next = 0
+        """The next name of the non-linear half, written from 0 in order: canonical as it is."""
+        self.lin = Lin(lparams)
         self.sub: dict[int, Expr] = {}
         self.types: dict[int, Type] = {}
-        self.copies: set[int] = set()
-        self.originals: dict[int, LetB] = {}
-        self.hints: dict[int, str] = {}
+        self.copies: dict[int, LetB] = {}
+        """The copies in the linear half, by id, and the non-linear bindings they copy."""
         self.counting = coverage.active()
 
     def fresh(self, hint: str, ty: Type) -> Binder:
-        b = self.supply.binder(hint)
-        self.types[b.name] = ty
-        self.hints[b.name] = hint
-        return b
+        n = self.next
+        self.next = n + 1
+        self.types[n] = ty
+        return new_binder(n, hint, None)
 
     def var(self, v: Var) -> Var:
         out = self.sub[v.name]
@@ -135,42 +144,31 @@ class _Unzip:
             out = self.sub[e.name]  # type: ignore[attr-defined]
             assert isinstance(out, Var)
             return out, EMPTY
-        if kind is Block:
-            assert isinstance(e, Block)
-            return self.block(e, C, L)
         if kind is Prim:
             assert isinstance(e, Prim)
             return self.prim(e, C, L)
-        if isinstance(e, Var):
-            return self.var(e), EMPTY
-        if isinstance(e, LVar):
-            return EMPTY, self.lvar(e)
-        if isinstance(e, Lit):
-            return e, EMPTY
-        if isinstance(e, Zero):
-            return EMPTY, e
-        if isinstance(e, Ret):
-            return Ret(tuple(map(self.var, e.vars)), ()), Ret((), tuple(map(self.lvar, e.lvars)))
-        if isinstance(e, Tup):
-            return Tup(tuple(map(self.var, e.vars))), EMPTY
-        if isinstance(e, TupL):
-            return EMPTY, TupL(tuple(map(self.lvar, e.lvars)))
-        if isinstance(e, Prim):
-            return self.prim(e, C, L)
-        if isinstance(e, Dup):
-            aN, aL = self.u(e.arg, C, L)
-            self.drain(C, aN)
-            return EMPTY, Dup(aL)
-        if isinstance(e, Drop):
-            nl, ln = free_vars(e.arg)
-            xs = tuple(self.var(Var(n)) for n in sorted(nl))
-            ys = tuple(self.lvar(LVar(n)) for n in sorted(ln))
-            return (Drop(Ret(xs, ())) if xs else EMPTY), (Drop(Ret((), ys)) if ys else EMPTY)
-        if isinstance(e, Call):
-            return self.call(e, C)
-        if isinstance(e, Block):
+        if kind is LVar:
+            out = self.sub[e.name]  # type: ignore[attr-defined]
+            assert isinstance(out, LVar)
+            return EMPTY, out
+        if kind is Block:
+            assert isinstance(e, Block)
             return self.block(e, C, L)
-        raise TypeCheckError(f"unzip has no rule for {type(e).__name__}", e.span, rule="Unzip")
+        rule = RULES.get(kind)
+        if rule is None:
+            raise TypeCheckError(f"unzip has no rule for {kind.__name__}", e.span, rule="Unzip")
+        return rule(self, e, C, L)
+
+    def dup(self, e: Dup, C: list[Binding], L: list[Binding]) -> tuple[Expr, Expr]:
+        aN, aL = self.u(e.arg, C, L)
+        self.drain(C, aN)
+        return EMPTY, Dup(aL)
+
+    def drop(self, e: Drop, C: list[Binding], L: list[Binding]) -> tuple[Expr, Expr]:
+        nl, ln = free_vars(e.arg)
+        xs = tuple(self.var(Var(n)) for n in sorted(nl))
+        ys = tuple(self.lvar(LVar(n)) for n in sorted(ln))
+        return (Drop(Ret(xs, ())) if xs else EMPTY), (Drop(Ret((), ys)) if ys else EMPTY)
 
     def prim(self, e: Prim, C: list[Binding], L: list[Binding]) -> tuple[Expr, Expr]:
         if self.counting:
@@ -187,62 +185,63 @@ class _Unzip:
             args.append(aN)
         largs = []
         for a in e.largs:
+            if type(a) is LVar:
+                largs.append(self.sub[a.name])  # (U(ẏ) = ((), ẏ), inline)
+                if self.counting:
+                    fire("U(ẏ)")
+                continue
             aN, aL = self.u(a, C, L)
             self.drain(C, aN)
             largs.append(aL)
-        if e.prim.linear:
-            return EMPTY, new_prim(e.prim, tuple(args), tuple(largs), e.params, e.span)
+        if e.prim.linear:  # (the scales s̄N move to the linear half: there, in its own names)
+            return EMPTY, new_prim(e.prim, tuple(map(self.lin.expr, args)), tuple(largs), e.params, e.span)
         return new_prim(e.prim, tuple(args), (), e.params, e.span), EMPTY
 
-    def call(self, e: Call, C: list[Binding]) -> tuple[Expr, Expr]:
+    def call(self, e: Call, C: list[Binding], L: list[Binding]) -> tuple[Expr, Expr]:
         d = self.typing.signatures[e.func]
         tape = self.tapes[e.func]
         ys = tuple(self.fresh("y", ty) for ty in d.result.nonlin)
         t = self.fresh("t", tape)
         C.append(LetB((*ys, t), (), Call(nonlin_name(e.func), tuple(map(self.var, e.args)), ())))
-        return Ret(tuple(map(var_of, ys)), ()), Call(lin_name(e.func), (var_of(t),),
+        return Ret(tuple(map(var_of, ys)), ()), Call(lin_name(e.func), (self.lin.var(var_of(t)),),
                                                      tuple(map(self.lvar, e.largs)))
 
     def block(self, e: Block, C: list[Binding], L: list[Binding]) -> tuple[Expr, Expr]:
+        sub = self.sub
         for b in e.bindings:
-            if isinstance(b, LetB):
+            kind = type(b)
+            if kind is LetB:
+                assert isinstance(b, LetB)
                 if self.counting:
                     fire("U(let)")
-                eN, eL = self.u(b.rhs, C, L)
-                eN, eL = _as_ret(eN), _as_ret(eL)
-                if b.binders and isinstance(eN, Ret):
-                    for x, v in zip(b.binders, eN.vars, strict=True):
-                        self.sub[x.name] = v
-                elif b.binders:
-                    nonlin_types = self.typing.binding_types[id(b)][0]
-                    xs = tuple(self.fresh(x.hint, ty) for x, ty in zip(b.binders, nonlin_types, strict=True))
-                    for x, nx in zip(b.binders, xs, strict=True):
-                        self.sub[x.name] = var_of(nx)
-                    binding = new_letb(xs, (), eN, None)
-                    C.append(binding)
-                    if self.policy(binding) or _contains_call(eN):
-                        if self.counting:
-                            fire("U(let) save")
+                rhs = b.rhs
+                eN, eL = self.prim(rhs, C, L) if isinstance(rhs, Prim) else self.u(rhs, C, L)
+                if b.binders:
+                    if type(eN) is Var:  # (U(x) = (x, ()): the binder is another name for it)
+                        (x,) = b.binders
+                        sub[x.name] = eN
+                    elif type(eN) is Ret:
+                        assert isinstance(eN, Ret)
+                        for x, v in zip(b.binders, eN.vars, strict=True):
+                            sub[x.name] = v
                     else:
-                        if self.counting:
-                            fire("U(let) recompute")
-                        copy = LetB(xs, (), eN)
-                        self.copies.add(id(copy))
-                        self.originals[id(copy)] = binding
-                        L.append(copy)
-                else:
-                    self.drain(C, eN)
-                if b.lbinders and isinstance(eL, Ret):
-                    for y, lv in zip(b.lbinders, eL.lvars, strict=True):
-                        self.sub[y.name] = lv
-                elif b.lbinders:
-                    ys = tuple(self.lsupply.binder(y.hint) for y in b.lbinders)
-                    for y, ny in zip(b.lbinders, ys, strict=True):
-                        self.sub[y.name] = lvar_of(ny)
-                    L.append(new_letb((), ys, eL, None))
-                else:
-                    self.drain(L, eL)
-            elif isinstance(b, UnpackB):
+                        self.let(b, eN, C, L)
+                elif eN is not EMPTY:
+                    self.drain(C, _as_ret(eN))
+                if b.lbinders:
+                    if type(eL) is LVar:
+                        (y,) = b.lbinders
+                        sub[y.name] = eL
+                    elif type(eL) is Ret:
+                        assert isinstance(eL, Ret)
+                        for y, lv in zip(b.lbinders, eL.lvars, strict=True):
+                            sub[y.name] = lv
+                    else:
+                        L.append(new_letb((), self.lin.binders(b.lbinders, sub), eL, None))
+                elif eL is not EMPTY:
+                    self.drain(L, _as_ret(eL))
+            elif kind is UnpackB:
+                assert isinstance(b, UnpackB)
                 if self.counting:
                     fire("U(unpack)")
                 types = self.typing.binding_types[id(b)][0]
@@ -250,31 +249,59 @@ class _Unzip:
                 C.append(UnpackB(xs, self.var(b.var)))
                 for x, nx in zip(b.binders, xs, strict=True):
                     self.sub[x.name] = var_of(nx)
-            elif isinstance(b, UnpackLB):
+            elif kind is UnpackLB:
+                assert isinstance(b, UnpackLB)
                 if self.counting:
                     fire("U(unpackL)")
-                ys = tuple(self.lsupply.binder(y.hint) for y in b.lbinders)
-                L.append(UnpackLB(ys, self.lvar(b.var)))
-                for y, ny in zip(b.lbinders, ys, strict=True):
-                    self.sub[y.name] = lvar_of(ny)
+                lv = self.lvar(b.var)
+                L.append(UnpackLB(self.lin.binders(b.lbinders, self.sub), lv))
         return self.u(e.result, C, L)
 
-    def funcdef(self, d: FuncDef) -> tuple[FuncDef, FuncDef, list[LetB], list[LetB]]:
+    def let(self, b: LetB, eN: Expr, C: list[Binding], L: list[Binding]) -> None:
+        """``let x̄ = eN`` in the non-linear half, saved or, by the policy, also recomputed in L."""
+        if len(b.binders) == 1:
+            x = b.binders[0]
+            nx = self.fresh(x.hint, self.typing.binding_types[id(b)][0][0])
+            self.sub[x.name] = var_of(nx)
+            xs: tuple[Binder, ...] = (nx,)
+        else:
+            types = self.typing.binding_types[id(b)][0]
+            xs = tuple(self.fresh(x.hint, ty) for x, ty in zip(b.binders, types, strict=True))
+            for x, nx in zip(b.binders, xs, strict=True):
+                self.sub[x.name] = var_of(nx)
+        binding = new_letb(xs, (), eN, None)
+        C.append(binding)
+        if self.policy(binding) or _contains_call(eN):
+            if self.counting:
+                fire("U(let) save")
+        else:
+            if self.counting:
+                fire("U(let) recompute")
+            copy = self.lin.copy(binding)
+            self.copies[id(copy)] = binding
+            L.append(copy)
+
+    def funcdef(self, d: FuncDef) -> Halves:
         params = tuple(self.fresh(b.hint, ty) for b, ty in zip(d.params, d.param_types, strict=True))
-        lparams = tuple(self.lsupply.binder(b.hint) for b in d.lparams)
         for b, nb in zip(d.params, params, strict=True):
             self.sub[b.name] = var_of(nb)
-        for b, nb in zip(d.lparams, lparams, strict=True):
-            self.sub[b.name] = lvar_of(nb)
+        lparams = self.lin.params(d.lparams, self.sub)
         C: list[Binding] = []
         L: list[Binding] = []
         eN, eL = self.u(d.body, C, L)
         eN = _as_ret(eN)
-        L, kept, live = eliminate(L, eL, set(), lambda b: id(b) in self.copies)
-        recomputed = [b for b in kept if id(b) in self.copies]
-        residual_names = sorted(live)
-        residual_types = tuple(self.types[n] for n in residual_names)
-        tape_type = TupleType(residual_types)
+        lin = self.lin
+        canonical = True
+        recomputed: list[LetB] = []
+        residuals = lin.residuals
+        if self.copies:  # (the copies the linear half does not use are removed, and their residuals)
+            L, kept, live = eliminate(L, eL, set(), lambda b: id(b) in self.copies)
+            recomputed = [self.copies[id(b)] for b in kept]
+            if len(kept) < len(self.copies) or len(live) < len(residuals):
+                canonical = False
+                residuals = [r for r in residuals if lin.sub[r.name].name in live]
+        types = self.types
+        tape_type = TupleType(tuple([types[r.name] for r in residuals]))
         self.tapes[d.name] = tape_type
         if isinstance(eN, Ret):
             results = eN.vars
@@ -283,26 +310,35 @@ class _Unzip:
             C.append(LetB(ys, (), eN))
             results = tuple(map(var_of, ys))
         t = self.fresh("t", tape_type)
-        residuals = tuple(Var(n, self.supply_hint(n)) for n in residual_names)
-        C.append(LetB((t,), (), make_tape(residuals)))
+        C.append(LetB((t,), (), make_tape(tuple(residuals))))
         nonlin_result = Ret((*results, var_of(t)), ())
         eliminated: list[LetB] = []
-        if self.originals:  # (with nothing recomputed, nothing in C is removable: no walk)
-            originals = {id(b) for b in self.originals.values()}
+        if self.copies:  # (with nothing recomputed, nothing in C is removable: no walk)
+            originals = {id(b) for b in self.copies.values()}
             C, _, _ = eliminate(C, nonlin_result, set(), lambda b: id(b) in originals)
             kept_ids = {id(c) for c in C}
-            eliminated = [b for b in self.originals.values() if id(b) not in kept_ids]
+            eliminated = [b for b in self.copies.values() if id(b) not in kept_ids]
         nonlin = FuncDef(nonlin_name(d.name), params, d.param_types, (), (),
                          Mixed((*d.result.nonlin, tape_type), ()), block(C, nonlin_result), span=d.span)
-        tb = self.lsupply.binder("t")
-        rbs = tuple(Binder(n, self.supply_hint(n)) for n in residual_names)
-        lin = FuncDef(lin_name(d.name), (tb,), (tape_type,), lparams, d.lparam_types,
-                      Mixed((), d.result.lin), block([UnpackB(rbs, var_of(tb)), *L], eL), span=d.span)
-        return nonlin, lin, recomputed, eliminated
+        tb = Binder(0, "t")
+        rbs = tuple([new_binder(lin.sub[r.name].name, r.hint, None) for r in residuals])
+        if canonical:
+            lin.name_binders(len(residuals))
+        lin_def = FuncDef(lin_name(d.name), (tb,), (tape_type,), lparams, d.lparam_types,
+                          Mixed((), d.result.lin), block([UnpackB(rbs, var_of(tb)), *L], eL), span=d.span)
+        return Halves(renumber(nonlin) if eliminated else nonlin, lin_def if canonical else renumber(lin_def),
+                      recomputed, eliminated, frozenset([r.name for r in residuals]))
 
-    def supply_hint(self, n: int) -> str:
-        return self.hints.get(n, "r")
 
+Rule = Callable[[_Unzip, Any, list[Binding], list[Binding]], tuple[Expr, Expr]]
+RULES: dict[type, Rule] = {
+    Lit: lambda u, e, C, L: (e, EMPTY),
+    Zero: lambda u, e, C, L: (EMPTY, e),
+    Ret: lambda u, e, C, L: (Ret(tuple(map(u.var, e.vars)), ()), Ret((), tuple(map(u.lvar, e.lvars)))),
+    Tup: lambda u, e, C, L: (Tup(tuple(map(u.var, e.vars))), EMPTY),
+    TupL: lambda u, e, C, L: (EMPTY, TupL(tuple(map(u.lvar, e.lvars)))),
+    Dup: _Unzip.dup, Drop: _Unzip.drop, Call: _Unzip.call}
+"""U of the constructors ``_Unzip.u`` does not handle inline, by the constructor."""
 
 RULE_NAMES: dict[type, str] = {Var: "U(x)", LVar: "U(ẏ)", Lit: "U(r)", Zero: "U(0)", Ret: "U((x̄ ; ẏ̄))",
                                Tup: "U(tup)", TupL: "U(tupL)", Dup: "U(dup)", Drop: "U(drop)", Call: "U(f)"}
@@ -345,21 +381,23 @@ def unzip_program(typing: Typing, name: str, policy: Policy = save_all) -> Unzip
     for g in callees(typing, name):
         d = program.get(g)
         assert d is not None
-        unzipper = _Unzip(typing, policy, tapes)
-        nonlin, lin, recomputed, eliminated = unzipper.funcdef(d)
+        unzipper = _Unzip(typing, policy, tapes, len(d.lparams))
+        halves = unzipper.funcdef(d)
         types[g] = unzipper.types
-        raw.extend((nonlin, lin))
-        copies[g] = recomputed
-        removed[g] = eliminated
+        raw.extend((halves.nonlin, halves.lin))
+        copies[g] = halves.recomputed
+        removed[g] = halves.eliminated
         report.tape_size[g] = tapes[g].size()
-        first = lin.body.bindings[0] if isinstance(lin.body, Block) else None
-        assert isinstance(first, UnpackB)
-        report.residuals[g] = frozenset(b.name for b in first.binders)
-        names = frozenset(x.name for b in recomputed for x in b.binders)
+        report.residuals[g] = halves.residuals
+        if halves.recomputed:
+            names = frozenset(x.name for b in halves.recomputed for x in b.binders)
+            inputs = frozenset(n for b in halves.recomputed for n in free_vars(b.rhs)[0])
+        else:
+            names = inputs = frozenset()
         report.recomputed_names[g] = names
-        report.recomputed_inputs[g] = frozenset(n for b in recomputed for n in free_vars(b.rhs)[0]) - names
+        report.recomputed_inputs[g] = inputs - names
     for g in copies:
-        report.recomputed_work[g] = sum(_own_work(b, types[g]) for b in copies[g])
-        report.eliminated_work[g] = sum(_own_work(b, types[g]) for b in removed[g])
-    out = Program(tuple(renumber(d) for d in raw))
+        report.recomputed_work[g] = sum(_own_work(b, types[g]) for b in copies[g]) if copies[g] else 0
+        report.eliminated_work[g] = sum(_own_work(b, types[g]) for b in removed[g]) if removed[g] else 0
+    out = Program(tuple(raw))
     return Unzipped(out, report, nonlin_name(name), lin_name(name))

@@ -1,5 +1,5 @@
 """What each pass means, checked exactly: JVP correctness (P3), linearity (P4, P7, P11), unzip (P5,
-P6), transposition (P9, P10) and reverse mode (P12).
+P6), transposition (P9, P10) and reverse mode (P12); and that J and T write canonical names.
 """
 
 from __future__ import annotations
@@ -9,14 +9,19 @@ from typing import Any
 
 import sympy
 
+from calculi.core.syntax import Source
 from calculi.linear_ad.ad import grad, stages
 from calculi.linear_ad.check import Typing, check_program
+from calculi.linear_ad.jvp import jvp_name, jvp_program
 from calculi.linear_ad.laws import homogeneous_linear, is_nonlinear_code, residuals_only
+from calculi.linear_ad.parse import parse_program
+from calculi.linear_ad.pretty import show_program
 from calculi.linear_ad.primitives import FRACTION, SYMPY
+from calculi.linear_ad.rename import canonical
 from calculi.linear_ad.strategies import rationals, show
-from calculi.linear_ad.syntax import Program
+from calculi.linear_ad.syntax import Prim, Program, subexpressions
 from calculi.linear_ad.transpose import transpose_name, transpose_program
-from calculi.linear_ad.unzip import POLICIES
+from calculi.linear_ad.unzip import POLICIES, lin_name, recompute_all, save_all
 from proofs.linear_ad.fixtures import (
     LINEAR,
     NONLIN,
@@ -186,3 +191,69 @@ def _(program: Program) -> None:
         _, (column,) = run(j, f"{name}.jvp", xs, basis, SYMPY)
         exact = sympy.diff(primal, x).subs(dict(zip(symbols, xs, strict=True)))
         assert near(gradient[i], column) and near(gradient[i], exact), f"∂/∂{x}"
+
+
+# -- J and T write canonical names -----------------------------------------------------------------
+
+NESTED_LINEAR = """def l(x : R ; dy : R) -> (; R) =
+  let z = (let w = sin(x) in let v = cos(w) in v * w) in
+  let u = (let a = exp(z) in a) in
+  let (; dq) = scale(u ; dy) in
+  let (; dr) = scale(z ; dq) in
+  (; dr)
+"""
+"""Linear code with non-linear blocks nested in right-hand sides, which T copies forward (the
+generated linear programs have none)."""
+
+
+def assert_canonical(program: Program) -> None:
+    """Every function of ``program`` is ``canonical`` of itself, printed hints included."""
+    for d in program.defs:
+        reference = canonical(d)
+        assert d == reference, f"{d.name} is not canonical"
+        assert show_program(Program((d,))) == show_program(Program((reference,))), f"{d.name}'s hints"
+
+
+@theorem("linear_ad.jvp.canonical", paper=YOLO, section="§2 (the passes' output)", label="derived",
+         statement="J writes every function with canonical names, as it builds it: J(e) = canonical(J(e)), "
+                   "printed hints included, with the scale expressions inline and let-bound",
+         given=NONLIN, show=show)
+def _(program: Program) -> None:
+    typing, name = main_of(program)
+    for bind_scales in (False, True):
+        assert_canonical(jvp_program(typing, name, bind_scales))
+
+
+@theorem("linear_ad.transpose.canonical", paper=YOLO, section="§2 (the passes' output)", label="derived",
+         statement="T writes every function with canonical names, as it builds it: T(e) = canonical(T(e)), "
+                   "printed hints included, for the linear halves U(J e) (save-all, recompute-all), "
+                   "T(T of them), and linear code with non-linear blocks nested in right-hand sides",
+         given=NONLIN, show=show)
+def _(program: Program) -> None:
+    typing, name = main_of(program)
+    for policy in (save_all, recompute_all):
+        unzipped = stages(typing, name, policy).unzipped
+        lin = lin_name(jvp_name(name))
+        t = transpose_program(unzipped, lin)
+        assert_canonical(t)
+        assert_canonical(transpose_program(check_program(t), transpose_name(lin)))
+    nested = check_program(parse_program(Source(NESTED_LINEAR)))
+    assert_canonical(transpose_program(nested, "l"))
+
+
+@theorem("linear_ad.jvp.located", paper=YOLO, section="§2 (the passes' output)", label="derived",
+         statement="every application J builds is placed at the source operation its rule was applied to: "
+                   "of f printed and parsed, each application in J(f) carries the span of an application of "
+                   "f, with the scale expressions inline and let-bound",
+         given=NONLIN, show=show)
+def _(program: Program) -> None:
+    parsed = parse_program(Source(show_program(program)))
+    typing, name = main_of(parsed)
+    operations = {(p.span.start, p.span.end) for d in parsed.defs for p in subexpressions(d.body)
+                  if isinstance(p, Prim) and p.span is not None}
+    for bind_scales in (False, True):
+        for d in jvp_program(typing, name, bind_scales).defs:
+            for p in subexpressions(d.body):
+                if isinstance(p, Prim):
+                    assert p.span is not None, f"{p.prim.name} in {d.name} has no span"
+                    assert (p.span.start, p.span.end) in operations, f"{p.prim.name} in {d.name}"

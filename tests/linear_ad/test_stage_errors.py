@@ -19,7 +19,7 @@ from calculi.core.errors import StuckError
 from calculi.linear_ad.ad import grad, jvp_values, load, stages, vjp, vjp_values
 from calculi.linear_ad.check import Typing
 from calculi.linear_ad.eval import Evaluator
-from calculi.linear_ad.primitives import FRACTION, SYMPY, located
+from calculi.linear_ad.primitives import FRACTION, SYMPY, place
 from calculi.linear_ad.syntax import Block, Drop, Dup, Expr, LetB, Lit, Prim, Program
 from calculi.linear_ad.unzip import POLICIES
 
@@ -164,16 +164,20 @@ def test_every_generated_application_is_located_in_the_source(policy: str) -> No
             assert (p.span.start, p.span.end) in operations
 
 
-def test_located_keeps_what_has_a_position_and_fills_in_what_has_none() -> None:
+def test_place_keeps_what_has_a_position_and_fills_in_what_has_none() -> None:
     t = load("def f(x: R) -> R = log(x)", "model.la")
     source = t.program.defs[0].body
     assert isinstance(source, Prim) and source.span is not None
-    built: Expr = Block((LetB((), (), Drop(Prim(source.prim, (Lit("2.0"),)))),), source)
-    placed = located(built, source.span)
-    assert placed == built
-    assert isinstance(placed, Block) and placed.result is source
-    binding = placed.bindings[0]
-    assert isinstance(binding, LetB) and isinstance(binding.rhs, Drop)
-    inner = binding.rhs.arg
-    assert isinstance(inner, Prim) and inner.span == source.span and inner.args[0].span is None
-    assert located(built, None) is built
+    inner = Prim(source.prim, (Lit("2.0"),))
+    built: Expr = Block((LetB((), (), Drop(inner)),), source)
+    before = repr(built)
+    place(built, source.span)
+    assert repr(built) == before  # (equality and the printed form ignore spans)
+    assert isinstance(built, Block) and built.result is source and built.span == source.span
+    binding = built.bindings[0]
+    assert isinstance(binding, LetB) and isinstance(binding.rhs, Drop) and binding.rhs.arg is inner
+    assert inner.span == source.span and inner.args[0].span is None
+    other = load("def g(y: R) -> R = sin(y)", "other.la").program.defs[0].body
+    assert other.span is not None
+    place(built, other.span)
+    assert inner.span == source.span and built.span == source.span  # (a position is never moved)

@@ -1,0 +1,40 @@
+"""The type checker's errors about variables and primitive arguments, each naming its rule."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from calculi.core.errors import TypeCheckError
+from calculi.linear_ad.syntax import Expr, LVar, Prim, Var, Zero
+from calculi.linear_ad.types import Mixed
+
+
+def misuse(v: Var | LVar, slot: list[Any] | None, linear: bool) -> NoReturn:
+    """``v`` is out of scope, of the other kind, or a linear variable used a second time (``slot``:
+    its record in scope, ``[type, linear, uses, binder]``)."""
+    if slot is None:
+        raise TypeCheckError(f"{v.hint} is not in scope", v.span, rule="Var")
+    if slot[1] != linear:
+        raise TypeCheckError(f"{v.hint} is bound as a {'linear' if slot[1] else 'non-linear'} "
+                             "variable", v.span, rule="Var")
+    raise TypeCheckError(f"linear variable {v.hint} used twice (use dup)", v.span, rule="Dup")
+
+
+def misapplied(e: Prim, a: Expr, t: Mixed, linear: bool) -> NoReturn:
+    """The argument ``a`` of ``e``, of type ``t``, is of the wrong kind (``linear``: where a linear
+    one is expected)."""
+    name = shown(e.prim.name)
+    if linear:
+        what = "a non-linear value" if t.nonlin else f"a value of type {t}"
+        raise TypeCheckError(f"{name} applied to {what} where a linear one is expected",
+                             a.span or e.span, rule=e.prim.name)
+    what = "a linear value" if t.lin else f"a value of type {t}"
+    role = "as its constant argument" if e.prim.linear else ""
+    hint = " (0 is the linear zero; write 0.0 for the number)" if isinstance(a, Zero) else ""
+    raise TypeCheckError(f"{name} applied to {what}{' ' + role if role else ''}{hint}",
+                         a.span or e.span, rule=e.prim.name)
+
+
+def shown(name: str) -> str:
+    """A primitive as the error messages write it."""
+    return {"ladd": "⊕", "scale": "⊙", "add": "+", "mul": "×"}.get(name, name)
