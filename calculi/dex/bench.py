@@ -1,10 +1,13 @@
 """Benchmark: the compiled NumPy against hand-written NumPy, and against the reference interpreter.
 
-    python -m calculi.dex.bench [--size N] [--small N]
+    OPENBLAS_NUM_THREADS=1 python -m calculi.dex.bench [--scale X] [--small N]
 
 Each example is a Dex function of its inputs, at a size where the work dominates; the peer is the
-bulk NumPy one would write by hand. Times are process time, best of three, in one process; the
-table prints each ratio (compiled / hand-written, interpreter / compiled at ``--small``).
+bulk NumPy one would write by hand. Times are process time, best of seven, in one process; the
+table prints each ratio (compiled / hand-written, interpreter / compiled at ``--small``). Process
+time sums the time of every thread, and a multi-threaded BLAS spinning on a busy machine blurs the
+matrix products (1.3–3.2x on matmul where one thread gives 1.04–1.07x): pin BLAS to one thread, as
+above, for figures that compare the code rather than the scheduler.
 """
 
 from __future__ import annotations
@@ -116,7 +119,7 @@ CASES = [
                                           g.random(64) - 0.5], _mlp_hand),
 ]
 
-SIZES = {"matmul": 300, "softmax": 20_000, "layernorm": 20_000, "conv1d": 1_000_000,
+SIZES = {"matmul": 600, "softmax": 20_000, "layernorm": 20_000, "conv1d": 1_000_000,
          "histogram": 1_000_000, "pairwise": 1_000, "prefix_sum": 1_000_000, "mlp_loss": 20_000}
 """Sizes where the work dominates (the leading index set of each example)."""
 
