@@ -62,12 +62,18 @@ CPU_DEVICES = 16
 _FLAG = "--xla_force_host_platform_device_count"
 
 
-def ensure_devices(count: int = CPU_DEVICES) -> Any:
-    """Import JAX, first asking for ``count`` fake CPU devices if JAX has not started yet."""
+def request_devices(count: int = CPU_DEVICES) -> None:
+    """Ask for ``count`` fake CPU devices, if JAX has not started yet (XLA reads the flag when it
+    starts; a test session calls this first, so that whichever test starts JAX starts it so)."""
     if "jax" not in sys.modules:
         flags = os.environ.get("XLA_FLAGS", "")
         if _FLAG not in flags:
             os.environ["XLA_FLAGS"] = f"{flags} {_FLAG}={count}".strip()
+
+
+def ensure_devices(count: int = CPU_DEVICES) -> Any:
+    """Import JAX, first asking for ``count`` fake CPU devices if JAX has not started yet."""
+    request_devices(count)
     try:
         import jax
     except ImportError:
