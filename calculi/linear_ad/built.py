@@ -37,3 +37,14 @@ def new_funcdef(name: str, params: tuple[Binder, ...], param_types: tuple[Type, 
                           strict=True):
         put(d, value)
     return d
+
+
+_SET_MIXED = tuple(getattr(Mixed, f).__set__ for f in ("nonlin", "lin"))
+
+
+def new_mixed(nonlin: tuple[Type, ...], lin: tuple[Type, ...]) -> Mixed:
+    """``Mixed(nonlin, lin)``, built as ``new_funcdef`` builds a definition."""
+    m = object.__new__(Mixed)
+    _SET_MIXED[0](m, nonlin)
+    _SET_MIXED[1](m, lin)
+    return m

@@ -1,87 +1,38 @@
 """The type checker: Γ ; Δ ⊢ e : (τ̄ ; σ̄) with Γ relevant and Δ linear, both exact.
 
-* Γ (non-linear) is relevant: every variable is used at least once, and may be used many times
-  (sub-terms share Γ1 ∪ Γ2). Discarding needs ``drop``.
-* Δ (linear) is linear: every variable is used exactly once (sub-terms split Δ1 ⊎ Δ2).
-  Copying needs ``dup``, discarding needs ``drop``.
-* Only ``⊙`` (and other linear primitives, through their constant arguments) lets a non-linear
-  value touch a linear one; no non-linear primitive accepts a linear argument.
+The rules are in ``check_rules`` (the reference: every node through its rule, each counted while a
+coverage recording is open), and ``check_fast`` inlines the common nodes into their parents, which
+is the checker the passes run: it re-checks the output of every pass. Both fill the same
+``Typing``, the type of every expression and binding, which the evaluator (cost weights) and the
+passes (zeros, tapes) consult, and both reject the same programs with the same error at the same
+place (theorem ``linear_ad.types.fast_checker_agrees``).
 
-Counting uses is the syntax-directed form of the split: a linear variable's second use is the
-error "used twice (use dup)", a variable left unused when its scope ends is "never used (use
-drop)". The checker returns a ``Typing``: the type of every expression and binding, which the
-evaluator (cost weights) and the passes (zeros, tapes) consult.
-
-The checker runs after every pass, so it is written for speed: one dispatch per node (a table
-keyed by constructor), one scoped environment (a binder's slot is removed when its scope ends), the
-result types of atoms shared, and the rules' coverage counted only while a recording is open.
+The checker is written for speed: one dispatch per node (a table keyed by constructor), one scoped
+environment (a binder's slot is removed when its scope ends), the result types of atoms shared.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
-
 from calculi.core import coverage
-from calculi.core.errors import CalculusError, TypeCheckError
-from calculi.linear_ad.check_errors import misapplied, misuse
+from calculi.linear_ad.check_fast import FastChecker
+from calculi.linear_ad.check_rules import REAL_NL, Rule, RuleCache, Typing, _Checker
 from calculi.linear_ad.freevars import free_vars
-from calculi.linear_ad.primitives import typing_rules
-from calculi.linear_ad.rules import PRIM_TYPING, fire
-from calculi.linear_ad.syntax import (
-    MAX_DEPTH,
-    Binder,
-    Block,
-    Call,
-    Drop,
-    Dup,
-    Expr,
-    FuncDef,
-    LetB,
-    Lit,
-    LVar,
-    Prim,
-    Program,
-    Ret,
-    Tup,
-    TupL,
-    UnpackB,
-    UnpackLB,
-    Var,
-    Zero,
-    room_for_depth,
-)
-from calculi.linear_ad.types import REAL, Mixed, TupleType, Type
+from calculi.linear_ad.syntax import Binder, Expr, Program, room_for_depth
+from calculi.linear_ad.types import Type
+
+__all__ = ["REAL_NL", "Rule", "RuleCache", "Typing", "_Checker", "check_open", "check_program", "checker_for"]
 
 
-@dataclass(slots=True)
-class Typing:
-    """The result of checking: signatures, and the type of every expression and binding."""
-
-    program: Program
-    signatures: dict[str, FuncDef] = field(default_factory=dict)
-    expr_types: dict[int, Mixed] = field(default_factory=dict)
-    binding_types: dict[int, tuple[tuple[Type, ...], tuple[Type, ...]]] = field(default_factory=dict)
-    drop_types: dict[int, dict[int, Type]] = field(default_factory=dict)
-    depths: dict[str, int] = field(default_factory=dict)
-    """The nesting depth of each function, its callees' depths included (at most ``MAX_DEPTH``)."""
-    calls: dict[str, set[str]] = field(default_factory=dict)
-    """The functions each function calls directly."""
-
-    def type_of(self, e: Expr) -> Mixed:
-        return self.expr_types[id(e)]
+def checker_for(typing: Typing, reference: bool = False) -> _Checker:
+    """The fast checker, or the reference one when asked or while a coverage recording is open."""
+    return _Checker(typing) if reference or coverage.active() else FastChecker(typing)
 
 
-Rule = tuple[Callable[..., Type], str | None, Mixed]
-RuleCache = dict[int, Rule]  # a primitive's typing rule, coverage name and ℝ result, by identity
-
-
-def check_program(program: Program) -> Typing:
+def check_program(program: Program, reference: bool = False) -> Typing:
     """Check every function; raise a ``TypeCheckError`` naming the rule and pointing at the culprit."""
     room_for_depth()
     typing = Typing(program)
-    checker = _Checker(typing)
+    checker = checker_for(typing, reference)
     signatures, depths, calls = typing.signatures, typing.depths, typing.calls
     for d in program.defs:
         checker.depth = checker.deepest = 0
@@ -93,322 +44,13 @@ def check_program(program: Program) -> Typing:
     return typing
 
 
-def check_open(e: Expr, env: dict[int, Type], typing: Typing | None = None) -> Typing:
+def check_open(e: Expr, env: dict[int, Type], typing: Typing | None = None,
+               reference: bool = False) -> Typing:
     """Type an open non-linear expression whose free variables have the types ``env`` (they need not
     all be used): the types of ``e`` and its sub-expressions, recorded in ``typing``."""
     typing = Typing(Program(())) if typing is None else typing
-    checker = _Checker(typing)
+    checker = checker_for(typing, reference)
     for n in free_vars(e)[0]:
         checker.env[n] = [env[n], False, 1, Binder(n)]
     checker.expr(e)
     return typing
-
-
-def _one(t: Mixed, linear: bool) -> Type | None:
-    if linear:
-        return t.lin[0] if len(t.lin) == 1 and not t.nonlin else None
-    return t.nonlin[0] if len(t.nonlin) == 1 and not t.lin else None
-
-
-REAL_NL = Mixed((REAL,), ())
-REAL_LIN = Mixed((), (REAL,))
-NOTHING = Mixed((), ())
-REAL_DUP = Mixed((), (REAL, REAL))
-
-Slot = list[Any]  # [type, linear, uses, binder]: a variable in scope (a list: the checker's hottest record)
-TYPE, LINEAR, USES, BINDER = 0, 1, 2, 3
-
-
-class _Checker:
-    __slots__ = ("called", "counting", "deepest", "depth", "env", "rules", "types", "typing")
-
-    def __init__(self, typing: Typing) -> None:
-        self.typing = typing
-        self.env: dict[int, Slot] = {}
-        self.depth = 0
-        self.deepest = 0
-        self.types = typing.expr_types
-        self.counting = coverage.active()
-        self.rules: RuleCache = {}
-        self.called: set[str] = set()
-
-    def funcdef(self, d: FuncDef) -> None:
-        names = [*d.params, *d.lparams]
-        env = self.env
-        for b, ty in zip(d.params, d.param_types, strict=True):
-            env[b.name] = [ty, False, 0, b]
-        for b, ty in zip(d.lparams, d.lparam_types, strict=True):
-            env[b.name] = [ty, True, 0, b]
-        body = self.expr(d.body)
-        if body is not d.result and body != d.result:
-            raise TypeCheckError(f"the body of {d.name} has type {body}, but its result is declared "
-                                 f"{d.result}", d.body.span or d.span, rule="Def")
-        self.release(names)
-
-    def release(self, binders: list[Binder]) -> None:
-        """End of scope: Γ relevant (used ≥ 1), Δ linear (used = 1; overuse was caught at use)."""
-        pop = self.env.pop
-        for b in binders:
-            slot = pop(b.name)
-            if slot[USES] == 0:
-                kind = "linear" if slot[LINEAR] else "non-linear"
-                b = slot[BINDER]
-                raise TypeCheckError(f"{kind} variable {b.hint} never used (use drop)", b.span, rule="Drop")
-
-    def use(self, v: Var | LVar) -> Type:
-        slot = self.env.get(v.name)
-        linear = isinstance(v, LVar)
-        if slot is None or slot[LINEAR] != linear or (linear and slot[USES]):
-            misuse(v, slot, linear)
-        slot[USES] += 1
-        return slot[TYPE]  # type: ignore[no-any-return]
-
-    def expr(self, e: Expr) -> Mixed:
-        depth = self.depth = self.depth + 1
-        if depth > self.deepest:
-            self.deeper(e)
-        rule = INFER.get(type(e))
-        t = rule(self, e) if rule is not None else self.subclass(e)
-        self.depth = depth - 1  # (after an error the checker is dropped, so no finally is needed)
-        self.types[id(e)] = t
-        return t
-
-    def deeper(self, e: Expr, callee: str | None = None) -> None:
-        """A new deepest level; refuse past ``MAX_DEPTH``."""
-        if self.depth > MAX_DEPTH:
-            what = f"the call of {callee} nests" if callee else "the expression is nested"
-            raise TypeCheckError(f"{what} too deeply (more than {MAX_DEPTH:,} levels, counting each "
-                                 "sub-expression and each callee's own depth); bind sub-expressions "
-                                 "with let", e.span, rule="App" if callee else None)
-        self.deepest = self.depth
-
-    def subclass(self, e: Expr) -> Mixed:
-        for cls, rule in INFER.items():
-            if isinstance(e, cls):
-                return rule(self, e)
-        raise TypeCheckError(f"unknown expression {type(e).__name__}", e.span)
-
-    def var(self, e: Var) -> Mixed:
-        if self.counting:
-            fire("⊢ Var")
-        slot = self.env.get(e.name)
-        if slot is None or slot[LINEAR]:
-            misuse(e, slot, False)
-        slot[USES] += 1
-        ty = slot[TYPE]
-        return REAL_NL if ty is REAL else Mixed((ty,), ())
-
-    def lvar(self, e: LVar) -> Mixed:
-        if self.counting:
-            fire("⊢ LVar")
-        slot = self.env.get(e.name)
-        if slot is None or not slot[LINEAR] or slot[USES]:
-            misuse(e, slot, True)
-        slot[USES] = 1
-        ty = slot[TYPE]
-        return REAL_LIN if ty is REAL else Mixed((), (ty,))
-
-    def lit(self, e: Lit) -> Mixed:
-        if self.counting:
-            fire("⊢ Lit")
-        return REAL_NL
-
-    def zero(self, e: Zero) -> Mixed:
-        if self.counting:
-            fire("⊢ Zero")
-        return REAL_LIN if e.type is REAL else Mixed((), (e.type,))
-
-    def ret(self, e: Ret) -> Mixed:
-        if self.counting:
-            fire("⊢ Ret")
-        use = self.use
-        return Mixed(tuple([use(v) for v in e.vars]), tuple([use(v) for v in e.lvars]))
-
-    def tup(self, e: Tup) -> Mixed:
-        if self.counting:
-            fire("⊢ Tup")
-        use = self.use
-        return Mixed((TupleType(tuple([use(v) for v in e.vars])),), ())
-
-    def tupl(self, e: TupL) -> Mixed:
-        if self.counting:
-            fire("⊢ TupL")
-        use = self.use
-        return Mixed((), (TupleType(tuple([use(v) for v in e.lvars])),))
-
-    def dup(self, e: Dup) -> Mixed:
-        if self.counting:
-            fire("⊢ Dup")
-        t = self.expr(e.arg)
-        ty = _one(t, True)
-        if ty is None:
-            raise TypeCheckError(f"dup takes one linear value, got {t} (non-linear variables may "
-                                 "be used many times without dup)", e.span, rule="Dup")
-        return REAL_DUP if ty is REAL else Mixed((), (ty, ty))
-
-    def drop(self, e: Drop) -> Mixed:
-        if self.counting:
-            fire("⊢ Drop")
-        nl, ln = free_vars(e.arg)
-        env = self.env
-        self.typing.drop_types[id(e)] = {n: env[n][TYPE] for n in (*nl, *ln) if n in env}
-        self.expr(e.arg)
-        return NOTHING
-
-    def prim(self, e: Prim) -> Mixed:
-        p = e.prim
-        args, largs = e.args, e.largs
-        if p.arity is not None and (len(args) != p.arity or len(largs) != p.larity):
-            raise TypeCheckError(f"{p.name} takes {p.arity} non-linear and {p.larity} linear arguments",
-                                 e.span, rule=p.name)
-        arg_types: list[Type] = []
-        fast = not self.counting and self.depth < self.deepest
-        env, types = self.env, self.types
-        for a in args:
-            if fast and type(a) is Var:  # ⊢ Var, inline
-                slot = env.get(a.name)
-                if slot is None or slot[LINEAR]:
-                    misuse(a, slot, False)
-                slot[USES] += 1
-                ty = slot[TYPE]
-                types[id(a)] = REAL_NL if ty is REAL else Mixed((ty,), ())
-                arg_types.append(ty)
-                continue
-            t = self.expr(a)
-            if len(t.nonlin) != 1 or t.lin:
-                misapplied(e, a, t, False)
-            arg_types.append(t.nonlin[0])
-        larg_types: list[Type] = []
-        for a in largs:
-            if fast and type(a) is LVar:  # ⊢ LVar, inline
-                slot = env.get(a.name)
-                if slot is None or not slot[LINEAR] or slot[USES]:
-                    misuse(a, slot, True)
-                slot[USES] = 1
-                ty = slot[TYPE]
-                types[id(a)] = REAL_LIN if ty is REAL else Mixed((), (ty,))
-                larg_types.append(ty)
-                continue
-            t = self.expr(a)
-            if len(t.lin) != 1 or t.nonlin:
-                misapplied(e, a, t, True)
-            larg_types.append(t.lin[0])
-        known = self.rules.get(id(p))
-        if known is None:
-            known = self.rule_of(e)
-        if self.counting and known[1] is not None:
-            fire(known[1])
-        try:
-            result = known[0](arg_types, larg_types, dict(e.params) if e.params else {})
-        except CalculusError as err:
-            raise type(err)(err.reason, e.span, rule=p.name) from None
-        if result is REAL:
-            return known[2]
-        return Mixed((), (result,)) if p.linear else Mixed((result,), ())
-
-    def rule_of(self, e: Prim) -> Rule:
-        """The typing rule of ``e``'s primitive, its coverage name and its ℝ result, looked up once."""
-        p = e.prim
-        rule = typing_rules.get(p)
-        if rule is None:
-            raise TypeCheckError(f"primitive {p.name} has no typing rule", e.span, rule=p.name)
-        known = self.rules[id(p)] = (rule, PRIM_TYPING.get(p), REAL_LIN if p.linear else REAL_NL)
-        return known
-
-    def call(self, e: Call) -> Mixed:
-        d = self.typing.signatures.get(e.func)
-        if d is None:
-            raise TypeCheckError(f"unknown function {e.func}: a function may call only those defined before "
-                                 "it (Linear A has no recursion)", e.span, rule="App")
-        if self.counting:
-            fire("⊢ App")
-        self.called.add(e.func)
-        levels = self.typing.depths.get(e.func, 0)
-        self.depth += levels
-        if self.depth > self.deepest:
-            self.deeper(e, e.func)
-        self.depth -= levels
-        if len(e.args) != len(d.params) or len(e.largs) != len(d.lparams):
-            raise TypeCheckError(f"{e.func} takes {len(d.params)} non-linear and {len(d.lparams)} linear "
-                                 f"arguments, got {len(e.args)} ; {len(e.largs)}", e.span, rule="App")
-        pairs: list[tuple[Var | LVar, Type]] = [*zip(e.args, d.param_types, strict=True),
-                                                *zip(e.largs, d.lparam_types, strict=True)]
-        for v, ty in pairs:
-            got = self.use(v)
-            if got is not ty and got != ty:
-                raise TypeCheckError(f"argument {v.hint} of {e.func} has type {got}, expected {ty}",
-                                     v.span, rule="App")
-        return d.result
-
-    def block(self, e: Block) -> Mixed:
-        bound: list[Binder] = []
-        env = self.env
-        binding_types = self.typing.binding_types
-        counting = self.counting
-        types = self.types
-        for b in e.bindings:
-            if type(b) is LetB:
-                if counting:
-                    fire("⊢ Let")
-                rhs = b.rhs  # self.expr(rhs), inline: one call less per binding
-                depth = self.depth = self.depth + 1
-                if depth > self.deepest:
-                    self.deeper(rhs)
-                rule = INFER.get(type(rhs))
-                t = rule(self, rhs) if rule is not None else self.subclass(rhs)
-                self.depth = depth - 1
-                types[id(rhs)] = t
-                nl, ln = b.binders, b.lbinders
-                tn, tl = t.nonlin, t.lin
-                if len(tn) != len(nl) or len(tl) != len(ln):
-                    raise TypeCheckError(
-                        f"the right-hand side has type {t}, which does not match the pattern's "
-                        f"{len(nl)} non-linear ; {len(ln)} linear names", b.span, rule="Let")
-                binding_types[id(b)] = (tn, tl)
-                if len(nl) + len(ln) == 1:  # the common patterns: one name of either kind
-                    x = (nl or ln)[0]
-                    env[x.name] = [tn[0], False, 0, x] if nl else [tl[0], True, 0, x]
-                    bound.append(x)
-                    continue
-            elif type(b) is UnpackB:
-                assert isinstance(b, UnpackB)
-                if counting:
-                    fire("⊢ Unpack")
-                ty = self.use(b.var)
-                nl, ln = b.binders, ()
-                if not isinstance(ty, TupleType) or len(ty.items) != len(nl):
-                    raise TypeCheckError(f"cannot unpack {b.var.hint} of type {ty} into {len(nl)} "
-                                         "names", b.span, rule="Unpack")
-                tn, tl = ty.items, ()
-                binding_types[id(b)] = (tn, tl)
-            else:
-                assert isinstance(b, UnpackLB)
-                if counting:
-                    fire("⊢ UnpackL")
-                ty = self.use(b.var)
-                nl, ln = (), b.lbinders
-                if not isinstance(ty, TupleType) or len(ty.items) != len(ln):
-                    raise TypeCheckError(f"cannot unpackL {b.var.hint} of type {ty} into "
-                                         f"{len(ln)} names", b.span, rule="UnpackL")
-                tn, tl = (), ty.items
-                binding_types[id(b)] = (tn, tl)
-            if nl:
-                for binder, bty in zip(nl, tn, strict=True):
-                    env[binder.name] = [bty, False, 0, binder]
-                bound += nl
-            if ln:
-                for binder, bty in zip(ln, tl, strict=True):
-                    env[binder.name] = [bty, True, 0, binder]
-                bound += ln
-        t = self.expr(e.result)
-        self.release(bound)
-        return t
-
-
-INFER: dict[type, Callable[[_Checker, Expr], Mixed]] = {
-    Var: _Checker.var, LVar: _Checker.lvar, Lit: _Checker.lit, Zero: _Checker.zero,  # type: ignore[dict-item]
-    Ret: _Checker.ret, Tup: _Checker.tup, TupL: _Checker.tupl, Prim: _Checker.prim,  # type: ignore[dict-item]
-    Dup: _Checker.dup, Drop: _Checker.drop, Call: _Checker.call, Block: _Checker.block,  # type: ignore[dict-item]
-}
-"""The typing rule of each constructor (a subclass of a constructor is checked as that constructor)."""
-

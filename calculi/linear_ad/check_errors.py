@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from calculi.core.errors import TypeCheckError
-from calculi.linear_ad.syntax import Expr, LVar, Prim, Var, Zero
-from calculi.linear_ad.types import Mixed
+from calculi.linear_ad.syntax import Call, Expr, FuncDef, LVar, Prim, Var, Zero
+from calculi.linear_ad.types import Mixed, Type
 
 
 def misuse(v: Var | LVar, slot: list[Any] | None, linear: bool) -> NoReturn:
@@ -18,6 +18,18 @@ def misuse(v: Var | LVar, slot: list[Any] | None, linear: bool) -> NoReturn:
         raise TypeCheckError(f"{v.hint} is bound as a {'linear' if slot[1] else 'non-linear'} "
                              "variable", v.span, rule="Var")
     raise TypeCheckError(f"linear variable {v.hint} used twice (use dup)", v.span, rule="Dup")
+
+
+def misdeclared(d: FuncDef, body: Mixed) -> NoReturn:
+    """The body of ``d`` has the type ``body``, which is not its declared result."""
+    raise TypeCheckError(f"the body of {d.name} has type {body}, but its result is declared {d.result}",
+                         d.body.span or d.span, rule="Def")
+
+
+def misfit(e: Call, v: Var | LVar, got: Type, expected: Type) -> NoReturn:
+    """The argument ``v`` of the call ``e`` has type ``got`` where its parameter's is ``expected``."""
+    raise TypeCheckError(f"argument {v.hint} of {e.func} has type {got}, expected {expected}", v.span,
+                         rule="App")
 
 
 def misapplied(e: Prim, a: Expr, t: Mixed, linear: bool) -> NoReturn:

@@ -111,7 +111,15 @@ class Evaluator:
         if names is None:
             d = self.typing.signatures[name]
             names = self.params[name] = ([b.name for b in (*d.params, *d.lparams)], d.body)
-        return self.eval(names[1], dict(zip(names[0], (*args, *largs), strict=True)))
+        body = names[1]
+        env = dict(zip(names[0], (*args, *largs), strict=True))
+        fuel = self.fuel  # self.eval(body, env), inline: one call less per call
+        fuel.used += 1
+        if fuel.used > fuel.limit:
+            fuel.used -= 1
+            fuel.tick(body.span)
+        rule = EVAL.get(type(body))
+        return rule(self, body, env) if rule is not None else self.eval_subclass(body, env)
 
     def _charge(self, op: str, weight: int) -> None:
         if self.cost is not None:
@@ -226,8 +234,13 @@ class Evaluator:
                 if fuel.used > fuel.limit:
                     fuel.used -= 1
                     fuel.tick(rhs.span)
-                rule = EVAL.get(type(rhs))
-                nl, ln = rule(self, rhs, env) if rule is not None else self.eval_subclass(rhs, env)
+                if type(rhs) is Call:  # (``call_expr``, inline: a call is one frame less)
+                    assert isinstance(rhs, Call)
+                    nl, ln = self._call(rhs.func, [env[v.name] for v in rhs.args],
+                                        [env[v.name] for v in rhs.largs])
+                else:
+                    rule = EVAL.get(type(rhs))
+                    nl, ln = rule(self, rhs, env) if rule is not None else self.eval_subclass(rhs, env)
                 binders, lbinders = b.binders, b.lbinders
                 if len(binders) == 1:  # the common patterns: one name of either kind
                     env[binders[0].name] = nl[0]

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from calculi.core import coverage
 from calculi.core.errors import TypeCheckError
-from calculi.linear_ad.built import draw, draws, new_funcdef
+from calculi.linear_ad.built import draw, draws, new_funcdef, new_mixed
 from calculi.linear_ad.check import Typing
 from calculi.linear_ad.freevars import FV, free_vars
 from calculi.linear_ad.names import Supply, dotted
-from calculi.linear_ad.parse_tokens import new_letb
-from calculi.linear_ad.primitives import jvp_rules, params_dict, place
+from calculi.linear_ad.parse_tokens import new_binder, new_letb, new_lvar, new_var
+from calculi.linear_ad.primitives import JvpRule, jvp_rules, params_dict, place
 from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.syntax import (
     Binding,
@@ -52,7 +52,7 @@ from calculi.linear_ad.syntax import (
     lvar_of,
     var_of,
 )
-from calculi.linear_ad.types import REAL, Mixed
+from calculi.linear_ad.types import REAL
 
 Tangents = dict[int, LVar]
 
@@ -73,10 +73,14 @@ class _Jvp:
         self.sub: dict[int, Var] = {}
         self.fv_cache: dict[int, FV] = {}
         self.expr_types = typing.expr_types
+        self.rules: dict[int, JvpRule] = {}
         self.counting = coverage.active()
 
     def fv(self, e: Expr) -> frozenset[int]:
-        return free_vars(e, self.fv_cache)[0]
+        if type(e) is Var:
+            return frozenset((e.name,))
+        hit = self.fv_cache.get(id(e))
+        return hit[0] if hit is not None else free_vars(e, self.fv_cache)[0]
 
     def split(self, uses: list[frozenset[int]], tangents: Tangents, out: list[Binding]) -> list[Tangents]:
         """Give each of ``uses`` its own tangent for every variable it mentions, dup-ing shared ones."""
@@ -88,18 +92,22 @@ class _Jvp:
 
     def bind(self, out: list[Binding], primal: Expr, tangent: Expr, hint: str) -> tuple[Var, LVar]:
         """(primal ; tangent) as variables, binding each side in ``out`` unless it is a variable."""
+        supply = self.supply
         if type(primal) is Var:
             p = primal
         else:
-            pb = draw(self.supply, hint)
-            out.append(new_letb((pb,), (), primal, None))
-            p = var_of(pb)
+            n = supply.next
+            supply.next = n + 1
+            out.append(new_letb((new_binder(n, hint, None),), (), primal, None))
+            p = new_var(n, hint, None)
         if type(tangent) is LVar:
             t = tangent
         else:
-            tb = draw(self.supply, dotted(hint))
-            out.append(new_letb((), (tb,), tangent, None))
-            t = lvar_of(tb)
+            n = supply.next
+            supply.next = n + 1
+            dhint = "d" + hint  # (``dotted``)
+            out.append(new_letb((), (new_binder(n, dhint, None),), tangent, None))
+            t = new_lvar(n, dhint, None)
         return p, t
 
     def pair(self, out: list[Binding], primal: Expr, tangent: Expr, hint: str = "v") -> Expr:
@@ -153,9 +161,9 @@ class _Jvp:
         if p.linear or e.largs:
             raise TypeCheckError(f"jvp applies to non-linear programs; {p.name} is linear", e.span,
                                  rule="JVP")
-        rule = jvp_rules.get(p)
+        rule = self.rules.get(id(p))  # (read once per primitive: a primitive's hash is its fields')
         if rule is None:
-            raise TypeCheckError(f"no JVP rule for primitive {p.name}", e.span, rule="JVP")
+            rule = self.rule_of(e)
         if self.counting:
             fire_prim("J", p)
         args = e.args
@@ -192,6 +200,14 @@ class _Jvp:
         if self.bind_scales:
             te = self.bound_scales(te, out)
         return self.bind(out, pe, te, "y")
+
+    def rule_of(self, e: Prim) -> JvpRule:
+        """The JVP rule of ``e``'s primitive (remembered for the pass), or why there is none."""
+        rule = jvp_rules.get(e.prim)
+        if rule is None:
+            raise TypeCheckError(f"no JVP rule for primitive {e.prim.name}", e.span, rule="JVP")
+        self.rules[id(e.prim)] = rule
+        return rule
 
     def bound_scales(self, e: Expr, out: list[Binding]) -> Expr:
         """``p(s̄ ; ė̄)`` with each non-atomic scale expression ``s`` bound first, ``let c = s in``, so
@@ -311,8 +327,8 @@ class _Jvp:
             self.sub[b.name] = var_of(nb)
             tangents[b.name] = lvar_of(tb)
         body = self.expr(d.body, tangents)
-        tangent_types = tuple(t.tangent() for t in d.param_types)
-        result = Mixed(d.result.nonlin, tuple(t.tangent() for t in d.result.nonlin))
+        tangent_types = tuple([t.tangent() for t in d.param_types])
+        result = new_mixed(d.result.nonlin, tuple([t.tangent() for t in d.result.nonlin]))
         return new_funcdef(jvp_name(d.name), params, d.param_types, lparams, tangent_types, result, body,
                            d.span)
 

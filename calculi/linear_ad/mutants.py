@@ -225,3 +225,62 @@ MUTANTS = [
            lambda: patch(transpose_module._Transpose, "funcdef", _transpose_names_run_on),
            theorems="linear_ad.transpose"),
 ]
+
+from calculi.linear_ad.unzip_names import Lin  # noqa: E402 (read only by the mutants below)
+
+
+class _OneRule(dict[int, Any]):
+    """A pass's table of rules by primitive that answers every primitive with the one rule it holds."""
+
+    def __init__(self, rule: Any) -> None:
+        super().__init__()
+        self.rule = rule
+
+    def get(self, key: int, default: Any = None) -> Any:
+        return self.rule
+
+
+def _jvp_one_rule(self: jvp_module._Jvp, e: Prim) -> Any:
+    """J remembers the first primitive's rule as the rule of every primitive."""
+    rule = _JVP_RULE_OF(self, e)
+    self.rules = _OneRule(rule)
+    return rule
+
+
+_JVP_RULE_OF = jvp_module._Jvp.rule_of
+
+
+def _transpose_one_rule(self: transpose_module._Transpose, e: Prim) -> Any:
+    """T remembers the first linear primitive's rule as the rule of every linear primitive."""
+    rule = _T_RULE_OF(self, e)
+    self.rules = _OneRule(rule)
+    return rule
+
+
+_T_RULE_OF = transpose_module._Transpose.rule_of
+
+
+def _lone_binder_unnamed(self: Lin, bs: tuple[Binder, ...], sub: dict[int, Expr]) -> tuple[Binder, ...]:
+    """A lone linear binder of L is not given its name once the tape's size is known."""
+    if len(bs) != 1:
+        return _LIN_BINDERS(self, bs, sub)
+    n = self.next
+    self.next = n + 1
+    sub[bs[0].name] = lvar_of(Binder(n, bs[0].hint))
+    return (Binder(n, bs[0].hint),)
+
+
+_LIN_BINDERS = Lin.binders
+
+MUTANTS += [
+    Mutant("linear_ad.jvp_one_rule", "linear_ad",
+           "J's table of the rules it has read answers every primitive with the first rule it read",
+           lambda: patch(jvp_module._Jvp, "rule_of", _jvp_one_rule), theorems="linear_ad.jvp"),
+    Mutant("linear_ad.transpose_one_rule", "linear_ad",
+           "T's table of the rules it has read answers every linear primitive with the first rule it read",
+           lambda: patch(transpose_module._Transpose, "rule_of", _transpose_one_rule),
+           theorems="linear_ad.transpose"),
+    Mutant("linear_ad.unzip_lone_binder_unnamed", "linear_ad",
+           "U leaves a lone linear binder of the linear half with its provisional name (not renamed)",
+           lambda: patch(Lin, "binders", _lone_binder_unnamed), theorems="linear_ad.unzip"),
+]

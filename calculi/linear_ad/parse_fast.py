@@ -23,18 +23,25 @@ from calculi.linear_ad.names import AnyScope, empty
 from calculi.linear_ad.parse_fast_cursor import LIMIT, Env, Parsed, Refuse, Undo
 from calculi.linear_ad.parse_fast_heads import HeadReader
 from calculi.linear_ad.parse_forms import STRUCTURAL, literal
-from calculi.linear_ad.parse_tokens import DEEP, FORM, INVALID, new_letb, tokens
+from calculi.linear_ad.parse_tokens import (
+    DEEP,
+    FORM,
+    INVALID,
+    new_block,
+    new_call,
+    new_funcdef,
+    new_letb,
+    new_prim,
+    tokens,
+)
 from calculi.linear_ad.primitives import PRIMITIVES
 from calculi.linear_ad.syntax import (
     Binder,
     Binding,
-    Block,
-    Call,
     Expr,
     FuncDef,
     Lit,
     LVar,
-    Prim,
     Program,
     Ret,
     UnpackB,
@@ -105,9 +112,10 @@ class _Parser(HeadReader):
         if height > LIMIT:
             raise Refuse(DEEP)
         nl, ln = groups
-        return FuncDef(name, tuple([b for b, _ in nl]), tuple([ty for _, ty in nl]),
-                       tuple([b for b, _ in ln]), tuple([ty for _, ty in ln]), result, body,
-                       span=self.at(start, end))
+        d: FuncDef = new_funcdef(name, tuple([b for b, _ in nl]), tuple([ty for _, ty in nl]),
+                                 tuple([b for b, _ in ln]), tuple([ty for _, ty in ln]), result, body,
+                                 self.at(start, end))
+        return d
 
     # -- expressions -----------------------------------------------------------------------------
 
@@ -139,15 +147,21 @@ class _Parser(HeadReader):
                     env.pop(text, None)
                 else:
                     env[text] = old
-        return Block(tuple(bindings), result, span=self.at(start, end)), start, end, max(height, h) + 1
+        return new_block(tuple(bindings), result, self.at(start, end)), start, end, max(height, h) + 1
 
     def binding(self, env: Env, scope: AnyScope,
                 undo: Undo) -> tuple[Binding, AnyScope, int]:
-        start = self.starts[self.i]
-        self.i += 1
-        before, after, mixed = self.pattern()
-        self.expect("=")
-        kind = self.kinds[self.i]
+        i = self.i
+        start = self.starts[i]
+        kinds = self.kinds
+        if kinds[i + 1] == "NAME" and kinds[i + 2] == "=":
+            before, after, mixed = [i + 1], list[int](), False
+            self.i = i + 3
+        else:
+            self.i = i + 1
+            before, after, mixed = self.pattern()
+            self.expect("=")
+        kind = kinds[self.i]
         height = 0
         if kind == "unpack" or kind == "unpackL":
             self.i += 1
@@ -160,7 +174,12 @@ class _Parser(HeadReader):
                 before, after = [], after if mixed else before
         else:
             value, _, _, height = self.expr(env, scope)
-        end = self.ends[self.keyword("in")]
+        i = self.i
+        if kinds[i] == "in":
+            self.i = i + 1
+        else:
+            i = self.keyword("in")
+        end = self.ends[i]
         bound: list[list[Binder]] = [[], []]
         for which, toks in enumerate((before, after)):
             for i in toks:
@@ -233,7 +252,7 @@ class _Parser(HeadReader):
             base: Expr = self.variable(i, env)
             start, end, height = self.starts[i], self.ends[i], 1
         else:
-            base, start, end, height = self.atom(env, scope)
+            base, start, end, height = (self.call if kinds[i] == "NAME" else self.atom)(env, scope)
         if kinds[self.i] != "**":
             return base, start, end, height
         self.i += 1
@@ -335,9 +354,9 @@ class _Parser(HeadReader):
             p = PRIMITIVES[name]
             if p.arity is not None and (len(args) != p.arity or len(largs) != p.larity):
                 raise Refuse
-            e = Prim(p, tuple(args), tuple(largs), span=span)
+            e = new_prim(p, tuple(args), tuple(largs), (), span)
         elif name in self.functions:
-            e = Call(name, self.forms.vars(args, "App"), self.forms.lvars(largs, "App"), span=span)
+            e = new_call(name, self.vars(args, "App"), self.lvars(largs, "App"), span)
         else:
             raise Refuse
         return e, start, end, height + 1

@@ -10,20 +10,19 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from calculi.core.syntax import Source, Span
+from calculi.core.syntax import Source, Span, make_span
 from calculi.linear_ad.names import AnyScope, ascii_hint, fresh
 from calculi.linear_ad.parse_forms import OPERATORS, FormReader, operator
 from calculi.linear_ad.parse_tokens import (
     FORM,
     INVALID,
-    SET_SPAN,
-    new,
     new_binder,
     new_lvar,
     new_prim,
     new_var,
 )
 from calculi.linear_ad.syntax import MAX_DEPTH, Binder, Expr, FuncDef, LVar, Primitive, Program, Var
+from calculi.linear_ad.types import Mixed, Type
 
 LIMIT = MAX_DEPTH - 16
 """Nesting past which the fast parser hands over (the reference parser refuses past ``MAX_DEPTH``)."""
@@ -62,6 +61,8 @@ class Cursor:
         self.functions: dict[str, FuncDef] = {d.name: d for d in known.defs} if known else {}
         self.hints: dict[str, str] = {}
         self.operators: dict[str, Primitive] = {}
+        self.results: dict[tuple[tuple[Type, ...], tuple[Type, ...]], Mixed] = {}
+        """The result types read so far (types are immutable: one object serves every definition)."""
         self.line_starts = source.line_starts
         self.first = source.first_line - 1
 
@@ -84,39 +85,23 @@ class Cursor:
         return self.expect(word)
 
     def at(self, start: int, end: int) -> Span:
-        """``source.span(start, end)``, built field by field (a third faster than through the frozen
-        dataclass's ``__init__``, which is most of the parser's time)."""
+        """``source.span(start, end)``, built by ``make_span`` (a third of the time of the frozen
+        dataclass's ``__init__``; spans are much of the parser's time)."""
         ls = self.line_starts
         line = bisect_right(ls, start)
         end_line = bisect_right(ls, end, line - 1)
-        span = new(Span)
-        source, start_, end_, line_, column, end_line_, end_column = SET_SPAN
-        source(span, self.source)
-        start_(span, start)
-        end_(span, end)
-        line_(span, line + self.first)
-        column(span, start - ls[line - 1] + 1)
-        end_line_(span, end_line + self.first)
-        end_column(span, end - ls[end_line - 1] + 1)
-        return span
+        return make_span(self.source, start, end, line + self.first, start - ls[line - 1] + 1,
+                         end_line + self.first, end - ls[end_line - 1] + 1)
 
     def tok(self, i: int) -> Span:
         """``at`` of token ``i``, which ends on the line it starts on (no token holds a newline)."""
-        start, end = self.starts[i], self.ends[i]
+        start = self.starts[i]
         ls = self.line_starts
         line = bisect_right(ls, start)
         column = start - ls[line - 1] + 1
+        end = self.ends[i]
         line += self.first
-        span = new(Span)
-        source, start_, end_, line_, column_, end_line_, end_column = SET_SPAN
-        source(span, self.source)
-        start_(span, start)
-        end_(span, end)
-        line_(span, line)
-        column_(span, column)
-        end_line_(span, line)
-        end_column(span, column + end - start)
-        return span
+        return make_span(self.source, start, end, line, column, line, column + end - start)
 
     def word(self, i: int) -> str:
         return self.text[self.starts[i]:self.ends[i]]
@@ -150,19 +135,45 @@ class Cursor:
     def bind(self, i: int, linear: bool, env: Env, scope: AnyScope,
              undo: Undo | None = None) -> tuple[Binder, AnyScope]:
         """Bind the name token ``i`` in ``env``, noting in ``undo`` what it shadows."""
-        text = self.word(i)
+        text = self.text[self.starts[i]:self.ends[i]]
         ident, scope = fresh(scope)
         if undo is not None and text not in undo:
             undo[text] = env.get(text)
         env[text] = (ident, linear)
-        return new_binder(ident, self.hint(text), self.tok(i)), scope
+        hint = self.hints.get(text)
+        if hint is None:
+            hint = self.hints[text] = ascii_hint(text)
+        return new_binder(ident, hint, self.tok(i)), scope
 
     def variable(self, i: int, env: Env) -> Var | LVar:
-        """The variable the name token ``i`` refers to in ``env``."""
-        text = self.word(i)
+        """The variable the name token ``i`` refers to in ``env`` (``tok`` and ``hint`` inline: this
+        is the parser's most frequent step)."""
+        start = self.starts[i]
+        end = self.ends[i]
+        text = self.text[start:end]
         slot = env.get(text)
         if slot is None:
             raise Refuse
-        if slot[1]:
-            return new_lvar(slot[0], self.hint(text), self.tok(i))
-        return new_var(slot[0], self.hint(text), self.tok(i))
+        hint = self.hints.get(text)
+        if hint is None:
+            hint = self.hints[text] = ascii_hint(text)
+        ls = self.line_starts
+        line = bisect_right(ls, start)
+        column = start - ls[line - 1] + 1
+        line += self.first
+        span = make_span(self.source, start, end, line, column, line, column + end - start)
+        return (new_lvar if slot[1] else new_var)(slot[0], hint, span)
+
+    def vars(self, es: list[Expr], rule: str) -> tuple[Var, ...]:
+        """``forms.vars``: a list of non-linear variables as a tuple, else its error."""
+        for e in es:
+            if type(e) is not Var:
+                return self.forms.vars(es, rule)
+        return tuple(es)  # type: ignore[arg-type]
+
+    def lvars(self, es: list[Expr], rule: str) -> tuple[LVar, ...]:
+        """``forms.lvars``: a list of linear variables as a tuple, else its error."""
+        for e in es:
+            if type(e) is not LVar:
+                return self.forms.lvars(es, rule)
+        return tuple(es)  # type: ignore[arg-type]

@@ -64,7 +64,11 @@ class HeadReader(Cursor):
                 self.i += 1
                 after.append(self.type(1))
         self.expect(")")
-        return Mixed(tuple(items), tuple(after))
+        key = (tuple(items), tuple(after))
+        mixed = self.results.get(key)
+        if mixed is None:
+            mixed = self.results[key] = Mixed(*key)
+        return mixed
 
     def type(self, depth: int) -> Type:
         if depth > LIMIT:

@@ -13,8 +13,7 @@ import re
 from collections.abc import Callable
 from typing import TypeVar
 
-from calculi.core.syntax import Span
-from calculi.linear_ad.syntax import Binder, LetB, LVar, Prim, Var
+from calculi.linear_ad.syntax import Binder, Block, Call, FuncDef, LetB, LVar, Prim, Var
 
 N = TypeVar("N")
 
@@ -60,8 +59,6 @@ def tokens(text: str) -> tuple[list[str], list[int], list[int]] | str:
     return kinds, starts, ends
 
 
-SET_SPAN = tuple(getattr(Span, f).__set__ for f in ("source", "start", "end", "line", "column", "end_line",
-                                                    "end_column"))
 new = object.__new__
 
 
@@ -115,8 +112,29 @@ def _maker5(cls: type[N], *fields: str) -> Callable[[object, object, object, obj
     return make
 
 
+def _maker8(cls: type[N], *fields: str) -> Callable[..., N]:
+    s0, s1, s2, s3, s4, s5, s6, s7 = _setters(cls, *fields)
+
+    def make(a: object, b: object, c: object, d: object, e: object, f: object, g: object, h: object) -> N:
+        node = new(cls)
+        s0(node, a)
+        s1(node, b)
+        s2(node, c)
+        s3(node, d)
+        s4(node, e)
+        s5(node, f)
+        s6(node, g)
+        s7(node, h)
+        return node
+
+    return make
+
+
 new_var = _maker3(Var, "name", "hint")
 new_lvar = _maker3(LVar, "name", "hint")
 new_binder = _maker3(Binder, "name", "hint")
 new_letb = _maker4(LetB, "binders", "lbinders", "rhs")
 new_prim = _maker5(Prim, "prim", "args", "largs", "params")
+new_call = _maker4(Call, "func", "args", "largs")
+new_block = _maker3(Block, "bindings", "result")
+new_funcdef = _maker8(FuncDef, "name", "params", "param_types", "lparams", "lparam_types", "result", "body")

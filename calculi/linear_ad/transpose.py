@@ -23,12 +23,12 @@ from collections.abc import Callable
 
 from calculi.core import coverage
 from calculi.core.errors import TypeCheckError
-from calculi.linear_ad.built import draw, draws, new_funcdef
+from calculi.linear_ad.built import draw, draws, new_funcdef, new_mixed
 from calculi.linear_ad.check import Typing
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.names import Supply
-from calculi.linear_ad.parse_tokens import new_letb, new_prim
-from calculi.linear_ad.primitives import LADD, params_dict, transpose_rules
+from calculi.linear_ad.parse_tokens import new_binder, new_letb, new_lvar, new_prim
+from calculi.linear_ad.primitives import LADD, TransposeRule, transpose_rules
 from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.syntax import (
     Binder,
@@ -55,7 +55,7 @@ from calculi.linear_ad.syntax import (
     lvar_of,
     var_of,
 )
-from calculi.linear_ad.types import Mixed
+from calculi.linear_ad.types import Type
 
 
 def transpose_name(name: str) -> str:
@@ -79,17 +79,19 @@ class _Transpose:
         self.forward: list[Binding] = []
         self.back: list[Binding] = []
         self.ct: dict[int, LVar] = {}
+        self.rules: dict[int, TransposeRule] = {}
         self.counting = coverage.active()
-
-    def cot(self, hint: str = "c") -> LVar:
-        return lvar_of(draw(self.supply, hint))
 
     # -- non-linear code is replayed forward ----------------------------------------------------
 
     def copy(self, e: Expr) -> Expr:
         """A non-linear expression with its names moved to the output."""
-        if type(e) is Var:
-            return self.sub[e.name]
+        kind = type(e)
+        if kind is Var:
+            return self.sub[e.name]  # type: ignore[attr-defined]
+        if kind is Prim:
+            assert isinstance(e, Prim)
+            return new_prim(e.prim, tuple([self.copy(a) for a in e.args]), (), e.params, e.span)
         if isinstance(e, Lit):
             return e
         if isinstance(e, Ret):
@@ -127,40 +129,55 @@ class _Transpose:
 
     def hoist(self, e: Expr) -> None:
         """Pre-pass, forward: copy every non-linear binding of the linear code to ``forward`` (the
-        backward pass skips them: a let of non-linear names, an unpack)."""
-        stack: list[Expr] = [e]
-        forward = self.forward
-        while stack:
-            node = stack.pop()
-            kind = type(node)
+        backward pass skips them: a let of non-linear names, an unpack). Only blocks, applications
+        and dups can hold bindings: variables, results and the rest are not entered."""
+        while True:
+            kind = type(e)
             if kind is Block:
-                assert isinstance(node, Block)
-                for b in node.bindings:
-                    if type(b) is LetB:
-                        assert isinstance(b, LetB)
-                        if b.binders:
-                            if b.lbinders:
-                                raise TypeCheckError("transpose applies to linear code; this let binds both "
-                                                     "non-linear and linear names", b.span, rule="Transpose")
-                            if self.counting:
-                                fire("T(replay)")
-                            rhs = self.copy(b.rhs)
-                            forward.append(new_letb(self.rebind(b.binders), (), rhs, None))
-                        elif type(b.rhs) in _NESTING:
-                            self.hoist(b.rhs)
-                    elif type(b) is UnpackB:
-                        assert isinstance(b, UnpackB)
-                        if self.counting:
-                            fire("T(unpack)")
-                        src = self.sub[b.var.name]
-                        forward.append(UnpackB(self.rebind(b.binders), src))
-                stack.append(node.result)
+                assert isinstance(e, Block)
+                self.replay(e.bindings)
+                e = e.result
             elif kind is Prim:
-                assert isinstance(node, Prim)
-                stack.extend(reversed([a for a in node.largs if type(a) in _NESTING]))
+                assert isinstance(e, Prim)
+                for a in e.largs:
+                    if type(a) in _NESTING:
+                        self.hoist(a)
+                return
             elif kind is Dup:
-                assert isinstance(node, Dup)
-                stack.append(node.arg)
+                assert isinstance(e, Dup)
+                e = e.arg
+            else:
+                return
+
+    def replay(self, bindings: tuple[Binding, ...]) -> None:
+        """``hoist`` of a block's bindings, in order."""
+        forward = self.forward
+        for b in bindings:
+            if type(b) is LetB:
+                assert isinstance(b, LetB)
+                if b.binders:
+                    if b.lbinders:
+                        raise TypeCheckError("transpose applies to linear code; this let binds both "
+                                             "non-linear and linear names", b.span, rule="Transpose")
+                    if self.counting:
+                        fire("T(replay)")
+                    rhs = self.copy(b.rhs)
+                    forward.append(new_letb(self.rebind(b.binders), (), rhs, None))
+                else:
+                    rhs = b.rhs
+                    if type(rhs) is Prim:  # (inline: an application ``s ⊙ ẏ`` of variables is not entered)
+                        assert isinstance(rhs, Prim)
+                        for a in rhs.largs:
+                            if type(a) in _NESTING:
+                                self.hoist(a)
+                    elif type(rhs) in _NESTING:
+                        self.hoist(rhs)
+            elif type(b) is UnpackB:
+                assert isinstance(b, UnpackB)
+                if self.counting:
+                    fire("T(unpack)")
+                src = self.sub[b.var.name]
+                forward.append(UnpackB(self.rebind(b.binders), src))
 
     # -- linear code is transposed backwards --------------------------------------------------
 
@@ -247,30 +264,50 @@ class _Transpose:
     def prim(self, e: Expr, cts: list[LVar]) -> None:
         """T(p(s̄ ; ė̄), c) = let (; c̄') = transpose_rules[p](s̄, c) then T(ėi, c'i)."""
         assert isinstance(e, Prim)
-        if not e.prim.linear:
-            raise TypeCheckError(f"cannot transpose the non-linear primitive {e.prim.name}", e.span,
-                                 rule="Transpose")
-        rule = transpose_rules.get(e.prim)
+        p = e.prim
+        rule = self.rules.get(id(p))  # (read once per primitive: a primitive's hash is its fields')
         if rule is None:
-            raise TypeCheckError(f"no transpose rule for the linear primitive {e.prim.name}", e.span,
-                                 rule="Transpose")
+            rule = self.rule_of(e)
         if self.counting:
-            fire_prim("T", e.prim)
+            fire_prim("T", p)
         sub = self.sub
         consts = tuple([sub[a.name] if type(a) is Var else self.copy(a) for a in e.args])
         types = self.expr_types
         largs = e.largs
-        ltypes = tuple([types[id(a)].lin[0] for a in largs])
-        outs = draws(self.supply, ("c",) * len(largs))
-        self.back.append(new_letb((), outs, rule(consts, cts[0], ltypes, params_dict(e.params)), None))
+        supply = self.supply
+        first = supply.next
         ct = self.ct
-        for a, o in zip(largs, outs, strict=True):
+        params = e.params
+        ps = dict(params) if params else {}
+        n = len(largs)
+        supply.next = first + n
+        if n == 1:  # (``s ⊙ ė``: no comprehension)
+            ltypes: tuple[Type, ...] = (types[id(largs[0])].lin[0],)
+            outs: tuple[Binder, ...] = (new_binder(first, "c", None),)
+        else:
+            ltypes = tuple([types[id(a)].lin[0] for a in largs])
+            outs = tuple([new_binder(first + i, "c", None) for i in range(n)])
+        self.back.append(new_letb((), outs, rule(consts, cts[0], ltypes, ps), None))
+        for i, a in enumerate(largs):
             if type(a) is LVar:  # T(ẏ, c) = {ẏ ↦ c}
                 if self.counting:
                     fire("T(ẏ)")
-                ct[a.name] = lvar_of(o)
+                ct[a.name] = new_lvar(first + i, "c", None)
             else:
-                self.t(a, [lvar_of(o)])
+                self.t(a, [new_lvar(first + i, "c", None)])
+
+    def rule_of(self, e: Prim) -> TransposeRule:
+        """The transpose rule of ``e``'s primitive (remembered for the pass), or why there is none."""
+        p = e.prim
+        if not p.linear:
+            raise TypeCheckError(f"cannot transpose the non-linear primitive {p.name}", e.span,
+                                 rule="Transpose")
+        rule = transpose_rules.get(p)
+        if rule is None:
+            raise TypeCheckError(f"no transpose rule for the linear primitive {p.name}", e.span,
+                                 rule="Transpose")
+        self.rules[id(p)] = rule
+        return rule
 
     def block(self, e: Expr, cts: list[LVar]) -> None:
         """T(let (; ẏ̄) = e1 in e2, c̄) = T(e2, c̄) then T(e1, M(ẏ̄)); unpackL ↦ tupL."""
@@ -285,7 +322,12 @@ class _Transpose:
                     continue
                 if self.counting:
                     fire("T(let)")
-                self.t(b.rhs, [ct.pop(y.name) for y in b.lbinders])
+                rhs = b.rhs
+                rule = RULES.get(type(rhs))
+                if rule is None:
+                    self.t(rhs, [])  # (raises)
+                else:
+                    rule(self, rhs, [ct.pop(y.name) for y in b.lbinders])
             elif kind is UnpackLB:
                 assert isinstance(b, UnpackLB)
                 if self.counting:
@@ -299,16 +341,26 @@ class _Transpose:
             raise TypeCheckError(f"cannot transpose {d.name}: it has non-linear results "
                                  f"({', '.join(map(str, d.result.nonlin))}); transpose applies to linear "
                                  "functions (unzip first)", d.span, rule="Transpose")
-        self.supply.next = self.supply.start  # (each function's names start afresh)
+        supply = self.supply
+        supply.next = supply.start  # (each function's names start afresh)
         self.sub, self.forward, self.back, self.ct = {}, [], [], {}
         params = self.rebind(d.params)
-        cts = draws(self.supply, ("c",) * len(d.result.lin))
-        self.hoist(d.body)
-        self.t(d.body, [lvar_of(c) for c in cts])
-        result = Ret((), tuple(self.ct[b.name] for b in d.lparams))
-        body = block([*self.forward, *self.back], result)
+        first = supply.next
+        m = len(d.result.lin)
+        supply.next = first + m
+        cts = tuple([new_binder(first + i, "c", None) for i in range(m)])
+        body = d.body
+        self.hoist(body)
+        if type(body) is Block:
+            self.block(body, [new_lvar(first + i, "c", None) for i in range(m)])
+        else:
+            self.t(body, [new_lvar(first + i, "c", None) for i in range(m)])
+        ct = self.ct
+        forward = self.forward
+        forward.extend(self.back)
+        result = Ret((), tuple([ct[b.name] for b in d.lparams]))
         return new_funcdef(transpose_name(d.name), params, d.param_types, cts, d.result.lin,
-                           Mixed((), d.lparam_types), body, d.span)
+                           new_mixed((), d.lparam_types), block(forward, result), d.span)
 
 
 Rule = Callable[[_Transpose, Expr, list[LVar]], None]

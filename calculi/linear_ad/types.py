@@ -73,9 +73,19 @@ class TupleType(Type):
     twice, that one calling a third twice, …)."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "scalars", sum(t.size() for t in self.items))
-        object.__setattr__(self, "nodes", 1 + sum(t.nodes if isinstance(t, TupleType) else 1
-                                                  for t in self.items))
+        scalars, nodes = 0, 1
+        for t in self.items:  # (one loop; the checker builds a tape's type at every call)
+            if t is REAL:
+                scalars += 1
+                nodes += 1
+            elif type(t) is TupleType:
+                scalars += t.scalars
+                nodes += t.nodes
+            else:
+                scalars += t.size()
+                nodes += t.nodes if isinstance(t, TupleType) else 1
+        object.__setattr__(self, "scalars", scalars)
+        object.__setattr__(self, "nodes", nodes)
 
     def size(self) -> int:
         return self.scalars

@@ -32,12 +32,13 @@ from typing import Any, NamedTuple
 
 from calculi.core import coverage
 from calculi.core.errors import TypeCheckError
+from calculi.linear_ad.built import new_funcdef, new_mixed
 from calculi.linear_ad.check import Typing, check_open
 from calculi.linear_ad.checkpoint import POLICIES, Policy, UnzipReport, recompute_all, save_all, save_only
 from calculi.linear_ad.eval import static_work
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.liveness import eliminate
-from calculi.linear_ad.parse_tokens import new_binder, new_letb, new_prim
+from calculi.linear_ad.parse_tokens import new_binder, new_letb, new_prim, new_var
 from calculi.linear_ad.renumber import renumber
 from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.syntax import (
@@ -66,7 +67,7 @@ from calculi.linear_ad.syntax import (
     subexpressions,
     var_of,
 )
-from calculi.linear_ad.types import Mixed, TupleType, Type
+from calculi.linear_ad.types import TupleType, Type
 from calculi.linear_ad.unzip_names import Lin
 
 __all__ = ["POLICIES", "Policy", "UnzipReport", "Unzipped", "lin_name", "make_tape", "nonlin_name",
@@ -171,39 +172,45 @@ class _Unzip:
         return (Drop(Ret(xs, ())) if xs else EMPTY), (Drop(Ret((), ys)) if ys else EMPTY)
 
     def prim(self, e: Prim, C: list[Binding], L: list[Binding]) -> tuple[Expr, Expr]:
-        if self.counting:
+        counting = self.counting
+        if counting:
             fire_prim("U", e.prim)
+        sub = self.sub
         args = []
         for a in e.args:
             if type(a) is Var:
-                args.append(self.sub[a.name])  # (U(x) = (x, ()), inline)
-                if self.counting:
+                args.append(sub[a.name])  # (U(x) = (x, ()), inline)
+                if counting:
                     fire("U(x)")
                 continue
-            aN, aL = self.u(a, C, L)
-            self.drain(L, aL)
+            aN, aL = self.prim(a, C, L) if type(a) is Prim else self.u(a, C, L)
+            if aL is not EMPTY:
+                self.drain(L, aL)
             args.append(aN)
         largs = []
         for a in e.largs:
             if type(a) is LVar:
-                largs.append(self.sub[a.name])  # (U(ẏ) = ((), ẏ), inline)
-                if self.counting:
+                largs.append(sub[a.name])  # (U(ẏ) = ((), ẏ), inline)
+                if counting:
                     fire("U(ẏ)")
                 continue
-            aN, aL = self.u(a, C, L)
-            self.drain(C, aN)
+            aN, aL = self.prim(a, C, L) if type(a) is Prim else self.u(a, C, L)
+            if aN is not EMPTY:
+                self.drain(C, aN)
             largs.append(aL)
         if e.prim.linear:  # (the scales s̄N move to the linear half: there, in its own names)
-            return EMPTY, new_prim(e.prim, tuple(map(self.lin.expr, args)), tuple(largs), e.params, e.span)
+            lin = self.lin
+            scales = tuple([lin.var(a) if type(a) is Var else lin.expr(a) for a in args])
+            return EMPTY, new_prim(e.prim, scales, tuple(largs), e.params, e.span)
         return new_prim(e.prim, tuple(args), (), e.params, e.span), EMPTY
 
     def call(self, e: Call, C: list[Binding], L: list[Binding]) -> tuple[Expr, Expr]:
-        d = self.typing.signatures[e.func]
-        tape = self.tapes[e.func]
-        ys = tuple(self.fresh("y", ty) for ty in d.result.nonlin)
-        t = self.fresh("t", tape)
-        C.append(LetB((*ys, t), (), Call(nonlin_name(e.func), tuple(map(self.var, e.args)), ())))
-        return Ret(tuple(map(var_of, ys)), ()), Call(lin_name(e.func), (self.lin.var(var_of(t)),),
+        func = e.func
+        ys = tuple([self.fresh("y", ty) for ty in self.typing.signatures[func].result.nonlin])
+        t = self.fresh("t", self.tapes[func])
+        C.append(new_letb((*ys, t), (), Call(nonlin_name(func), tuple(map(self.var, e.args)), ()),
+                          None))
+        return Ret(tuple(map(var_of, ys)), ()), Call(lin_name(func), (self.lin.var(var_of(t)),),
                                                      tuple(map(self.lvar, e.largs)))
 
     def block(self, e: Block, C: list[Binding], L: list[Binding]) -> tuple[Expr, Expr]:
@@ -282,50 +289,55 @@ class _Unzip:
             L.append(copy)
 
     def funcdef(self, d: FuncDef) -> Halves:
-        params = tuple(self.fresh(b.hint, ty) for b, ty in zip(d.params, d.param_types, strict=True))
+        sub = self.sub
+        types = self.types
+        params = tuple([self.fresh(b.hint, ty) for b, ty in zip(d.params, d.param_types, strict=True)])
         for b, nb in zip(d.params, params, strict=True):
-            self.sub[b.name] = var_of(nb)
-        lparams = self.lin.params(d.lparams, self.sub)
+            sub[b.name] = var_of(nb)
+        lin = self.lin
+        lparams = lin.params(d.lparams, sub)
         C: list[Binding] = []
         L: list[Binding] = []
-        eN, eL = self.u(d.body, C, L)
-        eN = _as_ret(eN)
-        lin = self.lin
+        body = d.body
+        eN, eL = self.block(body, C, L) if type(body) is Block else self.u(body, C, L)
         canonical = True
         recomputed: list[LetB] = []
         residuals = lin.residuals
-        if self.copies:  # (the copies the linear half does not use are removed, and their residuals)
-            L, kept, live = eliminate(L, eL, set(), lambda b: id(b) in self.copies)
-            recomputed = [self.copies[id(b)] for b in kept]
-            if len(kept) < len(self.copies) or len(live) < len(residuals):
+        copies = self.copies
+        if copies:  # (the copies the linear half does not use are removed, and their residuals)
+            L, kept, live = eliminate(L, eL, set(), lambda b: id(b) in copies)
+            recomputed = [copies[id(b)] for b in kept]
+            if len(kept) < len(copies) or len(live) < len(residuals):
                 canonical = False
                 residuals = [r for r in residuals if lin.sub[r.name].name in live]
-        types = self.types
         tape_type = TupleType(tuple([types[r.name] for r in residuals]))
         self.tapes[d.name] = tape_type
+        eN = _as_ret(eN)
         if isinstance(eN, Ret):
             results = eN.vars
         else:
             ys = tuple(self.fresh("y", ty) for ty in d.result.nonlin)
-            C.append(LetB(ys, (), eN))
+            C.append(new_letb(ys, (), eN, None))
             results = tuple(map(var_of, ys))
         t = self.fresh("t", tape_type)
-        C.append(LetB((t,), (), make_tape(tuple(residuals))))
+        C.append(new_letb((t,), (), make_tape(tuple(residuals)), None))
         nonlin_result = Ret((*results, var_of(t)), ())
         eliminated: list[LetB] = []
-        if self.copies:  # (with nothing recomputed, nothing in C is removable: no walk)
-            originals = {id(b) for b in self.copies.values()}
+        if copies:  # (with nothing recomputed, nothing in C is removable: no walk)
+            originals = {id(b) for b in copies.values()}
             C, _, _ = eliminate(C, nonlin_result, set(), lambda b: id(b) in originals)
             kept_ids = {id(c) for c in C}
-            eliminated = [b for b in self.copies.values() if id(b) not in kept_ids]
-        nonlin = FuncDef(nonlin_name(d.name), params, d.param_types, (), (),
-                         Mixed((*d.result.nonlin, tape_type), ()), block(C, nonlin_result), span=d.span)
-        tb = Binder(0, "t")
+            eliminated = [b for b in copies.values() if id(b) not in kept_ids]
+        span = d.span
+        nonlin = new_funcdef(nonlin_name(d.name), params, d.param_types, (), (),
+                             new_mixed((*d.result.nonlin, tape_type), ()), block(C, nonlin_result), span)
+        tb = new_binder(0, "t", None)
         rbs = tuple([new_binder(lin.sub[r.name].name, r.hint, None) for r in residuals])
         if canonical:
             lin.name_binders(len(residuals))
-        lin_def = FuncDef(lin_name(d.name), (tb,), (tape_type,), lparams, d.lparam_types,
-                          Mixed((), d.result.lin), block([UnpackB(rbs, var_of(tb)), *L], eL), span=d.span)
+        L.insert(0, UnpackB(rbs, new_var(0, "t", None)))
+        lin_def = new_funcdef(lin_name(d.name), (tb,), (tape_type,), lparams, d.lparam_types,
+                              new_mixed((), d.result.lin), block(L, eL), span)
         return Halves(renumber(nonlin) if eliminated else nonlin, lin_def if canonical else renumber(lin_def),
                       recomputed, eliminated, frozenset([r.name for r in residuals]))
 
@@ -374,30 +386,29 @@ def unzip_program(typing: Typing, name: str, policy: Policy = save_all) -> Unzip
     program = typing.program
     tapes: dict[str, TupleType] = {}
     raw: list[FuncDef] = []
-    copies: dict[str, list[LetB]] = {}
-    removed: dict[str, list[LetB]] = {}
-    types: dict[str, dict[int, Type]] = {}
     report = UnzipReport()
+    tape_size, residuals = report.tape_size, report.residuals
+    recomputed_work, eliminated_work = report.recomputed_work, report.eliminated_work
+    recomputed_names, recomputed_inputs = report.recomputed_names, report.recomputed_inputs
+    nothing: frozenset[int] = frozenset()
     for g in callees(typing, name):
         d = program.get(g)
         assert d is not None
         unzipper = _Unzip(typing, policy, tapes, len(d.lparams))
-        halves = unzipper.funcdef(d)
-        types[g] = unzipper.types
-        raw.extend((halves.nonlin, halves.lin))
-        copies[g] = halves.recomputed
-        removed[g] = halves.eliminated
-        report.tape_size[g] = tapes[g].size()
-        report.residuals[g] = halves.residuals
-        if halves.recomputed:
-            names = frozenset(x.name for b in halves.recomputed for x in b.binders)
-            inputs = frozenset(n for b in halves.recomputed for n in free_vars(b.rhs)[0])
+        nonlin, lin, copies, removed, kept = unzipper.funcdef(d)
+        raw.append(nonlin)
+        raw.append(lin)
+        tape_size[g] = tapes[g].size()
+        residuals[g] = kept
+        if copies:
+            names = frozenset(x.name for b in copies for x in b.binders)
+            inputs = frozenset(n for b in copies for n in free_vars(b.rhs)[0])
+            recomputed_names[g] = names
+            recomputed_inputs[g] = inputs - names
+            recomputed_work[g] = sum(_own_work(b, unzipper.types) for b in copies)
         else:
-            names = inputs = frozenset()
-        report.recomputed_names[g] = names
-        report.recomputed_inputs[g] = inputs - names
-    for g in copies:
-        report.recomputed_work[g] = sum(_own_work(b, types[g]) for b in copies[g]) if copies[g] else 0
-        report.eliminated_work[g] = sum(_own_work(b, types[g]) for b in removed[g]) if removed[g] else 0
+            recomputed_names[g] = recomputed_inputs[g] = nothing
+            recomputed_work[g] = 0
+        eliminated_work[g] = sum(_own_work(b, unzipper.types) for b in removed) if removed else 0
     out = Program(tuple(raw))
     return Unzipped(out, report, nonlin_name(name), lin_name(name))

@@ -13,7 +13,7 @@ as it is. Checked by ``linear_ad.unzip_writes_canonical_names``.
 
 from __future__ import annotations
 
-from calculi.linear_ad.parse_tokens import new_binder, new_letb, new_prim, new_var
+from calculi.linear_ad.parse_tokens import new_binder, new_letb, new_lvar, new_prim, new_var
 from calculi.linear_ad.syntax import (
     Binder,
     Call,
@@ -57,13 +57,23 @@ class Lin:
 
     def params(self, lparams: tuple[Binder, ...], sub: dict[int, Expr]) -> tuple[Binder, ...]:
         """The linear parameters ``ẏ̄``, named 1 … m; ``sub`` maps the source's names to their uses."""
-        out = tuple(new_binder(1 + i, b.hint, None) for i, b in enumerate(lparams))
-        for b, nb in zip(lparams, out, strict=True):
-            sub[b.name] = lvar_of(nb)
-        return out
+        out = []
+        for i, b in enumerate(lparams, 1):
+            out.append(new_binder(i, b.hint, None))
+            sub[b.name] = new_lvar(i, b.hint, None)
+        return tuple(out)
 
     def binders(self, bs: tuple[Binder, ...], sub: dict[int, Expr]) -> tuple[Binder, ...]:
         """Linear binders of L for the source's ``bs`` (named once the tape's size is known)."""
+        if len(bs) == 1:
+            (b,) = bs
+            n = self.next
+            self.next = n + 1
+            nb = new_binder(n, b.hint, None)
+            lv = sub[b.name] = new_lvar(n, b.hint, None)
+            self.binders_made.append(nb)
+            self.lvars_made.append(lv)
+            return (nb,)
         out = []
         for b in bs:
             nb = new_binder(self.next, b.hint, None)

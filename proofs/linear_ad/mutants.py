@@ -1,18 +1,23 @@
 """Linear A's seeded bugs: the passes' (``calculi.linear_ad.mutants``), two in the small-step
 semantics, which only ``linear_ad.semantics.agrees_with_eval`` can see, and one in each of the
-shortcuts of the fast evaluator and the checker.
+shortcuts of the fast evaluator and the checker; and four in the fast checker's shortcuts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from calculi.core.mutants import Mutant, patch, patch_entry
 from calculi.linear_ad import mutants as linear_mutants
 from calculi.linear_ad import semantics
 from calculi.linear_ad.check import REAL_NL, Rule, _Checker
+from calculi.linear_ad.check_fast import FAST, FastChecker
+from calculi.linear_ad.check_rules import LINEAR, TYPE, USES
 from calculi.linear_ad.eval import Evaluator, MixedValue
-from calculi.linear_ad.syntax import Prim, Zero
+from calculi.linear_ad.syntax import Call, Expr, Prim, Zero
+from calculi.linear_ad.types import Mixed, Type
 from proofs.registry import register_mutants
 
 register_mutants(linear_mutants.MUTANTS)
@@ -58,4 +63,89 @@ register_mutants([
     Mutant("linear_ad.check_linear_result_cached_nonlinear", "linear_ad",
            "the checker's cache of a primitive's typing rule types its ℝ result non-linear",
            lambda: patch(_Checker, "rule_of", _rule_of_forgets_linearity), theorems="linear_ad.types"),
+])
+
+
+# -- the fast checker's shortcuts (each answers to the reference checker) ------------------------------
+
+
+def _atoms_twice(self: FastChecker, vs: Any, linear: bool) -> tuple[Type, ...]:
+    """The fast checker's variables of a result or tuple: a linear one's second use goes unnoticed."""
+    types: list[Type] = []
+    for v in vs:
+        slot = self.env.get(v.name)
+        if slot is None or slot[LINEAR] is not linear:
+            return _correct_atoms(self, vs, linear)
+        slot[USES] += 1
+        types.append(slot[TYPE])
+    return tuple(types)
+
+
+_correct_atoms = FastChecker.atoms
+
+
+def _call_without_levels(self: FastChecker, e: Call) -> Mixed:
+    """The fast checker's call forgets the callee's own levels (its depth)."""
+    depths, self.typing.depths = self.typing.depths, {}
+    try:
+        return _correct_call(self, e)
+    finally:
+        self.typing.depths = depths
+
+
+_correct_call = FAST[Call]
+
+
+def _operand_same_level(self: FastChecker, a: Expr) -> Mixed:
+    """The fast checker checks a primitive's argument that is a primitive at its parent's level."""
+    if type(a) is not Prim:
+        return self.expr(a)
+    t = self.types[id(a)] = self.prim(a)
+    return t
+
+
+register_mutants([
+    Mutant("linear_ad.check_fast_linear_used_twice", "linear_ad",
+           "the fast checker accepts a linear variable used a second time in a result or a tuple",
+           lambda: patch(FastChecker, "atoms", _atoms_twice), theorems="linear_ad.types"),
+    Mutant("linear_ad.check_fast_call_levels", "linear_ad",
+           "the fast checker's call does not count the callee's own levels in the caller's depth",
+           lambda: patch_entry(FAST, Call, _call_without_levels), theorems="linear_ad.types"),
+    Mutant("linear_ad.check_fast_operand_level", "linear_ad",
+           "the fast checker checks a primitive's argument that is a primitive at its parent's level",
+           lambda: patch(FastChecker, "operand", _operand_same_level), theorems="linear_ad.types"),
+])
+
+
+class _AnyTypes(list[Type]):
+    """Argument types that equal any others."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = None
+
+
+def _prim_types_ignored(self: FastChecker, e: Prim) -> Mixed:
+    """The fast checker's last application of a primitive matches any argument types."""
+    t = _correct_prim(self, e)
+    last = self.last.get(id(e.prim))
+    if last is not None:
+        self.last[id(e.prim)] = (_AnyTypes(last[0]), _AnyTypes(last[1]), last[2], last[3])
+    return t
+
+
+_correct_prim = FastChecker.prim
+
+
+@contextmanager
+def _prim_mutant() -> Iterator[None]:
+    with patch(FastChecker, "prim", _prim_types_ignored), patch_entry(FAST, Prim, _prim_types_ignored):
+        yield
+
+
+register_mutants([
+    Mutant("linear_ad.check_fast_last_application", "linear_ad",
+           "the fast checker reuses the type of a primitive's last application whatever its argument types",
+           _prim_mutant, theorems="linear_ad.types"),
 ])

@@ -212,8 +212,44 @@ def _sum_to_the_right(self: Any, env: Any, scope: Any) -> Any:
         max(height, h) + 1
 
 
+_VARIABLE = parse_fast._Parser.variable
+
+
+def _variable_one_character(self: Any, i: int, env: Any) -> Any:
+    """The fast parser's inline variable span covers only the first character of the name."""
+    v = _VARIABLE(self, i, env)
+    s: Any = v.span
+    short = Span(s.source, s.start, s.start + 1, s.line, s.column, s.line, s.column + 1)
+    object.__setattr__(v, "span", short)
+    return v
+
+
+class _ByNonlinear(dict[Any, Any]):
+    """A cache of result types keyed by their non-linear part only."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return super().get(key[0], default)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key[0], value)
+
+
+_CURSOR_INIT = parse_fast._Parser.__init__
+
+
+def _results_by_nonlinear(self: Any, *args: Any) -> None:
+    _CURSOR_INIT(self, *args)
+    self.results = _ByNonlinear()
+
+
 register_mutants([
     Mutant("linear_ad.fast_parser_sum_right", "linear_ad",
            "the fast parser groups + and - to the right (a - b - c as a - (b - c))",
            lambda: patch(parse_fast._Parser, "sum", _sum_to_the_right), "linear_ad.syntax."),
+    Mutant("linear_ad.fast_parser_variable_span", "linear_ad",
+           "the fast parser's variables (read inline) span only the first character of their name",
+           lambda: patch(parse_fast._Parser, "variable", _variable_one_character), "linear_ad.syntax."),
+    Mutant("linear_ad.fast_parser_results_cached", "linear_ad",
+           "the fast parser's cache of result types keys them by their non-linear part only",
+           lambda: patch(parse_fast._Parser, "__init__", _results_by_nonlinear), "linear_ad.syntax."),
 ])

@@ -1,0 +1,296 @@
+"""The checker as the passes run it: the rules of ``check_rules`` with the common nodes inlined.
+
+The checker re-checks the output of every pass, whose functions are many and small (a helper per
+call, two halves per function after unzip), so the cost per node and per function is what counts.
+Here a block keeps its level for all its right-hand sides and its result, and the variables a
+primitive, a call, a result tuple or a dup takes are looked up in place: one Python call less per
+atom. Anything unusual (an unknown function, a wrong number of arguments, an argument that is not
+a variable, a new deepest level) is handed to the reference rule before any state has changed, so
+the errors are the reference's, word for word and at the same place. Coverage recordings use the
+reference checker, which counts every rule (``check.checker_for``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from calculi.core.errors import CalculusError, TypeCheckError
+from calculi.linear_ad.check_errors import misapplied, misdeclared, misfit, misuse
+from calculi.linear_ad.check_rules import (
+    INFER,
+    LINEAR,
+    REAL_DUP,
+    REAL_LIN,
+    REAL_NL,
+    TYPE,
+    USES,
+    Typing,
+    _Checker,
+)
+from calculi.linear_ad.syntax import (
+    Binder,
+    Block,
+    Call,
+    Dup,
+    Expr,
+    FuncDef,
+    LetB,
+    LVar,
+    Params,
+    Prim,
+    Ret,
+    Tup,
+    TupL,
+    Var,
+)
+from calculi.linear_ad.types import REAL, Mixed, TupleType, Type
+
+_new = object.__new__
+_set_nonlin: Callable[[Mixed, tuple[Type, ...]], None] = vars(Mixed)["nonlin"].__set__
+_set_lin: Callable[[Mixed, tuple[Type, ...]], None] = vars(Mixed)["lin"].__set__
+
+
+def mixed(nonlin: tuple[Type, ...], lin: tuple[Type, ...]) -> Mixed:
+    """``Mixed(nonlin, lin)``, its slots set directly (the frozen dataclass's ``__init__`` sets each
+    through ``object.__setattr__``)."""
+    m: Mixed = _new(Mixed)
+    _set_nonlin(m, nonlin)
+    _set_lin(m, lin)
+    return m
+
+
+NL_PAIR = (REAL_NL.nonlin, REAL_NL.lin)
+LIN_PAIR = (REAL_LIN.nonlin, REAL_LIN.lin)
+"""The binding types of ``let x = e`` and ``let (; ẋ) = ė`` with ``e``, ``ė`` of type ℝ (shared)."""
+
+Application = tuple[list[Type], list[Type], Params, Mixed]
+"""A primitive's argument types, linear argument types and parameters, and the type they give it."""
+
+
+class FastChecker(_Checker):
+    __slots__ = ("last",)
+
+    def __init__(self, typing: Typing) -> None:
+        super().__init__(typing)
+        self.last: dict[int, Application] = {}
+        """The last application of each primitive the rule typed (by identity): an application of the
+        same types and parameters has the same type."""
+
+    def funcdef(self, d: FuncDef) -> None:
+        env = self.env
+        for b, ty in zip(d.params, d.param_types, strict=True):
+            env[b.name] = [ty, False, 0, b]
+        for b, ty in zip(d.lparams, d.lparam_types, strict=True):
+            env[b.name] = [ty, True, 0, b]
+        body = d.body  # self.expr(body), inline: the first level
+        self.depth = self.deepest = 1
+        rule = FAST.get(type(body))
+        t = self.types[id(body)] = rule(self, body) if rule is not None else self.subclass(body)
+        self.depth = 0
+        r = d.result  # t == r, as the dataclass compares, without its call
+        if t is not r and not (type(t) is type(r) and t.nonlin == r.nonlin and t.lin == r.lin):
+            misdeclared(d, t)
+        self.release([*d.params, *d.lparams])
+
+    def block(self, e: Block) -> Mixed:
+        env, types, infer = self.env, self.types, FAST
+        binding_types = self.typing.binding_types
+        inner = self.depth = self.depth + 1  # the level of every right-hand side and of the result
+        bound: list[Binder] = []
+        for b in e.bindings:
+            if type(b) is LetB:
+                rhs = b.rhs  # self.expr(rhs), inline
+                if inner > self.deepest:
+                    self.deeper(rhs)
+                rule = infer.get(type(rhs))
+                t = rule(self, rhs) if rule is not None else self.subclass(rhs)
+                types[id(rhs)] = t
+                nl, ln = b.binders, b.lbinders
+                if t is REAL_NL and len(nl) == 1 and not ln:  # the commonest patterns: one name of type ℝ
+                    x = nl[0]
+                    binding_types[id(b)] = NL_PAIR
+                    env[x.name] = [REAL, False, 0, x]
+                    bound.append(x)
+                    continue
+                if t is REAL_LIN and len(ln) == 1 and not nl:
+                    x = ln[0]
+                    binding_types[id(b)] = LIN_PAIR
+                    env[x.name] = [REAL, True, 0, x]
+                    bound.append(x)
+                    continue
+                tn, tl = t.nonlin, t.lin
+                if len(tn) != len(nl) or len(tl) != len(ln):
+                    raise TypeCheckError(
+                        f"the right-hand side has type {t}, which does not match the pattern's "
+                        f"{len(nl)} non-linear ; {len(ln)} linear names", b.span, rule="Let")
+                binding_types[id(b)] = (tn, tl)
+                if len(nl) + len(ln) == 1:  # the common patterns: one name of either kind
+                    x = (nl or ln)[0]
+                    env[x.name] = [tn[0], False, 0, x] if nl else [tl[0], True, 0, x]
+                    bound.append(x)
+                    continue
+                self.bind(b, tn, tl, bound)
+            else:
+                self.unpack(b, bound)
+        result = e.result  # self.expr(result), inline
+        if inner > self.deepest:
+            self.deeper(result)
+        rule = infer.get(type(result))
+        t = rule(self, result) if rule is not None else self.subclass(result)
+        types[id(result)] = t
+        self.depth = inner - 1
+        self.release(bound)
+        return t
+
+    def below(self, e: Expr) -> None:
+        """``e`` is one level below the node being checked: refuse it past ``MAX_DEPTH``."""
+        self.depth += 1
+        if self.depth > self.deepest:
+            self.deeper(e)
+        self.depth -= 1
+
+    def prim(self, e: Prim) -> Mixed:
+        p = e.prim
+        args, largs = e.args, e.largs
+        if p.arity is not None and (len(args) != p.arity or len(largs) != p.larity):
+            return _Checker.prim(self, e)
+        if self.depth >= self.deepest and (args or largs):
+            self.below((args or largs)[0])
+        env, types = self.env, self.types
+        arg_types: list[Type] = []
+        for a in args:
+            if type(a) is Var:  # ⊢ Var, inline
+                slot = env.get(a.name)
+                if slot is None or slot[LINEAR]:
+                    misuse(a, slot, False)
+                slot[USES] += 1
+                ty = slot[TYPE]
+                types[id(a)] = REAL_NL if ty is REAL else mixed((ty,), ())
+                arg_types.append(ty)
+                continue
+            t = self.operand(a)
+            if len(t.nonlin) != 1 or t.lin:
+                misapplied(e, a, t, False)
+            arg_types.append(t.nonlin[0])
+        larg_types: list[Type] = []
+        for a in largs:
+            if type(a) is LVar:  # ⊢ LVar, inline
+                slot = env.get(a.name)
+                if slot is None or not slot[LINEAR] or slot[USES]:
+                    misuse(a, slot, True)
+                slot[USES] = 1
+                ty = slot[TYPE]
+                types[id(a)] = REAL_LIN if ty is REAL else mixed((), (ty,))
+                larg_types.append(ty)
+                continue
+            t = self.operand(a)
+            if len(t.lin) != 1 or t.nonlin:
+                misapplied(e, a, t, True)
+            larg_types.append(t.lin[0])
+        last = self.last.get(id(p))
+        if last is not None and last[0] == arg_types and last[1] == larg_types and last[2] == e.params:
+            return last[3]  # (the rule is a function of the types and the parameters)
+        known = self.rules.get(id(p))
+        if known is None:
+            known = self.rule_of(e)
+        try:
+            result = known[0](arg_types, larg_types, dict(e.params) if e.params else {})
+        except CalculusError as err:
+            raise type(err)(err.reason, e.span, rule=p.name) from None
+        t = known[2] if result is REAL else mixed((), (result,)) if p.linear else mixed((result,), ())
+        self.last[id(p)] = (arg_types, larg_types, e.params, t)
+        return t
+
+    def operand(self, a: Expr) -> Mixed:
+        """``self.expr(a)`` for an argument of a primitive, whose level is known to be reached already."""
+        if type(a) is not Prim:
+            return self.expr(a)
+        self.depth += 1
+        t = self.types[id(a)] = self.prim(a)
+        self.depth -= 1
+        return t
+
+    def call(self, e: Call) -> Mixed:
+        typing = self.typing
+        d = typing.signatures.get(e.func)
+        if d is None:
+            return _Checker.call(self, e)
+        self.called.add(e.func)
+        levels = typing.depths.get(e.func, 0)
+        if self.depth + levels > self.deepest:  # the callee's levels below this one
+            self.depth += levels
+            self.deeper(e, e.func)
+            self.depth -= levels
+        args, largs = e.args, e.largs
+        if len(args) != len(d.params) or len(largs) != len(d.lparams):
+            return _Checker.call(self, e)  # (what it has done so far is done again, to the same effect)
+        env = self.env
+        for v, ty in zip(args, d.param_types, strict=True):
+            if type(v) is Var:  # self.use(v), inline
+                slot = env.get(v.name)
+                if slot is None or slot[LINEAR]:
+                    misuse(v, slot, False)
+                slot[USES] += 1
+                got = slot[TYPE]
+            else:
+                got = self.use(v)
+            if got is not ty and got != ty:
+                misfit(e, v, got, ty)
+        for w, ty in zip(largs, d.lparam_types, strict=True):
+            if type(w) is LVar:
+                slot = env.get(w.name)
+                if slot is None or not slot[LINEAR] or slot[USES]:
+                    misuse(w, slot, True)
+                slot[USES] = 1
+                got = slot[TYPE]
+            else:
+                got = self.use(w)
+            if got is not ty and got != ty:
+                misfit(e, w, got, ty)
+        return d.result
+
+    def ret(self, e: Ret) -> Mixed:
+        vs, lvs = e.vars, e.lvars
+        return mixed(self.atoms(vs, False) if vs else (), self.atoms(lvs, True) if lvs else ())
+
+    def tup(self, e: Tup) -> Mixed:
+        return mixed((TupleType(self.atoms(e.vars, False)),), ())
+
+    def tupl(self, e: TupL) -> Mixed:
+        return mixed((), (TupleType(self.atoms(e.lvars, True)),))
+
+    def atoms(self, vs: tuple[Var, ...] | tuple[LVar, ...], linear: bool) -> tuple[Type, ...]:
+        """``tuple([self.use(v) for v in vs])``, each ``v`` expected of the kind ``linear``."""
+        env, kind = self.env, LVar if linear else Var
+        types: list[Type] = []
+        for v in vs:
+            if type(v) is kind:  # self.use(v), inline
+                slot = env.get(v.name)
+                if slot is None or slot[LINEAR] is not linear or (linear and slot[USES]):
+                    misuse(v, slot, linear)
+                slot[USES] += 1
+                types.append(slot[TYPE])
+            else:
+                types.append(self.use(v))
+        return tuple(types)
+
+    def dup(self, e: Dup) -> Mixed:
+        a = e.arg
+        if type(a) is not LVar or self.depth >= self.deepest:
+            return _Checker.dup(self, e)
+        slot = self.env.get(a.name)  # ⊢ LVar, inline
+        if slot is None or not slot[LINEAR] or slot[USES]:
+            misuse(a, slot, True)
+        slot[USES] = 1
+        ty = slot[TYPE]
+        self.types[id(a)] = REAL_LIN if ty is REAL else mixed((), (ty,))
+        return REAL_DUP if ty is REAL else Mixed((), (ty, ty))
+
+
+FAST: dict[type, Callable[[Any, Any], Mixed]] = {
+    **INFER, Block: FastChecker.block, Prim: FastChecker.prim, Call: FastChecker.call, Ret: FastChecker.ret,
+    Dup: FastChecker.dup, Tup: FastChecker.tup, TupL: FastChecker.tupl,
+}
+"""The typing rule of each constructor, the inlined ones in place of the reference's."""
+FastChecker.infer = FAST
