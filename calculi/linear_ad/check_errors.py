@@ -20,6 +20,13 @@ def misuse(v: Var | LVar, slot: list[Any] | None, linear: bool) -> NoReturn:
     raise TypeCheckError(f"linear variable {v.hint} used twice (use dup)", v.span, rule="Dup")
 
 
+def misplaced(v: Var | LVar, linear: bool) -> NoReturn:
+    """``v`` is of the other kind than the position it is in (``linear``: a linear position)."""
+    kind, other = ("linear", "non-linear") if linear else ("non-linear", "linear")
+    raise TypeCheckError(f"{v.hint} is a {other} variable where a {kind} one is expected", v.span,
+                         rule="Var")
+
+
 def misdeclared(d: FuncDef, body: Mixed) -> NoReturn:
     """The body of ``d`` has the type ``body``, which is not its declared result."""
     raise TypeCheckError(f"the body of {d.name} has type {body}, but its result is declared {d.result}",

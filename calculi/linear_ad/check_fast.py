@@ -234,7 +234,7 @@ class FastChecker(_Checker):
                 slot[USES] += 1
                 got = slot[TYPE]
             else:
-                got = self.use(v)
+                got = self.use(v, False)
             if got is not ty and got != ty:
                 misfit(e, v, got, ty)
         for w, ty in zip(largs, d.lparam_types, strict=True):
@@ -245,7 +245,7 @@ class FastChecker(_Checker):
                 slot[USES] = 1
                 got = slot[TYPE]
             else:
-                got = self.use(w)
+                got = self.use(w, True)
             if got is not ty and got != ty:
                 misfit(e, w, got, ty)
         return d.result
@@ -272,7 +272,7 @@ class FastChecker(_Checker):
                 slot[USES] += 1
                 types.append(slot[TYPE])
             else:
-                types.append(self.use(v))
+                types.append(self.use(v, linear))
         return tuple(types)
 
     def dup(self, e: Dup) -> Mixed:

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 from calculi.core import coverage
 from calculi.core.errors import CalculusError, TypeCheckError
-from calculi.linear_ad.check_errors import misapplied, misdeclared, misfit, misuse
+from calculi.linear_ad.check_errors import misapplied, misdeclared, misfit, misplaced, misuse
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.primitives import typing_rules
 from calculi.linear_ad.rules import PRIM_TYPING, fire
@@ -130,9 +130,12 @@ class _Checker:
                 b = slot[BINDER]
                 raise TypeCheckError(f"{kind} variable {b.hint} never used (use drop)", b.span, rule="Drop")
 
-    def use(self, v: Var | LVar) -> Type:
+    def use(self, v: Var | LVar, linear: bool) -> Type:
+        """The type of ``v`` in a position for a variable of the kind ``linear`` (a linear one is
+        used once)."""
+        if isinstance(v, LVar) is not linear:
+            misplaced(v, linear)
         slot = self.env.get(v.name)
-        linear = isinstance(v, LVar)
         if slot is None or slot[LINEAR] != linear or (linear and slot[USES]):
             misuse(v, slot, linear)
         slot[USES] += 1
@@ -197,19 +200,19 @@ class _Checker:
         if self.counting:
             fire("⊢ Ret")
         use = self.use
-        return Mixed(tuple([use(v) for v in e.vars]), tuple([use(v) for v in e.lvars]))
+        return Mixed(tuple([use(v, False) for v in e.vars]), tuple([use(v, True) for v in e.lvars]))
 
     def tup(self, e: Tup) -> Mixed:
         if self.counting:
             fire("⊢ Tup")
         use = self.use
-        return Mixed((TupleType(tuple([use(v) for v in e.vars])),), ())
+        return Mixed((TupleType(tuple([use(v, False) for v in e.vars])),), ())
 
     def tupl(self, e: TupL) -> Mixed:
         if self.counting:
             fire("⊢ TupL")
         use = self.use
-        return Mixed((), (TupleType(tuple([use(v) for v in e.lvars])),))
+        return Mixed((), (TupleType(tuple([use(v, True) for v in e.lvars])),))
 
     def dup(self, e: Dup) -> Mixed:
         if self.counting:
@@ -286,10 +289,11 @@ class _Checker:
         if len(e.args) != len(d.params) or len(e.largs) != len(d.lparams):
             raise TypeCheckError(f"{e.func} takes {len(d.params)} non-linear and {len(d.lparams)} linear "
                                  f"arguments, got {len(e.args)} ; {len(e.largs)}", e.span, rule="App")
-        pairs: list[tuple[Var | LVar, Type]] = [*zip(e.args, d.param_types, strict=True),
-                                                *zip(e.largs, d.lparam_types, strict=True)]
-        for v, ty in pairs:
-            got = self.use(v)
+        pairs: list[tuple[Var | LVar, Type, bool]] = [
+            *((v, ty, False) for v, ty in zip(e.args, d.param_types, strict=True)),
+            *((v, ty, True) for v, ty in zip(e.largs, d.lparam_types, strict=True))]
+        for v, ty, linear in pairs:
+            got = self.use(v, linear)
             if got is not ty and got != ty:
                 misfit(e, v, got, ty)
         return d.result
@@ -329,7 +333,7 @@ class _Checker:
         assert isinstance(b, UnpackB | UnpackLB)
         if self.counting:
             fire("⊢ UnpackL" if linear else "⊢ Unpack")
-        ty = self.use(b.var)
+        ty = self.use(b.var, linear)
         names = b.lbinders if isinstance(b, UnpackLB) else b.binders
         if not isinstance(ty, TupleType) or len(ty.items) != len(names):
             raise TypeCheckError(f"cannot unpack{'L' if linear else ''} {b.var.hint} of type {ty} "
