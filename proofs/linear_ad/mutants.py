@@ -13,10 +13,11 @@ from calculi.core.mutants import Mutant, patch, patch_entry
 from calculi.linear_ad import mutants as linear_mutants
 from calculi.linear_ad import semantics
 from calculi.linear_ad.check import REAL_NL, Rule, _Checker
+from calculi.linear_ad.check_errors import misuse
 from calculi.linear_ad.check_fast import FAST, FastChecker
 from calculi.linear_ad.check_rules import LINEAR, TYPE, USES
 from calculi.linear_ad.eval import Evaluator, MixedValue
-from calculi.linear_ad.syntax import Call, Expr, Prim, Zero
+from calculi.linear_ad.syntax import Call, Expr, LVar, Prim, Var, Zero
 from calculi.linear_ad.types import Mixed, Type
 from proofs.registry import register_mutants
 
@@ -63,6 +64,23 @@ register_mutants([
     Mutant("linear_ad.check_linear_result_cached_nonlinear", "linear_ad",
            "the checker's cache of a primitive's typing rule types its ℝ result non-linear",
            lambda: patch(_Checker, "rule_of", _rule_of_forgets_linearity), theorems="linear_ad.types"),
+])
+
+
+def _use_anywhere(self: _Checker, v: Var | LVar, linear: bool) -> Type:
+    """A variable's use judged by its own kind only, not by the kind of its position."""
+    slot = self.env.get(v.name)
+    own = isinstance(v, LVar)
+    if slot is None or slot[LINEAR] != own or (own and slot[USES]):
+        misuse(v, slot, own)
+    slot[USES] += 1
+    return slot[TYPE]  # type: ignore[no-any-return]
+
+
+register_mutants([
+    Mutant("linear_ad.check_use_anywhere", "linear_ad",
+           "the checker takes a linear variable in a non-linear place (or the other way round) when it "
+           "is bound so", lambda: patch(_Checker, "use", _use_anywhere), theorems="linear_ad.types"),
 ])
 
 

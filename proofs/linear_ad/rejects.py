@@ -17,9 +17,9 @@ from calculi.linear_ad.ad import stages
 from calculi.linear_ad.check import Typing, check_program
 from calculi.linear_ad.parse import parse_program
 from calculi.linear_ad.strategies import linear_programs, nonlinear_programs, show
-from calculi.linear_ad.syntax import Call, FuncDef, LVar, Program, Var
+from calculi.linear_ad.syntax import Block, Call, FuncDef, LVar, Program, Ret, Tup, TupL, Var
 from calculi.linear_ad.transpose import transpose_program
-from calculi.linear_ad.types import TupleType
+from calculi.linear_ad.types import Mixed, TupleType
 from proofs.linear_ad.fixtures import YOLO, main_of
 from proofs.registry import theorem
 
@@ -168,3 +168,83 @@ def _(program: Program, linear: Program, picks: list[int]) -> None:
         for q in (p, *(perturbed(p, picks[9 * i + k:9 * i + k + 3]) for k in (0, 3, 6))):
             fast, reference = verdict(q, False), verdict(q, True)
             assert fast == reference, f"fast {fast[:4]} ≠ reference {reference[:4]}\n{show(q)}"
+
+
+def misplaced_variables(program: Program) -> list[Var | LVar]:
+    """The variable occurrences of the other kind than their position: a call's arguments and a
+    result's or tuple's variables are non-linear (``Var``), its linear ones linear (``LVar``)."""
+    wrong: list[Var | LVar] = []
+    for node in occurrences(program) + [n for n in _nodes(program) if isinstance(n, Ret | Tup | TupL)]:
+        groups: list[tuple[tuple[Any, ...], type]] = []
+        if isinstance(node, Call):
+            groups = [(node.args, Var), (node.largs, LVar)]
+        elif isinstance(node, Ret):
+            groups = [(node.vars, Var), (node.lvars, LVar)]
+        elif isinstance(node, Tup):
+            groups = [(node.vars, Var)]
+        elif isinstance(node, TupL):
+            groups = [(node.lvars, LVar)]
+        wrong += [v for vs, kind in groups for v in vs if type(v) is not kind]
+    return wrong
+
+
+def crossed(program: Program) -> list[Program]:
+    """The last function with one variable of its result moved to the other side (a linear one among
+    the non-linear results, or the other way round) and its declared result changed to match: every
+    variable is still bound and used once, only out of place."""
+    if not program.defs:
+        return []
+    d = program.defs[-1]
+    ret = d.body.result if isinstance(d.body, Block) else d.body
+    if not isinstance(ret, Ret):
+        return []
+    out: list[Program] = []
+    if ret.lvars:
+        moved = Ret((*ret.vars, ret.lvars[0]), ret.lvars[1:], span=ret.span)  # type: ignore[arg-type]
+        result = Mixed((*d.result.nonlin, d.result.lin[0]), d.result.lin[1:])
+        out.append(_with_result(program, d, ret, moved, result))
+    if ret.vars:
+        moved = Ret(ret.vars[1:], (*ret.lvars, ret.vars[0]), span=ret.span)  # type: ignore[arg-type]
+        result = Mixed(d.result.nonlin[1:], (*d.result.lin, d.result.nonlin[0]))
+        out.append(_with_result(program, d, ret, moved, result))
+    return out
+
+
+def _with_result(program: Program, d: FuncDef, ret: Ret, moved: Ret, result: Mixed) -> Program:
+    body = replaced(d.body, ret, moved)
+    new = FuncDef(d.name, d.params, d.param_types, d.lparams, d.lparam_types, result, body, span=d.span)
+    return Program((*program.defs[:-1], new))
+
+
+def _nodes(node: object) -> list[Node]:
+    found: list[Node] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Node):
+            found.append(n)
+        if isinstance(n, Node | Program):
+            stack.extend(c for f in fields(n) for c in _children(getattr(n, f.name)))
+    return found
+
+
+@theorem("linear_ad.types.kinds_in_place", paper=YOLO, section="§3 (typing)", label="derived",
+         statement="a program the checker accepts has every variable of the kind of its position (a "
+                   "call's, result's or tuple's non-linear places hold non-linear variables, their linear "
+                   "places linear ones), on generated programs and their stages each perturbed by a "
+                   "variable of either kind put in place of another, or with a variable of the main "
+                   "function's result moved to the other side (programs built in code, which the "
+                   "parser cannot write)",
+         given={"program": nonlinear_programs(), "linear": linear_programs(),
+                "picks": st.lists(st.integers(0, 2**16), min_size=45, max_size=45)}, show=show)
+def _(program: Program, linear: Program, picks: list[int]) -> None:
+    typing, name = main_of(program)
+    s = stages(typing, name)
+    for i, p in enumerate((program, s.jvp.program, s.unzipped.program, s.transposed.program, linear)):
+        variants = [perturbed(p, [*picks[9 * i + k:9 * i + k + 2], 1 + picks[9 * i + k + 2] % 2 * 2])
+                    for k in range(0, 9, 3)]
+        for q in (*variants, *crossed(p)):
+            for reference in (False, True):
+                if rejection(partial(check_program, q, reference=reference)) is None:
+                    wrong = misplaced_variables(q)
+                    assert not wrong, f"accepted with {wrong[0].hint} out of place\n{show(q)}"
