@@ -11,6 +11,7 @@ into range, and other run-time errors are left to the interpreter.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,7 +93,7 @@ MAX_LANES = 2**28
 fuel bounds it)."""
 
 
-class LoopCompiler:
+class LoopCompiler(ABC):
     def __init__(self, checked: Checked) -> None:
         self.parallel = checked.parallel
         self.bodies = checked.bodies
@@ -103,8 +104,9 @@ class LoopCompiler:
         """The lanes the enclosing branches that depend on a loop index select (Bool arrays):
         an error in another lane is none, as that lane's value is dropped."""
 
+    @abstractmethod
     def eval(self, e: Expr, env: dict[str, object]) -> object:
-        raise NotImplementedError
+        """The value of ``e`` in ``env`` (the compiler's own cases; loops call back into it)."""
 
     def guarded(self, lanes: Arr, e: Expr, env: dict[str, object]) -> object:
         """``e`` evaluated on every lane, of which only ``lanes`` are kept."""

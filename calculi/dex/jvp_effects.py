@@ -12,6 +12,7 @@ handler's body reads back. A reference let-bound or passed to a function is an a
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
 
 from calculi.dex.semantics import free_vars
@@ -64,7 +65,7 @@ def _snd(e: Expr) -> Expr:
     return App(Var("snd"), e)
 
 
-class EffectRules:
+class EffectRules(ABC):
     """The effect cases of ``J``; the host class supplies ``go``, ``primal`` and ``linear``."""
 
     names: Names
@@ -74,14 +75,17 @@ class EffectRules:
         self.states: dict[str, Type] = {}
         """Each tangent ``State`` reference with the type of its primal state."""
 
+    @abstractmethod
     def go(self, e: Expr, out: list[Binding]) -> Jvp:
-        raise NotImplementedError
+        """J of a sub-expression, its bindings written to ``out``."""
 
+    @abstractmethod
     def primal(self, out: list[Binding], base: str, bound: Expr) -> Var:
-        raise NotImplementedError
+        """Bind ``bound`` (a primal value) to a fresh name based on ``base``."""
 
+    @abstractmethod
     def linear(self, out: list[Binding], base: str, bound: Expr, ty: Type) -> Var:
-        raise NotImplementedError
+        """Bind ``bound`` (a tangent of type ``ty``) to a fresh name based on ``base``."""
 
     def ref_of(self, e: Expr, out: list[Binding]) -> RefInfo:
         match e:
