@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from calculi.core.errors import CalculusError, TypeCheckError
+from calculi.core.errors import CalculusError
 from calculi.linear_ad.check_errors import misapplied, misdeclared, misfit, misuse
 from calculi.linear_ad.check_rules import (
     INFER,
@@ -119,18 +119,7 @@ class FastChecker(_Checker):
                     env[x.name] = [REAL, True, 0, x]
                     bound.append(x)
                     continue
-                tn, tl = t.nonlin, t.lin
-                if len(tn) != len(nl) or len(tl) != len(ln):
-                    raise TypeCheckError(
-                        f"the right-hand side has type {t}, which does not match the pattern's "
-                        f"{len(nl)} non-linear ; {len(ln)} linear names", b.span, rule="Let")
-                binding_types[id(b)] = (tn, tl)
-                if len(nl) + len(ln) == 1:  # the common patterns: one name of either kind
-                    x = (nl or ln)[0]
-                    env[x.name] = [tn[0], False, 0, x] if nl else [tl[0], True, 0, x]
-                    bound.append(x)
-                    continue
-                self.bind(b, tn, tl, bound)
+                self.let(b, t, bound)
             else:
                 self.unpack(b, bound)
         result = e.result  # self.expr(result), inline

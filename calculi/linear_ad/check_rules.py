@@ -300,32 +300,33 @@ class _Checker:
 
     def block(self, e: Block) -> Mixed:
         bound: list[Binder] = []
-        env = self.env
-        binding_types = self.typing.binding_types
         counting = self.counting
         for b in e.bindings:
             if type(b) is LetB:
                 if counting:
                     fire("⊢ Let")
-                t = self.expr(b.rhs)
-                nl, ln = b.binders, b.lbinders
-                tn, tl = t.nonlin, t.lin
-                if len(tn) != len(nl) or len(tl) != len(ln):
-                    raise TypeCheckError(
-                        f"the right-hand side has type {t}, which does not match the pattern's "
-                        f"{len(nl)} non-linear ; {len(ln)} linear names", b.span, rule="Let")
-                binding_types[id(b)] = (tn, tl)
-                if len(nl) + len(ln) == 1:  # the common patterns: one name of either kind
-                    x = (nl or ln)[0]
-                    env[x.name] = [tn[0], False, 0, x] if nl else [tl[0], True, 0, x]
-                    bound.append(x)
-                    continue
-                self.bind(b, tn, tl, bound)
+                self.let(b, self.expr(b.rhs), bound)
             else:
                 self.unpack(b, bound)
         t = self.expr(e.result)
         self.release(bound)
         return t
+
+    def let(self, b: LetB, t: Mixed, bound: list[Binder]) -> None:
+        """``let (x̄ ; ẋ̄) = e`` with ``e`` of type ``t`` (Let)."""
+        nl, ln = b.binders, b.lbinders
+        tn, tl = t.nonlin, t.lin
+        if len(tn) != len(nl) or len(tl) != len(ln):
+            raise TypeCheckError(
+                f"the right-hand side has type {t}, which does not match the pattern's "
+                f"{len(nl)} non-linear ; {len(ln)} linear names", b.span, rule="Let")
+        self.typing.binding_types[id(b)] = (tn, tl)
+        if len(nl) + len(ln) == 1:  # the common patterns: one name of either kind
+            x = (nl or ln)[0]
+            self.env[x.name] = [tn[0], False, 0, x] if nl else [tl[0], True, 0, x]
+            bound.append(x)
+        else:
+            self.bind(b, tn, tl, bound)
 
     def unpack(self, b: Binding, bound: list[Binder]) -> None:
         """``let (x̄) = unpack v`` (Unpack) or ``let (; ẋ̄) = unpackL v̇`` (UnpackL)."""
