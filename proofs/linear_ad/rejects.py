@@ -4,7 +4,7 @@ fast checker against the reference one, on generated programs and on ill-typed v
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import fields
 from functools import partial
 from typing import Any
@@ -78,15 +78,7 @@ def verdict(program: Program, reference: bool) -> Verdict:
 
 def occurrences(node: object) -> list[Node]:
     """The variable occurrences (``Var``, ``LVar``) and calls under ``node``, in the order of its fields."""
-    found: list[Node] = []
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, Var | LVar | Call):
-            found.append(n)
-        if isinstance(n, Node | Program):
-            stack.extend(reversed([c for f in fields(n) for c in _children(getattr(n, f.name))]))
-    return found
+    return [n for n in _nodes(node) if isinstance(n, Var | LVar | Call)]
 
 
 def _children(value: object) -> list[object]:
@@ -158,23 +150,32 @@ def perturbed(program: Program, picks: list[int]) -> Program:
                    "rule and place: "
                    "on the source, J, U and T of generated programs and a generated linear program, each as "
                    "it is and three times perturbed: a variable occurrence replaced (used twice, out of "
-                   "scope, of the other kind or type), a call redirected or a parameter retyped",
+                   "scope, of the other kind or type), a call redirected or a parameter retyped; and "
+                   "with a result variable moved to the other side",
          given={"program": nonlinear_programs(), "linear": linear_programs(),
                 "picks": st.lists(st.integers(0, 2**16), min_size=45, max_size=45)}, show=show)
 def _(program: Program, linear: Program, picks: list[int]) -> None:
+    for q in variants(program, linear, picks):
+        fast, reference = verdict(q, False), verdict(q, True)
+        assert fast == reference, f"fast {fast[:4]} ≠ reference {reference[:4]}\n{show(q)}"
+
+
+def variants(program: Program, linear: Program, picks: list[int]) -> Iterator[Program]:
+    """The source, J, U and T of ``program``, and ``linear``: each as it is, three times
+    ``perturbed`` (by ``picks``) and ``crossed``."""
     typing, name = main_of(program)
     s = stages(typing, name)
     for i, p in enumerate((program, s.jvp.program, s.unzipped.program, s.transposed.program, linear)):
-        for q in (p, *(perturbed(p, picks[9 * i + k:9 * i + k + 3]) for k in (0, 3, 6))):
-            fast, reference = verdict(q, False), verdict(q, True)
-            assert fast == reference, f"fast {fast[:4]} ≠ reference {reference[:4]}\n{show(q)}"
+        yield p
+        yield from (perturbed(p, picks[9 * i + k:9 * i + k + 3]) for k in (0, 3, 6))
+        yield from crossed(p)
 
 
 def misplaced_variables(program: Program) -> list[Var | LVar]:
     """The variable occurrences of the other kind than their position: a call's arguments and a
     result's or tuple's variables are non-linear (``Var``), its linear ones linear (``LVar``)."""
     wrong: list[Var | LVar] = []
-    for node in occurrences(program) + [n for n in _nodes(program) if isinstance(n, Ret | Tup | TupL)]:
+    for node in _nodes(program):
         groups: list[tuple[tuple[Any, ...], type]] = []
         if isinstance(node, Call):
             groups = [(node.args, Var), (node.largs, LVar)]
@@ -217,6 +218,7 @@ def _with_result(program: Program, d: FuncDef, ret: Ret, moved: Ret, result: Mix
 
 
 def _nodes(node: object) -> list[Node]:
+    """Every node under ``node`` (itself included), in the order of its fields."""
     found: list[Node] = []
     stack = [node]
     while stack:
@@ -224,27 +226,20 @@ def _nodes(node: object) -> list[Node]:
         if isinstance(n, Node):
             found.append(n)
         if isinstance(n, Node | Program):
-            stack.extend(c for f in fields(n) for c in _children(getattr(n, f.name)))
+            stack.extend(reversed([c for f in fields(n) for c in _children(getattr(n, f.name))]))
     return found
 
 
 @theorem("linear_ad.types.kinds_in_place", paper=YOLO, section="§3 (typing)", label="derived",
          statement="a program the checker accepts has every variable of the kind of its position (a "
                    "call's, result's or tuple's non-linear places hold non-linear variables, their linear "
-                   "places linear ones), on generated programs and their stages each perturbed by a "
-                   "variable of either kind put in place of another, or with a variable of the main "
-                   "function's result moved to the other side (programs built in code, which the "
-                   "parser cannot write)",
+                   "places linear ones), on generated programs and their stages, each perturbed as in "
+                   "fast_checker_agrees (programs built in code, which the parser cannot write)",
          given={"program": nonlinear_programs(), "linear": linear_programs(),
                 "picks": st.lists(st.integers(0, 2**16), min_size=45, max_size=45)}, show=show)
 def _(program: Program, linear: Program, picks: list[int]) -> None:
-    typing, name = main_of(program)
-    s = stages(typing, name)
-    for i, p in enumerate((program, s.jvp.program, s.unzipped.program, s.transposed.program, linear)):
-        variants = [perturbed(p, [*picks[9 * i + k:9 * i + k + 2], 1 + picks[9 * i + k + 2] % 2 * 2])
-                    for k in range(0, 9, 3)]
-        for q in (*variants, *crossed(p)):
-            for reference in (False, True):
-                if rejection(partial(check_program, q, reference=reference)) is None:
-                    wrong = misplaced_variables(q)
-                    assert not wrong, f"accepted with {wrong[0].hint} out of place\n{show(q)}"
+    for q in variants(program, linear, picks):
+        for reference in (False, True):
+            if rejection(partial(check_program, q, reference=reference)) is None:
+                wrong = misplaced_variables(q)
+                assert not wrong, f"accepted with {wrong[0].hint} out of place\n{show(q)}"
