@@ -25,7 +25,7 @@ from calculi.redistribution.simulator import simulate
 from calculi.redistribution.strategies import Walk, applicable_ops, walks
 from calculi.redistribution.subaxes_strategies import Cut, sub_ops, sub_walks
 from calculi.redistribution.syntax import AllGather, DistType, DynSlice, Op
-from proofs.redistribution.paper import REDIST
+from proofs.redistribution.paper import REDIST, on_engine
 from proofs.registry import register_mutants, theorem
 
 register_mutants(MUTANTS)
@@ -69,8 +69,7 @@ def _(walk: Walk) -> None:
     from calculi.redistribution import engine
 
     mesh, src, program = walk.mesh, walk.source, walk.program
-    if engine.device_count() < mesh.device_count:
-        return
+    on_engine(mesh)
     data = np.arange(math.prod(src.global_shape), dtype=np.int32).reshape(src.global_shape)
     sim = simulate(data, src, program, mesh)
     last = engine.plan(src, program, mesh, pieces_from=0)[-1][1]

@@ -33,7 +33,7 @@ from calculi.redistribution.subaxes_cases import CASES, measure
 from calculi.redistribution.subaxes_strategies import Cut, SubWalk, sub_problems, sub_walks
 from calculi.redistribution.syntax import DistType, Mesh
 from proofs.redistribution.optimal import oracle
-from proofs.redistribution.paper import REDIST
+from proofs.redistribution.paper import REDIST, on_engine
 from proofs.registry import theorem
 
 
@@ -114,8 +114,7 @@ def _(sub: SubWalk) -> None:
     from calculi.redistribution import engine
 
     walk = sub.walk
-    if engine.device_count() < walk.mesh.device_count:
-        return
+    on_engine(walk.mesh)
     data = _data(walk.source).astype(np.int32)
     sim = simulate(data, walk.source, walk.program, walk.mesh)
     out = engine.run(data, walk.source, walk.program, walk.mesh)

@@ -27,7 +27,7 @@ from calculi.redistribution.parse import parse_mesh, parse_program, parse_type
 from calculi.redistribution.simulator import misplaced, simulate
 from calculi.redistribution.strategies import Problem, show, uneven_problems, union_divisible
 from calculi.redistribution.syntax import DistType
-from proofs.redistribution.paper import REDIST
+from proofs.redistribution.paper import REDIST, on_engine
 from proofs.registry import theorem
 
 
@@ -76,8 +76,7 @@ def _(problem: Problem) -> None:
     from calculi.redistribution import engine
 
     mesh, src, tgt = problem.mesh, problem.source, problem.target
-    if engine.device_count() < mesh.device_count:
-        return
+    on_engine(mesh)
     data = _data(src).astype(np.int32)
     program = synth.paper(src, tgt, mesh)
     sim = simulate(data, src, program, mesh)
