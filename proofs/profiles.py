@@ -11,8 +11,11 @@ _COMMON = settings(
     database=None,
 )
 
+CI_EXAMPLES = 60
+"""Examples a theorem under ci; a theorem's own ``max_examples`` is scaled from it (``registry.scaled``)."""
+
 settings.register_profile("dev", _COMMON, max_examples=20)
-settings.register_profile("ci", _COMMON, max_examples=60)
+settings.register_profile("ci", _COMMON, max_examples=CI_EXAMPLES)
 settings.register_profile("thorough", _COMMON, max_examples=1000)
 
 PROFILES = ("dev", "ci", "thorough")

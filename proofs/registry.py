@@ -85,6 +85,15 @@ THEOREMS: dict[str, Theorem] = {}
 MUTANTS: dict[str, Mutant] = {}
 
 
+def scaled(own: int, examples: int) -> int:
+    """A theorem's own ``max_examples`` (its count under ci) under a profile of ``examples``: scaled as
+    the profile is against ci (a costly theorem drawn once under ci is drawn 16 times under
+    thorough), at least once."""
+    from proofs.profiles import CI_EXAMPLES
+
+    return max(1, min(examples, own * examples // CI_EXAMPLES))
+
+
 def theorem(
     id: str,
     *,
@@ -168,9 +177,8 @@ def check(thm: Theorem, profile: str = "ci", seed: int = 0, *, shrink: bool = Tr
             counted()
         else:
             base = settings_for(profile)
-            limit = base.max_examples if thm.max_examples is None else min(
-                base.max_examples, thm.max_examples
-            )
+            own = thm.max_examples
+            limit = base.max_examples if own is None else scaled(own, base.max_examples)
             runner = hypothesis.seed(seed)(
                 hypothesis.settings(base, max_examples=max(1, limit),
                                     phases=tuple(hypothesis.Phase) if shrink else NO_SHRINK)(

@@ -70,13 +70,19 @@ def window_programs(draw: st.DrawFn) -> Program:
     every lane, or out of range on some behind guards."""
     coefs = st.sampled_from([1, 1, 1, 0, -1, 2])
     sizes_from = st.integers(1, 6).map(lambda k: k % 6)  # zero now and then
-    n, taps, rows = draw(sizes_from), draw(sizes_from), draw(sizes_from)
+    # a correlation's shape x.(c + i + k) in range against two taps or more, reads behind guards,
+    # or neither
+    shape = draw(st.sampled_from(["sliding", "guarded", "guarded", "plain"]))
+    sliding = shape == "sliding"
+    n, rows = draw(sizes_from), draw(sizes_from)
+    taps = draw(st.integers(2, 5) if sliding else sizes_from)
     matrix = draw(st.booleans())
-    terms = [(draw(coefs), "i"), (draw(coefs), "k")] + ([(draw(coefs), "r")] if matrix else [])
+    terms = [(1 if sliding else draw(coefs), "i"), (1 if sliding else draw(coefs), "k")]
+    terms += [(draw(coefs), "r")] if matrix else []
     sizes = {"i": n, "k": taps, "r": rows}
     low = sum(min(0, c * (sizes[v] - 1)) for c, v in terms if sizes[v])
     high = sum(max(0, c * (sizes[v] - 1)) for c, v in terms if sizes[v])
-    guarded = draw(st.booleans())
+    guarded = shape == "guarded"
     if guarded:
         offset, m = draw(st.integers(-3, 3)), draw(st.integers(1, 5))
     else:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 import pytest
 from hypothesis import strategies as st
@@ -37,6 +38,12 @@ def test_passing_theorem_counts_its_examples() -> None:
     assert result.ok
     assert result.examples >= 10
     assert result.replay == ""
+
+
+def test_own_example_count_is_scaled_with_the_profile() -> None:
+    capped = replace(toy("toy.even", double_is_even, {"n": st.integers()}), max_examples=3)
+    counts = {p: check(capped, p, seed=1).examples for p in ("dev", "ci", "thorough")}
+    assert counts == {"dev": 1, "ci": 3, "thorough": 50}, counts
 
 
 def test_failure_is_shrunk_printed_and_replayable() -> None:
