@@ -9,10 +9,12 @@ module attribute) while it is active::
 
 from __future__ import annotations
 
+import inspect
+import textwrap
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -30,13 +32,19 @@ class Mutant:
 
 @contextmanager
 def patch(owner: object, attribute: str, value: object) -> Iterator[None]:
-    """Replace ``owner.attribute`` by ``value`` for the duration of the block."""
+    """Replace ``owner.attribute`` by ``value`` for the duration of the block. An attribute that
+    ``owner`` inherits is deleted again afterwards, not set: a subclass must not keep a copy that
+    would shadow a later patch of its base."""
     old = getattr(owner, attribute)
+    own = attribute in getattr(owner, "__dict__", {attribute: old})
     setattr(owner, attribute, value)
     try:
         yield
     finally:
-        setattr(owner, attribute, old)
+        if own:
+            setattr(owner, attribute, old)
+        else:
+            delattr(owner, attribute)
 
 
 @contextmanager
@@ -52,3 +60,19 @@ def patch_entry(table: MutableMapping[K, V], key: K, value: V) -> Iterator[None]
             table[key] = old  # type: ignore[assignment]
         else:
             del table[key]
+
+
+def rewritten(function: Callable[..., Any], old: str, new: str) -> Callable[..., Any]:
+    """``function`` compiled again from its source with the text ``old`` (found exactly once)
+    replaced by ``new``, in its module's globals: a seeded bug inside a fast path's own lines."""
+    source = textwrap.dedent(inspect.getsource(function))
+    if source.count(old) != 1:
+        raise ValueError(f"{function.__qualname__} does not hold {old!r} exactly once")
+    scope: dict[str, Any] = {}
+    exec(compile(source.replace(old, new), inspect.getfile(function), "exec"), function.__globals__, scope)
+    return scope[function.__name__]  # type: ignore[no-any-return]
+
+
+def patch_source(owner: object, attribute: str, old: str, new: str) -> AbstractContextManager[None]:
+    """``patch`` with ``owner.attribute`` ``rewritten`` (its text ``old`` replaced by ``new``)."""
+    return patch(owner, attribute, rewritten(getattr(owner, attribute), old, new))

@@ -32,15 +32,7 @@ def check_program(program: Program, reference: bool = False) -> Typing:
     """Check every function; raise a ``TypeCheckError`` naming the rule and pointing at the culprit."""
     room_for_depth()
     typing = Typing(program)
-    checker = checker_for(typing, reference)
-    signatures, depths, calls = typing.signatures, typing.depths, typing.calls
-    for d in program.defs:
-        checker.depth = checker.deepest = 0
-        checker.called = set()
-        checker.funcdef(d)  # (its scope ends empty: every binder is released)
-        signatures[d.name] = d
-        depths[d.name] = checker.deepest
-        calls[d.name] = checker.called
+    checker_for(typing, reference).definitions(program.defs)
     return typing
 
 

@@ -20,6 +20,13 @@ def misuse(v: Var | LVar, slot: list[Any] | None, linear: bool) -> NoReturn:
     raise TypeCheckError(f"linear variable {v.hint} used twice (use dup)", v.span, rule="Dup")
 
 
+def unused(slot: list[Any]) -> NoReturn:
+    """The variable of ``slot`` (its record in scope) is never used when its scope ends."""
+    kind = "linear" if slot[1] else "non-linear"
+    b = slot[3]
+    raise TypeCheckError(f"{kind} variable {b.hint} never used (use drop)", b.span, rule="Drop")
+
+
 def misplaced(v: Var | LVar, linear: bool) -> NoReturn:
     """``v`` is of the other kind than the position it is in (``linear``: a linear position)."""
     kind, other = ("linear", "non-linear") if linear else ("non-linear", "linear")

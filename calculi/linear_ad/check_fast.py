@@ -8,6 +8,12 @@ atom. Anything unusual (an unknown function, a wrong number of arguments, an arg
 a variable, a new deepest level) is handed to the reference rule before any state has changed, so
 the errors are the reference's, word for word and at the same place. Coverage recordings use the
 reference checker, which counts every rule (``check.checker_for``).
+
+The shapes the passes write are typed in place too: a function's parameters and a block's names
+are bound and released without a call, a ``let`` of several names, ``let (; ẋ1, ẋ2) = dup(ẋ)`` and
+``unpack`` in the block's loop, a result ``(; ẏ)`` or ``(y ; ẏ)`` of ℝ by a shared type, and a
+tuple's type with its slots set directly (``tuple_type``); theorems and mutants in
+``proofs.linear_ad.speed_check``.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from calculi.core.errors import CalculusError
-from calculi.linear_ad.check_errors import misapplied, misdeclared, misfit, misuse
+from calculi.linear_ad.check_errors import misapplied, misdeclared, misfit, misuse, unused
 from calculi.linear_ad.check_rules import (
     INFER,
     LINEAR,
@@ -42,6 +48,7 @@ from calculi.linear_ad.syntax import (
     Ret,
     Tup,
     TupL,
+    UnpackB,
     Var,
 )
 from calculi.linear_ad.types import REAL, Mixed, TupleType, Type
@@ -60,9 +67,42 @@ def mixed(nonlin: tuple[Type, ...], lin: tuple[Type, ...]) -> Mixed:
     return m
 
 
+_set_items: Callable[[TupleType, tuple[Type, ...]], None] = vars(TupleType)["items"].__set__
+_set_scalars: Callable[[TupleType, int], None] = vars(TupleType)["scalars"].__set__
+_set_nodes: Callable[[TupleType, int], None] = vars(TupleType)["nodes"].__set__
+
+
+def tuple_type(items: tuple[Type, ...]) -> TupleType:
+    """``TupleType(items)``, its slots set directly, for items of type ℝ or tuples (its sizes counted
+    as its ``__post_init__`` counts them); other items through the dataclass."""
+    scalars, nodes = 0, 1
+    for t in items:
+        if t is REAL:
+            scalars += 1
+            nodes += 1
+        elif type(t) is TupleType:
+            scalars += t.scalars
+            nodes += t.nodes
+        else:
+            return TupleType(items)
+    tt: TupleType = _new(TupleType)
+    _set_items(tt, items)
+    _set_scalars(tt, scalars)
+    _set_nodes(tt, nodes)
+    return tt
+
+
 NL_PAIR = (REAL_NL.nonlin, REAL_NL.lin)
 LIN_PAIR = (REAL_LIN.nonlin, REAL_LIN.lin)
-"""The binding types of ``let x = e`` and ``let (; ẋ) = ė`` with ``e``, ``ė`` of type ℝ (shared)."""
+DUP_PAIR = (REAL_DUP.nonlin, REAL_DUP.lin)
+"""The binding types of ``let x = e``, ``let (; ẋ) = ė`` and ``let (; ẋ1, ẋ2) = dup(ẋ)`` with ``e``,
+``ė``, ``ẋ`` of type ℝ (shared)."""
+
+REAL_BOTH = Mixed((REAL,), (REAL,))
+"""The type of the result ``(y ; ẏ)`` of type ℝ, J's (shared)."""
+
+NO_TYPES: list[Type] = []
+"""The argument types of a primitive without arguments of a kind (shared: never changed)."""
 
 Application = tuple[list[Type], list[Type], Params, Mixed]
 """A primitive's argument types, linear argument types and parameters, and the type they give it."""
@@ -77,21 +117,36 @@ class FastChecker(_Checker):
         """The last application of each primitive the rule typed (by identity): an application of the
         same types and parameters has the same type."""
 
-    def funcdef(self, d: FuncDef) -> None:
-        env = self.env
-        for b, ty in zip(d.params, d.param_types, strict=True):
-            env[b.name] = [ty, False, 0, b]
-        for b, ty in zip(d.lparams, d.lparam_types, strict=True):
-            env[b.name] = [ty, True, 0, b]
-        body = d.body  # self.expr(body), inline: the first level
-        self.depth = self.deepest = 1
-        rule = FAST.get(type(body))
-        t = self.types[id(body)] = rule(self, body) if rule is not None else self.subclass(body)
-        self.depth = 0
-        r = d.result  # t == r, as the dataclass compares, without its call
-        if t is not r and not (type(t) is type(r) and t.nonlin == r.nonlin and t.lin == r.lin):
-            misdeclared(d, t)
-        self.release([*d.params, *d.lparams])
+    def definitions(self, defs: tuple[FuncDef, ...]) -> None:
+        env, types, typing = self.env, self.types, self.typing
+        signatures, depths, calls = typing.signatures, typing.depths, typing.calls
+        pop = env.pop
+        for d in defs:  # self.funcdef(d), inline
+            called = self.called = set()
+            params, lparams, ptypes, ltypes = d.params, d.lparams, d.param_types, d.lparam_types
+            if params or ptypes:
+                for b, ty in zip(params, ptypes, strict=True):
+                    env[b.name] = [ty, False, 0, b]
+            if lparams or ltypes:
+                for b, ty in zip(lparams, ltypes, strict=True):
+                    env[b.name] = [ty, True, 0, b]
+            body = d.body  # self.expr(body), inline: the first level
+            self.depth = self.deepest = 1
+            rule = FAST.get(type(body))
+            t = types[id(body)] = rule(self, body) if rule is not None else self.subclass(body)
+            self.depth = 0
+            r = d.result  # t == r, as the dataclass compares, without its call
+            if t is not r and not (type(t) is type(r) and t.nonlin == r.nonlin and t.lin == r.lin):
+                misdeclared(d, t)
+            for b in params:  # self.release([*params, *lparams]), inline
+                if not (slot := pop(b.name))[USES]:
+                    unused(slot)
+            for b in lparams:
+                if not (slot := pop(b.name))[USES]:
+                    unused(slot)
+            signatures[d.name] = d
+            depths[d.name] = self.deepest
+            calls[d.name] = called
 
     def block(self, e: Block) -> Mixed:
         env, types, infer = self.env, self.types, FAST
@@ -119,7 +174,47 @@ class FastChecker(_Checker):
                     env[x.name] = [REAL, True, 0, x]
                     bound.append(x)
                     continue
-                self.let(b, t, bound)
+                if t is REAL_DUP and len(ln) == 2 and not nl:  # let (; ẋ1, ẋ2) = dup(ẋ)
+                    x, y = ln
+                    binding_types[id(b)] = DUP_PAIR
+                    env[x.name] = [REAL, True, 0, x]
+                    env[y.name] = [REAL, True, 0, y]
+                    bound += ln
+                    continue
+                tn, tl = t.nonlin, t.lin
+                if len(tn) != len(nl) or len(tl) != len(ln):
+                    self.let(b, t, bound)  # (its error)
+                binding_types[id(b)] = (tn, tl)  # self.let(b, t, bound), inline
+                if len(nl) == 1:
+                    x = nl[0]
+                    env[x.name] = [tn[0], False, 0, x]
+                    bound.append(x)
+                elif nl:
+                    for x, ty in zip(nl, tn, strict=True):
+                        env[x.name] = [ty, False, 0, x]
+                    bound += nl
+                if len(ln) == 1:
+                    x = ln[0]
+                    env[x.name] = [tl[0], True, 0, x]
+                    bound.append(x)
+                elif ln:
+                    for x, ty in zip(ln, tl, strict=True):
+                        env[x.name] = [ty, True, 0, x]
+                    bound += ln
+            elif type(b) is UnpackB and type(v := b.var) is Var:
+                slot = env.get(v.name)  # self.unpack(b, bound), inline
+                if slot is None or slot[LINEAR]:
+                    misuse(v, slot, False)
+                ty = slot[TYPE]
+                nl = b.binders
+                if type(ty) is not TupleType or len(ty.items) != len(nl):
+                    self.unpack(b, bound)  # (its error)
+                slot[USES] += 1
+                tn = ty.items
+                binding_types[id(b)] = (tn, ())
+                for x, ty in zip(nl, tn, strict=True):
+                    env[x.name] = [ty, False, 0, x]
+                bound += nl
             else:
                 self.unpack(b, bound)
         result = e.result  # self.expr(result), inline
@@ -129,7 +224,10 @@ class FastChecker(_Checker):
         t = rule(self, result) if rule is not None else self.subclass(result)
         types[id(result)] = t
         self.depth = inner - 1
-        self.release(bound)
+        pop = env.pop  # self.release(bound), inline
+        for x in bound:
+            if not (slot := pop(x.name))[USES]:
+                unused(slot)
         return t
 
     def below(self, e: Expr) -> None:
@@ -147,7 +245,7 @@ class FastChecker(_Checker):
         if self.depth >= self.deepest and (args or largs):
             self.below((args or largs)[0])
         env, types = self.env, self.types
-        arg_types: list[Type] = []
+        arg_types: list[Type] = [] if args else NO_TYPES
         for a in args:
             if type(a) is Var:  # ⊢ Var, inline
                 slot = env.get(a.name)
@@ -159,10 +257,13 @@ class FastChecker(_Checker):
                 arg_types.append(ty)
                 continue
             t = self.operand(a)
+            if t is REAL_NL:
+                arg_types.append(REAL)
+                continue
             if len(t.nonlin) != 1 or t.lin:
                 misapplied(e, a, t, False)
             arg_types.append(t.nonlin[0])
-        larg_types: list[Type] = []
+        larg_types: list[Type] = [] if largs else NO_TYPES
         for a in largs:
             if type(a) is LVar:  # ⊢ LVar, inline
                 slot = env.get(a.name)
@@ -174,21 +275,25 @@ class FastChecker(_Checker):
                 larg_types.append(ty)
                 continue
             t = self.operand(a)
+            if t is REAL_LIN:
+                larg_types.append(REAL)
+                continue
             if len(t.lin) != 1 or t.nonlin:
                 misapplied(e, a, t, True)
             larg_types.append(t.lin[0])
-        last = self.last.get(id(p))
+        key = id(p)
+        last = self.last.get(key)
         if last is not None and last[0] == arg_types and last[1] == larg_types and last[2] == e.params:
             return last[3]  # (the rule is a function of the types and the parameters)
-        known = self.rules.get(id(p))
+        known = self.rules.get(key)
         if known is None:
             known = self.rule_of(e)
         try:
-            result = known[0](arg_types, larg_types, dict(e.params) if e.params else {})
+            result = known[0](arg_types or [], larg_types or [], dict(e.params) if e.params else {})
         except CalculusError as err:
             raise type(err)(err.reason, e.span, rule=p.name) from None
         t = known[2] if result is REAL else mixed((), (result,)) if p.linear else mixed((result,), ())
-        self.last[id(p)] = (arg_types, larg_types, e.params, t)
+        self.last[key] = (arg_types, larg_types, e.params, t)
         return t
 
     def operand(self, a: Expr) -> Mixed:
@@ -214,8 +319,8 @@ class FastChecker(_Checker):
         args, largs = e.args, e.largs
         if len(args) != len(d.params) or len(largs) != len(d.lparams):
             return _Checker.call(self, e)  # (what it has done so far is done again, to the same effect)
-        env = self.env
-        for v, ty in zip(args, d.param_types, strict=True):
+        env = self.env  # (a signature's parameters and their types are as many: checked at its def)
+        for v, ty in zip(args, d.param_types, strict=False):
             if type(v) is Var:  # self.use(v), inline
                 slot = env.get(v.name)
                 if slot is None or slot[LINEAR]:
@@ -226,7 +331,7 @@ class FastChecker(_Checker):
                 got = self.use(v, False)
             if got is not ty and got != ty:
                 misfit(e, v, got, ty)
-        for w, ty in zip(largs, d.lparam_types, strict=True):
+        for w, ty in zip(largs, d.lparam_types, strict=False):
             if type(w) is LVar:
                 slot = env.get(w.name)
                 if slot is None or not slot[LINEAR] or slot[USES]:
@@ -241,10 +346,23 @@ class FastChecker(_Checker):
 
     def ret(self, e: Ret) -> Mixed:
         vs, lvs = e.vars, e.lvars
-        return mixed(self.atoms(vs, False) if vs else (), self.atoms(lvs, True) if lvs else ())
+        nl = self.atoms(vs, False) if vs else ()
+        if len(lvs) == 1 and type(v := lvs[0]) is LVar:  # one linear result, the commonest
+            slot = self.env.get(v.name)  # self.use(v), inline
+            if slot is None or not slot[LINEAR] or slot[USES]:
+                misuse(v, slot, True)
+            slot[USES] = 1
+            ty = slot[TYPE]
+            if ty is REAL:
+                if not nl:
+                    return REAL_LIN
+                if len(nl) == 1 and nl[0] is REAL:
+                    return REAL_BOTH  # (y ; ẏ), J's result
+            return mixed(nl, (ty,))
+        return mixed(nl, self.atoms(lvs, True) if lvs else ())
 
     def tup(self, e: Tup) -> Mixed:
-        return mixed((TupleType(self.atoms(e.vars, False)),), ())
+        return mixed((tuple_type(self.atoms(e.vars, False)),), ())
 
     def tupl(self, e: TupL) -> Mixed:
         return mixed((), (TupleType(self.atoms(e.lvars, True)),))
@@ -266,8 +384,13 @@ class FastChecker(_Checker):
 
     def dup(self, e: Dup) -> Mixed:
         a = e.arg
-        if type(a) is not LVar or self.depth >= self.deepest:
+        if type(a) is not LVar:
             return _Checker.dup(self, e)
+        if self.depth >= self.deepest:  # self.below(a), inline
+            self.depth += 1
+            if self.depth > self.deepest:
+                self.deeper(a)
+            self.depth -= 1
         slot = self.env.get(a.name)  # ⊢ LVar, inline
         if slot is None or not slot[LINEAR] or slot[USES]:
             misuse(a, slot, True)

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 from calculi.core import coverage
 from calculi.core.errors import CalculusError, TypeCheckError
-from calculi.linear_ad.check_errors import misapplied, misdeclared, misfit, misplaced, misuse
+from calculi.linear_ad.check_errors import misapplied, misdeclared, misfit, misplaced, misuse, unused
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.primitives import typing_rules
 from calculi.linear_ad.rules import PRIM_TYPING, fire
@@ -108,6 +108,18 @@ class _Checker:
         self.rules: RuleCache = {}
         self.called: set[str] = set()
 
+    def definitions(self, defs: tuple[FuncDef, ...]) -> None:
+        """Check each function in turn, recording its signature, depth and callees."""
+        typing = self.typing
+        signatures, depths, calls = typing.signatures, typing.depths, typing.calls
+        for d in defs:
+            self.depth = self.deepest = 0
+            self.called = set()
+            self.funcdef(d)  # (its scope ends empty: every binder is released)
+            signatures[d.name] = d
+            depths[d.name] = self.deepest
+            calls[d.name] = self.called
+
     def funcdef(self, d: FuncDef) -> None:
         names = [*d.params, *d.lparams]
         env = self.env
@@ -126,9 +138,7 @@ class _Checker:
         for b in binders:
             slot = pop(b.name)
             if slot[USES] == 0:
-                kind = "linear" if slot[LINEAR] else "non-linear"
-                b = slot[BINDER]
-                raise TypeCheckError(f"{kind} variable {b.hint} never used (use drop)", b.span, rule="Drop")
+                unused(slot)
 
     def use(self, v: Var | LVar, linear: bool) -> Type:
         """The type of ``v`` in a position for a variable of the kind ``linear`` (a linear one is

@@ -6,6 +6,7 @@ Values are domain scalars (float, Fraction, sympy expressions, complex, NumPy ar
 of values; ``⊕`` and ``⊙`` act leaf-wise. ``drop e`` does not evaluate ``e`` (as in the authors'
 prototype). The cost semantics charges each evaluated operation its weight (the table
 ``WEIGHTS`` and ``primitives.cost_rules``) under its operation class; a call costs its body.
+With no cost counted, a block runs in ``eval_fast``'s loop instead (the same values and steps).
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from calculi.core.errors import CalculusError, StuckError, UsageError
 from calculi.core.syntax import Span
 from calculi.core.trace import Fuel
 from calculi.linear_ad.check import Typing
+from calculi.linear_ad.eval_fast import bind, direct
+from calculi.linear_ad.eval_fast import block as fast_block
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.primitives import FLOAT, Value, cost_class, impl_rules, params_dict, work_of
 from calculi.linear_ad.syntax import (
@@ -83,9 +87,8 @@ class Evaluator:
         self.domain = domain
         self.fuel = fuel if fuel is not None else Fuel()
         self.cost = cost
-        self.impls: dict[int, Callable[..., Value]] = {}
-        self.params: dict[str, tuple[list[int], Expr]] = {}
-        """Each function's parameter identifiers (non-linear then linear) and body, read once."""
+        self.direct: dict[int, Callable[..., Value]] = {}
+        """Each primitive's implementation with the domain bound (``eval_fast.direct``), by identity."""
 
     def call(self, name: str, args: Sequence[Value], largs: Sequence[Value] = ()) -> MixedValue:
         """Run ``name`` on argument values, checking that they fit its parameter types."""
@@ -107,17 +110,27 @@ class Evaluator:
                                  f"{v!r}", span)
 
     def _call(self, name: str, args: Sequence[Value], largs: Sequence[Value] = ()) -> MixedValue:
-        names = self.params.get(name)
-        if names is None:
-            d = self.typing.signatures[name]
-            names = self.params[name] = ([b.name for b in (*d.params, *d.lparams)], d.body)
-        body = names[1]
-        env = dict(zip(names[0], (*args, *largs), strict=True))
+        d = self.typing.signatures[name]
+        ps, lps = d.params, d.lparams
+        if len(ps) == 1 == len(args):  # (the common case: one parameter of each kind, or none)
+            env = {ps[0].name: args[0]}
+        else:
+            env = {}
+            for b, v in zip(ps, args, strict=True):
+                env[b.name] = v
+        if len(lps) == 1 == len(largs):
+            env[lps[0].name] = largs[0]
+        elif lps or largs:
+            for b, v in zip(lps, largs, strict=True):
+                env[b.name] = v
+        body = d.body
         fuel = self.fuel  # self.eval(body, env), inline: one call less per call
         fuel.used += 1
         if fuel.used > fuel.limit:
             fuel.used -= 1
             fuel.tick(body.span)
+        if type(body) is Block and self.cost is None:
+            return fast_block(self, body, env)
         rule = EVAL.get(type(body))
         return rule(self, body, env) if rule is not None else self.eval_subclass(body, env)
 
@@ -214,11 +227,14 @@ class Evaluator:
             result = (t.lin or t.nonlin)[0]
             self._charge(cost_class.get(p, p.name),
                          work_of(p, arg_types, larg_types, result, params or {}))
-        impl = self.impls.get(id(p))
-        if impl is None:
-            impl = self.impls[id(p)] = impl_rules[p]
+        if params is None:
+            impl = self.direct.get(id(p))
+            if impl is None:
+                impl = self.direct[id(p)] = direct(self.domain, p)
+        else:
+            impl = partial(impl_rules[p], self.domain, **params)
         try:
-            value = impl(self.domain, *args) if params is None else impl(self.domain, *args, **params)
+            value = impl(*args)
         except CalculusError as err:
             raise type(err)(err.reason, e.span, rule=p.name) from None
         except (ArithmeticError, ValueError, TypeError) as err:
@@ -226,6 +242,8 @@ class Evaluator:
         return ((), (value,)) if p.linear else ((value,), ())
 
     def block(self, e: Block, env: dict[int, Value]) -> MixedValue:
+        if self.cost is None:
+            return fast_block(self, e, env)
         fuel = self.fuel
         for b in e.bindings:
             if type(b) is LetB:
@@ -241,17 +259,7 @@ class Evaluator:
                 else:
                     rule = EVAL.get(type(rhs))
                     nl, ln = rule(self, rhs, env) if rule is not None else self.eval_subclass(rhs, env)
-                binders, lbinders = b.binders, b.lbinders
-                if len(binders) == 1:  # the common patterns: one name of either kind
-                    env[binders[0].name] = nl[0]
-                elif binders:
-                    for x, v in zip(binders, nl, strict=True):
-                        env[x.name] = v
-                if len(lbinders) == 1:
-                    env[lbinders[0].name] = ln[0]
-                elif lbinders:
-                    for y, v in zip(lbinders, ln, strict=True):
-                        env[y.name] = v
+                bind(b, nl, ln, env)
             elif type(b) is UnpackB:
                 assert isinstance(b, UnpackB)
                 if self.cost is not None:
@@ -287,9 +295,15 @@ def conforms(value: Value, ty: Type) -> bool:
     while stack:
         v, t = stack.pop()
         if isinstance(t, TupleType):
-            if not isinstance(v, tuple) or len(v) != len(t.items):
+            items = t.items
+            if not isinstance(v, tuple) or len(v) != len(items):
                 return False
-            stack.extend(zip(v, t.items, strict=True))
+            for x, s in zip(v, items, strict=True):
+                if s is REAL:  # (a scalar item, checked here rather than pushed)
+                    if isinstance(x, tuple):
+                        return False
+                else:
+                    stack.append((x, s))
         elif (t is REAL or t == REAL) and isinstance(v, tuple):
             return False
     return True

@@ -9,6 +9,7 @@ from calculi.linear_ad.syntax import (
     Dup,
     Expr,
     LetB,
+    Lit,
     LVar,
     Prim,
     Ret,
@@ -93,3 +94,37 @@ def _block(e: Block, cache: dict[int, FV] | None) -> FV:
             ln.difference_update(x.name for x in b.lbinders)
             ln.add(b.var.name)
     return frozenset(nl), frozenset(ln)
+
+
+def sorted_names(e: Expr, cache: dict[int, FV]) -> tuple[int, ...]:
+    """The non-linear free names of ``e``, sorted, each once: read off a variable, a call, a return,
+    a tuple and a primitive applied to variables, literals and such applications; other terms go
+    through ``free_vars`` with ``cache``."""
+    kind = type(e)
+    if kind is Var:
+        return (e.name,)  # type: ignore[attr-defined]
+    if kind is Prim and not e.largs:  # type: ignore[attr-defined]
+        names: list[int] = []
+        for a in e.args:  # type: ignore[attr-defined]
+            kind = type(a)
+            if kind is Var:
+                names.append(a.name)
+            elif kind is Prim and not a.largs:
+                for b in a.args:
+                    if type(b) is Var:
+                        names.append(b.name)
+                    elif type(b) is not Lit:
+                        break
+                else:
+                    continue
+                break
+            elif kind is not Lit:
+                break
+        else:
+            return tuple(names) if len(names) < 2 else tuple(sorted(set(names)))
+    elif kind is Call or kind is Ret or kind is Tup:
+        names = [a.name for a in (e.args if kind is Call else e.vars)]  # type: ignore[attr-defined]
+        return tuple(names) if len(names) < 2 else tuple(sorted(set(names)))
+    hit = cache.get(id(e))
+    found = hit[0] if hit is not None else free_vars(e, cache)[0]
+    return tuple(sorted(found)) if len(found) > 1 else tuple(found)

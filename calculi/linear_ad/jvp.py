@@ -21,14 +21,23 @@ from __future__ import annotations
 
 from calculi.core import coverage
 from calculi.core.errors import TypeCheckError
-from calculi.linear_ad.built import draw, draws, new_funcdef, new_mixed
+from calculi.linear_ad.built import draw, draws, new_mixed
 from calculi.linear_ad.check import Typing
-from calculi.linear_ad.freevars import FV, free_vars
+from calculi.linear_ad.freevars import FV, sorted_names
 from calculi.linear_ad.names import Supply, dotted
-from calculi.linear_ad.parse_tokens import new_binder, new_letb, new_lvar, new_var
+from calculi.linear_ad.parse_tokens import (
+    new_binder,
+    new_block,
+    new_call,
+    new_funcdef,
+    new_letb,
+    new_lvar,
+    new_var,
+)
 from calculi.linear_ad.primitives import JvpRule, jvp_rules, params_dict, place
 from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.syntax import (
+    Binder,
     Binding,
     Block,
     Call,
@@ -52,19 +61,54 @@ from calculi.linear_ad.syntax import (
     lvar_of,
     var_of,
 )
-from calculi.linear_ad.types import REAL
+from calculi.linear_ad.types import REAL, Real, Type
 
 Tangents = dict[int, LVar]
+Names = tuple[int, ...]
+"""Free names of a term, sorted, each once."""
 
 
 def jvp_name(name: str) -> str:
     return f"{name}.jvp"
 
 
+_SET_RET = tuple(getattr(Ret, f).__set__ for f in ("vars", "lvars", "span"))
+
+
+def _ret(xs: tuple[Var, ...], ts: tuple[LVar, ...]) -> Ret:
+    """``Ret(xs, ts)``, built by setting its slots (as ``new_var``)."""
+    r = object.__new__(Ret)
+    put_vars, put_lvars, put_span = _SET_RET
+    put_vars(r, xs)
+    put_lvars(r, ts)
+    put_span(r, None)
+    return r
+
+
+_SET_DUP = tuple(getattr(Dup, f).__set__ for f in ("arg", "span"))
+
+
+def _dup(t: LVar) -> Dup:
+    """``Dup(t)``, built as ``_ret`` builds a ``Ret``."""
+    d = object.__new__(Dup)
+    put_arg, put_span = _SET_DUP
+    put_arg(d, t)
+    put_span(d, None)
+    return d
+
+
+def _block(out: list[Binding], result: Expr) -> Expr:
+    """``block(out, result)`` for a ``result`` that is not a block."""
+    return new_block(tuple(out), result, None) if out else result
+
+
 class _Jvp:
     """J of one function. Names are drawn in the order they are written, one past the names in
     scope, so the output is canonical as it is built (``canonical`` of it is itself): a block left
-    nested in a right-hand side gives its names back when it is done, as lexical scope does."""
+    nested in a right-hand side gives its names back when it is done, as lexical scope does.
+
+    A tangent table (``Tangents``) handed to ``expr``, ``prim`` or ``block`` is the callee's from
+    then on: the caller reads it no more, so a callee may hand it on whole where nothing is shared."""
 
     def __init__(self, typing: Typing, bind_scales: bool = False) -> None:
         self.typing = typing
@@ -76,13 +120,11 @@ class _Jvp:
         self.rules: dict[int, JvpRule] = {}
         self.counting = coverage.active()
 
-    def fv(self, e: Expr) -> frozenset[int]:
-        if type(e) is Var:
-            return frozenset((e.name,))
-        hit = self.fv_cache.get(id(e))
-        return hit[0] if hit is not None else free_vars(e, self.fv_cache)[0]
+    def fv(self, e: Expr) -> Names:
+        """The non-linear free names of ``e``, sorted, each once."""
+        return sorted_names(e, self.fv_cache)
 
-    def split(self, uses: list[frozenset[int]], tangents: Tangents, out: list[Binding]) -> list[Tangents]:
+    def split(self, uses: list[Names], tangents: Tangents, out: list[Binding]) -> list[Tangents]:
         """Give each of ``uses`` its own tangent for every variable it mentions, dup-ing shared ones."""
         count: dict[int, int] = {}
         for fv in uses:
@@ -113,19 +155,20 @@ class _Jvp:
     def pair(self, out: list[Binding], primal: Expr, tangent: Expr, hint: str = "v") -> Expr:
         """(primal ; tangent) as a Ret of variables, binding each side unless it is a variable."""
         p, t = self.bind(out, primal, tangent, hint)
-        return block(out, Ret((p,), (t,)))
+        return _block(out, _ret((p,), (t,)))
 
     def expr(self, e: Expr, tangents: Tangents) -> Expr:
-        if type(e) is Block:
-            return self.block(e, tangents)
-        if isinstance(e, Var):
+        kind = type(e)
+        if kind is Block:
+            return self.block(e, tangents)  # type: ignore[arg-type]
+        if kind is Var:
             if self.counting:
                 fire("J(x)")
-            return Ret((self.sub[e.name],), (tangents[e.name],))
-        if isinstance(e, Prim):
+            return _ret((self.sub[e.name],), (tangents[e.name],))  # type: ignore[attr-defined]
+        if kind is Prim:
             out: list[Binding] = []
-            v, dv = self.prim(e, tangents, out)
-            return block(out, Ret((v,), (dv,)))
+            v, dv = self.prim(e, tangents, out)  # type: ignore[arg-type]
+            return _block(out, _ret((v,), (dv,)))
         if isinstance(e, Lit):
             if self.counting:
                 fire("J(r)")
@@ -135,21 +178,19 @@ class _Jvp:
                 fire("J((x̄ ;))" if isinstance(e, Ret) else "J(tup)" if isinstance(e, Tup) else "J(f)")
             args = e.vars if isinstance(e, Ret | Tup) else e.args
             out = []
-            parts = self.split([frozenset((v.name,)) for v in args], tangents, out)
-            xs = tuple(self.sub[v.name] for v in args)
-            ts = tuple(part[v.name] for v, part in zip(args, parts, strict=True))
+            parts = self.split([(v.name,) for v in args], tangents, out)
+            xs = tuple([self.sub[v.name] for v in args])
+            ts = tuple([part[v.name] for v, part in zip(args, parts, strict=True)])
             if isinstance(e, Ret):
-                return block(out, Ret(xs, ts))
+                return _block(out, _ret(xs, ts))
             if isinstance(e, Tup):
                 return self.pair(out, Tup(xs), TupL(ts), "t")
-            return block(out, Call(jvp_name(e.func), xs, ts))
+            return _block(out, new_call(jvp_name(e.func), xs, ts, None))
         if isinstance(e, Drop):
             if self.counting:
                 fire("J(drop)")
-            names = sorted(self.fv(e.arg))
+            names = self.fv(e.arg)
             return Drop(Ret(tuple(self.sub[n] for n in names), tuple(tangents[n] for n in names)))
-        if isinstance(e, Block):
-            return self.block(e, tangents)
         if isinstance(e, LVar | Zero | TupL | Dup):
             raise TypeCheckError("jvp applies to non-linear programs; this expression is linear", e.span,
                                  rule="JVP")
@@ -167,6 +208,39 @@ class _Jvp:
         if self.counting:
             fire_prim("J", p)
         args = e.args
+        sub = self.sub
+        n = len(args)
+        a = args[0] if n else None
+        if n == 1 and type(a) is Var:
+            primals: tuple[Var, ...] = (sub[a.name],)
+            tans: tuple[LVar, ...] = (tangents[a.name],)
+        elif n == 2 and type(a) is Var and type(b := args[1]) is Var and a.name != b.name:
+            primals = (sub[a.name], sub[b.name])
+            tans = (tangents[a.name], tangents[b.name])
+        else:
+            primals, tans = self.operands(args, tangents, out)
+        expr_types = self.expr_types
+        types = tuple([expr_types[id(a)].nonlin[0] for a in args])
+        pe, te = rule(primals, tans, types, params_dict(e.params) if e.params else {})
+        span = e.span
+        if span is not None:
+            place(pe, span)
+            place(te, span)
+        if self.bind_scales:
+            te = self.bound_scales(te, out)
+        if type(pe) is Var or type(te) is LVar:
+            return self.bind(out, pe, te, "y")
+        supply = self.supply
+        k = supply.next
+        supply.next = k + 2
+        out.append(new_letb((new_binder(k, "y", None),), (), pe, None))
+        out.append(new_letb((), (new_binder(k + 1, "dy", None),), te, None))
+        return new_var(k, "y", None), new_lvar(k + 1, "dy", None)
+
+    def operands(self, args: tuple[Expr, ...], tangents: Tangents,
+                 out: list[Binding]) -> tuple[tuple[Var, ...], tuple[LVar, ...]]:
+        """J of a primitive's arguments written into ``out``: the variables of their primals and
+        tangents, each argument given its own tangents (shared ones dup-ed)."""
         sub = self.sub
         primals: list[Var] = []
         tans: list[LVar] = []
@@ -190,16 +264,7 @@ class _Jvp:
                 (v,), (dv,) = self.spliced(out, self.expr(a, part), ("v",), ("dv",), start)
                 primals.append(v)
                 tans.append(dv)
-        expr_types = self.expr_types
-        types = tuple([expr_types[id(a)].nonlin[0] for a in args])
-        pe, te = rule(tuple(primals), tuple(tans), types, params_dict(e.params))
-        span = e.span
-        if span is not None:
-            place(pe, span)
-            place(te, span)
-        if self.bind_scales:
-            te = self.bound_scales(te, out)
-        return self.bind(out, pe, te, "y")
+        return tuple(primals), tuple(tans)
 
     def rule_of(self, e: Prim) -> JvpRule:
         """The JVP rule of ``e``'s primitive (remembered for the pass), or why there is none."""
@@ -242,74 +307,121 @@ class _Jvp:
         return tuple(map(var_of, xs)), tuple(map(lvar_of, ys))
 
     def block(self, e: Block, tangents: Tangents) -> Expr:
-        items: list[Expr] = []
-        for b in e.bindings:
-            if isinstance(b, LetB):
-                items.append(b.rhs)
-            elif isinstance(b, UnpackB):
-                items.append(b.var)
+        bindings = e.bindings
+        fv = self.fv
+        fvs: list[Names] = []
+        count: dict[int, int] = {}
+        for b in bindings:
+            kind = type(b)
+            if kind is LetB:
+                names = fv(b.rhs)  # type: ignore[attr-defined]
+            elif kind is UnpackB:
+                names = (b.var.name,)  # type: ignore[attr-defined]
             else:
                 raise TypeCheckError("jvp applies to non-linear programs; unpackL is linear", b.span,
                                      rule="JVP")
-        items.append(e.result)
-        out: list[Binding] = []
-        fvs = [self.fv(i) for i in items]
-        count: dict[int, int] = {}
-        for fv in fvs:
-            for n in fv:
+            fvs.append(names)
+            for n in names:
                 count[n] = count.get(n, 0) + 1
+        for n in fv(e.result):
+            count[n] = count.get(n, 0) + 1
+        out: list[Binding] = []
         sub = self.sub
-        for idx, b in enumerate(e.bindings):
-            part = self._take(fvs[idx], count, tangents, out)
-            if self.counting:
-                fire("J(let)" if isinstance(b, LetB) else "J(unpack)")
-            if isinstance(b, LetB):
+        supply = self.supply
+        counting = self.counting
+        for b, names in zip(bindings, fvs, strict=True):
+            if not names:
+                part: Tangents = {}
+            elif len(names) == 1 and count[names[0]] == 1:  # (``_take`` of a name used here last)
+                n = names[0]
+                count[n] = 0
+                part = {n: tangents.pop(n)}
+            else:
+                part = self._take(names, count, tangents, out)
+            if type(b) is LetB:
+                if counting:
+                    fire("J(let)")
                 if b.lbinders:
                     raise TypeCheckError("jvp applies to non-linear programs; this let binds linear names",
                                          b.span, rule="JVP")
                 rhs = b.rhs
-                if type(rhs) is Prim and len(b.binders) == 1:
+                binders = b.binders
+                if type(rhs) is Prim and len(binders) == 1:
                     v, dv = self.prim(rhs, part, out)
-                    name = b.binders[0].name
+                    name = binders[0].name
                     sub[name] = v
                     tangents[name] = dv
                     continue
-                hints = tuple(x.hint for x in b.binders)
-                start = self.supply.next
+                if type(rhs) is Call and len(binders) == 1 and (
+                        len(a := rhs.args) < 2 or len({x.name for x in a}) == len(a)):
+                    self.call(rhs, binders[0], part, tangents, out)
+                    continue
+                hints = tuple([x.hint for x in binders])
+                start = supply.next
                 vs, dvs = self.spliced(out, self.expr(rhs, part), hints, tuple(map(dotted, hints)), start)
-                for x, v, dv in zip(b.binders, vs, dvs, strict=True):
+                for x, v, dv in zip(binders, vs, dvs, strict=True):
                     sub[x.name] = v
                     tangents[x.name] = dv
             else:
                 assert isinstance(b, UnpackB)
-                xs = draws(self.supply, tuple(x.hint for x in b.binders))
-                ts = draws(self.supply, tuple(dotted(x.hint) for x in b.binders))
+                if counting:
+                    fire("J(unpack)")
+                xs = draws(supply, tuple(x.hint for x in b.binders))
+                ts = draws(supply, tuple(dotted(x.hint) for x in b.binders))
                 out.append(UnpackB(xs, sub[b.var.name]))
                 out.append(UnpackLB(ts, part[b.var.name]))
                 for x, nb, tb in zip(b.binders, xs, ts, strict=True):
                     sub[x.name] = var_of(nb)
                     tangents[x.name] = lvar_of(tb)
-        part = self._take(fvs[-1], count, tangents, out)
-        if type(e.result) is Prim:
-            v, dv = self.prim(e.result, part, out)
-            return block(out, Ret((v,), (dv,)))
-        return block(out, self.expr(e.result, part))
+        # the result is the last item: every name it uses is used there last, nothing to dup
+        result = e.result
+        if type(result) is Prim:
+            v, dv = self.prim(result, tangents, out)
+            return _block(out, _ret((v,), (dv,)))
+        if type(result) is Var:
+            if counting:
+                fire("J(x)")
+            return _block(out, _ret((sub[result.name],), (tangents[result.name],)))
+        return block(out, self.expr(result, tangents))
 
-    def _take(self, fv: frozenset[int], count: dict[int, int], tangents: Tangents,
+    def call(self, e: Call, x: Binder, part: Tangents, tangents: Tangents, out: list[Binding]) -> None:
+        """``let (x ; ẋ) = f.jvp(ȳ ; ẏ̄)`` in ``out`` for ``let x = f(ȳ)`` whose arguments are distinct
+        (nothing to dup), ẏ̄ read from ``part`` and ẋ put in ``tangents``: what ``expr`` and
+        ``spliced`` write for it, in one step."""
+        if self.counting:
+            fire("J(f)")
+        sub = self.sub
+        args = e.args
+        call = new_call(jvp_name(e.func), tuple([sub[a.name] for a in args]),
+                        tuple([part[a.name] for a in args]), None)
+        supply = self.supply
+        k = supply.next
+        supply.next = k + 2
+        hint = x.hint
+        dhint = "d" + hint  # (``dotted``)
+        out.append(new_letb((new_binder(k, hint, None),), (new_binder(k + 1, dhint, None),), call, None))
+        sub[x.name] = new_var(k, hint, None)
+        tangents[x.name] = new_lvar(k + 1, dhint, None)
+
+    def _take(self, fv: Names, count: dict[int, int], tangents: Tangents,
               out: list[Binding]) -> Tangents:
         """The tangents one item of a block needs, dup-ing those that later items need too."""
         part: Tangents = {}
-        for v in sorted(fv) if len(fv) > 1 else fv:
+        for v in fv:  # (sorted: see ``fv``)
             n = count[v] - 1
             count[v] = n
             if n > 0:
                 if self.counting:
                     fire("J(share)")
                 t = tangents[v]
-                a = draw(self.supply, t.hint)
-                b = draw(self.supply, t.hint)
-                out.append(new_letb((), (a, b), Dup(t), None))
-                part[v], tangents[v] = lvar_of(a), lvar_of(b)
+                hint = t.hint
+                supply = self.supply
+                k = supply.next
+                supply.next = k + 2
+                ab = (new_binder(k, hint, None), new_binder(k + 1, hint, None))
+                out.append(new_letb((), ab, _dup(t), None))
+                part[v] = new_lvar(k, hint, None)
+                tangents[v] = new_lvar(k + 1, hint, None)
             else:
                 part[v] = tangents.pop(v)
         return part
@@ -318,19 +430,35 @@ class _Jvp:
         if d.lparams or d.result.lin:
             raise TypeCheckError(f"jvp applies to non-linear functions; {d.name} has linear parameters or "
                                  "results", d.span, rule="JVP")
-        self.supply.next = self.supply.start  # (each function's names start afresh)
-        self.sub = {}
+        supply = self.supply
+        start = supply.start  # (each function's names start afresh)
+        self.sub = sub = {}
         tangents: Tangents = {}
-        params = draws(self.supply, tuple(b.hint for b in d.params))
-        lparams = draws(self.supply, tuple(dotted(b.hint) for b in d.params))
-        for b, nb, tb in zip(d.params, params, lparams, strict=True):
-            self.sub[b.name] = var_of(nb)
-            tangents[b.name] = lvar_of(tb)
+        ps = d.params
+        k = len(ps)
+        params: list[Binder] = []
+        lparams: list[Binder] = []
+        for i, b in enumerate(ps):
+            hint = b.hint
+            dhint = "d" + hint  # (``dotted``)
+            params.append(new_binder(start + i, hint, None))
+            lparams.append(new_binder(start + k + i, dhint, None))
+            sub[b.name] = new_var(start + i, hint, None)
+            tangents[b.name] = new_lvar(start + k + i, dhint, None)
+        supply.next = start + 2 * k
         body = self.expr(d.body, tangents)
-        tangent_types = tuple([t.tangent() for t in d.param_types])
-        result = new_mixed(d.result.nonlin, tuple([t.tangent() for t in d.result.nonlin]))
-        return new_funcdef(jvp_name(d.name), params, d.param_types, lparams, tangent_types, result, body,
-                           d.span)
+        nonlin = d.result.nonlin
+        result = new_mixed(nonlin, _tangent_types(nonlin))
+        return new_funcdef(jvp_name(d.name), tuple(params), d.param_types, tuple(lparams),
+                           _tangent_types(d.param_types), result, body, d.span)
+
+
+def _tangent_types(types: tuple[Type, ...]) -> tuple[Type, ...]:
+    """The tangent types of ``types`` (ℝ's is ℝ itself: the tuple is handed back)."""
+    for t in types:
+        if type(t) is not Real:
+            return tuple([t.tangent() for t in types])
+    return types
 
 
 def callees(typing: Typing, name: str) -> list[str]:

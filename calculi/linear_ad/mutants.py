@@ -116,7 +116,7 @@ def _no_dup() -> Iterator[None]:
     """J gives a shared variable's tangent to every use, without dup."""
     original = jvp_module._Jvp._take
 
-    def take(self: jvp_module._Jvp, fv: frozenset[int], count: Any, tangents: Any, out: Any) -> Any:
+    def take(self: jvp_module._Jvp, fv: tuple[int, ...], count: Any, tangents: Any, out: Any) -> Any:
         part = {}
         for v in sorted(fv):
             count[v] -= 1

@@ -18,7 +18,7 @@ The reading is in three layers: ``parse_fast_cursor`` (tokens, spans, names), ``
 from __future__ import annotations
 
 from calculi.core.errors import CalculusError
-from calculi.core.syntax import Source
+from calculi.core.syntax import Source, Span
 from calculi.linear_ad.names import AnyScope, empty
 from calculi.linear_ad.parse_fast_cursor import LIMIT, Env, Parsed, Refuse, Undo
 from calculi.linear_ad.parse_fast_heads import HeadReader
@@ -55,6 +55,10 @@ from calculi.linear_ad.types import REAL
 _ADDITIVE = {"+", "-", "(+)", "⊕"}
 _MULTIPLICATIVE = {"*", "×", "/", "*.", "⊙"}
 _AFTER_ARGUMENT = {",", ")", ";"}
+_ENDS = {",", ")", ";", "in", "def", "$END"}
+"""Tokens that end an expression: a name before one is a variable, a call before one is all of it."""
+_NOT_LEAF = {"(", "[", "**"}
+"""Tokens after which a name is not an operand by itself."""
 
 
 def parse(source: Source, known: Program | None = None) -> Program | None:
@@ -85,9 +89,10 @@ class _Parser(HeadReader):
     def program(self) -> Program:
         defs: list[FuncDef] = []
         here: set[str] = set()
-        while self.kinds[self.i] != "$END":
-            self.keyword("def")
-            self.i -= 1
+        kinds = self.kinds
+        while kinds[self.i] != "$END":
+            if kinds[self.i] != "def":
+                self.keyword("def")
             d = self.funcdef()
             if d.name in PRIMITIVES or d.name in STRUCTURAL or d.name in here:
                 raise Refuse
@@ -97,38 +102,56 @@ class _Parser(HeadReader):
         return Program(tuple(defs), span=self.source.span(0, len(self.text)))
 
     def funcdef(self) -> FuncDef:
-        start = self.starts[self.expect("def")]
-        name = self.word(self.expect("NAME"))
-        self.expect("(")
-        env: Env = {}
-        groups, scope = self.parameters(env, empty())
-        self.expect(")")
-        if self.kinds[self.i] not in ("->", "→"):
+        i = self.i
+        kinds = self.kinds
+        if kinds[i] != "def" or kinds[i + 1] != "NAME" or kinds[i + 2] != "(":
             raise Refuse
-        self.i += 1
+        start = self.starts[i]
+        name = self.text[self.starts[i + 1]:self.ends[i + 1]]
+        self.i = i + 3
+        env: Env = {}
+        (params, types, lparams, ltypes), scope = self.parameters(env, empty())
+        i = self.i
+        if kinds[i] != ")" or (kinds[i + 1] != "->" and kinds[i + 1] != "→"):
+            raise Refuse
+        self.i = i + 2
         result = self.result()
-        self.expect("=")
+        i = self.i
+        if kinds[i] != "=":
+            raise Refuse
+        self.i = i + 1
         body, _, end, height = self.expr(env, scope)
         if height > LIMIT:
             raise Refuse(DEEP)
-        nl, ln = groups
-        d: FuncDef = new_funcdef(name, tuple([b for b, _ in nl]), tuple([ty for _, ty in nl]),
-                                 tuple([b for b, _ in ln]), tuple([ty for _, ty in ln]), result, body,
-                                 self.at(start, end))
+        d: FuncDef = new_funcdef(name, params, types, lparams, ltypes, result, body, self.at(start, end))
         return d
 
     # -- expressions -----------------------------------------------------------------------------
 
     def expr(self, env: Env, scope: AnyScope) -> Parsed:
-        self.nest += 1
-        if self.nest > LIMIT:
+        """A block or a sum; a variable, or a call ``f(x)``, before a token that ends an expression
+        is read directly (what ``sum`` would read, in fewer steps)."""
+        nest = self.nest + 1
+        if nest > LIMIT:
             raise Refuse(DEEP)
-        try:
-            if self.kinds[self.i] == "let":
-                return self.block(env, scope)
-            return self.sum(env, scope)
-        finally:
-            self.nest -= 1
+        i = self.i
+        kinds = self.kinds
+        kind = kinds[i]
+        if kind == "NAME":
+            after = kinds[i + 1]
+            if after in _ENDS:
+                self.i = i + 1
+                return self.variable(i, env), self.starts[i], self.ends[i], 1
+            if after == "(" and kinds[i + 2] == "NAME" and kinds[i + 3] == ")" and kinds[i + 4] in _ENDS:
+                self.i = i + 4
+                start, end = self.starts[i], self.ends[i + 3]
+                args: list[Expr] = [self.variable(i + 2, env)]
+                name = self.text[start:self.ends[i]]
+                return self.applied(name, args, [], self.at(start, end)), start, end, 2
+        self.nest = nest
+        parsed = self.block(env, scope) if kind == "let" else self.sum(env, scope)
+        self.nest = nest - 1
+        return parsed
 
     def block(self, env: Env, scope: AnyScope) -> Parsed:
         undo: Undo = {}
@@ -139,23 +162,32 @@ class _Parser(HeadReader):
             while self.kinds[self.i] == "let":
                 binding, scope, h = self.binding(env, scope, undo)
                 bindings.append(binding)
-                height = max(height, h)
-            result, _, end, h = self.sum(env, scope)
+                if h > height:
+                    height = h
+            i = self.i
+            if self.kinds[i] == "NAME" and self.kinds[i + 1] in _ENDS:
+                self.i = i + 1
+                result: Expr = self.variable(i, env)
+                end, h = self.ends[i], 1
+            else:
+                result, _, end, h = self.sum(env, scope)
         finally:
             for text, old in undo.items():
                 if old is None:
                     env.pop(text, None)
                 else:
                     env[text] = old
-        return new_block(tuple(bindings), result, self.at(start, end)), start, end, max(height, h) + 1
+        block = new_block(tuple(bindings), result, self.at(start, end))
+        return block, start, end, (height if height > h else h) + 1
 
     def binding(self, env: Env, scope: AnyScope,
                 undo: Undo) -> tuple[Binding, AnyScope, int]:
         i = self.i
         start = self.starts[i]
         kinds = self.kinds
+        after: list[int]
         if kinds[i + 1] == "NAME" and kinds[i + 2] == "=":
-            before, after, mixed = [i + 1], list[int](), False
+            before, after, mixed = [i + 1], [], False
             self.i = i + 3
         else:
             self.i = i + 1
@@ -180,19 +212,25 @@ class _Parser(HeadReader):
         else:
             i = self.keyword("in")
         end = self.ends[i]
-        bound: list[list[Binder]] = [[], []]
-        for which, toks in enumerate((before, after)):
-            for i in toks:
-                binder, scope = self.bind(i, which == 1, env, scope, undo)
-                bound[which].append(binder)
+        if len(before) == 1 and not after and kind != "unpack" and kind != "unpackL":
+            binder, scope = self.bind(before[0], False, env, scope, undo)
+            return new_letb((binder,), (), value, self.at(start, end)), scope, height
+        bound: list[Binder] = []
+        for i in before:
+            binder, scope = self.bind(i, False, env, scope, undo)
+            bound.append(binder)
+        lbound: list[Binder] = []
+        for i in after:
+            binder, scope = self.bind(i, True, env, scope, undo)
+            lbound.append(binder)
         span = self.at(start, end)
         if kind == "unpack":
             assert isinstance(value, Var)
-            return UnpackB(tuple(bound[0]), value, span=span), scope, 0
+            return UnpackB(tuple(bound), value, span=span), scope, 0
         if kind == "unpackL":
             assert isinstance(value, LVar)
-            return UnpackLB(tuple(bound[1]), value, span=span), scope, 0
-        return new_letb(tuple(bound[0]), tuple(bound[1]), value, span), scope, height
+            return UnpackLB(tuple(lbound), value, span=span), scope, 0
+        return new_letb(tuple(bound), tuple(lbound), value, span), scope, height
 
     def sum(self, env: Env, scope: AnyScope) -> Parsed:
         """``prod (("+" | "-" | "⊕") prod)*``, left-associative. After an operand, a number
@@ -210,14 +248,28 @@ class _Parser(HeadReader):
                 return left, start, end, height
             right, _, end, h = self.prod(env, scope)
             left = self.apply(kind, (left, right), self.at(start, end))
-            height = max(height, h) + 1
+            height = (height if height > h else h) + 1
 
     def prod(self, env: Env, scope: AnyScope) -> Parsed:
         """``unary (("*" | "/" | "⊙") unary)*``, left-associative. A name may start with ``×``
         (U+00D7 is a Latin-1 letter to the grammar's names), so after an operand a name ``×`` is
-        the operator, as lark's contextual lexer reads it; ``×y`` is handed over."""
-        left, start, end, height = self.unary(env, scope)
+        the operator, as lark's contextual lexer reads it; ``×y`` is handed over. A variable, or a
+        call ``f(x)`` without ``**`` after it, is read directly (what ``unary`` would read)."""
         kinds = self.kinds
+        i = self.i
+        left: Expr
+        if kinds[i] == "NAME" and kinds[i + 1] not in _NOT_LEAF:
+            self.i = i + 1
+            left = self.variable(i, env)
+            start, end, height = self.starts[i], self.ends[i], 1
+        elif (kinds[i] == "NAME" and kinds[i + 1] == "(" and kinds[i + 2] == "NAME" and kinds[i + 3] == ")"
+              and kinds[i + 4] != "**"):
+            self.i = i + 4
+            start, end, height = self.starts[i], self.ends[i + 3], 2
+            args: list[Expr] = [self.variable(i + 2, env)]
+            left = self.applied(self.text[start:self.ends[i]], args, [], self.at(start, end))
+        else:
+            left, start, end, height = self.unary(env, scope)
         while True:
             kind = kinds[self.i]
             if kind == "NAME" and self.text[self.starts[self.i]] == "×":
@@ -226,10 +278,16 @@ class _Parser(HeadReader):
                 kind = "×"
             elif kind not in _MULTIPLICATIVE:
                 return left, start, end, height
-            self.i += 1
-            right, _, end, h = self.unary(env, scope)
+            i = self.i + 1
+            if kinds[i] == "NAME" and kinds[i + 1] not in _NOT_LEAF:
+                self.i = i + 1
+                right: Expr = self.variable(i, env)
+                end, h = self.ends[i], 1
+            else:
+                self.i = i
+                right, _, end, h = self.unary(env, scope)
             left = self.apply(kind, (left, right), self.at(start, end))
-            height = max(height, h) + 1
+            height = (height if height > h else h) + 1
 
     def unary(self, env: Env, scope: AnyScope) -> Parsed:
         """``"-" unary | atom ["**" unary]``: ``**`` binds tighter than a unary minus on its left,
@@ -335,7 +393,13 @@ class _Parser(HeadReader):
         start = self.starts[i]
         self.i = i + 2
         args: list[Expr] = []
-        if self.kinds[self.i] == ";":
+        kinds = self.kinds
+        if kinds[i + 2] == "NAME" and kinds[i + 3] == ")":
+            self.i = i + 3
+            args.append(self.variable(i + 2, env))
+            largs: list[Expr] = []
+            height = 1
+        elif kinds[i + 2] == ";":
             self.i += 1
             largs, height = self.exprs(env, scope)
         else:
@@ -346,7 +410,10 @@ class _Parser(HeadReader):
                 largs, h = self.exprs(env, scope)
                 height = max(height, h)
         end = self.ends[self.expect(")")]
-        span = self.at(start, end)
+        return self.applied(name, args, largs, self.at(start, end)), start, end, height + 1
+
+    def applied(self, name: str, args: list[Expr], largs: list[Expr], span: Span) -> Expr:
+        """The call of ``name`` (a structural form, a primitive or a function) on the arguments."""
         e: Expr
         if name in STRUCTURAL:
             e = self.forms.structural(name, args, largs, span)
@@ -359,7 +426,7 @@ class _Parser(HeadReader):
             e = new_call(name, self.vars(args, "App"), self.lvars(largs, "App"), span)
         else:
             raise Refuse
-        return e, start, end, height + 1
+        return e
 
 
 __all__ = ["DEEP", "FORM", "INVALID", "LIMIT", "attempt", "parse"]

@@ -9,13 +9,16 @@ reference parser decides.
 from __future__ import annotations
 
 from bisect import bisect_right
+from typing import Any
 
-from calculi.core.syntax import Source, Span, make_span
-from calculi.linear_ad.names import AnyScope, ascii_hint, fresh
+from calculi.core.syntax import Source, Span, SpanSlots, make_span
+from calculi.foil.scopes import WIDE, widen
+from calculi.linear_ad.names import AnyScope, ascii_hint
 from calculi.linear_ad.parse_forms import OPERATORS, FormReader, operator
 from calculi.linear_ad.parse_tokens import (
     FORM,
     INVALID,
+    new,
     new_binder,
     new_lvar,
     new_prim,
@@ -63,7 +66,12 @@ class Cursor:
         self.operators: dict[str, Primitive] = {}
         self.results: dict[tuple[tuple[Type, ...], tuple[Type, ...]], Mixed] = {}
         """The result types read so far (types are immutable: one object serves every definition)."""
-        self.line_starts = source.line_starts
+        self.line_starts = (*source.line_starts, len(source.text) + 1)
+        """The source's line starts, then one past the text: ``line_starts[line]`` is the start of the
+        line after ``line`` (1-based), or past the end."""
+        self.lo = self.hi = self.row = 0
+        """The current line: its start, the next line's start and its number in the file; spans
+        fall mostly on the line of the span before, so ``locate`` seldom searches the line starts."""
         self.first = source.first_line - 1
 
     # -- tokens and spans ------------------------------------------------------------------------
@@ -84,24 +92,44 @@ class Cursor:
             raise Refuse(FORM)
         return self.expect(word)
 
+    def locate(self, start: int) -> None:
+        """Make the line holding offset ``start`` the current one."""
+        ls = self.line_starts
+        line = bisect_right(ls, start)
+        self.lo = ls[line - 1]
+        self.hi = ls[line]
+        self.row = line + self.first
+
     def at(self, start: int, end: int) -> Span:
         """``source.span(start, end)``, built by ``make_span`` (a third of the time of the frozen
         dataclass's ``__init__``; spans are much of the parser's time)."""
+        if start < self.lo or start >= self.hi:
+            self.locate(start)
+        lo = self.lo
+        row = self.row
+        if end < self.hi:
+            span: Any = new(SpanSlots)  # make_span, inline
+            span.source = self.source
+            span.start = start
+            span.end = end
+            span.line = span.end_line = row
+            span.column = start - lo + 1
+            span.end_column = end - lo + 1
+            span.__class__ = Span
+            return span  # type: ignore[no-any-return]
         ls = self.line_starts
-        line = bisect_right(ls, start)
-        end_line = bisect_right(ls, end, line - 1)
-        return make_span(self.source, start, end, line + self.first, start - ls[line - 1] + 1,
-                         end_line + self.first, end - ls[end_line - 1] + 1)
+        end_line = bisect_right(ls, end, row - self.first - 1)
+        return make_span(self.source, start, end, row, start - lo + 1, end_line + self.first,
+                         end - ls[end_line - 1] + 1)
 
     def tok(self, i: int) -> Span:
         """``at`` of token ``i``, which ends on the line it starts on (no token holds a newline)."""
         start = self.starts[i]
-        ls = self.line_starts
-        line = bisect_right(ls, start)
-        column = start - ls[line - 1] + 1
-        end = self.ends[i]
-        line += self.first
-        return make_span(self.source, start, end, line, column, line, column + end - start)
+        if start < self.lo or start >= self.hi:
+            self.locate(start)
+        column = start - self.lo + 1
+        row = self.row
+        return make_span(self.source, start, self.ends[i], row, column, row, column + self.ends[i] - start)
 
     def word(self, i: int) -> str:
         return self.text[self.starts[i]:self.ends[i]]
@@ -118,7 +146,9 @@ class Cursor:
 
     def apply(self, symbol: str, operands: tuple[Expr, ...], span: Span) -> Expr:
         """``parse_forms.apply`` of the operator's primitive."""
-        p = self.operator(symbol)
+        p = self.operators.get(symbol)
+        if p is None:
+            p = self.operator(symbol)
         if p.linear:
             k = p.arity or 0
             return new_prim(p, operands[:k], operands[k:], (), span)
@@ -134,16 +164,31 @@ class Cursor:
 
     def bind(self, i: int, linear: bool, env: Env, scope: AnyScope,
              undo: Undo | None = None) -> tuple[Binder, AnyScope]:
-        """Bind the name token ``i`` in ``env``, noting in ``undo`` what it shadows."""
-        text = self.text[self.starts[i]:self.ends[i]]
-        ident, scope = fresh(scope)
+        """Bind the name token ``i`` in ``env``, noting in ``undo`` what it shadows; its identifier is
+        ``names.fresh``'s (the scope's next, the scope extended as ``foil.core.extend_scope`` does)."""
+        start = self.starts[i]
+        end = self.ends[i]
+        text = self.text[start:end]
+        ident: int = scope.bit_length()  # type: ignore[attr-defined]
+        wide: Any = scope
+        scope = wide | 1 << ident if ident < WIDE else widen(wide, ident)  # type: ignore[assignment]
         if undo is not None and text not in undo:
             undo[text] = env.get(text)
         env[text] = (ident, linear)
         hint = self.hints.get(text)
         if hint is None:
             hint = self.hints[text] = ascii_hint(text)
-        return new_binder(ident, hint, self.tok(i)), scope
+        if start < self.lo or start >= self.hi:
+            self.locate(start)
+        span: Any = new(SpanSlots)  # make_span, inline
+        span.source = self.source
+        span.start = start
+        span.end = end
+        span.line = span.end_line = self.row
+        span.column = column = start - self.lo + 1
+        span.end_column = column + end - start
+        span.__class__ = Span
+        return new_binder(ident, hint, span), scope
 
     def variable(self, i: int, env: Env) -> Var | LVar:
         """The variable the name token ``i`` refers to in ``env`` (``tok`` and ``hint`` inline: this
@@ -157,11 +202,16 @@ class Cursor:
         hint = self.hints.get(text)
         if hint is None:
             hint = self.hints[text] = ascii_hint(text)
-        ls = self.line_starts
-        line = bisect_right(ls, start)
-        column = start - ls[line - 1] + 1
-        line += self.first
-        span = make_span(self.source, start, end, line, column, line, column + end - start)
+        if start < self.lo or start >= self.hi:
+            self.locate(start)
+        span: Any = new(SpanSlots)  # make_span, inline
+        span.source = self.source
+        span.start = start
+        span.end = end
+        span.line = span.end_line = self.row
+        span.column = column = start - self.lo + 1
+        span.end_column = column + end - start
+        span.__class__ = Span
         return (new_lvar if slot[1] else new_var)(slot[0], hint, span)
 
     def vars(self, es: list[Expr], rule: str) -> tuple[Var, ...]:

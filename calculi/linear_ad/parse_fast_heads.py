@@ -10,37 +10,74 @@ from calculi.linear_ad.parse_tokens import DEEP, FORM
 from calculi.linear_ad.syntax import Binder
 from calculi.linear_ad.types import REAL, TYPE_CONSTRUCTORS, Mixed, TupleType, Type
 
-Parameters = list[list[tuple[Binder, Type]]]
-"""A definition's parameters, before and after ``;``, each a binder and its type."""
+Parameters = tuple[tuple[Binder, ...], tuple[Type, ...], tuple[Binder, ...], tuple[Type, ...]]
+"""A definition's parameters and their types, before and after ``;``."""
+
+
+_REAL = ("R", "Real")
+"""The names of the type ``ℝ``."""
+_REALS: tuple[Type, ...] = (REAL,)
+_REAL_RESULT: tuple[tuple[Type, ...], tuple[Type, ...]] = (_REALS, ())
+"""``(ℝ ; )``, the commonest result type, read directly (and a single parameter of type ``ℝ``)."""
 
 
 class HeadReader(Cursor):
     """Types, parameter lists and patterns."""
 
+    real_result: Mixed | None = None
+    """``results[(ℝ,), ()]`` once read."""
+
     def parameters(self, env: Env, scope: AnyScope) -> tuple[Parameters, AnyScope]:
         """``x: τ, … ; y: σ, …`` up to ``)``, binding the names in ``env``."""
-        groups: Parameters = [[], []]
+        kinds = self.kinds
+        i = self.i
+        if (kinds[i] == "NAME" and kinds[i + 1] == ":" and kinds[i + 2] == "NAME" and kinds[i + 3] == ")"
+                and self.text[self.starts[i + 2]:self.ends[i + 2]] in _REAL):
+            self.i = i + 3
+            binder, scope = self.bind(i, False, env, scope)
+            return ((binder,), _REALS, (), ()), scope
+        groups: list[tuple[list[Binder], list[Type]]] = [([], []), ([], [])]
         for which in (0, 1):
+            i = self.i
             if which == 1:
-                if self.kinds[self.i] != ";":
+                if kinds[i] != ";":
                     break
-                self.i += 1
-            if self.kinds[self.i] == "NAME":
-                while True:
-                    binder, scope = self.bind(self.expect("NAME"), which == 1, env, scope)
-                    self.expect(":")
-                    groups[which].append((binder, self.type(0)))
-                    if self.kinds[self.i] != ",":
-                        break
-                    self.i += 1
-        return groups, scope
+                i += 1
+            binders, types = groups[which]
+            while kinds[i] == "NAME":
+                if kinds[i + 1] != ":":
+                    raise Refuse
+                self.i = i + 2
+                binder, scope = self.bind(i, which == 1, env, scope)
+                binders.append(binder)
+                types.append(self.type(0))
+                i = self.i
+                if kinds[i] != ",":
+                    break
+                i += 1
+                if kinds[i] != "NAME":
+                    raise Refuse
+            self.i = i
+        (ps, ts), (lps, lts) = groups
+        return (tuple(ps), tuple(ts), tuple(lps), tuple(lts)), scope
 
     def result(self) -> Mixed:
         """``τ`` or ``(τ̄ ; σ̄)``: a parenthesised type is a result of one type unless it has ``;``."""
-        if self.kinds[self.i] != "(":
-            return Mixed((self.type(0),), ())
-        self.i += 1
+        i = self.i
         kinds = self.kinds
+        if kinds[i] != "(":
+            return Mixed((self.type(0),), ())
+        if (kinds[i + 1] == "NAME" and kinds[i + 2] == ";" and kinds[i + 3] == ")"
+                and self.text[self.starts[i + 1]:self.ends[i + 1]] in _REAL):
+            self.i = i + 4
+            mixed = self.real_result
+            if mixed is None:
+                mixed = self.results.get(_REAL_RESULT)
+                if mixed is None:
+                    mixed = self.results[_REAL_RESULT] = Mixed(*_REAL_RESULT)
+                self.real_result = mixed
+            return mixed
+        self.i = i + 1
         items: list[Type] = []
         if kinds[self.i] == ")":
             self.i += 1
@@ -79,10 +116,10 @@ class HeadReader(Cursor):
         if kind == "ℝ":
             return REAL
         if kind == "NAME":
-            name = self.word(i)
+            name = self.text[self.starts[i]:self.ends[i]]
             if self.kinds[i + 1] == "[":
                 raise Refuse(FORM)
-            if name in ("R", "Real"):
+            if name in _REAL:
                 return REAL
             if name in TYPE_CONSTRUCTORS:
                 return TYPE_CONSTRUCTORS[name](())

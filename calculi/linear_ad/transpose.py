@@ -15,20 +15,32 @@
 
 Non-linear bindings inside linear code (recomputed values, unpacking of the tape) are replayed
 forward, first, in their original order. A function with non-linear results is rejected.
+
+The replay is a pre-pass over the top block only, as long as no block nested in the linear code
+binds non-linear names: the backward pass meets every such block (``_Transpose.block``), and at the
+first one the function is transposed again with ``hoist``, which enters them (so does an error:
+the pre-pass's errors come first). Coverage counting takes ``hoist`` throughout.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
-from calculi.core import coverage
 from calculi.core.errors import TypeCheckError
-from calculi.linear_ad.built import draw, draws, new_funcdef, new_mixed
+from calculi.linear_ad.built import draw, draws, new_mixed
 from calculi.linear_ad.check import Typing
 from calculi.linear_ad.freevars import free_vars
-from calculi.linear_ad.names import Supply
-from calculi.linear_ad.parse_tokens import new_binder, new_letb, new_lvar, new_prim
-from calculi.linear_ad.primitives import LADD, TransposeRule, transpose_rules
+from calculi.linear_ad.parse_tokens import (
+    new_binder,
+    new_block,
+    new_call,
+    new_funcdef,
+    new_letb,
+    new_lvar,
+    new_prim,
+)
+from calculi.linear_ad.primitives import LADD, SCALE, TransposeRule, transpose_rules
 from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.syntax import (
     Binder,
@@ -40,22 +52,18 @@ from calculi.linear_ad.syntax import (
     Expr,
     FuncDef,
     LetB,
-    Lit,
     LVar,
     Prim,
     Program,
     Ret,
-    Tup,
     TupL,
     UnpackB,
     UnpackLB,
     Var,
     Zero,
-    block,
     lvar_of,
-    var_of,
 )
-from calculi.linear_ad.types import Type
+from calculi.linear_ad.transpose_replay import Replay
 
 
 def transpose_name(name: str) -> str:
@@ -66,118 +74,41 @@ def is_linear_function(d: FuncDef) -> bool:
     return bool(d.lparams or d.result.lin)
 
 
-class _Transpose:
+class _Hoist(Exception):
+    """The backward pass of the shortcut met a nested block that binds non-linear names."""
+
+
+_SCALE_T = transpose_rules[SCALE]
+_LADD_T = transpose_rules[LADD]
+"""The table's rules of ⊙ and ⊕ as read at import: ``prim`` builds their nodes itself while the
+table holds them (a rule put in their place is called)."""
+
+
+class _Cotangents(dict[int, Binder]):
+    """The binders ``c`` of the cotangents by name, built once: a binder is a value (no pass keys a
+    table by a binder's identity), so every function shares them."""
+
+    def __missing__(self, name: int) -> Binder:
+        b = self[name] = new_binder(name, "c", None)
+        return b
+
+
+_C = _Cotangents()
+
+
+class _Transpose(Replay):
     """T of one function. Names are drawn in the order they are written (the parameters, the
     forward replay, then the backward pass), one past the names in scope, so the output is canonical
     as it is built; a block left nested gives its names back when it is done."""
 
     def __init__(self, typing: Typing) -> None:
+        super().__init__()
         self.typing = typing
         self.expr_types = typing.expr_types
-        self.supply = Supply()
-        self.sub: dict[int, Var] = {}
-        self.forward: list[Binding] = []
         self.back: list[Binding] = []
         self.ct: dict[int, LVar] = {}
         self.rules: dict[int, TransposeRule] = {}
-        self.counting = coverage.active()
-
-    # -- non-linear code is replayed forward ----------------------------------------------------
-
-    def copy(self, e: Expr) -> Expr:
-        """A non-linear expression with its names moved to the output."""
-        kind = type(e)
-        if kind is Var:
-            return self.sub[e.name]  # type: ignore[attr-defined]
-        if kind is Prim:
-            assert isinstance(e, Prim)
-            return new_prim(e.prim, tuple([self.copy(a) for a in e.args]), (), e.params, e.span)
-        if isinstance(e, Lit):
-            return e
-        if isinstance(e, Ret):
-            if e.lvars:
-                raise TypeCheckError("a linear value in non-linear code", e.span, rule="Transpose")
-            return Ret(tuple(self.sub[v.name] for v in e.vars), ())
-        if isinstance(e, Tup):
-            return Tup(tuple(self.sub[v.name] for v in e.vars))
-        if isinstance(e, Call):
-            return Call(e.func, tuple(self.sub[v.name] for v in e.args), ())
-        if isinstance(e, Prim):
-            return new_prim(e.prim, tuple([self.copy(a) for a in e.args]), (), e.params, e.span)
-        if isinstance(e, Drop):
-            return Drop(self.copy(e.arg))
-        if isinstance(e, Block):
-            start = self.supply.next
-            out: list[Binding] = []
-            for b in e.bindings:
-                if isinstance(b, LetB):
-                    rhs = self.copy(b.rhs)
-                    out.append(new_letb(self.rebind(b.binders), (), rhs, None))
-                elif isinstance(b, UnpackB):
-                    src = self.sub[b.var.name]
-                    out.append(UnpackB(self.rebind(b.binders), src))
-            copied = Block(tuple(out), self.copy(e.result))
-            self.supply.next = start  # its names are its own: the binders after it are named from start
-            return copied
-        raise TypeCheckError(f"a linear {type(e).__name__} in non-linear code", e.span, rule="Transpose")
-
-    def rebind(self, binders: tuple[Binder, ...]) -> tuple[Binder, ...]:
-        out = draws(self.supply, tuple(b.hint for b in binders))
-        for b, nb in zip(binders, out, strict=True):
-            self.sub[b.name] = var_of(nb)
-        return out
-
-    def hoist(self, e: Expr) -> None:
-        """Pre-pass, forward: copy every non-linear binding of the linear code to ``forward`` (the
-        backward pass skips them: a let of non-linear names, an unpack). Only blocks, applications
-        and dups can hold bindings: variables, results and the rest are not entered."""
-        while True:
-            kind = type(e)
-            if kind is Block:
-                assert isinstance(e, Block)
-                self.replay(e.bindings)
-                e = e.result
-            elif kind is Prim:
-                assert isinstance(e, Prim)
-                for a in e.largs:
-                    if type(a) in _NESTING:
-                        self.hoist(a)
-                return
-            elif kind is Dup:
-                assert isinstance(e, Dup)
-                e = e.arg
-            else:
-                return
-
-    def replay(self, bindings: tuple[Binding, ...]) -> None:
-        """``hoist`` of a block's bindings, in order."""
-        forward = self.forward
-        for b in bindings:
-            if type(b) is LetB:
-                assert isinstance(b, LetB)
-                if b.binders:
-                    if b.lbinders:
-                        raise TypeCheckError("transpose applies to linear code; this let binds both "
-                                             "non-linear and linear names", b.span, rule="Transpose")
-                    if self.counting:
-                        fire("T(replay)")
-                    rhs = self.copy(b.rhs)
-                    forward.append(new_letb(self.rebind(b.binders), (), rhs, None))
-                else:
-                    rhs = b.rhs
-                    if type(rhs) is Prim:  # (inline: an application ``s ⊙ ẏ`` of variables is not entered)
-                        assert isinstance(rhs, Prim)
-                        for a in rhs.largs:
-                            if type(a) in _NESTING:
-                                self.hoist(a)
-                    elif type(rhs) in _NESTING:
-                        self.hoist(rhs)
-            elif type(b) is UnpackB:
-                assert isinstance(b, UnpackB)
-                if self.counting:
-                    fire("T(unpack)")
-                src = self.sub[b.var.name]
-                forward.append(UnpackB(self.rebind(b.binders), src))
+        self.deep = False  # (whether ``hoist`` has replayed the nested blocks)
 
     # -- linear code is transposed backwards --------------------------------------------------
 
@@ -191,16 +122,14 @@ class _Transpose:
                                  rule="Transpose")
         rule(self, e, cts)
 
-    def lvar(self, e: Expr, cts: list[LVar]) -> None:
+    def lvar(self, e: LVar, cts: list[LVar]) -> None:
         """T(ẏ, c) = {ẏ ↦ c}."""
-        assert isinstance(e, LVar)
         if self.counting:
             fire("T(ẏ)")
         self.ct[e.name] = cts[0]
 
-    def ret(self, e: Expr, cts: list[LVar]) -> None:
+    def ret(self, e: Ret, cts: list[LVar]) -> None:
         """T((; ẏ̄), c̄) = {ẏi ↦ ci}."""
-        assert isinstance(e, Ret)
         if e.vars:
             raise TypeCheckError("transpose applies to linear code; this returns non-linear values",
                                  e.span, rule="Transpose")
@@ -225,14 +154,21 @@ class _Transpose:
             fire("T(0)")
         self.emit(new_letb((), (), Drop(cts[0]), None))
 
-    def dup(self, e: Expr, cts: list[LVar]) -> None:
+    def dup(self, e: Dup, cts: list[LVar]) -> None:
         """T(dup ė, (c1, c2)) = let c = c1 ⊕ c2 then T(ė, c)."""
-        assert isinstance(e, Dup)
         if self.counting:
             fire("T(dup)")
-        summed = draw(self.supply, "c")
-        self.emit(new_letb((), (summed,), new_prim(LADD, (), tuple(cts), (), None), None))
-        self.t(e.arg, [lvar_of(summed)])
+        supply = self.supply
+        summed = supply.next
+        supply.next = summed + 1
+        self.back.append(new_letb((), (_C[summed],), new_prim(LADD, (), tuple(cts), (), None), None))
+        a = e.arg
+        if type(a) is LVar:  # T(ẏ, c) = {ẏ ↦ c}
+            if self.counting:
+                fire("T(ẏ)")
+            self.ct[a.name] = new_lvar(summed, "c", None)
+        else:
+            self.t(a, [new_lvar(summed, "c", None)])
 
     def drop(self, e: Expr, cts: list[LVar]) -> None:
         """T(drop e, ()) = drop (x̄ ;) and ċi = 0 for each ẏi ∈ FV(e): e itself is not transposed."""
@@ -248,53 +184,63 @@ class _Transpose:
             self.emit(new_letb((), (z,), Zero(types[n]), None))
             self.ct[n] = lvar_of(z)
 
-    def call(self, e: Expr, cts: list[LVar]) -> None:
+    def call(self, e: Call, cts: list[LVar]) -> None:
         """T(g(x̄ ; ẏ̄), c̄) = let (; c̄') = g.T(x̄ ; c̄)."""
-        assert isinstance(e, Call)
         if self.counting:
             fire("T(f)")
-        d = self.typing.signatures[e.func]
-        outs = draws(self.supply, ("c",) * len(d.lparams))
+        m = len(self.typing.signatures[e.func].lparams)
+        supply = self.supply
+        first = supply.next
+        supply.next = first + m
+        outs = (_C[first],) if m == 1 else tuple([_C[first + i] for i in range(m)])
         sub = self.sub
-        self.emit(new_letb((), outs, Call(transpose_name(e.func), tuple([sub[v.name] for v in e.args]),
-                                          tuple(cts)), None))
-        for v, o in zip(e.largs, outs, strict=True):
-            self.ct[v.name] = lvar_of(o)
+        rhs = new_call(transpose_name(e.func), tuple([sub[v.name] for v in e.args]), tuple(cts), None)
+        self.back.append(new_letb((), outs, rhs, None))
+        ct = self.ct
+        for i, v in enumerate(e.largs):
+            ct[v.name] = new_lvar(first + i, "c", None)
 
-    def prim(self, e: Expr, cts: list[LVar]) -> None:
+    def prim(self, e: Prim, cts: list[LVar]) -> None:
         """T(p(s̄ ; ė̄), c) = let (; c̄') = transpose_rules[p](s̄, c) then T(ėi, c'i)."""
-        assert isinstance(e, Prim)
         p = e.prim
         rule = self.rules.get(id(p))  # (read once per primitive: a primitive's hash is its fields')
         if rule is None:
             rule = self.rule_of(e)
         if self.counting:
             fire_prim("T", p)
-        sub = self.sub
-        consts = tuple([sub[a.name] if type(a) is Var else self.copy(a) for a in e.args])
-        types = self.expr_types
+        args = e.args
+        if len(args) == 1:  # (``s ⊙ ė``: no comprehension)
+            a = args[0]
+            consts: tuple[Expr, ...] = (self.sub[a.name] if type(a) is Var else self.copy(a),)
+        elif args:
+            sub = self.sub
+            consts = tuple([sub[a.name] if type(a) is Var else self.copy(a) for a in args])
+        else:
+            consts = ()
+        if rule is _SCALE_T:  # (the rules' nodes, built as they build them)
+            rhs: Expr = new_prim(SCALE, consts, (cts[0],), (), None)
+        elif rule is _LADD_T:
+            rhs = Dup(cts[0])
+        else:
+            types = self.expr_types
+            params = e.params
+            rhs = rule(consts, cts[0], tuple([types[id(a)].lin[0] for a in e.largs]),
+                       dict(params) if params else {})
         largs = e.largs
         supply = self.supply
         first = supply.next
-        ct = self.ct
-        params = e.params
-        ps = dict(params) if params else {}
         n = len(largs)
         supply.next = first + n
-        if n == 1:  # (``s ⊙ ė``: no comprehension)
-            ltypes: tuple[Type, ...] = (types[id(largs[0])].lin[0],)
-            outs: tuple[Binder, ...] = (new_binder(first, "c", None),)
-        else:
-            ltypes = tuple([types[id(a)].lin[0] for a in largs])
-            outs = tuple([new_binder(first + i, "c", None) for i in range(n)])
-        self.back.append(new_letb((), outs, rule(consts, cts[0], ltypes, ps), None))
-        for i, a in enumerate(largs):
+        outs = (_C[first],) if n == 1 else tuple([_C[first + i] for i in range(n)])
+        self.back.append(new_letb((), outs, rhs, None))
+        for a in largs:
             if type(a) is LVar:  # T(ẏ, c) = {ẏ ↦ c}
                 if self.counting:
                     fire("T(ẏ)")
-                ct[a.name] = new_lvar(first + i, "c", None)
+                self.ct[a.name] = new_lvar(first, "c", None)
             else:
-                self.t(a, [new_lvar(first + i, "c", None)])
+                self.t(a, [new_lvar(first, "c", None)])
+            first += 1
 
     def rule_of(self, e: Prim) -> TransposeRule:
         """The transpose rule of ``e``'s primitive (remembered for the pass), or why there is none."""
@@ -309,28 +255,39 @@ class _Transpose:
         self.rules[id(p)] = rule
         return rule
 
-    def block(self, e: Expr, cts: list[LVar]) -> None:
+    def block(self, e: Block, cts: list[LVar]) -> None:
+        """A block nested in linear code: its non-linear names are ``hoist``'s (the shortcut has
+        not replayed them: it starts again with ``hoist``)."""
+        if self.deep:
+            self.sub.update(self.scopes[id(e)])
+        else:
+            for b in e.bindings:
+                if type(b) is UnpackB or (type(b) is LetB and b.binders):
+                    raise _Hoist
+        self.walk(e, cts)
+
+    def walk(self, e: Block, cts: list[LVar]) -> None:
         """T(let (; ẏ̄) = e1 in e2, c̄) = T(e2, c̄) then T(e1, M(ẏ̄)); unpackL ↦ tupL."""
-        assert isinstance(e, Block)
         self.t(e.result, cts)
         ct = self.ct
+        counting = self.counting
         for b in reversed(e.bindings):
-            kind = type(b)
-            if kind is LetB:
-                assert isinstance(b, LetB)
-                if b.binders:  # (non-linear: replayed forward by ``hoist``)
+            if type(b) is LetB:
+                if b.binders:  # (non-linear: replayed forward)
                     continue
-                if self.counting:
+                if counting:
                     fire("T(let)")
                 rhs = b.rhs
                 rule = RULES.get(type(rhs))
                 if rule is None:
                     self.t(rhs, [])  # (raises)
                 else:
-                    rule(self, rhs, [ct.pop(y.name) for y in b.lbinders])
-            elif kind is UnpackLB:
-                assert isinstance(b, UnpackLB)
-                if self.counting:
+                    lb = b.lbinders
+                    n = len(lb)
+                    rule(self, rhs, [ct.pop(lb[0].name)] if n == 1 else
+                         [ct.pop(lb[0].name), ct.pop(lb[1].name)] if n == 2 else [ct.pop(y.name) for y in lb])
+            elif type(b) is UnpackLB:
+                if counting:
                     fire("T(unpackL)")
                 c = draw(self.supply, "c")
                 self.emit(new_letb((), (c,), TupL(tuple([ct.pop(x.name) for x in b.lbinders])), None))
@@ -341,44 +298,57 @@ class _Transpose:
             raise TypeCheckError(f"cannot transpose {d.name}: it has non-linear results "
                                  f"({', '.join(map(str, d.result.nonlin))}); transpose applies to linear "
                                  "functions (unzip first)", d.span, rule="Transpose")
+        if not self.counting:
+            try:
+                return self.transposed(d, False)
+            except (_Hoist, TypeCheckError):
+                pass  # (again with ``hoist``, whose errors come first)
+        return self.transposed(d, True)
+
+    def transposed(self, d: FuncDef, deep: bool) -> FuncDef:
+        """T of ``d``, its non-linear bindings replayed by ``hoist`` (``deep``) or ``replay_top``."""
         supply = self.supply
         supply.next = supply.start  # (each function's names start afresh)
-        self.sub, self.forward, self.back, self.ct = {}, [], [], {}
+        self.deep = deep
+        self.sub, self.ct, self.scopes = {}, {}, {}
+        out: list[Binding] = []
+        self.forward = self.back = out  # (the backward pass writes after the replay)
         params = self.rebind(d.params)
         first = supply.next
         m = len(d.result.lin)
         supply.next = first + m
-        cts = tuple([new_binder(first + i, "c", None) for i in range(m)])
+        cts = (_C[first],) if m == 1 else tuple([_C[first + i] for i in range(m)])
         body = d.body
-        self.hoist(body)
         if type(body) is Block:
-            self.block(body, [new_lvar(first + i, "c", None) for i in range(m)])
+            if deep:
+                self.hoist(body)
+            else:
+                self.replay_top(body.bindings)
+            self.walk(body, [new_lvar(first + i, "c", None) for i in range(m)])
         else:
+            if deep:
+                self.hoist(body)
             self.t(body, [new_lvar(first + i, "c", None) for i in range(m)])
         ct = self.ct
-        forward = self.forward
-        forward.extend(self.back)
         result = Ret((), tuple([ct[b.name] for b in d.lparams]))
+        body = new_block(tuple(out), result, None) if out else result
         return new_funcdef(transpose_name(d.name), params, d.param_types, cts, d.result.lin,
-                           new_mixed((), d.lparam_types), block(forward, result), d.span)
+                           new_mixed((), d.lparam_types), body, d.span)
 
 
 Rule = Callable[[_Transpose, Expr, list[LVar]], None]
 RULES: dict[type, Rule] = {
-    LVar: _Transpose.lvar,
-    Ret: _Transpose.ret,
+    LVar: cast(Rule, _Transpose.lvar),
+    Ret: cast(Rule, _Transpose.ret),
     TupL: _Transpose.tupl,
     Zero: _Transpose.zero,
-    Dup: _Transpose.dup,
+    Dup: cast(Rule, _Transpose.dup),
     Drop: _Transpose.drop,
-    Call: _Transpose.call,
-    Prim: _Transpose.prim,
-    Block: _Transpose.block,
+    Call: cast(Rule, _Transpose.call),
+    Prim: cast(Rule, _Transpose.prim),
+    Block: cast(Rule, _Transpose.block),
 }
 """The structural transpose rules, keyed by constructor (primitives go through ``transpose_rules``)."""
-
-_NESTING = (Block, Prim, Dup)
-"""The linear constructs that may hold non-linear bindings for ``hoist`` to replay."""
 
 
 def transpose_program(typing: Typing, name: str) -> Program:

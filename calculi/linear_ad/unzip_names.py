@@ -13,7 +13,7 @@ as it is. Checked by ``linear_ad.unzip_writes_canonical_names``.
 
 from __future__ import annotations
 
-from calculi.linear_ad.parse_tokens import new_binder, new_letb, new_lvar, new_prim, new_var
+from calculi.linear_ad.parse_tokens import new_binder, new_letb, new_prim
 from calculi.linear_ad.syntax import (
     Binder,
     Call,
@@ -26,13 +26,16 @@ from calculi.linear_ad.syntax import (
     Ret,
     Tup,
     Var,
-    lvar_of,
     var_of,
 )
 
 LINEAR_NAMES = 1 << 48
 """Where L's binders are named from until the tape's size is known: apart from every other name."""
 
+_new = object.__new__
+_BINDER = tuple(getattr(Binder, f).__set__ for f in ("name", "hint", "span"))
+_LVAR = tuple(getattr(LVar, f).__set__ for f in ("name", "hint", "span"))
+_PRIM = tuple(getattr(Prim, f).__set__ for f in ("prim", "args", "largs", "params", "span"))
 _SET_BINDER = getattr(Binder, "name").__set__  # noqa: B009 (the slot's descriptor, which mypy does not see)
 _SET_VAR = getattr(Var, "name").__set__  # noqa: B009
 _SET_LVAR = getattr(LVar, "name").__set__  # noqa: B009
@@ -58,31 +61,37 @@ class Lin:
     def params(self, lparams: tuple[Binder, ...], sub: dict[int, Expr]) -> tuple[Binder, ...]:
         """The linear parameters ``ẏ̄``, named 1 … m; ``sub`` maps the source's names to their uses."""
         out = []
-        for i, b in enumerate(lparams, 1):
-            out.append(new_binder(i, b.hint, None))
-            sub[b.name] = new_lvar(i, b.hint, None)
+        i = 1
+        for b in lparams:
+            hint = b.hint
+            out.append(Binder(i, hint))
+            sub[b.name] = LVar(i, hint)
+            i += 1
         return tuple(out)
 
     def binders(self, bs: tuple[Binder, ...], sub: dict[int, Expr]) -> tuple[Binder, ...]:
         """Linear binders of L for the source's ``bs`` (named once the tape's size is known)."""
-        if len(bs) == 1:
-            (b,) = bs
-            n = self.next
-            self.next = n + 1
-            nb = new_binder(n, b.hint, None)
-            lv = sub[b.name] = new_lvar(n, b.hint, None)
-            self.binders_made.append(nb)
-            self.lvars_made.append(lv)
-            return (nb,)
         out = []
+        n = self.next
+        made, lmade = self.binders_made, self.lvars_made
+        set_name, set_hint, set_span = _BINDER
+        lset_name, lset_hint, lset_span = _LVAR
         for b in bs:
-            nb = new_binder(self.next, b.hint, None)
-            self.next += 1
-            lv = lvar_of(nb)
+            hint = b.hint
+            nb = _new(Binder)
+            set_name(nb, n)
+            set_hint(nb, hint)
+            set_span(nb, None)
+            lv = _new(LVar)
+            lset_name(lv, n)
+            lset_hint(lv, hint)
+            lset_span(lv, None)
             sub[b.name] = lv
-            self.binders_made.append(nb)
-            self.lvars_made.append(lv)
+            made.append(nb)
+            lmade.append(lv)
             out.append(nb)
+            n += 1
+        self.next = n
         return tuple(out)
 
     def copy(self, b: LetB) -> LetB:
@@ -103,8 +112,9 @@ class Lin:
         """What L reads for the non-linear half's ``v``: at its first read, a new residual."""
         out = self.sub.get(v.name)
         if out is None:
-            out = new_var(self.base + len(self.residuals), v.hint, None)
-            self.residuals.append(v)
+            residuals = self.residuals
+            out = Var(self.base + len(residuals), v.hint)
+            residuals.append(v)
             self.sub[v.name] = out
         return out
 
@@ -142,3 +152,29 @@ class Lin:
             _SET_VAR(v, v.name + shift)
         for lv in self.lvars_made:
             _SET_LVAR(lv, lv.name + shift)
+
+
+def nonlin_name(name: str) -> str:
+    return f"{name}.nonlin"
+
+
+def lin_name(name: str) -> str:
+    return f"{name}.lin"
+
+
+def scale(q: Prim, sub: dict[int, Expr], lin: Lin) -> Prim:
+    """A scale ``q(x̄)`` of the source's variables, written in the linear half's names: x̄ read there."""
+    read = lin.sub.get
+    args = []
+    for x in q.args:
+        v = sub[x.name]  # type: ignore[attr-defined]
+        w = read(v.name)  # type: ignore[attr-defined]
+        args.append(lin.var(v) if w is None else w)  # type: ignore[arg-type]
+    out = _new(Prim)
+    s0, s1, s2, s3, s4 = _PRIM
+    s0(out, q.prim)
+    s1(out, tuple(args))
+    s2(out, ())
+    s3(out, q.params)
+    s4(out, q.span)
+    return out

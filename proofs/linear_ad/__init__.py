@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import importlib
 
-ORDER = ("screening", "primitives", "passes", "cost", "rejects", "zeros", "speed", "syntax", "second_order",
-         "quality", "mutants")
+ORDER = ("screening", "primitives", "passes", "cost", "rejects", "zeros", "speed", "speed_parse", "speed_jvp",
+         "speed_unzip", "speed_transpose", "speed_check", "speed_eval", "syntax", "second_order", "quality",
+         "mutants")
 
 for _module in ORDER:
     importlib.import_module(f"{__name__}.{_module}")

@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 from hypothesis import strategies as st
 
-from calculi.core.mutants import Mutant, patch_entry
+from calculi.core.mutants import Mutant, patch, patch_entry
 from proofs import registry
 from proofs.registry import Paper, Theorem, check, hunt, kills
 
@@ -44,6 +44,24 @@ def test_own_example_count_is_scaled_with_the_profile() -> None:
     capped = replace(toy("toy.even", double_is_even, {"n": st.integers()}), max_examples=3)
     counts = {p: check(capped, p, seed=1).examples for p in ("dev", "ci", "thorough")}
     assert counts == {"dev": 1, "ci": 3, "thorough": 50}, counts
+
+
+class _Base:
+    def rule(self) -> int:
+        return 1
+
+
+class _Sub(_Base):
+    pass
+
+
+def test_patch_of_an_inherited_method_leaves_no_copy_behind() -> None:
+    with patch(_Sub, "rule", lambda self: 2):
+        assert _Sub().rule() == 2
+    assert "rule" not in vars(_Sub)
+    with patch(_Base, "rule", lambda self: 3):
+        assert _Sub().rule() == 3  # a later patch of the base reaches the subclass
+    assert _Sub().rule() == 1
 
 
 def test_failure_is_shrunk_printed_and_replayable() -> None:

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 from calculi.core.errors import FuelExhausted
 from calculi.core.syntax import Source
@@ -15,35 +14,20 @@ from calculi.core.trace import Fuel
 from calculi.linear_ad.check import check_program
 from calculi.linear_ad.eval import Evaluator, conforms
 from calculi.linear_ad.parse import parse_program
-from calculi.linear_ad.types import REAL, TupleType, Type
-
-
-def conforms_by_definition(value: Any, ty: Type) -> bool:
-    """Tuples by shape, ℝ any scalar, other types trusted: the definition, recursively."""
-    if isinstance(ty, TupleType):
-        return isinstance(value, tuple) and len(value) == len(ty.items) and all(
-            conforms_by_definition(v, t) for v, t in zip(value, ty.items, strict=True))
-    if ty == REAL:
-        return not isinstance(value, tuple)
-    return True
-
-
-types = st.recursive(st.just(REAL), lambda inner: st.lists(inner, max_size=3).map(
-    lambda items: TupleType(tuple(items))), max_leaves=8)
-values = st.recursive(st.floats(allow_nan=False) | st.integers(),
-                      lambda inner: st.lists(inner, max_size=3).map(tuple), max_leaves=8)
+from calculi.linear_ad.types import TupleType, Type
+from proofs.linear_ad.speed_eval import TYPES, VALUES, conforms_by_definition
 
 
 def value_of(ty: Type) -> Any:
     return tuple(value_of(t) for t in ty.items) if isinstance(ty, TupleType) else 0.5
 
 
-@given(values, types)
+@given(VALUES, TYPES)
 def test_conforms_is_its_definition(value: Any, ty: Type) -> None:
     assert conforms(value, ty) == conforms_by_definition(value, ty)
 
 
-@given(types)
+@given(TYPES)
 def test_a_value_built_for_a_type_conforms(ty: Type) -> None:
     assert conforms(value_of(ty), ty)
 
