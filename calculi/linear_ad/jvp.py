@@ -19,21 +19,23 @@ non-linear variable becomes an explicit linear ``dup``.
 
 from __future__ import annotations
 
-from calculi.core import coverage
 from calculi.core.errors import TypeCheckError
-from calculi.linear_ad.built import draw, draws, new_mixed
-from calculi.linear_ad.check import Typing
-from calculi.linear_ad.freevars import FV, sorted_names
-from calculi.linear_ad.names import Supply, dotted
-from calculi.linear_ad.parse_tokens import (
+from calculi.linear_ad.built import (
+    draw,
+    draws,
     new_binder,
-    new_block,
     new_call,
     new_funcdef,
     new_letb,
     new_lvar,
+    new_mixed,
+    new_ret,
     new_var,
 )
+from calculi.linear_ad.callees import callees
+from calculi.linear_ad.check import Typing
+from calculi.linear_ad.jvp_sharing import Names, Sharing, Tangents, block_of
+from calculi.linear_ad.names import dotted
 from calculi.linear_ad.primitives import JvpRule, jvp_rules, params_dict, place
 from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.syntax import (
@@ -63,46 +65,12 @@ from calculi.linear_ad.syntax import (
 )
 from calculi.linear_ad.types import REAL, Real, Type
 
-Tangents = dict[int, LVar]
-Names = tuple[int, ...]
-"""Free names of a term, sorted, each once."""
-
 
 def jvp_name(name: str) -> str:
     return f"{name}.jvp"
 
 
-_SET_RET = tuple(getattr(Ret, f).__set__ for f in ("vars", "lvars", "span"))
-
-
-def _ret(xs: tuple[Var, ...], ts: tuple[LVar, ...]) -> Ret:
-    """``Ret(xs, ts)``, built by setting its slots (as ``new_var``)."""
-    r = object.__new__(Ret)
-    put_vars, put_lvars, put_span = _SET_RET
-    put_vars(r, xs)
-    put_lvars(r, ts)
-    put_span(r, None)
-    return r
-
-
-_SET_DUP = tuple(getattr(Dup, f).__set__ for f in ("arg", "span"))
-
-
-def _dup(t: LVar) -> Dup:
-    """``Dup(t)``, built as ``_ret`` builds a ``Ret``."""
-    d = object.__new__(Dup)
-    put_arg, put_span = _SET_DUP
-    put_arg(d, t)
-    put_span(d, None)
-    return d
-
-
-def _block(out: list[Binding], result: Expr) -> Expr:
-    """``block(out, result)`` for a ``result`` that is not a block."""
-    return new_block(tuple(out), result, None) if out else result
-
-
-class _Jvp:
+class _Jvp(Sharing):
     """J of one function. Names are drawn in the order they are written, one past the names in
     scope, so the output is canonical as it is built (``canonical`` of it is itself): a block left
     nested in a right-hand side gives its names back when it is done, as lexical scope does.
@@ -111,51 +79,12 @@ class _Jvp:
     then on: the caller reads it no more, so a callee may hand it on whole where nothing is shared."""
 
     def __init__(self, typing: Typing, bind_scales: bool = False) -> None:
+        super().__init__()
         self.typing = typing
         self.bind_scales = bind_scales
-        self.supply = Supply()
         self.sub: dict[int, Var] = {}
-        self.fv_cache: dict[int, FV] = {}
         self.expr_types = typing.expr_types
         self.rules: dict[int, JvpRule] = {}
-        self.counting = coverage.active()
-
-    def fv(self, e: Expr) -> Names:
-        """The non-linear free names of ``e``, sorted, each once."""
-        return sorted_names(e, self.fv_cache)
-
-    def split(self, uses: list[Names], tangents: Tangents, out: list[Binding]) -> list[Tangents]:
-        """Give each of ``uses`` its own tangent for every variable it mentions, dup-ing shared ones."""
-        count: dict[int, int] = {}
-        for fv in uses:
-            for v in fv:
-                count[v] = count.get(v, 0) + 1
-        return [self._take(fv, count, tangents, out) for fv in uses]
-
-    def bind(self, out: list[Binding], primal: Expr, tangent: Expr, hint: str) -> tuple[Var, LVar]:
-        """(primal ; tangent) as variables, binding each side in ``out`` unless it is a variable."""
-        supply = self.supply
-        if type(primal) is Var:
-            p = primal
-        else:
-            n = supply.next
-            supply.next = n + 1
-            out.append(new_letb((new_binder(n, hint, None),), (), primal, None))
-            p = new_var(n, hint, None)
-        if type(tangent) is LVar:
-            t = tangent
-        else:
-            n = supply.next
-            supply.next = n + 1
-            dhint = "d" + hint  # (``dotted``)
-            out.append(new_letb((), (new_binder(n, dhint, None),), tangent, None))
-            t = new_lvar(n, dhint, None)
-        return p, t
-
-    def pair(self, out: list[Binding], primal: Expr, tangent: Expr, hint: str = "v") -> Expr:
-        """(primal ; tangent) as a Ret of variables, binding each side unless it is a variable."""
-        p, t = self.bind(out, primal, tangent, hint)
-        return _block(out, _ret((p,), (t,)))
 
     def expr(self, e: Expr, tangents: Tangents) -> Expr:
         kind = type(e)
@@ -164,11 +93,11 @@ class _Jvp:
         if kind is Var:
             if self.counting:
                 fire("J(x)")
-            return _ret((self.sub[e.name],), (tangents[e.name],))  # type: ignore[attr-defined]
+            return new_ret((self.sub[e.name],), (tangents[e.name],))  # type: ignore[attr-defined]
         if kind is Prim:
             out: list[Binding] = []
             v, dv = self.prim(e, tangents, out)  # type: ignore[arg-type]
-            return _block(out, _ret((v,), (dv,)))
+            return block_of(out, new_ret((v,), (dv,)))
         if isinstance(e, Lit):
             if self.counting:
                 fire("J(r)")
@@ -182,10 +111,10 @@ class _Jvp:
             xs = tuple([self.sub[v.name] for v in args])
             ts = tuple([part[v.name] for v, part in zip(args, parts, strict=True)])
             if isinstance(e, Ret):
-                return _block(out, _ret(xs, ts))
+                return block_of(out, new_ret(xs, ts))
             if isinstance(e, Tup):
                 return self.pair(out, Tup(xs), TupL(ts), "t")
-            return _block(out, new_call(jvp_name(e.func), xs, ts, None))
+            return block_of(out, new_call(jvp_name(e.func), xs, ts, None))
         if isinstance(e, Drop):
             if self.counting:
                 fire("J(drop)")
@@ -290,22 +219,6 @@ class _Jvp:
         largs = tuple(self.bound_scales(la, out) for la in e.largs)
         return Prim(e.prim, tuple(args), largs, e.params, span=e.span)
 
-    def spliced(self, out: list[Binding], e: Expr, hints: tuple[str, ...], lhints: tuple[str, ...],
-                start: int) -> tuple[tuple[Var, ...], tuple[LVar, ...]]:
-        """Bind the mixed result of ``e`` (whose names were drawn from ``start`` on) in ``out``; a
-        block ending in ``(x̄ ; ẏ̄)`` is spliced in, so J's output stays one flat chain. A block
-        left nested gives its names back: the binders after it are named from ``start``."""
-        if isinstance(e, Block) and isinstance(e.result, Ret):
-            out.extend(e.bindings)
-            e = e.result
-        if isinstance(e, Ret):
-            return e.vars, e.lvars
-        self.supply.next = start
-        xs = draws(self.supply, hints)
-        ys = draws(self.supply, lhints)
-        out.append(new_letb(xs, ys, e, None))
-        return tuple(map(var_of, xs)), tuple(map(lvar_of, ys))
-
     def block(self, e: Block, tangents: Tangents) -> Expr:
         bindings = e.bindings
         fv = self.fv
@@ -377,11 +290,11 @@ class _Jvp:
         result = e.result
         if type(result) is Prim:
             v, dv = self.prim(result, tangents, out)
-            return _block(out, _ret((v,), (dv,)))
+            return block_of(out, new_ret((v,), (dv,)))
         if type(result) is Var:
             if counting:
                 fire("J(x)")
-            return _block(out, _ret((sub[result.name],), (tangents[result.name],)))
+            return block_of(out, new_ret((sub[result.name],), (tangents[result.name],)))
         return block(out, self.expr(result, tangents))
 
     def call(self, e: Call, x: Binder, part: Tangents, tangents: Tangents, out: list[Binding]) -> None:
@@ -402,29 +315,6 @@ class _Jvp:
         out.append(new_letb((new_binder(k, hint, None),), (new_binder(k + 1, dhint, None),), call, None))
         sub[x.name] = new_var(k, hint, None)
         tangents[x.name] = new_lvar(k + 1, dhint, None)
-
-    def _take(self, fv: Names, count: dict[int, int], tangents: Tangents,
-              out: list[Binding]) -> Tangents:
-        """The tangents one item of a block needs, dup-ing those that later items need too."""
-        part: Tangents = {}
-        for v in fv:  # (sorted: see ``fv``)
-            n = count[v] - 1
-            count[v] = n
-            if n > 0:
-                if self.counting:
-                    fire("J(share)")
-                t = tangents[v]
-                hint = t.hint
-                supply = self.supply
-                k = supply.next
-                supply.next = k + 2
-                ab = (new_binder(k, hint, None), new_binder(k + 1, hint, None))
-                out.append(new_letb((), ab, _dup(t), None))
-                part[v] = new_lvar(k, hint, None)
-                tangents[v] = new_lvar(k + 1, hint, None)
-            else:
-                part[v] = tangents.pop(v)
-        return part
 
     def funcdef(self, d: FuncDef) -> FuncDef:
         if d.lparams or d.result.lin:
@@ -459,35 +349,6 @@ def _tangent_types(types: tuple[Type, ...]) -> tuple[Type, ...]:
         if type(t) is not Real:
             return tuple([t.tangent() for t in types])
     return types
-
-
-def callees(typing: Typing, name: str) -> list[str]:
-    """``name`` and every function it calls, transitively, in definition order (from the calls the
-    checker recorded; a function it did not check is walked)."""
-    wanted = {name}
-    calls = typing.calls
-    for d in reversed(typing.program.defs):
-        if d.name in wanted:
-            called = calls.get(d.name)
-            wanted |= _calls_in(d.body) if called is None else called
-    return [d.name for d in typing.program.defs if d.name in wanted]
-
-
-def _calls_in(body: Expr) -> set[str]:
-    found: set[str] = set()
-    stack: list[Expr] = [body]
-    while stack:
-        e = stack.pop()
-        if isinstance(e, Call):
-            found.add(e.func)
-        if isinstance(e, Block):
-            stack.extend(b.rhs for b in e.bindings if isinstance(b, LetB))
-            stack.append(e.result)
-        elif isinstance(e, Prim):
-            stack.extend((*e.args, *e.largs))
-        elif isinstance(e, Dup | Drop):
-            stack.append(e.arg)
-    return found
 
 
 def jvp_program(typing: Typing, name: str, bind_scales: bool = False) -> Program:

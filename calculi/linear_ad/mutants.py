@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 from calculi.core.mutants import Mutant, patch, patch_entry
@@ -12,6 +11,7 @@ from calculi.linear_ad import jvp as jvp_module
 from calculi.linear_ad import transpose as transpose_module
 from calculi.linear_ad import unzip as unzip_module
 from calculi.linear_ad import zeros as zeros_module
+from calculi.linear_ad.jvp_sharing import Sharing
 from calculi.linear_ad.primitives import ADD, COS, LADD, MUL, SCALE, SIN, TANH, jvp_rules, transpose_rules
 from calculi.linear_ad.syntax import (
     Binder,
@@ -111,23 +111,17 @@ def _transpose_call_mutant() -> AbstractContextManager[None]:
     return patch_entry(transpose_module.RULES, Call, _call_cotangents_reversed)
 
 
-@contextmanager
-def _no_dup() -> Iterator[None]:
+def _take_undup(self: Sharing, fv: tuple[int, ...], count: Any, tangents: Any, out: Any) -> Any:
     """J gives a shared variable's tangent to every use, without dup."""
-    original = jvp_module._Jvp._take
+    part = {}
+    for v in sorted(fv):
+        count[v] -= 1
+        part[v] = tangents[v] if count[v] > 0 else tangents.pop(v)
+    return part
 
-    def take(self: jvp_module._Jvp, fv: tuple[int, ...], count: Any, tangents: Any, out: Any) -> Any:
-        part = {}
-        for v in sorted(fv):
-            count[v] -= 1
-            part[v] = tangents[v] if count[v] > 0 else tangents.pop(v)
-        return part
 
-    jvp_module._Jvp._take = take  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        jvp_module._Jvp._take = original  # type: ignore[method-assign]
+def _no_dup() -> AbstractContextManager[None]:
+    return patch(Sharing, "_take", _take_undup)
 
 
 def _zero_absorbs_sum(self: zeros_module._Zeros, e: Prim, zeros: dict[int, Type],

@@ -19,21 +19,12 @@ from __future__ import annotations
 
 from calculi.core.errors import CalculusError
 from calculi.core.syntax import Source, Span
+from calculi.linear_ad.built import new_block, new_call, new_funcdef, new_letb, new_prim
 from calculi.linear_ad.names import AnyScope, empty
 from calculi.linear_ad.parse_fast_cursor import LIMIT, Env, Parsed, Refuse, Undo
 from calculi.linear_ad.parse_fast_heads import HeadReader
 from calculi.linear_ad.parse_forms import STRUCTURAL, literal
-from calculi.linear_ad.parse_tokens import (
-    DEEP,
-    FORM,
-    INVALID,
-    new_block,
-    new_call,
-    new_funcdef,
-    new_letb,
-    new_prim,
-    tokens,
-)
+from calculi.linear_ad.parse_tokens import DEEP, FORM, INVALID, tokens
 from calculi.linear_ad.primitives import PRIMITIVES
 from calculi.linear_ad.syntax import (
     Binder,

@@ -13,22 +13,17 @@ from typing import Any
 
 from calculi.core.syntax import Source, Span, SpanSlots, make_span
 from calculi.foil.scopes import WIDE, widen
+from calculi.linear_ad.built import new_binder, new_lvar, new_prim, new_var
 from calculi.linear_ad.names import AnyScope, ascii_hint
 from calculi.linear_ad.parse_forms import OPERATORS, FormReader, operator
-from calculi.linear_ad.parse_tokens import (
-    FORM,
-    INVALID,
-    new,
-    new_binder,
-    new_lvar,
-    new_prim,
-    new_var,
-)
+from calculi.linear_ad.parse_tokens import FORM, INVALID
 from calculi.linear_ad.syntax import MAX_DEPTH, Binder, Expr, FuncDef, LVar, Primitive, Program, Var
 from calculi.linear_ad.types import Mixed, Type
 
 LIMIT = MAX_DEPTH - 16
 """Nesting past which the fast parser hands over (the reference parser refuses past ``MAX_DEPTH``)."""
+
+_new = object.__new__
 
 
 class Refuse(Exception):
@@ -108,7 +103,7 @@ class Cursor:
         lo = self.lo
         row = self.row
         if end < self.hi:
-            span: Any = new(SpanSlots)  # make_span, inline
+            span: Any = _new(SpanSlots)  # make_span, inline
             span.source = self.source
             span.start = start
             span.end = end
@@ -180,7 +175,7 @@ class Cursor:
             hint = self.hints[text] = ascii_hint(text)
         if start < self.lo or start >= self.hi:
             self.locate(start)
-        span: Any = new(SpanSlots)  # make_span, inline
+        span: Any = _new(SpanSlots)  # make_span, inline
         span.source = self.source
         span.start = start
         span.end = end
@@ -204,7 +199,7 @@ class Cursor:
             hint = self.hints[text] = ascii_hint(text)
         if start < self.lo or start >= self.hi:
             self.locate(start)
-        span: Any = new(SpanSlots)  # make_span, inline
+        span: Any = _new(SpanSlots)  # make_span, inline
         span.source = self.source
         span.start = start
         span.end = end

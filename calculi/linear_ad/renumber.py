@@ -16,7 +16,7 @@ as it builds them (``unzip_names``) and calls this only on a half checkpointing 
 
 from __future__ import annotations
 
-from calculi.linear_ad.parse_tokens import new_binder, new_letb, new_lvar, new_prim, new_var
+from calculi.linear_ad.built import new_binder, new_letb, new_lvar, new_prim, new_var
 from calculi.linear_ad.syntax import (
     Binder,
     Binding,

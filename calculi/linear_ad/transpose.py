@@ -28,18 +28,21 @@ from collections.abc import Callable
 from typing import cast
 
 from calculi.core.errors import TypeCheckError
-from calculi.linear_ad.built import draw, draws, new_mixed
-from calculi.linear_ad.check import Typing
-from calculi.linear_ad.freevars import free_vars
-from calculi.linear_ad.parse_tokens import (
+from calculi.linear_ad.built import (
+    draw,
+    draws,
     new_binder,
     new_block,
     new_call,
     new_funcdef,
     new_letb,
     new_lvar,
+    new_mixed,
     new_prim,
 )
+from calculi.linear_ad.callees import callees
+from calculi.linear_ad.check import Typing
+from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.primitives import LADD, SCALE, TransposeRule, transpose_rules
 from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.syntax import (
@@ -353,8 +356,6 @@ RULES: dict[type, Rule] = {
 
 def transpose_program(typing: Typing, name: str) -> Program:
     """T of ``name`` and of every linear function it calls (non-linear callees are kept as they are)."""
-    from calculi.linear_ad.jvp import callees
-
     program = typing.program
     t = _Transpose(typing)
     defs = []

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from calculi.core import coverage
 from calculi.core.errors import TypeCheckError
+from calculi.linear_ad.built import new_binder, new_letb, new_prim, new_var
 from calculi.linear_ad.names import Supply
-from calculi.linear_ad.parse_tokens import new_binder, new_letb, new_prim, new_var
 from calculi.linear_ad.rules import fire
 from calculi.linear_ad.syntax import (
     Binder,

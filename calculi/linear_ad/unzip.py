@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from calculi.core import coverage
-from calculi.linear_ad.built import new_mixed
+from calculi.linear_ad.built import new_binder, new_block, new_funcdef, new_mixed, new_var
+from calculi.linear_ad.callees import callees
 from calculi.linear_ad.check import Typing, check_open
 from calculi.linear_ad.checkpoint import POLICIES, Policy, UnzipReport, recompute_all, save_all, save_only
 from calculi.linear_ad.eval import static_work
@@ -138,17 +139,18 @@ class _Unzip(Split):
             eliminated = [b for b in copies.values() if id(b) not in kept_ids]
         span = d.span
         # (C ends with the tape's binding and L's result is no block: the blocks need no flattening)
-        nonlin = FuncDef(nonlin_name(d.name), tuple(params), d.param_types, (), (),
-                         new_mixed((*d.result.nonlin, tape_type), ()), Block(tuple(C), nonlin_result),
-                         span=span)
+        result = new_mixed((*d.result.nonlin, tape_type), ())
+        nonlin = new_funcdef(nonlin_name(d.name), tuple(params), d.param_types, (), (), result,
+                             new_block(tuple(C), nonlin_result, None), span)
         if canonical:
             base = lin.base
             rbs = tuple([Binder(base + i, r.hint) for i, r in enumerate(residuals)])
             lin.name_binders(len(residuals))
         else:
             rbs = tuple([Binder(lin.sub[r.name].name, r.hint) for r in residuals])
-        lin_def = FuncDef(lin_name(d.name), (Binder(0, "t"),), (tape_type,), lparams, d.lparam_types,
-                          new_mixed((), d.result.lin), Block((UnpackB(rbs, Var(0, "t")), *L), eL), span=span)
+        body = new_block((UnpackB(rbs, new_var(0, "t", None)), *L), eL, None)
+        lin_def = new_funcdef(lin_name(d.name), (new_binder(0, "t", None),), (tape_type,), lparams,
+                              d.lparam_types, new_mixed((), d.result.lin), body, span)
         return (renumber(nonlin) if eliminated else nonlin, lin_def if canonical else renumber(lin_def),
                 recomputed, eliminated, frozenset([r.name for r in residuals]))
 
@@ -165,8 +167,6 @@ def _own_work(b: LetB, types: dict[int, Type]) -> int:
 
 def unzip_program(typing: Typing, name: str, policy: Policy = save_all) -> Unzipped:
     """U of ``name`` and of every function it calls: ``g.nonlin`` and ``g.lin`` for each ``g``."""
-    from calculi.linear_ad.jvp import callees
-
     program = typing.program
     tapes: dict[str, TupleType] = {}
     raw: list[FuncDef] = []

@@ -13,7 +13,7 @@ as it is. Checked by ``linear_ad.unzip_writes_canonical_names``.
 
 from __future__ import annotations
 
-from calculi.linear_ad.parse_tokens import new_binder, new_letb, new_prim
+from calculi.linear_ad.built import new_binder, new_letb, new_prim
 from calculi.linear_ad.syntax import (
     Binder,
     Call,

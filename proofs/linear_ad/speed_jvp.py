@@ -19,9 +19,11 @@ from calculi.core.syntax import Source, Span
 from calculi.linear_ad import jvp as jvp_module
 from calculi.linear_ad.bench import sized
 from calculi.linear_ad.built import draws, new_funcdef, new_mixed
+from calculi.linear_ad.callees import callees
 from calculi.linear_ad.check import Typing, check_program
 from calculi.linear_ad.freevars import free_vars
-from calculi.linear_ad.jvp import Names, Tangents, _Jvp, callees, jvp_name
+from calculi.linear_ad.jvp import _Jvp, jvp_name
+from calculi.linear_ad.jvp_sharing import Names, Tangents
 from calculi.linear_ad.names import dotted
 from calculi.linear_ad.parse import parse_program
 from calculi.linear_ad.pretty import show_program
