@@ -74,8 +74,9 @@ def window_programs(draw: st.DrawFn) -> Program:
     # or neither
     shape = draw(st.sampled_from(["sliding", "guarded", "guarded", "plain"]))
     sliding = shape == "sliding"
-    n, rows = draw(sizes_from), draw(sizes_from)
-    taps = draw(st.integers(2, 5) if sliding else sizes_from)
+    lanes = st.integers(1, 5) if shape == "guarded" else sizes_from  # (guards need lanes to drop)
+    n, rows = draw(lanes), draw(lanes)
+    taps = draw(st.integers(2, 5) if sliding else lanes)
     matrix = draw(st.booleans())
     terms = [(1 if sliding else draw(coefs), "i"), (1 if sliding else draw(coefs), "k")]
     terms += [(draw(coefs), "r")] if matrix else []
@@ -85,6 +86,8 @@ def window_programs(draw: st.DrawFn) -> Program:
     guarded = shape == "guarded"
     if guarded:
         offset, m = draw(st.integers(-3, 3)), draw(st.integers(1, 5))
+        if offset + low >= 0 and offset + high < m and draw(st.integers(0, 3)):
+            offset = m - high  # mostly some lane out of range, for the guards to drop
     else:
         offset = draw(st.integers(0, 2)) - low
         m = offset + high + 1 + draw(st.integers(0, 2))

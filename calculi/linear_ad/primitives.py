@@ -299,9 +299,21 @@ cost_class[SCALE] = "⊙"
 defjvp_scale(SIN, lambda v: app(COS, v))
 defjvp_scale(COS, lambda v: app(MUL, Lit("-1.0"), app(SIN, v)))
 defjvp_scale(EXP, lambda v: app(EXP, v))
-deflinear(ADD, LADD, lambda consts, ct, ltypes, ps: Dup(ct))
+
+
+def ladd_transpose(consts: tuple[Expr, ...], ct: LVar, ltypes: tuple[Type, ...], ps: ParamDict) -> Expr:
+    """T(ė1 ⊕ ė2, c) = dup(c)."""
+    return Dup(ct)
+
+
+def scale_transpose(consts: tuple[Expr, ...], ct: LVar, ltypes: tuple[Type, ...], ps: ParamDict) -> Expr:
+    """T(s ⊙ ė, c) = s ⊙ c."""
+    return Prim(SCALE, consts, (ct,))
+
+
+deflinear(ADD, LADD, ladd_transpose)
 defbilinear(MUL, SCALE, SCALE)
-transpose_rules[SCALE] = lambda consts, ct, ltypes, ps: Prim(SCALE, consts, (ct,))
+transpose_rules[SCALE] = scale_transpose
 
 
 # -- the language's scalar primitives ---------------------------------------------------------

@@ -43,7 +43,14 @@ from calculi.linear_ad.built import (
 from calculi.linear_ad.callees import callees
 from calculi.linear_ad.check import Typing
 from calculi.linear_ad.freevars import free_vars
-from calculi.linear_ad.primitives import LADD, SCALE, TransposeRule, transpose_rules
+from calculi.linear_ad.primitives import (
+    LADD,
+    SCALE,
+    TransposeRule,
+    ladd_transpose,
+    scale_transpose,
+    transpose_rules,
+)
 from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.syntax import (
     Binder,
@@ -81,10 +88,6 @@ class _Hoist(Exception):
     """The backward pass of the shortcut met a nested block that binds non-linear names."""
 
 
-_SCALE_T = transpose_rules[SCALE]
-_LADD_T = transpose_rules[LADD]
-"""The table's rules of ⊙ and ⊕ as read at import: ``prim`` builds their nodes itself while the
-table holds them (a rule put in their place is called)."""
 
 
 class _Cotangents(dict[int, Binder]):
@@ -220,9 +223,11 @@ class _Transpose(Replay):
             consts = tuple([sub[a.name] if type(a) is Var else self.copy(a) for a in args])
         else:
             consts = ()
-        if rule is _SCALE_T:  # (the rules' nodes, built as they build them)
+        # the ⊙ and ⊕ rules' nodes built here; a rule put in their place (or wrapped, as the
+        # backend's coverage wraps rows) is called
+        if rule is scale_transpose:
             rhs: Expr = new_prim(SCALE, consts, (cts[0],), (), None)
-        elif rule is _LADD_T:
+        elif rule is ladd_transpose:
             rhs = Dup(cts[0])
         else:
             types = self.expr_types
