@@ -11,19 +11,20 @@ Lark's lexer is contextual (it tries only the tokens the parser state accepts); 
 and differs in one place that matters: after an operand, ``-1.5`` is ``-`` then ``1.5`` (``x -1.5``
 is a subtraction), which the parser splits itself (``sum``).
 
-The reading is in three layers: ``parse_fast_cursor`` (tokens, spans, names), ``parse_fast_heads``
-(types, parameters, patterns), and here definitions and expressions.
+The reading is in four layers: ``parse_fast_cursor`` (tokens, spans, names), ``parse_fast_heads``
+(types, parameters, patterns), ``parse_fast_direct`` (calls, and the commonest bindings read in one
+step), and here definitions and expressions.
 """
 
 from __future__ import annotations
 
 from calculi.core.errors import CalculusError
-from calculi.core.syntax import Source, Span
-from calculi.linear_ad.built import new_block, new_call, new_funcdef, new_letb, new_prim
+from calculi.core.syntax import Source
+from calculi.linear_ad.built import new_block, new_funcdef, new_letb
 from calculi.linear_ad.names import AnyScope, empty
 from calculi.linear_ad.parse_fast_cursor import LIMIT, Env, Parsed, Refuse, Undo
-from calculi.linear_ad.parse_fast_heads import HeadReader
-from calculi.linear_ad.parse_forms import STRUCTURAL, literal
+from calculi.linear_ad.parse_fast_direct import BINARY, DirectReader
+from calculi.linear_ad.parse_forms import STRUCTURAL
 from calculi.linear_ad.parse_tokens import DEEP, FORM, INVALID, tokens
 from calculi.linear_ad.primitives import PRIMITIVES
 from calculi.linear_ad.syntax import (
@@ -31,17 +32,14 @@ from calculi.linear_ad.syntax import (
     Binding,
     Expr,
     FuncDef,
-    Lit,
     LVar,
     Program,
     Ret,
     UnpackB,
     UnpackLB,
     Var,
-    Zero,
     room_for_depth,
 )
-from calculi.linear_ad.types import REAL
 
 _ADDITIVE = {"+", "-", "(+)", "⊕"}
 _MULTIPLICATIVE = {"*", "×", "/", "*.", "⊙"}
@@ -72,7 +70,7 @@ def attempt(source: Source, known: Program | None = None) -> Program | str:
         return INVALID
 
 
-class _Parser(HeadReader):
+class _Parser(DirectReader):
     """Definitions and expressions, by precedence climbing."""
 
     # -- definitions -----------------------------------------------------------------------------
@@ -135,10 +133,7 @@ class _Parser(HeadReader):
                 return self.variable(i, env), self.starts[i], self.ends[i], 1
             if after == "(" and kinds[i + 2] == "NAME" and kinds[i + 3] == ")" and kinds[i + 4] in _ENDS:
                 self.i = i + 4
-                start, end = self.starts[i], self.ends[i + 3]
-                args: list[Expr] = [self.variable(i + 2, env)]
-                name = self.text[start:self.ends[i]]
-                return self.applied(name, args, [], self.at(start, end)), start, end, 2
+                return self.applied_to(i, env), self.starts[i], self.ends[i + 3], 2
         self.nest = nest
         parsed = self.block(env, scope) if kind == "let" else self.sum(env, scope)
         self.nest = nest - 1
@@ -156,10 +151,14 @@ class _Parser(HeadReader):
                 if h > height:
                     height = h
             i = self.i
-            if self.kinds[i] == "NAME" and self.kinds[i + 1] in _ENDS:
+            kinds = self.kinds
+            result: Expr
+            if kinds[i] == "NAME" and kinds[i + 1] in _ENDS:
                 self.i = i + 1
-                result: Expr = self.variable(i, env)
+                result = self.variable(i, env)
                 end, h = self.ends[i], 1
+            elif kinds[i + 1] in BINARY and kinds[i] == kinds[i + 2] == "NAME" and kinds[i + 3] in _ENDS:
+                result, end, h = self.operation(i, env)
             else:
                 result, _, end, h = self.sum(env, scope)
         finally:
@@ -178,6 +177,9 @@ class _Parser(HeadReader):
         kinds = self.kinds
         after: list[int]
         if kinds[i + 1] == "NAME" and kinds[i + 2] == "=":
+            direct = self.direct_binding(i, env, scope, undo)
+            if direct is not None:
+                return direct
             before, after, mixed = [i + 1], [], False
             self.i = i + 3
         else:
@@ -257,8 +259,7 @@ class _Parser(HeadReader):
               and kinds[i + 4] != "**"):
             self.i = i + 4
             start, end, height = self.starts[i], self.ends[i + 3], 2
-            args: list[Expr] = [self.variable(i + 2, env)]
-            left = self.applied(self.text[start:self.ends[i]], args, [], self.at(start, end))
+            left = self.applied_to(i, env)
         else:
             left, start, end, height = self.unary(env, scope)
         while True:
@@ -322,18 +323,8 @@ class _Parser(HeadReader):
                 return self.call(env, scope)
             self.i = i + 1
             return self.variable(i, env), start, end, 1
-        if kind == "NUMBER":
-            self.i = i + 1
-            text = self.text[start:end]
-            span = self.at(start, end)
-            literal(text, span)
-            return (Zero(REAL, span=span) if text == "0" else Lit(text, span=span)), start, end, 1
-        if kind == "zero":
-            self.i = i + 1
-            self.expect("(")
-            ty = self.type(0)
-            end = self.ends[self.expect(")")]
-            return Zero(ty, span=self.at(start, end)), start, end, 1
+        if kind == "NUMBER" or kind == "zero":
+            return self.constant(i)
         if kind != "(":
             raise Refuse
         self.i = i + 1
@@ -402,22 +393,6 @@ class _Parser(HeadReader):
                 height = max(height, h)
         end = self.ends[self.expect(")")]
         return self.applied(name, args, largs, self.at(start, end)), start, end, height + 1
-
-    def applied(self, name: str, args: list[Expr], largs: list[Expr], span: Span) -> Expr:
-        """The call of ``name`` (a structural form, a primitive or a function) on the arguments."""
-        e: Expr
-        if name in STRUCTURAL:
-            e = self.forms.structural(name, args, largs, span)
-        elif name in PRIMITIVES:
-            p = PRIMITIVES[name]
-            if p.arity is not None and (len(args) != p.arity or len(largs) != p.larity):
-                raise Refuse
-            e = new_prim(p, tuple(args), tuple(largs), (), span)
-        elif name in self.functions:
-            e = new_call(name, self.vars(args, "App"), self.lvars(largs, "App"), span)
-        else:
-            raise Refuse
-        return e
 
 
 __all__ = ["DEEP", "FORM", "INVALID", "LIMIT", "attempt", "parse"]

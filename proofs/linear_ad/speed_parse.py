@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from calculi.core.mutants import Mutant, patch, patch_source
-from calculi.linear_ad import parse_fast, parse_fast_cursor, parse_fast_heads, parse_tokens
+from calculi.linear_ad import parse_fast, parse_fast_cursor, parse_fast_direct, parse_fast_heads, parse_tokens
 from calculi.linear_ad.bench import FAMILIES
 from calculi.linear_ad.pretty import show_program
 from calculi.linear_ad.strategies import linear_programs, nonlinear_programs
@@ -30,6 +30,8 @@ BLANKS = [" ", "", "  ", "\n", "\t", "\r\n", "\f", " -- note\n", " # note\n", "\
 WORDS = ["let", "in", "def", "unpack", "unpackL", "zero", "lets", "in0", "x", "x'", "a.b", "_", "R",
          "->", "(+)", "**", "*.", "*", "+", "-", "/", "(", ")", "[", "]", ",", ";", ":", "=", "0", "1.5",
          ".5", "-2", "3e-2", "1E+3", "-.5", "!", '"', "."]
+DOTTED = ["x.5", "let.x", "in'", "b.0e1", "def'", "y.1", "a.2e3", "q.7"]
+"""Names with a dot or a prime, which a split without them would read otherwise (x then .5)."""
 
 
 @st.composite
@@ -42,6 +44,7 @@ def ascii_texts(draw: Any) -> str:
         pieces = show_program(program, unicode=False, width=draw(st.sampled_from([100, 24]))).split(" ")
     else:
         pieces = [rng.choice(WORDS) for _ in range(rng.randint(0, 12))]
+        pieces.insert(rng.randint(0, len(pieces)), rng.choice(DOTTED))
     blanks = rng.choice([BLANKS[:4], BLANKS[:4], [*BLANKS[:4], " -- note\n"], BLANKS])
     return "".join(rng.choice(blanks) + p for p in pieces)
 
@@ -106,8 +109,14 @@ def _split_with_comments(text: str) -> Any:
 
 _Parser = parse_fast._Parser
 _Cursor = parse_fast_cursor.Cursor
+_Direct = parse_fast_direct.DirectReader
+
+_GATED = """(SPLIT if "." in text or "'" in text else PLAIN)"""
 
 register_mutants([
+    Mutant("linear_ad.parse_plain_split_everywhere", "linear_ad",
+           "the token split uses the plain pattern on texts with . or ' too (x.5 read as x then .5)",
+           lambda: patch_source(parse_tokens, "split_tokens", _GATED, "PLAIN"), theorems="linear_ad.syntax"),
     Mutant("linear_ad.parse_split_numbers_are_names", "linear_ad",
            "the token split reads every number as a name",
            lambda: patch(parse_tokens, "_NUMBER_START", {}), theorems="linear_ad.syntax"),
@@ -122,8 +131,8 @@ register_mutants([
            lambda: patch(parse_fast, "_NOT_LEAF", {"(", "["}), theorems="linear_ad.syntax"),
     Mutant("linear_ad.parse_call_span_short", "linear_ad",
            "the call f(x) read directly by expr ends its span at the argument",
-           lambda: patch_source(_Parser, "expr", "start, end = self.starts[i], self.ends[i + 3]",
-                                "start, end = self.starts[i], self.ends[i + 2]"),
+           lambda: patch_source(_Direct, "applied_to", "span = self.at(start, self.ends[i + 3])",
+                                "span = self.at(start, self.ends[i + 2])"),
            theorems="linear_ad.syntax"),
     Mutant("linear_ad.parse_call_before_power", "linear_ad",
            "the call f(x) read directly as an operand of * ignores a ** after it",
@@ -144,4 +153,18 @@ register_mutants([
     Mutant("linear_ad.parse_real_result_linear", "linear_ad",
            "the result (ℝ ; ) read directly gets a linear ℝ too",
            lambda: patch(parse_fast_heads, "_REAL_RESULT", ((REAL,), (REAL,))), theorems="linear_ad.syntax"),
+    Mutant("linear_ad.parse_direct_binding_span_short", "linear_ad",
+           "let x = f(y) op z in, read in one step, ends its span at z",
+           lambda: patch_source(_Direct, "direct_binding", "self.at(start, self.ends[i + 9])",
+                                "self.at(start, self.ends[i + 8])"),
+           theorems="linear_ad.syntax"),
+    Mutant("linear_ad.parse_direct_binding_skips_in", "linear_ad",
+           "let x = f(y) in, read in one step, leaves the reading before its in",
+           lambda: patch_source(_Direct, "direct_binding", "self.i = i + 8", "self.i = i + 7"),
+           theorems="linear_ad.syntax"),
+    Mutant("linear_ad.parse_operation_right_span", "linear_ad",
+           "x op y, read in one step, starts its span at y",
+           lambda: patch_source(_Direct, "operation", "self.at(self.starts[i], end)",
+                                "self.at(self.starts[i + 2], end)"),
+           theorems="linear_ad.syntax"),
 ])
