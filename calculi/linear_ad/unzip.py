@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from calculi.core import coverage
-from calculi.linear_ad.built import new_binder, new_block, new_funcdef, new_mixed, new_var
+from calculi.linear_ad.built import new_binder, new_block, new_funcdef, new_letb, new_mixed, new_ret, new_var
 from calculi.linear_ad.callees import callees
 from calculi.linear_ad.check import Typing, check_open
 from calculi.linear_ad.checkpoint import POLICIES, Policy, UnzipReport, recompute_all, save_all, save_only
@@ -40,7 +40,6 @@ from calculi.linear_ad.liveness import eliminate
 from calculi.linear_ad.renumber import renumber
 from calculi.linear_ad.rules import fire
 from calculi.linear_ad.syntax import (
-    Binder,
     Binding,
     Block,
     Expr,
@@ -54,8 +53,8 @@ from calculi.linear_ad.syntax import (
     var_of,
 )
 from calculi.linear_ad.types import TupleType, Type
-from calculi.linear_ad.unzip_names import Lin, lin_name, nonlin_name
-from calculi.linear_ad.unzip_rules import Split, _as_ret
+from calculi.linear_ad.unzip_names import Lin, _as_ret, lin_name, nonlin_name
+from calculi.linear_ad.unzip_rules import Split
 
 __all__ = ["POLICIES", "Policy", "UnzipReport", "Unzipped", "lin_name", "make_tape", "nonlin_name",
            "recompute_all", "save_all", "save_only", "unzip_program"]
@@ -84,8 +83,9 @@ class _Unzip(Split):
         params = []
         n = 0
         for b, ty in zip(d.params, d.param_types, strict=True):
-            params.append(Binder(n, b.hint))
-            sub[b.name] = Var(n, b.hint)
+            hint = b.hint
+            params.append(b if b.name == n and b.span is None else new_binder(n, hint, None))  # (shared)
+            sub[b.name] = new_var(n, hint, None)
             types[n] = ty
             n += 1
         self.next = n
@@ -102,7 +102,7 @@ class _Unzip(Split):
             vs: list[Any] = [sub[x.name] for x in body.vars]
             lvs: list[Any] = [sub[y.name] for y in body.lvars]
             results: tuple[Var, ...] = tuple(vs)
-            eL: Expr = Ret((), tuple(lvs))
+            eL: Expr = new_ret((), tuple(lvs))
             eN: Expr | None = None
         else:
             eN, eL = self.u(body, C, L)
@@ -124,13 +124,14 @@ class _Unzip(Split):
                 results = eN.vars
             else:
                 ys = tuple([self.fresh("y", ty) for ty in d.result.nonlin])
-                C.append(LetB(ys, (), eN))
+                C.append(new_letb(ys, (), eN, None))
                 results = tuple(map(var_of, ys))
         n = self.next
         self.next = n + 1
         types[n] = tape_type
-        C.append(LetB((Binder(n, "t"),), (), make_tape(tuple(residuals))))
-        nonlin_result = Ret((*results, Var(n, "t")), ())
+        tape = tuple(residuals)
+        C.append(new_letb((new_binder(n, "t", None),), (), make_tape(tape), None))
+        nonlin_result = new_ret((*results, new_var(n, "t", None)), ())
         eliminated: list[LetB] = []
         if copies:  # (with nothing recomputed, nothing in C is removable: no walk)
             originals = {id(b) for b in copies.values()}
@@ -138,21 +139,36 @@ class _Unzip(Split):
             kept_ids = {id(c) for c in C}
             eliminated = [b for b in copies.values() if id(b) not in kept_ids]
         span = d.span
+        name = d.name
         # (C ends with the tape's binding and L's result is no block: the blocks need no flattening)
-        result = new_mixed((*d.result.nonlin, tape_type), ())
-        nonlin = new_funcdef(nonlin_name(d.name), tuple(params), d.param_types, (), (), result,
+        nonlin = new_funcdef(nonlin_name(name), tuple(params), d.param_types, (), (),
+                             new_mixed((*d.result.nonlin, tape_type), ()),
                              new_block(tuple(C), nonlin_result, None), span)
         if canonical:
-            base = lin.base
-            rbs = tuple([Binder(base + i, r.hint) for i, r in enumerate(residuals)])
-            lin.name_binders(len(residuals))
+            i = lin.base
+            rbs = []
+            for r in tape:
+                rbs.append(new_binder(i, r.hint, None))
+                i += 1
+            if lin.binders_made:
+                lin.name_binders(len(tape))
         else:
-            rbs = tuple([Binder(lin.sub[r.name].name, r.hint) for r in residuals])
-        body = new_block((UnpackB(rbs, new_var(0, "t", None)), *L), eL, None)
-        lin_def = new_funcdef(lin_name(d.name), (new_binder(0, "t", None),), (tape_type,), lparams,
-                              d.lparam_types, new_mixed((), d.result.lin), body, span)
+            rsub = lin.sub
+            rbs = [new_binder(rsub[r.name].name, r.hint, None) for r in tape]
+        unpack = _new(UnpackB)
+        _UNPACKB[0](unpack, tuple(rbs))
+        _UNPACKB[1](unpack, new_var(0, "t", None))
+        _UNPACKB[2](unpack, None)
+        L.insert(0, unpack)
+        lin_result = new_mixed((), d.result.lin)
+        lin_def = new_funcdef(lin_name(name), (new_binder(0, "t", None),), (tape_type,), lparams,
+                              d.lparam_types, lin_result, new_block(tuple(L), eL, None), span)
         return (renumber(nonlin) if eliminated else nonlin, lin_def if canonical else renumber(lin_def),
-                recomputed, eliminated, frozenset([r.name for r in residuals]))
+                recomputed, eliminated, frozenset([r.name for r in tape]))
+
+
+_new = object.__new__
+_UNPACKB = tuple(getattr(UnpackB, f).__set__ for f in ("binders", "var", "span"))
 
 
 def make_tape(residuals: tuple[Var, ...]) -> Expr:
@@ -167,31 +183,29 @@ def _own_work(b: LetB, types: dict[int, Type]) -> int:
 
 def unzip_program(typing: Typing, name: str, policy: Policy = save_all) -> Unzipped:
     """U of ``name`` and of every function it calls: ``g.nonlin`` and ``g.lin`` for each ``g``."""
-    program = typing.program
     tapes: dict[str, TupleType] = {}
     raw: list[FuncDef] = []
-    report = UnzipReport()
-    tape_size, residuals = report.tape_size, report.residuals
-    recomputed_work, eliminated_work = report.recomputed_work, report.eliminated_work
-    recomputed_names, recomputed_inputs = report.recomputed_names, report.recomputed_inputs
     nothing: frozenset[int] = frozenset()
+    gs = callees(typing, name)
+    report = UnzipReport(recomputed_work=dict.fromkeys(gs, 0), eliminated_work=dict.fromkeys(gs, 0),
+                         recomputed_names=dict.fromkeys(gs, nothing),
+                         recomputed_inputs=dict.fromkeys(gs, nothing))
+    residuals = report.residuals
     unzipper = _Unzip(typing, policy, tapes, coverage.active())
-    index = program.index
-    for g in callees(typing, name):
-        nonlin, lin, copies, removed, kept = unzipper.funcdef(index[g])
+    funcdef = unzipper.funcdef
+    index = typing.program.index
+    for g in gs:
+        nonlin, lin, copies, removed, kept = funcdef(index[g])
         raw.append(nonlin)
         raw.append(lin)
-        tape_size[g] = tapes[g].scalars
         residuals[g] = kept
-        if copies:
+        if copies:  # (what checkpointing did: nothing under save-all; typed in this function's names)
             names = frozenset(x.name for b in copies for x in b.binders)
             inputs = frozenset(n for b in copies for n in free_vars(b.rhs)[0])
-            recomputed_names[g] = names
-            recomputed_inputs[g] = inputs - names
-            recomputed_work[g] = sum(_own_work(b, unzipper.types) for b in copies)
-        else:
-            recomputed_names[g] = recomputed_inputs[g] = nothing
-            recomputed_work[g] = 0
-        eliminated_work[g] = sum(_own_work(b, unzipper.types) for b in removed) if removed else 0
-    out = Program(tuple(raw))
-    return Unzipped(out, report, nonlin_name(name), lin_name(name))
+            report.recomputed_names[g] = names
+            report.recomputed_inputs[g] = inputs - names
+            report.recomputed_work[g] = sum(_own_work(b, unzipper.types) for b in copies)
+        if removed:
+            report.eliminated_work[g] = sum(_own_work(b, unzipper.types) for b in removed)
+    report.tape_size.update({g: tapes[g].scalars for g in gs})
+    return Unzipped(Program(tuple(raw)), report, nonlin_name(name), lin_name(name))

@@ -13,7 +13,7 @@ as it is. Checked by ``linear_ad.unzip_writes_canonical_names``.
 
 from __future__ import annotations
 
-from calculi.linear_ad.built import new_binder, new_letb, new_prim
+from calculi.linear_ad.built import new_binder, new_letb, new_lvar, new_prim, new_var
 from calculi.linear_ad.syntax import (
     Binder,
     Call,
@@ -26,6 +26,7 @@ from calculi.linear_ad.syntax import (
     Ret,
     Tup,
     Var,
+    subexpressions,
     var_of,
 )
 
@@ -64,8 +65,8 @@ class Lin:
         i = 1
         for b in lparams:
             hint = b.hint
-            out.append(Binder(i, hint))
-            sub[b.name] = LVar(i, hint)
+            out.append(b if b.name == i and b.span is None else new_binder(i, hint, None))  # (shared)
+            sub[b.name] = new_lvar(i, hint, None)
             i += 1
         return tuple(out)
 
@@ -113,7 +114,7 @@ class Lin:
         out = self.sub.get(v.name)
         if out is None:
             residuals = self.residuals
-            out = Var(self.base + len(residuals), v.hint)
+            out = new_var(self.base + len(residuals), v.hint, None)
             residuals.append(v)
             self.sub[v.name] = out
         return out
@@ -178,3 +179,20 @@ def scale(q: Prim, sub: dict[int, Expr], lin: Lin) -> Prim:
     s3(out, q.params)
     s4(out, q.span)
     return out
+
+
+def _as_ret(e: Expr) -> Expr:
+    if isinstance(e, Var):
+        return Ret((e,), ())
+    if isinstance(e, LVar):
+        return Ret((), (e,))
+    return e
+
+
+def _of_variables(e: Prim) -> bool:
+    """A non-linear ``q(x̄)`` of variables only."""
+    return not e.largs and not e.prim.linear and all(type(x) is Var for x in e.args)
+
+
+def _contains_call(e: Expr) -> bool:
+    return any(isinstance(node, Call) for node in subexpressions(e))

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from calculi.core.errors import TypeCheckError
+from calculi.linear_ad.built import new_binder, new_call, new_letb, new_var
 from calculi.linear_ad.check import Typing
 from calculi.linear_ad.checkpoint import Policy, save_all
 from calculi.linear_ad.freevars import free_vars
@@ -39,11 +40,10 @@ from calculi.linear_ad.syntax import (
     UnpackLB,
     Var,
     Zero,
-    subexpressions,
     var_of,
 )
 from calculi.linear_ad.types import TupleType, Type
-from calculi.linear_ad.unzip_names import Lin, lin_name, nonlin_name
+from calculi.linear_ad.unzip_names import Lin, _as_ret, _contains_call, _of_variables, lin_name, nonlin_name
 from calculi.linear_ad.unzip_names import scale as _scale
 
 _new = object.__new__
@@ -51,6 +51,7 @@ _BINDER = tuple(getattr(Binder, f).__set__ for f in ("name", "hint", "span"))
 _VAR = tuple(getattr(Var, f).__set__ for f in ("name", "hint", "span"))
 _LETB = tuple(getattr(LetB, f).__set__ for f in ("binders", "lbinders", "rhs", "span"))
 _PRIM = tuple(getattr(Prim, f).__set__ for f in ("prim", "args", "largs", "params", "span"))
+_DUP = tuple(getattr(Dup, f).__set__ for f in ("arg", "span"))
 
 
 class Split:
@@ -233,18 +234,20 @@ class Split:
         types = self.types
         n = self.next
         ys = []
+        uses = []
         for ty in self.signatures[func].result.nonlin:
-            ys.append(Binder(n, "y"))
+            ys.append(new_binder(n, "y", None))
+            uses.append(new_var(n, "y", None))
             types[n] = ty
             n += 1
         types[n] = self.tapes[func]
-        t = Binder(n, "t")
+        ys.append(new_binder(n, "t", None))
         self.next = n + 1
         args: list[Any] = [sub[x.name] for x in e.args]
-        C.append(LetB((*ys, t), (), Call(nonlin_name(func), tuple(args), ())))
-        uses = tuple([Var(y.name, "y") for y in ys])
+        C.append(new_letb(tuple(ys), (), new_call(nonlin_name(func), tuple(args), (), None), None))
         largs: list[Any] = [sub[y.name] for y in e.largs]
-        return uses, Call(lin_name(func), (self.lin.var(Var(n, "t")),), tuple(largs))
+        t = self.lin.var(new_var(n, "t", None))
+        return tuple(uses), new_call(lin_name(func), (t,), tuple(largs), None)
 
     def bindings(self, bs: tuple[Binding, ...], C: list[Binding], L: list[Binding]) -> None:
         """U of a block's bindings, into C and L."""
@@ -270,7 +273,9 @@ class Split:
                     if counting:
                         fire("U(dup)")
                         fire("U(ẏ)")
-                    eN, eL = EMPTY, Dup(sub[rhs.arg.name])
+                    eN, eL = EMPTY, _new(Dup)
+                    _DUP[0](eL, sub[rhs.arg.name])
+                    _DUP[1](eL, None)
                 elif form is Call and binders:
                     if counting:
                         fire("U(f)")
@@ -386,19 +391,3 @@ RULE_NAMES: dict[type, str] = {Var: "U(x)", LVar: "U(ẏ)", Lit: "U(r)", Zero: "
                                Tup: "U(tup)", TupL: "U(tupL)", Dup: "U(dup)", Drop: "U(drop)", Call: "U(f)"}
 """The rule each constructor fires (primitives fire ``U(p)``, bindings ``U(let)`` and the others)."""
 
-
-def _as_ret(e: Expr) -> Expr:
-    if isinstance(e, Var):
-        return Ret((e,), ())
-    if isinstance(e, LVar):
-        return Ret((), (e,))
-    return e
-
-
-def _of_variables(e: Prim) -> bool:
-    """A non-linear ``q(x̄)`` of variables only."""
-    return not e.largs and not e.prim.linear and all(type(x) is Var for x in e.args)
-
-
-def _contains_call(e: Expr) -> bool:
-    return any(isinstance(node, Call) for node in subexpressions(e))

@@ -24,6 +24,7 @@ from calculi.linear_ad.rules import fire, fire_prim
 from calculi.linear_ad.strategies import show
 from calculi.linear_ad.syntax import (
     EMPTY,
+    Binder,
     Binding,
     Call,
     Expr,
@@ -36,8 +37,8 @@ from calculi.linear_ad.syntax import (
     var_of,
 )
 from calculi.linear_ad.unzip import POLICIES, unzip_program
-from calculi.linear_ad.unzip_names import Lin, lin_name, nonlin_name
-from calculi.linear_ad.unzip_rules import Split, _as_ret, _contains_call
+from calculi.linear_ad.unzip_names import Lin, _as_ret, _contains_call, lin_name, nonlin_name
+from calculi.linear_ad.unzip_rules import Split
 from proofs.linear_ad.fixtures import NONLIN, YOLO, main_of
 from proofs.linear_ad.syntax import spans
 from proofs.registry import register_mutants, theorem
@@ -172,6 +173,13 @@ def _scale_unread(q: Prim, sub: dict[int, Expr], lin: Lin) -> Prim:
     return Prim(q.prim, tuple([sub[x.name] for x in q.args]), (), q.params, span=q.span)  # type: ignore[attr-defined]
 
 
+def _params_shared_always(self: Lin, lparams: tuple[Binder, ...], sub: dict[int, Expr]) -> tuple[Binder, ...]:
+    """U keeps the source's linear parameters as they are, named or not as the linear half names them."""
+    for i, b in enumerate(lparams, 1):
+        sub[b.name] = LVar(i, b.hint)
+    return lparams
+
+
 register_mutants([
     Mutant("linear_ad.unzip_saving_always", "linear_ad",
            "U skips the policy under every policy, not only save-all (nothing is recomputed)",
@@ -179,4 +187,7 @@ register_mutants([
     Mutant("linear_ad.unzip_scale_unread", "linear_ad",
            "U writes a scale q(x̄) of variables in the non-linear half's names (x̄ are not made residuals)",
            lambda: patch(unzip_rules, "_scale", _scale_unread), theorems="linear_ad.unzip.fast"),
+    Mutant("linear_ad.unzip_params_shared_always", "linear_ad",
+           "U reuses the source's linear parameter binders even where their names are not 1 … m",
+           lambda: patch(Lin, "params", _params_shared_always), theorems="linear_ad.unzip"),
 ])
