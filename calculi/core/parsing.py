@@ -234,6 +234,21 @@ def integer(text: str, span: Span | None) -> int:
     return int(text)
 
 
+def literal(text: str, span: Span | None) -> None:
+    """Refuse a number literal with more than ``MAX_DIGITS`` digits or so large an exponent: the exact
+    domains (``Fraction``, sympy) would convert it through an ``int`` of that many digits."""
+    mantissa, _, exponent = text.lower().partition("e")
+    digits = sum(c.isdigit() for c in mantissa)
+    if digits > MAX_DIGITS:
+        what = "integer" if mantissa.lstrip("+-").isdigit() and not exponent else "number"
+        raise ParseError(f"{what} literal of {digits:,} digits is too long (at most {MAX_DIGITS:,})", span)
+    magnitude = exponent.lstrip("+-").lstrip("0")
+    if len(magnitude) > len(str(MAX_DIGITS)) or int(magnitude or "0") > MAX_DIGITS:
+        shown = exponent if len(exponent) <= 12 else exponent[:12] + "…"
+        raise ParseError(f"the exponent e{shown} of a number literal is out of range (at most "
+                         f"±{MAX_DIGITS:,})", span)
+
+
 def show_int(value: int) -> str:
     """An integer in decimal, however many digits (beyond Python's ``str`` limit too)."""
     if value.bit_length() < 10_000:

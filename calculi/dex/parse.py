@@ -9,7 +9,7 @@ from typing import TypeVar
 import lark
 
 from calculi.core.errors import ParseError
-from calculi.core.parsing import Grammar, integer, span_of
+from calculi.core.parsing import Grammar, integer, literal, span_of
 from calculi.core.syntax import Source, Span
 from calculi.dex.syntax import (
     BOOL,
@@ -151,7 +151,9 @@ class _Builder:
             case "int":
                 return IntLit(self.int(kids[0]), span=span)
             case "real":
-                return RealLit(Fraction(self.name(kids[0])), span=span)
+                text = self.name(kids[0])
+                literal(text, span)  # (no more digits than an exact Fraction can be read from)
+                return RealLit(Fraction(text), span=span)
             case "true" | "false":
                 return BoolLit(node.data == "true", span=span)
             case "unit":

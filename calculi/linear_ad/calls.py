@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from calculi.core.errors import ParseError
+from calculi.core.parsing import literal
 from calculi.core.syntax import Source, Span
-from calculi.linear_ad.parse_forms import literal
 from calculi.linear_ad.primitives import Value
 from calculi.linear_ad.syntax import MAX_DEPTH
 

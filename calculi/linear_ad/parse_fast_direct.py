@@ -5,12 +5,13 @@ bindings ``let x = f(y) in`` and ``let x = f(y) op z in``, each read in one step
 
 from __future__ import annotations
 
+from calculi.core.parsing import literal
 from calculi.core.syntax import Span
 from calculi.linear_ad.built import new_call, new_letb, new_prim
 from calculi.linear_ad.names import AnyScope
 from calculi.linear_ad.parse_fast_cursor import LIMIT, Env, Parsed, Refuse, Undo
 from calculi.linear_ad.parse_fast_heads import HeadReader
-from calculi.linear_ad.parse_forms import STRUCTURAL, literal
+from calculi.linear_ad.parse_forms import STRUCTURAL
 from calculi.linear_ad.primitives import PRIMITIVES
 from calculi.linear_ad.syntax import Binding, Expr, Lit, Var, Zero
 from calculi.linear_ad.types import REAL

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from calculi.core.errors import CalculusError, ParseError, TypeCheckError, UnboundError
-from calculi.core.parsing import MAX_DIGITS, integer
+from calculi.core.parsing import integer, literal
 from calculi.core.syntax import Source, Span
 from calculi.linear_ad.primitives import PRIMITIVES
 from calculi.linear_ad.syntax import MAX_DEPTH, Drop, Dup, Expr, LVar, Params, Prim, Primitive, Tup, TupL, Var
@@ -196,21 +196,6 @@ class FormReader:
         if t.data == "pstring":
             return str(t.children[0])[1:-1]
         return tuple(self.pvalue(c, depth + 1) for c in t.children)
-
-
-def literal(text: str, span: Span | None) -> None:
-    """Refuse a number literal with more than ``MAX_DIGITS`` digits or so large an exponent: the exact
-    domains (``Fraction``, sympy) would convert it through an ``int`` of that many digits."""
-    mantissa, _, exponent = text.lower().partition("e")
-    digits = sum(c.isdigit() for c in mantissa)
-    if digits > MAX_DIGITS:
-        what = "integer" if mantissa.lstrip("+-").isdigit() and not exponent else "number"
-        raise ParseError(f"{what} literal of {digits:,} digits is too long (at most {MAX_DIGITS:,})", span)
-    magnitude = exponent.lstrip("+-").lstrip("0")
-    if len(magnitude) > len(str(MAX_DIGITS)) or int(magnitude or "0") > MAX_DIGITS:
-        shown = exponent if len(exponent) <= 12 else exponent[:12] + "…"
-        raise ParseError(f"the exponent e{shown} of a number literal is out of range (at most "
-                         f"±{MAX_DIGITS:,})", span)
 
 
 def _variables(es: list[Expr], kind: type[V], other: type[Var | LVar], wrong: str,

@@ -12,10 +12,10 @@ import lark
 from lark import Token, Tree
 
 from calculi.core.errors import ParseError, ScopeError, TypeCheckError, UnboundError
-from calculi.core.parsing import Grammar
+from calculi.core.parsing import Grammar, literal
 from calculi.core.syntax import Source, Span
 from calculi.linear_ad.names import AnyScope, ascii_hint, empty, fresh
-from calculi.linear_ad.parse_forms import OPERATORS, STRUCTURAL, FormReader, apply, literal, operator
+from calculi.linear_ad.parse_forms import OPERATORS, STRUCTURAL, FormReader, apply, operator
 from calculi.linear_ad.primitives import PRIMITIVES
 from calculi.linear_ad.syntax import (
     MAX_DEPTH,

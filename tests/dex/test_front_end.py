@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from calculi.core.errors import TypeCheckError
+from calculi.core.errors import ParseError, TypeCheckError
 from calculi.core.syntax import Source
 from calculi.dex.check import check
 from calculi.dex.parse import parse_program
@@ -74,3 +74,13 @@ def test_an_elaborated_for_whose_rewritten_body_no_longer_fixes_it_keeps_its_ind
     assert isinstance(program, Let) and isinstance(program.body, For)
     rewritten = replace(program.body, body=RealLit(Fraction(1)))  # as inlining rebuilds a node
     assert check(rewritten).type == TableT(Fin(2), REAL)
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("1." + "9" * 5000, "number literal of 5,001 digits is too long"),
+    ("with_reader " + "9" * 4301 + ".0 \\r. ask r", "number literal of 4,302 digits is too long"),
+])
+def test_a_real_literal_too_long_for_a_fraction_is_a_located_syntax_error(text: str, reason: str) -> None:
+    with pytest.raises(ParseError, match=reason) as caught:
+        parse_program(Source(text))
+    assert caught.value.span is not None
