@@ -46,14 +46,19 @@ reference parser gives the operator above it), and its height (nesting of expres
 class Cursor:
     """A position in the tokens of ``source``, with the names and operators seen so far."""
 
+    lookahead = 12
+    """``$END`` tokens after the last: the direct readings look up to ten tokens ahead of the one
+    they stand on, and a text may end anywhere (one cut short right after ``in``)."""
+
     def __init__(self, source: Source, known: Program | None, kinds: list[str], starts: list[int],
                  ends: list[int]) -> None:
         self.source = source
         self.forms = FormReader(source)
         self.text = source.text
-        self.kinds = [*kinds, "$END"]
-        self.starts = [*starts, len(source.text)]
-        self.ends = [*ends, len(source.text)]
+        end = len(source.text)
+        self.kinds = [*kinds, *["$END"] * self.lookahead]
+        self.starts = [*starts, *[end] * self.lookahead]
+        self.ends = [*ends, *[end] * self.lookahead]
         self.i = 0
         self.nest = 0
         self.functions: dict[str, FuncDef] = {d.name: d for d in known.defs} if known else {}

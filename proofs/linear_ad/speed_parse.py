@@ -114,6 +114,9 @@ _Direct = parse_fast_direct.DirectReader
 _GATED = """(SPLIT if "." in text or "'" in text else PLAIN)"""
 
 register_mutants([
+    Mutant("linear_ad.parse_one_end_marker", "linear_ad",
+           "the tokens end with one $END only: a reading that looks ahead crashes on a text cut after in",
+           lambda: patch(_Cursor, "lookahead", 1), theorems="linear_ad.syntax"),
     Mutant("linear_ad.parse_plain_split_everywhere", "linear_ad",
            "the token split uses the plain pattern on texts with . or ' too (x.5 read as x then .5)",
            lambda: patch_source(parse_tokens, "split_tokens", _GATED, "PLAIN"), theorems="linear_ad.syntax"),

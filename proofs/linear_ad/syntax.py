@@ -105,13 +105,15 @@ def _fuzz_examples() -> list[str]:
                    "LALR parser read every generated program, in any spelling, to the same AST with the "
                    "same spans; on mutated and random texts they accept the same programs, or the fast "
                    "one hands the text over for a stated reason",
-         given={"spelled": spellings(), "fuzzed": inputs(_fuzz_examples())}, show=_show)
-def _(spelled: tuple[Program, str], fuzzed: str) -> None:
+         given={"spelled": spellings(), "fuzzed": inputs(_fuzz_examples()), "cut": st.integers(0, 10**6)},
+         show=_show)
+def _(spelled: tuple[Program, str], fuzzed: str, cut: int) -> None:
     program, text = spelled
     parsed = agree(text)
     assert isinstance(parsed, Program), f"the fast parser hands over a printed program ({parsed})"
     assert parsed == program, "printing then parsing changed the program"
     agree(fuzzed)
+    agree(text[:cut % (len(text) + 1)])  # (the program cut short anywhere, as a user is typing it)
 
 
 # -- operators ---------------------------------------------------------------------------------
