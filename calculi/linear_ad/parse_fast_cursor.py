@@ -178,16 +178,7 @@ class Cursor:
         hint = self.hints.get(text)
         if hint is None:
             hint = self.hints[text] = ascii_hint(text)
-        if start < self.lo or start >= self.hi:
-            self.locate(start)
-        span: Any = _new(SpanSlots)  # make_span, inline
-        span.source = self.source
-        span.start = start
-        span.end = end
-        span.line = span.end_line = self.row
-        span.column = column = start - self.lo + 1
-        span.end_column = column + end - start
-        span.__class__ = Span
+        span = self.at(start, end)  # (a name is on one line)
         return new_binder(ident, hint, span), scope
 
     def variable(self, i: int, env: Env) -> Var | LVar:
@@ -202,16 +193,7 @@ class Cursor:
         hint = self.hints.get(text)
         if hint is None:
             hint = self.hints[text] = ascii_hint(text)
-        if start < self.lo or start >= self.hi:
-            self.locate(start)
-        span: Any = _new(SpanSlots)  # make_span, inline
-        span.source = self.source
-        span.start = start
-        span.end = end
-        span.line = span.end_line = self.row
-        span.column = column = start - self.lo + 1
-        span.end_column = column + end - start
-        span.__class__ = Span
+        span = self.at(start, end)  # (a name is on one line)
         return (new_lvar if slot[1] else new_var)(slot[0], hint, span)
 
     def vars(self, es: list[Expr], rule: str) -> tuple[Var, ...]:

@@ -147,7 +147,7 @@ register_mutants([
            theorems="linear_ad.syntax"),
     Mutant("linear_ad.parse_stale_line", "linear_ad",
            "a variable's span keeps the line of the span before when it is on a later line",
-           lambda: patch_source(_Cursor, "variable", "if start < self.lo or start >= self.hi:",
+           lambda: patch_source(_Cursor, "at", "if start < self.lo or start >= self.hi:",
                                 "if start < self.lo:"),
            theorems="linear_ad.syntax"),
     Mutant("linear_ad.parse_real_parameter_twice", "linear_ad",
