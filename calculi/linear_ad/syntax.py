@@ -360,3 +360,9 @@ def _binder_count(b: Binding) -> int:
 
 def program_size(p: Program) -> int:
     return sum(size(d.body) + len(d.params) + len(d.lparams) for d in p.defs)
+
+
+def operations(p: Program) -> int:
+    """The operations written in ``p``: its primitive applications and calls, each counted once where
+    it is written (the work W counts a call's body at every call, and a call as nothing itself)."""
+    return sum(type(e) is Prim or type(e) is Call for d in p.defs for e in subexpressions(d.body))

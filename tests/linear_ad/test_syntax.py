@@ -15,12 +15,12 @@ from calculi.linear_ad.ad import grad, stages
 from calculi.linear_ad.bench import FAMILIES
 from calculi.linear_ad.calls import CallParser
 from calculi.linear_ad.check import check_program
-from calculi.linear_ad.eval import evaluate
+from calculi.linear_ad.eval import evaluate, function_work
 from calculi.linear_ad.parse import parse_program, parse_reference
 from calculi.linear_ad.pretty import show_program
 from calculi.linear_ad.primitives import PRIMITIVES
 from calculi.linear_ad.strategies import linear_programs, nonlinear_programs
-from calculi.linear_ad.syntax import MAX_DEPTH, Block, Lit, LVar, Prim, Program, Var, Zero
+from calculi.linear_ad.syntax import MAX_DEPTH, Block, Lit, LVar, Prim, Program, Var, Zero, operations
 from calculi.linear_ad.transpose import transpose_program
 from proofs.linear_ad.speed import rendered
 from proofs.linear_ad.syntax import agree
@@ -107,6 +107,17 @@ def test_long_programs_parse_check_and_transform_without_recursion() -> None:
     st = stages(typing, "f")
     assert st.transposed.program.defs[0].name == "f.jvp.lin.T"
     assert len(show_program(st.transposed.program).splitlines()) > n
+
+
+def test_operations_count_each_application_and_call_once_where_it_is_written() -> None:
+    text = """def g(x: R) -> R = sin(x) * x
+def f(x: R) -> R = let y = g(x) in let z = g(y) in g(z) + x"""
+    typing = check_program(parse(text))
+    assert operations(typing.program) == 2 + 4
+    assert function_work(typing, "f") == 3 * 2 + 1  # (g's body at each of the three calls, and the +)
+    sizes = {"chain": 1.0, "call-chain": 1.0, "helpers": 1.5, "calls": 0.5}  # (operations per unit of n)
+    for family, per in sizes.items():
+        assert abs(operations(FAMILIES[family](400)) - per * 400) <= 2, family
 
 
 @pytest.mark.slow
