@@ -15,12 +15,22 @@ from __future__ import annotations
 
 from calculi.core import coverage
 from calculi.linear_ad.check_fast import FastChecker
-from calculi.linear_ad.check_rules import REAL_NL, Rule, RuleCache, Typing, _Checker
+from calculi.linear_ad.check_rules import (
+    OPEN,
+    REAL_NL,
+    BindingTypes,
+    Rule,
+    RuleCache,
+    Tables,
+    Typing,
+    _Checker,
+)
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.syntax import Binder, Expr, Program, room_for_depth
 from calculi.linear_ad.types import Type
 
-__all__ = ["REAL_NL", "Rule", "RuleCache", "Typing", "_Checker", "check_open", "check_program", "checker_for"]
+__all__ = ["OPEN", "REAL_NL", "BindingTypes", "Rule", "RuleCache", "Tables", "Typing", "_Checker",
+           "check_open", "check_program", "checker_for"]
 
 
 def checker_for(typing: Typing, reference: bool = False) -> _Checker:
@@ -36,12 +46,12 @@ def check_program(program: Program, reference: bool = False) -> Typing:
     return typing
 
 
-def check_open(e: Expr, env: dict[int, Type], typing: Typing | None = None,
-               reference: bool = False) -> Typing:
+def check_open(e: Expr, env: dict[int, Type], reference: bool = False) -> Typing:
     """Type an open non-linear expression whose free variables have the types ``env`` (they need not
-    all be used): the types of ``e`` and its sub-expressions, recorded in ``typing``."""
-    typing = Typing(Program(())) if typing is None else typing
+    all be used): the types of ``e`` and its sub-expressions (its tables are ``OPEN``'s)."""
+    typing = Typing(Program(()))
     checker = checker_for(typing, reference)
+    checker.start(OPEN)
     for n in free_vars(e)[0]:
         checker.env[n] = [env[n], False, 1, Binder(n)]
     checker.expr(e)

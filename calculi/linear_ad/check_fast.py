@@ -31,6 +31,7 @@ from calculi.linear_ad.check_rules import (
     REAL_NL,
     TYPE,
     USES,
+    Tables,
     Typing,
     _Checker,
 )
@@ -118,10 +119,13 @@ class FastChecker(_Checker):
         same types and parameters has the same type."""
 
     def definitions(self, defs: tuple[FuncDef, ...]) -> None:
-        env, types, typing = self.env, self.types, self.typing
-        signatures, depths, calls = typing.signatures, typing.depths, typing.calls
+        env, typing = self.env, self.typing
+        signatures, depths, calls, tables = typing.signatures, typing.depths, typing.calls, typing.tables
         pop = env.pop
+        typing.merged = None
         for d in defs:  # self.funcdef(d), inline
+            table = tables[d.name] = self.table = Tables()  # self.start(d.name), inline
+            types = self.types = table.exprs
             called = self.called = set()
             params, lparams, ptypes, ltypes = d.params, d.lparams, d.param_types, d.lparam_types
             if params or ptypes:
@@ -150,7 +154,7 @@ class FastChecker(_Checker):
 
     def block(self, e: Block) -> Mixed:
         env, types, infer = self.env, self.types, FAST
-        binding_types = self.typing.binding_types
+        binding_types = self.table.bindings
         inner = self.depth = self.depth + 1  # the level of every right-hand side and of the result
         bound: list[Binder] = []
         for b in e.bindings:

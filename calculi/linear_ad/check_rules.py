@@ -56,23 +56,75 @@ from calculi.linear_ad.syntax import (
 )
 from calculi.linear_ad.types import REAL, Mixed, TupleType, Type
 
+BindingTypes = tuple[tuple[Type, ...], tuple[Type, ...]]
+
+
+@dataclass(slots=True)
+class Tables:
+    """The types the checker found in one function: of each expression, each binding (its names'
+    non-linear ; linear types) and each ``drop`` (its free variables'), keyed by identity."""
+
+    exprs: dict[int, Mixed] = field(default_factory=dict)
+    bindings: dict[int, BindingTypes] = field(default_factory=dict)
+    drops: dict[int, dict[int, Type]] = field(default_factory=dict)
+
+
+OPEN = ""
+"""The key of an open expression's tables (``check_open``): no function has an empty name."""
+
 
 @dataclass(slots=True)
 class Typing:
-    """The result of checking: signatures, and the type of every expression and binding."""
+    """The result of checking: signatures, and the type of every expression and binding.
+
+    The types are kept in one ``Tables`` per function (``of``): the passes walk a function at a
+    time, and a table of one function's nodes stays small where one table of every node of a long
+    program grows past the processor's caches (the re-checks of many small functions took a third
+    longer). ``expr_types``, ``binding_types`` and ``drop_types`` are the whole program's, merged
+    once when first asked for."""
 
     program: Program
     signatures: dict[str, FuncDef] = field(default_factory=dict)
-    expr_types: dict[int, Mixed] = field(default_factory=dict)
-    binding_types: dict[int, tuple[tuple[Type, ...], tuple[Type, ...]]] = field(default_factory=dict)
-    drop_types: dict[int, dict[int, Type]] = field(default_factory=dict)
+    tables: dict[str, Tables] = field(default_factory=dict)
     depths: dict[str, int] = field(default_factory=dict)
     """The nesting depth of each function, its callees' depths included (at most ``MAX_DEPTH``)."""
     calls: dict[str, set[str]] = field(default_factory=dict)
     """The functions each function calls directly."""
+    merged: Tables | None = field(default=None, repr=False, compare=False)
+
+    def of(self, name: str) -> Tables:
+        """The types of function ``name``'s nodes."""
+        return self.tables[name]
+
+    def whole(self) -> Tables:
+        """Every function's types in one ``Tables`` (built once, when first asked for)."""
+        m = self.merged
+        if m is None:
+            if len(self.tables) == 1:
+                (m,) = self.tables.values()
+            else:
+                m = Tables()
+                for t in self.tables.values():
+                    m.exprs.update(t.exprs)
+                    m.bindings.update(t.bindings)
+                    m.drops.update(t.drops)
+            self.merged = m
+        return m
+
+    @property
+    def expr_types(self) -> dict[int, Mixed]:
+        return self.whole().exprs
+
+    @property
+    def binding_types(self) -> dict[int, BindingTypes]:
+        return self.whole().bindings
+
+    @property
+    def drop_types(self) -> dict[int, dict[int, Type]]:
+        return self.whole().drops
 
     def type_of(self, e: Expr) -> Mixed:
-        return self.expr_types[id(e)]
+        return self.whole().exprs[id(e)]
 
 
 Rule = tuple[Callable[..., Type], str | None, Mixed]
@@ -95,7 +147,7 @@ TYPE, LINEAR, USES, BINDER = 0, 1, 2, 3
 
 
 class _Checker:
-    __slots__ = ("called", "counting", "deepest", "depth", "env", "rules", "types", "typing")
+    __slots__ = ("called", "counting", "deepest", "depth", "env", "rules", "table", "types", "typing")
     infer: ClassVar[dict[type, Callable[[Any, Any], Mixed]]]  # the rule of each constructor (set below)
 
     def __init__(self, typing: Typing) -> None:
@@ -103,7 +155,8 @@ class _Checker:
         self.env: dict[int, Slot] = {}
         self.depth = 0
         self.deepest = 0
-        self.types = typing.expr_types
+        self.table = Tables()
+        self.types = self.table.exprs
         self.counting = coverage.active()
         self.rules: RuleCache = {}
         self.called: set[str] = set()
@@ -115,10 +168,17 @@ class _Checker:
         for d in defs:
             self.depth = self.deepest = 0
             self.called = set()
+            self.start(d.name)
             self.funcdef(d)  # (its scope ends empty: every binder is released)
             signatures[d.name] = d
             depths[d.name] = self.deepest
             calls[d.name] = self.called
+
+    def start(self, name: str) -> None:
+        """Record the types of function ``name`` (or of an open expression) in tables of their own."""
+        table = self.typing.tables[name] = self.table = Tables()
+        self.types = table.exprs
+        self.typing.merged = None
 
     def funcdef(self, d: FuncDef) -> None:
         names = [*d.params, *d.lparams]
@@ -239,7 +299,7 @@ class _Checker:
             fire("⊢ Drop")
         nl, ln = free_vars(e.arg)
         env = self.env
-        self.typing.drop_types[id(e)] = {n: env[n][TYPE] for n in (*nl, *ln) if n in env}
+        self.table.drops[id(e)] = {n: env[n][TYPE] for n in (*nl, *ln) if n in env}
         self.expr(e.arg)
         return NOTHING
 
@@ -330,7 +390,7 @@ class _Checker:
             raise TypeCheckError(
                 f"the right-hand side has type {t}, which does not match the pattern's "
                 f"{len(nl)} non-linear ; {len(ln)} linear names", b.span, rule="Let")
-        self.typing.binding_types[id(b)] = (tn, tl)
+        self.table.bindings[id(b)] = (tn, tl)
         if len(nl) + len(ln) == 1:  # the common patterns: one name of either kind
             x = (nl or ln)[0]
             self.env[x.name] = [tn[0], False, 0, x] if nl else [tl[0], True, 0, x]
@@ -351,7 +411,7 @@ class _Checker:
                                  f"into {len(names)} names", b.span,
                                  rule="UnpackL" if linear else "Unpack")
         tn, tl = ((), ty.items) if linear else (ty.items, ())
-        self.typing.binding_types[id(b)] = (tn, tl)
+        self.table.bindings[id(b)] = (tn, tl)
         self.bind(b, tn, tl, bound)
 
     def bind(self, b: Binding, tn: tuple[Type, ...], tl: tuple[Type, ...],

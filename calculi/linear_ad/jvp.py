@@ -63,7 +63,7 @@ from calculi.linear_ad.syntax import (
     lvar_of,
     var_of,
 )
-from calculi.linear_ad.types import REAL, Real, Type
+from calculi.linear_ad.types import REAL, Mixed, Real, Type
 
 
 def jvp_name(name: str) -> str:
@@ -83,7 +83,8 @@ class _Jvp(Sharing):
         self.typing = typing
         self.bind_scales = bind_scales
         self.sub: dict[int, Var] = {}
-        self.expr_types = typing.expr_types
+        self.expr_types: dict[int, Mixed] = {}
+        """The types of the function being differentiated (``funcdef`` sets them)."""
         self.rules: dict[int, JvpRule] = {}
 
     def expr(self, e: Expr, tangents: Tangents) -> Expr:
@@ -322,6 +323,7 @@ class _Jvp(Sharing):
                                  "results", d.span, rule="JVP")
         supply = self.supply
         start = supply.start  # (each function's names start afresh)
+        self.expr_types = self.typing.of(d.name).exprs
         self.sub = sub = {}
         tangents: Tangents = {}
         ps = d.params

@@ -41,7 +41,7 @@ from calculi.linear_ad.built import (
     new_prim,
 )
 from calculi.linear_ad.callees import callees
-from calculi.linear_ad.check import Typing
+from calculi.linear_ad.check import Tables, Typing
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.primitives import (
     LADD,
@@ -110,7 +110,8 @@ class _Transpose(Replay):
     def __init__(self, typing: Typing) -> None:
         super().__init__()
         self.typing = typing
-        self.expr_types = typing.expr_types
+        self.table = Tables()
+        """The types of the function being transposed (``transposed`` sets them)."""
         self.back: list[Binding] = []
         self.ct: dict[int, LVar] = {}
         self.rules: dict[int, TransposeRule] = {}
@@ -184,7 +185,7 @@ class _Transpose(Replay):
         nl, ln = free_vars(e.arg)
         if nl:
             self.emit(LetB((), (), Drop(Ret(tuple(self.sub[n] for n in sorted(nl)), ()))))
-        types = self.typing.drop_types[id(e)]  # (the checker's: each free variable's type)
+        types = self.table.drops[id(e)]  # (the checker's: each free variable's type)
         for n in sorted(ln):
             z = draw(self.supply, "c")
             self.emit(new_letb((), (z,), Zero(types[n]), None))
@@ -230,7 +231,7 @@ class _Transpose(Replay):
         elif rule is ladd_transpose:
             rhs = Dup(cts[0])
         else:
-            types = self.expr_types
+            types = self.table.exprs
             params = e.params
             rhs = rule(consts, cts[0], tuple([types[id(a)].lin[0] for a in e.largs]),
                        dict(params) if params else {})
@@ -317,6 +318,7 @@ class _Transpose(Replay):
         """T of ``d``, its non-linear bindings replayed by ``hoist`` (``deep``) or ``replay_top``."""
         supply = self.supply
         supply.next = supply.start  # (each function's names start afresh)
+        self.table = self.typing.of(d.name)
         self.deep = deep
         self.sub, self.ct, self.scopes = {}, {}, {}
         out: list[Binding] = []

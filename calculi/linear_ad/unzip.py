@@ -79,6 +79,7 @@ class _Unzip(Split):
         sub: dict[int, Expr] = {}
         types: dict[int, Type] = {}
         self.sub, self.types, self.copies = sub, types, {}
+        self.binding_types = self.typing.of(d.name).bindings
         lin = self.lin = Lin(len(d.lparams))
         params = []
         n = 0

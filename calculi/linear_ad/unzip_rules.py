@@ -16,7 +16,7 @@ from typing import Any
 
 from calculi.core.errors import TypeCheckError
 from calculi.linear_ad.built import new_binder, new_call, new_letb, new_var
-from calculi.linear_ad.check import Typing
+from calculi.linear_ad.check import BindingTypes, Typing
 from calculi.linear_ad.checkpoint import Policy, save_all
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.rules import fire, fire_prim
@@ -60,7 +60,8 @@ class Split:
     def __init__(self, typing: Typing, policy: Policy, tapes: dict[str, TupleType], counting: bool) -> None:
         self.typing = typing
         self.signatures = typing.signatures
-        self.binding_types = typing.binding_types
+        self.binding_types: dict[int, BindingTypes] = {}
+        """The binding types of the function being unzipped (``funcdef`` sets them)."""
         self.policy = policy
         self.saving = policy is save_all
         """Every binding is saved: the policy need not be asked."""

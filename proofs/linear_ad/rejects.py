@@ -66,14 +66,15 @@ Verdict = tuple[object, ...]
 
 
 def verdict(program: Program, reference: bool) -> Verdict:
-    """What a checker makes of ``program``: every table of its ``Typing``, or its error."""
+    """What a checker makes of ``program``: every table of its ``Typing`` (each function's types in
+    its own), or its error."""
     try:
         t = check_program(program, reference=reference)
     except TypeCheckError as err:
         return "rejected", err.reason, err.rule, err.span
     except Exception as err:  # (a crash must be the same crash)
         return "raised", type(err).__name__, str(err)
-    return "accepted", t.expr_types, t.binding_types, t.drop_types, t.depths, t.calls, list(t.signatures)
+    return "accepted", t.tables, t.depths, t.calls, list(t.signatures)
 
 
 def occurrences(node: object) -> list[Node]:
@@ -146,8 +147,8 @@ def perturbed(program: Program, picks: list[int]) -> Program:
 @theorem("linear_ad.types.fast_checker_agrees", paper=YOLO, section="§3 (typing)", label="derived",
          statement="the fast checker (the common nodes inlined into their parents) and the reference "
                    "checker (every node through its rule) fill the same Typing (the type of every "
-                   "expression and binding, the drops, depths and calls) or reject with the same reason, "
-                   "rule and place: "
+                   "expression and binding, in its function's tables, the drops, depths and calls) or "
+                   "reject with the same reason, rule and place: "
                    "on the source, J, U and T of generated programs and a generated linear program, each as "
                    "it is and three times perturbed: a variable occurrence replaced (used twice, out of "
                    "scope, of the other kind or type), a call redirected or a parameter retyped; and "

@@ -13,7 +13,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from calculi.core.mutants import Mutant, patch, patch_entry
+from calculi.core.mutants import Mutant, patch, patch_entry, patch_source
 from calculi.core.syntax import Source
 from calculi.linear_ad import check_fast
 from calculi.linear_ad.check import check_program
@@ -137,4 +137,9 @@ register_mutants([
     Mutant("linear_ad.check_fast_dup_pair", "linear_ad",
            "the fast checker records let (; ẋ1, ẋ2) = dup(ẋ) as binding one name",
            lambda: patch(check_fast, "DUP_PAIR", check_fast.LIN_PAIR), theorems="linear_ad.types"),
+    Mutant("linear_ad.check_fast_one_table", "linear_ad",
+           "the fast checker records every function's types in the first function's tables",
+           lambda: patch_source(FastChecker, "definitions", "self.table = Tables()",
+                                "self.table = tables.get(defs[0].name) or Tables()"),
+           theorems="linear_ad.types"),
 ])

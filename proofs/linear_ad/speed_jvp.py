@@ -121,6 +121,7 @@ class Reference(_Jvp):
         if d.lparams or d.result.lin:
             return super().funcdef(d)  # (its error)
         self.supply.next = self.supply.start
+        self.expr_types = self.typing.of(d.name).exprs
         self.sub = {}
         tangents: Tangents = {}
         params = draws(self.supply, tuple(b.hint for b in d.params))
