@@ -7,7 +7,8 @@ number of operations written in the program (``ops``: primitive applications and
 where it is written), its work W (which counts a call's body at every call and the call itself as
 nothing), the program size |e|, the size ratios |J e|/|e|, |U(J e)|/|e|, |T(U(J e))|/|e|, the work
 ratios W(J e)/W(e) and W(T)/W(lin), and the time per operation (µs/op) of the parser, the printer,
-the checker, the evaluator and each pass. The end-to-end column times ``grad`` (``PIPELINE``) first,
+the checker, the evaluator and each pass, the three re-checks' time and the largest ratio of a
+re-check's time to its pass's (``check/pass``). The end-to-end column times ``grad`` (``PIPELINE``) first,
 in a process holding only the program's text, as a user's ``grad`` runs. All of them should stay
 flat as n grows: a quadratic pass shows as µs/op growing with n. ``--double`` times each family at
 n and 2n instead (best of three) and prints the ratio, which is 2 for a linear pass. The nested
@@ -225,7 +226,8 @@ PASSES = ("parse", "print", "check", "eval", "J", "U", "T")
 PIPELINE = ("parse", "check", "J", "check J", "U", "check U", "T", "check T", "grad")
 """The stages of ``grad`` in order, each timed once on the previous one's output: the end-to-end time."""
 COLUMNS = ["ops", "W", "size", "|J|/|e|", "|U|/|e|", "|T|/|e|", "W(J)/W", "W(T)/W(lin)",
-           *(f"{p} µs/op" for p in PASSES), "checks µs/op", "grad µs/op", "e2e µs/op", "parse %"]
+           *(f"{p} µs/op" for p in PASSES), "checks µs/op", "check/pass", "grad µs/op", "e2e µs/op",
+           "parse %"]
 
 
 def timed(results: dict[str, float], label: str, thunk: Callable[[], object]) -> object:
@@ -301,6 +303,7 @@ def pipeline(text: str, name: str) -> dict[str, float]:
 
     timed(t, "grad", grad)
     return {"checks": t["check J"] + t["check U"] + t["check T"], "grad": t["grad"],
+            "check/pass": max(t[f"check {p}"] / t[p] for p in ("J", "U", "T")),
             "e2e": sum(t.values()), "e2e parse": t["parse"]}
 
 
@@ -314,7 +317,7 @@ def measure(program: Program) -> dict[str, float]:
     t, shape = seconds(program)
     us = 1e6 / max(1.0, shape["ops"])
     return {**shape, **{f"{p} µs/op": t[p] * us for p in (*PASSES, "checks", "grad", "e2e")},
-            "parse %": 100 * t["e2e parse"] / t["e2e"]}
+            "check/pass": t["check/pass"], "parse %": 100 * t["e2e parse"] / t["e2e"]}
 
 
 def doubling(family: str, n: int) -> str:
