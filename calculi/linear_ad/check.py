@@ -15,18 +15,10 @@ from __future__ import annotations
 
 from calculi.core import coverage
 from calculi.linear_ad.check_fast import FastChecker
-from calculi.linear_ad.check_rules import (
-    OPEN,
-    REAL_NL,
-    BindingTypes,
-    Rule,
-    RuleCache,
-    Tables,
-    Typing,
-    _Checker,
-)
+from calculi.linear_ad.check_rules import REAL_NL, Rule, RuleCache, _Checker
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.syntax import Binder, Expr, Program, room_for_depth
+from calculi.linear_ad.tables import OPEN, BindingTypes, Tables, Typing
 from calculi.linear_ad.types import Type
 
 __all__ = ["OPEN", "REAL_NL", "BindingTypes", "Rule", "RuleCache", "Tables", "Typing", "_Checker",

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from calculi.core.errors import CalculusError
+from calculi.linear_ad.built import new_mixed
 from calculi.linear_ad.check_errors import misapplied, misdeclared, misfit, misuse, unused
 from calculi.linear_ad.check_rules import (
     INFER,
@@ -31,8 +32,6 @@ from calculi.linear_ad.check_rules import (
     REAL_NL,
     TYPE,
     USES,
-    Tables,
-    Typing,
     _Checker,
 )
 from calculi.linear_ad.syntax import (
@@ -52,22 +51,10 @@ from calculi.linear_ad.syntax import (
     UnpackB,
     Var,
 )
+from calculi.linear_ad.tables import Tables, Typing
 from calculi.linear_ad.types import REAL, Mixed, TupleType, Type
 
 _new = object.__new__
-_set_nonlin: Callable[[Mixed, tuple[Type, ...]], None] = vars(Mixed)["nonlin"].__set__
-_set_lin: Callable[[Mixed, tuple[Type, ...]], None] = vars(Mixed)["lin"].__set__
-
-
-def mixed(nonlin: tuple[Type, ...], lin: tuple[Type, ...]) -> Mixed:
-    """``Mixed(nonlin, lin)``, its slots set directly (the frozen dataclass's ``__init__`` sets each
-    through ``object.__setattr__``)."""
-    m: Mixed = _new(Mixed)
-    _set_nonlin(m, nonlin)
-    _set_lin(m, lin)
-    return m
-
-
 _set_items: Callable[[TupleType, tuple[Type, ...]], None] = vars(TupleType)["items"].__set__
 _set_scalars: Callable[[TupleType, int], None] = vars(TupleType)["scalars"].__set__
 _set_nodes: Callable[[TupleType, int], None] = vars(TupleType)["nodes"].__set__
@@ -257,7 +244,7 @@ class FastChecker(_Checker):
                     misuse(a, slot, False)
                 slot[USES] += 1
                 ty = slot[TYPE]
-                types[id(a)] = REAL_NL if ty is REAL else mixed((ty,), ())
+                types[id(a)] = REAL_NL if ty is REAL else new_mixed((ty,), ())
                 arg_types.append(ty)
                 continue
             t = self.operand(a)
@@ -275,7 +262,7 @@ class FastChecker(_Checker):
                     misuse(a, slot, True)
                 slot[USES] = 1
                 ty = slot[TYPE]
-                types[id(a)] = REAL_LIN if ty is REAL else mixed((), (ty,))
+                types[id(a)] = REAL_LIN if ty is REAL else new_mixed((), (ty,))
                 larg_types.append(ty)
                 continue
             t = self.operand(a)
@@ -296,7 +283,7 @@ class FastChecker(_Checker):
             result = known[0](arg_types or [], larg_types or [], dict(e.params) if e.params else {})
         except CalculusError as err:
             raise type(err)(err.reason, e.span, rule=p.name) from None
-        t = known[2] if result is REAL else mixed((), (result,)) if p.linear else mixed((result,), ())
+        t = known[2] if result is REAL else new_mixed((), (result,)) if p.linear else new_mixed((result,), ())
         self.last[key] = (arg_types, larg_types, e.params, t)
         return t
 
@@ -362,14 +349,14 @@ class FastChecker(_Checker):
                     return REAL_LIN
                 if len(nl) == 1 and nl[0] is REAL:
                     return REAL_BOTH  # (y ; ẏ), J's result
-            return mixed(nl, (ty,))
-        return mixed(nl, self.atoms(lvs, True) if lvs else ())
+            return new_mixed(nl, (ty,))
+        return new_mixed(nl, self.atoms(lvs, True) if lvs else ())
 
     def tup(self, e: Tup) -> Mixed:
-        return mixed((tuple_type(self.atoms(e.vars, False)),), ())
+        return new_mixed((tuple_type(self.atoms(e.vars, False)),), ())
 
     def tupl(self, e: TupL) -> Mixed:
-        return mixed((), (TupleType(self.atoms(e.lvars, True)),))
+        return new_mixed((), (TupleType(self.atoms(e.lvars, True)),))
 
     def atoms(self, vs: tuple[Var, ...] | tuple[LVar, ...], linear: bool) -> tuple[Type, ...]:
         """``tuple([self.use(v) for v in vs])``, each ``v`` expected of the kind ``linear``."""
@@ -400,7 +387,7 @@ class FastChecker(_Checker):
             misuse(a, slot, True)
         slot[USES] = 1
         ty = slot[TYPE]
-        self.types[id(a)] = REAL_LIN if ty is REAL else mixed((), (ty,))
+        self.types[id(a)] = REAL_LIN if ty is REAL else new_mixed((), (ty,))
         return REAL_DUP if ty is REAL else Mixed((), (ty, ty))
 
 

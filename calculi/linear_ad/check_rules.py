@@ -22,7 +22,6 @@ reference (theorem ``linear_ad.types.fast_checker_agrees``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from calculi.core import coverage
@@ -45,7 +44,6 @@ from calculi.linear_ad.syntax import (
     Lit,
     LVar,
     Prim,
-    Program,
     Ret,
     Tup,
     TupL,
@@ -54,78 +52,8 @@ from calculi.linear_ad.syntax import (
     Var,
     Zero,
 )
+from calculi.linear_ad.tables import Tables, Typing
 from calculi.linear_ad.types import REAL, Mixed, TupleType, Type
-
-BindingTypes = tuple[tuple[Type, ...], tuple[Type, ...]]
-
-
-@dataclass(slots=True)
-class Tables:
-    """The types the checker found in one function: of each expression, each binding (its names'
-    non-linear ; linear types) and each ``drop`` (its free variables'), keyed by identity."""
-
-    exprs: dict[int, Mixed] = field(default_factory=dict)
-    bindings: dict[int, BindingTypes] = field(default_factory=dict)
-    drops: dict[int, dict[int, Type]] = field(default_factory=dict)
-
-
-OPEN = ""
-"""The key of an open expression's tables (``check_open``): no function has an empty name."""
-
-
-@dataclass(slots=True)
-class Typing:
-    """The result of checking: signatures, and the type of every expression and binding.
-
-    The types are kept in one ``Tables`` per function (``of``): the passes walk a function at a
-    time, and a table of one function's nodes stays small where one table of every node of a long
-    program grows past the processor's caches (the re-checks of many small functions took a third
-    longer). ``expr_types``, ``binding_types`` and ``drop_types`` are the whole program's, merged
-    once when first asked for."""
-
-    program: Program
-    signatures: dict[str, FuncDef] = field(default_factory=dict)
-    tables: dict[str, Tables] = field(default_factory=dict)
-    depths: dict[str, int] = field(default_factory=dict)
-    """The nesting depth of each function, its callees' depths included (at most ``MAX_DEPTH``)."""
-    calls: dict[str, set[str]] = field(default_factory=dict)
-    """The functions each function calls directly."""
-    merged: Tables | None = field(default=None, repr=False, compare=False)
-
-    def of(self, name: str) -> Tables:
-        """The types of function ``name``'s nodes."""
-        return self.tables[name]
-
-    def whole(self) -> Tables:
-        """Every function's types in one ``Tables`` (built once, when first asked for)."""
-        m = self.merged
-        if m is None:
-            if len(self.tables) == 1:
-                (m,) = self.tables.values()
-            else:
-                m = Tables()
-                for t in self.tables.values():
-                    m.exprs.update(t.exprs)
-                    m.bindings.update(t.bindings)
-                    m.drops.update(t.drops)
-            self.merged = m
-        return m
-
-    @property
-    def expr_types(self) -> dict[int, Mixed]:
-        return self.whole().exprs
-
-    @property
-    def binding_types(self) -> dict[int, BindingTypes]:
-        return self.whole().bindings
-
-    @property
-    def drop_types(self) -> dict[int, dict[int, Type]]:
-        return self.whole().drops
-
-    def type_of(self, e: Expr) -> Mixed:
-        return self.whole().exprs[id(e)]
-
 
 Rule = tuple[Callable[..., Type], str | None, Mixed]
 RuleCache = dict[int, Rule]  # a primitive's typing rule, coverage name and ℝ result, by identity
