@@ -10,7 +10,20 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from calculi.linear_ad.names import Supply
-from calculi.linear_ad.syntax import Binder, Block, Call, Dup, FuncDef, LetB, LVar, Prim, Ret, Var
+from calculi.linear_ad.syntax import (
+    Binder,
+    Block,
+    Call,
+    Dup,
+    Expr,
+    FuncDef,
+    LetB,
+    LVar,
+    Prim,
+    Ret,
+    UnpackB,
+    Var,
+)
 from calculi.linear_ad.types import Mixed, Type
 
 N = TypeVar("N")
@@ -104,6 +117,7 @@ new_letb = _maker4(LetB, "binders", "lbinders", "rhs")
 new_prim = _maker5(Prim, "prim", "args", "largs", "params")
 new_call = _maker4(Call, "func", "args", "largs")
 new_block = _maker3(Block, "bindings", "result")
+new_unpack = _maker3(UnpackB, "binders", "var")
 new_funcdef = _maker8(FuncDef, "name", "params", "param_types", "lparams", "lparam_types", "result", "body")
 _new_ret = _maker3(Ret, "vars", "lvars")
 _new_dup = _maker2(Dup, "arg")
@@ -114,7 +128,7 @@ def new_ret(vars: tuple[Var, ...], lvars: tuple[LVar, ...]) -> Ret:
     return _new_ret(vars, lvars, None)
 
 
-def new_dup(arg: LVar) -> Dup:
+def new_dup(arg: Expr) -> Dup:
     """``Dup(arg)``."""
     return _new_dup(arg, None)
 

@@ -30,7 +30,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from calculi.core import coverage
-from calculi.linear_ad.built import new_binder, new_block, new_funcdef, new_letb, new_mixed, new_ret, new_var
+from calculi.linear_ad.built import (
+    new_binder,
+    new_block,
+    new_funcdef,
+    new_letb,
+    new_mixed,
+    new_ret,
+    new_unpack,
+    new_var,
+)
 from calculi.linear_ad.callees import callees
 from calculi.linear_ad.check import Typing, check_open
 from calculi.linear_ad.checkpoint import POLICIES, Policy, UnzipReport, recompute_all, save_all, save_only
@@ -48,7 +57,6 @@ from calculi.linear_ad.syntax import (
     Program,
     Ret,
     Tup,
-    UnpackB,
     Var,
     var_of,
 )
@@ -156,11 +164,7 @@ class _Unzip(Split):
         else:
             rsub = lin.sub
             rbs = [new_binder(rsub[r.name].name, r.hint, None) for r in tape]
-        unpack = _new(UnpackB)
-        _UNPACKB[0](unpack, tuple(rbs))
-        _UNPACKB[1](unpack, new_var(0, "t", None))
-        _UNPACKB[2](unpack, None)
-        L.insert(0, unpack)
+        L.insert(0, new_unpack(tuple(rbs), new_var(0, "t", None), None))
         lin_result = new_mixed((), d.result.lin)
         lin_def = new_funcdef(lin_name(name), (new_binder(0, "t", None),), (tape_type,), lparams,
                               d.lparam_types, lin_result, new_block(tuple(L), eL, None), span)
@@ -168,8 +172,6 @@ class _Unzip(Split):
                 recomputed, eliminated, frozenset([r.name for r in tape]))
 
 
-_new = object.__new__
-_UNPACKB = tuple(getattr(UnpackB, f).__set__ for f in ("binders", "var", "span"))
 
 
 def make_tape(residuals: tuple[Var, ...]) -> Expr:

@@ -33,10 +33,6 @@ from calculi.linear_ad.syntax import (
 LINEAR_NAMES = 1 << 48
 """Where L's binders are named from until the tape's size is known: apart from every other name."""
 
-_new = object.__new__
-_BINDER = tuple(getattr(Binder, f).__set__ for f in ("name", "hint", "span"))
-_LVAR = tuple(getattr(LVar, f).__set__ for f in ("name", "hint", "span"))
-_PRIM = tuple(getattr(Prim, f).__set__ for f in ("prim", "args", "largs", "params", "span"))
 _SET_BINDER = getattr(Binder, "name").__set__  # noqa: B009 (the slot's descriptor, which mypy does not see)
 _SET_VAR = getattr(Var, "name").__set__  # noqa: B009
 _SET_LVAR = getattr(LVar, "name").__set__  # noqa: B009
@@ -75,18 +71,10 @@ class Lin:
         out = []
         n = self.next
         made, lmade = self.binders_made, self.lvars_made
-        set_name, set_hint, set_span = _BINDER
-        lset_name, lset_hint, lset_span = _LVAR
         for b in bs:
             hint = b.hint
-            nb = _new(Binder)
-            set_name(nb, n)
-            set_hint(nb, hint)
-            set_span(nb, None)
-            lv = _new(LVar)
-            lset_name(lv, n)
-            lset_hint(lv, hint)
-            lset_span(lv, None)
+            nb = new_binder(n, hint, None)
+            lv = new_lvar(n, hint, None)
             sub[b.name] = lv
             made.append(nb)
             lmade.append(lv)
@@ -171,14 +159,7 @@ def scale(q: Prim, sub: dict[int, Expr], lin: Lin) -> Prim:
         v = sub[x.name]  # type: ignore[attr-defined]
         w = read(v.name)  # type: ignore[attr-defined]
         args.append(lin.var(v) if w is None else w)  # type: ignore[arg-type]
-    out = _new(Prim)
-    s0, s1, s2, s3, s4 = _PRIM
-    s0(out, q.prim)
-    s1(out, tuple(args))
-    s2(out, ())
-    s3(out, q.params)
-    s4(out, q.span)
-    return out
+    return new_prim(q.prim, tuple(args), (), q.params, q.span)
 
 
 def _as_ret(e: Expr) -> Expr:

@@ -4,7 +4,7 @@ one list and the linear half L into another, each in its final names (``unzip_na
 
 The walk is the hot path of U: a binding's right-hand side is split in place, by its constructor,
 without the generic dispatch where the constructor is the one J writes most (a primitive, a call,
-a ``dup`` of a linear variable); the nodes are built by setting their slots (``parse_tokens``);
+a ``dup`` of a linear variable); the nodes are built by the makers of ``built``;
 and a scale ``q(x̄)`` of a linear primitive is written once, in the linear half's names, not first
 in the non-linear half's and then copied.
 """
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from calculi.core.errors import TypeCheckError
-from calculi.linear_ad.built import new_binder, new_call, new_letb, new_var
+from calculi.linear_ad.built import new_binder, new_call, new_dup, new_letb, new_prim, new_var
 from calculi.linear_ad.check import BindingTypes, Typing
 from calculi.linear_ad.checkpoint import Policy, save_all
 from calculi.linear_ad.freevars import free_vars
@@ -45,13 +45,6 @@ from calculi.linear_ad.syntax import (
 from calculi.linear_ad.types import TupleType, Type
 from calculi.linear_ad.unzip_names import Lin, _as_ret, _contains_call, _of_variables, lin_name, nonlin_name
 from calculi.linear_ad.unzip_names import scale as _scale
-
-_new = object.__new__
-_BINDER = tuple(getattr(Binder, f).__set__ for f in ("name", "hint", "span"))
-_VAR = tuple(getattr(Var, f).__set__ for f in ("name", "hint", "span"))
-_LETB = tuple(getattr(LetB, f).__set__ for f in ("binders", "lbinders", "rhs", "span"))
-_PRIM = tuple(getattr(Prim, f).__set__ for f in ("prim", "args", "largs", "params", "span"))
-_DUP = tuple(getattr(Dup, f).__set__ for f in ("arg", "span"))
 
 
 class Split:
@@ -154,14 +147,7 @@ class Split:
             aN, aL = self.u(a, C, L)
             if aN is not EMPTY:
                 self.drain(C, aN)
-        p = _new(Prim)
-        s0, s1, s2, s3, s4 = _PRIM
-        s0(p, e.prim)
-        s1(p, tuple(args))
-        s2(p, ())
-        s3(p, e.params)
-        s4(p, e.span)
-        return p, EMPTY
+        return new_prim(e.prim, tuple(args), (), e.params, e.span), EMPTY
 
     def linear(self, e: Prim, C: list[Binding], L: list[Binding]) -> Prim:
         """The linear half of a linear primitive ``p(s̄ ; ė̄)``: ``p(s̄N ; ėL)``, its scales s̄N moved to
@@ -215,14 +201,7 @@ class Split:
                 scales.append(_scale(a, sub, lin))
             else:
                 scales.append(lin.expr(a[0]))
-        p = _new(Prim)
-        s0, s1, s2, s3, s4 = _PRIM
-        s0(p, e.prim)
-        s1(p, tuple(scales))
-        s2(p, tuple(largs))
-        s3(p, e.params)
-        s4(p, e.span)
-        return p
+        return new_prim(e.prim, tuple(scales), tuple(largs), e.params, e.span)
 
     def call(self, e: Call, C: list[Binding], L: list[Binding]) -> tuple[Expr, Expr]:
         ys, eL = self.called(e, C)
@@ -274,9 +253,7 @@ class Split:
                     if counting:
                         fire("U(dup)")
                         fire("U(ẏ)")
-                    eN, eL = EMPTY, _new(Dup)
-                    _DUP[0](eL, sub[rhs.arg.name])
-                    _DUP[1](eL, None)
+                    eN, eL = EMPTY, new_dup(sub[rhs.arg.name])
                 elif form is Call and binders:
                     if counting:
                         fire("U(f)")
@@ -308,13 +285,7 @@ class Split:
                         for y, lv in zip(b.lbinders, eL.lvars, strict=True):
                             sub[y.name] = lv
                     else:
-                        out = _new(LetB)
-                        s0, s1, s2, s3 = _LETB
-                        s0(out, ())
-                        s1(out, lin.binders(b.lbinders, sub))
-                        s2(out, eL)
-                        s3(out, None)
-                        L.append(out)
+                        L.append(new_letb((), lin.binders(b.lbinders, sub), eL, None))
                 elif eL is not EMPTY:
                     self.drain(L, _as_ret(eL))
             elif kind is UnpackB:
@@ -342,30 +313,14 @@ class Split:
             n = self.next
             self.next = n + 1
             self.types[n] = self.binding_types[id(b)][0][0]
-            hint = x.hint
-            nx = _new(Binder)
-            v = _new(Var)
-            s0, s1, s2 = _BINDER
-            s0(nx, n)
-            s1(nx, hint)
-            s2(nx, None)
-            s0, s1, s2 = _VAR
-            s0(v, n)
-            s1(v, hint)
-            s2(v, None)
-            sub[x.name] = v
-            xs: tuple[Binder, ...] = (nx,)
+            sub[x.name] = new_var(n, x.hint, None)
+            xs: tuple[Binder, ...] = (new_binder(n, x.hint, None),)
         else:
             types = self.binding_types[id(b)][0]
             xs = tuple(self.fresh(x.hint, ty) for x, ty in zip(binders, types, strict=True))
             for x, nx in zip(binders, xs, strict=True):
                 sub[x.name] = var_of(nx)
-        binding = _new(LetB)
-        s0, s1, s2, s3 = _LETB
-        s0(binding, xs)
-        s1(binding, ())
-        s2(binding, eN)
-        s3(binding, None)
+        binding = new_letb(xs, (), eN, None)
         C.append(binding)
         if self.saving or self.policy(binding) or _contains_call(eN):
             if self.counting:
