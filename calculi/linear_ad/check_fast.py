@@ -52,7 +52,7 @@ from calculi.linear_ad.syntax import (
     Var,
 )
 from calculi.linear_ad.tables import Tables, Typing
-from calculi.linear_ad.types import REAL, Mixed, TupleType, Type
+from calculi.linear_ad.types import REAL, Mixed, TupleType, Type, tuple_sizes
 
 _new = object.__new__
 _set_items: Callable[[TupleType, tuple[Type, ...]], None] = vars(TupleType)["items"].__set__
@@ -61,18 +61,9 @@ _set_nodes: Callable[[TupleType, int], None] = vars(TupleType)["nodes"].__set__
 
 
 def tuple_type(items: tuple[Type, ...]) -> TupleType:
-    """``TupleType(items)``, its slots set directly, for items of type ℝ or tuples (its sizes counted
-    as its ``__post_init__`` counts them); other items through the dataclass."""
-    scalars, nodes = 0, 1
-    for t in items:
-        if t is REAL:
-            scalars += 1
-            nodes += 1
-        elif type(t) is TupleType:
-            scalars += t.scalars
-            nodes += t.nodes
-        else:
-            return TupleType(items)
+    """``TupleType(items)``, its slots set directly (the frozen dataclass's ``__init__`` and
+    ``__post_init__`` set each through ``object.__setattr__``)."""
+    scalars, nodes = tuple_sizes(items)
     tt: TupleType = _new(TupleType)
     _set_items(tt, items)
     _set_scalars(tt, scalars)

@@ -73,17 +73,7 @@ class TupleType(Type):
     twice, that one calling a third twice, …)."""
 
     def __post_init__(self) -> None:
-        scalars, nodes = 0, 1
-        for t in self.items:  # (one loop; the checker builds a tape's type at every call)
-            if t is REAL:
-                scalars += 1
-                nodes += 1
-            elif type(t) is TupleType:
-                scalars += t.scalars
-                nodes += t.nodes
-            else:
-                scalars += t.size()
-                nodes += t.nodes if isinstance(t, TupleType) else 1
+        scalars, nodes = tuple_sizes(self.items)
         object.__setattr__(self, "scalars", scalars)
         object.__setattr__(self, "nodes", nodes)
 
@@ -101,6 +91,23 @@ class TupleType(Type):
             return f"(… a tuple of {self.nodes:,} types, {self.scalars:,} scalars …)"
         inner = ", ".join(t.show(unicode) for t in self.items)
         return f"({inner},)" if len(self.items) == 1 else f"({inner})"
+
+
+def tuple_sizes(items: tuple[Type, ...]) -> tuple[int, int]:
+    """The ``scalars`` and ``nodes`` of a tuple of ``items``, in one loop (the checker builds a tape's
+    type at every call)."""
+    scalars, nodes = 0, 1
+    for t in items:
+        if t is REAL:
+            scalars += 1
+            nodes += 1
+        elif type(t) is TupleType:
+            scalars += t.scalars
+            nodes += t.nodes
+        else:
+            scalars += t.size()
+            nodes += t.nodes if isinstance(t, TupleType) else 1
+    return scalars, nodes
 
 
 SHOWN_NODES = 10_000
