@@ -66,8 +66,9 @@ def deep(fn: Callable[[], R]) -> R:
     old_limit = sys.getrecursionlimit()  # the limit is the process's: raised while the job runs
     sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
     try:
-        try:  # from the start: an interrupt that lands while the job is handed over cancels it too
-            _jobs().put((fn, box, done))
+        jobs = _jobs()  # (an interrupt that lands in here has handed nothing over: it propagates)
+        try:  # from the hand-over on: an interrupt cancels the job, and the job is waited for
+            jobs.put((fn, box, done))
             while not done.wait(0.05):
                 pass
         except KeyboardInterrupt:

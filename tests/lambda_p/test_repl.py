@@ -133,6 +133,29 @@ def test_ctrl_c_interrupts_an_evaluation_and_keeps_the_session() -> None:
         proc.kill()
 
 
+def test_an_interrupt_before_the_hand_over_is_not_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ctrl-C landing while the caller is still fetching the big-stack thread's queue: the job was never
+    # handed over, so the caller must not wait for it (it waited for ever: the REPL hung, printing nothing).
+    from calculi.lambda_p import deep
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(deep, "_jobs", interrupted)
+    outcome: list[str] = []
+
+    def call() -> None:
+        try:
+            deep.deep(lambda: 1)
+        except KeyboardInterrupt:
+            outcome.append("interrupted")
+
+    caller = threading.Thread(target=call, daemon=True)
+    caller.start()
+    caller.join(timeout=10)
+    assert outcome == ["interrupted"] and not deep.CANCEL.is_set()
+
+
 def test_completion_offers_the_session_definitions_and_the_prelude() -> None:
     from calculi.core.registry import open_session
     from calculi.repl import Repl
