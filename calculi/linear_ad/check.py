@@ -3,9 +3,10 @@
 The rules are in ``check_rules`` (the reference: every node through its rule, each counted while a
 coverage recording is open), and ``check_fast`` inlines the common nodes into their parents, which
 is the checker the passes run: it re-checks the output of every pass. Both fill the same
-``Typing``, the type of every expression and binding, which the evaluator (cost weights) and the
-passes (zeros, tapes) consult, and both reject the same programs with the same error at the same
-place (theorem ``linear_ad.types.fast_checker_agrees``).
+``Typing``, the type of every expression and unpack (a variable of type ℝ and a let left out, as
+``Tables`` says), which the evaluator (cost weights) and the passes (zeros, tapes) consult, and both
+reject the same programs with the same error at the same place (theorem
+``linear_ad.types.fast_checker_agrees``).
 
 The checker is written for speed: one dispatch per node (a table keyed by constructor), one scoped
 environment (a binder's slot is removed when its scope ends), the result types of atoms shared.
@@ -15,14 +16,14 @@ from __future__ import annotations
 
 from calculi.core import coverage
 from calculi.linear_ad.check_fast import FastChecker
-from calculi.linear_ad.check_rules import REAL_NL, Rule, RuleCache, _Checker
+from calculi.linear_ad.check_rules import Rule, RuleCache, _Checker
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.syntax import Binder, Expr, Program, room_for_depth
-from calculi.linear_ad.tables import OPEN, BindingTypes, Tables, Typing
+from calculi.linear_ad.tables import OPEN, REAL_NL, BindingTypes, Tables, Typing, type_in
 from calculi.linear_ad.types import Type
 
 __all__ = ["OPEN", "REAL_NL", "BindingTypes", "Rule", "RuleCache", "Tables", "Typing", "_Checker",
-           "check_open", "check_program", "checker_for"]
+           "check_open", "check_program", "checker_for", "type_in"]
 
 
 def checker_for(typing: Typing, reference: bool = False) -> _Checker:

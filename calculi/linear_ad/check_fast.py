@@ -28,8 +28,6 @@ from calculi.linear_ad.check_rules import (
     INFER,
     LINEAR,
     REAL_DUP,
-    REAL_LIN,
-    REAL_NL,
     TYPE,
     USES,
     _Checker,
@@ -51,7 +49,7 @@ from calculi.linear_ad.syntax import (
     UnpackB,
     Var,
 )
-from calculi.linear_ad.tables import Tables, Typing
+from calculi.linear_ad.tables import REAL_LIN, REAL_NL, VARIABLES, Tables, Typing
 from calculi.linear_ad.types import REAL, Mixed, TupleType, Type, tuple_sizes
 
 _new = object.__new__
@@ -69,13 +67,6 @@ def tuple_type(items: tuple[Type, ...]) -> TupleType:
     _set_scalars(tt, scalars)
     _set_nodes(tt, nodes)
     return tt
-
-
-NL_PAIR = (REAL_NL.nonlin, REAL_NL.lin)
-LIN_PAIR = (REAL_LIN.nonlin, REAL_LIN.lin)
-DUP_PAIR = (REAL_DUP.nonlin, REAL_DUP.lin)
-"""The binding types of ``let x = e``, ``let (; ẋ) = ė`` and ``let (; ẋ1, ẋ2) = dup(ẋ)`` with ``e``,
-``ė``, ``ẋ`` of type ℝ (shared)."""
 
 REAL_BOTH = Mixed((REAL,), (REAL,))
 """The type of the result ``(y ; ẏ)`` of type ℝ, J's (shared)."""
@@ -115,7 +106,9 @@ class FastChecker(_Checker):
             body = d.body  # self.expr(body), inline: the first level
             self.depth = self.deepest = 1
             rule = FAST.get(type(body))
-            t = types[id(body)] = rule(self, body) if rule is not None else self.subclass(body)
+            t = rule(self, body) if rule is not None else self.subclass(body)
+            if (t is not REAL_NL and t is not REAL_LIN) or not isinstance(body, VARIABLES):
+                types[id(body)] = t  # (a variable of type ℝ has no entry: see Tables)
             self.depth = 0
             r = d.result  # t == r, as the dataclass compares, without its call
             if t is not r and not (type(t) is type(r) and t.nonlin == r.nonlin and t.lin == r.lin):
@@ -142,23 +135,22 @@ class FastChecker(_Checker):
                     self.deeper(rhs)
                 rule = infer.get(type(rhs))
                 t = rule(self, rhs) if rule is not None else self.subclass(rhs)
-                types[id(rhs)] = t
+                if type(rhs) is Prim or (t is not REAL_NL and t is not REAL_LIN) or not isinstance(
+                        rhs, VARIABLES):
+                    types[id(rhs)] = t  # (a variable of type ℝ has no entry, nor the let: see Tables)
                 nl, ln = b.binders, b.lbinders
                 if t is REAL_NL and len(nl) == 1 and not ln:  # the commonest patterns: one name of type ℝ
                     x = nl[0]
-                    binding_types[id(b)] = NL_PAIR
                     env[x.name] = [REAL, False, 0, x]
                     bound.append(x)
                     continue
                 if t is REAL_LIN and len(ln) == 1 and not nl:
                     x = ln[0]
-                    binding_types[id(b)] = LIN_PAIR
                     env[x.name] = [REAL, True, 0, x]
                     bound.append(x)
                     continue
                 if t is REAL_DUP and len(ln) == 2 and not nl:  # let (; ẋ1, ẋ2) = dup(ẋ)
                     x, y = ln
-                    binding_types[id(b)] = DUP_PAIR
                     env[x.name] = [REAL, True, 0, x]
                     env[y.name] = [REAL, True, 0, y]
                     bound += ln
@@ -166,8 +158,7 @@ class FastChecker(_Checker):
                 tn, tl = t.nonlin, t.lin
                 if len(tn) != len(nl) or len(tl) != len(ln):
                     self.let(b, t, bound)  # (its error)
-                binding_types[id(b)] = (tn, tl)  # self.let(b, t, bound), inline
-                if len(nl) == 1:
+                if len(nl) == 1:  # self.let(b, t, bound), inline
                     x = nl[0]
                     env[x.name] = [tn[0], False, 0, x]
                     bound.append(x)
@@ -204,7 +195,8 @@ class FastChecker(_Checker):
             self.deeper(result)
         rule = infer.get(type(result))
         t = rule(self, result) if rule is not None else self.subclass(result)
-        types[id(result)] = t
+        if (t is not REAL_NL and t is not REAL_LIN) or not isinstance(result, VARIABLES):
+            types[id(result)] = t
         self.depth = inner - 1
         pop = env.pop  # self.release(bound), inline
         for x in bound:
@@ -235,7 +227,8 @@ class FastChecker(_Checker):
                     misuse(a, slot, False)
                 slot[USES] += 1
                 ty = slot[TYPE]
-                types[id(a)] = REAL_NL if ty is REAL else new_mixed((ty,), ())
+                if ty is not REAL:
+                    types[id(a)] = new_mixed((ty,), ())
                 arg_types.append(ty)
                 continue
             t = self.operand(a)
@@ -253,7 +246,8 @@ class FastChecker(_Checker):
                     misuse(a, slot, True)
                 slot[USES] = 1
                 ty = slot[TYPE]
-                types[id(a)] = REAL_LIN if ty is REAL else new_mixed((), (ty,))
+                if ty is not REAL:
+                    types[id(a)] = new_mixed((), (ty,))
                 larg_types.append(ty)
                 continue
             t = self.operand(a)
@@ -378,7 +372,8 @@ class FastChecker(_Checker):
             misuse(a, slot, True)
         slot[USES] = 1
         ty = slot[TYPE]
-        self.types[id(a)] = REAL_LIN if ty is REAL else new_mixed((), (ty,))
+        if ty is not REAL:
+            self.types[id(a)] = new_mixed((), (ty,))
         return REAL_DUP if ty is REAL else Mixed((), (ty, ty))
 
 

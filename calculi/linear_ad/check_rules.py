@@ -52,7 +52,7 @@ from calculi.linear_ad.syntax import (
     Var,
     Zero,
 )
-from calculi.linear_ad.tables import Tables, Typing
+from calculi.linear_ad.tables import REAL_LIN, REAL_NL, VARIABLES, Tables, Typing
 from calculi.linear_ad.types import REAL, Mixed, TupleType, Type
 
 Rule = tuple[Callable[..., Type], str | None, Mixed]
@@ -65,8 +65,6 @@ def _one(t: Mixed, linear: bool) -> Type | None:
     return t.nonlin[0] if len(t.nonlin) == 1 and not t.lin else None
 
 
-REAL_NL = Mixed((REAL,), ())
-REAL_LIN = Mixed((), (REAL,))
 NOTHING = Mixed((), ())
 REAL_DUP = Mixed((), (REAL, REAL))
 
@@ -146,7 +144,8 @@ class _Checker:
         rule = self.infer.get(type(e))
         t = rule(self, e) if rule is not None else self.subclass(e)
         self.depth = depth - 1  # (after an error the checker is dropped, so no finally is needed)
-        self.types[id(e)] = t
+        if (t is not REAL_NL and t is not REAL_LIN) or not isinstance(e, VARIABLES):
+            self.types[id(e)] = t  # (a variable of type ℝ has no entry: see Tables)
         return t
 
     def deeper(self, e: Expr, callee: str | None = None) -> None:
@@ -318,7 +317,6 @@ class _Checker:
             raise TypeCheckError(
                 f"the right-hand side has type {t}, which does not match the pattern's "
                 f"{len(nl)} non-linear ; {len(ln)} linear names", b.span, rule="Let")
-        self.table.bindings[id(b)] = (tn, tl)
         if len(nl) + len(ln) == 1:  # the common patterns: one name of either kind
             x = (nl or ln)[0]
             self.env[x.name] = [tn[0], False, 0, x] if nl else [tl[0], True, 0, x]

@@ -12,6 +12,12 @@ read as an ordinary one, by its row in ``readings`` (keyed by the primitive obje
     ⌊ė1 ⊕ ė2⌋ = ⌊ė1⌋ + ⌊ė2⌋    ⌊s ⊙ ė⌋ = s × ⌊ė⌋    ⌊lneg ė⌋ = -⌊ė⌋    ⌊f(x̄ ; ẏ̄)⌋ = f(x̄, ȳ ;)
     ⌊let (x̄ ; ẏ̄) = e1 in e2⌋ = let (x̄, ȳ ;) = ⌊e1⌋ in ⌊e2⌋    ⌊unpackL ẏ⌋ = unpack y
 
+⊕, ⊙ and lneg act leaf by leaf on tuples, where + × and - take ℝ only: at a tuple type (σ1, …, σn)
+each is read item by item (``LEAFWISE``), its constant arguments bound once and each linear argument
+unpacked: ⌊s ⊙ ė⌋ = let c = s in let (u1, …, un) = unpack ⌊ė⌋ in tup(⌊c ⊙ u1⌋, …, ⌊c ⊙ un⌋), the items
+read at their own types. The types are the checker's, asked for once, when the first of these
+primitives is met.
+
 A linear variable is used exactly once, so its image satisfies the non-linear relevance rule (used at
 least once), and a function keeps its name: calls stay calls. ``embed_program(P)`` is a program with no
 linear part, so ``jvp(⌊grad f⌋)``, ``jvp(⌊jvp f⌋)`` and ``vjp(⌊jvp f⌋)`` are ordinary stages of it.
@@ -23,6 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from calculi.core.errors import TypeCheckError
+from calculi.linear_ad.check import Typing, check_program, type_in
 from calculi.linear_ad.primitives import ADD, LADD, LNEG, MUL, NEG, SCALE, params_dict
 from calculi.linear_ad.syntax import (
     Binder,
@@ -75,14 +82,20 @@ reads_as(LNEG, lambda args, largs, ps: Prim(NEG, largs))
 zero_readings[type(REAL)] = lambda t: Lit("0")
 
 
+LEAFWISE = frozenset((LADD, SCALE, LNEG))
+"""The linear primitives that act leaf by leaf on a tuple of their linear arguments' type."""
+
+
 def missing_rows(primitives: list[Primitive]) -> list[str]:
     """The linear primitives among ``primitives`` that have no non-linear reading."""
     return [p.name for p in primitives if p.linear and p not in readings]
 
 
 class _Embed:
-    def __init__(self, start: int) -> None:
+    def __init__(self, start: int, types: Callable[[], dict[int, Mixed]]) -> None:
         self.next = start
+        self.types = types
+        """The function's types (``Tables.exprs``), computed when first asked for."""
 
     def fresh(self, hint: str) -> Binder:
         self.next += 1
@@ -120,6 +133,10 @@ class _Embed:
             if reading is None:
                 raise TypeCheckError(f"Embed: the linear primitive {e.prim.name} has no non-linear reading "
                                      "(a row of embed.readings is missing)")
+            if e.prim in LEAFWISE:
+                ty = type_in(self.types(), e).lin[0]
+                if isinstance(ty, TupleType):
+                    return self.leafwise(reading, args, largs, params_dict(e.params), ty)
             return reading(args, largs, params_dict(e.params))
         if isinstance(e, Dup):
             t = self.fresh("t")
@@ -131,6 +148,31 @@ class _Embed:
         if isinstance(e, Block):
             return Block(tuple(self.binding(b) for b in e.bindings), self.expr(e.result))
         raise TypeCheckError(f"Embed: unknown expression {type(e).__name__}")
+
+    def leafwise(self, reading: Reading, args: tuple[Expr, ...], largs: tuple[Expr, ...],
+                 params: dict[str, Any], t: TupleType) -> Expr:
+        """A leaf-wise primitive's ``reading`` at the tuple type ``t``, item by item."""
+        lets: list[Binding] = []
+        consts = []
+        for a in args:
+            c = self.fresh("c")
+            lets.append(LetB((c,), (), a))
+            consts.append(Var(c.name, c.hint))
+        unpacked: list[list[Var]] = []
+        for a in largs:
+            v, us = self.fresh("v"), [self.fresh("u") for _ in t.items]
+            lets += [LetB((v,), (), a), UnpackB(tuple(us), Var(v.name, v.hint))]
+            unpacked.append([Var(u.name, u.hint) for u in us])
+        if not t.items:  # () ⊕ () = (): the constants are still used once
+            lets.append(LetB((), (), Drop(Ret(tuple(consts), ()))))
+        results = []
+        for i, ty in enumerate(t.items):
+            here: tuple[Expr, ...] = tuple(vs[i] for vs in unpacked)
+            y = self.fresh("y")
+            lets.append(LetB((y,), (), self.leafwise(reading, tuple(consts), here, params, ty)
+                             if isinstance(ty, TupleType) else reading(tuple(consts), here, params)))
+            results.append(Var(y.name, y.hint))
+        return block(lets, Tup(tuple(results)))
 
     def binding(self, b: Binding) -> Binding:
         if isinstance(b, LetB):
@@ -156,16 +198,26 @@ def _largest_name(d: FuncDef) -> int:
     return max(names, default=0)
 
 
-def embed_def(d: FuncDef) -> FuncDef:
-    """⌊d⌋: ``def f(x̄ : τ̄ ; ẏ̄ : σ̄) → (τ̄' ; σ̄')`` read as ``def f(x̄ : τ̄, y : σ̄ ;) → (τ̄', σ̄' ;)``."""
-    body = _Embed(_largest_name(d)).expr(d.body)
+def embed_def(d: FuncDef, types: Callable[[], dict[int, Mixed]]) -> FuncDef:
+    """⌊d⌋: ``def f(x̄ : τ̄ ; ẏ̄ : σ̄) → (τ̄' ; σ̄')`` read as ``def f(x̄ : τ̄, y : σ̄ ;) → (τ̄', σ̄' ;)``;
+    ``types`` gives its types (``Tables.exprs``)."""
+    body = _Embed(_largest_name(d), types).expr(d.body)
     return FuncDef(d.name, (*d.params, *d.lparams), (*d.param_types, *d.lparam_types), (), (),
                    Mixed((*d.result.nonlin, *d.result.lin), ()), body)
 
 
 def embed_program(program: Program) -> Program:
     """⌊P⌋: every definition embedded (names kept, so calls still resolve)."""
-    return Program(tuple(embed_def(d) for d in program.defs))
+    typing: list[Typing] = []
+
+    def types_of(name: str) -> Callable[[], dict[int, Mixed]]:
+        def types() -> dict[int, Mixed]:
+            if not typing:
+                typing.append(check_program(program))
+            return typing[0].of(name).exprs
+        return types
+
+    return Program(tuple(embed_def(d, types_of(d.name)) for d in program.defs))
 
 
 def is_ordinary(program: Program) -> bool:

@@ -33,7 +33,7 @@ from calculi.linear_ad.built import (
     new_var,
 )
 from calculi.linear_ad.callees import callees
-from calculi.linear_ad.check import Typing
+from calculi.linear_ad.check import Typing, type_in
 from calculi.linear_ad.jvp_sharing import Names, Sharing, Tangents, block_of
 from calculi.linear_ad.names import dotted
 from calculi.linear_ad.primitives import JvpRule, jvp_rules, params_dict, place
@@ -150,7 +150,7 @@ class _Jvp(Sharing):
         else:
             primals, tans = self.operands(args, tangents, out)
         expr_types = self.expr_types
-        types = tuple([expr_types[id(a)].nonlin[0] for a in args])
+        types = tuple([type_in(expr_types, a).nonlin[0] for a in args])
         pe, te = rule(primals, tans, types, params_dict(e.params) if e.params else {})
         span = e.span
         if span is not None:

@@ -5,11 +5,12 @@ one to three linear and up to two non-linear parameters, one or two results) bui
 multiset of live linear variables: ⊕ consumes two and makes one, ⊙ one for one (a quarter of
 the time under one of the table's unary linear primitives, ``lneg(a ⊙ ẋ)``), ``a ⊙ ẋ ⊕ b ⊙ ẏ``
 two for one, dup one for two, 0 none for one, drop one (or a sum or scaling of some) for none,
-tupL/unpackL two for two, a call k for m. Scale factors are general: rational literals other
-than 0 and 1, non-linear parameters, their sums and products, or non-linear lets of those. Each
-live variable carries the inputs it depends on, and a drop never discards the last one that
-depends on any, so the map is not the zero map (bar cancellation). Whatever is live at the end
-is returned; linear typing holds by construction.
+tupL/unpackL two for two (the tuple in between sometimes scaled, or dup-ed and its copies added),
+a call k for m. Scale factors are general: rational literals other than 0 and 1, non-linear
+parameters, their sums and products, or non-linear lets of those. Each live variable carries the
+inputs it depends on, and a drop never discards the last one that depends on any, so the map is
+not the zero map (bar cancellation). Whatever is live at the end is returned; linear typing holds
+by construction.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from calculi.linear_ad.primitives import ADD, LADD, MUL, SCALE, scalar_primitive
 from calculi.linear_ad.rename import canonical
 from calculi.linear_ad.strategies_draw import choose
 from calculi.linear_ad.syntax import (
+    Binder,
     Binding,
     Call,
     Drop,
@@ -145,6 +147,7 @@ class _Linear:
             a, b = self.take(), self.take()
             t = self.supply.binder("dt")
             self.bindings.append(LetB((), (t,), TupL((a, b))))
+            t = self.on_tuple(t)
             x, y = self.supply.binder("da"), self.supply.binder("db")
             self.bindings.append(UnpackLB((x, y), lvar_of(t)))
             self.live.extend((lvar_of(x), lvar_of(y)))
@@ -160,6 +163,22 @@ class _Linear:
             self.bindings.append(LetB((), (), Drop(Prim(LADD, (), (a, b)))))
         else:
             self.call()
+
+    def on_tuple(self, t: Binder) -> Binder:
+        """The packed tuple ``t`` as it is, scaled (``a ⊙ ṫ``) or doubled (``ṫ1 ⊕ ṫ2`` of
+        ``dup(ṫ)``): ⊙, ⊕ and dup of a tuple-typed variable."""
+        how = choose(self.draw, ("as is", "scaled", "doubled"))
+        if how == "as is":
+            return t
+        out = self.supply.binder("dt")
+        if how == "scaled":
+            self.scaled = True
+            self.bindings.append(LetB((), (out,), Prim(SCALE, (self.factor(),), (lvar_of(t),))))
+            return out
+        t1, t2 = self.supply.binder("dt"), self.supply.binder("dt")
+        self.bindings.append(LetB((), (t1, t2), Dup(lvar_of(t))))
+        self.bindings.append(LetB((), (out,), Prim(LADD, (), (lvar_of(t1), lvar_of(t2)))))
+        return out
 
     def callable(self) -> list[FuncDef]:
         return [h for h, _ in self.helpers.values() if self.scalars or not h.params]

@@ -5,20 +5,42 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from calculi.linear_ad.syntax import Expr, FuncDef, Program
-from calculi.linear_ad.types import Mixed, Type
+from calculi.linear_ad.syntax import Expr, FuncDef, LVar, Program, Var
+from calculi.linear_ad.types import REAL, Mixed, Type
 
 BindingTypes = tuple[tuple[Type, ...], tuple[Type, ...]]
 
 
+VARIABLES = (Var, LVar)
+REAL_NL = Mixed((REAL,), ())
+REAL_LIN = Mixed((), (REAL,))
+
+
 @dataclass(slots=True)
 class Tables:
-    """The types the checker found in one function: of each expression, each binding (its names'
-    non-linear ; linear types) and each ``drop`` (its free variables'), keyed by identity."""
+    """The types the checker found in one function: of each expression, each unpack (its names'
+    non-linear ; linear types) and each ``drop`` (its free variables'), keyed by identity.
+
+    Two kinds of node have no entry, for they were most of them and recording them cost the
+    re-checks more than the passes they check: an occurrence of a variable of type ℝ (``REAL_NL``
+    or ``REAL_LIN``, by its kind; ``type_in`` answers for it) and a ``let``, whose names have its
+    right-hand side's types."""
 
     exprs: dict[int, Mixed] = field(default_factory=dict)
     bindings: dict[int, BindingTypes] = field(default_factory=dict)
     drops: dict[int, dict[int, Type]] = field(default_factory=dict)
+
+
+def type_in(exprs: dict[int, Mixed], e: Expr) -> Mixed:
+    """The type of ``e``, an expression of the function whose table is ``exprs``."""
+    t = exprs.get(id(e))
+    if t is not None:
+        return t
+    if isinstance(e, Var):
+        return REAL_NL
+    if isinstance(e, LVar):
+        return REAL_LIN
+    raise KeyError(f"no type recorded for {type(e).__name__} at {e.span}")
 
 
 OPEN = ""
@@ -76,4 +98,4 @@ class Typing:
         return self.whole().drops
 
     def type_of(self, e: Expr) -> Mixed:
-        return self.whole().exprs[id(e)]
+        return type_in(self.whole().exprs, e)

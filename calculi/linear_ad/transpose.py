@@ -41,7 +41,7 @@ from calculi.linear_ad.built import (
     new_prim,
 )
 from calculi.linear_ad.callees import callees
-from calculi.linear_ad.check import Tables, Typing
+from calculi.linear_ad.check import Tables, Typing, type_in
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.primitives import (
     LADD,
@@ -233,7 +233,7 @@ class _Transpose(Replay):
         else:
             types = self.table.exprs
             params = e.params
-            rhs = rule(consts, cts[0], tuple([types[id(a)].lin[0] for a in e.largs]),
+            rhs = rule(consts, cts[0], tuple([type_in(types, a).lin[0] for a in e.largs]),
                        dict(params) if params else {})
         largs = e.largs
         supply = self.supply

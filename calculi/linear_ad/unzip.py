@@ -87,7 +87,7 @@ class _Unzip(Split):
         sub: dict[int, Expr] = {}
         types: dict[int, Type] = {}
         self.sub, self.types, self.copies = sub, types, {}
-        self.binding_types = self.typing.of(d.name).bindings
+        self.table = self.typing.of(d.name)
         lin = self.lin = Lin(len(d.lparams))
         params = []
         n = 0

@@ -16,7 +16,7 @@ from typing import Any
 
 from calculi.core.errors import TypeCheckError
 from calculi.linear_ad.built import new_binder, new_call, new_dup, new_letb, new_prim, new_var
-from calculi.linear_ad.check import BindingTypes, Typing
+from calculi.linear_ad.check import Tables, Typing, type_in
 from calculi.linear_ad.checkpoint import Policy, save_all
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.rules import fire, fire_prim
@@ -53,8 +53,8 @@ class Split:
     def __init__(self, typing: Typing, policy: Policy, tapes: dict[str, TupleType], counting: bool) -> None:
         self.typing = typing
         self.signatures = typing.signatures
-        self.binding_types: dict[int, BindingTypes] = {}
-        """The binding types of the function being unzipped (``funcdef`` sets them)."""
+        self.table = Tables()
+        """The types of the function being unzipped (``funcdef`` sets them)."""
         self.policy = policy
         self.saving = policy is save_all
         """Every binding is saved: the policy need not be asked."""
@@ -292,7 +292,7 @@ class Split:
                 assert isinstance(b, UnpackB)
                 if counting:
                     fire("U(unpack)")
-                types = self.binding_types[id(b)][0]
+                types = self.table.bindings[id(b)][0]
                 xs = tuple(self.fresh(x.hint, ty) for x, ty in zip(b.binders, types, strict=True))
                 C.append(UnpackB(xs, self.var(b.var)))
                 for x, nx in zip(b.binders, xs, strict=True):
@@ -312,11 +312,11 @@ class Split:
             (x,) = binders
             n = self.next
             self.next = n + 1
-            self.types[n] = self.binding_types[id(b)][0][0]
+            self.types[n] = type_in(self.table.exprs, b.rhs).nonlin[0]  # (a let's names have its rhs's types)
             sub[x.name] = new_var(n, x.hint, None)
             xs: tuple[Binder, ...] = (new_binder(n, x.hint, None),)
         else:
-            types = self.binding_types[id(b)][0]
+            types = type_in(self.table.exprs, b.rhs).nonlin
             xs = tuple(self.fresh(x.hint, ty) for x, ty in zip(binders, types, strict=True))
             for x, nx in zip(binders, xs, strict=True):
                 sub[x.name] = var_of(nx)

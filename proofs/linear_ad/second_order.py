@@ -14,7 +14,8 @@ from typing import Any
 
 import sympy
 
-from calculi.core.mutants import Mutant
+from calculi.core.mutants import Mutant, patch
+from calculi.linear_ad import embed
 from calculi.linear_ad.ad import stages
 from calculi.linear_ad.check import check_program
 from calculi.linear_ad.embed import embed_program, is_ordinary, missing_rows, readings
@@ -174,4 +175,7 @@ register_mutants([
            "(its row is missing)", _missing_scale, theorems="linear_ad.second_order"),
     Mutant("linear_ad.embed_ladd_first", "linear_ad", "the embedding reads ė1 ⊕ ė2 as ė1 (the second "
            "summand dropped)", _ladd_first, theorems="linear_ad.second_order"),
+    Mutant("linear_ad.embed_tuples_whole", "linear_ad", "the embedding reads ⊕, ⊙ and lneg of a tuple as + × "
+           "and - of it (not item by item)", lambda: patch(embed, "LEAFWISE", frozenset()),
+           theorems="linear_ad.second_order"),
 ])

@@ -13,7 +13,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from calculi.core.mutants import Mutant, patch, patch_entry, patch_source
+from calculi.core.mutants import Mutant, patch, patch_entry, patch_source, rewritten
 from calculi.core.syntax import Source
 from calculi.linear_ad import check_fast
 from calculi.linear_ad.check import check_program
@@ -21,7 +21,7 @@ from calculi.linear_ad.check_fast import FAST, FastChecker
 from calculi.linear_ad.check_rules import USES
 from calculi.linear_ad.parse import parse_program
 from calculi.linear_ad.strategies import linear_programs, nonlinear_programs, show
-from calculi.linear_ad.syntax import LVar, Program, Ret
+from calculi.linear_ad.syntax import Dup, LVar, Prim, Program, Ret
 from calculi.linear_ad.types import REAL, Mixed, TupleType, Type
 from proofs.linear_ad.fixtures import YOLO
 from proofs.linear_ad.rejects import variants, verdict
@@ -37,6 +37,8 @@ SHAPES = [
     "def g(x: R) -> (R, (R, R) ; ) = let t = tup(x, x) in (x, t ;)\n"
     "def f(x: R) -> (R, (R, R) ; ) = let (y, t ;) = g(x) in (y, t ;)",
     "def g(t: ((R,), R) ; ) -> (R ; ) = let (u, x) = unpack t in let (v) = unpack u in v * x",
+    "def g(x: R ; a: (R, R)) -> ( ; (R, R)) = let (; b, c) = dup(a) in let (; d) = x *. b in "
+    "let (; e) = d (+) c in (; e)",
     # rejected in a shortcut
     "def g(t: (R, R) ; c: R) -> ( ; R) = let (x, y, z) = unpack t in (; c)",
     "def g(x: R ; c: R) -> ( ; R) = let (y) = unpack x in (; c)",
@@ -52,7 +54,7 @@ SHAPES = [
     "def g(x: R, y: R) -> ((R, R) ; ) = let t = tup(x, y, x) in (t ;)",
     "def g(x: R) -> (R ; ) = let y = x in x",
 ]
-"""Programs of the shapes the passes write, accepted (the first five) or rejected in a shortcut."""
+"""Programs of the shapes the passes write, accepted (the first six) or rejected in a shortcut."""
 
 
 @theorem("linear_ad.types.fast_shortcuts_agree", paper=YOLO, section="§3 (typing)", label="derived",
@@ -134,9 +136,16 @@ register_mutants([
     Mutant("linear_ad.check_fast_result_used_twice", "linear_ad",
            "the fast checker accepts a result (; ẏ) whose linear variable was used before",
            lambda: patch_entry(FAST, Ret, _result_used_twice), theorems="linear_ad.types"),
-    Mutant("linear_ad.check_fast_dup_pair", "linear_ad",
-           "the fast checker records let (; ẋ1, ẋ2) = dup(ẋ) as binding one name",
-           lambda: patch(check_fast, "DUP_PAIR", check_fast.LIN_PAIR), theorems="linear_ad.types"),
+    Mutant("linear_ad.check_fast_tuple_larg_unrecorded", "linear_ad",
+           "the fast checker leaves out a primitive's tuple-typed linear argument, which then reads as ℝ",
+           lambda: patch_entry(FAST, Prim, rewritten(FastChecker.prim, "types[id(a)] = new_mixed((), (ty,))",
+                                                     "None")),
+           theorems="linear_ad.types"),
+    Mutant("linear_ad.check_fast_dup_tuple_unrecorded", "linear_ad",
+           "the fast checker leaves out dup's tuple-typed argument, which then reads as ℝ",
+           lambda: patch_entry(FAST, Dup, rewritten(FastChecker.dup,
+                                                    "self.types[id(a)] = new_mixed((), (ty,))", "None")),
+           theorems="linear_ad.types"),
     Mutant("linear_ad.check_fast_one_table", "linear_ad",
            "the fast checker records every function's types in the first function's tables",
            lambda: patch_source(FastChecker, "definitions", "self.table = Tables()",

@@ -20,7 +20,7 @@ from calculi.linear_ad import jvp as jvp_module
 from calculi.linear_ad.bench import sized
 from calculi.linear_ad.built import draws, new_funcdef, new_mixed
 from calculi.linear_ad.callees import callees
-from calculi.linear_ad.check import Typing, check_program
+from calculi.linear_ad.check import Typing, check_program, type_in
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.jvp import _Jvp, jvp_name
 from calculi.linear_ad.jvp_sharing import Names, Tangents
@@ -69,7 +69,7 @@ class Reference(_Jvp):
         if self.counting:
             fire_prim("J", p)
         primals, tans = self.operands(e.args, tangents, out)
-        types = tuple([self.expr_types[id(a)].nonlin[0] for a in e.args])
+        types = tuple([type_in(self.expr_types, a).nonlin[0] for a in e.args])
         pe, te = rule(primals, tans, types, params_dict(e.params))
         if e.span is not None:
             place(pe, e.span)

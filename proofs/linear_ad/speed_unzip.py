@@ -16,7 +16,7 @@ from calculi.core.mutants import Mutant, patch
 from calculi.linear_ad import unzip as unzip_module
 from calculi.linear_ad import unzip_rules
 from calculi.linear_ad.ad import jvp
-from calculi.linear_ad.check import Typing
+from calculi.linear_ad.check import Typing, type_in
 from calculi.linear_ad.checkpoint import Policy
 from calculi.linear_ad.jvp import jvp_name
 from calculi.linear_ad.pretty import show_program
@@ -107,7 +107,7 @@ class Reference(unzip_module._Unzip):
                                                      tuple(map(self.lvar, e.largs)))
 
     def let(self, b: LetB, eN: Expr, C: list[Binding], L: list[Binding]) -> None:
-        types = self.binding_types[id(b)][0]
+        types = type_in(self.table.exprs, b.rhs).nonlin
         xs = tuple(self.fresh(x.hint, ty) for x, ty in zip(b.binders, types, strict=True))
         for x, nx in zip(b.binders, xs, strict=True):
             self.sub[x.name] = var_of(nx)

@@ -4,17 +4,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from fractions import Fraction
+from typing import Any
 
 import pytest
 import sympy
 
 from calculi.core.errors import CalculusError, TypeCheckError
 from calculi.core.fuzz import feed
+from calculi.core.syntax import Source
 from calculi.linear_ad.ad import load, stages
 from calculi.linear_ad.check import check_program
 from calculi.linear_ad.embed import embed_program, is_ordinary, readings
-from calculi.linear_ad.primitives import SCALE
+from calculi.linear_ad.parse import parse_program
+from calculi.linear_ad.primitives import FRACTION, SCALE
 from calculi.linear_ad.second_order import second_order
+from calculi.linear_ad.types import TupleType, Type
+from proofs.linear_ad.fixtures import run
 from tests.linear_ad.test_cli import cli
 
 SOURCE = """\
@@ -125,3 +132,24 @@ def test_a_missing_reading_is_an_error_naming_the_primitive() -> None:
 def test_errors_are_calculus_errors() -> None:
     with pytest.raises(CalculusError, match="one ℝ result"):
         second_order(load(SOURCE), "g")
+
+
+def _value(t: Type, ks: Iterator[int]) -> Any:
+    """A value of type ``t``: distinct thirds at its leaves."""
+    return tuple(_value(u, ks) for u in t.items) if isinstance(t, TupleType) else Fraction(next(ks), 3)
+
+
+@pytest.mark.parametrize("text", [
+    "def g(x: R ; a: (R, R)) -> ( ; (R, R)) = let (; b, c) = dup(a) in let (; d) = x *. b in "
+    "let (; e) = d (+) c in (; e)",
+    "def g(x: R ; a: ((R,), R)) -> ( ; ((R,), R)) = let (; b) = (x * 2.0) *. a in (; b)",
+    "def g(x: R ; a: ()) -> ( ; ()) = let (; b) = x *. a in (; b)",
+])
+def test_leafwise_primitives_embed_at_tuple_types(text: str) -> None:
+    program = parse_program(Source(text))
+    embedded = check_program(embed_program(program))
+    assert is_ordinary(embedded.program)
+    a = _value(check_program(program).signatures["g"].lparam_types[0], iter(range(1, 9)))
+    got = run(embedded, "g", [Fraction(3), a], [], FRACTION)
+    want = run(check_program(program), "g", [Fraction(3)], [a], FRACTION)
+    assert got == ((*want[0], *want[1]), ())
