@@ -11,8 +11,9 @@
 
 Counting uses is the syntax-directed form of the split: a linear variable's second use is the
 error "used twice (use dup)", a variable left unused when its scope ends is "never used (use
-drop)". Checking fills a ``Typing``: the type of every expression and binding, which the
-evaluator (cost weights) and the passes (zeros, tapes) consult.
+drop)". Checking fills a ``Typing``: the type of every expression and unpack (a variable of type ℝ
+and a let left out, as ``Tables`` says), which the evaluator (cost weights) and the passes (zeros,
+tapes) consult.
 
 Every node goes through ``expr`` and its rule here, and each rule counts its firing while a coverage
 recording is open. ``check_fast`` inlines the common nodes into their parents; this checker is its

@@ -1,5 +1,5 @@
 """What checking a program finds: ``Typing``, the signatures, depths and callees of its functions and
-the type of every expression and binding, kept in one ``Tables`` per function."""
+the type of every expression and unpack, kept in one ``Tables`` per function."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ OPEN = ""
 
 @dataclass(slots=True)
 class Typing:
-    """The result of checking: signatures, and the type of every expression and binding.
+    """The result of checking: signatures, and the type of every expression and unpack (``Tables``).
 
     The types are kept in one ``Tables`` per function (``of``): the passes walk a function at a
     time, and a table of one function's nodes stays small where one table of every node of a long

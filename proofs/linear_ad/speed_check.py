@@ -1,8 +1,8 @@
 """Linear A's fast paths in the check stage: theorems against their oracles, and their mutants.
 
-The fast checker builds a tuple's type with its slots set directly (``tuple_type``), shares the
-binding types of ``let (; ẋ1, ẋ2) = dup(ẋ)`` and the result types ``(; ẏ)`` and ``(y ; ẏ)`` of ℝ, and
-types a result with one linear variable without the general loop. The oracles: the dataclass
+The fast checker builds a tuple's type with its slots set directly (``tuple_type``), records no
+variable of type ℝ and no let (``Tables``), shares the result types ``(; ẏ)`` and ``(y ; ẏ)`` of ℝ,
+and types a result with one linear variable without the general loop. The oracles: the dataclass
 ``TupleType`` (whose sizes ``==`` does not compare) and the reference checker
 (``linear_ad.types.fast_checker_agrees``, which compares every table of the ``Typing``).
 """
