@@ -19,11 +19,23 @@ from calculi.linear_ad.check_fast import FastChecker
 from calculi.linear_ad.check_rules import Rule, RuleCache, _Checker
 from calculi.linear_ad.freevars import free_vars
 from calculi.linear_ad.syntax import Binder, Expr, Program, room_for_depth
-from calculi.linear_ad.tables import OPEN, REAL_NL, BindingTypes, Tables, Typing, type_in
+from calculi.linear_ad.tables import OPEN, REAL_NL, Tables, Typing, UnpackTypes, type_in
 from calculi.linear_ad.types import Type
 
-__all__ = ["OPEN", "REAL_NL", "BindingTypes", "Rule", "RuleCache", "Tables", "Typing", "_Checker",
-           "check_open", "check_program", "checker_for", "type_in"]
+__all__ = [
+    "OPEN",
+    "REAL_NL",
+    "Rule",
+    "RuleCache",
+    "Tables",
+    "Typing",
+    "UnpackTypes",
+    "_Checker",
+    "check_open",
+    "check_program",
+    "checker_for",
+    "type_in",
+]
 
 
 def checker_for(typing: Typing, reference: bool = False) -> _Checker:

@@ -49,7 +49,7 @@ from calculi.linear_ad.syntax import (
     UnpackB,
     Var,
 )
-from calculi.linear_ad.tables import REAL_LIN, REAL_NL, VARIABLES, Tables, Typing
+from calculi.linear_ad.tables import REAL_LIN, REAL_NL, Tables, Typing, recorded
 from calculi.linear_ad.types import REAL, Mixed, TupleType, Type, tuple_sizes
 
 _new = object.__new__
@@ -107,8 +107,8 @@ class FastChecker(_Checker):
             self.depth = self.deepest = 1
             rule = FAST.get(type(body))
             t = rule(self, body) if rule is not None else self.subclass(body)
-            if (t is not REAL_NL and t is not REAL_LIN) or not isinstance(body, VARIABLES):
-                types[id(body)] = t  # (a variable of type ℝ has no entry: see Tables)
+            if recorded(body, t):
+                types[id(body)] = t
             self.depth = 0
             r = d.result  # t == r, as the dataclass compares, without its call
             if t is not r and not (type(t) is type(r) and t.nonlin == r.nonlin and t.lin == r.lin):
@@ -125,7 +125,7 @@ class FastChecker(_Checker):
 
     def block(self, e: Block) -> Mixed:
         env, types, infer = self.env, self.types, FAST
-        binding_types = self.table.bindings
+        unpack_types = self.table.unpacks
         inner = self.depth = self.depth + 1  # the level of every right-hand side and of the result
         bound: list[Binder] = []
         for b in e.bindings:
@@ -135,9 +135,8 @@ class FastChecker(_Checker):
                     self.deeper(rhs)
                 rule = infer.get(type(rhs))
                 t = rule(self, rhs) if rule is not None else self.subclass(rhs)
-                if type(rhs) is Prim or (t is not REAL_NL and t is not REAL_LIN) or not isinstance(
-                        rhs, VARIABLES):
-                    types[id(rhs)] = t  # (a variable of type ℝ has no entry, nor the let: see Tables)
+                if type(rhs) is Prim or recorded(rhs, t):
+                    types[id(rhs)] = t  # (the let itself has no entry: see Tables)
                 nl, ln = b.binders, b.lbinders
                 if t is REAL_NL and len(nl) == 1 and not ln:  # the commonest patterns: one name of type ℝ
                     x = nl[0]
@@ -184,7 +183,7 @@ class FastChecker(_Checker):
                     self.unpack(b, bound)  # (its error)
                 slot[USES] += 1
                 tn = ty.items
-                binding_types[id(b)] = (tn, ())
+                unpack_types[id(b)] = (tn, ())
                 for x, ty in zip(nl, tn, strict=True):
                     env[x.name] = [ty, False, 0, x]
                 bound += nl
@@ -195,7 +194,7 @@ class FastChecker(_Checker):
             self.deeper(result)
         rule = infer.get(type(result))
         t = rule(self, result) if rule is not None else self.subclass(result)
-        if (t is not REAL_NL and t is not REAL_LIN) or not isinstance(result, VARIABLES):
+        if recorded(result, t):
             types[id(result)] = t
         self.depth = inner - 1
         pop = env.pop  # self.release(bound), inline

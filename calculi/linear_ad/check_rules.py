@@ -53,7 +53,7 @@ from calculi.linear_ad.syntax import (
     Var,
     Zero,
 )
-from calculi.linear_ad.tables import REAL_LIN, REAL_NL, VARIABLES, Tables, Typing
+from calculi.linear_ad.tables import REAL_LIN, REAL_NL, Tables, Typing, recorded
 from calculi.linear_ad.types import REAL, Mixed, TupleType, Type
 
 Rule = tuple[Callable[..., Type], str | None, Mixed]
@@ -145,8 +145,8 @@ class _Checker:
         rule = self.infer.get(type(e))
         t = rule(self, e) if rule is not None else self.subclass(e)
         self.depth = depth - 1  # (after an error the checker is dropped, so no finally is needed)
-        if (t is not REAL_NL and t is not REAL_LIN) or not isinstance(e, VARIABLES):
-            self.types[id(e)] = t  # (a variable of type ℝ has no entry: see Tables)
+        if recorded(e, t):
+            self.types[id(e)] = t
         return t
 
     def deeper(self, e: Expr, callee: str | None = None) -> None:
@@ -338,7 +338,7 @@ class _Checker:
                                  f"into {len(names)} names", b.span,
                                  rule="UnpackL" if linear else "Unpack")
         tn, tl = ((), ty.items) if linear else (ty.items, ())
-        self.table.bindings[id(b)] = (tn, tl)
+        self.table.unpacks[id(b)] = (tn, tl)
         self.bind(b, tn, tl, bound)
 
     def bind(self, b: Binding, tn: tuple[Type, ...], tl: tuple[Type, ...],

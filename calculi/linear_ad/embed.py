@@ -25,6 +25,7 @@ linear part, so ``jvp(⌊grad f⌋)``, ``jvp(⌊jvp f⌋)`` and ``vjp(⌊jvp f�
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -198,26 +199,21 @@ def _largest_name(d: FuncDef) -> int:
     return max(names, default=0)
 
 
-def embed_def(d: FuncDef, types: Callable[[], dict[int, Mixed]]) -> FuncDef:
+def embed_def(d: FuncDef, typing: Callable[[], Typing]) -> FuncDef:
     """⌊d⌋: ``def f(x̄ : τ̄ ; ẏ̄ : σ̄) → (τ̄' ; σ̄')`` read as ``def f(x̄ : τ̄, y : σ̄ ;) → (τ̄', σ̄' ;)``;
-    ``types`` gives its types (``Tables.exprs``)."""
-    body = _Embed(_largest_name(d), types).expr(d.body)
+    ``typing`` gives its program's types when asked."""
+    body = _Embed(_largest_name(d), lambda: typing().of(d.name).exprs).expr(d.body)
     return FuncDef(d.name, (*d.params, *d.lparams), (*d.param_types, *d.lparam_types), (), (),
                    Mixed((*d.result.nonlin, *d.result.lin), ()), body)
 
 
 def embed_program(program: Program) -> Program:
     """⌊P⌋: every definition embedded (names kept, so calls still resolve)."""
-    typing: list[Typing] = []
+    @functools.cache
+    def typing() -> Typing:  # (checked only if a LEAFWISE primitive is met)
+        return check_program(program)
 
-    def types_of(name: str) -> Callable[[], dict[int, Mixed]]:
-        def types() -> dict[int, Mixed]:
-            if not typing:
-                typing.append(check_program(program))
-            return typing[0].of(name).exprs
-        return types
-
-    return Program(tuple(embed_def(d, types_of(d.name)) for d in program.defs))
+    return Program(tuple(embed_def(d, typing) for d in program.defs))
 
 
 def is_ordinary(program: Program) -> bool:

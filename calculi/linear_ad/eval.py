@@ -263,13 +263,13 @@ class Evaluator:
             elif type(b) is UnpackB:
                 assert isinstance(b, UnpackB)
                 if self.cost is not None:
-                    self._charge("unpack", WEIGHTS["unpack"](TupleType(self.typing.binding_types[id(b)][0])))
+                    self._charge("unpack", WEIGHTS["unpack"](TupleType(self.typing.unpack_types[id(b)][0])))
                 for x, v in zip(b.binders, env[b.var.name], strict=True):
                     env[x.name] = v
             elif type(b) is UnpackLB:
                 assert isinstance(b, UnpackLB)
                 if self.cost is not None:
-                    ltypes = self.typing.binding_types[id(b)][1]
+                    ltypes = self.typing.unpack_types[id(b)][1]
                     self._charge("unpackL", WEIGHTS["unpackL"](TupleType(ltypes)))
                 for y, v in zip(b.lbinders, env[b.var.name], strict=True):
                     env[y.name] = v
@@ -365,9 +365,9 @@ def static_work(typing: Typing, e: Expr, memo: dict[str, int] | None = None, cal
                 if isinstance(b, LetB):
                     stack.append(b.rhs)
                 elif isinstance(b, UnpackB):
-                    total += WEIGHTS["unpack"](TupleType(typing.binding_types[id(b)][0]))
+                    total += WEIGHTS["unpack"](TupleType(typing.unpack_types[id(b)][0]))
                 elif isinstance(b, UnpackLB):
-                    total += WEIGHTS["unpackL"](TupleType(typing.binding_types[id(b)][1]))
+                    total += WEIGHTS["unpackL"](TupleType(typing.unpack_types[id(b)][1]))
             stack.append(node.result)
     return total
 

@@ -5,7 +5,7 @@ one to three linear and up to two non-linear parameters, one or two results) bui
 multiset of live linear variables: ⊕ consumes two and makes one, ⊙ one for one (a quarter of
 the time under one of the table's unary linear primitives, ``lneg(a ⊙ ẋ)``), ``a ⊙ ẋ ⊕ b ⊙ ẏ``
 two for one, dup one for two, 0 none for one, drop one (or a sum or scaling of some) for none,
-tupL/unpackL two for two (the tuple in between sometimes scaled, or dup-ed and its copies added),
+tupL/unpackL two for two (the tuple in between sometimes scaled, negated, or dup-ed and its copies added),
 a call k for m. Scale factors are general: rational literals other than 0 and 1, non-linear
 parameters, their sums and products, or non-linear lets of those. Each live variable carries the
 inputs it depends on, and a drop never discards the last one that depends on any, so the map is
@@ -165,15 +165,17 @@ class _Linear:
             self.call()
 
     def on_tuple(self, t: Binder) -> Binder:
-        """The packed tuple ``t`` as it is, scaled (``a ⊙ ṫ``) or doubled (``ṫ1 ⊕ ṫ2`` of
-        ``dup(ṫ)``): ⊙, ⊕ and dup of a tuple-typed variable."""
-        how = choose(self.draw, ("as is", "scaled", "doubled"))
+        """The packed tuple ``t`` as it is, scaled (``a ⊙ ṫ``), under a unary linear primitive of the
+        table (``lneg ṫ``) or doubled (``ṫ1 ⊕ ṫ2`` of ``dup(ṫ)``): each of them on a tuple-typed variable."""
+        how = choose(self.draw, ("as is", "scaled", "unary", "doubled"))
         if how == "as is":
             return t
         out = self.supply.binder("dt")
-        if how == "scaled":
-            self.scaled = True
-            self.bindings.append(LetB((), (out,), Prim(SCALE, (self.factor(),), (lvar_of(t),))))
+        if how in ("scaled", "unary"):
+            self.scaled |= how == "scaled"
+            rhs = Prim(SCALE, (self.factor(),), (lvar_of(t),)) if how == "scaled" else \
+                Prim(choose(self.draw, UNARY_LINEAR), (), (lvar_of(t),))
+            self.bindings.append(LetB((), (out,), rhs))
             return out
         t1, t2 = self.supply.binder("dt"), self.supply.binder("dt")
         self.bindings.append(LetB((), (t1, t2), Dup(lvar_of(t))))

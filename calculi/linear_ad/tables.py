@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from calculi.linear_ad.syntax import Expr, FuncDef, LVar, Program, Var
 from calculi.linear_ad.types import REAL, Mixed, Type
 
-BindingTypes = tuple[tuple[Type, ...], tuple[Type, ...]]
+UnpackTypes = tuple[tuple[Type, ...], tuple[Type, ...]]
 
 
 VARIABLES = (Var, LVar)
@@ -27,8 +27,13 @@ class Tables:
     right-hand side's types."""
 
     exprs: dict[int, Mixed] = field(default_factory=dict)
-    bindings: dict[int, BindingTypes] = field(default_factory=dict)
+    unpacks: dict[int, UnpackTypes] = field(default_factory=dict)
     drops: dict[int, dict[int, Type]] = field(default_factory=dict)
+
+
+def recorded(e: Expr, t: Mixed) -> bool:
+    """Whether the tables keep ``e``'s type ``t``: not for a variable of type ℝ."""
+    return (t is not REAL_NL and t is not REAL_LIN) or not isinstance(e, VARIABLES)
 
 
 def type_in(exprs: dict[int, Mixed], e: Expr) -> Mixed:
@@ -54,7 +59,7 @@ class Typing:
     The types are kept in one ``Tables`` per function (``of``): the passes walk a function at a
     time, and a table of one function's nodes stays small where one table of every node of a long
     program grows past the processor's caches (the re-checks of many small functions took a third
-    longer). ``expr_types``, ``binding_types`` and ``drop_types`` are the whole program's, merged
+    longer). ``expr_types``, ``unpack_types`` and ``drop_types`` are the whole program's, merged
     once when first asked for."""
 
     program: Program
@@ -80,7 +85,7 @@ class Typing:
                 m = Tables()
                 for t in self.tables.values():
                     m.exprs.update(t.exprs)
-                    m.bindings.update(t.bindings)
+                    m.unpacks.update(t.unpacks)
                     m.drops.update(t.drops)
             self.merged = m
         return m
@@ -90,8 +95,8 @@ class Typing:
         return self.whole().exprs
 
     @property
-    def binding_types(self) -> dict[int, BindingTypes]:
-        return self.whole().bindings
+    def unpack_types(self) -> dict[int, UnpackTypes]:
+        return self.whole().unpacks
 
     @property
     def drop_types(self) -> dict[int, dict[int, Type]]:

@@ -292,7 +292,7 @@ class Split:
                 assert isinstance(b, UnpackB)
                 if counting:
                     fire("U(unpack)")
-                types = self.table.bindings[id(b)][0]
+                types = self.table.unpacks[id(b)][0]
                 xs = tuple(self.fresh(x.hint, ty) for x, ty in zip(b.binders, types, strict=True))
                 C.append(UnpackB(xs, self.var(b.var)))
                 for x, nx in zip(b.binders, xs, strict=True):

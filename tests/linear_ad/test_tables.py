@@ -28,7 +28,7 @@ def test_a_variable_of_type_real_and_a_let_have_no_entry(reference: bool) -> Non
     unpack, sin_let, scale_let, dup_let, add_let = body.bindings[:5]
     assert isinstance(unpack, UnpackB) and isinstance(sin_let, LetB) and isinstance(scale_let, LetB)
     assert isinstance(dup_let, LetB) and isinstance(add_let, LetB)
-    assert list(table.bindings) == [id(unpack)] and table.bindings[id(unpack)] == ((REAL, REAL), ())
+    assert list(table.unpacks) == [id(unpack)] and table.unpacks[id(unpack)] == ((REAL, REAL), ())
     sin, scale, dup, add = sin_let.rhs, scale_let.rhs, dup_let.rhs, add_let.rhs
     assert isinstance(sin, Prim) and isinstance(scale, Prim) and isinstance(add, Prim)
     assert isinstance(dup, Dup)
